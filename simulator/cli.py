@@ -1,0 +1,272 @@
+"""One command-line front: ``pcsim [gui] | run | ...``.
+
+Only the subcommand that runs is imported: ``pcsim run`` never loads Qt, and the GUI's
+modules are imported inside :func:`_gui`. Every flag is validated through
+:class:`~simulator.engine.config.SimulationConfig`, and a bad value ends in one line
+that names the flag and its allowed range, with exit code 2 (never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import NoReturn
+
+from simulator.engine.config import BACKENDS, LIMITS, ConfigError, SimulationConfig
+
+EXIT_OK, EXIT_INVARIANT, EXIT_USAGE = 0, 1, 2
+MAX_DURATION_S = 7 * 24 * 3600.0
+
+#: config field -> the flag that sets it
+FLAGS = {
+    "producers": "--producers",
+    "consumers": "--consumers",
+    "capacity": "--capacity",
+    "producer_sleep": "--producer-sleep",
+    "consumer_sleep": "--consumer-sleep",
+    "backend": "--backend",
+    "seed": "--seed",
+    "items": "--items",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _number(kind: type, field: str, lo: float, hi: float, unit: str = ""):
+    """An argparse ``type`` that checks the kind of number and names the range."""
+    what = "an integer" if kind is int else "a number"
+    span = f"{int(lo)}–{int(hi)}" if kind is int else f"{lo:g}–{hi:g}"
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi or value != value:
+            raise argparse.ArgumentTypeError(f"must be {what} in {span}{unit} (got {text!r})")
+        return value
+
+    parse.__name__ = field  # argparse names the type in some messages
+    return parse
+
+
+def _config_flags() -> argparse.ArgumentParser:
+    """The flags that describe a simulation, shared by ``run`` and ``gui``."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("simulation")
+    g.add_argument("--backend", choices=BACKENDS, default=None, help="default: threads")
+    for field in ("producers", "consumers", "capacity"):
+        lo, hi = LIMITS[field]
+        g.add_argument(
+            FLAGS[field],
+            type=_number(int, field, lo, hi),
+            metavar="N",
+            help=f"{int(lo)}-{int(hi)}",
+        )
+    for field in ("producer_sleep", "consumer_sleep"):
+        lo, hi = LIMITS[field]
+        g.add_argument(
+            FLAGS[field],
+            nargs=2,
+            type=_number(float, field, lo, hi, " s"),
+            metavar=("MIN", "MAX"),
+            help=f"seconds, {lo:g} <= MIN <= MAX <= {hi:g}",
+        )
+    g.add_argument("--seed", type=_number(int, "seed", *LIMITS["seed"]), metavar="N")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="pcsim",
+        description="Watch real producers and consumers share a bounded buffer.",
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    common = _config_flags()
+
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run headless and report",
+        description="Run a simulation without a window and report what happened.",
+    )
+    run.add_argument(
+        "--duration",
+        type=_number(float, "duration", 0.001, MAX_DURATION_S, " s"),
+        metavar="SECONDS",
+        help="stop after this long (without draining)",
+    )
+    run.add_argument(
+        "--items",
+        type=_number(int, "items", *LIMITS["items"]),
+        metavar="N",
+        help="produce exactly N items, let consumers finish them, then stop",
+    )
+    run.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    run.add_argument("--events", action="store_true", help="print every event as it happens")
+
+    gui = sub.add_parser(
+        "gui",
+        parents=[common],
+        help="open the window (the default)",
+        description="Open the window.",
+    )
+    gui.add_argument(
+        "--exit-after",
+        type=_number(float, "exit-after", 0.1, MAX_DURATION_S, " s"),
+        metavar="SECONDS",
+        help="start at once and quit after this long (for demos, tests and CI)",
+    )
+    gui.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window on exit")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace, base: SimulationConfig | None = None):
+    """A validated config from the flags given; raises ConfigError naming the field."""
+    base = base or SimulationConfig()
+    changes: dict[str, object] = {}
+    for field in FLAGS:
+        value = getattr(args, field, None)
+        if value is not None:
+            changes[field] = tuple(value) if isinstance(value, list) else value
+    return base.replace(**changes)
+
+
+def _usage_error(parser: argparse.ArgumentParser, err: ConfigError) -> int:
+    name = FLAGS.get(err.field, err.field)
+    print(f"{parser.prog}: error: {err.describe(name)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _report(snap, stop_latency_s: float, duration_s: float) -> dict[str, object]:
+    cfg = snap.config
+    p50, p95, p99 = snap.latency_ms
+    return {
+        "backend": cfg.backend,
+        "producers": cfg.producers,
+        "consumers": cfg.consumers,
+        "capacity": cfg.capacity,
+        "producer_sleep": list(cfg.producer_sleep),
+        "consumer_sleep": list(cfg.consumer_sleep),
+        "seed": cfg.seed,
+        "items": cfg.items,
+        "duration_s": round(duration_s, 4),
+        "produced": snap.produced,
+        "consumed": snap.consumed,
+        "in_buffer": snap.in_buffer,
+        "in_hand": snap.in_hand,
+        "lost": snap.lost,
+        "duplicates": snap.duplicates,
+        "ok": snap.ok,
+        "violations": list(snap.violations),
+        "throughput_per_s": round(snap.consumed / duration_s, 2) if duration_s > 0 else 0.0,
+        "max_occupancy": snap.max_occupancy,
+        "mean_occupancy": round(snap.mean_occupancy, 3),
+        "latency_ms": {"p50": round(p50, 3), "p95": round(p95, 3), "p99": round(p99, 3)},
+        "producer_blocked_fraction": round(snap.producer_blocked, 4),
+        "consumer_blocked_fraction": round(snap.consumer_blocked, 4),
+        "waits_full": snap.waits_full,
+        "waits_empty": snap.waits_empty,
+        "stop_latency_ms": round(stop_latency_s * 1000.0, 2),
+    }
+
+
+def _print_table(report: dict[str, object]) -> None:
+    lat = report["latency_ms"]
+    rows = [
+        (
+            "backend",
+            f"{report['backend']}  ({report['producers']} producers, "
+            f"{report['consumers']} consumers, capacity {report['capacity']})",
+        ),
+        ("duration", f"{report['duration_s']:.2f} s"),
+        ("produced / consumed", f"{report['produced']} / {report['consumed']}"),
+        ("in buffer / in hand", f"{report['in_buffer']} / {report['in_hand']}"),
+        ("lost / duplicates", f"{report['lost']} / {report['duplicates']}"),
+        ("throughput", f"{report['throughput_per_s']:.1f} items/s"),
+        ("occupancy max / mean", f"{report['max_occupancy']} / {report['mean_occupancy']:.2f}"),
+        (
+            "time in buffer",
+            f"p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms",
+        ),  # type: ignore[index]
+        ("blocked (producers)", f"{100 * report['producer_blocked_fraction']:.1f} % of time"),
+        ("blocked (consumers)", f"{100 * report['consumer_blocked_fraction']:.1f} % of time"),
+        ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
+        ("invariant", "ok" if report["ok"] else "VIOLATED: " + "; ".join(report["violations"])),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from simulator.engine.events import describe, to_json
+    from simulator.engine.simulation import Simulation
+
+    try:
+        cfg = config_from_args(args).replace(items=args.items)
+    except ConfigError as err:
+        return _usage_error(parser, err)
+    if args.duration is None and args.items is None:
+        args.duration = 10.0
+    sim = Simulation(cfg)
+    channel = sim.subscribe() if args.events else None
+
+    def flush_events() -> None:
+        if channel is None:
+            return
+        out = sys.stdout
+        for ev in channel.drain():
+            out.write((json.dumps(to_json(ev)) if args.json else describe(ev)) + "\n")
+
+    t0 = time.monotonic()
+    sim.start()
+    deadline = t0 + args.duration if args.duration is not None else None
+    try:
+        while not sim.finished.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            step = 0.05 if deadline is None else max(0.0, min(0.05, deadline - time.monotonic()))
+            sim.finished.wait(step)
+            flush_events()
+    except KeyboardInterrupt:
+        pass
+    duration = time.monotonic() - t0
+    stop_latency = sim.stop()
+    flush_events()
+    report = _report(sim.snapshot(), stop_latency, duration)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_table(report)
+    return EXIT_OK if report["ok"] else EXIT_INVARIANT
+
+
+def _gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        cfg = config_from_args(args)
+    except ConfigError as err:
+        return _usage_error(parser, err)
+    from simulator.ui.app import run_app
+
+    return run_app(cfg, exit_after=args.exit_after, screenshot=args.screenshot)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "gui")  # plain `pcsim` opens the window
+    args = parser.parse_args(argv)
+    sub = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
+    if args.command == "run":
+        return _run(args, sub)
+    return _gui(args, sub)

@@ -1,0 +1,153 @@
+"""The backend contract, and the worker loops that threads and processes share.
+
+A backend runs real workers around a real bounded queue and reports every step as an
+:class:`~simulator.engine.events.Event` through ``emit``. The producer and consumer loops
+below are written once against :class:`WorkerRuntime`, the few primitives that differ
+between a thread and a process (how to wait, how to put and get, how to flush events);
+the asyncio backend has the same loops as coroutines.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Protocol
+
+from simulator.engine.buffer import Closed
+from simulator.engine.config import SimulationConfig
+from simulator.engine.events import ITEM_SHIFT, Event, Kind, make
+
+Emit = Callable[[Event], None]
+
+
+def worker_rng(seed: int | None, name: str) -> random.Random:
+    """Each worker draws its sleeps from its own stream: reproducible with a seed."""
+    return random.Random(f"{seed}:{name}") if seed is not None else random.Random()
+
+
+class Backend(ABC):
+    """Runs the workers. The :class:`~simulator.engine.simulation.Simulation` names them.
+
+    ``exact_order`` says whether events arrive in exactly the order the queue saw them
+    (true for threads and asyncio, whose put/got events are written under the queue's
+    own serialisation; false for processes, whose events travel through pipes).
+    """
+
+    exact_order = True
+
+    def __init__(self, config: SimulationConfig, emit: Emit) -> None:
+        self.config = config
+        self.emit = emit
+        self.sleeps = {"producer": config.producer_sleep, "consumer": config.consumer_sleep}
+
+    @abstractmethod
+    def start(self, workers: list[tuple[str, str, int]]) -> None:
+        """Start ``(role, name, number)`` workers around a new, empty buffer."""
+
+    @abstractmethod
+    def add(self, role: str, name: str, number: int) -> None: ...
+
+    @abstractmethod
+    def retire(self, name: str) -> None:
+        """Ask a worker to leave after its current item (it loses nothing)."""
+
+    def set_sleep(self, role: str, lo: float, hi: float) -> None:
+        self.sleeps[role] = (lo, hi)
+
+    @abstractmethod
+    def pause(self) -> None: ...
+
+    @abstractmethod
+    def resume(self) -> None: ...
+
+    @abstractmethod
+    def stop(self, timeout: float = 1.0) -> int:
+        """Interrupt every wait and sleep, join every worker; return how many items the
+        real queue still held."""
+
+
+class WorkerRuntime(Protocol):
+    name: str
+    number: int
+    role: str
+    emit: Emit
+    uniform: Callable[[float, float], float]
+
+    def paused(self) -> bool: ...
+    def hold(self) -> None: ...
+    def exiting(self) -> bool: ...
+    def stopping(self) -> bool: ...
+    def sleep_range(self) -> tuple[float, float]: ...
+    def sleep(self, seconds: float) -> bool: ...
+    def ticket(self) -> bool: ...
+    def put(self, item: int) -> None: ...
+    def get(self) -> int: ...
+    def task_done(self) -> None: ...
+    def finish(self) -> None: ...
+
+
+def run_producer(rt: WorkerRuntime) -> None:
+    """Sleep, make an item, put it (waiting while the buffer is full); until told to go."""
+    name, emit, now, uniform = rt.name, rt.emit, time.monotonic, rt.uniform
+    base = rt.number << ITEM_SHIFT
+    seq = 0
+    held = -1
+    emit(make((now(), Kind.STARTED, name, -1, -1, 0.0)))
+    try:
+        while True:
+            if rt.paused():
+                rt.hold()
+            if rt.exiting():
+                break
+            lo, hi = rt.sleep_range()
+            if hi > 0.0:
+                d = uniform(lo, hi)
+                emit(make((now(), Kind.SLEEP, name, -1, -1, d)))
+                if rt.sleep(d):
+                    continue  # woken early: stop, retire or pause decides
+            if not rt.ticket():
+                break  # the item limit is reached
+            seq += 1
+            held = base | seq
+            emit(make((now(), Kind.PRODUCED, name, held, -1, 0.0)))
+            rt.put(held)
+            held = -1
+    except Closed:
+        pass
+    except Exception as exc:  # report, never vanish silently
+        emit(make((now(), Kind.ERROR, name, held, -1, f"{type(exc).__name__}: {exc}")))
+    finally:
+        emit(make((now(), Kind.STOPPED, name, held, -1, 0.0)))
+        rt.finish()
+
+
+def run_consumer(rt: WorkerRuntime) -> None:
+    """Take an item (waiting while the buffer is empty), work on it for a sleep, finish it."""
+    name, emit, now, uniform = rt.name, rt.emit, time.monotonic, rt.uniform
+    held = -1
+    emit(make((now(), Kind.STARTED, name, -1, -1, 0.0)))
+    try:
+        while True:
+            if rt.paused():
+                rt.hold()
+            if rt.exiting():
+                break
+            held = rt.get()
+            lo, hi = rt.sleep_range()
+            if hi > 0.0:
+                d = uniform(lo, hi)
+                emit(make((now(), Kind.SLEEP, name, held, -1, d)))
+                if rt.sleep(d) and rt.stopping():
+                    break  # stopped mid-item: it is reported as held
+            rt.task_done()
+            emit(make((now(), Kind.CONSUMED, name, held, -1, 0.0)))
+            held = -1
+    except Closed:
+        pass
+    except Exception as exc:
+        emit(make((now(), Kind.ERROR, name, held, -1, f"{type(exc).__name__}: {exc}")))
+    finally:
+        emit(make((now(), Kind.STOPPED, name, held, -1, 0.0)))
+        rt.finish()

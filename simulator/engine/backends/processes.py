@@ -1,0 +1,270 @@
+"""Real ``multiprocessing`` workers around a ``multiprocessing.JoinableQueue``.
+
+Uses the ``spawn`` start method on every platform: it is the only one a frozen executable
+and macOS/Windows support, and it avoids forking a parent that runs threads. Each child
+batches its events and sends them to the parent through one queue, flushing before every
+wait so the picture never shows a stale state; a listener thread in the parent hands them
+to the engine. This module is what a spawned child imports: keep it light (no numpy).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
+from simulator.engine.buffer import Closed
+from simulator.engine.events import Kind, make
+
+_now = time.monotonic
+FLUSH_EVERY = 256  # events per message at full speed
+POLL_S = 0.05  # how often a blocked put/get looks at the stop flag
+
+
+@dataclass
+class _Shared:
+    """What every child gets: the queues, flags and live settings."""
+
+    buffer: Any
+    events: Any
+    stop: Any
+    gate: Any  # set = running, clear = paused
+    sleeps: Any  # shared doubles: producer lo, hi, consumer lo, hi
+    tickets: Any
+    limit: int | None
+    seed: int | None
+
+
+class _ProcessWorker:
+    """The :class:`~.base.WorkerRuntime` inside a child process."""
+
+    def __init__(self, sh: _Shared, role: str, name: str, number: int, wake: Any, retire: Any):
+        self.sh, self.role, self.name, self.number = sh, role, name, number
+        self.wake, self.retire = wake, retire
+        self.uniform = worker_rng(sh.seed, name).uniform
+        self._out: list[tuple] = []
+        self._offset = 0 if role == "producer" else 2
+
+    def emit(self, ev: tuple) -> None:
+        self._out.append(tuple(ev))
+        if len(self._out) >= FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._out:
+            self.sh.events.put(self._out)
+            self._out = []
+
+    def paused(self) -> bool:
+        return not self.sh.gate.is_set()
+
+    def hold(self) -> None:
+        self.flush()
+        while not self.sh.gate.wait(0.1):
+            if self.exiting():
+                return
+
+    def exiting(self) -> bool:
+        return self.sh.stop.is_set() or self.retire.is_set()
+
+    def stopping(self) -> bool:
+        return self.sh.stop.is_set()
+
+    def sleep_range(self) -> tuple[float, float]:
+        s = self.sh.sleeps
+        return s[self._offset], s[self._offset + 1]
+
+    def sleep(self, seconds: float) -> bool:
+        self.flush()
+        return self.wake.wait(seconds)
+
+    def ticket(self) -> bool:
+        if self.sh.limit is None:
+            return True
+        with self.sh.tickets.get_lock():
+            if self.sh.tickets.value >= self.sh.limit:
+                return False
+            self.sh.tickets.value += 1
+            return True
+
+    def put(self, item: int) -> None:
+        buf = self.sh.buffer
+        try:
+            buf.put_nowait(item)
+        except queue.Full:
+            self.emit(make((_now(), Kind.PUT_WAIT, self.name, item, -1, 0.0)))
+            self.flush()
+            while True:
+                if self.sh.stop.is_set():
+                    raise Closed from None
+                try:
+                    buf.put(item, timeout=POLL_S)
+                    break
+                except queue.Full:
+                    continue
+        self.emit(make((_now(), Kind.PUT, self.name, item, buf.qsize(), 0.0)))
+
+    def get(self) -> int:
+        buf = self.sh.buffer
+        try:
+            item = buf.get_nowait()
+        except queue.Empty:
+            self.emit(make((_now(), Kind.GET_WAIT, self.name, -1, 0, 0.0)))
+            self.flush()
+            while True:
+                if self.exiting():
+                    raise Closed from None
+                try:
+                    item = buf.get(timeout=POLL_S)
+                    break
+                except queue.Empty:
+                    continue
+        self.emit(make((_now(), Kind.GOT, self.name, item, buf.qsize(), 0.0)))
+        return item
+
+    def task_done(self) -> None:
+        self.sh.buffer.task_done()
+
+    def finish(self) -> None:
+        self.flush()
+
+
+def _child_main(sh: _Shared, role: str, name: str, number: int, wake: Any, retire: Any) -> None:
+    """Entry point of a spawned worker process (top level, so it pickles by name)."""
+    w = _ProcessWorker(sh, role, name, number, wake, retire)
+    (run_producer if role == "producer" else run_consumer)(w)
+
+
+class ProcessBackend(Backend):
+    exact_order = False
+
+    def start(self, workers: list[tuple[str, str, int]]) -> None:
+        ctx = mp.get_context("spawn")
+        self._ctx = ctx
+        p, c = self.sleeps["producer"], self.sleeps["consumer"]
+        self.shared = _Shared(
+            buffer=ctx.JoinableQueue(self.config.capacity),
+            events=ctx.Queue(),
+            stop=ctx.Event(),
+            gate=ctx.Event(),
+            sleeps=ctx.Array("d", [p[0], p[1], c[0], c[1]], lock=False),
+            tickets=ctx.Value("q", 0),
+            limit=self.config.items,
+            seed=self.config.seed,
+        )
+        self.shared.gate.set()
+        self.procs: dict[str, tuple[Any, Any, Any]] = {}  # name -> (process, wake, retire)
+        self._leaving: list[Any] = []
+        self._unwanted: set[str] = set()
+        self._lock = threading.Lock()
+        self._spawn_requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._listener = threading.Thread(target=self._listen, name="pcsim-events", daemon=True)
+        self._listener.start()
+        # Spawning a process takes tens of milliseconds: do it off the caller's thread so
+        # a GUI that starts 64 workers stays responsive.
+        self._spawner = threading.Thread(target=self._spawn_loop, name="pcsim-spawn", daemon=True)
+        self._spawner.start()
+        for w in workers:
+            self._spawn_requests.put(w)
+
+    def _listen(self) -> None:
+        events, emit, wrap = self.shared.events, self.emit, make
+        while True:
+            batch = events.get()
+            if batch is None:
+                return
+            for ev in batch:
+                emit(wrap(ev))
+
+    def _spawn_loop(self) -> None:
+        while True:
+            req = self._spawn_requests.get()
+            if req is None or self.shared.stop.is_set():
+                return
+            role, name, number = req
+            wake, retire = self._ctx.Event(), self._ctx.Event()
+            proc = self._ctx.Process(
+                target=_child_main,
+                args=(self.shared, role, name, number, wake, retire),
+                name=f"pcsim-{name}",
+                daemon=True,
+            )
+            with self._lock:
+                if self.shared.stop.is_set():
+                    return
+                if name in self._unwanted:
+                    self._unwanted.discard(name)
+                    continue
+                try:
+                    proc.start()
+                except Exception as exc:  # e.g. a main module without the __main__ guard
+                    msg = f"could not start a process: {type(exc).__name__}: {exc}"
+                    self.emit(make((_now(), Kind.ERROR, name, -1, -1, msg.strip())))
+                    continue
+                self.procs[name] = (proc, wake, retire)
+
+    def add(self, role: str, name: str, number: int) -> None:
+        self._spawn_requests.put((role, name, number))
+
+    def retire(self, name: str) -> None:
+        with self._lock:
+            entry = self.procs.pop(name, None)
+            self._leaving = [p for p in self._leaving if p.is_alive()]
+            if entry is None:  # still waiting to be spawned: never spawn it
+                self._unwanted.add(name)
+                return
+            proc, wake, retire = entry
+            retire.set()
+            wake.set()
+            self._leaving.append(proc)
+
+    def set_sleep(self, role: str, lo: float, hi: float) -> None:
+        super().set_sleep(role, lo, hi)
+        off = 0 if role == "producer" else 2
+        self.shared.sleeps[off] = lo
+        self.shared.sleeps[off + 1] = hi
+
+    def pause(self) -> None:
+        self.shared.gate.clear()
+
+    def resume(self) -> None:
+        self.shared.gate.set()
+
+    def stop(self, timeout: float = 1.0) -> int:
+        sh = self.shared
+        deadline = _now() + timeout
+        with self._lock:
+            sh.stop.set()
+            sh.gate.set()
+            everyone = [(p, wake) for p, wake, _ in self.procs.values()]
+            leaving = list(self._leaving)
+        self._spawn_requests.put(None)
+        for _, wake in everyone:
+            wake.set()
+        self._spawner.join(max(0.0, deadline - _now()))
+        procs = [p for p, _ in everyone] + leaving
+        for p in procs:
+            p.join(max(0.0, deadline - _now()))
+        for p in procs:
+            if p.is_alive():  # never leave a process behind
+                p.terminate()
+                p.join(1.0)
+                self.emit(
+                    make((_now(), Kind.ERROR, p.name[6:], -1, -1, "did not stop; terminated"))
+                )
+        remaining = 0
+        with contextlib.suppress(queue.Empty):
+            while True:
+                sh.buffer.get(timeout=0.05)
+                remaining += 1
+        sh.events.put(None)
+        self._listener.join(2.0)
+        for q in (sh.buffer, sh.events):
+            q.close()
+            q.join_thread()
+        return remaining

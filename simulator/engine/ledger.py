@@ -1,0 +1,148 @@
+"""The books: where every item is, and whether any was lost or taken twice.
+
+The ledger reads the event stream and keeps exact counts (produced, put, got, consumed),
+the ids now in the buffer in FIFO order, and what each worker holds. Its checks are real
+ones, against facts the event stream does not make true by construction:
+
+* no item id is consumed twice (per producer, a watermark plus the few ids finished out
+  of order, so memory stays bounded however long the run);
+* no item is taken that was never put;
+* on exactly ordered backends (threads, asyncio) the buffer length the queue itself
+  reported in each put/got event equals the ledger's count;
+* at the end, :meth:`close_books` compares the books with what the real queue still held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulator.engine.events import ITEM_SHIFT, Event, Kind, item_label
+
+_SEQ_MASK = (1 << ITEM_SHIFT) - 1
+MAX_VIOLATIONS = 20
+
+
+class SeqTracker:
+    """Which sequence numbers of one producer were consumed, in bounded memory."""
+
+    __slots__ = ("pending", "watermark")
+
+    def __init__(self) -> None:
+        self.watermark = 0  # every seq <= watermark was consumed
+        self.pending: set[int] = set()  # consumed seqs above the watermark
+
+    def add(self, seq: int) -> bool:
+        """Record ``seq``; False if it had been consumed before."""
+        if seq <= self.watermark or seq in self.pending:
+            return False
+        self.pending.add(seq)
+        while self.watermark + 1 in self.pending:
+            self.watermark += 1
+            self.pending.discard(self.watermark)
+        return True
+
+
+@dataclass
+class Ledger:
+    strict: bool = True  #: events arrive in the exact order the queue saw them
+    produced: int = 0
+    put: int = 0
+    got: int = 0
+    consumed: int = 0
+    duplicates: int = 0
+    #: item id -> time it was put, in FIFO order (a dict keeps insertion order)
+    in_buffer_ids: dict[int, float] = field(default_factory=dict)
+    #: taken before its put arrived (only processes' events can arrive out of order)
+    early_gets: set[int] = field(default_factory=set)
+    held: dict[str, int] = field(default_factory=dict)
+    held_at_stop: int = 0
+    violations: list[str] = field(default_factory=list)
+    violation_count: int = 0
+    lost: int = 0
+    closed: bool = False
+
+    def _violate(self, message: str) -> None:
+        self.violation_count += 1
+        if len(self.violations) < MAX_VIOLATIONS:
+            self.violations.append(message)
+
+    def feed(self, batch: list[Event]) -> list[float]:
+        """Book a batch; return the time-in-buffer (s) of each item taken."""
+        latencies: list[float] = []
+        ids = self.in_buffer_ids
+        held = self.held
+        for ev in batch:
+            k = ev.kind
+            if k == Kind.PUT:
+                self.put += 1
+                held.pop(ev.worker, None)
+                if ev.item in self.early_gets:
+                    self.early_gets.discard(ev.item)
+                else:
+                    ids[ev.item] = ev.t
+                if self.strict and ev.size != len(ids):
+                    self._violate(
+                        f"buffer reported {ev.size} items after {ev.worker}'s put, "
+                        f"books say {len(ids)}"
+                    )
+            elif k == Kind.GOT:
+                self.got += 1
+                held[ev.worker] = ev.item
+                t_put = ids.pop(ev.item, None)
+                if t_put is None:
+                    if self.strict:
+                        self._violate(f"{ev.worker} took {item_label(ev.item)}, never put")
+                    else:
+                        self.early_gets.add(ev.item)
+                else:
+                    latencies.append(ev.t - t_put)
+            elif k == Kind.PRODUCED:
+                self.produced += 1
+                held[ev.worker] = ev.item
+            elif k == Kind.CONSUMED:
+                self.consumed += 1
+                held.pop(ev.worker, None)
+                tracker = self._trackers.get(ev.item >> ITEM_SHIFT)
+                if tracker is None:
+                    tracker = self._trackers[ev.item >> ITEM_SHIFT] = SeqTracker()
+                if not tracker.add(ev.item & _SEQ_MASK):
+                    self.duplicates += 1
+                    self._violate(f"{item_label(ev.item)} consumed twice ({ev.worker})")
+            elif k == Kind.STOPPED:
+                if held.pop(ev.worker, None) is not None:
+                    self.held_at_stop += 1
+            elif k == Kind.ERROR:
+                self._violate(f"{ev.worker} failed: {ev.value}")
+        return latencies
+
+    def __post_init__(self) -> None:
+        self._trackers: dict[int, SeqTracker] = {}
+
+    @property
+    def in_buffer(self) -> int:
+        return self.put - self.got
+
+    @property
+    def in_hand(self) -> int:
+        """Produced but not yet put, or taken but not yet finished."""
+        return (self.produced - self.put) + (self.got - self.consumed)
+
+    def close_books(self, remaining: int) -> None:
+        """After the workers have stopped: compare with the ``remaining`` items really
+        left in the queue. Anything produced that is neither consumed, nor in the queue,
+        nor held by a worker at its stop, was lost."""
+        self.closed = True
+        self.lost = self.produced - self.consumed - remaining - self.held_at_stop
+        if self.lost:
+            self._violate(
+                f"{self.lost} item(s) lost: produced {self.produced}, consumed "
+                f"{self.consumed}, left in buffer {remaining}, held {self.held_at_stop}"
+            )
+        if remaining != self.in_buffer:
+            self._violate(f"queue holds {remaining} items, books say {self.in_buffer}")
+        if self.early_gets:
+            self._violate(f"{len(self.early_gets)} item(s) taken that were never put")
+
+    @property
+    def ok(self) -> bool:
+        return self.violation_count == 0

@@ -1,0 +1,211 @@
+"""Rates, occupancy, latency and who spends time how, from the event stream.
+
+Everything here is O(1) memory in the length of the run: rates come from a ring of
+0.1-second bins, latency percentiles from a ring of the most recent item latencies,
+occupancy's time-weighted mean from a running integral, and per-worker time shares from
+running sums (retired workers fold into their role's totals and are forgotten).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.engine.events import Event, Kind
+
+BIN_S = 0.1
+N_BINS = 100  # 10 s of history
+RATE_WINDOW_S = 2.0
+LATENCY_SAMPLES = 4096
+
+# Worker states, shown by the GUI and grouped into three time shares.
+STARTING = "starting"
+SLEEPING = "sleeping"
+PRODUCING = "producing"
+WAITING_FULL = "waiting: buffer full"
+WAITING_EMPTY = "waiting: buffer empty"
+CONSUMING = "consuming"
+STOPPED = "stopped"
+WORKING, RESTING, BLOCKED = 0, 1, 2
+_SHARE = {
+    STARTING: WORKING,
+    PRODUCING: WORKING,
+    CONSUMING: WORKING,
+    SLEEPING: RESTING,
+    WAITING_FULL: BLOCKED,
+    WAITING_EMPTY: BLOCKED,
+}
+
+
+class WorkerStat:
+    __slots__ = ("acc", "done", "item", "name", "role", "since", "started", "state")
+
+    def __init__(self, name: str, t: float) -> None:
+        self.name = name
+        self.role = "producer" if name.startswith("P") else "consumer"
+        self.state = STARTING
+        self.since = t
+        self.started = t
+        self.item = -1
+        self.done = 0
+        self.acc = [0.0, 0.0, 0.0]  # working, sleeping, blocked seconds
+
+    def enter(self, state: str, t: float) -> None:
+        share = _SHARE.get(self.state)
+        if share is not None and t > self.since:
+            self.acc[share] += t - self.since
+        self.state = state
+        self.since = t
+
+    def shares(self, now: float) -> tuple[float, float, float]:
+        acc = list(self.acc)
+        share = _SHARE.get(self.state)
+        if share is not None and now > self.since:
+            acc[share] += now - self.since
+        total = sum(acc)
+        if total <= 0:
+            return (0.0, 0.0, 0.0)
+        return (acc[0] / total, acc[1] / total, acc[2] / total)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerView:
+    name: str
+    role: str
+    state: str
+    item: int
+    done: int
+    since: float
+    shares: tuple[float, float, float]  # working, sleeping, blocked
+
+
+class Metrics:
+    def __init__(self, capacity: int, t0: float) -> None:
+        self.capacity = capacity
+        self.t0 = t0
+        self.last_t = t0
+        self._bins = np.zeros((2, N_BINS), dtype=np.int64)  # produced, consumed
+        self._bin = int(t0 / BIN_S)
+        self.occupancy = 0
+        self.max_occupancy = 0
+        self._occ_area = 0.0
+        self._occ_since = t0
+        self._lat = np.zeros(LATENCY_SAMPLES)
+        self._lat_n = 0
+        self.waits_full = 0
+        self.waits_empty = 0
+        self.workers: dict[str, WorkerStat] = {}
+        self._retired = {"producer": [0.0, 0.0, 0.0], "consumer": [0.0, 0.0, 0.0]}
+
+    def _advance(self, t: float) -> int:
+        b = int(t / BIN_S)
+        if b > self._bin:
+            steps = min(b - self._bin, N_BINS)
+            for i in range(1, steps + 1):
+                self._bins[:, (self._bin + i) % N_BINS] = 0
+            self._bin = b
+        return b % N_BINS
+
+    def _occupy(self, size: int, t: float) -> None:
+        if t > self._occ_since:
+            self._occ_area += self.occupancy * (t - self._occ_since)
+            self._occ_since = t
+        self.occupancy = size
+        if size > self.max_occupancy:
+            self.max_occupancy = size
+
+    def feed(self, batch: list[Event], latencies: list[float]) -> None:
+        workers = self.workers
+        bins = self._bins
+        for ev in batch:
+            k = ev.kind
+            t = ev.t
+            w = workers.get(ev.worker)
+            if w is None:
+                w = workers[ev.worker] = WorkerStat(ev.worker, t)
+            if k == Kind.PUT:
+                w.enter(PRODUCING, t)
+                w.item = -1
+                w.done += 1
+                self._occupy(ev.size, t)
+            elif k == Kind.GOT:
+                w.enter(CONSUMING, t)
+                w.item = ev.item
+                self._occupy(ev.size, t)
+            elif k == Kind.PRODUCED:
+                w.enter(PRODUCING, t)
+                w.item = ev.item
+                bins[0, self._advance(t)] += 1
+            elif k == Kind.CONSUMED:
+                w.enter(CONSUMING, t)
+                w.item = -1
+                w.done += 1
+                bins[1, self._advance(t)] += 1
+            elif k == Kind.SLEEP:
+                w.enter(SLEEPING if w.role == "producer" else CONSUMING, t)
+            elif k == Kind.PUT_WAIT:
+                w.enter(WAITING_FULL, t)
+                w.item = ev.item
+                self.waits_full += 1
+            elif k == Kind.GET_WAIT:
+                w.enter(WAITING_EMPTY, t)
+                self.waits_empty += 1
+            elif k == Kind.STOPPED:
+                w.enter(STOPPED, t)
+                acc = self._retired[w.role]
+                for i in range(3):
+                    acc[i] += w.acc[i]
+                del workers[ev.worker]
+            if t > self.last_t:
+                self.last_t = t
+        n = len(latencies)
+        if n:
+            if n >= LATENCY_SAMPLES:
+                self._lat[:] = latencies[-LATENCY_SAMPLES:]
+            else:
+                idx = (self._lat_n + np.arange(n)) % LATENCY_SAMPLES
+                self._lat[idx] = latencies
+            self._lat_n += n
+
+    # ---- read side -------------------------------------------------------------
+    def rates(self, now: float) -> tuple[float, float]:
+        """Produced/s and consumed/s over the last ``RATE_WINDOW_S`` complete bins."""
+        self._advance(now)
+        k = int(RATE_WINDOW_S / BIN_S)
+        span = min(RATE_WINDOW_S, max(now - self.t0, BIN_S))
+        k = max(1, min(k, round(span / BIN_S)))
+        idx = [(self._bin - i) % N_BINS for i in range(1, k + 1)]
+        sums = self._bins[:, idx].sum(axis=1)
+        return float(sums[0]) / (k * BIN_S), float(sums[1]) / (k * BIN_S)
+
+    def mean_occupancy(self, now: float) -> float:
+        area = self._occ_area + self.occupancy * max(0.0, now - self._occ_since)
+        span = now - self.t0
+        return area / span if span > 0 else float(self.occupancy)
+
+    def latency_ms(self) -> tuple[float, float, float]:
+        n = min(self._lat_n, LATENCY_SAMPLES)
+        if not n:
+            return (0.0, 0.0, 0.0)
+        p = np.percentile(self._lat[:n], [50, 95, 99]) * 1000.0
+        return (float(p[0]), float(p[1]), float(p[2]))
+
+    def blocked_fraction(self, role: str, now: float) -> float:
+        acc = list(self._retired[role])
+        for w in self.workers.values():
+            if w.role != role:
+                continue
+            for i in range(3):
+                acc[i] += w.acc[i]
+            share = _SHARE.get(w.state)
+            if share is not None and now > w.since:
+                acc[share] += now - w.since
+        total = sum(acc)
+        return acc[BLOCKED] / total if total > 0 else 0.0
+
+    def worker_views(self, now: float) -> tuple[WorkerView, ...]:
+        return tuple(
+            WorkerView(w.name, w.role, w.state, w.item, w.done, w.since, w.shares(now))
+            for w in self.workers.values()
+        )
