@@ -1,0 +1,91 @@
+"""``pcsim run`` as a user runs it: in a subprocess, reading its output and exit code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+def pcsim(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize("backend", ["threads", "processes", "asyncio"])
+def test_items_run_reports_every_item_consumed(backend):
+    out = pcsim(
+        "run", "--backend", backend, "--producers", "3", "--consumers", "2", "--capacity", "5",
+        "--producer-sleep", "0", "0.01", "--consumer-sleep", "0", "0.02", "--items", "500",
+        "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["produced"] == report["consumed"] == 500
+    assert report["lost"] == 0 and report["duplicates"] == 0
+    for key in (
+        "backend", "producers", "consumers", "capacity", "duration_s", "in_buffer", "in_hand",
+        "throughput_per_s", "max_occupancy", "mean_occupancy", "latency_ms",
+        "producer_blocked_fraction", "consumer_blocked_fraction", "stop_latency_ms",
+    ):  # fmt: skip
+        assert key in report
+    assert set(report["latency_ms"]) == {"p50", "p95", "p99"}
+
+
+@pytest.mark.parametrize("backend", ["threads", "processes", "asyncio"])
+def test_long_sleeps_do_not_delay_the_stop(backend):
+    t0 = time.monotonic()
+    out = pcsim(
+        "run", "--backend", backend, "--producer-sleep", "9", "10", "--consumer-sleep", "9",
+        "10", "--duration", "1", "--json",
+    )  # fmt: skip
+    wall = time.monotonic() - t0
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["stop_latency_ms"] < 1000
+    assert wall < 6  # generous: interpreter start-up on a loaded CI machine
+
+
+@pytest.mark.parametrize(
+    ("args", "flag", "allowed"),
+    [
+        (["--capacity", "0"], "--capacity", "1–1000"),
+        (["--capacity", "1001"], "--capacity", "1–1000"),
+        (["--capacity", "many"], "--capacity", "1–1000"),
+        (["--producers", "0"], "--producers", "1–64"),
+        (["--consumers", "65"], "--consumers", "1–64"),
+        (["--producer-sleep", "-1", "1"], "--producer-sleep", "0–10"),
+        (["--consumer-sleep", "0", "10.5"], "--consumer-sleep", "0–10"),
+        (["--producer-sleep", "2", "1"], "--producer-sleep", "MIN <= MAX"),
+        (["--backend", "fibers"], "--backend", "threads"),
+        (["--duration", "0"], "--duration", "0.001–604800"),
+        (["--items", "0"], "--items", "1–1000000000"),
+        (["--seed", "-5"], "--seed", "0–4294967295"),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line_naming_the_flag(args, flag, allowed):
+    out = pcsim("run", *args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert flag in lines[0] and allowed in lines[0]
+    assert "Traceback" not in out.stderr
+
+
+def test_events_stream_in_the_classic_style():
+    out = pcsim("run", "--items", "5", "--producers", "1", "--consumers", "1", "--events",
+                "--producer-sleep", "0", "0", "--consumer-sleep", "0", "0")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "Produced: P1-1 by P1" in out.stdout
+    assert "Consumed: P1-5 by C1" in out.stdout
+    assert "invariant" in out.stdout
+
+
+def test_events_as_json_lines_then_the_report():
+    out = pcsim("run", "--items", "5", "--events", "--json", "--producer-sleep", "0", "0")
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert {e["kind"] for e in lines[:-1]} >= {"produced", "put", "got", "consumed"}
+    assert lines[-1]["consumed"] == 5
