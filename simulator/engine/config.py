@@ -20,7 +20,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "capacity": (1, 1000),
     "producer_sleep": (0.0, 10.0),
     "consumer_sleep": (0.0, 10.0),
-    "seed": (0, 2**32 - 1),
+    "seed": (0, 2**31 - 1),  # fits a Qt spin box, so every front accepts the same seeds
     "items": (1, 10**9),
 }
 

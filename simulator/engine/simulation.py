@@ -32,7 +32,9 @@ class Snapshot:
     """Everything a view shows, read at one moment; immutable so it can be painted."""
 
     state: str
-    config: SimulationConfig
+    config: SimulationConfig  #: the latest settings (some may wait for the next start)
+    capacity: int  #: the capacity of the buffer this run really has
+    backend: str  #: the backend this run really uses
     elapsed: float
     produced: int
     consumed: int
@@ -77,6 +79,7 @@ class Simulation:
         self._t_end: float | None = None
         self.ledger = Ledger(strict=True)
         self.metrics = Metrics(self.config.capacity, self._t0)
+        self._run_backend = self.config.backend
 
     # ---- subscribers -------------------------------------------------------------
     def subscribe(self, maxlen: int = 200_000) -> EventChannel:
@@ -209,6 +212,11 @@ class Simulation:
 
     # ---- observing ---------------------------------------------------------------
     @property
+    def started_at(self) -> float:
+        """``time.monotonic()`` of the current run's start (events are stamped the same way)."""
+        return self._t0
+
+    @property
     def elapsed(self) -> float:
         end = self._t_end if self._t_end is not None else time.monotonic()
         return end - self._t0
@@ -221,6 +229,8 @@ class Simulation:
             return Snapshot(
                 state=self.state,
                 config=self.config,
+                capacity=met.capacity,
+                backend=self._run_backend,
                 elapsed=now - self._t0,
                 produced=led.produced,
                 consumed=led.consumed,

@@ -17,7 +17,7 @@ from simulator.engine.config import ConfigError, SimulationConfig
         ("consumer_sleep", (-1, 0), "0–10"),
         ("producer_sleep", (0, float("nan")), "0–10"),
         ("backend", "fibers", "threads, processes, asyncio"),
-        ("seed", -1, "0–4294967295"),
+        ("seed", -1, "0–2147483647"),
         ("items", 0, "1–1000000000"),
     ],
 )

@@ -1,0 +1,66 @@
+"""Start the Qt application: ``pcsim`` / ``pcsim gui``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from simulator.engine.config import SimulationConfig
+
+
+def display_problem() -> str | None:
+    """Why Qt could not open a window here, in words, before Qt aborts with its own."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "pcsim: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+        "Run it in a desktop session, or without a window: "
+        "QT_QPA_PLATFORM=offscreen pcsim gui --exit-after 5 --screenshot shot.png"
+    )
+
+
+def run_app(
+    config: SimulationConfig | None = None,
+    exit_after: float | None = None,
+    screenshot: str | None = None,
+) -> int:
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")  # pyqtgraph would prefer PyQt6
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from simulator.ui.resources import asset
+    from simulator.ui.window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("pcsim")
+    app.setOrganizationName("pcsim")
+    app.setDesktopFileName("pcsim")
+    icon = asset("icons", "pcsim.svg")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    window = MainWindow(config)
+    window.show()
+    result = {"code": 0}
+    if exit_after is not None:
+        window.bridge.start()
+
+        def finish() -> None:
+            if screenshot:
+                path = Path(screenshot)
+                if not window.grab().save(str(path), "PNG"):
+                    print(f"pcsim: could not write the screenshot to {path}", file=sys.stderr)
+                    result["code"] = 1
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(int(exit_after * 1000), finish)
+    code = app.exec()
+    return result["code"] or code

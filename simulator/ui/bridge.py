@@ -1,0 +1,131 @@
+"""The one place where the engine meets Qt.
+
+The engine's workers append events to its inbox and never call Qt. This bridge lives on
+the GUI thread: a 60 Hz ``QTimer`` drains the engine's :class:`EventChannel` and emits *one*
+batch and *one* snapshot per frame to the canvas, graph, stats and log. Because the
+drain runs on the GUI thread, no signal crosses threads at all, and the event loop sees
+at most ~60 deliveries a second whatever the item rate (one queued signal per event
+piles up hundreds of milliseconds of latency at high rates; a timer-drained deque does
+not — see shared/ANCHORS.md).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Simulation, Snapshot
+
+FRAME_MS = 16
+CHANNEL_MAXLEN = 50_000  # one frame of events at any realistic rate, with room to spare
+
+
+class EngineBridge(QObject):
+    #: the events since the last frame, oldest first (a list of Event)
+    batchReady = Signal(list)
+    #: the engine's state, read once per frame
+    snapshotReady = Signal(object)
+    #: idle | running | paused | stopped
+    stateChanged = Signal(str)
+    #: a new run began at this ``time.monotonic()``: views clear their history
+    runStarted = Signal(float)
+    #: names of settings that will apply at the next start
+    deferredChanged = Signal(frozenset)
+
+    def __init__(self, config: SimulationConfig | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.sim = Simulation(config)
+        self.channel = self.sim.subscribe(CHANNEL_MAXLEN)
+        self.deferred: frozenset[str] = frozenset()
+        self.last_snapshot: Snapshot | None = None
+        self.frames = 0
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(FRAME_MS)
+        self.timer.timeout.connect(self.tick)
+
+    @property
+    def config(self) -> SimulationConfig:
+        return self.sim.config
+
+    @property
+    def state(self) -> str:
+        return self.sim.state
+
+    # ---- control -------------------------------------------------------------------
+    def start(self) -> None:
+        if self.sim.state in (RUNNING, PAUSED):
+            return
+        self.channel.drain()
+        self.sim.start()
+        self.runStarted.emit(self.sim.started_at)
+        self._set_deferred(frozenset())
+        self.timer.start()
+        self.stateChanged.emit(self.sim.state)
+        self.tick()
+
+    def toggle(self) -> None:
+        """Space: start when idle or stopped, otherwise pause or resume."""
+        if self.sim.state == RUNNING:
+            self.pause()
+        elif self.sim.state == PAUSED:
+            self.resume()
+        else:
+            self.start()
+
+    def pause(self) -> None:
+        self.sim.pause()
+        self.stateChanged.emit(self.sim.state)
+
+    def resume(self) -> None:
+        self.sim.resume()
+        self.stateChanged.emit(self.sim.state)
+
+    def stop(self) -> float:
+        """Stop the workers (joined within a second) and paint the final state."""
+        if self.sim.state not in (RUNNING, PAUSED):
+            return 0.0
+        took = self.sim.stop()
+        self.tick()
+        self.timer.stop()
+        self.stateChanged.emit(self.sim.state)
+        return took
+
+    def reset(self) -> None:
+        """Stop and forget the run: views clear and wait for a new start."""
+        self.stop()
+        self.sim = Simulation(self.sim.config)
+        self.channel = self.sim.subscribe(CHANNEL_MAXLEN)
+        self._set_deferred(frozenset())
+        self.last_snapshot = None
+        self.stateChanged.emit(IDLE)
+
+    def apply(self, config: SimulationConfig) -> None:
+        deferred = self.sim.apply(config)
+        if self.sim.state in (RUNNING, PAUSED):
+            self._set_deferred(self.deferred | deferred)
+        if self.sim.state in (IDLE, STOPPED):
+            self.snapshotReady.emit(self.sim.snapshot())
+
+    def _set_deferred(self, names: frozenset[str]) -> None:
+        if names != self.deferred:
+            self.deferred = names
+            self.deferredChanged.emit(names)
+
+    # ---- the frame -------------------------------------------------------------------
+    @Slot()
+    def tick(self) -> None:
+        batch = self.channel.drain()
+        if batch:
+            self.batchReady.emit(batch)
+        snap = self.sim.snapshot()
+        self.last_snapshot = snap
+        self.frames += 1
+        self.snapshotReady.emit(snap)
+
+    def snapshot_now(self) -> Snapshot:
+        return self.sim.snapshot()
+
+    @property
+    def dropped(self) -> int:
+        return self.channel.dropped

@@ -1,0 +1,76 @@
+"""What the canvas animates, kept apart from painting so it can be tested without pixels.
+
+Tokens are the items in flight: from a producer to its slot (a ``PUT``) and from the
+buffer's exit to a consumer (a ``GOT``). Each lasts :attr:`duration` seconds. At high rates
+the picture must never lag behind reality, so the model keeps no backlog: a worker has at
+most one token in flight (a newer one replaces it), the number of tokens is capped, and a
+frame with more moves than can be followed switches to *fast mode*, where only states,
+fill and counters are shown until the rate drops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator.engine.events import Event, Kind
+
+TWEEN_S = 0.25
+MAX_TOKENS = 48
+FAST_MOVES_PER_FRAME = 24  # more puts+gets than this in one frame: stop animating
+FAST_HOLD_S = 1.0  # stay in fast mode this long after the last busy frame
+
+
+@dataclass(slots=True)
+class Token:
+    item: int
+    worker: str
+    inbound: bool  # True: producer -> slot, False: buffer exit -> consumer
+    t0: float
+
+    def progress(self, now: float, duration: float) -> float:
+        return min(1.0, max(0.0, (now - self.t0) / duration))
+
+
+class CanvasModel:
+    def __init__(self, duration: float = TWEEN_S) -> None:
+        self.duration = duration
+        self.tokens: dict[str, Token] = {}  # by worker: one in flight each
+        self.fast_until = 0.0
+        self.moves_last_frame = 0
+
+    def clear(self) -> None:
+        self.tokens.clear()
+        self.fast_until = 0.0
+
+    def fast(self, now: float) -> bool:
+        return now < self.fast_until
+
+    def feed(self, batch: list[Event], now: float) -> None:
+        moves = [e for e in batch if e.kind == Kind.PUT or e.kind == Kind.GOT]
+        self.moves_last_frame = len(moves)
+        if len(moves) > FAST_MOVES_PER_FRAME:
+            self.fast_until = now + FAST_HOLD_S
+            self.tokens.clear()
+            return
+        if self.fast(now):
+            return
+        for e in moves:
+            self.tokens[e.worker] = Token(e.item, e.worker, e.kind == Kind.PUT, now)
+        if len(self.tokens) > MAX_TOKENS:  # keep the newest
+            newest = sorted(self.tokens.values(), key=lambda t: t.t0)[-MAX_TOKENS:]
+            self.tokens = {t.worker: t for t in newest}
+
+    def live_tokens(self, now: float) -> list[Token]:
+        """Tokens still moving; finished ones are dropped."""
+        done = [w for w, t in self.tokens.items() if now - t.t0 >= self.duration]
+        for w in done:
+            del self.tokens[w]
+        return list(self.tokens.values())
+
+    def in_flight(self) -> set[int]:
+        return {t.item for t in self.tokens.values()}
+
+
+def ease(p: float) -> float:
+    """Ease-out cubic: quick start, gentle arrival."""
+    return 1.0 - (1.0 - p) ** 3

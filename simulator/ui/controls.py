@@ -1,0 +1,207 @@
+"""Settings and buttons. Every change becomes a validated SimulationConfig.
+
+Sleep ranges use superqt's ``QLabeledDoubleRangeSlider`` (a min–max slider with editable
+numbers). Slider and spin-box changes are debounced (150 ms) so dragging a handle sends
+the engine a handful of updates, not hundreds, and the last value always arrives.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledDoubleRangeSlider
+
+from simulator.engine.config import BACKENDS, LIMITS, LIVE_FIELDS, ConfigError, SimulationConfig
+
+SLIDER_MAX_S = 2.0  # the sliders' scale; widened when a setting lies beyond it
+DEBOUNCE_MS = 150
+FIELD_LABELS = {
+    "capacity": "capacity",
+    "backend": "backend",
+    "seed": "seed",
+    "producers": "producers",
+    "consumers": "consumers",
+}
+
+
+def _range_slider(tip: str) -> QLabeledDoubleRangeSlider:
+    s = QLabeledDoubleRangeSlider(Qt.Orientation.Horizontal)
+    s.setRange(0.0, SLIDER_MAX_S)
+    s.setDecimals(2)
+    s.setSingleStep(0.01)
+    s.setToolTip(tip)
+    return s
+
+
+class ControlPanel(QWidget):
+    #: a new, valid configuration
+    configChanged = Signal(object)
+
+    def __init__(self, config: SimulationConfig, actions: dict[str, QAction],
+                 parent: QWidget | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self._config = config
+        self._loading = False
+
+        buttons = QGridLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for i, key in enumerate(("start", "stop", "reset")):
+            b = QPushButton()
+            b.setMinimumHeight(32)
+            _bind(b, actions[key])
+            self.buttons[key] = b
+            buttons.addWidget(b, 0, i)
+
+        sleeps = QGroupBox("Sleep ranges (seconds, live)")
+        sform = QFormLayout(sleeps)
+        sform.setContentsMargins(8, 4, 8, 6)
+        self.producer_sleep = _range_slider(
+            "How long a producer sleeps before making each item: drawn at random "
+            "between the two handles. Applies at once."
+        )
+        self.consumer_sleep = _range_slider(
+            "How long a consumer works on each item: drawn at random between the two "
+            "handles. Applies at once."
+        )
+        sform.addRow("Producers", self.producer_sleep)
+        sform.addRow("Consumers", self.consumer_sleep)
+
+        setup = QGroupBox("Setup")
+        form = QFormLayout(setup)
+        form.setContentsMargins(8, 4, 8, 6)
+        self.producers = self._spin("producers", "Number of producers; changes at once")
+        self.consumers = self._spin("consumers", "Number of consumers; changes at once")
+        self.capacity = self._spin("capacity", "Buffer slots; applies at the next start")
+        self.backend = QComboBox()
+        self.backend.addItems(list(BACKENDS))
+        self.backend.setToolTip(
+            "threads: threading.Thread + queue.Queue; processes: multiprocessing + "
+            "JoinableQueue; asyncio: tasks + asyncio.Queue. Applies at the next start."
+        )
+        self.seed = QSpinBox()
+        self.seed.setRange(-1, int(LIMITS["seed"][1]))
+        self.seed.setSpecialValueText("random")
+        self.seed.setToolTip("Seed for the sleep draws (random = different each run). "
+                             "Applies at the next start.")  # fmt: skip
+        form.addRow("Producers", self.producers)
+        form.addRow("Consumers", self.consumers)
+        form.addRow("Capacity", self.capacity)
+        form.addRow("Backend", self.backend)
+        form.addRow("Seed", self.seed)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setObjectName("pendingNote")
+        self.note.setStyleSheet("color: #B35900; font-style: italic")
+        self.note.hide()
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(buttons)
+        lay.addWidget(sleeps)
+        lay.addWidget(setup)
+        lay.addWidget(self.note)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.commit)
+        for s in (self.producer_sleep, self.consumer_sleep):
+            s.valueChanged.connect(self._changed)
+        for w in (self.producers, self.consumers, self.capacity, self.seed):
+            w.valueChanged.connect(self._changed)
+        self.backend.currentTextChanged.connect(self._changed)
+        self.load(config)
+
+    def _spin(self, field: str, tip: str) -> QSpinBox:
+        lo, hi = LIMITS[field]
+        s = QSpinBox()
+        s.setRange(int(lo), int(hi))
+        s.setToolTip(f"{tip} ({int(lo)}–{int(hi)})")
+        s.setAccelerated(True)
+        return s
+
+    def load(self, cfg: SimulationConfig) -> None:
+        """Show ``cfg`` in the widgets without sending it back."""
+        self._loading = True
+        try:
+            for slider, (lo, hi) in ((self.producer_sleep, cfg.producer_sleep),
+                                     (self.consumer_sleep, cfg.consumer_sleep)):  # fmt: skip
+                slider.setRange(0.0, max(SLIDER_MAX_S, hi))  # never clamp a value away
+                slider.setValue((lo, hi))
+            self.producers.setValue(cfg.producers)
+            self.consumers.setValue(cfg.consumers)
+            self.capacity.setValue(cfg.capacity)
+            self.backend.setCurrentText(cfg.backend)
+            self.seed.setValue(-1 if cfg.seed is None else cfg.seed)
+            self._config = cfg
+        finally:
+            self._loading = False
+
+    @Slot()
+    def _changed(self, *_args) -> None:
+        if not self._loading:
+            self._debounce.start()
+
+    def current(self) -> SimulationConfig:
+        return self._config.replace(
+            producer_sleep=tuple(round(v, 3) for v in self.producer_sleep.value()),
+            consumer_sleep=tuple(round(v, 3) for v in self.consumer_sleep.value()),
+            producers=self.producers.value(),
+            consumers=self.consumers.value(),
+            capacity=self.capacity.value(),
+            backend=self.backend.currentText(),
+            seed=None if self.seed.value() < 0 else self.seed.value(),
+        )
+
+    @Slot()
+    def commit(self) -> None:
+        """Send the widgets' settings now (the debounce timer calls this)."""
+        self._debounce.stop()
+        try:
+            cfg = self.current()
+        except ConfigError as err:  # the widgets' ranges should prevent it; say so if not
+            self.show_note(err.describe(err.field.replace("_", " ")), error=True)
+            return
+        if cfg != self._config:
+            self._config = cfg
+            self.configChanged.emit(cfg)
+
+    def show_pending(self, names: frozenset[str]) -> None:
+        pending = sorted(n for n in names if n not in LIVE_FIELDS)
+        if pending:
+            words = ", ".join(FIELD_LABELS.get(n, n) for n in pending)
+            self.show_note(f"Changed {words}: takes effect at the next start.")
+        else:
+            self.note.hide()
+
+    def show_note(self, text: str, error: bool = False) -> None:
+        color = "#C0392B" if error else "#B35900"
+        self.note.setStyleSheet(f"color: {color}; font-style: italic")
+        self.note.setText(text)
+        self.note.show()
+
+
+def _bind(button: QPushButton, action: QAction) -> None:
+    """A push button that mirrors an action's text, tooltip and enabled state."""
+
+    def sync() -> None:
+        button.setText(action.text().replace("&", ""))
+        tip = action.toolTip()
+        keys = action.shortcut().toString()
+        button.setToolTip(f"{tip} ({keys})" if keys else tip)
+        button.setEnabled(action.isEnabled())
+
+    action.changed.connect(sync)
+    button.clicked.connect(action.trigger)
+    sync()

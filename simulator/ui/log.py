@@ -1,0 +1,129 @@
+"""The event log, in the classic example's words (``Produced: P1-42 by P1``).
+
+It keeps the last :data:`MAX_LINES` events (a ring), filters them by worker and kind,
+and can hold its scroll position while events keep arriving. At high rates it writes at
+most :data:`MAX_PER_FRAME` lines a frame, in one append, and says how many it skipped:
+a text widget cannot show 100,000 lines a second and should not try.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from PySide6.QtCore import Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simulator.engine.events import Event, Kind, describe
+
+MAX_LINES = 1000
+MAX_PER_FRAME = 60
+
+KIND_FILTERS: dict[str, frozenset[int] | None] = {
+    "All events": None,
+    "Produced, consumed": frozenset({Kind.PRODUCED, Kind.CONSUMED}),
+    "Waits": frozenset({Kind.PUT_WAIT, Kind.GET_WAIT}),
+    "Puts and gets": frozenset({Kind.PUT, Kind.GOT}),
+    "Sleeps": frozenset({Kind.SLEEP}),
+    "Starts, stops": frozenset({Kind.STARTED, Kind.STOPPED, Kind.ERROR}),
+}
+DEFAULT_FILTER = "Produced, consumed"
+
+
+class EventLog(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history: deque[Event] = deque(maxlen=MAX_LINES)
+        self.t0 = 0.0
+        self.skipped = 0
+        self.kind = QComboBox()
+        self.kind.addItems(list(KIND_FILTERS))
+        self.kind.setCurrentText(DEFAULT_FILTER)
+        self.kind.setToolTip("Which kinds of event to show")
+        self.worker = QLineEdit()
+        self.worker.setPlaceholderText("workers: P1, C2 …")
+        self.worker.setClearButtonEnabled(True)
+        self.worker.setToolTip("Show only these workers (comma-separated); empty shows all")
+        self.follow = QCheckBox("Follow")
+        self.follow.setChecked(True)
+        self.follow.setToolTip("Scroll to the newest event; untick to read in peace")
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setMaximumBlockCount(MAX_LINES)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.text.setFont(mono)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        self.worker.setMinimumWidth(110)
+        top.addWidget(self.kind, 3)
+        top.addWidget(self.worker, 2)
+        top.addWidget(self.follow)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
+        lay.addWidget(self.text)
+        self.kind.currentTextChanged.connect(self.refilter)
+        self.worker.textChanged.connect(self.refilter)
+
+    def set_origin(self, t0: float) -> None:
+        self.t0 = t0
+
+    def clear(self) -> None:
+        self.history.clear()
+        self.text.clear()
+        self.skipped = 0
+
+    def _matcher(self):
+        kinds = KIND_FILTERS.get(self.kind.currentText())
+        names = {w.strip().upper() for w in self.worker.text().split(",") if w.strip()}
+
+        def match(e: Event) -> bool:
+            return (kinds is None or e.kind in kinds) and (not names or e.worker in names)
+
+        return match
+
+    def _line(self, e: Event) -> str:
+        return f"{e.t - self.t0:8.3f}  {describe(e)}"
+
+    @Slot(list)
+    def on_batch(self, batch: list[Event]) -> None:
+        self.history.extend(batch[-MAX_LINES:])
+        match = self._matcher()
+        shown = [e for e in batch if match(e)]
+        if not shown:
+            return
+        lines = []
+        if len(shown) > MAX_PER_FRAME:
+            skipped = len(shown) - MAX_PER_FRAME
+            self.skipped += skipped
+            lines.append(f"          … {skipped:,} more events (too fast to list)")
+            shown = shown[-MAX_PER_FRAME:]
+        lines += [self._line(e) for e in shown]
+        self._append("\n".join(lines))
+
+    def _append(self, text: str) -> None:
+        bar = self.text.verticalScrollBar()
+        keep = None if self.follow.isChecked() else bar.value()
+        self.text.appendPlainText(text)
+        if keep is None:
+            bar.setValue(bar.maximum())
+        else:
+            bar.setValue(keep)
+
+    @Slot()
+    def refilter(self) -> None:
+        match = self._matcher()
+        self.text.clear()
+        lines = [self._line(e) for e in self.history if match(e)]
+        if lines:
+            self._append("\n".join(lines))

@@ -1,0 +1,113 @@
+"""Throughput and occupancy over a scrolling 60-second window (pyqtgraph).
+
+Preallocated arrays, shifted in place (pyqtgraph's ``scrollingPlots`` example, first
+method): memory is fixed however long the run, and each new sample costs one ``setData``
+per curve. Samples are taken at 10 Hz, the resolution of the engine's rate bins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QWidget
+
+from simulator.engine.simulation import RUNNING, Snapshot
+from simulator.ui import theme
+
+WINDOW_S = 60.0
+SAMPLE_S = 0.1
+N = int(WINDOW_S / SAMPLE_S)
+
+
+class LivePlot(pg.GraphicsLayoutWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.setMinimumHeight(180)
+        self.t = np.zeros(N)
+        self.produced = np.zeros(N)
+        self.consumed = np.zeros(N)
+        self.occupancy = np.zeros(N)
+        self.n = 0
+        self._last_sample = -1.0
+        label_style = {"color": "#1F2328", "font-size": "11pt"}
+
+        self.rates = self.addPlot(row=0, col=0)
+        self.rates.setTitle("Throughput", color="#1F2328", size="11pt")
+        self.rates.setLabel("left", "items/s", **label_style)
+        self.rates.showGrid(x=True, y=True, alpha=0.25)
+        self.rates.addLegend(offset=(-8, 4), labelTextColor="#1F2328", brush=(255, 255, 255, 200))
+        self.produced_curve = self.rates.plot(
+            name="produced/s", pen=pg.mkPen(theme.PRODUCED_PEN, width=2.5)
+        )
+        self.consumed_curve = self.rates.plot(
+            name="consumed/s", pen=pg.mkPen(theme.CONSUMED_PEN, width=2.5,
+                                            style=Qt.PenStyle.DashLine)
+        )  # fmt: skip
+        self.occ = self.addPlot(row=1, col=0)
+        self.occ.setTitle("Buffer occupancy", color="#1F2328", size="11pt")
+        self.occ.setLabel("left", "items", **label_style)
+        self.occ.setLabel("bottom", "time since start (s)", **label_style)
+        self.occ.showGrid(x=True, y=True, alpha=0.25)
+        self.occ.setXLink(self.rates)
+        fill = pg.mkColor(theme.OCCUPANCY_PEN)
+        fill.setAlpha(70)
+        self.occupancy_curve = self.occ.plot(
+            pen=pg.mkPen(theme.OCCUPANCY_PEN, width=2.5), fillLevel=0, brush=fill,
+            stepMode=None,
+        )  # fmt: skip
+        self.capacity_line = pg.InfiniteLine(
+            angle=0, pen=pg.mkPen("#6A737D", width=1.5, style=Qt.PenStyle.DashLine),
+            label="capacity", labelOpts={"position": 0.9, "color": "#6A737D"},
+        )  # fmt: skip
+        self.occ.addItem(self.capacity_line)
+        for plot in (self.rates, self.occ):
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.setClipToView(True)
+            plot.getAxis("left").setWidth(52)
+        self.ci.layout.setRowStretchFactor(0, 1)
+        self.ci.layout.setRowStretchFactor(1, 1)
+        self.set_capacity(10)
+        self._set_x(0.0)
+
+    def set_capacity(self, capacity: int) -> None:
+        self.capacity_line.setValue(capacity)
+        self.occ.setYRange(0, capacity * 1.25, padding=0)
+
+    def reset_data(self) -> None:
+        """Forget the samples. (Not ``clear``: GraphicsLayoutWidget binds ``clear`` per
+        instance to remove every plot from the layout.)"""
+        self.n = 0
+        self._last_sample = -1.0
+        for c in (self.produced_curve, self.consumed_curve, self.occupancy_curve):
+            c.setData([], [])
+        self._set_x(0.0)
+
+    def _set_x(self, t: float) -> None:
+        self.rates.setXRange(max(0.0, t - WINDOW_S), max(WINDOW_S, t), padding=0)
+
+    @Slot(object)
+    def on_snapshot(self, snap: Snapshot) -> None:
+        if snap.state != RUNNING and self.n:
+            return  # keep the picture of a paused or stopped run as it is
+        t = snap.elapsed
+        if t - self._last_sample < SAMPLE_S:
+            return
+        self._last_sample = t
+        self.add_sample(t, snap.produced_rate, snap.consumed_rate, snap.occupancy)
+        if snap.capacity != self.capacity_line.value():
+            self.set_capacity(snap.capacity)
+
+    def add_sample(self, t: float, produced: float, consumed: float, occupancy: float) -> None:
+        for arr, v in ((self.t, t), (self.produced, produced), (self.consumed, consumed),
+                       (self.occupancy, occupancy)):  # fmt: skip
+            arr[:-1] = arr[1:]
+            arr[-1] = v
+        self.n = min(N, self.n + 1)
+        sl = slice(N - self.n, N)
+        self.produced_curve.setData(self.t[sl], self.produced[sl], skipFiniteCheck=True)
+        self.consumed_curve.setData(self.t[sl], self.consumed[sl], skipFiniteCheck=True)
+        self.occupancy_curve.setData(self.t[sl], self.occupancy[sl], skipFiniteCheck=True)
+        self._set_x(t)

@@ -1,0 +1,228 @@
+"""The main window: canvas on top, graph and log below, controls and numbers on the right."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+import simulator
+from simulator.engine.config import SimulationConfig
+from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
+from simulator.ui.bridge import EngineBridge
+from simulator.ui.canvas import SimulationCanvas
+from simulator.ui.controls import ControlPanel
+from simulator.ui.log import EventLog
+from simulator.ui.plots import LivePlot
+from simulator.ui.resources import asset
+from simulator.ui.stats import StatsPanel
+
+TITLE = "pcsim — producer–consumer simulator"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, config: SimulationConfig | None = None) -> None:
+        super().__init__()
+        config = config or SimulationConfig()
+        self.setWindowTitle(TITLE)
+        icon = asset("icons", "pcsim.svg")
+        if icon.exists():
+            self.setWindowIcon(QIcon(str(icon)))
+        self.bridge = EngineBridge(config, self)
+        self._make_actions()
+
+        self.canvas = SimulationCanvas(config)
+        self.plot = LivePlot()
+        self.plot.set_capacity(config.capacity)
+        self.log = EventLog()
+        self.stats = StatsPanel()
+        self.controls = ControlPanel(config, self.actions_by_name)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.plot)
+        bottom.addWidget(self.log)
+        bottom.setStretchFactor(0, 1)
+        bottom.setStretchFactor(1, 1)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.canvas)
+        left.addWidget(bottom)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
+        side = QWidget()
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(6, 6, 6, 6)
+        side_lay.addWidget(self.controls)
+        side_lay.addWidget(self.stats)
+        side_lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(340)
+        scroll.setMaximumWidth(420)
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(scroll)
+        main.setStretchFactor(0, 1)
+        main.setStretchFactor(1, 0)
+        main.setCollapsible(0, False)
+        self.setCentralWidget(main)
+        self._splitters = (main, left, bottom)
+
+        self.state_label = QLabel()
+        self.rate_label = QLabel()
+        self.statusBar().addWidget(self.state_label, 1)
+        self.statusBar().addPermanentWidget(self.rate_label)
+        self._events_seen = 0
+        self._rate_t = time.monotonic()
+        self._rate_timer = QTimer(self)
+        self._rate_timer.setInterval(1000)
+        self._rate_timer.timeout.connect(self._update_rate)
+        self._rate_timer.start()
+
+        b = self.bridge
+        b.batchReady.connect(self.canvas.on_batch)
+        b.batchReady.connect(self.log.on_batch)
+        b.batchReady.connect(self._count_events)
+        b.snapshotReady.connect(self.canvas.on_snapshot)
+        b.snapshotReady.connect(self.plot.on_snapshot)
+        b.snapshotReady.connect(self.stats.on_snapshot)
+        b.stateChanged.connect(self._on_state)
+        b.runStarted.connect(self._prepare_run)
+        b.deferredChanged.connect(self.controls.show_pending)
+        self.controls.configChanged.connect(self._on_config)
+        self._on_state(IDLE)
+        self.resize(QSize(1280, 720))
+        main.setSizes([940, 340])
+        left.setSizes([430, 260])
+        bottom.setSizes([540, 400])
+
+    # ---- actions ---------------------------------------------------------------------
+    def _action(self, name: str, text: str, keys: str, tip: str, slot) -> QAction:
+        a = QAction(text, self)
+        if keys:
+            a.setShortcut(QKeySequence(keys))
+        a.setToolTip(tip)
+        a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        self.addAction(a)
+        self.actions_by_name[name] = a
+        return a
+
+    def _make_actions(self) -> None:
+        self.actions_by_name: dict[str, QAction] = {}
+        self._action("start", "&Start", "Space", "Start the simulation, or pause and resume it",
+                     self._toggle)  # fmt: skip
+        self._action("stop", "S&top", "Esc", "Stop every worker (the run's numbers stay)",
+                     self.bridge.stop)  # fmt: skip
+        self._action("reset", "&Reset", "R", "Stop and clear the picture, graph and log",
+                     self._reset)  # fmt: skip
+        self._action("screenshot", "Save &screenshot…", "Ctrl+Shift+S",
+                     "Save a PNG of the window", self._save_screenshot)  # fmt: skip
+        self._action("quit", "&Quit", "Ctrl+Q", "Stop and quit", self.close)
+        self._action("about", "&About pcsim", "", "About pcsim", self._about)
+        bar = self.menuBar()
+        sim = bar.addMenu("&Simulation")
+        for key in ("start", "stop", "reset"):
+            sim.addAction(self.actions_by_name[key])
+        sim.addSeparator()
+        sim.addAction(self.actions_by_name["quit"])
+        view = bar.addMenu("&View")
+        view.addAction(self.actions_by_name["screenshot"])
+        bar.addMenu("&Help").addAction(self.actions_by_name["about"])
+
+    @Slot()
+    def _toggle(self) -> None:
+        self.controls.commit()  # a setting still debouncing applies before the start
+        self.bridge.toggle()
+
+    @Slot(float)
+    def _prepare_run(self, t0: float) -> None:
+        self.canvas.model.clear()
+        self.plot.reset_data()
+        self.plot.set_capacity(self.bridge.config.capacity)
+        self.log.clear()
+        self.stats.clear()
+        self.log.set_origin(t0)
+
+    @Slot()
+    def _reset(self) -> None:
+        self.bridge.reset()
+        self.canvas.reset()
+        self.canvas.show_config(self.bridge.config)
+        self.plot.reset_data()
+        self.log.clear()
+        self.stats.clear()
+
+    @Slot(object)
+    def _on_config(self, cfg: SimulationConfig) -> None:
+        self.bridge.apply(cfg)
+        if self.bridge.state not in (RUNNING, PAUSED):
+            self.canvas.show_config(cfg)
+            self.plot.set_capacity(cfg.capacity)
+
+    @Slot(str)
+    def _on_state(self, state: str) -> None:
+        start = self.actions_by_name["start"]
+        start.setText({RUNNING: "&Pause", PAUSED: "&Resume"}.get(state, "&Start"))
+        start.setToolTip({RUNNING: "Pause every worker at its next step",
+                          PAUSED: "Let the workers go on"}.get(state,
+                         "Start the simulation"))  # fmt: skip
+        self.actions_by_name["stop"].setEnabled(state in (RUNNING, PAUSED))
+        cfg = self.bridge.config
+        words = {IDLE: "Ready", RUNNING: "Running", PAUSED: "Paused", STOPPED: "Stopped"}
+        self.state_label.setText(
+            f"{words.get(state, state)} · {cfg.backend} · {cfg.producers} producers, "
+            f"{cfg.consumers} consumers, capacity {cfg.capacity}"
+        )
+        snap = self.bridge.last_snapshot
+        if state == STOPPED and snap is not None:
+            self.stats.on_snapshot(snap, force=True)
+
+    @Slot(list)
+    def _count_events(self, batch: list) -> None:
+        self._events_seen += len(batch)
+
+    @Slot()
+    def _update_rate(self) -> None:
+        now = time.monotonic()
+        rate = self._events_seen / max(1e-6, now - self._rate_t)
+        self._events_seen, self._rate_t = 0, now
+        dropped = self.bridge.dropped
+        extra = f" · {dropped:,} events not drawn (too fast)" if dropped else ""
+        self.rate_label.setText(f"{rate:,.0f} events/s{extra}")
+
+    @Slot()
+    def _save_screenshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "pcsim.png", "PNG (*.png)")
+        if path and not self.grab().save(path, "PNG"):
+            QMessageBox.warning(self, "pcsim", f"Could not write {path}.")
+
+    @Slot()
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About pcsim",
+            f"<b>pcsim {simulator.__version__}</b><p>Real producers and consumers — threads, "
+            "processes or asyncio tasks — sharing a real bounded buffer, drawn live.</p>",
+        )
+
+    def latest_snapshot(self) -> Snapshot | None:
+        return self.bridge.last_snapshot
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing stops the engine and joins every worker (within a second)."""
+        self.bridge.stop()
+        self._rate_timer.stop()
+        event.accept()

@@ -1,0 +1,48 @@
+"""``pcsim gui`` as CI and the packaged app use it: offscreen, timed, with a screenshot."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtGui import QImage
+
+
+@pytest.mark.parametrize("backend", ["threads", "processes", "asyncio"])
+def test_gui_exit_after_writes_a_screenshot(backend, tmp_path):
+    shot = tmp_path / "x.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(
+        [sys.executable, "-m", "simulator", "gui", "--backend", backend, "--exit-after", "3",
+         "--screenshot", str(shot)],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    img = QImage(str(shot))
+    assert img.width() >= 1200 and img.height() >= 680
+    colors = {
+        img.pixel(x, y) for x in range(0, img.width(), 13) for y in range(0, img.height(), 13)
+    }
+    assert len(colors) > 50
+
+
+def test_gui_flags_are_validated_like_run():
+    out = subprocess.run(
+        [sys.executable, "-m", "simulator", "gui", "--capacity", "0"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "--capacity" in out.stderr and "1–1000" in out.stderr
+
+
+def test_no_display_gives_one_clear_message():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "simulator"], capture_output=True, text=True, timeout=30, env=env
+    )
+    assert out.returncode == 1
+    assert "no display" in out.stderr and "QT_QPA_PLATFORM=offscreen" in out.stderr
+    assert "Traceback" not in out.stderr

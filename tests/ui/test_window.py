@@ -1,0 +1,136 @@
+"""The window, driven the way a user drives it, offscreen."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtGui import QColor
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.simulation import PAUSED, RUNNING, STOPPED
+from simulator.ui import theme
+from simulator.ui.window import MainWindow
+
+FAST = SimulationConfig(producer_sleep=(0.005, 0.02), consumer_sleep=(0.01, 0.03))
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(FAST)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def test_window_opens_ready_to_start(window):
+    assert "pcsim" in window.windowTitle()
+    assert window.bridge.state == "idle"
+    assert window.actions_by_name["start"].text().replace("&", "") == "Start"
+    assert not window.actions_by_name["stop"].isEnabled()
+    assert window.width() >= 1200 and window.height() >= 680
+
+
+def test_start_brings_events_to_canvas_graph_stats_and_log(window, qtbot):
+    paints = window.canvas.paints
+    window.actions_by_name["start"].trigger()
+    assert window.bridge.state == RUNNING
+    qtbot.waitUntil(lambda: window.canvas.snapshot and window.canvas.snapshot.consumed > 5,
+                    timeout=5000)  # fmt: skip
+    qtbot.waitUntil(lambda: window.plot.n > 3, timeout=5000)
+    assert window.canvas.paints > paints
+    assert window.plot.produced[-window.plot.n :].max() > 0
+    assert window.log.text.toPlainText().count("Produced:") > 0
+    assert window.stats.values["produced"].text() not in ("", "–")
+    assert window.stats.values["invariant"].text().startswith("✓")
+
+
+def test_slider_change_reaches_the_running_engine(window, qtbot):
+    window.bridge.start()
+    window.controls.consumer_sleep.setValue((0.3, 0.9))
+    qtbot.waitUntil(lambda: window.bridge.sim.config.consumer_sleep == (0.3, 0.9), timeout=2000)
+    backend = window.bridge.sim._backend
+    assert backend is not None and backend.sleeps["consumer"] == (0.3, 0.9)
+
+
+def test_count_change_is_live_and_capacity_waits_for_next_start(window, qtbot):
+    window.bridge.start()
+    window.controls.producers.setValue(5)
+    window.controls.capacity.setValue(20)
+    qtbot.waitUntil(lambda: len([w for w in window.bridge.sim.snapshot().workers
+                                 if w.role == "producer"]) == 5, timeout=3000)  # fmt: skip
+    assert window.bridge.sim.snapshot().capacity == 10
+    assert window.controls.note.isVisible()
+    assert (
+        "capacity" in window.controls.note.text() and "next start" in window.controls.note.text()
+    )
+
+
+def test_pause_holds_the_counts(window, qtbot):
+    window.bridge.start()
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > 5, timeout=5000)
+    window.actions_by_name["start"].trigger()  # Space: pause
+    assert window.bridge.state == PAUSED
+    qtbot.wait(200)  # in-flight sleeps (at most 30 ms) end
+    before = window.bridge.sim.snapshot()
+    qtbot.wait(400)
+    after = window.bridge.sim.snapshot()
+    assert (after.produced, after.consumed) == (before.produced, before.consumed)
+    window.actions_by_name["start"].trigger()  # Space again: resume
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > after.consumed, timeout=3000)
+
+
+def test_stop_and_close_leave_no_worker_behind(qtbot):
+    w = MainWindow(FAST.replace(producers=8, consumers=8))
+    qtbot.addWidget(w)
+    w.show()
+    w.bridge.start()
+    qtbot.waitUntil(lambda: len(w.bridge.sim.snapshot().workers) == 16, timeout=3000)
+    w.actions_by_name["stop"].trigger()
+    assert w.bridge.state == STOPPED
+    assert w.bridge.sim.snapshot().ok
+    w.bridge.start()
+    qtbot.waitUntil(lambda: w.bridge.sim.snapshot().consumed > 0, timeout=3000)
+    w.close()  # closing while running stops and joins
+    assert not [t for t in threading.enumerate() if t.name.startswith("pcsim-")]
+
+
+def test_reset_clears_the_run(window, qtbot):
+    window.bridge.start()
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > 3, timeout=5000)
+    window.actions_by_name["reset"].trigger()
+    assert window.bridge.state == "idle"
+    assert window.canvas.snapshot is None and window.plot.n == 0
+    assert window.log.text.toPlainText() == ""
+
+
+def _has_color_near(img, rect, color: QColor, tolerance: int = 40) -> bool:
+    for x in range(int(rect.left()) + 1, int(rect.right()), 2):
+        for y in range(int(rect.top()) + 1, int(rect.bottom()), 2):
+            c = img.pixelColor(x, y)
+            if (abs(c.red() - color.red()) + abs(c.green() - color.green())
+                    + abs(c.blue() - color.blue())) < tolerance:  # fmt: skip
+                return True
+    return False
+
+
+def test_screenshot_shows_producers_buffer_and_consumers(window, qtbot):
+    window.bridge.start()
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().in_buffer > 0, timeout=5000)
+    window.bridge.pause()
+    qtbot.wait(50)
+    img = window.canvas.grab().toImage()
+    lay = window.canvas._layout
+    assert lay is not None
+    assert len(lay.producers) == 3 and len(lay.consumers) == 2
+    colors = {img.pixel(x, y) for x in range(0, img.width(), 9) for y in range(0, img.height(), 9)}
+    assert len(colors) > 20  # not blank
+    # each card is outlined in its state's colour (paused: the paused colour)
+    for rect in [*lay.producers.values(), *lay.consumers.values()]:
+        assert _has_color_near(img, rect, theme.STATE_COLORS[theme.PAUSED])
+    # the buffer's first slot holds a token (tinted by its producer)
+    first = lay.slots[0]
+    snap = window.bridge.sim.snapshot()
+    assert _has_color_near(img, first, theme.token_color(snap.buffer[0] >> 32), tolerance=30)
