@@ -93,6 +93,7 @@ class Metrics:
         self._occ_since = t0
         self._lat = np.zeros(LATENCY_SAMPLES)
         self._lat_n = 0
+        self._lat_cache: tuple[int, tuple[float, float, float]] = (0, (0.0, 0.0, 0.0))
         self.waits_full = 0
         self.waits_empty = 0
         self.workers: dict[str, WorkerStat] = {}
@@ -185,11 +186,17 @@ class Metrics:
         return area / span if span > 0 else float(self.occupancy)
 
     def latency_ms(self) -> tuple[float, float, float]:
+        """p50, p95, p99 of the latest items' time in the buffer (recomputed only when
+        new items were taken: views ask 60 times a second)."""
+        if self._lat_cache[0] == self._lat_n:
+            return self._lat_cache[1]
         n = min(self._lat_n, LATENCY_SAMPLES)
         if not n:
             return (0.0, 0.0, 0.0)
         p = np.percentile(self._lat[:n], [50, 95, 99]) * 1000.0
-        return (float(p[0]), float(p[1]), float(p[2]))
+        value = (float(p[0]), float(p[1]), float(p[2]))
+        self._lat_cache = (self._lat_n, value)
+        return value
 
     def blocked_fraction(self, role: str, now: float) -> float:
         acc = list(self._retired[role])

@@ -1,12 +1,17 @@
 """The one place where the engine meets Qt.
 
 The engine's workers append events to its inbox and never call Qt. This bridge lives on
-the GUI thread: a 60 Hz ``QTimer`` drains the engine's :class:`EventChannel` and emits *one*
-batch and *one* snapshot per frame to the canvas, graph, stats and log. Because the
-drain runs on the GUI thread, no signal crosses threads at all, and the event loop sees
-at most ~60 deliveries a second whatever the item rate (one queued signal per event
-piles up hundreds of milliseconds of latency at high rates; a timer-drained deque does
-not — see shared/ANCHORS.md).
+the GUI thread: a 60 Hz ``QTimer`` drains the engine's :class:`EventChannel` and emits
+*one* signal per frame, :attr:`frameReady`, carrying the batch of events since the last
+frame and one snapshot. Because the drain runs on the GUI thread, no signal crosses
+threads at all, and the event loop sees at most ~60 deliveries a second whatever the
+item rate (one queued signal per event piles up hundreds of milliseconds of latency at
+high rates; a timer-drained deque does not — see shared/ANCHORS.md).
+
+One signal, not one per view or per kind: every Qt call from Python releases the GIL and
+every slot invocation takes it back, and with worker threads busy each take costs the
+GUI thread a wait. The window connects one slot and hands the frame to its views in
+plain Python.
 """
 
 from __future__ import annotations
@@ -21,10 +26,8 @@ CHANNEL_MAXLEN = 50_000  # one frame of events at any realistic rate, with room 
 
 
 class EngineBridge(QObject):
-    #: the events since the last frame, oldest first (a list of Event)
-    batchReady = Signal(list)
-    #: the engine's state, read once per frame
-    snapshotReady = Signal(object)
+    #: once per frame: the events since the last frame (oldest first) and a Snapshot
+    frameReady = Signal(list, object)
     #: idle | running | paused | stopped
     stateChanged = Signal(str)
     #: a new run began at this ``time.monotonic()``: views clear their history
@@ -105,7 +108,7 @@ class EngineBridge(QObject):
         if self.sim.state in (RUNNING, PAUSED):
             self._set_deferred(self.deferred | deferred)
         if self.sim.state in (IDLE, STOPPED):
-            self.snapshotReady.emit(self.sim.snapshot())
+            self.frameReady.emit([], self.sim.snapshot())
 
     def _set_deferred(self, names: frozenset[str]) -> None:
         if names != self.deferred:
@@ -116,12 +119,10 @@ class EngineBridge(QObject):
     @Slot()
     def tick(self) -> None:
         batch = self.channel.drain()
-        if batch:
-            self.batchReady.emit(batch)
         snap = self.sim.snapshot()
         self.last_snapshot = snap
         self.frames += 1
-        self.snapshotReady.emit(snap)
+        self.frameReady.emit(batch, snap)
 
     def snapshot_now(self) -> Snapshot:
         return self.sim.snapshot()

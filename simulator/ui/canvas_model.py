@@ -46,6 +46,11 @@ class CanvasModel:
         return now < self.fast_until
 
     def feed(self, batch: list[Event], now: float) -> None:
+        if len(batch) > 8 * FAST_MOVES_PER_FRAME:  # clearly too many: do not even scan
+            self.moves_last_frame = len(batch) // 4
+            self.fast_until = now + FAST_HOLD_S
+            self.tokens.clear()
+            return
         moves = [e for e in batch if e.kind == Kind.PUT or e.kind == Kind.GOT]
         self.moves_last_frame = len(moves)
         if len(moves) > FAST_MOVES_PER_FRAME:

@@ -3,9 +3,15 @@
 Preallocated arrays, shifted in place (pyqtgraph's ``scrollingPlots`` example, first
 method): memory is fixed however long the run, and each new sample costs one ``setData``
 per curve. Samples are taken at 10 Hz, the resolution of the engine's rate bins.
+
+The x axis is fixed ("seconds ago", -60 to 0) and the y ranges move only in 1-2-5
+steps, so the axes are not re-laid-out on every sample: with worker threads competing
+for the GIL, every call the GUI thread does not make is time it does not wait.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -48,7 +54,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.occ = self.addPlot(row=1, col=0)
         self.occ.setTitle("Buffer occupancy", color="#1F2328", size="11pt")
         self.occ.setLabel("left", "items", **label_style)
-        self.occ.setLabel("bottom", "time since start (s)", **label_style)
+        self.occ.setLabel("bottom", "seconds ago", **label_style)
         self.occ.showGrid(x=True, y=True, alpha=0.25)
         self.occ.setXLink(self.rates)
         fill = pg.mkColor(theme.OCCUPANCY_PEN)
@@ -69,8 +75,12 @@ class LivePlot(pg.GraphicsLayoutWidget):
             plot.getAxis("left").setWidth(52)
         self.ci.layout.setRowStretchFactor(0, 1)
         self.ci.layout.setRowStretchFactor(1, 1)
+        for plot in (self.rates, self.occ):
+            plot.setXRange(-WINDOW_S, 0, padding=0)
+            plot.enableAutoRange(False)
+        self.rates_top = 0.0
+        self._set_rate_range(1.0)
         self.set_capacity(10)
-        self._set_x(0.0)
 
     def set_capacity(self, capacity: int) -> None:
         self.capacity_line.setValue(capacity)
@@ -83,10 +93,14 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self._last_sample = -1.0
         for c in (self.produced_curve, self.consumed_curve, self.occupancy_curve):
             c.setData([], [])
-        self._set_x(0.0)
+        self._set_rate_range(1.0)
 
-    def _set_x(self, t: float) -> None:
-        self.rates.setXRange(max(0.0, t - WINDOW_S), max(WINDOW_S, t), padding=0)
+    def _set_rate_range(self, peak: float) -> None:
+        """Grow (or shrink, when far above) the rates' y range in 1-2-5 steps."""
+        top = _nice_ceiling(max(peak, 1.0) * 1.1)
+        if top != self.rates_top:
+            self.rates_top = top
+            self.rates.setYRange(0, top, padding=0)
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot) -> None:
@@ -107,7 +121,19 @@ class LivePlot(pg.GraphicsLayoutWidget):
             arr[-1] = v
         self.n = min(N, self.n + 1)
         sl = slice(N - self.n, N)
-        self.produced_curve.setData(self.t[sl], self.produced[sl], skipFiniteCheck=True)
-        self.consumed_curve.setData(self.t[sl], self.consumed[sl], skipFiniteCheck=True)
-        self.occupancy_curve.setData(self.t[sl], self.occupancy[sl], skipFiniteCheck=True)
-        self._set_x(t)
+        ago = self.t[sl] - t
+        self.produced_curve.setData(ago, self.produced[sl], skipFiniteCheck=True)
+        self.consumed_curve.setData(ago, self.consumed[sl], skipFiniteCheck=True)
+        self.occupancy_curve.setData(ago, self.occupancy[sl], skipFiniteCheck=True)
+        peak = max(float(self.produced[sl].max()), float(self.consumed[sl].max()))
+        if peak > self.rates_top or peak < self.rates_top / 4:
+            self._set_rate_range(peak)
+
+
+def _nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k that is >= x."""
+    k = 10 ** math.floor(math.log10(x))
+    for m in (1, 2, 5, 10):
+        if m * k >= x:
+            return m * k
+    return 10 * k

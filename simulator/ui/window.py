@@ -92,12 +92,8 @@ class MainWindow(QMainWindow):
         self._rate_timer.start()
 
         b = self.bridge
-        b.batchReady.connect(self.canvas.on_batch)
-        b.batchReady.connect(self.log.on_batch)
-        b.batchReady.connect(self._count_events)
-        b.snapshotReady.connect(self.canvas.on_snapshot)
-        b.snapshotReady.connect(self.plot.on_snapshot)
-        b.snapshotReady.connect(self.stats.on_snapshot)
+        b.frameReady.connect(self._on_frame)
+        self.frame_listeners: list = []  # extra per-frame callbacks (the benchmark's)
         b.stateChanged.connect(self._on_state)
         b.runStarted.connect(self._prepare_run)
         b.deferredChanged.connect(self.controls.show_pending)
@@ -190,9 +186,18 @@ class MainWindow(QMainWindow):
         if state == STOPPED and snap is not None:
             self.stats.on_snapshot(snap, force=True)
 
-    @Slot(list)
-    def _count_events(self, batch: list) -> None:
+    @Slot(list, object)
+    def _on_frame(self, batch: list, snap: Snapshot) -> None:
+        """One frame: hand the batch and the snapshot to every view, in plain Python."""
         self._events_seen += len(batch)
+        if batch:
+            self.canvas.on_batch(batch)
+            self.log.on_batch(batch)
+        self.canvas.on_snapshot(snap)
+        self.plot.on_snapshot(snap)
+        self.stats.on_snapshot(snap)
+        for listener in self.frame_listeners:
+            listener(batch, snap)
 
     @Slot()
     def _update_rate(self) -> None:

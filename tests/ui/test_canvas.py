@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QRectF
 
 from simulator.engine.events import Event, Kind, item_id
-from simulator.ui.canvas import compute_layout
+from simulator.ui.canvas_layout import compute_layout
 from simulator.ui.canvas_model import FAST_MOVES_PER_FRAME, MAX_TOKENS, CanvasModel
 
 

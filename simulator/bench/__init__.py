@@ -1,0 +1,1 @@
+"""Measurements of pcsim itself (not tests: they report numbers, they assert nothing)."""
