@@ -51,13 +51,6 @@ class WorkerStat:
         self.done = 0
         self.acc = [0.0, 0.0, 0.0]  # working, sleeping, blocked seconds
 
-    def enter(self, state: str, t: float) -> None:
-        share = _SHARE.get(self.state)
-        if share is not None and t > self.since:
-            self.acc[share] += t - self.since
-        self.state = state
-        self.since = t
-
     def shares(self, now: float) -> tuple[float, float, float]:
         acc = list(self.acc)
         share = _SHARE.get(self.state)
@@ -85,7 +78,8 @@ class Metrics:
         self.capacity = capacity
         self.t0 = t0
         self.last_t = t0
-        self._bins = np.zeros((2, N_BINS), dtype=np.int64)  # produced, consumed
+        self._produced_bins = [0] * N_BINS
+        self._consumed_bins = [0] * N_BINS
         self._bin = int(t0 / BIN_S)
         self.occupancy = 0
         self.max_occupancy = 0
@@ -102,71 +96,94 @@ class Metrics:
     def _advance(self, t: float) -> int:
         b = int(t / BIN_S)
         if b > self._bin:
-            steps = min(b - self._bin, N_BINS)
-            for i in range(1, steps + 1):
-                self._bins[:, (self._bin + i) % N_BINS] = 0
+            for i in range(1, min(b - self._bin, N_BINS) + 1):
+                j = (self._bin + i) % N_BINS
+                self._produced_bins[j] = 0
+                self._consumed_bins[j] = 0
             self._bin = b
         return b % N_BINS
 
-    def _occupy(self, size: int, t: float) -> None:
-        if t > self._occ_since:
-            self._occ_area += self.occupancy * (t - self._occ_since)
-            self._occ_since = t
-        self.occupancy = size
-        if size > self.max_occupancy:
-            self.max_occupancy = size
-
     def feed(self, batch: list[Event], latencies: list[float]) -> None:
+        """Update rates, occupancy, waits and worker states (the recorder's hot loop)."""
         workers = self.workers
-        bins = self._bins
-        for ev in batch:
-            k = ev.kind
-            t = ev.t
-            w = workers.get(ev.worker)
+        share = _SHARE
+        pbins, cbins = self._produced_bins, self._consumed_bins
+        cur_bin, idx = self._bin, self._bin % N_BINS
+        occ, occ_since, occ_area, occ_max = (
+            self.occupancy,
+            self._occ_since,
+            self._occ_area,
+            self.max_occupancy,
+        )
+        PUT, GOT, PRODUCED, CONSUMED, SLEEP = (
+            Kind.PUT, Kind.GOT, Kind.PRODUCED, Kind.CONSUMED, Kind.SLEEP
+        )  # fmt: skip
+        last_t = self.last_t
+        for t, k, name, item, size, _value in batch:
+            w = workers.get(name)
             if w is None:
-                w = workers[ev.worker] = WorkerStat(ev.worker, t)
-            if k == Kind.PUT:
-                w.enter(PRODUCING, t)
-                w.item = -1
-                w.done += 1
-                self._occupy(ev.size, t)
-            elif k == Kind.GOT:
-                w.enter(CONSUMING, t)
-                w.item = ev.item
-                self._occupy(ev.size, t)
-            elif k == Kind.PRODUCED:
-                w.enter(PRODUCING, t)
-                w.item = ev.item
-                bins[0, self._advance(t)] += 1
-            elif k == Kind.CONSUMED:
-                w.enter(CONSUMING, t)
-                w.item = -1
-                w.done += 1
-                bins[1, self._advance(t)] += 1
-            elif k == Kind.SLEEP:
-                w.enter(SLEEPING if w.role == "producer" else CONSUMING, t)
+                w = workers[name] = WorkerStat(name, t)
+            # leave the old state: add its time to its share
+            s = share.get(w.state)
+            if s is not None and t > w.since:
+                w.acc[s] += t - w.since
+            w.since = t
+            if k in (PUT, GOT):
+                if k == PUT:
+                    w.state, w.item = PRODUCING, -1
+                    w.done += 1
+                else:
+                    w.state, w.item = CONSUMING, item
+                if t > occ_since:
+                    occ_area += occ * (t - occ_since)
+                    occ_since = t
+                occ = size
+                if size > occ_max:
+                    occ_max = size
+            elif k in (PRODUCED, CONSUMED):
+                b = int(t / BIN_S)
+                if b != cur_bin:
+                    self._bin = cur_bin
+                    idx = self._advance(t)
+                    cur_bin = self._bin
+                if k == PRODUCED:
+                    w.state, w.item = PRODUCING, item
+                    pbins[idx] += 1
+                else:
+                    w.state, w.item = CONSUMING, -1
+                    w.done += 1
+                    cbins[idx] += 1
+            elif k == SLEEP:
+                w.state = SLEEPING if w.role == "producer" else CONSUMING
             elif k == Kind.PUT_WAIT:
-                w.enter(WAITING_FULL, t)
-                w.item = ev.item
+                w.state, w.item = WAITING_FULL, item
                 self.waits_full += 1
             elif k == Kind.GET_WAIT:
-                w.enter(WAITING_EMPTY, t)
+                w.state = WAITING_EMPTY
                 self.waits_empty += 1
             elif k == Kind.STOPPED:
-                w.enter(STOPPED, t)
+                w.state = STOPPED
                 acc = self._retired[w.role]
                 for i in range(3):
                     acc[i] += w.acc[i]
-                del workers[ev.worker]
-            if t > self.last_t:
-                self.last_t = t
+                del workers[name]
+            if t > last_t:
+                last_t = t
+        self._bin = cur_bin
+        self.last_t = last_t
+        self.occupancy, self._occ_since, self._occ_area, self.max_occupancy = (
+            occ,
+            occ_since,
+            occ_area,
+            occ_max,
+        )
         n = len(latencies)
         if n:
             if n >= LATENCY_SAMPLES:
                 self._lat[:] = latencies[-LATENCY_SAMPLES:]
             else:
-                idx = (self._lat_n + np.arange(n)) % LATENCY_SAMPLES
-                self._lat[idx] = latencies
+                idx_l = (self._lat_n + np.arange(n)) % LATENCY_SAMPLES
+                self._lat[idx_l] = latencies
             self._lat_n += n
 
     # ---- read side -------------------------------------------------------------
@@ -177,8 +194,9 @@ class Metrics:
         span = min(RATE_WINDOW_S, max(now - self.t0, BIN_S))
         k = max(1, min(k, round(span / BIN_S)))
         idx = [(self._bin - i) % N_BINS for i in range(1, k + 1)]
-        sums = self._bins[:, idx].sum(axis=1)
-        return float(sums[0]) / (k * BIN_S), float(sums[1]) / (k * BIN_S)
+        produced = sum(self._produced_bins[i] for i in idx)
+        consumed = sum(self._consumed_bins[i] for i in idx)
+        return produced / (k * BIN_S), consumed / (k * BIN_S)
 
     def mean_occupancy(self, now: float) -> float:
         area = self._occ_area + self.occupancy * max(0.0, now - self._occ_since)
