@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from simulator.engine.backends import backend_class
@@ -70,6 +71,9 @@ class Simulation:
         self._recorder: threading.Thread | None = None
         self._rec_stop = threading.Event()
         self.finished = threading.Event()  # set when an item limit is fully consumed
+        #: called by the recorder thread after each pass (it already holds the books
+        #: fresh, and under load it is the thread that gets the GIL most readily)
+        self.after_record: Callable[[], None] | None = None
         self._names: dict[str, list[str]] = {"producer": [], "consumer": []}
         self._numbers = {"producer": 0, "consumer": 0}
         self._reset_books()
@@ -193,6 +197,8 @@ class Simulation:
     def _record_loop(self) -> None:
         while not self._rec_stop.wait(RECORD_PERIOD_S):
             self._record_once()
+            if self.after_record is not None:
+                self.after_record()
 
     def _record_once(self) -> None:
         inbox = self._inbox

@@ -1,12 +1,13 @@
 """The one place where the engine meets Qt.
 
-The engine's workers append events to its inbox and never call Qt. This bridge lives on
-the GUI thread: a 60 Hz ``QTimer`` drains the engine's :class:`EventChannel` and emits
-*one* signal per frame, :attr:`frameReady`, carrying the batch of events since the last
-frame and one snapshot. Because the drain runs on the GUI thread, no signal crosses
-threads at all, and the event loop sees at most ~60 deliveries a second whatever the
-item rate (one queued signal per event piles up hundreds of milliseconds of latency at
-high rates; a timer-drained deque does not — see shared/ANCHORS.md).
+The engine runs in a process of its own (:class:`~simulator.engine.remote.RemoteSimulation`:
+busy worker threads in this process would starve the GUI thread of the GIL). Its workers
+never call Qt. This bridge lives on the GUI thread: a 60 Hz ``QTimer`` polls the engine's
+pipe and emits *one* signal per frame, :attr:`frameReady`, carrying the newest events,
+how many events happened in all, and one snapshot. No signal crosses threads, and the
+event loop sees at most ~60 deliveries a second whatever the item rate (one queued
+signal per event piles up hundreds of milliseconds of latency at high rates; a
+timer-drained buffer does not — see shared/ANCHORS.md).
 
 One signal, not one per view or per kind: every Qt call from Python releases the GIL and
 every slot invocation takes it back, and with worker threads busy each take costs the
@@ -19,15 +20,16 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Simulation, Snapshot
+from simulator.engine.remote import RemoteSimulation
+from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
 
 FRAME_MS = 16
-CHANNEL_MAXLEN = 50_000  # one frame of events at any realistic rate, with room to spare
 
 
 class EngineBridge(QObject):
-    #: once per frame: the events since the last frame (oldest first) and a Snapshot
-    frameReady = Signal(list, object)
+    #: once per frame: the newest events (oldest first), the count of all events since
+    #: the last frame, and a Snapshot
+    frameReady = Signal(list, int, object)
     #: idle | running | paused | stopped
     stateChanged = Signal(str)
     #: a new run began at this ``time.monotonic()``: views clear their history
@@ -37,8 +39,7 @@ class EngineBridge(QObject):
 
     def __init__(self, config: SimulationConfig | None = None, parent: QObject | None = None):
         super().__init__(parent)
-        self.sim = Simulation(config)
-        self.channel = self.sim.subscribe(CHANNEL_MAXLEN)
+        self.sim = RemoteSimulation(config)
         self.deferred: frozenset[str] = frozenset()
         self.last_snapshot: Snapshot | None = None
         self.frames = 0
@@ -59,7 +60,6 @@ class EngineBridge(QObject):
     def start(self) -> None:
         if self.sim.state in (RUNNING, PAUSED):
             return
-        self.channel.drain()
         self.sim.start()
         self.runStarted.emit(self.sim.started_at)
         self._set_deferred(frozenset())
@@ -90,15 +90,18 @@ class EngineBridge(QObject):
             return 0.0
         took = self.sim.stop()
         self.tick()
+        if self.last_snapshot is not None and self.last_snapshot.state != STOPPED:
+            self.last_snapshot = self.sim.snapshot()
+            self.frameReady.emit([], 0, self.last_snapshot)
         self.timer.stop()
         self.stateChanged.emit(self.sim.state)
         return took
 
     def reset(self) -> None:
-        """Stop and forget the run: views clear and wait for a new start."""
+        """Stop and forget the run: views clear and wait for a new start (the next start
+        opens fresh books)."""
         self.stop()
-        self.sim = Simulation(self.sim.config)
-        self.channel = self.sim.subscribe(CHANNEL_MAXLEN)
+        self.sim.state = IDLE
         self._set_deferred(frozenset())
         self.last_snapshot = None
         self.stateChanged.emit(IDLE)
@@ -107,8 +110,8 @@ class EngineBridge(QObject):
         deferred = self.sim.apply(config)
         if self.sim.state in (RUNNING, PAUSED):
             self._set_deferred(self.deferred | deferred)
-        if self.sim.state in (IDLE, STOPPED):
-            self.frameReady.emit([], self.sim.snapshot())
+        if self.sim.state in (IDLE, STOPPED) and self.last_snapshot is not None:
+            self.frameReady.emit([], 0, self.sim.snapshot())
 
     def _set_deferred(self, names: frozenset[str]) -> None:
         if names != self.deferred:
@@ -118,15 +121,19 @@ class EngineBridge(QObject):
     # ---- the frame -------------------------------------------------------------------
     @Slot()
     def tick(self) -> None:
-        batch = self.channel.drain()
-        snap = self.sim.snapshot()
+        events, total, snap = self.sim.poll()
+        if snap is None or (snap is self.last_snapshot and not total):
+            return  # nothing new: nothing to redraw
         self.last_snapshot = snap
         self.frames += 1
-        self.frameReady.emit(batch, snap)
-
-    def snapshot_now(self) -> Snapshot:
-        return self.sim.snapshot()
+        self.frameReady.emit(events, total, snap)
 
     @property
     def dropped(self) -> int:
-        return self.channel.dropped
+        """Events that happened but were not sent to the window (too many to draw)."""
+        return self.sim.dropped
+
+    def close(self) -> None:
+        """Stop the run and end the engine process."""
+        self.timer.stop()
+        self.sim.close()

@@ -299,9 +299,8 @@ class SimulationCanvas(QGraphicsView):
         return QSize(900, 420)
 
     # ---- feeding -----------------------------------------------------------------
-    @Slot(list)
-    def on_batch(self, batch: list[Event]) -> None:
-        self.model.feed(batch, time.monotonic())
+    def on_batch(self, batch: list[Event], total: int | None = None) -> None:
+        self.model.feed(batch, time.monotonic(), total)
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot) -> None:

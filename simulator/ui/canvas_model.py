@@ -45,9 +45,11 @@ class CanvasModel:
     def fast(self, now: float) -> bool:
         return now < self.fast_until
 
-    def feed(self, batch: list[Event], now: float) -> None:
-        if len(batch) > 8 * FAST_MOVES_PER_FRAME:  # clearly too many: do not even scan
-            self.moves_last_frame = len(batch) // 4
+    def feed(self, batch: list[Event], now: float, total: int | None = None) -> None:
+        """``batch`` may be the newest part of ``total`` events (the rest were not sent)."""
+        total = len(batch) if total is None else total
+        if total > 8 * FAST_MOVES_PER_FRAME:  # clearly too many: do not even scan
+            self.moves_last_frame = total // 4
             self.fast_until = now + FAST_HOLD_S
             self.tokens.clear()
             return

@@ -103,11 +103,11 @@ class EventLog(QWidget):
     def _line(self, e: Event) -> str:
         return f"{e.t - self.t0:8.3f}  {describe(e)}"
 
-    @Slot(list)
-    def on_batch(self, batch: list[Event]) -> None:
+    def on_batch(self, batch: list[Event], total: int | None = None) -> None:
+        """``batch`` may be the newest part of ``total`` events (the rest were not sent)."""
         self.history.extend(batch[-MAX_LINES:])
         self._pending.extend(batch[-MAX_LINES:])
-        self._arrived += len(batch)
+        self._arrived += len(batch) if total is None else total
         now = time.monotonic()
         if now - self._last_write < REFRESH_S:
             return

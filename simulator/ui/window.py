@@ -186,18 +186,18 @@ class MainWindow(QMainWindow):
         if state == STOPPED and snap is not None:
             self.stats.on_snapshot(snap, force=True)
 
-    @Slot(list, object)
-    def _on_frame(self, batch: list, snap: Snapshot) -> None:
-        """One frame: hand the batch and the snapshot to every view, in plain Python."""
-        self._events_seen += len(batch)
-        if batch:
-            self.canvas.on_batch(batch)
-            self.log.on_batch(batch)
+    @Slot(list, int, object)
+    def _on_frame(self, batch: list, total: int, snap: Snapshot) -> None:
+        """One frame: hand the events and the snapshot to every view, in plain Python."""
+        self._events_seen += total
+        if total:
+            self.canvas.on_batch(batch, total)
+            self.log.on_batch(batch, total)
         self.canvas.on_snapshot(snap)
         self.plot.on_snapshot(snap)
         self.stats.on_snapshot(snap)
         for listener in self.frame_listeners:
-            listener(batch, snap)
+            listener(batch, total, snap)
 
     @Slot()
     def _update_rate(self) -> None:
@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         rate = self._events_seen / max(1e-6, now - self._rate_t)
         self._events_seen, self._rate_t = 0, now
         dropped = self.bridge.dropped
-        extra = f" · {dropped:,} events not drawn (too fast)" if dropped else ""
+        extra = f" · {dropped:,} events not listed (too fast)" if dropped else ""
         self.rate_label.setText(f"{rate:,.0f} events/s{extra}")
 
     @Slot()
@@ -227,7 +227,9 @@ class MainWindow(QMainWindow):
         return self.bridge.last_snapshot
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing stops the engine and joins every worker (within a second)."""
+        """Closing stops the engine, joins every worker (within a second) and ends the
+        engine process."""
         self.bridge.stop()
+        self.bridge.close()
         self._rate_timer.stop()
         event.accept()

@@ -50,9 +50,10 @@ def test_start_brings_events_to_canvas_graph_stats_and_log(window, qtbot):
 def test_slider_change_reaches_the_running_engine(window, qtbot):
     window.bridge.start()
     window.controls.consumer_sleep.setValue((0.3, 0.9))
-    qtbot.waitUntil(lambda: window.bridge.sim.config.consumer_sleep == (0.3, 0.9), timeout=2000)
-    backend = window.bridge.sim._backend
-    assert backend is not None and backend.sleeps["consumer"] == (0.3, 0.9)
+    # the engine process itself reports the new range
+    qtbot.waitUntil(
+        lambda: window.bridge.sim.snapshot().config.consumer_sleep == (0.3, 0.9), timeout=2000
+    )
 
 
 def test_count_change_is_live_and_capacity_waits_for_next_start(window, qtbot):
@@ -93,7 +94,9 @@ def test_stop_and_close_leave_no_worker_behind(qtbot):
     assert w.bridge.sim.snapshot().ok
     w.bridge.start()
     qtbot.waitUntil(lambda: w.bridge.sim.snapshot().consumed > 0, timeout=3000)
-    w.close()  # closing while running stops and joins
+    engine = w.bridge.sim._proc
+    w.close()  # closing while running stops, joins every worker and ends the engine
+    assert not engine.is_alive() and engine.exitcode == 0
     assert not [t for t in threading.enumerate() if t.name.startswith("pcsim-")]
 
 

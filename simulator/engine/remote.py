@@ -1,0 +1,201 @@
+"""The engine in a process of its own, for front ends that must stay responsive.
+
+Python threads share one GIL, and PySide6 releases it around every Qt call: a window in
+the same process as 16 busy worker threads waits for the GIL on each of the hundreds of
+calls a frame takes (measured here: 25–55 frames/s, 100 ms hitches, and it halves the
+workers' throughput). So the window runs the :class:`~.simulation.Simulation` — real
+threads, processes or asyncio tasks, unchanged — in a child process, and the two talk
+over a pipe: commands one way; one frame message (the latest snapshot and the newest
+events) per ~16 ms the other way. Neither side waits on the other's GIL.
+
+Qt-free, like the rest of the engine; the GUI's bridge polls :meth:`RemoteSimulation.poll`
+from its 60 Hz timer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.events import Event
+from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Simulation, Snapshot
+
+FRAME_S = 1 / 60
+EVENTS_PER_FRAME = 200  # the newest events sent per frame; the count of all is sent too
+REPLY_TIMEOUT_S = 10.0
+
+
+def _serve(conn: Any, config: SimulationConfig) -> None:
+    """The child: run commands from the parent; publish a frame every ~16 ms.
+
+    Frames are sent by the engine's own recorder thread right after it books a batch
+    (:attr:`Simulation.after_record`): under load it is the thread that holds the GIL
+    most, so a separate publisher thread would be the one starved of it.
+    """
+    sim = Simulation(config)
+    channel = sim.subscribe(maxlen=EVENTS_PER_FRAME * 4)
+    send_lock = threading.Lock()
+    last = {"t": 0.0}
+
+    def send(msg: tuple) -> None:
+        with send_lock:
+            conn.send(msg)
+
+    def publish(force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - last["t"] < FRAME_S:
+            return
+        last["t"] = now
+        dropped_before = channel.dropped
+        events = channel.drain()
+        total = len(events) + (channel.dropped - dropped_before)
+        with contextlib.suppress(BrokenPipeError, OSError):
+            send(("frame", events[-EVENTS_PER_FRAME:], total, sim.snapshot()))
+
+    sim.after_record = publish
+    try:
+        while True:
+            try:
+                cmd, args = conn.recv()
+            except (EOFError, OSError):  # the parent is gone: stop and leave
+                break
+            if cmd == "quit":
+                break
+            try:
+                if cmd == "start":
+                    sim.start()
+                    result: object = sim.started_at
+                elif cmd == "apply":
+                    result = sim.apply(args[0])
+                elif cmd == "stop":
+                    result = sim.stop()
+                    publish(force=True)  # the final state, before the reply
+                elif cmd == "pause":
+                    result = sim.pause()
+                elif cmd == "resume":
+                    result = sim.resume()
+                elif cmd == "snapshot":
+                    result = sim.snapshot()
+                else:
+                    raise ValueError(f"unknown command {cmd!r}")
+                send(("reply", True, result))
+            except Exception as exc:  # report to the parent, keep serving
+                send(("reply", False, f"{type(exc).__name__}: {exc}"))
+    finally:
+        sim.after_record = None
+        sim.stop()
+        conn.close()
+
+
+class RemoteSimulation:
+    """The :class:`Simulation` API, served by a child process (see the module's notes)."""
+
+    def __init__(self, config: SimulationConfig | None = None) -> None:
+        self.config = config or SimulationConfig()
+        self.state = IDLE
+        self.started_at = 0.0
+        self.dropped = 0  # events the frames did not carry (too many to be drawn)
+        self._frames: deque[tuple[list[Event], int, Snapshot]] = deque(maxlen=120)
+        self._latest: Snapshot | None = None
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        # not a daemon: the processes backend's workers are the child's own children
+        self._proc = ctx.Process(target=_serve, args=(child, self.config), name="pcsim-engine")
+        self._proc.start()
+        child.close()
+        self._lock = threading.Lock()
+
+    # ---- the pipe ----------------------------------------------------------------
+    def _read(self, timeout: float) -> tuple | None:
+        """One message, or None if none came within ``timeout``. Frames are kept."""
+        if not self._conn.poll(timeout):
+            return None
+        msg = self._conn.recv()
+        if msg[0] == "frame":
+            _, events, total, snap = msg
+            self._frames.append((events, total, snap))
+            self._latest = snap
+        return msg
+
+    def _call(self, cmd: str, *args: object) -> Any:
+        with self._lock:
+            if not self._proc.is_alive():
+                raise RuntimeError("the engine process has ended")
+            self._conn.send((cmd, args))
+            deadline = time.monotonic() + REPLY_TIMEOUT_S
+            while time.monotonic() < deadline:
+                reply = self._read(0.05)
+                if reply is not None and reply[0] == "reply":
+                    _, ok, result = reply
+                    if not ok:
+                        raise RuntimeError(result)
+                    return result
+            raise TimeoutError(f"the engine did not answer {cmd!r}")
+
+    def poll(self) -> tuple[list[Event], int, Snapshot | None]:
+        """Everything that arrived since the last poll: the newest events, how many
+        events happened in all, and the latest snapshot. Never blocks."""
+        with self._lock:
+            while self._read(0) is not None:
+                pass
+            frames, self._frames = self._frames, deque()
+        events: list[Event] = []
+        total = 0
+        for ev, n, _snap in frames:
+            events.extend(ev)
+            total += n
+        self.dropped += total - len(events)
+        return events[-EVENTS_PER_FRAME:], total, self._latest
+
+    # ---- the Simulation API ------------------------------------------------------
+    def start(self) -> None:
+        self._frames.clear()
+        self.started_at = self._call("start")
+        self.state = RUNNING
+
+    def pause(self) -> None:
+        if self.state == RUNNING:
+            self._call("pause")
+            self.state = PAUSED
+
+    def resume(self) -> None:
+        if self.state == PAUSED:
+            self._call("resume")
+            self.state = RUNNING
+
+    def apply(self, config: SimulationConfig) -> frozenset[str]:
+        self.config = config
+        return self._call("apply", config)
+
+    def stop(self) -> float:
+        if self.state not in (RUNNING, PAUSED):
+            return 0.0
+        took = self._call("stop")
+        self.state = STOPPED
+        return took
+
+    def snapshot(self) -> Snapshot:
+        snap = self._call("snapshot")
+        self._latest = snap
+        return snap
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Stop the run and end the engine process (never leaves it behind)."""
+        if self._proc.is_alive():
+            try:
+                with self._lock:
+                    self._conn.send(("quit", ()))
+            except (BrokenPipeError, OSError):
+                pass
+            self._proc.join(timeout)
+            if self._proc.is_alive():
+                self._proc.terminate()
+                self._proc.join(1.0)
+        self._conn.close()
+        if self.state in (RUNNING, PAUSED):
+            self.state = STOPPED

@@ -1,0 +1,39 @@
+"""The engine in its own process, as the window uses it."""
+
+import time
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.remote import RemoteSimulation
+
+
+def test_remote_run_streams_frames_and_stops_cleanly():
+    sim = RemoteSimulation(SimulationConfig(producer_sleep=(0, 0.002), consumer_sleep=(0, 0.002)))
+    try:
+        sim.start()
+        deadline = time.monotonic() + 10
+        seen, snap = 0, None
+        while time.monotonic() < deadline and (snap is None or snap.consumed < 50):
+            events, total, snap = sim.poll()
+            seen += total
+            assert len(events) <= total
+            time.sleep(0.02)
+        assert snap is not None and snap.consumed >= 50 and seen > 0
+        deferred = sim.apply(sim.config.replace(consumers=4, capacity=3))
+        assert deferred == {"capacity"}
+        assert sim.stop() < 1.0
+        final = sim.snapshot()
+        assert final.state == "stopped" and final.ok
+        assert final.produced == final.consumed + final.in_buffer + final.in_hand
+    finally:
+        sim.close()
+    assert not sim._proc.is_alive() and sim._proc.exitcode == 0
+
+
+def test_engine_process_ends_when_closed_mid_run():
+    sim = RemoteSimulation(SimulationConfig(backend="processes", producer_sleep=(5, 5)))
+    sim.start()
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    sim.close()
+    assert time.monotonic() - t0 < 3.0
+    assert not sim._proc.is_alive()
