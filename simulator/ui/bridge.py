@@ -36,6 +36,8 @@ class EngineBridge(QObject):
     runStarted = Signal(float)
     #: names of settings that will apply at the next start
     deferredChanged = Signal(frozenset)
+    #: the engine process failed; the text says what happened
+    engineFailed = Signal(str)
 
     def __init__(self, config: SimulationConfig | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -60,7 +62,11 @@ class EngineBridge(QObject):
     def start(self) -> None:
         if self.sim.state in (RUNNING, PAUSED):
             return
-        self.sim.start()
+        try:
+            self.sim.start()
+        except (RuntimeError, TimeoutError, OSError) as exc:
+            self.engineFailed.emit(f"The simulation could not start: {exc}")
+            return
         self.runStarted.emit(self.sim.started_at)
         self._set_deferred(frozenset())
         self.timer.start()

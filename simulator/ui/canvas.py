@@ -35,7 +35,13 @@ from simulator.engine.events import ITEM_SHIFT, Event, item_label
 from simulator.engine.metrics import WAITING_EMPTY, WAITING_FULL, WorkerView
 from simulator.engine.simulation import PAUSED, RUNNING, STOPPED, Snapshot
 from simulator.ui import theme
-from simulator.ui.canvas_layout import Layout, compute_layout, idle_workers
+from simulator.ui.canvas_layout import (
+    Layout,
+    card_lines,
+    compute_layout,
+    held_anchor,
+    idle_workers,
+)
 from simulator.ui.canvas_model import MAX_TOKENS, CanvasModel, ease
 
 FAST_REFRESH_S = 0.05  # in fast mode, cards and slots refresh at 20 Hz
@@ -86,6 +92,14 @@ class _Styles:
         self.small = font(11 * s)
         self.token_font = font(min(11 * s, lay.token.height() * 0.6), True)
         self.token_char_w = QFontMetricsF(self.token_font).horizontalAdvance("0")
+        # slot labels: the largest font at which a typical label ("P8-88") fits a slot
+        px = 11 * s
+        slot_w = lay.slots[0].width() if lay.slots else 0.0
+        self.slot_font = font(px, True)
+        while px > 7 and QFontMetricsF(self.slot_font).horizontalAdvance("P8-88") > slot_w - 5:
+            px -= 0.5
+            self.slot_font = font(px, True)
+        self.slot_char_w = QFontMetricsF(self.slot_font).horizontalAdvance("0")
 
     def token(self, item: int) -> tuple[QBrush, QPen]:
         i = ((item >> ITEM_SHIFT) - 1) % len(self.token_brush)
@@ -168,7 +182,7 @@ class _Card:
         scene.addItem(self.stripe)
         h = rect.height()
         x = rect.left() + 11 * s
-        self.lines = 3 if h >= 50 * s else 2 if h >= 30 * s else 1
+        self.lines = card_lines(rect, s)
         name_px = min(16 * s, max(9.0, h * 0.3)) if self.lines > 1 else min(11 * s, h * 0.55)
         name_font = st.font(name_px, True)
         small = st.font(min(12 * s, max(8.0, h * 0.24)) if self.lines > 1 else name_px)
@@ -188,7 +202,7 @@ class _Card:
             self.state.item.setVisible(False)
         if self.lines == 3:
             self.held = _Token(scene, st, lay.token, True)
-            self.held_pos = QPointF(x + lay.token.width() / 2, rect.top() + 2.5 * row)
+            self.held_pos = held_anchor(rect, view.role, lay)
         if self.lines == 1 and rect.width() < 60 * s:
             self.count.item.setVisible(False)
         if view.role == "producer":
@@ -236,7 +250,7 @@ class _Slot:
         self.box = QGraphicsPathItem(_rounded(rect, 4 if rect.width() > 8 else 1))
         self.box.setPen(st.empty_pen)
         scene.addItem(self.box)
-        self.label = _Label(scene, st.token_font, st.ink) if labelled else None
+        self.label = _Label(scene, st.slot_font, st.ink) if labelled else None
         self.item = -1
 
     def show(self, item: int) -> None:
@@ -254,13 +268,13 @@ class _Slot:
         self.box.setPen(pen)
         if self.label is not None:
             text = item_label(item)
-            if len(text) * self.st.token_char_w > self.rect.width() - 3:
+            if len(text) * self.st.slot_char_w > self.rect.width() - 3:
                 text = text.split("-")[1]
             self.label.set(text)
-            tw = len(text) * self.st.token_char_w
+            tw = len(text) * self.st.slot_char_w
             self.label.item.setPos(
                 self.rect.center().x() - tw / 2,
-                self.rect.center().y() - self.st.token_font.pixelSize() * 0.62,
+                self.rect.center().y() - self.st.slot_font.pixelSize() * 0.62,
             )
 
 
@@ -547,7 +561,7 @@ class SimulationCanvas(QGraphicsView):
                 if src is None:
                     self._tokens[k].hide()
                     continue
-                a = QPointF(src.right(), src.center().y())
+                a = QPointF(src.right(), src.center().y())  # never across other cards
                 i = index.get(tok.item)
                 b = lay.slots[i].center() if i is not None and i < len(lay.slots) else lay.entrance
             else:
@@ -556,7 +570,7 @@ class SimulationCanvas(QGraphicsView):
                     self._tokens[k].hide()
                     continue
                 a = lay.slots[0].center() if lay.slots else lay.exit
-                b = QPointF(dst.left(), dst.center().y())
+                b = held_anchor(dst, "consumer", lay)
             self._tokens[k].show(tok.item, a + (b - a) * p)
         for t in self._tokens[len(live) :]:
             t.hide()

@@ -119,6 +119,23 @@ def compute_layout(
     return lay
 
 
+def card_lines(rect: QRectF, scale: float) -> int:
+    """How much a card has room to say: 3 lines (name, state, held item), 2, or 1."""
+    h = rect.height()
+    return 3 if h >= 50 * scale else 2 if h >= 30 * scale else 1
+
+
+def held_anchor(rect: QRectF, role: str, lay: Layout) -> QPointF:
+    """Where a card shows the item it holds, so a travelling token lands right there."""
+    if card_lines(rect, lay.scale) == 3:
+        row = rect.height() / 3
+        return QPointF(rect.left() + 11 * lay.scale + lay.token.width() / 2,
+                       rect.top() + 2.5 * row)  # fmt: skip
+    if role == "producer":
+        return QPointF(rect.right(), rect.center().y())
+    return QPointF(rect.left(), rect.center().y())
+
+
 def idle_workers(cfg: SimulationConfig) -> tuple[WorkerView, ...]:
     """Cards for the workers the next start will create, shown before it."""
     views = [WorkerView(f"P{i}", "producer", theme.READY, -1, 0, 0.0, (0, 0, 0))

@@ -40,10 +40,14 @@ class LivePlot(pg.GraphicsLayoutWidget):
         label_style = {"color": "#1F2328", "font-size": "11pt"}
 
         self.rates = self.addPlot(row=0, col=0)
-        self.rates.setTitle("Throughput", color="#1F2328", size="11pt")
+        # the legend lives in the title: inside the plot it would hide the newest data
+        self.rates.setTitle(
+            f"Throughput &nbsp; <span style='color:{theme.PRODUCED_PEN}'>━ produced/s</span>"
+            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>╍ consumed/s</span>",
+            color="#1F2328", size="11pt",
+        )  # fmt: skip
         self.rates.setLabel("left", "items/s", **label_style)
         self.rates.showGrid(x=True, y=True, alpha=0.25)
-        self.rates.addLegend(offset=(-8, 4), labelTextColor="#1F2328", brush=(255, 255, 255, 200))
         self.produced_curve = self.rates.plot(
             name="produced/s", pen=pg.mkPen(theme.PRODUCED_PEN, width=2.5)
         )
@@ -65,7 +69,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         )  # fmt: skip
         self.capacity_line = pg.InfiniteLine(
             angle=0, pen=pg.mkPen("#6A737D", width=1.5, style=Qt.PenStyle.DashLine),
-            label="capacity", labelOpts={"position": 0.9, "color": "#6A737D"},
+            label="capacity", labelOpts={"position": 0.06, "color": "#6A737D"},
         )  # fmt: skip
         self.occ.addItem(self.capacity_line)
         for plot in (self.rates, self.occ):

@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self.frame_listeners: list = []  # extra per-frame callbacks (the benchmark's)
         b.stateChanged.connect(self._on_state)
         b.runStarted.connect(self._prepare_run)
+        b.engineFailed.connect(self._engine_failed)
         b.deferredChanged.connect(self.controls.show_pending)
         self.controls.configChanged.connect(self._on_config)
         self._on_state(IDLE)
@@ -213,6 +214,11 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "pcsim.png", "PNG (*.png)")
         if path and not self.grab().save(path, "PNG"):
             QMessageBox.warning(self, "pcsim", f"Could not write {path}.")
+
+    @Slot(str)
+    def _engine_failed(self, message: str) -> None:
+        self.state_label.setText(message)
+        QMessageBox.critical(self, "pcsim", message)
 
     @Slot()
     def _about(self) -> None:
