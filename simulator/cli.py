@@ -113,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     run.add_argument("--events", action="store_true", help="print every event as it happens")
 
+    bench = sub.add_parser(
+        "bench",
+        help="measure the engine and the window",
+        description="Measure pcsim against bare Python queues and the window under load.",
+    )
+    bench.add_argument("what", nargs="?", default="all",
+                       choices=["engine", "gui", "scale", "startup", "all"])  # fmt: skip
+    bench.add_argument("--quick", action="store_true", help="shorter runs (about a minute)")
+    bench.add_argument("--json", metavar="PATH", help="also write every figure to PATH")
+
     gui = sub.add_parser(
         "gui",
         parents=[common],
@@ -269,4 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
     if args.command == "run":
         return _run(args, sub)
+    if args.command == "bench":
+        from simulator.bench.report import run as bench
+
+        return bench(args.what, args.quick, args.json)
     return _gui(args, sub)

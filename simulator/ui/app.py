@@ -48,6 +48,15 @@ def run_app(
         app.setWindowIcon(QIcon(str(icon)))
     window = MainWindow(config)
     window.show()
+    if os.environ.get("PCSIM_STARTUP_PROBE"):  # `pcsim bench startup`: report and leave
+        import time
+
+        def first_paint(now: float) -> None:
+            window.canvas.on_painted = None
+            print(f"first-paint {time.monotonic()}", flush=True)
+            QTimer.singleShot(0, window.close)
+
+        window.canvas.on_painted = first_paint
     result = {"code": 0}
     if exit_after is not None:
         window.bridge.start()

@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         b = self.bridge
         b.frameReady.connect(self._on_frame)
         self.frame_listeners: list = []  # extra per-frame callbacks (the benchmark's)
+        self.last_frame_s = 0.0  # GUI-thread time the last frame's views took
         b.stateChanged.connect(self._on_state)
         b.runStarted.connect(self._prepare_run)
         b.engineFailed.connect(self._engine_failed)
@@ -190,6 +191,7 @@ class MainWindow(QMainWindow):
     @Slot(list, int, object)
     def _on_frame(self, batch: list, total: int, snap: Snapshot) -> None:
         """One frame: hand the events and the snapshot to every view, in plain Python."""
+        t0 = time.perf_counter()
         self._events_seen += total
         if total:
             self.canvas.on_batch(batch, total)
@@ -197,6 +199,7 @@ class MainWindow(QMainWindow):
         self.canvas.on_snapshot(snap)
         self.plot.on_snapshot(snap)
         self.stats.on_snapshot(snap)
+        self.last_frame_s = time.perf_counter() - t0
         for listener in self.frame_listeners:
             listener(batch, total, snap)
 

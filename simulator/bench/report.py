@@ -1,0 +1,103 @@
+"""``pcsim bench``: run the measurements, print a table against the targets, write JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+TARGETS = {
+    "engine_ratio_threads_asyncio": 0.8,
+    "engine_ratio_processes": 0.5,
+    "gui_frames_per_s": 55,
+    "gui_probe_late_max_ms": 20,
+    "gui_event_to_paint_p95_ms": 50,
+    "gui_rss_growth_mb": 10,
+    "scale_frame_p95_ms": 16,
+    "startup_s": 1.5,
+}
+
+
+def _mark(ok: bool) -> str:
+    return "ok " if ok else "MISS"
+
+
+def run(what: str, quick: bool, json_path: str | None) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    result: dict[str, object] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}",
+        "quick": quick,
+        "targets": TARGETS,
+    }
+    lines: list[str] = []
+    if what in ("engine", "all"):
+        from simulator.bench.engine import run_engine_bench
+
+        engine = run_engine_bench(quick=quick)
+        result["engine"] = engine
+        lines.append("engine (zero sleeps, capacity 10; median of 5, interleaved)")
+        lines.append(f"  {'pair':<16}{'bare items/s':>14}{'pcsim items/s':>15}{'ratio':>8}")
+        for key, row in engine.items():
+            target = TARGETS["engine_ratio_processes" if "processes" in key
+                             else "engine_ratio_threads_asyncio"]  # fmt: skip
+            ratio = float(row["ratio"])  # type: ignore[arg-type]
+            lines.append(f"  {key:<16}{row['bare_items_per_s']:>14,}{row['pcsim_items_per_s']:>15,}"
+                         f"{ratio:>8.2f}  {_mark(ratio >= target)} (>= {target})")  # fmt: skip
+    if what in ("gui", "all"):
+        from simulator.bench.gui import run_gui_bench
+
+        gui = run_gui_bench(seconds=10 if quick else 60)
+        result["gui"] = gui
+        lines.append(f"gui ({gui['config']}, {gui['seconds']} s)")
+        for key, target, better in (
+            ("frames_per_s", TARGETS["gui_frames_per_s"], "high"),
+            ("probe_late_p99_ms", None, ""),
+            ("probe_late_max_ms", TARGETS["gui_probe_late_max_ms"], "low"),
+            ("event_to_paint_p50_ms", None, ""),
+            ("event_to_paint_p95_ms", TARGETS["gui_event_to_paint_p95_ms"], "low"),
+            ("rss_peak_mb", None, ""),
+            ("rss_growth_mb", TARGETS["gui_rss_growth_mb"], "low"),
+            ("items_per_s", None, ""),
+        ):
+            v = float(gui[key])  # type: ignore[arg-type]
+            mark = ""
+            if target is not None:
+                ok = v >= target if better == "high" else v <= target
+                mark = f"  {_mark(ok)} ({'>=' if better == 'high' else '<='} {target})"
+            lines.append(f"  {key:<24}{v:>12,.1f}{mark}")
+    if what in ("scale", "all"):
+        from simulator.bench.gui import run_gui_bench
+
+        scale = run_gui_bench(seconds=5 if quick else 20, producers=64, consumers=64,
+                              capacity=1000, sleep=(0.0, 0.05))  # fmt: skip
+        result["scale"] = scale
+        lines.append(f"scale ({scale['config']}, {scale['seconds']} s)")
+        p95 = float(scale["frame_work_ms_p95"]) + float(scale["paint_ms_p95"])  # type: ignore[arg-type]
+        scale["frame_time_p95_ms"] = round(p95, 2)
+        scale["frame_time_p50_ms"] = round(
+            float(scale["frame_work_ms_p50"]) + float(scale["paint_ms_p50"]),
+            2,  # type: ignore[arg-type]
+        )
+        lines.append(f"  {'frame_time_p50_ms':<24}{scale['frame_time_p50_ms']:>12,.2f}")
+        lines.append(f"  {'frame_time_p95_ms':<24}{p95:>12,.2f}  "
+                     f"{_mark(p95 <= TARGETS['scale_frame_p95_ms'])} (<= 16)")  # fmt: skip
+        for key in ("frames_per_s", "probe_late_p99_ms", "probe_late_max_ms"):
+            lines.append(f"  {key:<24}{float(scale[key]):>12,.1f}")  # type: ignore[arg-type]
+    if what in ("startup", "all"):
+        from simulator.bench.startup import measure_startup
+
+        startup = measure_startup(runs=3)
+        result["startup"] = startup
+        s = float(startup["startup_s_median"])  # type: ignore[arg-type]
+        lines.append("startup (process start to first painted frame, median of 3)")
+        lines.append(f"  {'startup_s':<24}{s:>12.3f}  {_mark(s <= TARGETS['startup_s'])} (<= 1.5)")
+    print(f"pcsim bench {what}{' --quick' if quick else ''} — {result['machine']}")
+    print("\n".join(lines))
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {json_path}")
+    return 0
