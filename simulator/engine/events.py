@@ -53,29 +53,27 @@ def item_label(item: int) -> str:
     return f"P{item >> ITEM_SHIFT}-{item & ((1 << ITEM_SHIFT) - 1)}"
 
 
+_LINES = {
+    Kind.PRODUCED: "Produced: {item} by {w}",
+    Kind.PUT: "{w} put {item} (buffer {size})",
+    Kind.PUT_WAIT: "{w} waiting: buffer full",
+    Kind.GET_WAIT: "{w} waiting: buffer empty",
+    Kind.GOT: "{w} got {item} (buffer {size})",
+    Kind.CONSUMED: "Consumed: {item} by {w}",
+    Kind.SLEEP: "{w} sleeping {value:.3f} s",
+    Kind.STARTED: "{w} started",
+    Kind.ERROR: "{w} error: {value}",
+}
+
+
 def describe(ev: Event) -> str:
     """One line in the style of the classic example: ``Produced: P1-42 by P1``."""
-    k = ev.kind
-    if k == Kind.PRODUCED:
-        return f"Produced: {item_label(ev.item)} by {ev.worker}"
-    if k == Kind.PUT:
-        return f"{ev.worker} put {item_label(ev.item)} (buffer {ev.size})"
-    if k == Kind.PUT_WAIT:
-        return f"{ev.worker} waiting: buffer full"
-    if k == Kind.GET_WAIT:
-        return f"{ev.worker} waiting: buffer empty"
-    if k == Kind.GOT:
-        return f"{ev.worker} got {item_label(ev.item)} (buffer {ev.size})"
-    if k == Kind.CONSUMED:
-        return f"Consumed: {item_label(ev.item)} by {ev.worker}"
-    if k == Kind.SLEEP:
-        return f"{ev.worker} sleeping {float(ev.value):.3f} s"
-    if k == Kind.STARTED:
-        return f"{ev.worker} started"
-    if k == Kind.STOPPED:
+    if ev.kind == Kind.STOPPED:
         held = f" holding {item_label(ev.item)}" if ev.item >= 0 else ""
         return f"{ev.worker} stopped{held}"
-    return f"{ev.worker} error: {ev.value}"
+    return _LINES[Kind(ev.kind)].format(
+        w=ev.worker, item=item_label(ev.item), size=ev.size, value=ev.value
+    )
 
 
 def to_json(ev: Event) -> dict[str, object]:
