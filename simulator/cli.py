@@ -81,6 +81,11 @@ def _config_flags() -> argparse.ArgumentParser:
             help=f"seconds, {lo:g} <= MIN <= MAX <= {hi:g}",
         )
     g.add_argument("--seed", type=_number(int, "seed", *LIMITS["seed"]), metavar="N")
+    g.add_argument(
+        "--scenario",
+        metavar="NAME|PATH",
+        help="start from a scenario (a shipped name or a .toml file); flags override it",
+    )
     return p
 
 
@@ -137,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gui.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window on exit")
     return parser
+
+
+def load_scenario(args: argparse.Namespace):
+    """The scenario named by ``--scenario``, or None; raises ScenarioError."""
+    if not getattr(args, "scenario", None):
+        return None
+    from simulator.demo.scenario import load
+
+    return load(args.scenario)
 
 
 def config_from_args(args: argparse.Namespace, base: SimulationConfig | None = None):
@@ -218,15 +232,23 @@ def _print_table(report: dict[str, object]) -> None:
 
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from simulator.demo.scenario import ScenarioError, TimelinePlayer
     from simulator.engine.events import describe, to_json
     from simulator.engine.simulation import Simulation
 
     try:
-        cfg = config_from_args(args).replace(items=args.items)
+        scenario = load_scenario(args)
+        base = scenario.config if scenario else None
+        cfg = config_from_args(args, base).replace(items=args.items)
     except ConfigError as err:
         return _usage_error(parser, err)
+    except ScenarioError as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     if args.duration is None and args.items is None:
-        args.duration = 10.0
+        args.duration = scenario.duration if scenario and scenario.duration else 10.0
+    timeline = TimelinePlayer(scenario)
+    applied: list[dict[str, object]] = []
     sim = Simulation(cfg)
     channel = sim.subscribe() if args.events else None
 
@@ -247,12 +269,23 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             step = 0.05 if deadline is None else max(0.0, min(0.05, deadline - time.monotonic()))
             sim.finished.wait(step)
             flush_events()
+            for st in timeline.due(time.monotonic() - t0):
+                sim.apply(sim.config.replace(**st.changes))
+                applied.append({"at": st.at, "applied_at": round(time.monotonic() - t0, 3),
+                                "set": {k: list(v) if isinstance(v, tuple) else v
+                                        for k, v in st.changes.items()},
+                                "caption": st.caption})  # fmt: skip
+                if st.caption and not args.json:
+                    print(f"[{st.at:6.1f} s] {st.caption}")
     except KeyboardInterrupt:
         pass
     duration = time.monotonic() - t0
     stop_latency = sim.stop()
     flush_events()
     report = _report(sim.snapshot(), stop_latency, duration)
+    if scenario is not None:
+        report["scenario"] = scenario.name
+        report["timeline"] = applied
     if args.json:
         print(json.dumps(report))
     else:
@@ -261,13 +294,20 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from simulator.demo.scenario import ScenarioError
+
     try:
-        cfg = config_from_args(args)
+        scenario = load_scenario(args)
+        cfg = config_from_args(args, scenario.config if scenario else None)
     except ConfigError as err:
         return _usage_error(parser, err)
+    except ScenarioError as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     from simulator.ui.app import run_app
 
-    return run_app(cfg, exit_after=args.exit_after, screenshot=args.screenshot)
+    return run_app(cfg, exit_after=args.exit_after, screenshot=args.screenshot,
+                   scenario=scenario)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

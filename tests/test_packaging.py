@@ -17,7 +17,7 @@ def test_every_package_is_listed_in_pyproject():
 
 
 def test_assets_are_found():
-    from simulator.ui.resources import asset
+    from simulator.resources import asset
 
     assert asset("icons", "pcsim.svg").is_file()
     assert asset("icons", "pcsim.png").is_file()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator.engine.config import SimulationConfig
+
+if TYPE_CHECKING:
+    from simulator.demo.scenario import Scenario
 
 
 def display_problem() -> str | None:
@@ -26,6 +30,7 @@ def run_app(
     config: SimulationConfig | None = None,
     exit_after: float | None = None,
     screenshot: str | None = None,
+    scenario: Scenario | None = None,
 ) -> int:
     problem = display_problem()
     if problem:
@@ -36,7 +41,7 @@ def run_app(
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from simulator.ui.resources import asset
+    from simulator.resources import asset
     from simulator.ui.window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -46,8 +51,10 @@ def run_app(
     icon = asset("icons", "pcsim.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    window = MainWindow(config)
+    window = MainWindow(config, scenario)
     window.show()
+    if scenario is not None and exit_after is None:
+        window.bridge.start()  # a demo runs by itself
     if os.environ.get("PCSIM_STARTUP_PROBE"):  # `pcsim bench startup`: report and leave
         import time
 

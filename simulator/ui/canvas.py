@@ -16,7 +16,16 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Slot
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsItem,
@@ -25,6 +34,7 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
+    QGraphicsTextItem,
     QGraphicsView,
     QSizePolicy,
     QWidget,
@@ -308,6 +318,39 @@ class SimulationCanvas(QGraphicsView):
         self._tokens: list[_Token] = []
         self._last_full = 0.0
         self._last_counts = 0.0
+        self.boost = 1.0  # presentation mode makes everything larger
+        self.caption = ""
+
+    def set_boost(self, boost: float) -> None:
+        self.boost = boost
+        self._layout_key = None
+        self.refresh(force=True)
+
+    def set_caption(self, text: str) -> None:
+        """A sentence shown under the buffer (scenario captions); empty hides it."""
+        self.caption = text
+        if self._layout is not None:
+            self._show_caption(self._layout)
+
+    def _show_caption(self, lay: Layout) -> None:
+        item, box = self._caption_item, self._caption_box
+        if not self.caption:
+            item.setVisible(False)
+            box.setVisible(False)
+            return
+        item.setPlainText(self.caption)
+        # between the two columns of cards, never over them
+        left = max((r.right() for r in lay.producers.values()), default=0.0) + 16
+        right = min((r.left() for r in lay.consumers.values()), default=lay.width) - 16
+        item.setTextWidth(max(200.0, right - left))
+        r = item.boundingRect()
+        x = (left + right - r.width()) / 2
+        y = lay.buffer.bottom() + 30 * lay.scale
+        y = min(y, lay.legend.top() - r.height() - 8)
+        item.setPos(x, y)
+        box.setPath(_rounded(QRectF(x - 10, y - 4, r.width() + 20, r.height() + 8), 8))
+        item.setVisible(True)
+        box.setVisible(True)
 
     def sizeHint(self) -> QSize:
         return QSize(900, 420)
@@ -367,10 +410,10 @@ class SimulationCanvas(QGraphicsView):
         w, h = self.viewport().width(), self.viewport().height()
         prods = [v.name for v in workers if v.role == "producer"]
         cons = [v.name for v in workers if v.role == "consumer"]
-        key = (w, h, tuple(prods), tuple(cons), capacity)
+        key = (w, h, tuple(prods), tuple(cons), capacity, self.boost)
         if key == self._layout_key and self._layout is not None:
             return self._layout
-        lay = compute_layout(w, h, prods, cons, capacity)
+        lay = compute_layout(w, h, prods, cons, capacity, self.boost)
         self._layout, self._layout_key = lay, key
         scene = self.scene()
         scene.clear()
@@ -452,6 +495,21 @@ class SimulationCanvas(QGraphicsView):
         label.item.setPos(br.left() + 20, br.center().y() - banner_font.pixelSize() * 0.62)
         self._banner.setVisible(False)
         self._banner_shown = False
+        # the caption (scenario timelines)
+        self._caption_box = QGraphicsPathItem()
+        self._caption_box.setBrush(QBrush(QColor("#FFF6D6")))
+        self._caption_box.setPen(QPen(QColor("#E6B800"), 1.5))
+        self._caption_box.setZValue(15)
+        scene.addItem(self._caption_box)
+        self._caption_item = QGraphicsTextItem()
+        self._caption_item.setFont(st.font(17 * s, True))
+        self._caption_item.setDefaultTextColor(theme.INK)
+        self._caption_item.setZValue(16)
+        self._caption_item.document().setDefaultTextOption(
+            QTextOption(Qt.AlignmentFlag.AlignCenter)
+        )
+        scene.addItem(self._caption_item)
+        self._show_caption(lay)
         self._last_full = 0.0
         return lay
 

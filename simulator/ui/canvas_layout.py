@@ -57,9 +57,15 @@ def _cells(area: QRectF, names: list[str], max_h: float) -> dict[str, QRectF]:
 
 
 def compute_layout(
-    width: float, height: float, producers: list[str], consumers: list[str], capacity: int
+    width: float,
+    height: float,
+    producers: list[str],
+    consumers: list[str],
+    capacity: int,
+    boost: float = 1.0,
 ) -> Layout:
-    scale = max(0.8, min(1.8, min(width / 1000.0, height / 460.0)))
+    """``boost`` enlarges text and cards (presentation mode)."""
+    scale = max(0.8, min(1.8, min(width / 1000.0, height / 460.0))) * boost
     lay = Layout(width, height, scale)
     pad = 12 * scale
     header = 30 * scale

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
@@ -18,23 +19,28 @@ from PySide6.QtWidgets import (
 )
 
 import simulator
+from simulator.demo.scenario import Scenario, ScenarioError, TimelinePlayer, dumps, load, shipped
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
+from simulator.resources import asset
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.controls import ControlPanel
 from simulator.ui.log import EventLog
 from simulator.ui.plots import LivePlot
-from simulator.ui.resources import asset
 from simulator.ui.stats import StatsPanel
 
 TITLE = "pcsim — producer–consumer simulator"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, config: SimulationConfig | None = None) -> None:
+    def __init__(
+        self, config: SimulationConfig | None = None, scenario: Scenario | None = None
+    ) -> None:
         super().__init__()
         config = config or SimulationConfig()
+        self.scenario = scenario
+        self.timeline = TimelinePlayer(scenario)
         self.setWindowTitle(TITLE)
         icon = asset("icons", "pcsim.svg")
         if icon.exists():
@@ -70,6 +76,7 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(340)
+        self._side = scroll
         scroll.setMaximumWidth(420)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
@@ -79,6 +86,7 @@ class MainWindow(QMainWindow):
         main.setCollapsible(0, False)
         self.setCentralWidget(main)
         self._splitters = (main, left, bottom)
+        self._bottom = bottom
 
         self.state_label = QLabel()
         self.rate_label = QLabel()
@@ -129,6 +137,15 @@ class MainWindow(QMainWindow):
         self._action("screenshot", "Save &screenshot…", "Ctrl+Shift+S",
                      "Save a PNG of the window", self._save_screenshot)  # fmt: skip
         self._action("quit", "&Quit", "Ctrl+Q", "Stop and quit", self.close)
+        self._action("present", "&Presentation mode", "F11",
+                     "Full screen, larger text, only the picture and the graph",
+                     self.toggle_presentation)  # fmt: skip
+        self.actions_by_name["present"].setCheckable(True)
+        self._action("open_scenario", "&Open scenario file…", "Ctrl+O",
+                     "Load a scenario (.toml) and run it", self._open_scenario)  # fmt: skip
+        self._action("save_scenario", "&Save settings as scenario…", "Ctrl+S",
+                     "Write the current settings to a scenario file",
+                     self._save_scenario)  # fmt: skip
         self._action("about", "&About pcsim", "", "About pcsim", self._about)
         bar = self.menuBar()
         sim = bar.addMenu("&Simulation")
@@ -136,7 +153,20 @@ class MainWindow(QMainWindow):
             sim.addAction(self.actions_by_name[key])
         sim.addSeparator()
         sim.addAction(self.actions_by_name["quit"])
+        scen = bar.addMenu("S&cenarios")
+        for name in shipped():
+            try:
+                title = load(name).title
+            except ScenarioError:
+                continue
+            act = scen.addAction(title)
+            act.setToolTip(f"Load the '{name}' scenario and run it")
+            act.triggered.connect(lambda _=False, n=name: self.run_scenario(n))
+        scen.addSeparator()
+        scen.addAction(self.actions_by_name["open_scenario"])
+        scen.addAction(self.actions_by_name["save_scenario"])
         view = bar.addMenu("&View")
+        view.addAction(self.actions_by_name["present"])
         view.addAction(self.actions_by_name["screenshot"])
         bar.addMenu("&Help").addAction(self.actions_by_name["about"])
 
@@ -153,6 +183,11 @@ class MainWindow(QMainWindow):
         self.log.clear()
         self.stats.clear()
         self.log.set_origin(t0)
+        self.timeline = TimelinePlayer(self.scenario)
+        if self.scenario is not None:
+            self.canvas.set_caption(f"{self.scenario.title}: {self.scenario.description}")
+        else:
+            self.canvas.set_caption("")
 
     @Slot()
     def _reset(self) -> None:
@@ -166,6 +201,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_config(self, cfg: SimulationConfig) -> None:
         self.bridge.apply(cfg)
+        self._on_state(self.bridge.state)
         if self.bridge.state not in (RUNNING, PAUSED):
             self.canvas.show_config(cfg)
             self.plot.set_capacity(cfg.capacity)
@@ -193,6 +229,8 @@ class MainWindow(QMainWindow):
         """One frame: hand the events and the snapshot to every view, in plain Python."""
         t0 = time.perf_counter()
         self._events_seen += total
+        if snap.state == RUNNING:
+            self._play_timeline(snap.elapsed)
         if total:
             self.canvas.on_batch(batch, total)
             self.log.on_batch(batch, total)
@@ -217,6 +255,66 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "pcsim.png", "PNG (*.png)")
         if path and not self.grab().save(path, "PNG"):
             QMessageBox.warning(self, "pcsim", f"Could not write {path}.")
+
+    # ---- scenarios -------------------------------------------------------------------
+    def _play_timeline(self, elapsed: float) -> None:
+        for step in self.timeline.due(elapsed):
+            cfg = self.bridge.config.replace(**step.changes)
+            self.controls.load(cfg)
+            self.bridge.apply(cfg)
+            self._on_state(self.bridge.state)
+            if step.caption:
+                self.canvas.set_caption(step.caption)
+
+    def run_scenario(self, name_or_path: str) -> bool:
+        """Load a scenario and run it from the start; a bad file changes nothing."""
+        try:
+            scenario = load(name_or_path)
+        except ScenarioError as err:
+            QMessageBox.warning(self, "pcsim: scenario refused", str(err))
+            return False
+        self.bridge.stop()
+        self.scenario = scenario
+        self.controls.load(scenario.config)
+        self.bridge.apply(scenario.config)
+        self.canvas.show_config(scenario.config)
+        self.setWindowTitle(f"{TITLE} — {scenario.title}")
+        self.bridge.start()
+        return True
+
+    @Slot()
+    def _open_scenario(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", "", "Scenarios (*.toml)")
+        if path:
+            self.run_scenario(path)
+
+    @Slot()
+    def _save_scenario(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save settings as scenario", "my-demo.toml",
+                                              "Scenarios (*.toml)")  # fmt: skip
+        if not path:
+            return
+        title = Path(path).stem.replace("-", " ").capitalize()
+        try:
+            Path(path).write_text(dumps(self.controls.current(), title), encoding="utf-8")
+        except OSError as err:
+            QMessageBox.warning(self, "pcsim", f"Could not write {path}: {err}")
+
+    @Slot()
+    def toggle_presentation(self) -> None:
+        """Full screen, larger text, only the canvas and the graph: for a projector."""
+        on = not self.isFullScreen() if self.sender() is None else \
+            self.actions_by_name["present"].isChecked()  # fmt: skip
+        self.actions_by_name["present"].setChecked(on)
+        self._side.setVisible(not on)
+        self.log.setVisible(not on)
+        self.statusBar().setVisible(not on)
+        self.menuBar().setVisible(not on)
+        self.canvas.set_boost(1.35 if on else 1.0)
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
 
     @Slot(str)
     def _engine_failed(self, message: str) -> None:

@@ -137,3 +137,37 @@ def test_screenshot_shows_producers_buffer_and_consumers(window, qtbot):
     first = lay.slots[0]
     snap = window.bridge.sim.snapshot()
     assert _has_color_near(img, first, theme.token_color(snap.buffer[0] >> 32), tolerance=30)
+
+
+def test_a_bad_scenario_is_refused_and_changes_nothing(window, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr("simulator.ui.window.QMessageBox.warning",
+                        lambda _parent, _title, text: shown.append(text))  # fmt: skip
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[config]\nconsumers = 0\n")
+    before = window.controls.current()
+    assert not window.run_scenario(str(bad))
+    assert shown and "bad.toml: config.consumers" in shown[0] and "1–64" in shown[0]
+    assert window.controls.current() == before and window.bridge.state == "idle"
+
+
+def test_a_scenario_runs_and_its_timeline_acts(window, qtbot, tmp_path):
+    f = tmp_path / "demo.toml"
+    f.write_text(
+        'title = "Demo"\n[config]\nconsumers = 1\nproducer_sleep = [0, 0.01]\n'
+        '[[timeline]]\nat = 0.5\nset = { consumers = 3 }\ncaption = "Two more"\n'
+    )
+    assert window.run_scenario(str(f))
+    assert window.bridge.state == RUNNING and "Demo" in window.canvas.caption
+    qtbot.waitUntil(lambda: window.canvas.caption == "Two more", timeout=5000)
+    assert window.controls.consumers.value() == 3
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().config.consumers == 3, timeout=3000)
+
+
+def test_presentation_mode_shows_only_the_picture_and_graph(window, qtbot):
+    window.actions_by_name["present"].trigger()
+    assert window.isFullScreen() or window.windowState()
+    assert not window._side.isVisible() and not window.log.isVisible()
+    assert window.canvas.boost > 1
+    window.actions_by_name["present"].trigger()
+    assert window._side.isVisible() and window.canvas.boost == 1.0

@@ -1,0 +1,1 @@
+"""Demos: scenario files with scripted timelines (Qt-free, so ``pcsim run`` uses them too)."""

@@ -1,0 +1,198 @@
+"""Scenario files: a complete configuration, a title, an explanation and a timeline.
+
+A scenario is a TOML file (read with the standard ``tomllib``)::
+
+    title = "Consumers catch up"
+    description = "One paragraph shown when the scenario starts."
+    duration = 30                      # seconds; optional
+
+    [config]                           # any SimulationConfig field but items
+    producers = 3
+    consumer_sleep = [0.4, 0.8]
+
+    [[timeline]]                       # optional, any number, in any order
+    at = 10                            # seconds after the start
+    set = { consumer_sleep = [0.05, 0.1] }   # live settings only
+    caption = "Consumers speed up: the buffer drains"
+
+A bad file is refused as a whole with a :class:`ScenarioError` that names the file, the
+key and what is allowed (and the line, for a syntax error), so the current settings are
+never half-changed.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.engine.config import LIVE_FIELDS, ConfigError, SimulationConfig
+from simulator.resources import asset
+
+CONFIG_KEYS = ("producers", "consumers", "capacity", "producer_sleep", "consumer_sleep",
+               "backend", "seed")  # fmt: skip
+TOP_KEYS = ("title", "description", "duration", "config", "timeline")
+STEP_KEYS = ("at", "set", "caption")
+MAX_DURATION_S = 24 * 3600.0
+
+
+class ScenarioError(ValueError):
+    def __init__(self, path: Path | str, key: str, message: str) -> None:
+        self.path = Path(path)
+        self.key = key
+        super().__init__(f"{self.path.name}: {key}: {message}" if key else
+                         f"{self.path.name}: {message}")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    at: float
+    changes: dict[str, object]
+    caption: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    title: str
+    description: str
+    config: SimulationConfig
+    timeline: tuple[Step, ...]
+    duration: float | None
+    path: Path
+
+
+def scenarios_dir() -> Path:
+    return asset("scenarios")
+
+
+def shipped() -> list[str]:
+    """Names of the scenarios that come with pcsim."""
+    return sorted(p.stem for p in scenarios_dir().glob("*.toml"))
+
+
+def resolve(name_or_path: str) -> Path:
+    """A scenario's file from a shipped name (``fast-producers``) or a path."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.is_file():
+            raise ScenarioError(p, "", "no such file")
+        return p
+    candidate = scenarios_dir() / f"{name_or_path}.toml"
+    if candidate.is_file():
+        return candidate
+    raise ScenarioError(Path(f"{name_or_path}.toml"), "",
+                        "no such scenario; shipped ones: " + ", ".join(shipped()))  # fmt: skip
+
+
+def _number(path: Path, key: str, value: object, lo: float, hi: float) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or not lo <= value <= hi:  # type: ignore[arg-type]
+        raise ScenarioError(path, key, f"must be a number in {lo:g}–{hi:g} (got {value!r})")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _text(path: Path, key: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(path, key, f"must be text (got {value!r})")
+    return value
+
+
+def _apply(path: Path, base: SimulationConfig, table: object, where: str,
+           allowed: tuple[str, ...]) -> tuple[SimulationConfig, dict[str, object]]:  # fmt: skip
+    if not isinstance(table, dict):
+        raise ScenarioError(path, where, f"must be a table of settings (got {table!r})")
+    changes: dict[str, object] = {}
+    for key, value in table.items():
+        if key not in allowed:
+            allowed_text = "unknown or not allowed here; allowed: " + ", ".join(allowed)
+            raise ScenarioError(path, f"{where}.{key}", allowed_text)
+        changes[key] = tuple(value) if isinstance(value, list) else value
+    try:
+        return base.replace(**changes), changes
+    except ConfigError as err:
+        raise ScenarioError(
+            path, f"{where}.{err.field}", f"must be {err.allowed} (got {err.got!r})"
+        ) from None
+
+
+def load(name_or_path: str) -> Scenario:
+    """Read and check a scenario; raises :class:`ScenarioError` naming what is wrong."""
+    path = resolve(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:  # the message carries "(at line N, column M)"
+        raise ScenarioError(path, "", f"not valid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(path, "", f"cannot be read: {err}") from None
+    for key in data:
+        if key not in TOP_KEYS:
+            raise ScenarioError(path, key, "unknown key; allowed: " + ", ".join(TOP_KEYS))
+    title = _text(path, "title", data.get("title", path.stem.replace("-", " ").capitalize()))
+    description = _text(path, "description", data.get("description", ""))
+    duration = data.get("duration")
+    if duration is not None:
+        duration = _number(path, "duration", duration, 0.1, MAX_DURATION_S)
+    config, _ = _apply(path, SimulationConfig(), data.get("config", {}), "config", CONFIG_KEYS)
+    steps = []
+    timeline = data.get("timeline", [])
+    if not isinstance(timeline, list):
+        raise ScenarioError(path, "timeline", "must be a list of [[timeline]] entries")
+    live = tuple(k for k in CONFIG_KEYS if k in LIVE_FIELDS)
+    state = config
+    for i, entry in enumerate(timeline):
+        where = f"timeline[{i}]"
+        if not isinstance(entry, dict):
+            raise ScenarioError(path, where, "must be a table with at, set and caption")
+        for key in entry:
+            if key not in STEP_KEYS:
+                raise ScenarioError(path, f"{where}.{key}",
+                                    "unknown key; allowed: " + ", ".join(STEP_KEYS))  # fmt: skip
+        if "at" not in entry:
+            raise ScenarioError(path, f"{where}.at", "is missing (seconds after the start)")
+        at = _number(path, f"{where}.at", entry["at"], 0.0, duration or MAX_DURATION_S)
+        state, changes = _apply(path, state, entry.get("set", {}), f"{where}.set", live)
+        caption = entry.get("caption")
+        if caption is not None:
+            caption = _text(path, f"{where}.caption", caption)
+        steps.append(Step(at, changes, caption))
+    steps.sort(key=lambda s: s.at)
+    return Scenario(path.stem, title, description, config, tuple(steps), duration, path)
+
+
+def dumps(config: SimulationConfig, title: str, description: str = "") -> str:
+    """A scenario file for ``config`` ("Save settings as scenario…")."""
+
+    def value(v: object) -> str:
+        if isinstance(v, tuple):
+            return "[" + ", ".join(f"{x:g}" for x in v) + "]"  # type: ignore[str-format]
+        if isinstance(v, str):
+            return f'"{v}"'
+        return str(v)
+
+    lines = [f"title = {value(title)}", f"description = {value(description)}", "", "[config]"]
+    for key in CONFIG_KEYS:
+        v = getattr(config, key)
+        if v is not None:
+            lines.append(f"{key} = {value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+class TimelinePlayer:
+    """Hands out the steps whose time has come, each once."""
+
+    def __init__(self, scenario: Scenario | None) -> None:
+        self.steps = scenario.timeline if scenario else ()
+        self.next = 0
+
+    def due(self, elapsed: float) -> list[Step]:
+        out = []
+        while self.next < len(self.steps) and self.steps[self.next].at <= elapsed:
+            out.append(self.steps[self.next])
+            self.next += 1
+        return out
+
+    @property
+    def done(self) -> bool:
+        return self.next >= len(self.steps)

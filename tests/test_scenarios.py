@@ -1,0 +1,115 @@
+"""Scenario files: every shipped one loads and runs; every kind of bad file is refused
+with a message naming the file and the key; timelines act on time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from simulator.demo.scenario import ScenarioError, TimelinePlayer, dumps, load, shipped
+from simulator.engine.simulation import Simulation
+
+
+def test_the_issue_s_scenarios_are_shipped():
+    assert {"balanced", "fast-producers", "slow-producers", "hand-off", "many-consumers",
+            "bursty-producers", "classic"} <= set(shipped())  # fmt: skip
+    classic = load("classic").config
+    assert (classic.producers, classic.consumers, classic.capacity) == (1, 1, 10)
+    assert classic.producer_sleep == (0.1, 0.5) and classic.consumer_sleep == (0.2, 0.7)
+
+
+@pytest.mark.parametrize("name", shipped())
+def test_every_shipped_scenario_runs_to_its_end(name):
+    """Each timeline is played at 20x speed, so the test is short; the run is real."""
+    sc = load(name)
+    assert sc.title and sc.description
+    sim = Simulation(sc.config)
+    player = TimelinePlayer(sc)
+    sim.start()
+    t0 = time.monotonic()
+    end = (sc.timeline[-1].at if sc.timeline else 0) / 20 + 0.3
+    while time.monotonic() - t0 < end:
+        for st in player.due((time.monotonic() - t0) * 20):
+            sim.apply(sim.config.replace(**st.changes))
+        time.sleep(0.01)
+    assert player.done
+    sim.stop()
+    snap = sim.snapshot()
+    assert snap.ok, snap.violations
+    last = sc.config
+    for st in sc.timeline:
+        last = last.replace(**st.changes)
+    assert snap.config == last
+
+
+def test_a_timeline_applies_its_changes_on_time(tmp_path):
+    f = tmp_path / "t.toml"
+    f.write_text(
+        "[config]\nconsumers = 1\nproducer_sleep = [0, 0.01]\n"
+        '[[timeline]]\nat = 1.0\nset = { consumers = 3 }\ncaption = "more"\n'
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "simulator", "run", "--scenario", str(f), "--duration", "1.6",
+         "--json"], capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    (step,) = report["timeline"]
+    assert step["caption"] == "more" and abs(step["applied_at"] - 1.0) < 0.5
+    assert report["consumers"] == 3
+
+
+BAD = [
+    ("title = 3\n", "title", "text"),
+    ("colour = 'red'\n", "colour", "unknown key"),
+    ("[config]\ncapacity = 0\n", "config.capacity", "1–1000"),
+    ("[config]\ncapacity = 'ten'\n", "config.capacity", "1–1000"),
+    ("[config]\nproducer_sleep = [2, 1]\n", "config.producer_sleep", "MIN <= MAX"),
+    ("[config]\nbackend = 'fibers'\n", "config.backend", "threads, processes, asyncio"),
+    ("[config]\nspeed = 2\n", "config.speed", "allowed: producers"),
+    ("duration = -1\n", "duration", "0.1–86400"),
+    ("[[timeline]]\nset = { consumers = 2 }\n", "timeline[0].at", "missing"),
+    ("[[timeline]]\nat = 1\nset = { capacity = 3 }\n", "timeline[0].set.capacity",
+     "allowed: producers, consumers, producer_sleep, consumer_sleep"),
+    ("[[timeline]]\nat = 1\nset = { consumers = 99 }\n", "timeline[0].set.consumers", "1–64"),
+    ("[[timeline]]\nat = 1\nwhen = 2\n", "timeline[0].when", "allowed: at, set, caption"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "key", "allowed"), BAD)
+def test_bad_files_name_the_file_the_key_and_what_is_allowed(tmp_path, text, key, allowed):
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load(str(f))
+    msg = str(info.value)
+    assert msg.startswith("bad.toml: ") and f" {key}: " in msg and allowed in msg
+
+
+def test_syntax_errors_give_the_line(tmp_path):
+    f = tmp_path / "broken.toml"
+    f.write_text("title = 'x'\n[config\n")
+    with pytest.raises(ScenarioError, match=r"broken\.toml: not valid TOML: .*line 2"):
+        load(str(f))
+
+
+def test_cli_refuses_a_bad_scenario_with_exit_2(tmp_path):
+    f = tmp_path / "bad.toml"
+    f.write_text("[config]\ncapacity = 0\n")
+    for cmd in ("run", "gui"):
+        out = subprocess.run([sys.executable, "-m", "simulator", cmd, "--scenario", str(f)],
+                             capture_output=True, text=True, timeout=30)  # fmt: skip
+        assert out.returncode == 2
+        assert "bad.toml: config.capacity" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_saved_settings_load_back(tmp_path):
+    cfg = load("fast-producers").config.replace(seed=7)
+    f = tmp_path / "mine.toml"
+    f.write_text(dumps(cfg, "Mine", "my demo"))
+    back = load(str(f))
+    assert back.config == cfg and back.title == "Mine"
