@@ -24,6 +24,8 @@ from simulator.engine.events import Kind, make
 _now = time.monotonic
 FLUSH_EVERY = 256  # events per message at full speed
 POLL_S = 0.05  # how often a blocked put/get looks at the stop flag
+TICKET_BLOCK = 32  # item-limit tickets taken at once: one shared lock per 32 items
+PAUSED, STOPPING = 0, 1
 
 
 @dataclass
@@ -36,6 +38,7 @@ class _Shared:
     gate: Any  # set = running, clear = paused
     sleeps: Any  # shared doubles: producer lo, hi, consumer lo, hi
     tickets: Any
+    flags: Any  # shared bytes read without a lock: [paused, stopping]
     limit: int | None
     seed: int | None
 
@@ -46,6 +49,9 @@ class _ProcessWorker:
     def __init__(self, sh: _Shared, role: str, name: str, number: int, wake: Any, retire: Any):
         self.sh, self.role, self.name, self.number = sh, role, name, number
         self.wake, self.retire = wake, retire
+        self.flags = sh.flags  # the per-item checks read shared bytes, not semaphores
+        self.retired = retire  # a worker's own shared retire byte
+        self.tickets_left = 0
         self.uniform = worker_rng(sh.seed, name).uniform
         self._out: list[tuple] = []
         self._offset = 0 if role == "producer" else 2
@@ -61,7 +67,7 @@ class _ProcessWorker:
             self._out = []
 
     def paused(self) -> bool:
-        return not self.sh.gate.is_set()
+        return bool(self.flags[PAUSED])
 
     def hold(self) -> None:
         self.flush()
@@ -70,10 +76,10 @@ class _ProcessWorker:
                 return
 
     def exiting(self) -> bool:
-        return self.sh.stop.is_set() or self.retire.is_set()
+        return bool(self.flags[STOPPING] or self.retired.value)
 
     def stopping(self) -> bool:
-        return self.sh.stop.is_set()
+        return bool(self.flags[STOPPING])
 
     def sleep_range(self) -> tuple[float, float]:
         s = self.sh.sleeps
@@ -86,11 +92,15 @@ class _ProcessWorker:
     def ticket(self) -> bool:
         if self.sh.limit is None:
             return True
-        with self.sh.tickets.get_lock():
-            if self.sh.tickets.value >= self.sh.limit:
-                return False
-            self.sh.tickets.value += 1
-            return True
+        if not self.tickets_left:
+            with self.sh.tickets.get_lock():
+                take = min(TICKET_BLOCK, self.sh.limit - self.sh.tickets.value)
+                if take <= 0:
+                    return False
+                self.sh.tickets.value += take
+                self.tickets_left = take
+        self.tickets_left -= 1
+        return True
 
     def put(self, item: int) -> None:
         buf = self.sh.buffer
@@ -131,6 +141,10 @@ class _ProcessWorker:
         self.sh.buffer.task_done()
 
     def finish(self) -> None:
+        if self.tickets_left:  # give back what this worker will not make
+            with self.sh.tickets.get_lock():
+                self.sh.tickets.value -= self.tickets_left
+            self.tickets_left = 0
         self.flush()
 
 
@@ -154,6 +168,7 @@ class ProcessBackend(Backend):
             gate=ctx.Event(),
             sleeps=ctx.Array("d", [p[0], p[1], c[0], c[1]], lock=False),
             tickets=ctx.Value("q", 0),
+            flags=ctx.RawArray("b", 2),
             limit=self.config.items,
             seed=self.config.seed,
         )
@@ -187,7 +202,7 @@ class ProcessBackend(Backend):
             if req is None or self.shared.stop.is_set():
                 return
             role, name, number = req
-            wake, retire = self._ctx.Event(), self._ctx.Event()
+            wake, retire = self._ctx.Event(), self._ctx.RawValue("b", 0)
             proc = self._ctx.Process(
                 target=_child_main,
                 args=(self.shared, role, name, number, wake, retire),
@@ -219,7 +234,7 @@ class ProcessBackend(Backend):
                 self._unwanted.add(name)
                 return
             proc, wake, retire = entry
-            retire.set()
+            retire.value = 1
             wake.set()
             self._leaving.append(proc)
 
@@ -230,15 +245,19 @@ class ProcessBackend(Backend):
         self.shared.sleeps[off + 1] = hi
 
     def pause(self) -> None:
+        self.shared.flags[PAUSED] = 1
         self.shared.gate.clear()
 
     def resume(self) -> None:
+        self.shared.flags[PAUSED] = 0
         self.shared.gate.set()
 
     def stop(self, timeout: float = 1.0) -> int:
         sh = self.shared
         deadline = _now() + timeout
         with self._lock:
+            sh.flags[STOPPING] = 1
+            sh.flags[PAUSED] = 0
             sh.stop.set()
             sh.gate.set()
             everyone = [(p, wake) for p, wake, _ in self.procs.values()]
