@@ -30,6 +30,7 @@ FLAGS = {
     "backend": "--backend",
     "seed": "--seed",
     "items": "--items",
+    "time_scale": "--time-scale",
 }
 
 
@@ -82,6 +83,12 @@ def _config_flags() -> argparse.ArgumentParser:
         )
     g.add_argument("--seed", type=_number(int, "seed", *LIMITS["seed"]), metavar="N")
     g.add_argument(
+        "--time-scale",
+        type=_number(float, "time_scale", *LIMITS["time_scale"]),
+        metavar="X",
+        help="slow motion, 0.1-1: 0.5 makes every sleep and animation twice as long",
+    )
+    g.add_argument(
         "--scenario",
         metavar="NAME|PATH",
         help="start from a scenario (a shipped name or a .toml file); flags override it",
@@ -127,6 +134,24 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=["engine", "gui", "scale", "startup", "all"])  # fmt: skip
     bench.add_argument("--quick", action="store_true", help="shorter runs (about a minute)")
     bench.add_argument("--json", metavar="PATH", help="also write every figure to PATH")
+
+    record = sub.add_parser(
+        "record",
+        parents=[common],
+        help="record a demo to a GIF or MP4 (headless)",
+        description="Run the window offscreen and record it to an animated GIF or an MP4.",
+    )
+    record.add_argument("--seconds", type=_number(float, "seconds", 0.5, 3600, " s"),
+                        default=5.0, help="how long to record (default 5)")  # fmt: skip
+    record.add_argument("--out", required=True, metavar="PATH", help="demo.gif or demo.mp4")
+    record.add_argument("--fps", type=_number(int, "fps", 1, 60), default=30,
+                        help="frames per second (1–60, default 30)")  # fmt: skip
+    record.add_argument(
+        "--size",
+        default="1280x720",
+        metavar="WxH",
+        help="frame size (320x240 to 3840x2160, default 1280x720)",
+    )
 
     gui = sub.add_parser(
         "gui",
@@ -310,6 +335,42 @@ def _gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                    scenario=scenario)  # fmt: skip
 
 
+def _parse_size(text: str) -> tuple[int, int] | None:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        return None
+    return (w, h) if 320 <= w <= 3840 and 240 <= h <= 2160 else None
+
+
+def _record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from simulator.demo.scenario import ScenarioError
+
+    size = _parse_size(args.size)
+    if size is None:
+        print(f"{parser.prog}: error: --size must be WxH with W in 320–3840 and H in "
+              f"240–2160 (got {args.size!r})", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    from simulator.ui.recorder import check_output
+
+    try:
+        check_output(args.out)
+        scenario = load_scenario(args)
+        cfg = config_from_args(args, scenario.config if scenario else None)
+    except ValueError as err:  # ConfigError and ScenarioError are ValueErrors too
+        if isinstance(err, ConfigError):
+            return _usage_error(parser, err)
+        prefix = "" if isinstance(err, ScenarioError) else "--out: "
+        print(f"{parser.prog}: error: {prefix}{err}", file=sys.stderr)
+        return EXIT_USAGE
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # recording needs no screen
+    from simulator.ui.app import run_app
+
+    return run_app(cfg, scenario=scenario, record=(args.out, args.seconds, args.fps, size))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -319,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
     if args.command == "run":
         return _run(args, sub)
+    if args.command == "record":
+        return _record(args, sub)
     if args.command == "bench":
         from simulator.bench.report import run as bench
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# QSettings writes under XDG_CONFIG_HOME: keep the tests away from the user's settings
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="pcsim-tests-")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 

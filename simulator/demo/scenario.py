@@ -31,7 +31,7 @@ from simulator.engine.config import LIVE_FIELDS, ConfigError, SimulationConfig
 from simulator.resources import asset
 
 CONFIG_KEYS = ("producers", "consumers", "capacity", "producer_sleep", "consumer_sleep",
-               "backend", "seed")  # fmt: skip
+               "backend", "seed", "time_scale")  # fmt: skip
 TOP_KEYS = ("title", "description", "duration", "config", "timeline")
 STEP_KEYS = ("at", "set", "caption")
 MAX_DURATION_S = 24 * 3600.0

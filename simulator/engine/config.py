@@ -22,11 +22,12 @@ LIMITS: dict[str, tuple[float, float]] = {
     "consumer_sleep": (0.0, 10.0),
     "seed": (0, 2**31 - 1),  # fits a Qt spin box, so every front accepts the same seeds
     "items": (1, 10**9),
+    "time_scale": (0.1, 1.0),
 }
 
 #: Settings a running simulation takes at once; the others wait for the next start.
 LIVE_FIELDS: frozenset[str] = frozenset(
-    {"producers", "consumers", "producer_sleep", "consumer_sleep"}
+    {"producers", "consumers", "producer_sleep", "consumer_sleep", "time_scale"}
 )
 
 
@@ -80,6 +81,8 @@ class SimulationConfig:
     backend: str = "threads"
     seed: int | None = None
     items: int | None = None
+    #: slow motion for demos: 0.5 makes every sleep (and animation) twice as long
+    time_scale: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("producers", "consumers", "capacity"):
@@ -92,6 +95,11 @@ class SimulationConfig:
         for name in ("seed", "items"):
             if getattr(self, name) is not None:
                 _check_int(name, getattr(self, name))
+        lo, hi = LIMITS["time_scale"]
+        ts = self.time_scale
+        if isinstance(ts, bool) or not isinstance(ts, int | float) or not lo <= ts <= hi:
+            raise ConfigError("time_scale", f"a number in {lo:g}–{hi:g}", ts)
+        object.__setattr__(self, "time_scale", float(ts))
 
     def replace(self, **changes: object) -> SimulationConfig:
         """A copy with ``changes`` applied and validated."""
@@ -107,3 +115,8 @@ class SimulationConfig:
 
     def sleep_for(self, role: str) -> tuple[float, float]:
         return self.producer_sleep if role == "producer" else self.consumer_sleep
+
+    def effective_sleep(self, role: str) -> tuple[float, float]:
+        """The sleep range the workers really use: the setting stretched by the time scale."""
+        lo, hi = self.sleep_for(role)
+        return lo / self.time_scale, hi / self.time_scale

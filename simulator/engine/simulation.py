@@ -146,8 +146,8 @@ class Simulation:
             if self.state not in (RUNNING, PAUSED) or backend is None:
                 return frozenset()
             for role in ("producer", "consumer"):
-                if f"{role}_sleep" in changed:
-                    backend.set_sleep(role, *config.sleep_for(role))
+                if f"{role}_sleep" in changed or "time_scale" in changed:
+                    backend.set_sleep(role, *config.effective_sleep(role))
                 names = self._names[role]
                 want = config.producers if role == "producer" else config.consumers
                 while len(names) < want:

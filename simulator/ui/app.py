@@ -31,7 +31,10 @@ def run_app(
     exit_after: float | None = None,
     screenshot: str | None = None,
     scenario: Scenario | None = None,
+    record: tuple[str, float, int, tuple[int, int]] | None = None,
 ) -> int:
+    """Open the window. ``exit_after`` starts it at once and quits after that long
+    (saving ``screenshot``); ``record`` = (path, seconds, fps, (w, h)) records it."""
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
@@ -48,13 +51,41 @@ def run_app(
     app.setApplicationName("pcsim")
     app.setOrganizationName("pcsim")
     app.setDesktopFileName("pcsim")
+    app.setStyle("Fusion")  # the same look everywhere, and a palette that themes fully
     icon = asset("icons", "pcsim.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    window = MainWindow(config, scenario)
+    result = {"code": 0}
+    timed = exit_after is not None or record is not None
+    window = MainWindow(config, scenario, restore_geometry=not timed)
     window.show()
-    if scenario is not None and exit_after is None:
+    if scenario is not None and exit_after is None and record is None:
         window.bridge.start()  # a demo runs by itself
+    if record is not None:
+        from PySide6.QtCore import QSize
+
+        from simulator.ui.recorder import Recorder
+
+        out, seconds, fps, (w, h) = record
+        window.resize(w, h)
+        window.bridge.start()
+        recorder = Recorder(window, out, fps, QSize(w, h))
+        recorder.start()
+
+        def finish_recording() -> None:
+            try:
+                rec = recorder.stop()
+                print(f"wrote {rec.path}: {rec.frames} frames, {rec.size[0]}x{rec.size[1]}, "
+                      f"{rec.seconds:.1f} s at {fps} fps"
+                      + (f", {rec.dropped} frames dropped (encoder too slow)" if rec.dropped
+                         else ""))  # fmt: skip
+            except RuntimeError as err:
+                print(f"pcsim: {err}", file=sys.stderr)
+                result["code"] = 1
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(int(seconds * 1000), finish_recording)
     if os.environ.get("PCSIM_STARTUP_PROBE"):  # `pcsim bench startup`: report and leave
         import time
 
@@ -64,7 +95,6 @@ def run_app(
             QTimer.singleShot(0, window.close)
 
         window.canvas.on_painted = first_paint
-    result = {"code": 0}
     if exit_after is not None:
         window.bridge.start()
 

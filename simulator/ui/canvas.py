@@ -52,7 +52,7 @@ from simulator.ui.canvas_layout import (
     held_anchor,
     idle_workers,
 )
-from simulator.ui.canvas_model import MAX_TOKENS, CanvasModel, ease
+from simulator.ui.canvas_model import MAX_TOKENS, TWEEN_S, CanvasModel, ease
 
 FAST_REFRESH_S = 0.05  # in fast mode, cards and slots refresh at 20 Hz
 COUNT_REFRESH_S = 0.2  # "N done" counters refresh at 5 Hz
@@ -73,11 +73,12 @@ class _Styles:
         self.card_brush = {}
         self.solid = {}
         for k, c in theme.STATE_COLORS.items():
-            tint = QColor(c)
+            sf = theme.SURFACE  # cards: 20 % state colour over the surface
             tint = QColor.fromRgbF(
-                1 - (1 - tint.redF()) * 0.2, 1 - (1 - tint.greenF()) * 0.2,
-                1 - (1 - tint.blueF()) * 0.2,
-            )  # fmt: skip
+                sf.redF() + (c.redF() - sf.redF()) * 0.2,
+                sf.greenF() + (c.greenF() - sf.greenF()) * 0.2,
+                sf.blueF() + (c.blueF() - sf.blueF()) * 0.2,
+            )
             self.card_brush[k] = QBrush(tint)
             self.solid[k] = QBrush(c)
         self.wait_pen = {
@@ -86,7 +87,8 @@ class _Styles:
         }
         self.token_brush = [QBrush(QColor(h)) for h in theme.TOKEN_HUES]
         self.token_pen = [QPen(QColor(h).darker(150), 1.5) for h in theme.TOKEN_HUES]
-        self.empty_pen = QPen(QColor("#CDD1D6"), 1, Qt.PenStyle.DashLine)
+        self.empty_pen = QPen(theme.color("slot_empty"), 1, Qt.PenStyle.DashLine)
+        self.token_ink = QBrush(QColor("#1F2328"))  # tokens are pastel in every theme
         self.no_brush = QBrush(Qt.BrushStyle.NoBrush)
         self.ink = QBrush(theme.INK)
         self.muted = QBrush(theme.MUTED)
@@ -144,7 +146,7 @@ class _Token:
         scene.addItem(self.box)
         self.st = st
         self.w, self.h = w, h
-        self.label = _Label(scene, st.token_font, st.ink, self.box) if labelled else None
+        self.label = _Label(scene, st.token_font, st.token_ink, self.box) if labelled else None
         self.item = -2
         self.pos = QPointF()
         self.visible = True
@@ -260,7 +262,7 @@ class _Slot:
         self.box = QGraphicsPathItem(_rounded(rect, 4 if rect.width() > 8 else 1))
         self.box.setPen(st.empty_pen)
         scene.addItem(self.box)
-        self.label = _Label(scene, st.slot_font, st.ink) if labelled else None
+        self.label = _Label(scene, st.slot_font, st.token_ink) if labelled else None
         self.item = -1
 
     def show(self, item: int) -> None:
@@ -321,6 +323,12 @@ class SimulationCanvas(QGraphicsView):
         self.boost = 1.0  # presentation mode makes everything larger
         self.caption = ""
 
+    def restyle(self) -> None:
+        """The theme changed: rebuild the scene with its colours."""
+        self.setBackgroundBrush(theme.CANVAS_BG)
+        self._layout_key = None
+        self.refresh(force=True)
+
     def set_boost(self, boost: float) -> None:
         self.boost = boost
         self._layout_key = None
@@ -340,8 +348,8 @@ class SimulationCanvas(QGraphicsView):
             return
         item.setPlainText(self.caption)
         # between the two columns of cards, never over them
-        left = max((r.right() for r in lay.producers.values()), default=0.0) + 16
-        right = min((r.left() for r in lay.consumers.values()), default=lay.width) - 16
+        left = max((r.right() for r in lay.producers.values()), default=0.0) + 28
+        right = min((r.left() for r in lay.consumers.values()), default=lay.width) - 28
         item.setTextWidth(max(200.0, right - left))
         r = item.boundingRect()
         x = (left + right - r.width()) / 2
@@ -364,6 +372,7 @@ class SimulationCanvas(QGraphicsView):
         self.snapshot = snap
         self.state = snap.state
         self.config = snap.config
+        self.model.duration = TWEEN_S / snap.config.time_scale  # slow motion slows tokens
         if self.isVisible():  # nothing to update while hidden or minimised
             self.refresh()
 
@@ -428,7 +437,7 @@ class SimulationCanvas(QGraphicsView):
         self._h_fm = QFontMetricsF(st.header)
         # buffer frame, FIFO marks
         self._frame = QGraphicsPathItem(_rounded(lay.buffer, 8))
-        self._frame.setBrush(QBrush(QColor("#FFFFFF")))
+        self._frame.setBrush(QBrush(theme.SURFACE))
         scene.addItem(self._frame)
         self._frame_key = ""
         small_fm = QFontMetricsF(st.small)
@@ -497,8 +506,8 @@ class SimulationCanvas(QGraphicsView):
         self._banner_shown = False
         # the caption (scenario timelines)
         self._caption_box = QGraphicsPathItem()
-        self._caption_box.setBrush(QBrush(QColor("#FFF6D6")))
-        self._caption_box.setPen(QPen(QColor("#E6B800"), 1.5))
+        self._caption_box.setBrush(QBrush(theme.color("caption")))
+        self._caption_box.setPen(QPen(theme.color("caption_edge"), 1.5))
         self._caption_box.setZValue(15)
         scene.addItem(self._caption_box)
         self._caption_item = QGraphicsTextItem()
@@ -592,7 +601,7 @@ class SimulationCanvas(QGraphicsView):
                 )
         if key != self._frame_key:
             self._frame_key = key
-            color = theme.state_color(key) if key != "normal" else QColor("#B8BCC2")
+            color = theme.state_color(key) if key != "normal" else theme.color("frame")
             self._frame.setPen(QPen(color, 2.5 * s))
 
     def _update_bar(self, lay: Layout, n: int, capacity: int) -> None:

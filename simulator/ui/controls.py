@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -63,7 +64,7 @@ class ControlPanel(QWidget):
             self.buttons[key] = b
             buttons.addWidget(b, 0, i)
 
-        sleeps = QGroupBox("Sleep ranges (seconds, live)")
+        sleeps = QGroupBox("Timing (live)")
         sform = QFormLayout(sleeps)
         sform.setContentsMargins(8, 4, 8, 6)
         self.producer_sleep = _range_slider(
@@ -74,8 +75,18 @@ class ControlPanel(QWidget):
             "How long a consumer works on each item: drawn at random between the two "
             "handles. Applies at once."
         )
-        sform.addRow("Producers", self.producer_sleep)
-        sform.addRow("Consumers", self.consumer_sleep)
+        self.time_scale = QDoubleSpinBox()
+        self.time_scale.setRange(*LIMITS["time_scale"])
+        self.time_scale.setSingleStep(0.1)
+        self.time_scale.setDecimals(2)
+        self.time_scale.setSuffix(" ×")
+        self.time_scale.setToolTip(
+            "Slow motion (0.1–1): 0.5 makes every sleep and every animation twice as long, "
+            "so fast dynamics can be followed. Applies at once."
+        )
+        sform.addRow("Producer sleep (s)", self.producer_sleep)
+        sform.addRow("Consumer sleep (s)", self.consumer_sleep)
+        sform.addRow("Time scale", self.time_scale)
 
         setup = QGroupBox("Setup")
         form = QFormLayout(setup)
@@ -118,7 +129,7 @@ class ControlPanel(QWidget):
         self._debounce.timeout.connect(self.commit)
         for s in (self.producer_sleep, self.consumer_sleep):
             s.valueChanged.connect(self._changed)
-        for w in (self.producers, self.consumers, self.capacity, self.seed):
+        for w in (self.producers, self.consumers, self.capacity, self.seed, self.time_scale):
             w.valueChanged.connect(self._changed)
         self.backend.currentTextChanged.connect(self._changed)
         self.load(config)
@@ -144,6 +155,7 @@ class ControlPanel(QWidget):
             self.capacity.setValue(cfg.capacity)
             self.backend.setCurrentText(cfg.backend)
             self.seed.setValue(-1 if cfg.seed is None else cfg.seed)
+            self.time_scale.setValue(cfg.time_scale)
             self._config = cfg
         finally:
             self._loading = False
@@ -162,6 +174,7 @@ class ControlPanel(QWidget):
             capacity=self.capacity.value(),
             backend=self.backend.currentText(),
             seed=None if self.seed.value() < 0 else self.seed.value(),
+            time_scale=round(self.time_scale.value(), 2),
         )
 
     @Slot()

@@ -29,7 +29,6 @@ N = int(WINDOW_S / SAMPLE_S)
 class LivePlot(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setBackground("w")
         self.setMinimumHeight(180)
         self.t = np.zeros(N)
         self.produced = np.zeros(N)
@@ -37,17 +36,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.occupancy = np.zeros(N)
         self.n = 0
         self._last_sample = -1.0
-        label_style = {"color": "#1F2328", "font-size": "11pt"}
-
         self.rates = self.addPlot(row=0, col=0)
-        # the legend lives in the title: inside the plot it would hide the newest data
-        self.rates.setTitle(
-            f"Throughput &nbsp; <span style='color:{theme.PRODUCED_PEN}'>━ produced/s</span>"
-            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>╍ consumed/s</span>",
-            color="#1F2328", size="11pt",
-        )  # fmt: skip
-        self.rates.setLabel("left", "items/s", **label_style)
-        self.rates.showGrid(x=True, y=True, alpha=0.25)
         self.produced_curve = self.rates.plot(
             name="produced/s", pen=pg.mkPen(theme.PRODUCED_PEN, width=2.5)
         )
@@ -56,35 +45,55 @@ class LivePlot(pg.GraphicsLayoutWidget):
                                             style=Qt.PenStyle.DashLine)
         )  # fmt: skip
         self.occ = self.addPlot(row=1, col=0)
-        self.occ.setTitle("Buffer occupancy", color="#1F2328", size="11pt")
-        self.occ.setLabel("left", "items", **label_style)
-        self.occ.setLabel("bottom", "seconds ago", **label_style)
-        self.occ.showGrid(x=True, y=True, alpha=0.25)
         self.occ.setXLink(self.rates)
         fill = pg.mkColor(theme.OCCUPANCY_PEN)
         fill.setAlpha(70)
         self.occupancy_curve = self.occ.plot(
             pen=pg.mkPen(theme.OCCUPANCY_PEN, width=2.5), fillLevel=0, brush=fill,
-            stepMode=None,
         )  # fmt: skip
-        self.capacity_line = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen("#6A737D", width=1.5, style=Qt.PenStyle.DashLine),
-            label="capacity", labelOpts={"position": 0.06, "color": "#6A737D"},
-        )  # fmt: skip
+        self.capacity_line = pg.InfiniteLine(angle=0, label="capacity",
+                                             labelOpts={"position": 0.06})  # fmt: skip
         self.occ.addItem(self.capacity_line)
         for plot in (self.rates, self.occ):
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.setClipToView(True)
             plot.getAxis("left").setWidth(52)
-        self.ci.layout.setRowStretchFactor(0, 1)
-        self.ci.layout.setRowStretchFactor(1, 1)
-        for plot in (self.rates, self.occ):
             plot.setXRange(-WINDOW_S, 0, padding=0)
             plot.enableAutoRange(False)
+        self.ci.layout.setRowStretchFactor(0, 1)
+        self.ci.layout.setRowStretchFactor(1, 1)
+        self.restyle()
+        for plot in (self.rates, self.occ):  # fixed axes: after everything that may reset them
+            plot.getViewBox().disableAutoRange()
+            plot.setXRange(-WINDOW_S, 0, padding=0)
         self.rates_top = 0.0
         self._set_rate_range(1.0)
         self.set_capacity(10)
+
+    def restyle(self) -> None:
+        """Apply the current theme's colours to background, titles, axes and grid."""
+        ink, muted = theme.hex_color("ink"), theme.hex_color("muted")
+        self.setBackground(theme.hex_color("plot_bg"))
+        style = {"color": ink, "font-size": "11pt"}
+        # the legend lives in the title: inside the plot it would hide the newest data
+        self.rates.setTitle(
+            f"Throughput &nbsp; <span style='color:{theme.PRODUCED_PEN}'>━ produced/s</span>"
+            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>╍ consumed/s</span>",
+            color=ink, size="11pt",
+        )  # fmt: skip
+        self.rates.setLabel("left", "items/s", **style)
+        self.occ.setTitle("Buffer occupancy", color=ink, size="11pt")
+        self.occ.setLabel("left", "items", **style)
+        self.occ.setLabel("bottom", "seconds ago", **style)
+        for plot in (self.rates, self.occ):
+            plot.showGrid(x=True, y=True, alpha=float(theme.THEMES[theme.NAME]["grid_alpha"]))
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(muted)
+                axis.setTextPen(muted)
+        self.capacity_line.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DashLine))
+        self.capacity_line.label.setColor(muted)
 
     def set_capacity(self, capacity: int) -> None:
         self.capacity_line.setValue(capacity)

@@ -49,9 +49,65 @@ TOKEN_HUES = [
     "#F4D58D", "#B8E0D2", "#F2B5A7", "#C9C5F0", "#F7C8E0", "#CDE7B0", "#FFE0A3", "#BFD7EA",
 ]  # fmt: skip
 
-CANVAS_BG = QColor("#FBFBFA")
-INK = QColor("#1F2328")
-MUTED = QColor("#6A737D")
+THEMES = {
+    "light": {
+        "canvas": "#FBFBFA", "ink": "#1F2328", "muted": "#6A737D", "surface": "#FFFFFF",
+        "slot_empty": "#CDD1D6", "frame": "#B8BCC2", "caption": "#FFF6D6",
+        "caption_edge": "#E6B800", "plot_bg": "#FFFFFF", "grid_alpha": 0.25,
+    },
+    "dark": {
+        "canvas": "#1E2227", "ink": "#E6E8EB", "muted": "#9AA4AF", "surface": "#2A2F36",
+        "slot_empty": "#4A525C", "frame": "#5A636E", "caption": "#3D3522",
+        "caption_edge": "#C9A227", "plot_bg": "#1E2227", "grid_alpha": 0.18,
+    },
+}  # fmt: skip
+NAME = "light"
+CANVAS_BG = QColor(THEMES["light"]["canvas"])
+INK = QColor(THEMES["light"]["ink"])
+MUTED = QColor(THEMES["light"]["muted"])
+SURFACE = QColor(THEMES["light"]["surface"])
+
+
+def color(key: str) -> QColor:
+    """A colour of the current theme."""
+    return QColor(THEMES[NAME][key])
+
+
+def hex_color(key: str) -> str:
+    return str(THEMES[NAME][key])
+
+
+def use(name: str) -> None:
+    """Switch the module's colours; views rebuild their styles afterwards."""
+    global NAME, CANVAS_BG, INK, MUTED, SURFACE
+    if name not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(THEMES)} (got {name!r})")
+    NAME = name
+    CANVAS_BG, INK, MUTED, SURFACE = (color(k) for k in ("canvas", "ink", "muted", "surface"))
+
+
+def qt_palette(name: str):
+    """The application palette for ``name`` (Fusion style colours)."""
+    from PySide6.QtGui import QPalette
+
+    pal = QPalette()
+    if name == "dark":
+        r = QPalette.ColorRole
+        roles = {
+            r.Window: "#2A2F36", r.WindowText: "#E6E8EB", r.Base: "#1E2227",
+            r.AlternateBase: "#2A2F36", r.Text: "#E6E8EB", r.Button: "#343A42",
+            r.ButtonText: "#E6E8EB", r.Highlight: "#0072B2", r.HighlightedText: "#FFFFFF",
+            r.ToolTipBase: "#343A42", r.ToolTipText: "#E6E8EB", r.PlaceholderText: "#8A939D",
+        }  # fmt: skip
+        for role, c in roles.items():
+            pal.setColor(role, QColor(c))
+        pal.setColor(
+            QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#6B737D")
+        )
+        pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#6B737D"))
+    return pal
+
+
 PRODUCED_PEN = OKABE_ITO["green"]
 CONSUMED_PEN = OKABE_ITO["blue"]
 OCCUPANCY_PEN = OKABE_ITO["orange"]

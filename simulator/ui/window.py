@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -23,6 +23,7 @@ from simulator.demo.scenario import Scenario, ScenarioError, TimelinePlayer, dum
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
 from simulator.resources import asset
+from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.controls import ControlPanel
@@ -35,8 +36,12 @@ TITLE = "pcsim — producer–consumer simulator"
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, config: SimulationConfig | None = None, scenario: Scenario | None = None
+        self,
+        config: SimulationConfig | None = None,
+        scenario: Scenario | None = None,
+        restore_geometry: bool = True,
     ) -> None:
+        """``restore_geometry=False`` keeps the default 1280x720 (screenshots, recordings)."""
         super().__init__()
         config = config or SimulationConfig()
         self.scenario = scenario
@@ -88,9 +93,16 @@ class MainWindow(QMainWindow):
         self._splitters = (main, left, bottom)
         self._bottom = bottom
 
+        self.recorder = None
+        self.rec_label = QLabel("● REC")
+        self.rec_label.setStyleSheet("color: white; background: #C0392B; font-weight: bold;"
+                                     "padding: 1px 8px; border-radius: 3px")  # fmt: skip
+        self.rec_label.setToolTip("Recording the window (Ctrl+R to stop)")
+        self.rec_label.hide()
         self.state_label = QLabel()
         self.rate_label = QLabel()
         self.statusBar().addWidget(self.state_label, 1)
+        self.statusBar().addPermanentWidget(self.rec_label)
         self.statusBar().addPermanentWidget(self.rate_label)
         self._events_seen = 0
         self._rate_t = time.monotonic()
@@ -111,6 +123,12 @@ class MainWindow(QMainWindow):
         self._on_state(IDLE)
         self.resize(QSize(1280, 720))
         main.setSizes([940, 340])
+        self.settings = QSettings("pcsim", "pcsim")
+        geometry = self.settings.value("geometry")
+        if geometry is not None and restore_geometry:
+            self.restoreGeometry(geometry)
+        saved = str(self.settings.value("theme", "light"))
+        self.set_theme(saved if saved in theme.THEMES else "light")
         left.setSizes([430, 260])
         bottom.setSizes([540, 400])
 
@@ -146,6 +164,10 @@ class MainWindow(QMainWindow):
         self._action("save_scenario", "&Save settings as scenario…", "Ctrl+S",
                      "Write the current settings to a scenario file",
                      self._save_scenario)  # fmt: skip
+        self._action("record", "&Record video…", "Ctrl+R",
+                     "Record the window to an MP4 or a GIF; again to stop",
+                     self.toggle_recording)  # fmt: skip
+        self.actions_by_name["record"].setCheckable(True)
         self._action("about", "&About pcsim", "", "About pcsim", self._about)
         bar = self.menuBar()
         sim = bar.addMenu("&Simulation")
@@ -167,7 +189,16 @@ class MainWindow(QMainWindow):
         scen.addAction(self.actions_by_name["save_scenario"])
         view = bar.addMenu("&View")
         view.addAction(self.actions_by_name["present"])
+        themes = view.addMenu("&Theme")
+        self.theme_actions: dict[str, QAction] = {}
+        for name in theme.THEMES:
+            act = themes.addAction(name.capitalize())
+            act.setCheckable(True)
+            act.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            self.theme_actions[name] = act
+        view.addSeparator()
         view.addAction(self.actions_by_name["screenshot"])
+        view.addAction(self.actions_by_name["record"])
         bar.addMenu("&Help").addAction(self.actions_by_name["about"])
 
     @Slot()
@@ -275,6 +306,7 @@ class MainWindow(QMainWindow):
             return False
         self.bridge.stop()
         self.scenario = scenario
+        self.settings.setValue("last_scenario", str(scenario.path))
         self.controls.load(scenario.config)
         self.bridge.apply(scenario.config)
         self.canvas.show_config(scenario.config)
@@ -301,6 +333,46 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "pcsim", f"Could not write {path}: {err}")
 
     @Slot()
+    def toggle_recording(self, path: str | None = None) -> None:
+        """Start recording the window to a file (asked for), or stop and save it."""
+        from simulator.ui.recorder import Recorder
+
+        if not isinstance(path, str):
+            path = None  # triggered(bool) may pass its checked state
+        act = self.actions_by_name["record"]
+        if self.recorder is not None:
+            rec, self.recorder = self.recorder, None
+            self.rec_label.hide()
+            act.setChecked(False)
+            try:
+                done = rec.stop()
+            except RuntimeError as err:
+                QMessageBox.warning(self, "pcsim", str(err))
+                return
+            self.statusBar().showMessage(
+                f"Saved {done.path} ({done.frames} frames, {done.seconds:.1f} s)", 8000
+            )
+            return
+        if not path:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Record to", str(Path.home() / f"pcsim-{stamp}.mp4"),
+                "Video (*.mp4);;Animated GIF (*.gif)",
+            )  # fmt: skip
+        if not path:
+            act.setChecked(False)
+            return
+        try:
+            self.recorder = Recorder(self, path, fps=30)
+        except ValueError as err:
+            act.setChecked(False)
+            QMessageBox.warning(self, "pcsim", str(err))
+            return
+        self.recorder.start()
+        self.rec_label.show()
+        act.setChecked(True)
+
+    @Slot()
     def toggle_presentation(self) -> None:
         """Full screen, larger text, only the canvas and the graph: for a projector."""
         on = not self.isFullScreen() if self.sender() is None else \
@@ -315,6 +387,20 @@ class MainWindow(QMainWindow):
             self.showFullScreen()
         else:
             self.showNormal()
+
+    def set_theme(self, name: str) -> None:
+        """Light or dark: the whole window, the canvas and the graph."""
+        from PySide6.QtWidgets import QApplication
+
+        theme.use(name)
+        app = QApplication.instance()
+        if app is not None:
+            app.setPalette(theme.qt_palette(name))
+        self.canvas.restyle()
+        self.plot.restyle()
+        for n, act in self.theme_actions.items():
+            act.setChecked(n == name)
+        self.settings.setValue("theme", name)
 
     @Slot(str)
     def _engine_failed(self, message: str) -> None:
@@ -336,6 +422,10 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing stops the engine, joins every worker (within a second) and ends the
         engine process."""
+        if self.recorder is not None:
+            self.toggle_recording()  # finish the file
+        if not self.isFullScreen():
+            self.settings.setValue("geometry", self.saveGeometry())
         self.bridge.stop()
         self.bridge.close()
         self._rate_timer.stop()

@@ -42,3 +42,13 @@ def test_replace_validates_and_reports_changes():
     assert new.changed_fields(cfg) == {"capacity", "consumer_sleep"}
     with pytest.raises(ConfigError):
         cfg.replace(capacity=0)
+
+
+def test_time_scale_stretches_the_sleeps_and_is_live():
+    from simulator.engine.config import LIVE_FIELDS
+
+    cfg = SimulationConfig(producer_sleep=(0.1, 0.2), time_scale=0.5)
+    assert cfg.effective_sleep("producer") == (0.2, 0.4)
+    assert "time_scale" in LIVE_FIELDS
+    with pytest.raises(ConfigError, match=r"0\.1–1"):
+        SimulationConfig(time_scale=0)

@@ -17,7 +17,7 @@ FAST = SimulationConfig(producer_sleep=(0.005, 0.02), consumer_sleep=(0.01, 0.03
 
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow(FAST)
+    w = MainWindow(FAST, restore_geometry=False)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
@@ -84,7 +84,7 @@ def test_pause_holds_the_counts(window, qtbot):
 
 
 def test_stop_and_close_leave_no_worker_behind(qtbot):
-    w = MainWindow(FAST.replace(producers=8, consumers=8))
+    w = MainWindow(FAST.replace(producers=8, consumers=8), restore_geometry=False)
     qtbot.addWidget(w)
     w.show()
     w.bridge.start()
@@ -171,3 +171,35 @@ def test_presentation_mode_shows_only_the_picture_and_graph(window, qtbot):
     assert window.canvas.boost > 1
     window.actions_by_name["present"].trigger()
     assert window._side.isVisible() and window.canvas.boost == 1.0
+
+
+def test_time_scale_reaches_the_engine_and_slows_the_animation(window, qtbot):
+    window.bridge.start()
+    window.controls.time_scale.setValue(0.5)
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().config.time_scale == 0.5, timeout=2000)
+    qtbot.waitUntil(lambda: window.canvas.model.duration > 0.4, timeout=2000)
+
+
+def test_dark_theme_repaints_everything_and_is_remembered(window, qtbot):
+    from simulator.ui import theme
+
+    window.set_theme("dark")
+    img = window.canvas.grab().toImage()
+    assert img.pixelColor(5, img.height() // 2).lightness() < 80  # dark canvas
+    assert window.settings.value("theme") == "dark"
+    window.set_theme("light")
+    assert theme.NAME == "light"
+
+
+def test_window_geometry_is_remembered(qtbot):
+    first = MainWindow(FAST)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(1100, 700)
+    first.close()
+    assert first.settings.value("geometry") is not None
+    second = MainWindow(FAST)
+    qtbot.addWidget(second)
+    # restored (the offscreen screen is 800 px wide, so Qt fits it to that)
+    assert second.height() == 700 and second.width() < 1280
+    second.close()

@@ -40,7 +40,10 @@ class Backend(ABC):
     def __init__(self, config: SimulationConfig, emit: Emit) -> None:
         self.config = config
         self.emit = emit
-        self.sleeps = {"producer": config.producer_sleep, "consumer": config.consumer_sleep}
+        self.sleeps = {
+            "producer": config.effective_sleep("producer"),
+            "consumer": config.effective_sleep("consumer"),
+        }
 
     @abstractmethod
     def start(self, workers: list[tuple[str, str, int]]) -> None:
