@@ -59,6 +59,8 @@ def run_app(
     timed = exit_after is not None or record is not None
     window = MainWindow(config, scenario, restore_geometry=not timed)
     window.show()
+    if scenario is None and not timed and (config is None or config == SimulationConfig()):
+        window.restore_last_scenario()  # settings persist: the last demo is ready to run
     if scenario is not None and exit_after is None and record is None:
         window.bridge.start()  # a demo runs by itself
     if record is not None:

@@ -203,3 +203,26 @@ def test_window_geometry_is_remembered(qtbot):
     # restored (the offscreen screen is 800 px wide, so Qt fits it to that)
     assert second.height() == 700 and second.width() < 1280
     second.close()
+
+
+def test_font_scale_enlarges_the_canvas_within_bounds(window):
+    window.actions_by_name["zoom_in"].trigger()
+    assert window.font_scale == 1.1 and window.canvas.boost == pytest.approx(1.1)
+    for _ in range(20):
+        window.actions_by_name["zoom_in"].trigger()
+    assert window.font_scale == 2.0
+    window.actions_by_name["zoom_reset"].trigger()
+    assert window.canvas.boost == 1.0
+
+
+def test_the_last_scenario_is_ready_next_time(qtbot):
+    first = MainWindow(FAST, restore_geometry=False)
+    qtbot.addWidget(first)
+    assert first.run_scenario("hand-off")
+    first.close()
+    second = MainWindow(restore_geometry=False)
+    qtbot.addWidget(second)
+    second.restore_last_scenario()
+    assert second.scenario is not None and second.scenario.name == "hand-off"
+    assert second.controls.capacity.value() == 1 and second.bridge.state == "idle"
+    second.close()
