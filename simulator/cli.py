@@ -150,7 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--size",
         default="1280x720",
         metavar="WxH",
-        help="frame size (320x240 to 3840x2160, default 1280x720)",
+        help="window size (320x240 to 3840x2160, default 1280x720)",
+    )
+    record.add_argument(
+        "--view",
+        choices=["window", "canvas"],
+        default="window",
+        help="record the whole window (default) or only the animated canvas",
     )
 
     gui = sub.add_parser(
@@ -368,7 +374,8 @@ def _record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # recording needs no screen
     from simulator.ui.app import run_app
 
-    return run_app(cfg, scenario=scenario, record=(args.out, args.seconds, args.fps, size))
+    return run_app(cfg, scenario=scenario,
+                   record=(args.out, args.seconds, args.fps, size, args.view))  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

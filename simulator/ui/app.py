@@ -31,10 +31,11 @@ def run_app(
     exit_after: float | None = None,
     screenshot: str | None = None,
     scenario: Scenario | None = None,
-    record: tuple[str, float, int, tuple[int, int]] | None = None,
+    record: tuple[str, float, int, tuple[int, int], str] | None = None,
 ) -> int:
     """Open the window. ``exit_after`` starts it at once and quits after that long
-    (saving ``screenshot``); ``record`` = (path, seconds, fps, (w, h)) records it."""
+    (saving ``screenshot``); ``record`` = (path, seconds, fps, (w, h), view) records the
+    window (view "window") or only its canvas ("canvas") at that window size."""
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
@@ -68,10 +69,13 @@ def run_app(
 
         from simulator.ui.recorder import Recorder
 
-        out, seconds, fps, (w, h) = record
+        out, seconds, fps, (w, h), view = record
         window.resize(w, h)
         window.bridge.start()
-        recorder = Recorder(window, out, fps, QSize(w, h))
+        if view == "canvas":
+            recorder = Recorder(window.canvas, out, fps)
+        else:
+            recorder = Recorder(window, out, fps, QSize(w, h))
         recorder.start()
 
         def finish_recording() -> None:

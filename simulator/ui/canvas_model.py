@@ -62,6 +62,9 @@ class CanvasModel:
         if self.fast(now):
             return
         for e in moves:
+            if e.kind == Kind.GOT:  # taken at once: its trip into the slot is over
+                for w in [w for w, t in self.tokens.items() if t.inbound and t.item == e.item]:
+                    del self.tokens[w]
             self.tokens[e.worker] = Token(e.item, e.worker, e.kind == Kind.PUT, now)
         if len(self.tokens) > MAX_TOKENS:  # keep the newest
             newest = sorted(self.tokens.values(), key=lambda t: t.t0)[-MAX_TOKENS:]

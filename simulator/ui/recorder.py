@@ -20,7 +20,11 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 FORMATS = (".gif", ".mp4")
-GIF_FILTER = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer"
+# one palette for the clip; only the changed rectangle of each frame is re-encoded
+GIF_FILTER = (
+    "split[a][b];[a]palettegen=max_colors=128:stats_mode=full[p];"
+    "[b][p]paletteuse=dither=none:diff_mode=rectangle"
+)
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,8 @@ class Recorder(QObject):
 
         assert self._frame_size is not None
         gif = self.path.suffix.lower() == ".gif"
-        params = dict(codec="gif", output_params=["-vf", GIF_FILTER, "-loop", "0"]) if gif \
+        params = dict(codec="gif", pix_fmt_out="pal8",
+                      output_params=["-vf", GIF_FILTER, "-loop", "0"]) if gif \
             else dict(codec="libx264", quality=7, pix_fmt_out="yuv420p")  # fmt: skip
         try:
             writer = imageio_ffmpeg.write_frames(
