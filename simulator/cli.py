@@ -357,8 +357,12 @@ def _record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"{parser.prog}: error: --size must be WxH with W in 320–3840 and H in "
               f"240–2160 (got {args.size!r})", file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
-    from simulator.ui.recorder import check_output
+    from simulator.ui.recorder import available, check_output
 
+    problem = available()
+    if problem:
+        print(f"{parser.prog}: {problem}", file=sys.stderr)
+        return 1
     try:
         check_output(args.out)
         scenario = load_scenario(args)

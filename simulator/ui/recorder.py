@@ -36,6 +36,18 @@ class Recording:
     size: tuple[int, int]
 
 
+def available() -> str | None:
+    """None if recording works here, else why not (the packaged app leaves ffmpeg out)."""
+    try:
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        return (
+            "recording needs the imageio-ffmpeg package (it carries ffmpeg): pip install "
+            "imageio-ffmpeg — the packaged app leaves it out to stay small"
+        )
+    return None
+
+
 def check_output(path: str) -> Path:
     p = Path(path)
     if p.suffix.lower() not in FORMATS:

@@ -382,6 +382,13 @@ class MainWindow(QMainWindow):
                 f"Saved {done.path} ({done.frames} frames, {done.seconds:.1f} s)", 8000
             )
             return
+        from simulator.ui.recorder import available
+
+        problem = available()
+        if problem:
+            act.setChecked(False)
+            QMessageBox.warning(self, "pcsim", problem[0].upper() + problem[1:] + ".")
+            return
         if not path:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             path, _ = QFileDialog.getSaveFileName(
