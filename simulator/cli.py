@@ -262,20 +262,34 @@ def _print_table(report: dict[str, object]) -> None:
         print(f"{k:<{width}}  {v}")
 
 
-def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from simulator.demo.scenario import ScenarioError, TimelinePlayer
-    from simulator.engine.events import describe, to_json
-    from simulator.engine.simulation import Simulation
+def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser):
+    """``(scenario or None, config)`` from --scenario and the flags, or, if either is bad,
+    the exit code after one line that says what and where."""
+    from simulator.demo.scenario import ScenarioError
 
     try:
         scenario = load_scenario(args)
-        base = scenario.config if scenario else None
-        cfg = config_from_args(args, base).replace(items=args.items)
+        return scenario, config_from_args(args, scenario.config if scenario else None)
     except ConfigError as err:
         return _usage_error(parser, err)
     except ScenarioError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from simulator.demo.scenario import TimelinePlayer
+    from simulator.engine.events import describe, to_json
+    from simulator.engine.simulation import Simulation
+
+    settings = _settings(args, parser)
+    if isinstance(settings, int):
+        return settings
+    scenario, cfg = settings
+    try:
+        cfg = cfg.replace(items=args.items)
+    except ConfigError as err:
+        return _usage_error(parser, err)
     if args.duration is None and args.items is None:
         args.duration = scenario.duration if scenario and scenario.duration else 10.0
     timeline = TimelinePlayer(scenario)
@@ -325,16 +339,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from simulator.demo.scenario import ScenarioError
-
-    try:
-        scenario = load_scenario(args)
-        cfg = config_from_args(args, scenario.config if scenario else None)
-    except ConfigError as err:
-        return _usage_error(parser, err)
-    except ScenarioError as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+    settings = _settings(args, parser)
+    if isinstance(settings, int):
+        return settings
+    scenario, cfg = settings
     from simulator.ui.app import run_app
 
     return run_app(cfg, exit_after=args.exit_after, screenshot=args.screenshot,
@@ -350,8 +358,6 @@ def _parse_size(text: str) -> tuple[int, int] | None:
 
 
 def _record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from simulator.demo.scenario import ScenarioError
-
     size = _parse_size(args.size)
     if size is None:
         print(f"{parser.prog}: error: --size must be WxH with W in 320–3840 and H in "
@@ -365,14 +371,13 @@ def _record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 1
     try:
         check_output(args.out)
-        scenario = load_scenario(args)
-        cfg = config_from_args(args, scenario.config if scenario else None)
-    except ValueError as err:  # ConfigError and ScenarioError are ValueErrors too
-        if isinstance(err, ConfigError):
-            return _usage_error(parser, err)
-        prefix = "" if isinstance(err, ScenarioError) else "--out: "
-        print(f"{parser.prog}: error: {prefix}{err}", file=sys.stderr)
+    except ValueError as err:
+        print(f"{parser.prog}: error: --out: {err}", file=sys.stderr)
         return EXIT_USAGE
+    settings = _settings(args, parser)
+    if isinstance(settings, int):
+        return settings
+    scenario, cfg = settings
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # recording needs no screen
