@@ -15,7 +15,7 @@ import queue
 import time
 from collections.abc import Callable
 
-from simulator.engine.events import Event, Kind, make
+from simulator.engine.events import K_GET_WAIT, K_GOT, K_PUT, K_PUT_WAIT
 
 _now = time.monotonic
 
@@ -25,7 +25,7 @@ class Closed(Exception):
 
 
 class BoundedBuffer(queue.Queue):
-    def __init__(self, maxsize: int, emit: Callable[[Event], None]) -> None:
+    def __init__(self, maxsize: int, emit: Callable[[tuple], None]) -> None:
         super().__init__(maxsize)
         self._emit = emit
         self.closed = False
@@ -35,7 +35,7 @@ class BoundedBuffer(queue.Queue):
         emit = self._emit
         with self.not_full:
             if self._qsize() >= self.maxsize:
-                emit(make((_now(), Kind.PUT_WAIT, worker, item, self.maxsize, 0.0)))
+                emit((_now(), K_PUT_WAIT, worker, item, self.maxsize, 0.0))
                 while self._qsize() >= self.maxsize:
                     if self.closed:
                         raise Closed
@@ -44,7 +44,7 @@ class BoundedBuffer(queue.Queue):
                 raise Closed
             self._put(item)
             self.unfinished_tasks += 1
-            emit(make((_now(), Kind.PUT, worker, item, self._qsize(), 0.0)))
+            emit((_now(), K_PUT, worker, item, self._qsize(), 0.0))
             self.not_empty.notify()
 
     def get_item(self, worker: str, retiring: Callable[[], bool]) -> int:
@@ -56,13 +56,13 @@ class BoundedBuffer(queue.Queue):
         emit = self._emit
         with self.not_empty:
             if not self._qsize():
-                emit(make((_now(), Kind.GET_WAIT, worker, -1, 0, 0.0)))
+                emit((_now(), K_GET_WAIT, worker, -1, 0, 0.0))
                 while not self._qsize():
                     if self.closed or retiring():
                         raise Closed
                     self.not_empty.wait()
             item = self._get()
-            emit(make((_now(), Kind.GOT, worker, item, self._qsize(), 0.0)))
+            emit((_now(), K_GOT, worker, item, self._qsize(), 0.0))
             self.not_full.notify()
             return item
 

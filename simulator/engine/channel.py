@@ -13,17 +13,17 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 
-from simulator.engine.events import Event
+from simulator.engine.events import Event, make
 
 
 class EventChannel:
     def __init__(self, maxlen: int = 200_000) -> None:
-        self._events: deque[Event] = deque(maxlen=maxlen)
+        self._events: deque[tuple] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
         self.maxlen = maxlen
         self.dropped = 0
 
-    def push(self, batch: Iterable[Event]) -> None:
+    def push(self, batch: Iterable[tuple]) -> None:
         batch = list(batch)
         with self._lock:
             overflow = len(self._events) + len(batch) - self.maxlen
@@ -32,11 +32,12 @@ class EventChannel:
             self._events.extend(batch)
 
     def drain(self) -> list[Event]:
-        """Everything waiting, oldest first, in one list."""
+        """Everything waiting, oldest first, as :class:`Event` records (the engine stores
+        raw tuples; only what a subscriber takes is converted)."""
         with self._lock:
             batch = list(self._events)
             self._events.clear()
-        return batch
+        return list(map(make, batch))
 
     def __len__(self) -> int:
         return len(self._events)

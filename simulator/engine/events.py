@@ -28,6 +28,15 @@ class Kind(IntEnum):
     ERROR = 9  #: a worker failed; ``value`` is the message
 
 
+# The kinds as plain ints, for the hot paths: workers write raw tuples
+# ``(t, kind, worker, item, size, value)`` (one allocation each); the engine's books
+# unpack them, and :class:`~simulator.engine.channel.EventChannel` hands subscribers
+# :class:`Event` records.
+(K_STARTED, K_STOPPED, K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT,
+ K_CONSUMED, K_ERROR) = (int(k) for k in Kind)  # fmt: skip
+RawEvent = tuple
+
+
 class Event(NamedTuple):
     t: float  #: ``time.monotonic()`` when it happened (comparable across processes)
     kind: int  #: a :class:`Kind`
@@ -37,8 +46,7 @@ class Event(NamedTuple):
     value: float | str = 0.0
 
 
-#: ``make((t, kind, worker, item, size, value))`` builds an Event without Python-level
-#: ``__new__`` overhead; the hot paths in the backends use it.
+#: ``make(raw)`` turns a raw tuple into an :class:`Event` (one C-level call).
 make = Event._make
 
 

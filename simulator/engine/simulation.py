@@ -20,7 +20,6 @@ from simulator.engine.backends import backend_class
 from simulator.engine.backends.base import Backend
 from simulator.engine.channel import EventChannel
 from simulator.engine.config import LIVE_FIELDS, SimulationConfig
-from simulator.engine.events import Event
 from simulator.engine.ledger import Ledger
 from simulator.engine.metrics import Metrics, WorkerView
 
@@ -63,7 +62,7 @@ class Simulation:
     def __init__(self, config: SimulationConfig | None = None) -> None:
         self.config = config or SimulationConfig()
         self.state = IDLE
-        self._inbox: deque[Event] = deque()
+        self._inbox: deque[tuple] = deque()  # raw event tuples (see events.py)
         self._channels: list[EventChannel] = []
         self._lock = threading.Lock()  # guards the books against concurrent snapshot()
         self._control = threading.RLock()  # serialises start/stop/apply

@@ -14,7 +14,19 @@ import time
 from typing import Any
 
 from simulator.engine.backends.base import Backend, worker_rng
-from simulator.engine.events import ITEM_SHIFT, Kind, make
+from simulator.engine.events import (
+    ITEM_SHIFT,
+    K_CONSUMED,
+    K_ERROR,
+    K_GET_WAIT,
+    K_GOT,
+    K_PRODUCED,
+    K_PUT,
+    K_PUT_WAIT,
+    K_SLEEP,
+    K_STARTED,
+    K_STOPPED,
+)
 
 _now = time.monotonic
 
@@ -113,7 +125,7 @@ class AsyncioBackend(Backend):
         name, emit, now, q, gate = t.name, self.emit, _now, self.queue, self.gate
         uniform = worker_rng(self.config.seed, name).uniform
         base, seq, held = t.number << ITEM_SHIFT, 0, -1
-        emit(make((now(), Kind.STARTED, name, -1, -1, 0.0)))
+        emit((now(), K_STARTED, name, -1, -1, 0.0))
         try:
             while True:
                 if not gate.is_set():
@@ -125,7 +137,7 @@ class AsyncioBackend(Backend):
                 lo, hi = self.sleeps["producer"]
                 if hi > 0.0:
                     d = uniform(lo, hi)
-                    emit(make((now(), Kind.SLEEP, name, -1, -1, d)))
+                    emit((now(), K_SLEEP, name, -1, -1, d))
                     await self._sleep(t, d, True)
                     if t.retiring:
                         break
@@ -133,26 +145,26 @@ class AsyncioBackend(Backend):
                     break
                 seq += 1
                 held = base | seq
-                emit(make((now(), Kind.PRODUCED, name, held, -1, 0.0)))
+                emit((now(), K_PRODUCED, name, held, -1, 0.0))
                 try:
                     q.put_nowait(held)
                 except asyncio.QueueFull:
-                    emit(make((now(), Kind.PUT_WAIT, name, held, q.maxsize, 0.0)))
+                    emit((now(), K_PUT_WAIT, name, held, q.maxsize, 0.0))
                     await q.put(held)
-                emit(make((now(), Kind.PUT, name, held, q.qsize(), 0.0)))
+                emit((now(), K_PUT, name, held, q.qsize(), 0.0))
                 held = -1
         except asyncio.CancelledError:
             pass
         except Exception as exc:
-            emit(make((now(), Kind.ERROR, name, held, -1, f"{type(exc).__name__}: {exc}")))
+            emit((now(), K_ERROR, name, held, -1, f"{type(exc).__name__}: {exc}"))
         finally:
-            emit(make((now(), Kind.STOPPED, name, held, -1, 0.0)))
+            emit((now(), K_STOPPED, name, held, -1, 0.0))
 
     async def _consumer(self, t: _Task) -> None:
         name, emit, now, q, gate = t.name, self.emit, _now, self.queue, self.gate
         uniform = worker_rng(self.config.seed, name).uniform
         held = -1
-        emit(make((now(), Kind.STARTED, name, -1, -1, 0.0)))
+        emit((now(), K_STARTED, name, -1, -1, 0.0))
         try:
             while True:
                 if not gate.is_set():
@@ -164,25 +176,25 @@ class AsyncioBackend(Backend):
                 try:
                     held = q.get_nowait()
                 except asyncio.QueueEmpty:
-                    emit(make((now(), Kind.GET_WAIT, name, -1, 0, 0.0)))
+                    emit((now(), K_GET_WAIT, name, -1, 0, 0.0))
                     t.interruptible = True
                     held = await q.get()
                     t.interruptible = False
-                emit(make((now(), Kind.GOT, name, held, q.qsize(), 0.0)))
+                emit((now(), K_GOT, name, held, q.qsize(), 0.0))
                 lo, hi = self.sleeps["consumer"]
                 if hi > 0.0:
                     d = uniform(lo, hi)
-                    emit(make((now(), Kind.SLEEP, name, held, -1, d)))
+                    emit((now(), K_SLEEP, name, held, -1, d))
                     await self._sleep(t, d, False)
                 q.task_done()
-                emit(make((now(), Kind.CONSUMED, name, held, -1, 0.0)))
+                emit((now(), K_CONSUMED, name, held, -1, 0.0))
                 held = -1
         except asyncio.CancelledError:
             pass
         except Exception as exc:
-            emit(make((now(), Kind.ERROR, name, held, -1, f"{type(exc).__name__}: {exc}")))
+            emit((now(), K_ERROR, name, held, -1, f"{type(exc).__name__}: {exc}"))
         finally:
-            emit(make((now(), Kind.STOPPED, name, held, -1, 0.0)))
+            emit((now(), K_STOPPED, name, held, -1, 0.0))
 
 
 __all__: list[Any] = ["AsyncioBackend"]

@@ -17,9 +17,17 @@ from typing import Protocol
 
 from simulator.engine.buffer import Closed
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import ITEM_SHIFT, Event, Kind, make
+from simulator.engine.events import (
+    ITEM_SHIFT,
+    K_CONSUMED,
+    K_ERROR,
+    K_PRODUCED,
+    K_SLEEP,
+    K_STARTED,
+    K_STOPPED,
+)
 
-Emit = Callable[[Event], None]
+Emit = Callable[[tuple], None]  # takes a raw event tuple (see events.py)
 
 
 def worker_rng(seed: int | None, name: str) -> random.Random:
@@ -78,6 +86,10 @@ class WorkerRuntime(Protocol):
     emit: Emit
     uniform: Callable[[float, float], float]
 
+    def attention(self) -> bool:
+        """True if paused, stopping or retiring: any reason to look closer."""
+        ...
+
     def paused(self) -> bool: ...
     def hold(self) -> None: ...
     def exiting(self) -> bool: ...
@@ -97,32 +109,33 @@ def run_producer(rt: WorkerRuntime) -> None:
     base = rt.number << ITEM_SHIFT
     seq = 0
     held = -1
-    emit(make((now(), Kind.STARTED, name, -1, -1, 0.0)))
+    emit((now(), K_STARTED, name, -1, -1, 0.0))
     try:
         while True:
-            if rt.paused():
-                rt.hold()
-            if rt.exiting():
-                break
+            if rt.attention():  # one cheap check per item; the rest only when set
+                if rt.paused():
+                    rt.hold()
+                if rt.exiting():
+                    break
             lo, hi = rt.sleep_range()
             if hi > 0.0:
                 d = uniform(lo, hi)
-                emit(make((now(), Kind.SLEEP, name, -1, -1, d)))
+                emit((now(), K_SLEEP, name, -1, -1, d))
                 if rt.sleep(d):
                     continue  # woken early: stop, retire or pause decides
             if not rt.ticket():
                 break  # the item limit is reached
             seq += 1
             held = base | seq
-            emit(make((now(), Kind.PRODUCED, name, held, -1, 0.0)))
+            emit((now(), K_PRODUCED, name, held, -1, 0.0))
             rt.put(held)
             held = -1
     except Closed:
         pass
     except Exception as exc:  # report, never vanish silently
-        emit(make((now(), Kind.ERROR, name, held, -1, f"{type(exc).__name__}: {exc}")))
+        emit((now(), K_ERROR, name, held, -1, f"{type(exc).__name__}: {exc}"))
     finally:
-        emit(make((now(), Kind.STOPPED, name, held, -1, 0.0)))
+        emit((now(), K_STOPPED, name, held, -1, 0.0))
         rt.finish()
 
 
@@ -130,27 +143,28 @@ def run_consumer(rt: WorkerRuntime) -> None:
     """Take an item (waiting while the buffer is empty), work on it for a sleep, finish it."""
     name, emit, now, uniform = rt.name, rt.emit, time.monotonic, rt.uniform
     held = -1
-    emit(make((now(), Kind.STARTED, name, -1, -1, 0.0)))
+    emit((now(), K_STARTED, name, -1, -1, 0.0))
     try:
         while True:
-            if rt.paused():
-                rt.hold()
-            if rt.exiting():
-                break
+            if rt.attention():  # one cheap check per item; the rest only when set
+                if rt.paused():
+                    rt.hold()
+                if rt.exiting():
+                    break
             held = rt.get()
             lo, hi = rt.sleep_range()
             if hi > 0.0:
                 d = uniform(lo, hi)
-                emit(make((now(), Kind.SLEEP, name, held, -1, d)))
+                emit((now(), K_SLEEP, name, held, -1, d))
                 if rt.sleep(d) and rt.stopping():
                     break  # stopped mid-item: it is reported as held
             rt.task_done()
-            emit(make((now(), Kind.CONSUMED, name, held, -1, 0.0)))
+            emit((now(), K_CONSUMED, name, held, -1, 0.0))
             held = -1
     except Closed:
         pass
     except Exception as exc:
-        emit(make((now(), Kind.ERROR, name, held, -1, f"{type(exc).__name__}: {exc}")))
+        emit((now(), K_ERROR, name, held, -1, f"{type(exc).__name__}: {exc}"))
     finally:
-        emit(make((now(), Kind.STOPPED, name, held, -1, 0.0)))
+        emit((now(), K_STOPPED, name, held, -1, 0.0))
         rt.finish()

@@ -19,7 +19,7 @@ from typing import Any
 
 from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
 from simulator.engine.buffer import Closed
-from simulator.engine.events import Kind, make
+from simulator.engine.events import K_ERROR, K_GET_WAIT, K_GOT, K_PUT, K_PUT_WAIT
 
 _now = time.monotonic
 FLUSH_EVERY = 256  # events per message at full speed
@@ -57,7 +57,7 @@ class _ProcessWorker:
         self._offset = 0 if role == "producer" else 2
 
     def emit(self, ev: tuple) -> None:
-        self._out.append(tuple(ev))
+        self._out.append(ev)
         if len(self._out) >= FLUSH_EVERY:
             self.flush()
 
@@ -65,6 +65,9 @@ class _ProcessWorker:
         if self._out:
             self.sh.events.put(self._out)
             self._out = []
+
+    def attention(self) -> bool:
+        return bool(self.flags[PAUSED] or self.flags[STOPPING] or self.retired.value)
 
     def paused(self) -> bool:
         return bool(self.flags[PAUSED])
@@ -107,7 +110,7 @@ class _ProcessWorker:
         try:
             buf.put_nowait(item)
         except queue.Full:
-            self.emit(make((_now(), Kind.PUT_WAIT, self.name, item, -1, 0.0)))
+            self.emit((_now(), K_PUT_WAIT, self.name, item, -1, 0.0))
             self.flush()
             while True:
                 if self.sh.stop.is_set():
@@ -117,14 +120,14 @@ class _ProcessWorker:
                     break
                 except queue.Full:
                     continue
-        self.emit(make((_now(), Kind.PUT, self.name, item, buf.qsize(), 0.0)))
+        self.emit((_now(), K_PUT, self.name, item, buf.qsize(), 0.0))
 
     def get(self) -> int:
         buf = self.sh.buffer
         try:
             item = buf.get_nowait()
         except queue.Empty:
-            self.emit(make((_now(), Kind.GET_WAIT, self.name, -1, 0, 0.0)))
+            self.emit((_now(), K_GET_WAIT, self.name, -1, 0, 0.0))
             self.flush()
             while True:
                 if self.exiting():
@@ -134,7 +137,7 @@ class _ProcessWorker:
                     break
                 except queue.Empty:
                     continue
-        self.emit(make((_now(), Kind.GOT, self.name, item, buf.qsize(), 0.0)))
+        self.emit((_now(), K_GOT, self.name, item, buf.qsize(), 0.0))
         return item
 
     def task_done(self) -> None:
@@ -188,13 +191,13 @@ class ProcessBackend(Backend):
             self._spawn_requests.put(w)
 
     def _listen(self) -> None:
-        events, emit, wrap = self.shared.events, self.emit, make
+        events, emit = self.shared.events, self.emit
         while True:
             batch = events.get()
             if batch is None:
                 return
-            for ev in batch:
-                emit(wrap(ev))
+            for ev in batch:  # plain tuples, as the other backends' events
+                emit(ev)
 
     def _spawn_loop(self) -> None:
         while True:
@@ -219,7 +222,7 @@ class ProcessBackend(Backend):
                     proc.start()
                 except Exception as exc:  # e.g. a main module without the __main__ guard
                     msg = f"could not start a process: {type(exc).__name__}: {exc}"
-                    self.emit(make((_now(), Kind.ERROR, name, -1, -1, msg.strip())))
+                    self.emit((_now(), K_ERROR, name, -1, -1, msg.strip()))
                     continue
                 self.procs[name] = (proc, wake, retire)
 
@@ -273,9 +276,7 @@ class ProcessBackend(Backend):
             if p.is_alive():  # never leave a process behind
                 p.terminate()
                 p.join(1.0)
-                self.emit(
-                    make((_now(), Kind.ERROR, p.name[6:], -1, -1, "did not stop; terminated"))
-                )
+                self.emit((_now(), K_ERROR, p.name[6:], -1, -1, "did not stop; terminated"))
         remaining = 0
         with contextlib.suppress(queue.Empty):
             while True:

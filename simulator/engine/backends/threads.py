@@ -24,6 +24,9 @@ class _ThreadWorker:
         self.thread = threading.Thread(target=target, args=(self,), name=f"pcsim-{name}")
         self.thread.daemon = True
 
+    def attention(self) -> bool:
+        return self.b.attention or self.retiring
+
     def paused(self) -> bool:
         return self.b.paused
 
@@ -71,6 +74,7 @@ class ThreadBackend(Backend):
         self.tickets = itertools.count()
         self.paused = False
         self.stopping = False
+        self.attention = False  # paused or stopping
         self.gate = threading.Event()
         self.gate.set()
         self.workers: dict[str, _ThreadWorker] = {}
@@ -93,15 +97,16 @@ class ThreadBackend(Backend):
         self._retired = [r for r in self._retired if r.thread.is_alive()] + [w]
 
     def pause(self) -> None:
-        self.paused = True
+        self.paused = self.attention = True
         self.gate.clear()
 
     def resume(self) -> None:
         self.paused = False
+        self.attention = self.stopping
         self.gate.set()
 
     def stop(self, timeout: float = 1.0) -> int:
-        self.stopping = True
+        self.stopping = self.attention = True
         self.gate.set()
         everyone = list(self.workers.values()) + self._retired
         for w in everyone:
