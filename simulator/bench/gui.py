@@ -151,9 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--consumers", type=int, default=8)
     ap.add_argument("--capacity", type=int, default=10)
     ap.add_argument("--backend", default="threads")
+    ap.add_argument("--sleep", nargs=2, type=float, default=(0.0, 0.0), metavar=("MIN", "MAX"),
+                    help="both sides' sleep range (default 0 0: flat out)")  # fmt: skip
     args = ap.parse_args(argv)
     result = run_gui_bench(args.seconds, args.producers, args.consumers, args.capacity,
-                           args.backend)  # fmt: skip
+                           args.backend, tuple(args.sleep))  # fmt: skip
     print(json.dumps(result, indent=2))
     return 0
 
