@@ -34,7 +34,6 @@ class Kind(IntEnum):
 # :class:`Event` records.
 (K_STARTED, K_STOPPED, K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT,
  K_CONSUMED, K_ERROR) = (int(k) for k in Kind)  # fmt: skip
-RawEvent = tuple
 
 
 class Event(NamedTuple):

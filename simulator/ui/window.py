@@ -463,9 +463,6 @@ class MainWindow(QMainWindow):
             "processes or asyncio tasks — sharing a real bounded buffer, drawn live.</p>",
         )
 
-    def latest_snapshot(self) -> Snapshot | None:
-        return self.bridge.last_snapshot
-
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing stops the engine, joins every worker (within a second) and ends the
         engine process."""
