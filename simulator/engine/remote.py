@@ -103,7 +103,9 @@ class RemoteSimulation:
         self.state = IDLE
         self.started_at = 0.0
         self.dropped = 0  # events the frames did not carry (too many to be drawn)
-        self._frames: deque[tuple[list[Event], int, Snapshot]] = deque(maxlen=120)
+        # what arrived since the last poll: the newest events (bounded), the count of all
+        self._events: deque[Event] = deque(maxlen=EVENTS_PER_FRAME)
+        self._total = 0
         self._latest: Snapshot | None = None
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
@@ -121,7 +123,8 @@ class RemoteSimulation:
         msg = self._conn.recv()
         if msg[0] == "frame":
             _, events, total, snap = msg
-            self._frames.append((events, total, snap))
+            self._events.extend(events)
+            self._total += total
             self._latest = snap
         return msg
 
@@ -146,18 +149,16 @@ class RemoteSimulation:
         with self._lock:
             while self._read(0) is not None:
                 pass
-            frames, self._frames = self._frames, deque()
-        events: list[Event] = []
-        total = 0
-        for ev, n, _snap in frames:
-            events.extend(ev)
-            total += n
+            events, total = list(self._events), self._total
+            self._events.clear()
+            self._total = 0
         self.dropped += total - len(events)
-        return events[-EVENTS_PER_FRAME:], total, self._latest
+        return events, total, self._latest
 
     # ---- the Simulation API ------------------------------------------------------
     def start(self) -> None:
-        self._frames.clear()
+        self._events.clear()
+        self._total = 0
         self.started_at = self._call("start")
         self.state = RUNNING
 
@@ -181,6 +182,11 @@ class RemoteSimulation:
         took = self._call("stop")
         self.state = STOPPED
         return took
+
+    def forget(self) -> None:
+        """Back to idle after a stop (the next start opens fresh books)."""
+        self.stop()
+        self.state = IDLE
 
     def snapshot(self) -> Snapshot:
         snap = self._call("snapshot")

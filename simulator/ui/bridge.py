@@ -44,7 +44,6 @@ class EngineBridge(QObject):
         self.sim = RemoteSimulation(config)
         self.deferred: frozenset[str] = frozenset()
         self.last_snapshot: Snapshot | None = None
-        self.frames = 0
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(FRAME_MS)
@@ -67,6 +66,7 @@ class EngineBridge(QObject):
         except (RuntimeError, TimeoutError, OSError) as exc:
             self.engineFailed.emit(f"The simulation could not start: {exc}")
             return
+        self.last_snapshot = None  # the previous run's is no longer true
         self.runStarted.emit(self.sim.started_at)
         self._set_deferred(frozenset())
         self.timer.start()
@@ -107,7 +107,7 @@ class EngineBridge(QObject):
         """Stop and forget the run: views clear and wait for a new start (the next start
         opens fresh books)."""
         self.stop()
-        self.sim.state = IDLE
+        self.sim.forget()
         self._set_deferred(frozenset())
         self.last_snapshot = None
         self.stateChanged.emit(IDLE)
@@ -131,7 +131,6 @@ class EngineBridge(QObject):
         if snap is None or (snap is self.last_snapshot and not total):
             return  # nothing new: nothing to redraw
         self.last_snapshot = snap
-        self.frames += 1
         self.frameReady.emit(events, total, snap)
 
     @property

@@ -135,6 +135,14 @@ class _Label:
             self.text = text
             self.item.setText(text)
 
+    def set_item(self, item: int, center: QPointF, width: float, char_w: float, px: int) -> None:
+        """An item's label (``P1-42``, or ``42`` where that does not fit), centred."""
+        text = item_label(item)
+        if len(text) * char_w > width:
+            text = text.split("-")[1]
+        self.set(text)
+        self.item.setPos(center.x() - len(text) * char_w / 2, center.y() - px * 0.62)
+
 
 class _Token:
     """An item's rounded tag; one Qt item (the label is its child), moved with one call."""
@@ -159,12 +167,9 @@ class _Token:
             self.box.setBrush(brush)
             self.box.setPen(pen)
             if self.label is not None:
-                text = item_label(item)
-                if len(text) * self.st.token_char_w > self.w - 4:
-                    text = text.split("-")[1]
-                self.label.set(text)
-                tw = len(text) * self.st.token_char_w
-                self.label.item.setPos(-tw / 2, -self.st.token_font.pixelSize() * 0.62)
+                st = self.st
+                self.label.set_item(item, QPointF(0, 0), self.w - 4, st.token_char_w,
+                                    st.token_font.pixelSize())  # fmt: skip
         if pos is not None and pos != self.pos:
             self.pos = pos
             self.box.setPos(pos)
@@ -279,15 +284,9 @@ class _Slot:
         self.box.setBrush(brush)
         self.box.setPen(pen)
         if self.label is not None:
-            text = item_label(item)
-            if len(text) * self.st.slot_char_w > self.rect.width() - 3:
-                text = text.split("-")[1]
-            self.label.set(text)
-            tw = len(text) * self.st.slot_char_w
-            self.label.item.setPos(
-                self.rect.center().x() - tw / 2,
-                self.rect.center().y() - self.st.slot_font.pixelSize() * 0.62,
-            )
+            st = self.st
+            self.label.set_item(item, self.rect.center(), self.rect.width() - 3, st.slot_char_w,
+                                st.slot_font.pixelSize())  # fmt: skip
 
 
 class SimulationCanvas(QGraphicsView):

@@ -36,7 +36,6 @@ class CanvasModel:
         self.duration = duration
         self.tokens: dict[str, Token] = {}  # by worker: one in flight each
         self.fast_until = 0.0
-        self.moves_last_frame = 0
 
     def clear(self) -> None:
         self.tokens.clear()
@@ -49,12 +48,10 @@ class CanvasModel:
         """``batch`` may be the newest part of ``total`` events (the rest were not sent)."""
         total = len(batch) if total is None else total
         if total > 8 * FAST_MOVES_PER_FRAME:  # clearly too many: do not even scan
-            self.moves_last_frame = total // 4
             self.fast_until = now + FAST_HOLD_S
             self.tokens.clear()
             return
         moves = [e for e in batch if e.kind == Kind.PUT or e.kind == Kind.GOT]
-        self.moves_last_frame = len(moves)
         if len(moves) > FAST_MOVES_PER_FRAME:
             self.fast_until = now + FAST_HOLD_S
             self.tokens.clear()

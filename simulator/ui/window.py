@@ -259,12 +259,16 @@ class MainWindow(QMainWindow):
                          "Start the simulation"))  # fmt: skip
         self.actions_by_name["stop"].setEnabled(state in (RUNNING, PAUSED))
         cfg = self.bridge.config
+        snap = self.bridge.last_snapshot
+        # a run keeps the backend and capacity it started with; changes wait for the next
+        run = snap if snap is not None and state != IDLE else None
+        backend = run.backend if run else cfg.backend
+        capacity = run.capacity if run else cfg.capacity
         words = {IDLE: "Ready", RUNNING: "Running", PAUSED: "Paused", STOPPED: "Stopped"}
         self.state_label.setText(
-            f"{words.get(state, state)} · {cfg.backend} · {cfg.producers} producers, "
-            f"{cfg.consumers} consumers, capacity {cfg.capacity}"
+            f"{words.get(state, state)} · {backend} · {cfg.producers} producers, "
+            f"{cfg.consumers} consumers, capacity {capacity}"
         )
-        snap = self.bridge.last_snapshot
         if state == STOPPED and snap is not None:
             self.stats.on_snapshot(snap, force=True)
 

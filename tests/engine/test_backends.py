@@ -24,6 +24,13 @@ def wait_for(predicate, timeout=20.0, step=0.01):
     return False
 
 
+def started(**settings) -> Simulation:
+    """A running simulation with these settings."""
+    sim = Simulation(SimulationConfig(**settings))
+    sim.start()
+    return sim
+
+
 def run_items(cfg: SimulationConfig, timeout: float = 60.0):
     sim = Simulation(cfg)
     sim.start()
@@ -69,11 +76,7 @@ def test_invariant_over_random_configurations(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_stop_with_long_sleeps_returns_within_a_second(backend):
-    cfg = SimulationConfig(
-        backend=backend, producer_sleep=(9, 10), consumer_sleep=(9, 10), producers=3
-    )
-    sim = Simulation(cfg)
-    sim.start()
+    sim = started(backend=backend, producer_sleep=(9, 10), consumer_sleep=(9, 10), producers=3)
     # wait until every worker really is asleep or waiting
     assert wait_for(lambda: len(sim.snapshot().workers) == 5)
     t0 = time.monotonic()
@@ -85,12 +88,10 @@ def test_stop_with_long_sleeps_returns_within_a_second(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_stop_while_blocked_on_a_full_buffer_keeps_every_item(backend):
-    cfg = SimulationConfig(
+    sim = started(
         backend=backend, producers=4, consumers=1, capacity=2,
         producer_sleep=(0, 0), consumer_sleep=(5, 5),
     )  # fmt: skip
-    sim = Simulation(cfg)
-    sim.start()
     assert wait_for(lambda: sim.snapshot().waits_full >= 3)
     assert sim.stop() < 1.0
     snap = sim.snapshot()
@@ -102,12 +103,10 @@ def test_stop_while_blocked_on_a_full_buffer_keeps_every_item(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_pause_holds_and_resume_loses_nothing(backend):
-    cfg = SimulationConfig(
+    sim = started(
         backend=backend, producers=2, consumers=2, capacity=4,
         producer_sleep=(0.001, 0.005), consumer_sleep=(0.001, 0.005), items=400,
     )  # fmt: skip
-    sim = Simulation(cfg)
-    sim.start()
     assert wait_for(lambda: sim.snapshot().consumed >= 20)
     sim.pause()
     time.sleep(0.3)  # let in-flight sleeps end
@@ -125,12 +124,10 @@ def test_pause_holds_and_resume_loses_nothing(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_live_count_and_sleep_changes_lose_nothing(backend):
-    cfg = SimulationConfig(
+    sim = started(
         backend=backend, producers=2, consumers=2, capacity=5,
         producer_sleep=(0.001, 0.003), consumer_sleep=(0.001, 0.003),
     )  # fmt: skip
-    sim = Simulation(cfg)
-    sim.start()
     assert wait_for(lambda: sim.snapshot().consumed >= 10)
     deferred = sim.apply(sim.config.replace(producers=5, consumers=4, capacity=9))
     assert deferred == {"capacity"}

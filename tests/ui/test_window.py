@@ -226,3 +226,12 @@ def test_the_last_scenario_is_ready_next_time(qtbot):
     assert second.scenario is not None and second.scenario.name == "hand-off"
     assert second.controls.capacity.value() == 1 and second.bridge.state == "idle"
     second.close()
+
+
+def test_status_shows_the_running_backend_not_a_pending_one(window, qtbot):
+    window.bridge.start()
+    qtbot.waitUntil(lambda: window.bridge.last_snapshot is not None, timeout=3000)
+    window.controls.backend.setCurrentText("asyncio")
+    window.controls.commit()
+    assert "threads" in window.state_label.text()
+    assert "backend" in window.controls.note.text()
