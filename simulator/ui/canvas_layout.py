@@ -1,16 +1,15 @@
-"""Where everything goes on the canvas, as plain geometry (computed once per resize or
-change of workers/capacity, never per frame)."""
+"""Where everything goes on the canvas: rectangles and points only, no items, colours or
+fonts (computed once per resize or change of workers/capacity, never per frame)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 from PySide6.QtCore import QPointF, QRectF, QSizeF
 
-from simulator.engine.config import SimulationConfig
-from simulator.engine.metrics import WorkerView
-from simulator.ui import theme
+from simulator.engine.workers import Role
 
 ROW_MAX_CAPACITY = 16  # up to this, one row of labelled slots
 GRID_MAX_CAPACITY = 400  # up to this, a grid of small cells; beyond, a fill bar
@@ -25,7 +24,7 @@ class Layout:
     consumers: dict[str, QRectF] = field(default_factory=dict)
     buffer: QRectF = field(default_factory=QRectF)
     slots: list[QRectF] = field(default_factory=list)  # index 0 = oldest, at the exit
-    mode: str = "row"  # row | grid | bar
+    mode: Literal["row", "grid", "bar"] = "row"
     entrance: QPointF = field(default_factory=QPointF)
     exit: QPointF = field(default_factory=QPointF)
     token: QSizeF = field(default_factory=lambda: QSizeF(48, 20))
@@ -77,13 +76,15 @@ def compute_layout(
     gap = max(50.0, body.width() * 0.07)
     left = QRectF(body.left(), body.top(), side, body.height())
     right = QRectF(body.right() - side, body.top(), side, body.height())
-    mid = QRectF(left.right() + gap, body.top(), right.left() - gap - left.right() - gap,
-                 body.height())  # fmt: skip
+    mid = QRectF(
+        left.right() + gap, body.top(), right.left() - gap - left.right() - gap, body.height()
+    )
     lay.producers = _cells(left, producers, 72 * scale)
     lay.consumers = _cells(right, consumers, 72 * scale)
     # tokens shrink with the cards, so 64 workers' items do not bury the picture
-    card_h = min((r.height() for r in [*lay.producers.values(), *lay.consumers.values()]),
-                 default=40.0)  # fmt: skip
+    card_h = min(
+        (r.height() for r in [*lay.producers.values(), *lay.consumers.values()]), default=40.0
+    )
     th = min(20.0 * scale, card_h * 0.6)
     lay.token = QSizeF(th * 2.6, th)
 
@@ -131,21 +132,13 @@ def card_lines(rect: QRectF, scale: float) -> int:
     return 3 if h >= 50 * scale else 2 if h >= 30 * scale else 1
 
 
-def held_anchor(rect: QRectF, role: str, lay: Layout) -> QPointF:
+def held_anchor(rect: QRectF, role: Role | str, lay: Layout) -> QPointF:
     """Where a card shows the item it holds, so a travelling token lands right there."""
     if card_lines(rect, lay.scale) == 3:
         row = rect.height() / 3
-        return QPointF(rect.left() + 11 * lay.scale + lay.token.width() / 2,
-                       rect.top() + 2.5 * row)  # fmt: skip
-    if role == "producer":
+        return QPointF(
+            rect.left() + 11 * lay.scale + lay.token.width() / 2, rect.top() + 2.5 * row
+        )
+    if role == Role.PRODUCER:
         return QPointF(rect.right(), rect.center().y())
     return QPointF(rect.left(), rect.center().y())
-
-
-def idle_workers(cfg: SimulationConfig) -> tuple[WorkerView, ...]:
-    """Cards for the workers the next start will create, shown before it."""
-    views = [WorkerView(f"P{i}", "producer", theme.READY, -1, 0, 0.0, (0, 0, 0))
-             for i in range(1, cfg.producers + 1)]  # fmt: skip
-    views += [WorkerView(f"C{i}", "consumer", theme.READY, -1, 0, 0.0, (0, 0, 0))
-              for i in range(1, cfg.consumers + 1)]  # fmt: skip
-    return tuple(views)

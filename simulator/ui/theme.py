@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-from simulator.engine import metrics as m
+from simulator.engine.simulation import PAUSED as RUN_PAUSED
+from simulator.engine.simulation import STOPPED as RUN_STOPPED
+from simulator.engine.workers import WorkerState
 
 OKABE_ITO = {
     "orange": "#E69F00",
@@ -19,30 +21,47 @@ OKABE_ITO = {
     "grey": "#8C8C8C",
 }
 
+#: What a card shows besides a :class:`WorkerState`: a worker the next start will create,
+#: and any worker of a paused run.
 READY = "ready"
 PAUSED = "paused"
 
 STATE_COLORS: dict[str, QColor] = {
     READY: QColor("#A0A0A0"),
-    m.STARTING: QColor("#A0A0A0"),
-    m.SLEEPING: QColor(OKABE_ITO["sky"]),
-    m.PRODUCING: QColor(OKABE_ITO["green"]),
-    m.CONSUMING: QColor(OKABE_ITO["blue"]),
-    m.WAITING_FULL: QColor(OKABE_ITO["vermillion"]),
-    m.WAITING_EMPTY: QColor(OKABE_ITO["purple"]),
+    WorkerState.STARTING: QColor("#A0A0A0"),
+    WorkerState.SLEEPING: QColor(OKABE_ITO["sky"]),
+    WorkerState.PRODUCING: QColor(OKABE_ITO["green"]),
+    WorkerState.CONSUMING: QColor(OKABE_ITO["blue"]),
+    WorkerState.WAITING_FULL: QColor(OKABE_ITO["vermillion"]),
+    WorkerState.WAITING_EMPTY: QColor(OKABE_ITO["purple"]),
     PAUSED: QColor(OKABE_ITO["yellow"]).darker(115),
-    m.STOPPED: QColor("#6E6E6E"),
+    WorkerState.STOPPED: QColor("#6E6E6E"),
 }
 
-#: Legend order and short words for the compact cards.
+#: Legend order and the words it uses (shorter than the states' own).
 LEGEND = [
-    (m.PRODUCING, "producing"),
-    (m.SLEEPING, "sleeping"),
-    (m.WAITING_FULL, "waiting: full"),
-    (m.WAITING_EMPTY, "waiting: empty"),
-    (m.CONSUMING, "consuming"),
+    (WorkerState.PRODUCING, "producing"),
+    (WorkerState.SLEEPING, "sleeping"),
+    (WorkerState.WAITING_FULL, "waiting: full"),
+    (WorkerState.WAITING_EMPTY, "waiting: empty"),
+    (WorkerState.CONSUMING, "consuming"),
     (PAUSED, "paused"),
 ]
+
+
+def display_state(run_state: str, worker_state: str) -> str:
+    """What a worker's card shows (its words and colour) while the run is in ``run_state``.
+
+    A stopped run shows every card stopped, whatever the books last saw; a paused run shows
+    every started worker paused (a card still ``ready`` stays so: that worker never ran);
+    otherwise the card shows the worker's own state.
+    """
+    if run_state == RUN_STOPPED:
+        return WorkerState.STOPPED
+    if run_state == RUN_PAUSED and worker_state != READY:
+        return PAUSED
+    return worker_state
+
 
 #: Item tokens are tinted by their producer so an item can be followed by eye.
 TOKEN_HUES = [

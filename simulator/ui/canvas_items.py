@@ -1,0 +1,428 @@
+"""The canvas's scene items: each wraps a few plain Qt items and remembers what it last
+sent them, so a frame talks to Qt only about what changed (see ``canvas.py`` for why).
+
+Every item is made once per layout (by ``canvas_scene.build_scene``) and then only
+updated; none of them paints in Python.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainterPath,
+    QPen,
+    QTextOption,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsLineItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsTextItem,
+)
+
+from simulator.engine.events import ITEM_SHIFT, item_label
+from simulator.engine.metrics import WorkerView
+from simulator.engine.workers import Role, WorkerState
+from simulator.ui import theme
+from simulator.ui.canvas_layout import Layout, card_lines, held_anchor
+
+WAIT_STATES = (WorkerState.WAITING_FULL, WorkerState.WAITING_EMPTY)
+
+
+def rounded(rect: QRectF, radius: float) -> QPainterPath:
+    path = QPainterPath()
+    path.addRoundedRect(rect, radius, radius)
+    return path
+
+
+class Styles:
+    """Pens, brushes and fonts made once per layout, never per frame."""
+
+    def __init__(self, lay: Layout, base: QFont) -> None:
+        s = lay.scale
+        self.base = base
+        self.card_pen = {k: QPen(c, 2.0 * s) for k, c in theme.STATE_COLORS.items()}
+        self.card_brush: dict[str, QBrush] = {}
+        self.solid: dict[str, QBrush] = {}
+        for k, c in theme.STATE_COLORS.items():
+            sf = theme.SURFACE  # cards: 20 % state colour over the surface
+            tint = QColor.fromRgbF(
+                sf.redF() + (c.redF() - sf.redF()) * 0.2,
+                sf.greenF() + (c.greenF() - sf.greenF()) * 0.2,
+                sf.blueF() + (c.blueF() - sf.blueF()) * 0.2,
+            )
+            self.card_brush[k] = QBrush(tint)
+            self.solid[k] = QBrush(c)
+        self.wait_pen = {
+            k: QPen(theme.state_color(k), 2 * s, Qt.PenStyle.DashLine) for k in WAIT_STATES
+        }
+        self.token_brush = [QBrush(QColor(h)) for h in theme.TOKEN_HUES]
+        self.token_pen = [QPen(QColor(h).darker(150), 1.5) for h in theme.TOKEN_HUES]
+        self.empty_pen = QPen(theme.color("slot_empty"), 1, Qt.PenStyle.DashLine)
+        self.token_ink = QBrush(QColor("#1F2328"))  # tokens are pastel in every theme
+        self.no_brush = QBrush(Qt.BrushStyle.NoBrush)
+        self.ink = QBrush(theme.INK)
+        self.muted = QBrush(theme.MUTED)
+        self.header = self.font(15 * s, True)
+        self.small = self.font(11 * s)
+        self.token_font = self.font(min(11 * s, lay.token.height() * 0.6), True)
+        self.token_char_w = QFontMetricsF(self.token_font).horizontalAdvance("0")
+        # slot labels: the largest font at which a typical label ("P8-88") fits a slot
+        px = 11 * s
+        slot_w = lay.slots[0].width() if lay.slots else 0.0
+        self.slot_font = self.font(px, True)
+        while px > 7 and QFontMetricsF(self.slot_font).horizontalAdvance("P8-88") > slot_w - 5:
+            px -= 0.5
+            self.slot_font = self.font(px, True)
+        self.slot_char_w = QFontMetricsF(self.slot_font).horizontalAdvance("0")
+
+    def font(self, px: float, bold: bool = False) -> QFont:
+        """The widget's font at ``px`` pixels (never below 7)."""
+        f = QFont(self.base)
+        f.setPixelSize(max(7, int(px)))
+        f.setBold(bold)
+        return f
+
+    def token(self, item: int) -> tuple[QBrush, QPen]:
+        """An item's colours: those of the producer that made it."""
+        i = ((item >> ITEM_SHIFT) - 1) % len(self.token_brush)
+        return self.token_brush[i], self.token_pen[i]
+
+    def card(self, state: str) -> tuple[QPen, QBrush, QBrush]:
+        """A card's pen, tint and stripe for ``state`` (unknown states look ready)."""
+        return (
+            self.card_pen.get(state, self.card_pen[theme.READY]),
+            self.card_brush.get(state, self.card_brush[theme.READY]),
+            self.solid.get(state, self.solid[theme.READY]),
+        )
+
+
+class Label:
+    """A text item that only talks to Qt when its text changes."""
+
+    def __init__(
+        self,
+        scene: QGraphicsScene,
+        font: QFont,
+        brush: QBrush,
+        parent: QGraphicsItem | None = None,
+    ) -> None:
+        self.item = QGraphicsSimpleTextItem(parent)
+        if parent is None:
+            scene.addItem(self.item)
+        self.item.setFont(font)
+        self.item.setBrush(brush)
+        self.text = ""
+
+    def set(self, text: str) -> None:
+        if text != self.text:
+            self.text = text
+            self.item.setText(text)
+
+    def set_item(self, item: int, center: QPointF, width: float, char_w: float, px: int) -> None:
+        """An item's label (``P1-42``, or ``42`` where that does not fit), centred."""
+        text = item_label(item)
+        if len(text) * char_w > width:
+            text = text.split("-")[1]
+        self.set(text)
+        self.item.setPos(center.x() - len(text) * char_w / 2, center.y() - px * 0.62)
+
+
+class Toggle:
+    """An item shown or hidden as a whole (the paused banner, the fast-mode note)."""
+
+    def __init__(self, item: QGraphicsItem) -> None:
+        self.item = item
+        self.shown = False
+        item.setVisible(False)
+
+    def show(self, shown: bool) -> None:
+        if shown != self.shown:
+            self.shown = shown
+            self.item.setVisible(shown)
+
+
+class TokenItem:
+    """An item's rounded tag; one Qt item (the label is its child), moved with one call."""
+
+    def __init__(self, scene: QGraphicsScene, st: Styles, size: QSizeF, labelled: bool) -> None:
+        w, h = size.width(), size.height()
+        self.box = QGraphicsPathItem(rounded(QRectF(-w / 2, -h / 2, w, h), 4))
+        self.box.setZValue(10)
+        scene.addItem(self.box)
+        self.st = st
+        self.w, self.h = w, h
+        self.label = Label(scene, st.token_font, st.token_ink, self.box) if labelled else None
+        self.item = -2
+        self.pos = QPointF()
+        self.visible = True
+        self.hide()
+
+    def show(self, item: int, pos: QPointF | None = None) -> None:
+        if item != self.item:
+            self.item = item
+            brush, pen = self.st.token(item)
+            self.box.setBrush(brush)
+            self.box.setPen(pen)
+            if self.label is not None:
+                st = self.st
+                self.label.set_item(
+                    item, QPointF(0, 0), self.w - 4, st.token_char_w, st.token_font.pixelSize()
+                )
+        if pos is not None and pos != self.pos:
+            self.pos = pos
+            self.box.setPos(pos)
+        if not self.visible:
+            self.visible = True
+            self.box.setVisible(True)
+
+    def hide(self) -> None:
+        if self.visible:
+            self.visible = False
+            self.box.setVisible(False)
+
+
+class CardItem:
+    """One worker: box, state stripe, name, state words, count, held item, wait line."""
+
+    def __init__(
+        self, scene: QGraphicsScene, st: Styles, lay: Layout, rect: QRectF, view: WorkerView
+    ) -> None:
+        self.st = st
+        s = lay.scale
+        self.box = QGraphicsPathItem(rounded(rect, 6))
+        scene.addItem(self.box)
+        self.stripe = QGraphicsPathItem(
+            rounded(QRectF(rect.left(), rect.top(), 6 * s, rect.height()), 3)
+        )
+        self.stripe.setPen(QPen(Qt.PenStyle.NoPen))
+        scene.addItem(self.stripe)
+        h = rect.height()
+        x = rect.left() + 11 * s
+        self.lines = card_lines(rect, s)
+        name_px = min(16 * s, max(9.0, h * 0.3)) if self.lines > 1 else min(11 * s, h * 0.55)
+        name_font = st.font(name_px, True)
+        small = st.font(min(12 * s, max(8.0, h * 0.24)) if self.lines > 1 else name_px)
+        self.name = Label(scene, name_font, st.ink)
+        self.name.set(view.name)
+        row = h / self.lines
+        self.name.item.setPos(x, rect.top() + (row - name_px * 1.25) / 2)
+        self.state = Label(scene, small, st.ink)
+        self.count = Label(scene, small, st.muted)
+        self.held: TokenItem | None = None
+        self.held_pos = QPointF()
+        self.count_right = rect.right() - 6 * s
+        self.count_y = rect.top() + (row - small.pixelSize() * 1.25) / 2
+        self.char_w = QFontMetricsF(small).horizontalAdvance("0")
+        if self.lines >= 2:
+            self.state.item.setPos(x, rect.top() + row + (row - small.pixelSize() * 1.25) / 2)
+        else:
+            self.state.item.setVisible(False)
+        if self.lines == 3:
+            self.held = TokenItem(scene, st, lay.token, True)
+            self.held_pos = held_anchor(rect, view.role, lay)
+        if self.lines == 1 and rect.width() < 60 * s:
+            self.count.item.setVisible(False)
+        if view.role == Role.PRODUCER:
+            a, b = QPointF(rect.right(), rect.center().y()), lay.entrance
+        else:
+            a, b = lay.exit, QPointF(rect.left(), rect.center().y())
+        self.line = QGraphicsLineItem(a.x(), a.y(), b.x(), b.y())
+        self.line.setZValue(-1)
+        self.line.setVisible(False)
+        scene.addItem(self.line)
+        self.shown_state = ""
+        self.shown_done = -1
+        self.line_state = ""
+
+    def update(self, state: str, done: int | None, held: int) -> None:
+        """Show ``state`` (a display state), ``done`` (None: leave the count) and the
+        item in hand (-1: none)."""
+        st = self.st
+        if state != self.shown_state:
+            self.shown_state = state
+            pen, tint, solid = st.card(state)
+            self.box.setPen(pen)
+            self.box.setBrush(tint)
+            self.stripe.setBrush(solid)
+            self.state.set(state)
+            waiting = state in WAIT_STATES
+            if waiting != (self.line_state != ""):
+                self.line.setVisible(waiting)
+            if waiting and state != self.line_state:
+                self.line.setPen(st.wait_pen[state])
+            self.line_state = state if waiting else ""
+        if done is not None and done != self.shown_done:
+            self.shown_done = done
+            text = f"{done} done" if self.lines == 3 else str(done)
+            self.count.set(text)
+            self.count.item.setPos(self.count_right - len(text) * self.char_w, self.count_y)
+        if self.held is not None:
+            if held >= 0:
+                self.held.show(held, self.held_pos)
+            else:
+                self.held.hide()
+
+
+class SlotItem:
+    """One place in the buffer (row and grid modes): empty, or an item's colours."""
+
+    def __init__(self, scene: QGraphicsScene, st: Styles, rect: QRectF, labelled: bool) -> None:
+        self.st = st
+        self.rect = rect
+        self.box = QGraphicsPathItem(rounded(rect, 4 if rect.width() > 8 else 1))
+        self.box.setPen(st.empty_pen)
+        scene.addItem(self.box)
+        self.label = Label(scene, st.slot_font, st.token_ink) if labelled else None
+        self.item = -1
+
+    def show(self, item: int) -> None:
+        """Show ``item`` in this slot (-1: empty)."""
+        if item == self.item:
+            return
+        self.item = item
+        if item < 0:
+            self.box.setPen(self.st.empty_pen)
+            self.box.setBrush(self.st.no_brush)
+            if self.label is not None:
+                self.label.set("")
+            return
+        brush, pen = self.st.token(item)
+        self.box.setBrush(brush)
+        self.box.setPen(pen)
+        if self.label is not None:
+            st = self.st
+            self.label.set_item(
+                item,
+                self.rect.center(),
+                self.rect.width() - 3,
+                st.slot_char_w,
+                st.slot_font.pixelSize(),
+            )
+
+
+class FillBar:
+    """The buffer as one bar and a count (bar mode: too many slots to draw)."""
+
+    def __init__(self, scene: QGraphicsScene, st: Styles, lay: Layout) -> None:
+        self.inner = lay.buffer.adjusted(4, 4, -4, -4)
+        self.bar = QGraphicsRectItem()
+        self.bar.setBrush(QBrush(theme.token_color(1).darker(110)))
+        self.bar.setPen(QPen(Qt.PenStyle.NoPen))
+        scene.addItem(self.bar)
+        self.label = Label(scene, st.font(14 * lay.scale, True), st.ink)
+        self.n = -1
+
+    def show(self, n: int, capacity: int) -> None:
+        """Fill the bar to ``n`` of ``capacity`` items, from the exit."""
+        if n == self.n:
+            return
+        self.n = n
+        inner = self.inner
+        w = inner.width() * min(1.0, n / capacity)
+        self.bar.setRect(QRectF(inner.right() - w, inner.top(), w, inner.height()))
+        self.label.set(f"{n:,} items")
+        fm = QFontMetricsF(self.label.item.font())
+        self.label.item.setPos(
+            inner.center().x() - fm.horizontalAdvance(self.label.text) / 2,
+            inner.center().y() - fm.height() / 2,
+        )
+
+
+class Headers:
+    """The three column titles, the buffer's FULL / EMPTY word and the buffer's frame,
+    whose colour follows that word."""
+
+    def __init__(self, scene: QGraphicsScene, st: Styles, lay: Layout) -> None:
+        self.st = st
+        self.lay = lay
+        self.producers = Label(scene, st.header, st.ink)
+        self.producers.item.setPos(12 * lay.scale, lay.header_y)
+        self.consumers = Label(scene, st.header, st.ink)
+        self.buffer = Label(scene, st.header, st.ink)
+        self.status = Label(scene, st.header, st.ink)
+        self.fm = QFontMetricsF(st.header)
+        self.frame = QGraphicsPathItem(rounded(lay.buffer, 8))
+        self.frame.setBrush(QBrush(theme.SURFACE))
+        scene.addItem(self.frame)
+        self.frame_key = ""
+
+    def show(self, n: int | None, capacity: int) -> None:
+        """Show the counts; ``n`` is the number of items in the buffer (None: no run)."""
+        lay, fm = self.lay, self.fm
+        s = lay.scale
+        text = f"Consumers ({len(lay.consumers)})"
+        if text != self.consumers.text:
+            self.consumers.set(text)
+            x = lay.width - 12 * s - fm.horizontalAdvance(text)
+            self.consumers.item.setPos(x, lay.header_y)
+        self.producers.set(f"Producers ({len(lay.producers)})")
+        status, key = "", "normal"
+        if n is not None:
+            if n >= capacity:
+                status, key = "FULL", WorkerState.WAITING_FULL
+            elif n <= 0:
+                status, key = "EMPTY", WorkerState.WAITING_EMPTY
+        text = f"Buffer  {n or 0} / {capacity}"
+        if text != self.buffer.text or status != self.status.text:
+            gap = 12 * s
+            total = fm.horizontalAdvance(text) + (
+                gap + fm.horizontalAdvance(status) if status else 0
+            )
+            x = lay.buffer.center().x() - total / 2
+            self.buffer.set(text)
+            self.buffer.item.setPos(x, lay.header_y)
+            self.status.set(status)
+            if status:
+                self.status.item.setBrush(self.st.solid[key])
+                self.status.item.setPos(x + fm.horizontalAdvance(text) + gap, lay.header_y)
+        if key != self.frame_key:
+            self.frame_key = key
+            color = theme.state_color(key) if key != "normal" else theme.color("frame")
+            self.frame.setPen(QPen(color, 2.5 * s))
+
+
+class Caption:
+    """A sentence under the buffer, between the columns of cards (scenario captions)."""
+
+    def __init__(self, scene: QGraphicsScene, st: Styles, lay: Layout) -> None:
+        self.lay = lay
+        self.box = QGraphicsPathItem()
+        self.box.setBrush(QBrush(theme.color("caption")))
+        self.box.setPen(QPen(theme.color("caption_edge"), 1.5))
+        self.box.setZValue(15)
+        scene.addItem(self.box)
+        self.text = QGraphicsTextItem()
+        self.text.setFont(st.font(17 * lay.scale, True))
+        self.text.setDefaultTextColor(theme.INK)
+        self.text.setZValue(16)
+        self.text.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignCenter))
+        scene.addItem(self.text)
+
+    def show(self, caption: str) -> None:
+        """Show ``caption``; empty hides it."""
+        item, box, lay = self.text, self.box, self.lay
+        if not caption:
+            item.setVisible(False)
+            box.setVisible(False)
+            return
+        item.setPlainText(caption)
+        # between the two columns of cards, never over them
+        left = max((r.right() for r in lay.producers.values()), default=0.0) + 28
+        right = min((r.left() for r in lay.consumers.values()), default=lay.width) - 28
+        item.setTextWidth(max(200.0, right - left))
+        r = item.boundingRect()
+        x = (left + right - r.width()) / 2
+        y = lay.buffer.bottom() + 30 * lay.scale
+        y = min(y, lay.legend.top() - r.height() - 8)
+        item.setPos(x, y)
+        box.setPath(rounded(QRectF(x - 10, y - 4, r.width() + 20, r.height() + 8), 8))
+        item.setVisible(True)
+        box.setVisible(True)
