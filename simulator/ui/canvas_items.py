@@ -60,7 +60,7 @@ class Styles:
             )
             self.card_brush[k] = QBrush(tint)
             self.solid[k] = QBrush(c)
-        self.wait_pen = {
+        self.wait_pen: dict[str, QPen] = {
             k: QPen(theme.state_color(k), 2 * s, Qt.PenStyle.DashLine) for k in WAIT_STATES
         }
         self.token_brush = [QBrush(QColor(h)) for h in theme.TOKEN_HUES]

@@ -1,13 +1,16 @@
 """Settings and buttons. Every change becomes a validated SimulationConfig.
 
 Sleep ranges use superqt's ``QLabeledDoubleRangeSlider`` (a min–max slider with editable
-numbers). Slider and spin-box changes are debounced (150 ms) so dragging a handle sends
-the engine a handful of updates, not hundreds, and the last value always arrives.
+numbers). Changes are debounced (superqt's ``qdebounced``, 150 ms) so dragging a handle
+sends the engine a handful of updates, not hundreds, and the last value always arrives;
+:meth:`ControlPanel.commit` sends a change still waiting at once.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,22 +25,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from superqt import QLabeledDoubleRangeSlider
+from superqt.utils import qdebounced, signals_blocked
 
 from simulator.engine.config import BACKENDS, LIMITS, LIVE_FIELDS, ConfigError, SimulationConfig
 
 SLIDER_MAX_S = 2.0  # the sliders' scale; widened when a setting lies beyond it
 DEBOUNCE_MS = 150
-FIELD_LABELS = {
-    "capacity": "capacity",
-    "backend": "backend",
-    "seed": "seed",
-    "producers": "producers",
-    "consumers": "consumers",
-}
 
 
 def _range_slider(tip: str) -> QLabeledDoubleRangeSlider:
-    s = QLabeledDoubleRangeSlider(Qt.Orientation.Horizontal)
+    # typed as Any: superqt's annotations give this float slider the int slider's setters
+    s: Any = QLabeledDoubleRangeSlider(Qt.Orientation.Horizontal)
     s.setRange(0.0, SLIDER_MAX_S)
     s.setDecimals(2)
     s.setSingleStep(0.01)
@@ -49,11 +47,11 @@ class ControlPanel(QWidget):
     #: a new, valid configuration
     configChanged = Signal(object)
 
-    def __init__(self, config: SimulationConfig, actions: dict[str, QAction],
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, config: SimulationConfig, actions: dict[str, QAction], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self._config = config
-        self._loading = False
+        self._config = config  #: the settings last loaded or sent
 
         buttons = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
@@ -103,8 +101,9 @@ class ControlPanel(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(-1, int(LIMITS["seed"][1]))
         self.seed.setSpecialValueText("random")
-        self.seed.setToolTip("Seed for the sleep draws (random = different each run). "
-                             "Applies at the next start.")  # fmt: skip
+        self.seed.setToolTip(
+            "Seed for the sleep draws (random = different each run). Applies at the next start."
+        )
         form.addRow("Producers", self.producers)
         form.addRow("Consumers", self.consumers)
         form.addRow("Capacity", self.capacity)
@@ -123,16 +122,26 @@ class ControlPanel(QWidget):
         lay.addWidget(setup)
         lay.addWidget(self.note)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.commit)
+        self._send_soon = qdebounced(self._send, timeout=DEBOUNCE_MS, parent=self)
         for s in (self.producer_sleep, self.consumer_sleep):
             s.valueChanged.connect(self._changed)
         for w in (self.producers, self.consumers, self.capacity, self.seed, self.time_scale):
             w.valueChanged.connect(self._changed)
         self.backend.currentTextChanged.connect(self._changed)
         self.load(config)
+
+    def _inputs(self) -> tuple[QWidget, ...]:
+        """Every widget whose change becomes a new configuration."""
+        return (
+            self.producer_sleep,
+            self.consumer_sleep,
+            self.time_scale,
+            self.producers,
+            self.consumers,
+            self.capacity,
+            self.backend,
+            self.seed,
+        )
 
     def _spin(self, field: str, tip: str) -> QSpinBox:
         lo, hi = LIMITS[field]
@@ -144,10 +153,12 @@ class ControlPanel(QWidget):
 
     def load(self, cfg: SimulationConfig) -> None:
         """Show ``cfg`` in the widgets without sending it back."""
-        self._loading = True
-        try:
-            for slider, (lo, hi) in ((self.producer_sleep, cfg.producer_sleep),
-                                     (self.consumer_sleep, cfg.consumer_sleep)):  # fmt: skip
+        with signals_blocked(*self._inputs()):
+            sleeps: tuple[tuple[Any, tuple[float, float]], ...] = (  # Any: see _range_slider
+                (self.producer_sleep, cfg.producer_sleep),
+                (self.consumer_sleep, cfg.consumer_sleep),
+            )
+            for slider, (lo, hi) in sleeps:
                 slider.setRange(0.0, max(SLIDER_MAX_S, hi))  # never clamp a value away
                 slider.setValue((lo, hi))
             self.producers.setValue(cfg.producers)
@@ -157,13 +168,10 @@ class ControlPanel(QWidget):
             self.seed.setValue(-1 if cfg.seed is None else cfg.seed)
             self.time_scale.setValue(cfg.time_scale)
             self._config = cfg
-        finally:
-            self._loading = False
 
     @Slot()
-    def _changed(self, *_args) -> None:
-        if not self._loading:
-            self._debounce.start()
+    def _changed(self, *_args: object) -> None:
+        self._send_soon()
 
     def current(self) -> SimulationConfig:
         return self._config.replace(
@@ -179,8 +187,14 @@ class ControlPanel(QWidget):
 
     @Slot()
     def commit(self) -> None:
-        """Send the widgets' settings now (the debounce timer calls this)."""
-        self._debounce.stop()
+        """Send the widgets' settings now, if they differ from the last sent; a change
+        still being debounced is sent here, not again later."""
+        self._send_soon.cancel()
+        self._send()
+
+    def _send(self) -> None:
+        """Emit :attr:`configChanged` with the widgets' settings if they are new; a
+        setting the config rejects is shown in the note instead."""
         try:
             cfg = self.current()
         except ConfigError as err:  # the widgets' ranges should prevent it; say so if not
@@ -191,10 +205,10 @@ class ControlPanel(QWidget):
             self.configChanged.emit(cfg)
 
     def show_pending(self, names: frozenset[str]) -> None:
+        """Say which changed settings wait for the next start (none: hide the note)."""
         pending = sorted(n for n in names if n not in LIVE_FIELDS)
         if pending:
-            words = ", ".join(FIELD_LABELS.get(n, n) for n in pending)
-            self.show_note(f"Changed {words}: takes effect at the next start.")
+            self.show_note(f"Changed {', '.join(pending)}: takes effect at the next start.")
         else:
             self.note.hide()
 

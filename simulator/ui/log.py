@@ -3,14 +3,14 @@
 It keeps the last :data:`MAX_LINES` events (a ring), filters them by worker and kind,
 and can hold its scroll position while events keep arriving. At high rates it writes at
 most :data:`MAX_PER_FRAME` lines ten times a second, in one append, and says how many it
-skipped:
-a text widget cannot show 100,000 lines a second and should not try.
+left out: a text widget cannot show 100,000 lines a second and should not try.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QFont
@@ -46,7 +46,6 @@ class EventLog(QWidget):
         super().__init__(parent)
         self.history: deque[Event] = deque(maxlen=MAX_LINES)
         self.t0 = 0.0
-        self.skipped = 0
         self._pending: list[Event] = []
         self._arrived = 0
         self._last_write = 0.0
@@ -89,9 +88,8 @@ class EventLog(QWidget):
         self._pending.clear()
         self._arrived = 0
         self.text.clear()
-        self.skipped = 0
 
-    def _matcher(self):
+    def _matcher(self) -> Callable[[Event], bool]:
         kinds = KIND_FILTERS.get(self.kind.currentText())
         names = {w.strip().upper() for w in self.worker.text().split(",") if w.strip()}
 
@@ -119,7 +117,6 @@ class EventLog(QWidget):
         unlisted = arrived - len(pending) + max(0, len(shown) - MAX_PER_FRAME)
         lines = []
         if unlisted > 0:
-            self.skipped += unlisted
             lines.append(f"          … {unlisted:,} events not listed (too fast to read)")
         lines += [self._line(e) for e in shown[-MAX_PER_FRAME:]]
         if lines:

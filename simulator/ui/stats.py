@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
-from simulator.engine.simulation import Snapshot
+from simulator.engine.simulation import RUNNING, Snapshot
 from simulator.ui import theme
 
 REFRESH_S = 0.2  # text is re-laid-out at 5 Hz, not every frame
@@ -51,7 +51,7 @@ class StatsPanel(QGroupBox):
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot, force: bool = False) -> None:
-        if not force and 0 <= snap.elapsed - self._last < REFRESH_S and snap.state == "running":
+        if not force and 0 <= snap.elapsed - self._last < REFRESH_S and snap.state == RUNNING:
             return
         self._last = snap.elapsed
         v = self.values

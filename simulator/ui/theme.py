@@ -65,21 +65,42 @@ def display_state(run_state: str, worker_state: str) -> str:
 
 #: Item tokens are tinted by their producer so an item can be followed by eye.
 TOKEN_HUES = [
-    "#F4D58D", "#B8E0D2", "#F2B5A7", "#C9C5F0", "#F7C8E0", "#CDE7B0", "#FFE0A3", "#BFD7EA",
-]  # fmt: skip
+    "#F4D58D",
+    "#B8E0D2",
+    "#F2B5A7",
+    "#C9C5F0",
+    "#F7C8E0",
+    "#CDE7B0",
+    "#FFE0A3",
+    "#BFD7EA",
+]
 
 THEMES = {
     "light": {
-        "canvas": "#FBFBFA", "ink": "#1F2328", "muted": "#6A737D", "surface": "#FFFFFF",
-        "slot_empty": "#CDD1D6", "frame": "#B8BCC2", "caption": "#FFF6D6",
-        "caption_edge": "#E6B800", "plot_bg": "#FFFFFF", "grid_alpha": 0.25,
+        "canvas": "#FBFBFA",
+        "ink": "#1F2328",
+        "muted": "#6A737D",
+        "surface": "#FFFFFF",
+        "slot_empty": "#CDD1D6",
+        "frame": "#B8BCC2",
+        "caption": "#FFF6D6",
+        "caption_edge": "#E6B800",
+        "plot_bg": "#FFFFFF",
+        "grid_alpha": 0.25,
     },
     "dark": {
-        "canvas": "#1E2227", "ink": "#E6E8EB", "muted": "#9AA4AF", "surface": "#2A2F36",
-        "slot_empty": "#4A525C", "frame": "#5A636E", "caption": "#3D3522",
-        "caption_edge": "#C9A227", "plot_bg": "#1E2227", "grid_alpha": 0.18,
+        "canvas": "#1E2227",
+        "ink": "#E6E8EB",
+        "muted": "#9AA4AF",
+        "surface": "#2A2F36",
+        "slot_empty": "#4A525C",
+        "frame": "#5A636E",
+        "caption": "#3D3522",
+        "caption_edge": "#C9A227",
+        "plot_bg": "#1E2227",
+        "grid_alpha": 0.18,
     },
-}  # fmt: skip
+}
 NAME = "light"
 CANVAS_BG = QColor(THEMES["light"]["canvas"])
 INK = QColor(THEMES["light"]["ink"])
@@ -113,11 +134,19 @@ def qt_palette(name: str):
     if name == "dark":
         r = QPalette.ColorRole
         roles = {
-            r.Window: "#2A2F36", r.WindowText: "#E6E8EB", r.Base: "#1E2227",
-            r.AlternateBase: "#2A2F36", r.Text: "#E6E8EB", r.Button: "#343A42",
-            r.ButtonText: "#E6E8EB", r.Highlight: "#0072B2", r.HighlightedText: "#FFFFFF",
-            r.ToolTipBase: "#343A42", r.ToolTipText: "#E6E8EB", r.PlaceholderText: "#8A939D",
-        }  # fmt: skip
+            r.Window: "#2A2F36",
+            r.WindowText: "#E6E8EB",
+            r.Base: "#1E2227",
+            r.AlternateBase: "#2A2F36",
+            r.Text: "#E6E8EB",
+            r.Button: "#343A42",
+            r.ButtonText: "#E6E8EB",
+            r.Highlight: "#0072B2",
+            r.HighlightedText: "#FFFFFF",
+            r.ToolTipBase: "#343A42",
+            r.ToolTipText: "#E6E8EB",
+            r.PlaceholderText: "#8A939D",
+        }
         for role, c in roles.items():
             pal.setColor(role, QColor(c))
         pal.setColor(

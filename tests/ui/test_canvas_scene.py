@@ -1,0 +1,178 @@
+"""The canvas's scene: what the builders make for each buffer mode and number of workers,
+and what a card shows for each run state (``theme.display_state``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.events import item_id
+from simulator.engine.metrics import WorkerView
+from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
+from simulator.engine.workers import Role, WorkerState, worker_name
+from simulator.ui import theme
+from simulator.ui.canvas import SimulationCanvas, idle_workers
+from simulator.ui.canvas_layout import card_lines
+from simulator.ui.canvas_model import MAX_TOKENS
+
+# Qt items in the scene of an idle canvas at 1280x720, by (capacity, workers per side),
+# counted on the canvas before it was split into items, builders and view (commit
+# c2d653c): the builders must make exactly these.
+BEFORE_SPLIT = {
+    (1, 1): {"Line": 2, "Path": 64, "SimpleText": 72, "Text": 1},
+    (1, 8): {"Line": 16, "Path": 106, "SimpleText": 128, "Text": 1},
+    (1, 64): {"Line": 128, "Path": 314, "SimpleText": 448, "Text": 1},
+    (10, 1): {"Line": 2, "Path": 73, "SimpleText": 81, "Text": 1},
+    (10, 8): {"Line": 16, "Path": 115, "SimpleText": 137, "Text": 1},
+    (10, 64): {"Line": 128, "Path": 323, "SimpleText": 457, "Text": 1},
+    (200, 1): {"Line": 2, "Path": 263, "SimpleText": 71, "Text": 1},
+    (200, 8): {"Line": 16, "Path": 305, "SimpleText": 127, "Text": 1},
+    (200, 64): {"Line": 128, "Path": 513, "SimpleText": 447, "Text": 1},
+    (1000, 1): {"Line": 2, "Path": 63, "Rect": 1, "SimpleText": 72, "Text": 1},
+    (1000, 8): {"Line": 16, "Path": 105, "Rect": 1, "SimpleText": 128, "Text": 1},
+    (1000, 64): {"Line": 128, "Path": 313, "Rect": 1, "SimpleText": 448, "Text": 1},
+}
+
+
+def _canvas(qtbot, cfg: SimulationConfig) -> SimulationCanvas:
+    canvas = SimulationCanvas(cfg)
+    qtbot.addWidget(canvas)
+    canvas.resize(1280, 720)
+    canvas.show()
+    canvas.show_config(cfg)
+    return canvas
+
+
+def _snapshot(state: str, cfg: SimulationConfig, fill: int) -> Snapshot:
+    """A snapshot of a run in ``state``: producers producing, consumers sleeping, worker
+    number ``i`` with ``i`` items done, ``fill`` items in the buffer."""
+    counts = {Role.PRODUCER: cfg.producers, Role.CONSUMER: cfg.consumers}
+    shows = {Role.PRODUCER: WorkerState.PRODUCING, Role.CONSUMER: WorkerState.SLEEPING}
+    workers = tuple(
+        WorkerView(worker_name(role, i), role, shows[role], -1, i, 0.0, (0.0, 0.0, 0.0))
+        for role in counts
+        for i in range(1, counts[role] + 1)
+    )
+    return Snapshot(
+        state=state,
+        config=cfg,
+        capacity=cfg.capacity,
+        backend=cfg.backend,
+        elapsed=1.0,
+        produced=fill,
+        consumed=0,
+        in_buffer=fill,
+        in_hand=0,
+        lost=0,
+        duplicates=0,
+        ok=True,
+        violations=(),
+        produced_rate=0.0,
+        consumed_rate=0.0,
+        occupancy=fill,
+        max_occupancy=fill,
+        mean_occupancy=0.0,
+        latency_ms=(0.0, 0.0, 0.0),
+        producer_blocked=0.0,
+        consumer_blocked=0.0,
+        waits_full=0,
+        waits_empty=0,
+        workers=workers,
+        buffer=tuple(item_id(1, k) for k in range(fill)),
+    )
+
+
+@pytest.mark.parametrize("n", [1, 8, 64])
+@pytest.mark.parametrize("capacity", [1, 10, 200, 1000])
+def test_builders_make_the_same_items_as_before_the_split(qtbot, capacity, n):
+    cfg = SimulationConfig(producers=n, consumers=n, capacity=capacity)
+    canvas = _canvas(qtbot, cfg)
+    kinds = Counter(
+        type(i).__name__.removeprefix("QGraphics").removesuffix("Item")
+        for i in canvas.scene().items()
+    )
+    assert dict(kinds) == BEFORE_SPLIT[(capacity, n)]
+
+    items, lay = canvas._items, canvas._layout
+    assert items is not None and lay is not None
+    assert list(items.cards) == [v.name for v in idle_workers(cfg)]
+    assert len(items.tokens) == MAX_TOKENS
+    if lay.mode == "bar":
+        assert items.bar is not None and items.slots == []
+    else:
+        assert items.bar is None and len(items.slots) == capacity
+        assert all((s.label is not None) == (lay.mode == "row") for s in items.slots)
+    for card in items.cards.values():
+        assert (card.held is not None) == (card.lines == 3)
+
+
+@pytest.mark.parametrize(("capacity", "mode"), [(10, "row"), (200, "grid"), (1000, "bar")])
+def test_a_running_snapshot_fills_the_buffer_in_each_mode(qtbot, capacity, mode):
+    cfg = SimulationConfig(producers=2, consumers=2, capacity=capacity)
+    canvas = _canvas(qtbot, cfg)
+    canvas.on_snapshot(_snapshot(RUNNING, cfg, fill=capacity // 2))
+    canvas.refresh(force=True)
+    items, lay = canvas._items, canvas._layout
+    assert items is not None and lay is not None and lay.mode == mode
+    assert items.headers.buffer.text == f"Buffer  {capacity // 2} / {capacity}"
+    if mode == "bar":
+        assert items.bar is not None and items.bar.label.text == f"{capacity // 2} items"
+    else:
+        assert [s.item >= 0 for s in items.slots].count(True) == capacity // 2
+    assert items.cards["P1"].shown_state == WorkerState.PRODUCING
+    assert items.cards["C2"].shown_state == WorkerState.SLEEPING
+    assert items.cards["C2"].count.text == ("2 done" if items.cards["C2"].lines == 3 else "2")
+    assert not items.banner.shown
+
+
+@pytest.mark.parametrize(
+    ("run_state", "worker_state", "shown"),
+    [
+        (RUNNING, WorkerState.PRODUCING, WorkerState.PRODUCING),
+        (RUNNING, WorkerState.WAITING_FULL, WorkerState.WAITING_FULL),
+        (IDLE, theme.READY, theme.READY),
+        (PAUSED, WorkerState.SLEEPING, theme.PAUSED),
+        (PAUSED, WorkerState.STOPPED, theme.PAUSED),
+        (PAUSED, theme.READY, theme.READY),  # never started: nothing to pause
+        (STOPPED, WorkerState.CONSUMING, WorkerState.STOPPED),
+        (STOPPED, theme.READY, WorkerState.STOPPED),
+    ],
+)
+def test_display_state(run_state, worker_state, shown):
+    assert theme.display_state(run_state, worker_state) == shown
+    assert shown in theme.STATE_COLORS  # every shown state has its own colour
+
+
+@pytest.mark.parametrize(("run_state", "shown"), [(PAUSED, theme.PAUSED), (STOPPED, "stopped")])
+def test_cards_show_the_display_state_and_the_banner_follows_a_pause(qtbot, run_state, shown):
+    cfg = SimulationConfig(producers=3, consumers=2, capacity=5)
+    canvas = _canvas(qtbot, cfg)
+    canvas.on_snapshot(_snapshot(run_state, cfg, fill=2))
+    canvas.refresh(force=True)
+    items = canvas._items
+    assert items is not None
+    assert {c.shown_state for c in items.cards.values()} == {shown}
+    assert all(c.state.text == shown for c in items.cards.values() if c.lines >= 2)
+    assert items.banner.shown == (run_state == PAUSED)
+    assert items.banner.item.isVisible() == (run_state == PAUSED)
+
+
+def test_idle_workers_are_named_by_role_and_ready():
+    views = idle_workers(SimulationConfig(producers=2, consumers=3))
+    assert [v.name for v in views] == ["P1", "P2", "C1", "C2", "C3"]
+    assert [v.role for v in views] == [Role.PRODUCER] * 2 + [Role.CONSUMER] * 3
+    assert {v.state for v in views} == {theme.READY}
+
+
+def test_the_scene_is_rebuilt_only_when_the_layout_changes(qtbot):
+    cfg = SimulationConfig(producers=2, consumers=2, capacity=4)
+    canvas = _canvas(qtbot, cfg)
+    first = canvas._items
+    canvas.refresh(force=True)
+    assert canvas._items is first
+    canvas.show_config(cfg.replace(capacity=5))
+    assert canvas._items is not first and canvas._items is not None
+    assert len(canvas._items.slots) == 5
+    assert card_lines(canvas._layout.producers["P1"], canvas._layout.scale) == 3
