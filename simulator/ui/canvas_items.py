@@ -158,7 +158,7 @@ class TokenItem:
         self.box.setZValue(10)
         scene.addItem(self.box)
         self.st = st
-        self.w, self.h = w, h
+        self.w = w
         self.label = Label(scene, st.token_font, st.token_ink, self.box) if labelled else None
         self.item = -2
         self.pos = QPointF()
