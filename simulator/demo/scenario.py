@@ -161,14 +161,39 @@ def load(name_or_path: str) -> Scenario:
     return Scenario(path.stem, title, description, config, tuple(steps), duration, path)
 
 
+_TOML_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: a quote, a backslash or a control character
+    written as is would end the string early or make the file unreadable."""
+    out = []
+    for ch in text:
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
+        elif ch < " " or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def dumps(config: SimulationConfig, title: str, description: str = "") -> str:
     """A scenario file for ``config`` ("Save settings as scenario…")."""
 
     def value(v: object) -> str:
-        if isinstance(v, tuple):
-            return "[" + ", ".join(f"{x:g}" for x in v) + "]"  # type: ignore[str-format]
+        if isinstance(v, tuple):  # repr: the shortest text that reads back the same float
+            return "[" + ", ".join(repr(float(x)) for x in v) + "]"
         if isinstance(v, str):
-            return f'"{v}"'
+            return _toml_string(v)
         return str(v)
 
     lines = [f"title = {value(title)}", f"description = {value(description)}", "", "[config]"]

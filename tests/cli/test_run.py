@@ -21,19 +21,28 @@ def test_items_run_reports_every_item_consumed(backend):
     out = pcsim(
         "run", "--backend", backend, "--producers", "3", "--consumers", "2", "--capacity", "5",
         "--producer-sleep", "0", "0.01", "--consumer-sleep", "0", "0.02", "--items", "500",
-        "--json",
+        "--seed", "11", "--json",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout)
-    assert report["produced"] == report["consumed"] == 500
-    assert report["lost"] == 0 and report["duplicates"] == 0
-    for key in (
-        "backend", "producers", "consumers", "capacity", "duration_s", "in_buffer", "in_hand",
-        "throughput_per_s", "max_occupancy", "mean_occupancy", "latency_ms",
-        "producer_blocked_fraction", "consumer_blocked_fraction", "stop_latency_ms",
-    ):  # fmt: skip
-        assert key in report
-    assert set(report["latency_ms"]) == {"p50", "p95", "p99"}
+    r = json.loads(out.stdout)
+    # the settings echo the flags
+    assert (r["backend"], r["producers"], r["consumers"], r["capacity"]) == (backend, 3, 2, 5)
+    assert (r["producer_sleep"], r["consumer_sleep"]) == ([0, 0.01], [0, 0.02])
+    assert (r["items"], r["seed"]) == (500, 11)
+    # the books balance, and with an item limit every item is consumed
+    assert r["ok"] is True and r["violations"] == []
+    assert r["produced"] == r["consumed"] + r["in_buffer"] + r["in_hand"]
+    assert r["produced"] == r["consumed"] == 500 and r["in_buffer"] == r["in_hand"] == 0
+    assert r["lost"] == 0 and r["duplicates"] == 0
+    # the derived numbers agree with each other
+    assert r["duration_s"] > 0
+    assert r["throughput_per_s"] == pytest.approx(r["consumed"] / r["duration_s"], rel=0.01)
+    assert 1 <= r["max_occupancy"] <= 5 and 0 <= r["mean_occupancy"] <= r["max_occupancy"]
+    lat = r["latency_ms"]
+    assert set(lat) == {"p50", "p95", "p99"} and 0 <= lat["p50"] <= lat["p95"] <= lat["p99"]
+    for key in ("producer_blocked_fraction", "consumer_blocked_fraction"):
+        assert 0 <= r[key] <= 1
+    assert r["waits_full"] >= 0 and r["waits_empty"] >= 0 and r["stop_latency_ms"] >= 0
 
 
 @pytest.mark.parametrize("backend", ["threads", "processes", "asyncio"])

@@ -144,16 +144,22 @@ def test_live_count_and_sleep_changes_lose_nothing(backend):
 
 
 def test_a_restart_uses_the_deferred_capacity():
-    sim = Simulation(SimulationConfig(capacity=3, items=30, producer_sleep=(0, 0)))
-    sim.start()
-    sim.apply(sim.config.replace(capacity=7))
-    sim.finished.wait(10)
-    sim.stop()
-    sim.start()
-    assert sim.snapshot().config.capacity == 7
-    assert sim.finished.wait(30)
-    sim.stop()
-    assert sim.snapshot().max_occupancy <= 7
+    """Fast producers and slow consumers fill the buffer to whatever capacity the run
+    really has: 3 before the restart, 7 after it (more than the old capacity allows)."""
+    sim = started(capacity=3, producer_sleep=(0, 0), consumer_sleep=(0.5, 1.0))
+    try:
+        assert wait_for(lambda: sim.snapshot().max_occupancy == 3)
+        assert sim.apply(sim.config.replace(capacity=7)) == {"capacity"}
+        assert sim.snapshot().capacity == 3  # deferred: this run keeps its buffer
+        sim.stop()
+        sim.start()
+        assert sim.snapshot().capacity == 7
+        assert wait_for(lambda: sim.snapshot().max_occupancy == 7)
+    finally:
+        sim.stop()
+    snap = sim.snapshot()
+    assert snap.ok, snap.violations
+    assert snap.max_occupancy == 7 and snap.capacity == 7
 
 
 def test_event_stream_is_complete_for_every_item():

@@ -165,12 +165,21 @@ def test_a_scenario_runs_and_its_timeline_acts(window, qtbot, tmp_path):
 
 
 def test_presentation_mode_shows_only_the_picture_and_graph(window, qtbot):
-    window.actions_by_name["present"].trigger()
-    assert window.isFullScreen() or window.windowState()
-    assert not window._side.isVisible() and not window.log.isVisible()
-    assert window.canvas.boost > 1
-    window.actions_by_name["present"].trigger()
-    assert window._side.isVisible() and window.canvas.boost == 1.0
+    try:
+        window.set_font_scale(1.2)
+        assert window.canvas.boost == pytest.approx(1.2)
+        window.actions_by_name["present"].trigger()
+        assert window.isFullScreen() and window.actions_by_name["present"].isChecked()
+        hidden = (window._side, window.log, window.statusBar(), window.menuBar())
+        assert not any(w.isVisible() for w in hidden)
+        assert window.canvas.isVisible() and window.plot.isVisible()
+        assert window.canvas.boost == pytest.approx(1.2 * 1.35)  # larger text for a projector
+        window.actions_by_name["present"].trigger()
+        assert not window.isFullScreen() and not window.actions_by_name["present"].isChecked()
+        assert all(w.isVisible() for w in hidden)
+        assert window.canvas.boost == pytest.approx(1.2)
+    finally:  # the text scale is remembered: leave it as other tests expect it
+        window.set_font_scale(1.0)
 
 
 def test_time_scale_reaches_the_engine_and_slows_the_animation(window, qtbot):

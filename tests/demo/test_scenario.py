@@ -6,11 +6,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as strat
 
 from simulator.demo.scenario import ScenarioError, TimelinePlayer, dumps, load, shipped
+from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import Simulation
 
 
@@ -113,3 +118,39 @@ def test_saved_settings_load_back(tmp_path):
     f.write_text(dumps(cfg, "Mine", "my demo"))
     back = load(str(f))
     assert back.config == cfg and back.title == "Mine"
+
+
+NASTY = [
+    'Say "hi"',
+    "C:\\pcsim\\demo",
+    'a \\" b',
+    "two\nlines\r\nand a\ttab",
+    "bell \x07, escape \x1b, delete \x7f, nul \x00",
+    "ünïcödé — 生産者と消費者 🧵",
+    "'single' and '''triple''' quotes",
+    '""" three double quotes',
+    "trailing backslash \\",
+]
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_saved_titles_and_descriptions_load_back_exactly(tmp_path, text):
+    f = tmp_path / "nasty.toml"
+    f.write_text(dumps(SimulationConfig(), text, text + " (description)"), encoding="utf-8")
+    back = load(str(f))
+    assert back.title == text and back.description == text + " (description)"
+
+
+sleeps = strat.tuples(strat.floats(0, 10), strat.floats(0, 10)).map(lambda r: tuple(sorted(r)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=strat.text(), description=strat.text(), producer_sleep=sleeps)
+def test_dumps_round_trips_any_text_and_any_sleep(title, description, producer_sleep):
+    cfg = SimulationConfig(producer_sleep=producer_sleep, seed=3)
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "any.toml"
+        f.write_text(dumps(cfg, title, description), encoding="utf-8")
+        back = load(str(f))
+    assert (back.title, back.description) == (title, description)
+    assert back.config == cfg

@@ -1,9 +1,7 @@
-"""The ledger's checks and the channel's bounds, on hand-made event streams."""
+"""The ledger's checks (counts, latency, duplicates, losses), on hand-made event streams."""
 
-from simulator.engine.channel import EventChannel
-from simulator.engine.events import Event, Kind, item_id, item_label
+from simulator.engine.events import Event, Kind, item_id
 from simulator.engine.ledger import Ledger, SeqTracker
-from simulator.engine.metrics import Metrics
 
 
 def ev(t, kind, worker, item=-1, size=-1):
@@ -17,10 +15,6 @@ def test_seq_tracker_catches_repeats_in_bounded_memory():
     assert tr.watermark == 5 and not tr.pending
     assert not tr.add(3)
     assert tr.add(7) and not tr.add(7)
-
-
-def test_item_ids_carry_their_producer():
-    assert item_label(item_id(3, 42)) == "P3-42"
 
 
 def one_item(ledger, item, t=0.0):
@@ -77,21 +71,3 @@ def test_items_held_at_stop_are_not_lost():
     led.feed([ev(0, Kind.PRODUCED, "P1", 5), ev(1, Kind.STOPPED, "P1", 5)])
     led.close_books(remaining=0)
     assert led.lost == 0 and led.ok and led.held_at_stop == 1
-
-
-def test_channel_drops_oldest_and_counts_them():
-    ch = EventChannel(maxlen=10)
-    ch.push([ev(i, Kind.PRODUCED, "P1", i) for i in range(25)])
-    batch = ch.drain()
-    assert len(batch) == 10 and ch.dropped == 15
-    assert batch[0].item == 15
-    assert ch.drain() == []
-
-
-def test_metrics_occupancy_mean_is_time_weighted_and_shares_add_up():
-    m = Metrics(capacity=4, t0=0.0)
-    m.feed([ev(0.0, Kind.STARTED, "P1"), ev(1.0, Kind.PUT, "P1", 1, 4)], [])
-    assert m.max_occupancy == 4
-    assert abs(m.mean_occupancy(2.0) - 2.0) < 1e-9  # 0 for 1 s, then 4 for 1 s
-    m.feed([ev(2.0, Kind.PUT_WAIT, "P1", 2, 4)], [])
-    assert abs(m.blocked_fraction("producer", 4.0) - 0.5) < 1e-9
