@@ -5,15 +5,31 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+_PACKAGE = Path(__file__).resolve().parent  # .../simulator
 
-def assets_dir() -> Path:
-    """The ``assets`` folder: installed as ``simulator/assets`` by pip (see pyproject's
-    package-dir mapping), bundled beside the executable by PyInstaller, or the checkout's."""
-    here = Path(__file__).resolve().parent.parent  # .../simulator
-    candidates = [here / "assets", here.parent / "assets"]
+
+def _candidates() -> list[Path]:
+    """Where ``assets`` may be, most specific first.
+
+    * frozen (PyInstaller): the spec bundles it as ``assets/`` under ``sys._MEIPASS``;
+    * a wheel or ``pip install .``: pyproject maps ``assets/`` to the package
+      ``simulator.assets``, so it sits inside the installed ``simulator/`` folder;
+    * a checkout or an editable install: ``simulator/`` is the checkout's own folder and
+      ``assets/`` is its sibling.
+    """
+    out = []
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
-        candidates.insert(0, Path(frozen) / "assets")
+        out.append(Path(frozen) / "assets")
+    out += [_PACKAGE / "assets", _PACKAGE.parent / "assets"]
+    return out
+
+
+def assets_dir() -> Path:
+    """The ``assets`` folder: the first candidate that holds the icons (every install
+    ships them). If none does, the checkout's path, so that a message naming a missing
+    file points where a developer would look."""
+    candidates = _candidates()
     for c in candidates:
         if (c / "icons").is_dir():
             return c
@@ -21,4 +37,5 @@ def assets_dir() -> Path:
 
 
 def asset(*parts: str) -> Path:
+    """A file or folder under ``assets/``, e.g. ``asset("icons", "pcsim.svg")``."""
     return assets_dir().joinpath(*parts)
