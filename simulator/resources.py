@@ -39,3 +39,32 @@ def assets_dir() -> Path:
 def asset(*parts: str) -> Path:
     """A file or folder under ``assets/``, e.g. ``asset("icons", "pcsim.svg")``."""
     return assets_dir().joinpath(*parts)
+
+
+def check_writable(path: str) -> Path:
+    """``path`` as a Path if a file can be written there; else ValueError saying why.
+
+    Output paths (``--json`` of bench, ``--screenshot``, ``--out``) are checked before
+    any work starts, so a typo costs nothing. Permission bits cannot tell (root may write
+    where the bits say no, ``/proc`` refuses new files whatever they say), so the check
+    opens the file for appending, which never truncates, and removes it again if it had
+    not existed.
+    """
+    if not path:
+        raise ValueError("must name a file (got '')")
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{path!r} is a folder; name a file in it")
+    parent = p.parent
+    if not parent.is_dir():
+        what = "is not a folder" if parent.exists() else "does not exist"
+        raise ValueError(f"the folder {str(parent)!r} {what}")
+    existed = p.exists()
+    try:
+        with open(p, "ab"):
+            pass
+        if not existed:
+            p.unlink()
+    except OSError as err:
+        raise ValueError(f"cannot write {path!r}: {err.strerror or err}") from None
+    return p
