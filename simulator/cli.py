@@ -515,6 +515,10 @@ def _run_until_stopped(args: argparse.Namespace, parser: argparse.ArgumentParser
 
 
 def _gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.screenshot is not None and args.exit_after is None:
+        print(f"{parser.prog}: error: --screenshot: needs --exit-after SECONDS (the "
+              "picture is taken just before the window closes)", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     if not _output_path(parser, "--screenshot", args.screenshot):
         return EXIT_USAGE
     settings = _settings(args, parser)

@@ -102,7 +102,8 @@ def resolve(name_or_path: str) -> Path:
         if _is(Path.is_dir, p):
             raise ScenarioError(p, "", "is a folder, not a scenario file")
         if not _is(Path.is_file, p):
-            raise ScenarioError(p, "", "no such file")
+            what = "is not a regular file" if _is(Path.exists, p) else "no such file"
+            raise ScenarioError(p, "", what)
         return p
     candidate = scenarios_dir() / f"{name_or_path}.toml"
     if "/" not in name_or_path and _is(Path.is_file, candidate):
