@@ -113,3 +113,28 @@ def test_saved_settings_load_back(tmp_path):
     f.write_text(dumps(cfg, "Mine", "my demo"))
     back = load(str(f))
     assert back.config == cfg and back.title == "Mine"
+
+
+def test_a_byte_order_mark_is_not_content(tmp_path):
+    """The window's Open dialog and the CLI share load(): a BOM must not refuse a file."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b'\xef\xbb\xbftitle = "BOM"\n[config]\ncapacity = 3\n')
+    sc = load(str(path))
+    assert sc.title == "BOM" and sc.config.capacity == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [("", "--scenario"), ("x" * 300, "too long"), ("   ", "--scenario")],
+)
+def test_names_the_os_cannot_take_are_refused_in_words(name, says):
+    with pytest.raises(ScenarioError, match=r"too long|must be a shipped name") as err:
+        load(name)
+    assert says in str(err.value)
+
+
+def test_deep_nesting_is_refused_in_words(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text("[config]\nproducers = " + "[" * 2000 + "]" * 2000 + "\n")
+    with pytest.raises(ScenarioError, match="nested too deeply"):
+        load(str(path))
