@@ -9,15 +9,24 @@ that names the flag and its allowed range, with exit code 2 (never a traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import NoReturn, TextIO
 
 from simulator.engine.config import BACKENDS, LIMITS, ConfigError, SimulationConfig
 
-EXIT_OK, EXIT_INVARIANT, EXIT_USAGE = 0, 1, 2
+#: one meaning each (README "Exit codes", /work/shared/DESIGN.md): 0 did what was asked,
+#: 1 the books broke, 2 bad input, 3 the run got stuck, 4 something outside the books
+#: failed (a needed program is missing, the engine process died), 128+N ended by signal N
+EXIT_OK, EXIT_INVARIANT, EXIT_USAGE, EXIT_STUCK, EXIT_EXTERNAL = 0, 1, 2, 3, 4
+EXIT_SIGNAL = 128
+EXIT_PIPE = EXIT_SIGNAL + 13  # SIGPIPE: the reader of our output went away
 MAX_DURATION_S = 7 * 24 * 3600.0
 
 #: config field -> the flag that sets it
@@ -177,8 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_scenario(args: argparse.Namespace):
     """The scenario named by ``--scenario``, or None; raises ScenarioError."""
-    if not getattr(args, "scenario", None):
-        return None
+    if getattr(args, "scenario", None) is None:
+        return None  # '' is not "no scenario": resolve() refuses it by name
     from simulator.demo.scenario import load
 
     return load(args.scenario)
@@ -234,7 +243,8 @@ def _report(snap, stop_latency_s: float, duration_s: float) -> dict[str, object]
     }
 
 
-def _print_table(report: dict[str, object]) -> None:
+def _table(report: dict[str, object]) -> str:
+    """The report as the aligned table ``pcsim run`` prints without ``--json``."""
     lat = report["latency_ms"]
     rows = [
         (
@@ -257,9 +267,14 @@ def _print_table(report: dict[str, object]) -> None:
         ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
         ("invariant", "ok" if report["ok"] else "VIOLATED: " + "; ".join(report["violations"])),
     ]
+    if "events_written" in report:
+        unwritten = report["events_unwritten"]
+        missing = f" ({unwritten:,} not written)" if unwritten else " (all)"
+        rows.insert(-1, ("events written", f"{report['events_written']:,}{missing}"))
+    if "signal" in report:
+        rows.insert(-1, ("stopped by", str(report["signal"])))
     width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        print(f"{k:<{width}}  {v}")
+    return "".join(f"{k:<{width}}  {v}\n" for k, v in rows)
 
 
 def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser):
@@ -277,7 +292,154 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser):
         return EXIT_USAGE
 
 
+class _Output:
+    """Standard output, shared by the event writer, the captions and the report.
+
+    A reader that goes away (``pcsim run --events | head -5``) is not an error of the
+    run: the first ``BrokenPipeError`` sets :attr:`closed` and points file descriptor 1
+    at ``os.devnull``, as the Python docs recommend, so that neither a later write nor
+    the interpreter's flush at exit raises again. Everything after that is dropped.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.closed = threading.Event()
+        self._lock = threading.Lock()  # one writer at a time: events, captions, report
+
+    def write(self, text: str, flush: bool = True) -> bool:
+        """Write ``text`` (and flush); False if the reader has gone (nothing written)."""
+        with self._lock:
+            if self.closed.is_set():
+                return False
+            try:
+                self.stream.write(text)
+                if flush:
+                    self.stream.flush()
+                return True
+            except BrokenPipeError:
+                self._close()
+                return False
+
+    def _close(self) -> None:
+        self.closed.set()
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # not a real file (a test's StringIO): nothing to do
+            pass
+
+
+class _EventWriter:
+    """``--events``: every event of the run, written by a thread of its own.
+
+    Lossless by back-pressure: the channel is drained as fast as the output takes it, and
+    whenever more than :attr:`HIGH` events wait, the simulation is paused until they are
+    written. So a fast run slows down to the speed of its output (the user asked for
+    every event) and memory stays bounded; the main thread meanwhile keeps the clock,
+    the timeline and the signals. Should the channel ever overflow anyway, the events
+    it dropped are counted in :attr:`unwritten` and reported, never hidden.
+    """
+
+    HIGH = 20_000  #: waiting events that pause the run until they are written
+    CHANNEL_MAX = 2_000_000  #: a backstop far above HIGH (the pause keeps well below)
+
+    def __init__(self, sim, out: _Output, line: Callable[[object], str]) -> None:
+        self.sim = sim
+        self.out = out
+        self.line = line
+        self.channel = sim.subscribe(maxlen=self.CHANNEL_MAX)
+        self.written = 0
+        self.pauses = 0
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="pcsim-events", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        """Write whatever is still waiting (the run has stopped), then end the thread."""
+        self._closing.set()
+        self._thread.join()
+        self.sim.unsubscribe(self.channel)
+
+    @property
+    def unwritten(self) -> int:
+        return self.channel.dropped + len(self.channel)
+
+    def _loop(self) -> None:
+        while not self.out.closed.is_set():
+            last = self._closing.is_set()  # read before draining: nothing arrives after
+            self._write_waiting()
+            if last:
+                return
+            self._closing.wait(0.02)
+
+    def _write_waiting(self) -> None:
+        while len(self.channel) and not self.out.closed.is_set():
+            paused = False
+            if len(self.channel) >= self.HIGH and self.sim.state == "running":
+                self.sim.pause()  # a no-op once the run has stopped
+                paused = True
+                self.pauses += 1
+            try:
+                batch = self.channel.drain()
+                if self.out.write("".join(map(self.line, batch))):
+                    self.written += len(batch)
+            finally:
+                if paused:
+                    self.sim.resume()  # likewise
+
+
+class _StopSignals:
+    """SIGINT, SIGTERM and SIGHUP all end ``pcsim run`` the way Ctrl+C should.
+
+    The first one only records itself: the main loop sees it within one step, stops the
+    run, prints the report and exits with 128 + the signal. Later ones are absorbed:
+    "stopping…" once on stderr (written with ``os.write``, which is safe in a handler),
+    never a ``KeyboardInterrupt`` in the middle of the stop. Installed only from the
+    main thread (Python's rule for handlers); the previous handlers come back on exit.
+    """
+
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._told = False
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for name in self.NAMES:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signum is None:
+            self.signum = signum
+        elif not self._told:
+            self._told = True
+            with contextlib.suppress(OSError):
+                os.write(2, "stopping…\n".encode())
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.signum is None else EXIT_SIGNAL + self.signum
+
+
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    with _StopSignals() as signals:
+        return _run_until_stopped(args, parser, signals)
+
+
+def _run_until_stopped(args: argparse.Namespace, parser: argparse.ArgumentParser,
+                       signals: _StopSignals) -> int:  # fmt: skip
     from simulator.demo.scenario import TimelinePlayer
     from simulator.engine.events import describe, to_json
     from simulator.engine.simulation import Simulation
@@ -294,26 +456,24 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         args.duration = scenario.duration if scenario and scenario.duration else 10.0
     timeline = TimelinePlayer(scenario)
     applied: list[dict[str, object]] = []
+    out = _Output(sys.stdout)
     sim = Simulation(cfg)
-    channel = sim.subscribe() if args.events else None
+    line = (lambda ev: json.dumps(to_json(ev)) + "\n") if args.json else (
+        lambda ev: describe(ev) + "\n")  # fmt: skip
+    writer = _EventWriter(sim, out, line) if args.events else None
 
-    def flush_events() -> None:
-        if channel is None:
-            return
-        out = sys.stdout
-        for ev in channel.drain():
-            out.write((json.dumps(to_json(ev)) if args.json else describe(ev)) + "\n")
-
-    t0 = time.monotonic()
-    sim.start()
-    deadline = t0 + args.duration if args.duration is not None else None
-    try:
-        while not sim.finished.is_set():
-            if deadline is not None and time.monotonic() >= deadline:
+    if signals.signum is None:  # a signal during the imports: nothing to start
+        t0 = time.monotonic()
+        sim.start()
+        if writer is not None:
+            writer.start()
+        deadline = t0 + args.duration if args.duration is not None else None
+        while not (sim.finished.is_set() or signals.signum or out.closed.is_set()):
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
                 break
-            step = 0.05 if deadline is None else max(0.0, min(0.05, deadline - time.monotonic()))
+            step = 0.05 if deadline is None else max(0.0, min(0.05, deadline - now))
             sim.finished.wait(step)
-            flush_events()
             for st in timeline.due(time.monotonic() - t0):
                 sim.apply(sim.config.replace(**st.changes))
                 applied.append({"at": st.at, "applied_at": round(time.monotonic() - t0, 3),
@@ -321,24 +481,46 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                                         for k, v in st.changes.items()},
                                 "caption": st.caption})  # fmt: skip
                 if st.caption and not args.json:
-                    print(f"[{st.at:6.1f} s] {st.caption}")
-    except KeyboardInterrupt:
-        pass
-    duration = time.monotonic() - t0
+                    out.write(f"[{st.at:6.1f} s] {st.caption}\n")
+        duration = time.monotonic() - t0
+    else:
+        duration = 0.0
+    # The stop: signals only set a flag now, so nothing below can be interrupted halfway.
     stop_latency = sim.stop()
-    flush_events()
+    if writer is not None:
+        writer.close()
+    if out.closed.is_set():
+        return EXIT_PIPE  # quietly: whoever read our output has what they wanted
     report = _report(sim.snapshot(), stop_latency, duration)
     if scenario is not None:
         report["scenario"] = scenario.name
         report["timeline"] = applied
+    if writer is not None:
+        report["events_written"] = writer.written
+        report["events_unwritten"] = writer.unwritten
+        if writer.unwritten:
+            print(f"pcsim: {writer.unwritten:,} events could not be written "
+                  f"({writer.written:,} were)", file=sys.stderr)  # fmt: skip
+    if signals.signum is not None:
+        report["signal"] = signal.Signals(signals.signum).name
     if args.json:
-        print(json.dumps(report))
+        out.write(json.dumps(report) + "\n")
     else:
-        _print_table(report)
-    return EXIT_OK if report["ok"] else EXIT_INVARIANT
+        out.write(_table(report))
+    if out.closed.is_set():
+        return EXIT_PIPE
+    if not report["ok"]:
+        return EXIT_INVARIANT  # the books broke: that outranks how the run ended
+    return signals.exit_code or EXIT_OK
 
 
 def _gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.screenshot is not None and args.exit_after is None:
+        print(f"{parser.prog}: error: --screenshot: needs --exit-after SECONDS (the "
+              "picture is taken just before the window closes)", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if not _output_path(parser, "--screenshot", args.screenshot):
+        return EXIT_USAGE
     settings = _settings(args, parser)
     if isinstance(settings, int):
         return settings
@@ -347,6 +529,21 @@ def _gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     return run_app(cfg, exit_after=args.exit_after, screenshot=args.screenshot,
                    scenario=scenario)  # fmt: skip
+
+
+def _output_path(parser: argparse.ArgumentParser, flag: str, path: str | None) -> bool:
+    """True if ``path`` (an output file named by ``flag``) can be written, or is not
+    given; else one line naming the flag and why. Called before any work starts."""
+    if path is None:
+        return True
+    from simulator.resources import check_writable
+
+    try:
+        check_writable(path)
+    except ValueError as err:
+        print(f"{parser.prog}: error: {flag}: {err}", file=sys.stderr)
+        return False
+    return True
 
 
 def _parse_size(text: str) -> tuple[int, int] | None:
@@ -365,10 +562,6 @@ def _record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_USAGE
     from simulator.ui.recorder import available, check_output
 
-    problem = available()
-    if problem:
-        print(f"{parser.prog}: {problem}", file=sys.stderr)
-        return 1
     try:
         check_output(args.out)
     except ValueError as err:
@@ -378,6 +571,10 @@ def _record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if isinstance(settings, int):
         return settings
     scenario, cfg = settings
+    problem = available()  # the input is good; what is missing is outside pcsim
+    if problem:
+        print(f"{parser.prog}: {problem}", file=sys.stderr)
+        return EXIT_EXTERNAL
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # recording needs no screen
@@ -394,12 +591,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv.insert(0, "gui")  # plain `pcsim` opens the window
     args = parser.parse_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
-    if args.command == "run":
-        return _run(args, sub)
-    if args.command == "record":
-        return _record(args, sub)
-    if args.command == "bench":
-        from simulator.bench.report import run as bench
+    try:
+        if args.command == "run":
+            return _run(args, sub)
+        if args.command == "record":
+            return _record(args, sub)
+        if args.command == "bench":
+            if not _output_path(sub, "--json", args.json):
+                return EXIT_USAGE
+            from simulator.bench.report import run as bench
 
-        return bench(args.what, args.quick, args.json)
-    return _gui(args, sub)
+            return bench(args.what, args.quick, args.json)
+        return _gui(args, sub)
+    except KeyboardInterrupt:  # Ctrl+C outside a run's own handling (imports, bench)
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        return EXIT_SIGNAL + signal.SIGINT

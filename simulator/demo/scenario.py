@@ -72,15 +72,41 @@ def shipped() -> list[str]:
     return sorted(p.stem for p in scenarios_dir().glob("*.toml"))
 
 
+MAX_NAME = 255  # the longest file name most file systems take
+MAX_FILE_BYTES = 1_000_000  # a scenario is a page of settings, not a data file
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is(test, p: Path) -> bool:
+    """``p.exists()`` or ``p.is_file()``, False where the OS refuses to look (a name too
+    long, a NUL byte, a folder it may not enter) instead of raising."""
+    try:
+        return test(p)
+    except (OSError, ValueError):
+        return False
+
+
 def resolve(name_or_path: str) -> Path:
     """A scenario's file from a shipped name (``fast-producers``) or a path."""
+    if not name_or_path.strip():
+        raise ScenarioError("--scenario", "", "must be a shipped name or a .toml file (got '')")
     p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
-        if not p.is_file():
-            raise ScenarioError(p, "", "no such file")
+    if len(p.name) > MAX_NAME:
+        raise ScenarioError(_short(p.name), "",
+                            f"the name is too long ({len(p.name)} characters; "
+                            f"at most {MAX_NAME})")  # fmt: skip
+    if p.suffix == ".toml" or _is(Path.exists, p):
+        if _is(Path.is_dir, p):
+            raise ScenarioError(p, "", "is a folder, not a scenario file")
+        if not _is(Path.is_file, p):
+            what = "is not a regular file" if _is(Path.exists, p) else "no such file"
+            raise ScenarioError(p, "", what)
         return p
     candidate = scenarios_dir() / f"{name_or_path}.toml"
-    if candidate.is_file():
+    if "/" not in name_or_path and _is(Path.is_file, candidate):
         return candidate
     raise ScenarioError(Path(f"{name_or_path}.toml"), "",
                         "no such scenario; shipped ones: " + ", ".join(shipped()))  # fmt: skip
@@ -89,20 +115,22 @@ def resolve(name_or_path: str) -> Path:
 def _number(path: Path, key: str, value: object, lo: float, hi: float) -> float:
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     if not ok or not math.isfinite(value) or not lo <= value <= hi:  # type: ignore[arg-type]
-        raise ScenarioError(path, key, f"must be a number in {lo:g}–{hi:g} (got {value!r})")
+        got = _short(repr(value))
+        raise ScenarioError(path, key, f"must be a number in {lo:g}–{hi:g} (got {got})")
     return float(value)  # type: ignore[arg-type]
 
 
 def _text(path: Path, key: str, value: object) -> str:
     if not isinstance(value, str):
-        raise ScenarioError(path, key, f"must be text (got {value!r})")
+        raise ScenarioError(path, key, f"must be text (got {_short(repr(value))})")
     return value
 
 
 def _apply(path: Path, base: SimulationConfig, table: object, where: str,
            allowed: tuple[str, ...]) -> tuple[SimulationConfig, dict[str, object]]:  # fmt: skip
     if not isinstance(table, dict):
-        raise ScenarioError(path, where, f"must be a table of settings (got {table!r})")
+        got = _short(repr(table))
+        raise ScenarioError(path, where, f"must be a table of settings (got {got})")
     changes: dict[str, object] = {}
     for key, value in table.items():
         if key not in allowed:
@@ -113,7 +141,7 @@ def _apply(path: Path, base: SimulationConfig, table: object, where: str,
         return base.replace(**changes), changes
     except ConfigError as err:
         raise ScenarioError(
-            path, f"{where}.{err.field}", f"must be {err.allowed} (got {err.got!r})"
+            path, f"{where}.{err.field}", f"must be {err.allowed} (got {_short(repr(err.got))})"
         ) from None
 
 
@@ -121,11 +149,20 @@ def load(name_or_path: str) -> Scenario:
     """Read and check a scenario; raises :class:`ScenarioError` naming what is wrong."""
     path = resolve(name_or_path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ScenarioError(path, "", f"is larger than {MAX_FILE_BYTES:,} bytes")
+        # utf-8-sig: a byte-order mark (as some Windows editors write) is not content
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except tomllib.TOMLDecodeError as err:  # the message carries "(at line N, column M)"
         raise ScenarioError(path, "", f"not valid TOML: {err}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(path, "", f"cannot be read: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(path, "", f"is not UTF-8 text (byte {err.start + 1})") from None
+    except OSError as err:
+        raise ScenarioError(path, "", f"cannot be read: {err.strerror or err}") from None
+    except RecursionError:
+        raise ScenarioError(path, "", "is nested too deeply to be a scenario") from None
     for key in data:
         if key not in TOP_KEYS:
             raise ScenarioError(path, key, "unknown key; allowed: " + ", ".join(TOP_KEYS))

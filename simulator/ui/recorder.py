@@ -19,6 +19,8 @@ from PySide6.QtCore import QObject, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
+from simulator.resources import check_writable
+
 FORMATS = (".gif", ".mp4")
 # one palette for the clip; only the changed rectangle of each frame is re-encoded
 GIF_FILTER = (
@@ -39,22 +41,26 @@ class Recording:
 def available() -> str | None:
     """None if recording works here, else why not (the packaged app leaves ffmpeg out)."""
     try:
-        import imageio_ffmpeg  # noqa: F401
+        import imageio_ffmpeg
     except ImportError:
         return (
             "recording needs the imageio-ffmpeg package (it carries ffmpeg): pip install "
             "imageio-ffmpeg — the packaged app leaves it out to stay small"
         )
+    try:
+        imageio_ffmpeg.get_ffmpeg_exe()  # the package installed without its binary
+    except RuntimeError as err:
+        return f"recording needs ffmpeg, and none was found: {err}"
     return None
 
 
 def check_output(path: str) -> Path:
+    """``path`` if a recording can be written there (.gif or .mp4, in a folder that takes
+    new files); else ValueError saying why, before any frame is grabbed."""
     p = Path(path)
     if p.suffix.lower() not in FORMATS:
         raise ValueError(f"the output must end in .gif or .mp4 (got {p.name!r})")
-    if not p.parent.exists():
-        raise ValueError(f"the folder {str(p.parent)!r} does not exist")
-    return p
+    return check_writable(path)
 
 
 def _to_array(img: QImage) -> np.ndarray:

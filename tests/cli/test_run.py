@@ -98,3 +98,25 @@ def test_events_as_json_lines_then_the_report():
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert {e["kind"] for e in lines[:-1]} >= {"produced", "put", "got", "consumed"}
     assert lines[-1]["consumed"] == 5
+
+
+@pytest.mark.parametrize("backend", ["threads", "asyncio"])
+def test_events_are_exact_at_zero_sleeps(backend):
+    """Every event is written, however fast the run: the output paces it. The count of
+    lines is the report's events_written, and every item produced has its line."""
+    out = pcsim("run", "--backend", backend, "--events", "--json", "--duration", "2",
+                "--producer-sleep", "0", "0", "--consumer-sleep", "0", "0")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    *events, last = out.stdout.splitlines()
+    report = json.loads(last)
+    assert report["events_unwritten"] == 0 and out.stderr == ""
+    assert report["events_written"] == len(events)
+    kinds = [json.loads(e)["kind"] for e in events]
+    assert kinds.count("produced") == report["produced"] > 1000
+    assert kinds.count("consumed") == report["consumed"]
+
+
+def test_without_events_the_report_has_no_event_counts():
+    out = pcsim("run", "--items", "3", "--json", "--producer-sleep", "0", "0")
+    assert out.returncode == 0, out.stderr
+    assert "events_written" not in json.loads(out.stdout)

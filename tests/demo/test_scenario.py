@@ -154,3 +154,28 @@ def test_dumps_round_trips_any_text_and_any_sleep(title, description, producer_s
         back = load(str(f))
     assert (back.title, back.description) == (title, description)
     assert back.config == cfg
+
+
+def test_a_byte_order_mark_is_not_content(tmp_path):
+    """The window's Open dialog and the CLI share load(): a BOM must not refuse a file."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b'\xef\xbb\xbftitle = "BOM"\n[config]\ncapacity = 3\n')
+    sc = load(str(path))
+    assert sc.title == "BOM" and sc.config.capacity == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [("", "--scenario"), ("x" * 300, "too long"), ("   ", "--scenario")],
+)
+def test_names_the_os_cannot_take_are_refused_in_words(name, says):
+    with pytest.raises(ScenarioError, match=r"too long|must be a shipped name") as err:
+        load(name)
+    assert says in str(err.value)
+
+
+def test_deep_nesting_is_refused_in_words(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text("[config]\nproducers = " + "[" * 2000 + "]" * 2000 + "\n")
+    with pytest.raises(ScenarioError, match="nested too deeply"):
+        load(str(path))
