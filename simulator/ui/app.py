@@ -22,7 +22,7 @@ ENGINE_LOST = "the engine process ended unexpectedly"
 QUIT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 
-def _quit_on_signals(app: QApplication, window: MainWindow, result: dict):
+def _quit_on_signals(app: QApplication, windows: list[MainWindow], result: dict):
     """Ctrl+C, SIGTERM and SIGHUP close the window the way its Quit does (stop the run,
     join the workers, end the engine process) and exit with 128 + the signal.
 
@@ -47,7 +47,8 @@ def _quit_on_signals(app: QApplication, window: MainWindow, result: dict):
             return
         result["quitting"] = True
         result["code"] = 128 + got[0]
-        window.close()
+        for window in windows:
+            window.close()
         app.quit()
 
     rsock, wsock = socket.socketpair()
@@ -138,9 +139,13 @@ def run_app(
         app.setWindowIcon(QIcon(str(icon)))
     result = {"code": 0}
     timed = exit_after is not None or record is not None
+    # before the window (whose engine process starts at once): a Ctrl+C during start-up
+    # quits as cleanly as one later
+    windows: list[MainWindow] = []
+    quitting = _quit_on_signals(app, windows, result)
     window = MainWindow(config, scenario, restore_geometry=not timed)
+    windows.append(window)
     window.show()
-    quitting = _quit_on_signals(app, window, result)
 
     def engine_lost(_message: str) -> None:
         if quitting():  # a Ctrl+C to the group may take the engine down first
