@@ -104,11 +104,16 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
 
         soak = run_soak(minutes)
         result["soak"] = soak
-        growth = float(soak["gui_rss_growth_mb"])  # type: ignore[arg-type]
         target = TARGETS["soak_rss_growth_mb"]
         lines.append(f"soak: window + engine, balanced scenario, {minutes:g} min")
-        lines.append(f"  {'gui_rss_growth_mb':<24}{growth:>12.2f}  "
-                     f"{_mark(growth < target)} (< {target})")  # fmt: skip
+        lines.append(f"  {'gui_rss_growth_mb':<32}{soak['gui_rss_growth_mb']:>8.2f}  (from the "
+                     "first sample: includes the first paints and filling the log)")  # fmt: skip
+        # the leak figure: growth once the log (1,000 lines) and the graph (60 s) are full
+        settled = soak["gui_rss_growth_after_settled_mb"]
+        if settled is not None:
+            ok = float(settled) < target  # type: ignore[arg-type]
+            lines.append(f"  {'gui_rss_growth_after_90s_mb':<32}{settled:>8.2f}  "
+                         f"{_mark(ok)} (< {target})")  # fmt: skip
         print_soak(soak)
     print(f"pcsim bench {what}{' --quick' if quick else ''} — {result['machine']}")
     print("\n".join(lines))

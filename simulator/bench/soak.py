@@ -113,7 +113,7 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
     gui = [s[1] for s in samples]
     engine = [s[2] for s in samples if s[2]]
     half = len(samples) // 2
-    settled = next((i for i, s in enumerate(samples) if s[0] >= SETTLED_S), half)
+    settled = next((i for i, s in enumerate(samples) if s[0] >= SETTLED_S), None)
     result: dict[str, object] = {
         "minutes": minutes,
         "scenario": "balanced",
@@ -123,7 +123,10 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
         "gui_rss_growth_mb": round((gui[-1] - gui[0]) / mb, 2),
         "gui_rss_growth_second_half_mb": round((gui[-1] - gui[half]) / mb, 2),
         "settled_s": SETTLED_S,
-        "gui_rss_growth_after_settled_mb": round((gui[-1] - gui[settled]) / mb, 2),
+        # None: the run was too short to get past the filling
+        "gui_rss_growth_after_settled_mb": None
+        if settled is None
+        else round((gui[-1] - gui[settled]) / mb, 2),
         "engine_rss_start_mb": round(engine[0] / mb, 1) if engine else 0.0,
         "engine_rss_end_mb": round(engine[-1] / mb, 1) if engine else 0.0,
         "engine_rss_growth_mb": round((engine[-1] - engine[0]) / mb, 2) if engine else 0.0,
@@ -149,8 +152,9 @@ def print_soak(result: dict[str, object]) -> None:
               f"{result[f'{who}_rss_end_mb']:>7} MB  growth "
               f"{result[f'{who}_rss_growth_mb']:+.2f} MB")  # fmt: skip
     print(f"  gui growth over the second half: {result['gui_rss_growth_second_half_mb']:+.2f} MB")
+    settled = result["gui_rss_growth_after_settled_mb"]
     print(f"  gui growth after the first {result['settled_s']:.0f} s (log and graph full): "
-          f"{result['gui_rss_growth_after_settled_mb']:+.2f} MB")  # fmt: skip
+          + ("n/a (shorter run)" if settled is None else f"{settled:+.2f} MB"))  # fmt: skip
     for line in result.get("tracemalloc_top", []):  # type: ignore[union-attr]
         print("  " + line)
 
