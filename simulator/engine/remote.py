@@ -143,6 +143,12 @@ class RemoteSimulation:
         """True once the engine process has ended without being closed."""
         return bool(self.ended_reason)
 
+    def is_alive(self) -> bool:
+        """True while the engine process runs; if it has died, :attr:`ended` turns true."""
+        if not self.ended_reason and not self._closed and not self._proc.is_alive():
+            self._died()
+        return not self.ended_reason and not self._closed
+
     def _died(self) -> None:
         """Note that the child is gone; the run is over, its books unknown."""
         if self.ended_reason or self._closed:

@@ -71,20 +71,24 @@ class EngineBridge(QObject):
 
     def start(self) -> None:
         """Start a run; after the engine died, in a fresh engine process."""
-        if self.sim.state in (RUNNING, PAUSED) and not self.sim.ended:
+        if self.sim.state in (RUNNING, PAUSED) and self.sim.is_alive():
             return
-        if self.sim.ended:
-            config = self.sim.config
-            self.sim.close()
-            self.sim = RemoteSimulation(config)
-        try:
-            self.sim.start()
-        except EngineDied:
-            self._check_engine()
-            return
-        except (RuntimeError, TimeoutError, OSError) as exc:
-            self.engineFailed.emit(f"The simulation could not start: {exc}")
-            return
+        for _ in range(2):  # a death noticed only by this start gets one fresh engine
+            if not self.sim.is_alive():
+                self._check_engine()  # a death not noticed yet (it happened while idle)
+                config = self.sim.config
+                self.sim.close()
+                self.sim = RemoteSimulation(config)
+            try:
+                self.sim.start()
+                break
+            except EngineDied:
+                self._check_engine()
+            except (RuntimeError, TimeoutError, OSError) as exc:
+                self.engineFailed.emit(f"The simulation could not start: {exc}")
+                return
+        else:
+            return  # two engines in a row died at start: the banner says so
         self.last_snapshot = None  # the previous run's is no longer true
         self.runStarted.emit(self.sim.started_at)
         self._set_deferred(frozenset())

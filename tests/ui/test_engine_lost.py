@@ -62,13 +62,25 @@ def test_killed_engine_shows_banner_unknown_books_and_start_brings_a_fresh_one(
     assert "Traceback" not in err and "Error" not in err, err
 
 
-def test_engine_killed_while_idle_then_controls_do_not_raise(window, qtbot, capfd):
-    _kill_engine(window)
-    window.controls.load(FAST.replace(consumers=3))
-    window.bridge.apply(FAST.replace(consumers=3))  # kept for the next engine
+def test_engine_killed_while_idle_then_one_start_runs_a_fresh_engine(window, qtbot, capfd):
+    dead = _kill_engine(window)
     window.actions_by_name["start"].trigger()  # notices the death, starts a fresh engine
-    qtbot.waitUntil(lambda: window.bridge.state == RUNNING, timeout=5000)
-    assert window.bridge.sim.config.consumers == 3
+    assert window.bridge.state == RUNNING and window.bridge.sim._proc.pid != dead
+    assert window.bridge.engines_lost == 1
+    assert not window.banner.isVisible()
+    window.bridge.apply(window.bridge.config.replace(consumers=3))
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().config.consumers == 3, timeout=5000)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_settings_changed_after_the_engine_died_reach_the_next_engine(window, qtbot, capfd):
+    window.actions_by_name["start"].trigger()
+    _kill_engine(window)
+    qtbot.waitUntil(window.banner.isVisible, timeout=5000)
+    window.bridge.apply(FAST.replace(consumers=3))  # kept for the next engine
+    window.actions_by_name["start"].trigger()
+    assert window.bridge.state == RUNNING
+    assert window.bridge.sim.snapshot().config.consumers == 3
     assert "Traceback" not in capfd.readouterr().err
 
 
