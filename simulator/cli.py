@@ -140,9 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Measure pcsim against bare Python queues and the window under load.",
     )
     bench.add_argument("what", nargs="?", default="all",
-                       choices=["engine", "gui", "scale", "startup", "all"])  # fmt: skip
+                       choices=["engine", "gui", "scale", "startup", "all", "soak"])  # fmt: skip
     bench.add_argument("--quick", action="store_true", help="shorter runs (about a minute)")
     bench.add_argument("--json", metavar="PATH", help="also write every figure to PATH")
+    bench.add_argument("--minutes", type=_number(float, "minutes", 0.1, 1440.0, " min"),
+                       default=10.0, help="how long `bench soak` runs (default 10)")  # fmt: skip
 
     record = sub.add_parser(
         "record",
@@ -601,7 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return EXIT_USAGE
             from simulator.bench.report import run as bench
 
-            return bench(args.what, args.quick, args.json)
+            return bench(args.what, args.quick, args.json, minutes=args.minutes)
         return _gui(args, sub)
     except KeyboardInterrupt:  # Ctrl+C outside a run's own handling (imports, bench)
         print(f"{parser.prog}: interrupted", file=sys.stderr)

@@ -95,14 +95,37 @@ def _serve(conn: Any, config: SimulationConfig) -> None:
         conn.close()
 
 
+class EngineDied(RuntimeError):
+    """The engine process ended without being asked to (killed, crashed, out of memory).
+
+    The run's books went with it: what the front end last showed is no longer known to be
+    true. A fresh :class:`RemoteSimulation` starts a fresh engine."""
+
+    MESSAGE = "the engine process ended unexpectedly"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(self.MESSAGE + (f" ({detail})" if detail else ""))
+
+
 class RemoteSimulation:
-    """The :class:`Simulation` API, served by a child process (see the module's notes)."""
+    """The :class:`Simulation` API, served by a child process (see the module's notes).
+
+    If the child dies on its own, :attr:`ended` turns true (noticed by :meth:`poll` or by
+    any call), :meth:`poll` keeps returning what had arrived, commands that would need the
+    engine (:meth:`start`, :meth:`snapshot` with nothing kept) raise :class:`EngineDied`,
+    and the ones that only wind a run down (:meth:`stop`, :meth:`pause`, :meth:`forget`,
+    :meth:`close`) quietly do nothing: there is nothing left to stop. It never restarts
+    itself; whoever owns it makes a new one.
+    """
 
     def __init__(self, config: SimulationConfig | None = None) -> None:
         self.config = config or SimulationConfig()
         self.state = IDLE
         self.started_at = 0.0
         self.dropped = 0  # events the frames did not carry (too many to be drawn)
+        #: why the engine process ended on its own ("" while it lives or after close())
+        self.ended_reason = ""
+        self._closed = False
         # what arrived since the last poll: the newest events (bounded), the count of all
         self._events: deque[Event] = deque(maxlen=EVENTS_PER_FRAME)
         self._total = 0
@@ -115,12 +138,45 @@ class RemoteSimulation:
         child.close()
         self._lock = threading.Lock()
 
+    @property
+    def ended(self) -> bool:
+        """True once the engine process has ended without being closed."""
+        return bool(self.ended_reason)
+
+    def is_alive(self) -> bool:
+        """True while the engine process runs; if it has died, :attr:`ended` turns true."""
+        if not self.ended_reason and not self._closed and not self._proc.is_alive():
+            self._died()
+        return not self.ended_reason and not self._closed
+
+    def _died(self) -> None:
+        """Note that the child is gone; the run is over, its books unknown."""
+        if self.ended_reason or self._closed:
+            return
+        self._proc.join(0.5)  # reap it, and learn how it ended
+        code = self._proc.exitcode
+        if code is None:
+            self.ended_reason = "it closed its pipe"
+        elif code < 0:
+            self.ended_reason = f"killed by signal {-code}"
+        else:
+            self.ended_reason = f"exit code {code}"
+        if self.state in (RUNNING, PAUSED):
+            self.state = STOPPED
+
     # ---- the pipe ----------------------------------------------------------------
     def _read(self, timeout: float) -> tuple | None:
-        """One message, or None if none came within ``timeout``. Frames are kept."""
-        if not self._conn.poll(timeout):
+        """One message, or None if none came within ``timeout`` or the engine is gone
+        (then :attr:`ended` is true). Frames are kept."""
+        if self.ended_reason or self._closed:
             return None
-        msg = self._conn.recv()
+        try:
+            if not self._conn.poll(timeout):
+                return None
+            msg = self._conn.recv()
+        except (EOFError, OSError):  # the child's end closed: the child is gone
+            self._died()
+            return None
         if msg[0] == "frame":
             _, events, total, snap = msg
             self._events.extend(events)
@@ -130,12 +186,20 @@ class RemoteSimulation:
 
     def _call(self, cmd: str, *args: object) -> Any:
         with self._lock:
-            if not self._proc.is_alive():
-                raise RuntimeError("the engine process has ended")
-            self._conn.send((cmd, args))
+            if not self.ended_reason and not self._proc.is_alive():
+                self._died()
+            if self.ended_reason:
+                raise EngineDied(self.ended_reason)
+            try:
+                self._conn.send((cmd, args))
+            except (BrokenPipeError, OSError):
+                self._died()
+                raise EngineDied(self.ended_reason) from None
             deadline = time.monotonic() + REPLY_TIMEOUT_S
             while time.monotonic() < deadline:
                 reply = self._read(0.05)
+                if self.ended_reason:
+                    raise EngineDied(self.ended_reason)
                 if reply is not None and reply[0] == "reply":
                     _, ok, result = reply
                     if not ok:
@@ -145,7 +209,8 @@ class RemoteSimulation:
 
     def poll(self) -> tuple[list[Event], int, Snapshot | None]:
         """Everything that arrived since the last poll: the newest events, how many
-        events happened in all, and the latest snapshot. Never blocks."""
+        events happened in all, and the latest snapshot. Never blocks, never raises: a
+        dead engine shows as :attr:`ended`."""
         with self._lock:
             while self._read(0) is not None:
                 pass
@@ -157,27 +222,35 @@ class RemoteSimulation:
 
     # ---- the Simulation API ------------------------------------------------------
     def start(self) -> None:
+        """Start a run in the engine; :class:`EngineDied` if it has ended."""
         self._events.clear()
         self._total = 0
         self.started_at = self._call("start")
         self.state = RUNNING
 
     def pause(self) -> None:
-        if self.state == RUNNING:
+        if self.state == RUNNING and not self.ended:
             self._call("pause")
             self.state = PAUSED
 
     def resume(self) -> None:
-        if self.state == PAUSED:
+        if self.state == PAUSED and not self.ended:
             self._call("resume")
             self.state = RUNNING
 
     def apply(self, config: SimulationConfig) -> frozenset[str]:
+        """Send new settings; with the engine gone they are only kept (for the next
+        engine) and nothing is deferred."""
         self.config = config
+        if self.ended:
+            return frozenset()
         return self._call("apply", config)
 
     def stop(self) -> float:
-        if self.state not in (RUNNING, PAUSED):
+        """Stop the run; 0.0 if none runs or the engine has ended (nothing to stop)."""
+        if self.state not in (RUNNING, PAUSED) or self.ended:
+            if self.state in (RUNNING, PAUSED):
+                self.state = STOPPED
             return 0.0
         took = self._call("stop")
         self.state = STOPPED
@@ -189,12 +262,17 @@ class RemoteSimulation:
         self.state = IDLE
 
     def snapshot(self) -> Snapshot:
+        """The engine's state now; with the engine gone, the last one that arrived
+        (:class:`EngineDied` if none did)."""
+        if self.ended and self._latest is not None:
+            return self._latest
         snap = self._call("snapshot")
         self._latest = snap
         return snap
 
     def close(self, timeout: float = 3.0) -> None:
-        """Stop the run and end the engine process (never leaves it behind)."""
+        """Stop the run and end the engine process (never leaves it behind). Safe to call
+        twice, and after the engine has died."""
         if self._proc.is_alive():
             try:
                 with self._lock:
@@ -205,6 +283,9 @@ class RemoteSimulation:
             if self._proc.is_alive():
                 self._proc.terminate()
                 self._proc.join(1.0)
+        else:
+            self._proc.join(0)  # reap it
+        self._closed = True
         self._conn.close()
         if self.state in (RUNNING, PAUSED):
             self.state = STOPPED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -10,7 +11,87 @@ from typing import TYPE_CHECKING
 from simulator.engine.config import SimulationConfig
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
     from simulator.demo.scenario import Scenario
+    from simulator.ui.window import MainWindow
+
+#: something outside the books failed (here: the engine process died); see the README
+EXIT_OUTSIDE = 4
+ENGINE_LOST = "the engine process ended unexpectedly"
+QUIT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def _quit_on_signals(app: QApplication, windows: list[MainWindow], result: dict):
+    """Ctrl+C, SIGTERM and SIGHUP close the window the way its Quit does (stop the run,
+    join the workers, end the engine process) and exit with 128 + the signal.
+
+    Python runs a signal handler only when the interpreter next gets control, and while
+    Qt's event loop sleeps it never does. So the handler only notes the signal, and
+    ``signal.set_wakeup_fd`` writes a byte to a socket that a ``QSocketNotifier`` watches:
+    the loop wakes, the handler runs, and the quitting happens in an ordinary slot —
+    never a ``KeyboardInterrupt`` from inside some other slot. A second signal while
+    closing is absorbed. Returns a function telling whether a quit signal came."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier, QTimer
+
+    got: list[int] = []
+
+    def note(signum: int, _frame: object) -> None:
+        got.append(signum)
+
+    def quit_now() -> None:
+        if not got or result.get("quitting"):
+            return
+        result["quitting"] = True
+        result["code"] = 128 + got[0]
+        for window in windows:
+            window.close()
+        app.quit()
+
+    rsock, wsock = socket.socketpair()
+    for s in (rsock, wsock):
+        s.setblocking(False)
+    # not the main thread (embedded use): ValueError, and the timer below still works
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(wsock.fileno(), warn_on_full_buffer=False)
+    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read, app)
+
+    def woken() -> None:
+        try:
+            while rsock.recv(64):
+                pass
+        except OSError:
+            pass
+        QTimer.singleShot(0, quit_now)
+
+    notifier.activated.connect(woken)
+    # belt and braces: a slow tick gives Python a chance even without the wake-up fd
+    tick = QTimer(app)
+    tick.setInterval(250)
+    tick.timeout.connect(quit_now)
+    tick.start()
+    previous = {}
+    for name in QUIT_SIGNALS:
+        if hasattr(signal, name):
+            num = getattr(signal, name)
+            previous[num] = signal.signal(num, note)
+
+    def restore() -> None:
+        """After the loop: the process's own handlers again, the sockets closed."""
+        tick.stop()
+        notifier.setEnabled(False)
+        with contextlib.suppress(ValueError):
+            signal.set_wakeup_fd(-1)
+            for num, handler in previous.items():
+                signal.signal(num, handler)
+        rsock.close()
+        wsock.close()
+
+    result["restore_signals"] = restore
+    return lambda: bool(got)
 
 
 def display_problem() -> str | None:
@@ -58,8 +139,20 @@ def run_app(
         app.setWindowIcon(QIcon(str(icon)))
     result = {"code": 0}
     timed = exit_after is not None or record is not None
+    # before the window (whose engine process starts at once): a Ctrl+C during start-up
+    # quits as cleanly as one later
+    windows: list[MainWindow] = []
+    quitting = _quit_on_signals(app, windows, result)
     window = MainWindow(config, scenario, restore_geometry=not timed)
+    windows.append(window)
     window.show()
+
+    def engine_lost(_message: str) -> None:
+        if quitting():  # a Ctrl+C to the group may take the engine down first
+            return
+        print(f"pcsim: {ENGINE_LOST}", file=sys.stderr, flush=True)
+
+    window.bridge.engineLost.connect(engine_lost)
     if scenario is None and not timed and (config is None or config == SimulationConfig()):
         window.restore_last_scenario()  # settings persist: the last demo is ready to run
     if scenario is not None and exit_after is None and record is None:
@@ -88,6 +181,8 @@ def run_app(
             except RuntimeError as err:
                 print(f"pcsim: {err}", file=sys.stderr)
                 result["code"] = 1
+            if window.bridge.engines_lost:
+                result["code"] = EXIT_OUTSIDE
             window.close()
             app.quit()
 
@@ -110,9 +205,12 @@ def run_app(
                 if not window.grab().save(str(path), "PNG"):
                     print(f"pcsim: could not write the screenshot to {path}", file=sys.stderr)
                     result["code"] = 1
+            if window.bridge.engines_lost:
+                result["code"] = EXIT_OUTSIDE
             window.close()
             app.quit()
 
         QTimer.singleShot(int(exit_after * 1000), finish)
     code = app.exec()
+    result.pop("restore_signals")()
     return result["code"] or code

@@ -20,7 +20,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.remote import RemoteSimulation
+from simulator.engine.remote import EngineDied, RemoteSimulation
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
 
 FRAME_MS = 16
@@ -38,10 +38,16 @@ class EngineBridge(QObject):
     deferredChanged = Signal(frozenset)
     #: the engine process failed; the text says what happened
     engineFailed = Signal(str)
+    #: the engine process ended on its own (killed, crashed): emitted once per engine,
+    #: with what happened; the run is over and its books unknown. Start makes a new one.
+    engineLost = Signal(str)
 
     def __init__(self, config: SimulationConfig | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.sim = RemoteSimulation(config)
+        #: engines that died on their own in this window's life (``--exit-after`` exits 4)
+        self.engines_lost = 0
+        self._lost_reported: RemoteSimulation | None = None
         self.deferred: frozenset[str] = frozenset()
         self.last_snapshot: Snapshot | None = None
         self.timer = QTimer(self)
@@ -58,14 +64,31 @@ class EngineBridge(QObject):
         return self.sim.state
 
     # ---- control -------------------------------------------------------------------
+    @property
+    def engine_lost(self) -> bool:
+        """True while the current engine is one that died (until Start replaces it)."""
+        return self.sim.ended
+
     def start(self) -> None:
-        if self.sim.state in (RUNNING, PAUSED):
+        """Start a run; after the engine died, in a fresh engine process."""
+        if self.sim.state in (RUNNING, PAUSED) and self.sim.is_alive():
             return
-        try:
-            self.sim.start()
-        except (RuntimeError, TimeoutError, OSError) as exc:
-            self.engineFailed.emit(f"The simulation could not start: {exc}")
-            return
+        for _ in range(2):  # a death noticed only by this start gets one fresh engine
+            if not self.sim.is_alive():
+                self._check_engine()  # a death not noticed yet (it happened while idle)
+                config = self.sim.config
+                self.sim.close()
+                self.sim = RemoteSimulation(config)
+            try:
+                self.sim.start()
+                break
+            except EngineDied:
+                self._check_engine()
+            except (RuntimeError, TimeoutError, OSError) as exc:
+                self.engineFailed.emit(f"The simulation could not start: {exc}")
+                return
+        else:
+            return  # two engines in a row died at start: the banner says so
         self.last_snapshot = None  # the previous run's is no longer true
         self.runStarted.emit(self.sim.started_at)
         self._set_deferred(frozenset())
@@ -83,23 +106,36 @@ class EngineBridge(QObject):
             self.start()
 
     def pause(self) -> None:
-        self.sim.pause()
+        try:
+            self.sim.pause()
+        except EngineDied:
+            self._check_engine()
+            return
         self.stateChanged.emit(self.sim.state)
 
     def resume(self) -> None:
-        self.sim.resume()
+        try:
+            self.sim.resume()
+        except EngineDied:
+            self._check_engine()
+            return
         self.stateChanged.emit(self.sim.state)
 
     def stop(self) -> float:
         """Stop the workers (joined within a second) and paint the final state."""
         if self.sim.state not in (RUNNING, PAUSED):
             return 0.0
-        took = self.sim.stop()
-        self.tick()
-        if self.last_snapshot is not None and self.last_snapshot.state != STOPPED:
-            self.last_snapshot = self.sim.snapshot()
-            self.frameReady.emit([], 0, self.last_snapshot)
+        try:
+            took = self.sim.stop()
+            self.tick()
+            if self.last_snapshot is not None and self.last_snapshot.state != STOPPED \
+                    and not self.sim.ended:  # fmt: skip
+                self.last_snapshot = self.sim.snapshot()
+                self.frameReady.emit([], 0, self.last_snapshot)
+        except EngineDied:
+            took = 0.0
         self.timer.stop()
+        self._check_engine()
         self.stateChanged.emit(self.sim.state)
         return took
 
@@ -113,11 +149,16 @@ class EngineBridge(QObject):
         self.stateChanged.emit(IDLE)
 
     def apply(self, config: SimulationConfig) -> None:
-        deferred = self.sim.apply(config)
-        if self.sim.state in (RUNNING, PAUSED):
-            self._set_deferred(self.deferred | deferred)
-        if self.sim.state in (IDLE, STOPPED) and self.last_snapshot is not None:
-            self.frameReady.emit([], 0, self.sim.snapshot())
+        """New settings for the engine (kept for the next engine if this one died)."""
+        try:
+            deferred = self.sim.apply(config)
+            if self.sim.state in (RUNNING, PAUSED):
+                self._set_deferred(self.deferred | deferred)
+            if self.sim.state in (IDLE, STOPPED) and self.last_snapshot is not None \
+                    and not self.sim.ended:  # fmt: skip
+                self.frameReady.emit([], 0, self.sim.snapshot())
+        except EngineDied:
+            self._check_engine()
 
     def _set_deferred(self, names: frozenset[str]) -> None:
         if names != self.deferred:
@@ -128,10 +169,25 @@ class EngineBridge(QObject):
     @Slot()
     def tick(self) -> None:
         events, total, snap = self.sim.poll()
+        if self.sim.ended:
+            self._check_engine()
+            return
         if snap is None or (snap is self.last_snapshot and not total):
             return  # nothing new: nothing to redraw
         self.last_snapshot = snap
         self.frameReady.emit(events, total, snap)
+
+    def _check_engine(self) -> None:
+        """If the engine died, say so once: the frames stop, the state is "stopped", and
+        :attr:`engineLost` tells the views (whose books are now unknown)."""
+        if not self.sim.ended or self._lost_reported is self.sim:
+            return
+        self._lost_reported = self.sim
+        self.engines_lost += 1
+        self.timer.stop()
+        self._set_deferred(frozenset())
+        self.engineLost.emit(f"The engine process ended unexpectedly ({self.sim.ended_reason}).")
+        self.stateChanged.emit(self.sim.state)
 
     @property
     def dropped(self) -> int:

@@ -42,12 +42,25 @@ class StatsPanel(QGroupBox):
         )
         self.values["latency"].setToolTip("How long items sat in the buffer (recent items)")
         self._last = -1.0
+        self._unknown = False
 
     def clear(self) -> None:
         for v in self.values.values():
             v.setText("–")
             v.setStyleSheet("")
         self._last = -1.0
+        self._unknown = False
+
+    def set_unknown(self, why: str) -> None:
+        """Every number greyed out as "unknown": the engine that kept them is gone, so the
+        last ones shown may be stale and the books can no longer be vouched for."""
+        grey = f"color: {theme.MUTED.name()}"
+        for key, v in self.values.items():
+            v.setText("unknown" if key != "invariant" else f"unknown — {why}")
+            v.setStyleSheet(grey)
+        self.values["invariant"].setToolTip("Nobody can check the books of a run whose "
+                                            "engine process has ended")  # fmt: skip
+        self._unknown = True
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot, force: bool = False) -> None:

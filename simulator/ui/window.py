@@ -65,8 +65,20 @@ class MainWindow(QMainWindow):
         bottom.addWidget(self.log)
         bottom.setStretchFactor(0, 1)
         bottom.setStretchFactor(1, 1)
+        # the banner sits above the canvas, hidden until the engine process dies
+        self.banner = QLabel()
+        self.banner.setObjectName("engine_banner")
+        self.banner.setWordWrap(True)
+        self.banner.setAccessibleName("Engine status")
+        self.banner.hide()
+        top = QWidget()
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(0, 0, 0, 0)
+        top_lay.setSpacing(0)
+        top_lay.addWidget(self.banner)
+        top_lay.addWidget(self.canvas, 1)
         left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.canvas)
+        left.addWidget(top)
         left.addWidget(bottom)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 2)
@@ -118,6 +130,7 @@ class MainWindow(QMainWindow):
         b.stateChanged.connect(self._on_state)
         b.runStarted.connect(self._prepare_run)
         b.engineFailed.connect(self._engine_failed)
+        b.engineLost.connect(self._engine_lost)
         b.deferredChanged.connect(self.controls.show_pending)
         self.controls.configChanged.connect(self._on_config)
         self._on_state(IDLE)
@@ -221,6 +234,7 @@ class MainWindow(QMainWindow):
 
     @Slot(float)
     def _prepare_run(self, t0: float) -> None:
+        self.banner.hide()  # a fresh run (in a fresh engine, if the last one died)
         self.canvas.model.clear()
         self.plot.reset_data()
         self.plot.set_capacity(self.bridge.config.capacity)
@@ -264,6 +278,12 @@ class MainWindow(QMainWindow):
         run = snap if snap is not None and state != IDLE else None
         backend = run.backend if run else cfg.backend
         capacity = run.capacity if run else cfg.capacity
+        if self.bridge.engine_lost:
+            self.state_label.setText(
+                "Engine process ended unexpectedly · the run's books are unknown · "
+                "Start begins a fresh engine"
+            )
+            return
         words = {IDLE: "Ready", RUNNING: "Running", PAUSED: "Paused", STOPPED: "Stopped"}
         self.state_label.setText(
             f"{words.get(state, state)} · {backend} · {cfg.producers} producers, "
@@ -449,6 +469,7 @@ class MainWindow(QMainWindow):
             app.setPalette(theme.qt_palette(name))
         self.canvas.restyle()
         self.plot.restyle()
+        self._style_banner()
         for n, act in self.theme_actions.items():
             act.setChecked(n == name)
         self.settings.setValue("theme", name)
@@ -457,6 +478,26 @@ class MainWindow(QMainWindow):
     def _engine_failed(self, message: str) -> None:
         self.state_label.setText(message)
         QMessageBox.critical(self, "pcsim", message)
+
+    @Slot(str)
+    def _engine_lost(self, message: str) -> None:
+        """The engine died under the run: say so once, above the canvas and in the status
+        bar, and stop vouching for the books (the last numbers may be out of date)."""
+        self.banner.setText(
+            f"<b>{message}</b> The run is over and its numbers are unknown (grey). "
+            "Press <b>Start</b> to begin a fresh engine."
+        )
+        self._style_banner()
+        self.banner.show()
+        self.stats.set_unknown("the engine process ended")
+        self._on_state(self.bridge.state)
+
+    def _style_banner(self) -> None:
+        bg = theme.ALARM_COLOR if theme.NAME == "light" else theme.ALARM_COLOR.darker(140)
+        self.banner.setStyleSheet(
+            f"QLabel#engine_banner {{ color: white; background: {bg.name()}; font-size: 14px;"
+            " padding: 8px 12px; }"
+        )
 
     @Slot()
     def _about(self) -> None:

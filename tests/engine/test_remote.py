@@ -37,3 +37,38 @@ def test_engine_process_ends_when_closed_mid_run():
     sim.close()
     assert time.monotonic() - t0 < 3.0
     assert not sim._proc.is_alive()
+
+
+def test_a_killed_engine_is_noticed_and_winding_down_does_not_raise():
+    import os
+    import signal
+
+    import pytest
+
+    from simulator.engine.remote import EngineDied
+
+    sim = RemoteSimulation(SimulationConfig(producer_sleep=(0, 0.002), consumer_sleep=(0, 0.002)))
+    try:
+        sim.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and sim.poll()[2] is None:
+            time.sleep(0.02)
+        os.kill(sim._proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not sim.ended:
+            sim.poll()  # never raises
+            time.sleep(0.02)
+        assert sim.ended and "signal 9" in sim.ended_reason
+        assert sim.state == "stopped"
+        assert sim.poll()[0] == []
+        assert sim.stop() == 0.0
+        sim.pause()
+        sim.forget()
+        assert sim.apply(sim.config.replace(consumers=4)) == frozenset()
+        assert sim.config.consumers == 4  # kept for whoever starts the next engine
+        with pytest.raises(EngineDied, match="ended unexpectedly"):
+            sim.start()
+    finally:
+        sim.close()
+        sim.close()  # twice is fine
+    assert not sim._proc.is_alive()
