@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event, Kind, describe
+from simulator.engine.simulation import Snapshot
 
 MAX_LINES = 1000
 MAX_PER_FRAME = 40
@@ -83,7 +85,8 @@ class EventLog(QWidget):
     def set_origin(self, t0: float) -> None:
         self.t0 = t0
 
-    def clear(self) -> None:
+    def reset(self) -> None:
+        """Forget every event (a new run, or Reset)."""
         self.history.clear()
         self._pending.clear()
         self._arrived = 0
@@ -100,6 +103,14 @@ class EventLog(QWidget):
 
     def _line(self, e: Event) -> str:
         return f"{e.t - self.t0:8.3f}  {describe(e)}"
+
+    def show_config(self, _cfg: SimulationConfig) -> None:
+        """The log lists what happened: a new configuration shows nothing until it runs."""
+
+    def on_frame(self, batch: list[Event], total: int, _snap: Snapshot) -> None:
+        """The window's frame: list its events (the snapshot is the other views')."""
+        if total:
+            self.on_batch(batch, total)
 
     def on_batch(self, batch: list[Event], total: int | None = None) -> None:
         """``batch`` may be the newest part of ``total`` events (the rest were not sent)."""

@@ -12,12 +12,15 @@ for the GIL, every call the GUI thread does not make is time it does not wait.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QWidget
 
+from simulator.engine.config import SimulationConfig
+from simulator.engine.events import Event
 from simulator.engine.simulation import RUNNING, Snapshot
 from simulator.ui import theme
 
@@ -86,8 +89,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.occ.setTitle("Buffer occupancy", color=ink, size="11pt")
         self.occ.setLabel("left", "items", **style)
         self.occ.setLabel("bottom", "seconds ago", **style)
+        grid_alpha = cast(float, theme.THEMES[theme.NAME]["grid_alpha"])
         for plot in (self.rates, self.occ):
-            plot.showGrid(x=True, y=True, alpha=float(theme.THEMES[theme.NAME]["grid_alpha"]))
+            plot.showGrid(x=True, y=True, alpha=grid_alpha)
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 axis.setPen(muted)
@@ -99,7 +103,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.capacity_line.setValue(capacity)
         self.occ.setYRange(0, capacity * 1.25, padding=0)
 
-    def reset_data(self) -> None:
+    def reset(self) -> None:
         """Forget the samples. (Not ``clear``: GraphicsLayoutWidget binds ``clear`` per
         instance to remove every plot from the layout.)"""
         self.n = 0
@@ -114,6 +118,14 @@ class LivePlot(pg.GraphicsLayoutWidget):
         if top != self.rates_top:
             self.rates_top = top
             self.rates.setYRange(0, top, padding=0)
+
+    def show_config(self, cfg: SimulationConfig) -> None:
+        """Before a run: the capacity line of the run the next start creates."""
+        self.set_capacity(cfg.capacity)
+
+    def on_frame(self, _batch: list[Event], _total: int, snap: Snapshot) -> None:
+        """The window's frame: the graph samples the snapshot (the events are the log's)."""
+        self.on_snapshot(snap)
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
+from simulator.engine.config import SimulationConfig
+from simulator.engine.events import Event
 from simulator.engine.simulation import RUNNING, Snapshot
 from simulator.ui import theme
 
@@ -44,7 +46,8 @@ class StatsPanel(QGroupBox):
         self._last = -1.0
         self._unknown = False
 
-    def clear(self) -> None:
+    def reset(self) -> None:
+        """Every number back to "–" (a new run, or Reset)."""
         for v in self.values.values():
             v.setText("–")
             v.setStyleSheet("")
@@ -61,6 +64,13 @@ class StatsPanel(QGroupBox):
         self.values["invariant"].setToolTip("Nobody can check the books of a run whose "
                                             "engine process has ended")  # fmt: skip
         self._unknown = True
+
+    def show_config(self, _cfg: SimulationConfig) -> None:
+        """The numbers are a run's: a new configuration shows none until it runs."""
+
+    def on_frame(self, _batch: list[Event], _total: int, snap: Snapshot) -> None:
+        """The window's frame: the numbers come from the snapshot alone."""
+        self.on_snapshot(snap)
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot, force: bool = False) -> None:

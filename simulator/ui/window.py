@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 import simulator
 from simulator.demo.scenario import Scenario, ScenarioError, TimelinePlayer, dumps, load, shipped
 from simulator.engine.config import SimulationConfig
+from simulator.engine.events import Event
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
 from simulator.resources import asset
 from simulator.ui import theme
@@ -31,7 +34,47 @@ from simulator.ui.log import EventLog
 from simulator.ui.plots import LivePlot
 from simulator.ui.stats import StatsPanel
 
+if TYPE_CHECKING:
+    from simulator.ui.recorder import Recorder
+
 TITLE = "pcsim — producer–consumer simulator"
+
+
+class View(Protocol):
+    """What the window asks of every view it feeds (:attr:`MainWindow.views`). A new view
+    implements these three and is added to that tuple: one line, and it is cleared, shown
+    each new configuration and fed each frame like the others."""
+
+    def reset(self) -> None:
+        """Forget the run drawn so far (a new run starts, or Reset)."""
+
+    def show_config(self, cfg: SimulationConfig) -> None:
+        """No run is going: show what the next start will create."""
+
+    def on_frame(self, batch: list[Event], total: int, snap: Snapshot) -> None:
+        """One frame: the newest events (``total`` happened in all) and a snapshot."""
+
+
+class _CanvasView:
+    """The canvas as a :class:`View` (its own methods split events and snapshots)."""
+
+    def __init__(self, canvas: SimulationCanvas) -> None:
+        self.canvas = canvas
+
+    def reset(self) -> None:
+        self.canvas.reset()
+
+    def show_config(self, cfg: SimulationConfig) -> None:
+        self.canvas.show_config(cfg)
+
+    def on_frame(self, batch: list[Event], total: int, snap: Snapshot) -> None:
+        if total:
+            self.canvas.on_batch(batch, total)
+        self.canvas.on_snapshot(snap)
+
+
+#: called after the views with each frame, as ``frameReady`` carries it (the benchmark's)
+FrameListener = Callable[[list[Event], int, Snapshot], None]
 
 
 class MainWindow(QMainWindow):
@@ -46,31 +89,48 @@ class MainWindow(QMainWindow):
         config = config or SimulationConfig()
         self.scenario = scenario
         self.timeline = TimelinePlayer(scenario)
+        self.recorder: Recorder | None = None
+        self._presenting = False  # presentation mode (full screen, larger text)
+        self.font_scale = 1.0
+        self.frame_listeners: list[FrameListener] = []  # extra per-frame callbacks
+        self.last_frame_s = 0.0  # GUI-thread time the last frame's views took
         self.setWindowTitle(TITLE)
         icon = asset("icons", "pcsim.svg")
         if icon.exists():
             self.setWindowIcon(QIcon(str(icon)))
         self.bridge = EngineBridge(config, self)
         self._make_actions()
+        self._build_views(config)
+        self._build_layout()
+        self._build_status_bar()
+        self._connect()
+        self._on_state(IDLE)
+        self.resize(QSize(1280, 720))
+        self._restore_settings(restore_geometry)
 
+    def _build_views(self, config: SimulationConfig) -> None:
         self.canvas = SimulationCanvas(config)
         self.plot = LivePlot()
         self.plot.set_capacity(config.capacity)
         self.log = EventLog()
         self.stats = StatsPanel()
         self.controls = ControlPanel(config, self.actions_by_name)
-
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.plot)
-        bottom.addWidget(self.log)
-        bottom.setStretchFactor(0, 1)
-        bottom.setStretchFactor(1, 1)
+        #: every view the window clears, configures and feeds: a new view is one entry
+        self.views: tuple[View, ...] = (_CanvasView(self.canvas), self.plot, self.log, self.stats)
         # the banner sits above the canvas, hidden until the engine process dies
         self.banner = QLabel()
         self.banner.setObjectName("engine_banner")
         self.banner.setWordWrap(True)
         self.banner.setAccessibleName("Engine status")
         self.banner.hide()
+
+    def _build_layout(self) -> None:
+        """Banner and canvas over graph and log, beside the scrolling side panel."""
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.plot)
+        bottom.addWidget(self.log)
+        bottom.setStretchFactor(0, 1)
+        bottom.setStretchFactor(1, 1)
         top = QWidget()
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(0, 0, 0, 0)
@@ -93,8 +153,8 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(340)
-        self._side = scroll
         scroll.setMaximumWidth(420)
+        self._side = scroll  # hidden in presentation mode
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(scroll)
@@ -102,10 +162,12 @@ class MainWindow(QMainWindow):
         main.setStretchFactor(1, 0)
         main.setCollapsible(0, False)
         self.setCentralWidget(main)
-        self._splitters = (main, left, bottom)
-        self._bottom = bottom
+        main.setSizes([940, 340])
+        left.setSizes([430, 260])
+        bottom.setSizes([540, 400])
 
-        self.recorder = None
+    def _build_status_bar(self) -> None:
+        """Run state on the left; the recording mark and the event rate on the right."""
         self.rec_label = QLabel("● REC")
         self.rec_label.setStyleSheet("color: white; background: #C0392B; font-weight: bold;"
                                      "padding: 1px 8px; border-radius: 3px")  # fmt: skip
@@ -123,32 +185,28 @@ class MainWindow(QMainWindow):
         self._rate_timer.timeout.connect(self._update_rate)
         self._rate_timer.start()
 
+    def _connect(self) -> None:
         b = self.bridge
         b.frameReady.connect(self._on_frame)
-        self.frame_listeners: list = []  # extra per-frame callbacks (the benchmark's)
-        self.last_frame_s = 0.0  # GUI-thread time the last frame's views took
         b.stateChanged.connect(self._on_state)
         b.runStarted.connect(self._prepare_run)
         b.engineFailed.connect(self._engine_failed)
         b.engineLost.connect(self._engine_lost)
         b.deferredChanged.connect(self.controls.show_pending)
         self.controls.configChanged.connect(self._on_config)
-        self._on_state(IDLE)
-        self.resize(QSize(1280, 720))
-        main.setSizes([940, 340])
+
+    def _restore_settings(self, restore_geometry: bool) -> None:
+        """Geometry (unless told not to), text size and theme of the last session."""
         self.settings = QSettings("pcsim", "pcsim")
         geometry = self.settings.value("geometry")
         if geometry is not None and restore_geometry:
             self.restoreGeometry(geometry)
-        self.font_scale = 1.0
         try:
-            self.set_font_scale(float(self.settings.value("font_scale", 1.0)))
+            self.set_font_scale(float(str(self.settings.value("font_scale", 1.0))))
         except (TypeError, ValueError):
             self.set_font_scale(1.0)
         saved = str(self.settings.value("theme", "light"))
         self.set_theme(saved if saved in theme.THEMES else "light")
-        left.setSizes([430, 260])
-        bottom.setSizes([540, 400])
 
     # ---- actions ---------------------------------------------------------------------
     def _action(self, name: str, text: str, keys: str, tip: str, slot) -> QAction:
@@ -232,37 +290,59 @@ class MainWindow(QMainWindow):
         self.controls.commit()  # a setting still debouncing applies before the start
         self.bridge.toggle()
 
+    # ---- the three things every view takes: a clear, a config, a frame -----------------
+    def _clear_views(self) -> None:
+        """Every view forgets the run it has drawn."""
+        for view in self.views:
+            view.reset()
+
+    def _use_config(self, cfg: SimulationConfig, *, from_controls: bool = False) -> None:
+        """Take new settings, wherever they come from (the controls, a scenario, a timeline
+        step): the controls show them (unless they sent them), the engine gets them, the
+        status bar says so, and, when no run is going, every view shows what the next start
+        will create (a run keeps the capacity and backend it started with)."""
+        if not from_controls:
+            self.controls.load(cfg)
+        self.bridge.apply(cfg)
+        self._on_state(self.bridge.state)
+        if self.bridge.state not in (RUNNING, PAUSED):
+            for view in self.views:
+                view.show_config(cfg)
+
+    def _use_scenario(self, scenario: Scenario) -> None:
+        """Make ``scenario`` the window's: its title, its caption, its settings, and the
+        one the next session makes ready."""
+        self.scenario = scenario
+        self.setWindowTitle(f"{TITLE} — {scenario.title}")
+        self.settings.setValue("last_scenario", str(scenario.path))
+        self._use_config(scenario.config)
+        self.canvas.set_caption(self._scenario_caption())
+
+    def _scenario_caption(self) -> str:
+        if self.scenario is None:
+            return ""
+        return f"{self.scenario.title}: {self.scenario.description}"
+
     @Slot(float)
     def _prepare_run(self, t0: float) -> None:
         self.banner.hide()  # a fresh run (in a fresh engine, if the last one died)
-        self.canvas.model.clear()
-        self.plot.reset_data()
+        self._clear_views()
+        # the run's capacity (perhaps one deferred during the last run) before its first sample
         self.plot.set_capacity(self.bridge.config.capacity)
-        self.log.clear()
-        self.stats.clear()
         self.log.set_origin(t0)
         self.timeline = TimelinePlayer(self.scenario)
-        if self.scenario is not None:
-            self.canvas.set_caption(f"{self.scenario.title}: {self.scenario.description}")
-        else:
-            self.canvas.set_caption("")
+        self.canvas.set_caption(self._scenario_caption())  # a timeline may have changed it
 
     @Slot()
     def _reset(self) -> None:
         self.bridge.reset()
-        self.canvas.reset()
-        self.canvas.show_config(self.bridge.config)
-        self.plot.reset_data()
-        self.log.clear()
-        self.stats.clear()
+        self._clear_views()
+        for view in self.views:
+            view.show_config(self.bridge.config)
 
     @Slot(object)
     def _on_config(self, cfg: SimulationConfig) -> None:
-        self.bridge.apply(cfg)
-        self._on_state(self.bridge.state)
-        if self.bridge.state not in (RUNNING, PAUSED):
-            self.canvas.show_config(cfg)
-            self.plot.set_capacity(cfg.capacity)
+        self._use_config(cfg, from_controls=True)
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
@@ -293,18 +373,14 @@ class MainWindow(QMainWindow):
             self.stats.on_snapshot(snap, force=True)
 
     @Slot(list, int, object)
-    def _on_frame(self, batch: list, total: int, snap: Snapshot) -> None:
+    def _on_frame(self, batch: list[Event], total: int, snap: Snapshot) -> None:
         """One frame: hand the events and the snapshot to every view, in plain Python."""
         t0 = time.perf_counter()
         self._events_seen += total
         if snap.state == RUNNING:
             self._play_timeline(snap.elapsed)
-        if total:
-            self.canvas.on_batch(batch, total)
-            self.log.on_batch(batch, total)
-        self.canvas.on_snapshot(snap)
-        self.plot.on_snapshot(snap)
-        self.stats.on_snapshot(snap)
+        for view in self.views:
+            view.on_frame(batch, total, snap)
         self.last_frame_s = time.perf_counter() - t0
         for listener in self.frame_listeners:
             listener(batch, total, snap)
@@ -327,10 +403,7 @@ class MainWindow(QMainWindow):
     # ---- scenarios -------------------------------------------------------------------
     def _play_timeline(self, elapsed: float) -> None:
         for step in self.timeline.due(elapsed):
-            cfg = self.bridge.config.replace(**step.changes)
-            self.controls.load(cfg)
-            self.bridge.apply(cfg)
-            self._on_state(self.bridge.state)
+            self._use_config(self.bridge.config.replace(**step.changes))
             if step.caption:
                 self.canvas.set_caption(step.caption)
 
@@ -342,12 +415,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "pcsim: scenario refused", str(err))
             return False
         self.bridge.stop()
-        self.scenario = scenario
-        self.settings.setValue("last_scenario", str(scenario.path))
-        self.controls.load(scenario.config)
-        self.bridge.apply(scenario.config)
-        self.canvas.show_config(scenario.config)
-        self.setWindowTitle(f"{TITLE} — {scenario.title}")
+        self._use_scenario(scenario)
         self.bridge.start()
         return True
 
@@ -361,11 +429,7 @@ class MainWindow(QMainWindow):
             scenario = load(str(last))
         except ScenarioError:
             return
-        self.scenario = scenario
-        self.controls.load(scenario.config)
-        self.bridge.apply(scenario.config)
-        self.canvas.show_config(scenario.config)
-        self.setWindowTitle(f"{TITLE} — {scenario.title}")
+        self._use_scenario(scenario)
 
     @Slot()
     def _open_scenario(self) -> None:
@@ -423,12 +487,13 @@ class MainWindow(QMainWindow):
             act.setChecked(False)
             return
         try:
-            self.recorder = Recorder(self, path, fps=30)
+            recorder = Recorder(self, path, fps=30)
         except ValueError as err:
             act.setChecked(False)
             QMessageBox.warning(self, "pcsim", str(err))
             return
-        self.recorder.start()
+        self.recorder = recorder
+        recorder.start()
         self.rec_label.show()
         act.setChecked(True)
 
@@ -456,8 +521,7 @@ class MainWindow(QMainWindow):
         self._apply_boost()
 
     def _apply_boost(self) -> None:
-        presenting = getattr(self, "_presenting", False)
-        self.canvas.set_boost(self.font_scale * (1.35 if presenting else 1.0))
+        self.canvas.set_boost(self.font_scale * (1.35 if self._presenting else 1.0))
 
     def set_theme(self, name: str) -> None:
         """Light or dark: the whole window, the canvas and the graph."""
@@ -465,7 +529,7 @@ class MainWindow(QMainWindow):
 
         theme.use(name)
         app = QApplication.instance()
-        if app is not None:
+        if isinstance(app, QApplication):
             app.setPalette(theme.qt_palette(name))
         self.canvas.restyle()
         self.plot.restyle()

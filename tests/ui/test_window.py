@@ -244,3 +244,68 @@ def test_status_shows_the_running_backend_not_a_pending_one(window, qtbot):
     window.controls.commit()
     assert "threads" in window.state_label.text()
     assert "backend" in window.controls.note.text()
+
+
+class _SpyView:
+    """A view that only notes what the window asked of it (a new view, in one line)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.configs: list[SimulationConfig] = []
+
+    def reset(self) -> None:
+        self.calls.append("reset")
+
+    def show_config(self, cfg: SimulationConfig) -> None:
+        self.calls.append("show_config")
+        self.configs.append(cfg)
+
+    def on_frame(self, batch, total, snap) -> None:
+        self.calls.append("on_frame")
+
+
+def test_every_view_is_in_the_views_tuple(window):
+    fed = set(window.views)
+    assert {window.plot, window.log, window.stats} <= fed
+    assert any(getattr(v, "canvas", None) is window.canvas for v in fed)
+    assert len(fed) == 4  # a fifth widget fed by the window would show up here
+
+
+def test_a_view_added_in_one_line_is_cleared_configured_and_fed(window, qtbot):
+    spy = _SpyView()
+    window.views = (*window.views, spy)  # the one line a new view needs
+    window.controls.producers.setValue(4)
+    window.controls.commit()
+    assert spy.configs and spy.configs[-1].producers == 4
+    window.bridge.start()  # a run starts: cleared, then fed frames
+    assert "reset" in spy.calls
+    qtbot.waitUntil(lambda: spy.calls.count("on_frame") > 3, timeout=5000)
+    window.actions_by_name["reset"].trigger()
+    assert spy.calls[-2:] == ["reset", "show_config"]
+    assert spy.configs[-1] == window.bridge.config
+
+
+def test_use_config_reaches_every_view(window, monkeypatch):
+    shown: dict[int, SimulationConfig] = {}
+    for i, view in enumerate(window.views):
+        monkeypatch.setattr(view, "show_config", lambda cfg, i=i: shown.__setitem__(i, cfg))
+    cfg = FAST.replace(capacity=17, consumers=5)
+    window._use_config(cfg)
+    assert shown == dict.fromkeys(range(len(window.views)), cfg)
+    assert window.controls.current().capacity == 17  # the controls show it too
+    assert "capacity 17" in window.state_label.text()
+
+
+def test_a_restored_scenario_shows_its_capacity_everywhere(qtbot):
+    first = MainWindow(FAST, restore_geometry=False)
+    qtbot.addWidget(first)
+    assert first.run_scenario("hand-off")
+    first.close()
+    second = MainWindow(restore_geometry=False)
+    qtbot.addWidget(second)
+    second.restore_last_scenario()
+    capacity = second.scenario.config.capacity
+    assert second.plot.capacity_line.value() == capacity
+    assert f"capacity {capacity}" in second.state_label.text()
+    assert second.scenario.title in second.windowTitle()
+    second.close()
