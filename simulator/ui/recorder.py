@@ -71,6 +71,9 @@ def _to_array(img: QImage) -> np.ndarray:
 
 
 class Recorder(QObject):
+    """Grabs ``widget`` ``fps`` times a second (scaled to ``size`` if given) into ``path``,
+    from :meth:`start` to :meth:`stop`. Lives on the GUI thread; only the encoding does not."""
+
     def __init__(self, widget: QWidget, path: str | Path, fps: int = 30,
                  size: QSize | None = None) -> None:  # fmt: skip
         super().__init__(widget)
@@ -90,10 +93,6 @@ class Recorder(QObject):
         self._frame_size: tuple[int, int] | None = None
         self._t0 = 0.0
 
-    @property
-    def recording(self) -> bool:
-        return self._timer.isActive()
-
     def start(self) -> None:
         self._t0 = time.monotonic()
         self.grab()  # the first frame fixes the size
@@ -110,7 +109,7 @@ class Recorder(QObject):
         frame = frame[: h - h % 2, : w - w % 2]  # H.264 wants even sizes
         if self._writer is None:
             self._frame_size = (frame.shape[1], frame.shape[0])
-            self._writer = threading.Thread(target=self._write, name="pcsim-recorder",
+            self._writer = threading.Thread(target=self._write, name="pcsim-video-writer",
                                             daemon=True)  # fmt: skip
             self._writer.start()
         try:
