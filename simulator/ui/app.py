@@ -1,12 +1,25 @@
-"""Start the Qt application: ``pcsim`` / ``pcsim gui``."""
+"""Start the Qt application: ``pcsim`` / ``pcsim gui``.
+
+:func:`run_app` is the whole life of the window: make the QApplication, install the quit
+signals, open the window, schedule what a timed run does (exit after N seconds with a
+screenshot, or record a video), run the event loop, and turn what happened into an exit
+code. Each step is a small function below.
+
+The startup probe is an option of the app, for a caller in another process: with
+``PCSIM_STARTUP_PROBE`` (:data:`STARTUP_PROBE_ENV`) set, the app prints
+``first-paint <time.monotonic()>`` once its canvas has painted and closes;
+:func:`first_paint_time` reads that line back (``pcsim bench startup`` does).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulator.engine.config import SimulationConfig
 
@@ -20,9 +33,25 @@ if TYPE_CHECKING:
 EXIT_OUTSIDE = 4
 ENGINE_LOST = "the engine process ended unexpectedly"
 QUIT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+#: set (to anything non-empty) in the environment: report the first painted frame and close
+STARTUP_PROBE_ENV = "PCSIM_STARTUP_PROBE"
+#: the first word of the probe's line on stdout
+FIRST_PAINT = "first-paint"
 
 
-def _quit_on_signals(app: QApplication, windows: list[MainWindow], result: dict):
+@dataclass
+class _Outcome:
+    """What the event loop's slots decided: the exit code, whether a quit signal is being
+    handled, and how to put the process's signal handlers back afterwards."""
+
+    code: int = 0
+    quitting: bool = False
+    restore_signals: Callable[[], None] = lambda: None
+
+
+def _quit_on_signals(
+    app: QApplication, windows: list[MainWindow], outcome: _Outcome
+) -> Callable[[], bool]:
     """Ctrl+C, SIGTERM and SIGHUP close the window the way its Quit does (stop the run,
     join the workers, end the engine process) and exit with 128 + the signal.
 
@@ -34,19 +63,20 @@ def _quit_on_signals(app: QApplication, windows: list[MainWindow], result: dict)
     closing is absorbed. Returns a function telling whether a quit signal came."""
     import signal
     import socket
+    from types import FrameType
 
     from PySide6.QtCore import QSocketNotifier, QTimer
 
     got: list[int] = []
 
-    def note(signum: int, _frame: object) -> None:
+    def note(signum: int, _frame: FrameType | None) -> None:
         got.append(signum)
 
     def quit_now() -> None:
-        if not got or result.get("quitting"):
+        if not got or outcome.quitting:
             return
-        result["quitting"] = True
-        result["code"] = 128 + got[0]
+        outcome.quitting = True
+        outcome.code = 128 + got[0]
         for window in windows:
             window.close()
         app.quit()
@@ -73,7 +103,7 @@ def _quit_on_signals(app: QApplication, windows: list[MainWindow], result: dict)
     tick.setInterval(250)
     tick.timeout.connect(quit_now)
     tick.start()
-    previous = {}
+    previous: dict[int, Any] = {}  # whatever signal.signal returned
     for name in QUIT_SIGNALS:
         if hasattr(signal, name):
             num = getattr(signal, name)
@@ -90,7 +120,7 @@ def _quit_on_signals(app: QApplication, windows: list[MainWindow], result: dict)
         rsock.close()
         wsock.close()
 
-    result["restore_signals"] = restore
+    outcome.restore_signals = restore
     return lambda: bool(got)
 
 
@@ -116,20 +146,45 @@ def run_app(
 ) -> int:
     """Open the window. ``exit_after`` starts it at once and quits after that long
     (saving ``screenshot``); ``record`` = (path, seconds, fps, (w, h), view) records the
-    window (view "window") or only its canvas ("canvas") at that window size."""
+    window (view "window") or only its canvas ("canvas") at that window size.
+    With :data:`STARTUP_PROBE_ENV` set, it reports its first painted frame and closes."""
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
         return 1
+    app = _make_app()
+    timed = exit_after is not None or record is not None
+    outcome = _Outcome()
+    # before the window (whose engine process starts at once): a Ctrl+C during start-up
+    # quits as cleanly as one later
+    windows: list[MainWindow] = []
+    quitting = _quit_on_signals(app, windows, outcome)
+    window = _open_window(config, scenario, timed, quitting)
+    windows.append(window)
+    if scenario is not None and exit_after is None and record is None:
+        window.bridge.start()  # a demo runs by itself
+    if record is not None:
+        _schedule_recording(app, window, record, outcome)
+    if os.environ.get(STARTUP_PROBE_ENV):
+        _report_first_paint(window)
+    if exit_after is not None:
+        window.bridge.start()
+        _schedule_exit(app, window, exit_after, screenshot, outcome)
+    code = app.exec()
+    outcome.restore_signals()
+    return outcome.code or code
+
+
+def _make_app() -> QApplication:
+    """The one QApplication, named and styled for pcsim."""
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")  # pyqtgraph would prefer PyQt6
-    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from simulator.resources import asset
-    from simulator.ui.window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("pcsim")
     app.setOrganizationName("pcsim")
     app.setDesktopFileName("pcsim")
@@ -137,14 +192,20 @@ def run_app(
     icon = asset("icons", "pcsim.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    result = {"code": 0}
-    timed = exit_after is not None or record is not None
-    # before the window (whose engine process starts at once): a Ctrl+C during start-up
-    # quits as cleanly as one later
-    windows: list[MainWindow] = []
-    quitting = _quit_on_signals(app, windows, result)
+    return app
+
+
+def _open_window(
+    config: SimulationConfig | None,
+    scenario: Scenario | None,
+    timed: bool,
+    quitting: Callable[[], bool],
+) -> MainWindow:
+    """Show the window (a timed run keeps the default size); an untimed default start
+    makes the last session's scenario ready. An engine death is said once on stderr."""
+    from simulator.ui.window import MainWindow
+
     window = MainWindow(config, scenario, restore_geometry=not timed)
-    windows.append(window)
     window.show()
 
     def engine_lost(_message: str) -> None:
@@ -155,62 +216,90 @@ def run_app(
     window.bridge.engineLost.connect(engine_lost)
     if scenario is None and not timed and (config is None or config == SimulationConfig()):
         window.restore_last_scenario()  # settings persist: the last demo is ready to run
-    if scenario is not None and exit_after is None and record is None:
-        window.bridge.start()  # a demo runs by itself
-    if record is not None:
-        from PySide6.QtCore import QSize
+    return window
 
-        from simulator.ui.recorder import Recorder
 
-        out, seconds, fps, (w, h), view = record
-        window.resize(w, h)
-        window.bridge.start()
-        if view == "canvas":
-            recorder = Recorder(window.canvas, out, fps)
-        else:
-            recorder = Recorder(window, out, fps, QSize(w, h))
-        recorder.start()
+def _finish(app: QApplication, window: MainWindow, outcome: _Outcome) -> None:
+    """End a timed run: exit 4 if an engine died on its way, close, quit the loop."""
+    if window.bridge.engines_lost:
+        outcome.code = EXIT_OUTSIDE
+    window.close()
+    app.quit()
 
-        def finish_recording() -> None:
-            try:
-                rec = recorder.stop()
-                print(f"wrote {rec.path}: {rec.frames} frames, {rec.size[0]}x{rec.size[1]}, "
-                      f"{rec.seconds:.1f} s at {fps} fps"
-                      + (f", {rec.dropped} frames dropped (encoder too slow)" if rec.dropped
-                         else ""))  # fmt: skip
-            except RuntimeError as err:
-                print(f"pcsim: {err}", file=sys.stderr)
-                result["code"] = 1
-            if window.bridge.engines_lost:
-                result["code"] = EXIT_OUTSIDE
-            window.close()
-            app.quit()
 
-        QTimer.singleShot(int(seconds * 1000), finish_recording)
-    if os.environ.get("PCSIM_STARTUP_PROBE"):  # `pcsim bench startup`: report and leave
-        import time
+def _schedule_recording(
+    app: QApplication,
+    window: MainWindow,
+    record: tuple[str, float, int, tuple[int, int], str],
+    outcome: _Outcome,
+) -> None:
+    """Start the run and record it for its seconds, then say what was written and quit."""
+    from PySide6.QtCore import QSize, QTimer
 
-        def first_paint(now: float) -> None:
-            window.canvas.on_painted = None
-            print(f"first-paint {time.monotonic()}", flush=True)
-            QTimer.singleShot(0, window.close)
+    from simulator.ui.recorder import Recorder
 
-        window.canvas.on_painted = first_paint
-    if exit_after is not None:
-        window.bridge.start()
+    out, seconds, fps, (w, h), view = record
+    window.resize(w, h)
+    window.bridge.start()
+    if view == "canvas":
+        recorder = Recorder(window.canvas, out, fps)
+    else:
+        recorder = Recorder(window, out, fps, QSize(w, h))
+    recorder.start()
 
-        def finish() -> None:
-            if screenshot:
-                path = Path(screenshot)
-                if not window.grab().save(str(path), "PNG"):
-                    print(f"pcsim: could not write the screenshot to {path}", file=sys.stderr)
-                    result["code"] = 1
-            if window.bridge.engines_lost:
-                result["code"] = EXIT_OUTSIDE
-            window.close()
-            app.quit()
+    def finish_recording() -> None:
+        try:
+            rec = recorder.stop()
+            print(f"wrote {rec.path}: {rec.frames} frames, {rec.size[0]}x{rec.size[1]}, "
+                  f"{rec.seconds:.1f} s at {fps} fps"
+                  + (f", {rec.dropped} frames dropped (encoder too slow)" if rec.dropped
+                     else ""))  # fmt: skip
+        except RuntimeError as err:
+            print(f"pcsim: {err}", file=sys.stderr)
+            outcome.code = 1
+        _finish(app, window, outcome)
 
-        QTimer.singleShot(int(exit_after * 1000), finish)
-    code = app.exec()
-    result.pop("restore_signals")()
-    return result["code"] or code
+    QTimer.singleShot(int(seconds * 1000), finish_recording)
+
+
+def _schedule_exit(
+    app: QApplication,
+    window: MainWindow,
+    exit_after: float,
+    screenshot: str | None,
+    outcome: _Outcome,
+) -> None:
+    """After ``exit_after`` seconds: save the screenshot (exit 1 if it cannot), quit."""
+    from PySide6.QtCore import QTimer
+
+    def finish() -> None:
+        if screenshot:
+            path = Path(screenshot)
+            if not window.grab().save(str(path), "PNG"):
+                print(f"pcsim: could not write the screenshot to {path}", file=sys.stderr)
+                outcome.code = 1
+        _finish(app, window, outcome)
+
+    QTimer.singleShot(int(exit_after * 1000), finish)
+
+
+def _report_first_paint(window: MainWindow) -> None:
+    """The startup probe (:data:`STARTUP_PROBE_ENV`): print ``first-paint <monotonic>``
+    when the canvas first paints, then close the window."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    def first_paint(_now: float) -> None:
+        window.canvas.on_painted = None
+        print(f"{FIRST_PAINT} {time.monotonic()}", flush=True)
+        QTimer.singleShot(0, window.close)
+
+    window.canvas.on_painted = first_paint
+
+
+def first_paint_time(stdout: str) -> float | None:
+    """The ``time.monotonic()`` a probed ``pcsim gui`` printed for its first painted frame
+    (see :data:`STARTUP_PROBE_ENV`), or None if it printed none."""
+    stamps = [line for line in stdout.splitlines() if line.startswith(FIRST_PAINT + " ")]
+    return float(stamps[-1].split()[1]) if stamps else None

@@ -46,3 +46,17 @@ def test_no_display_gives_one_clear_message():
     assert out.returncode == 1
     assert "no display" in out.stderr and "QT_QPA_PLATFORM=offscreen" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_the_startup_probe_reports_the_first_paint_and_closes():
+    from simulator.ui.app import STARTUP_PROBE_ENV, first_paint_time
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **{STARTUP_PROBE_ENV: "1"})
+    out = subprocess.run(
+        [sys.executable, "-m", "simulator", "gui"], capture_output=True, text=True, timeout=60,
+        env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert first_paint_time(out.stdout) is not None
+    assert first_paint_time("hello\nfirst-paint 12.5\n") == 12.5
+    assert first_paint_time("first-painted 3\n") is None
