@@ -2,6 +2,11 @@
 event-to-screen latency and memory, with the engine running flat out.
 
 Run: ``QT_QPA_PLATFORM=offscreen python -m simulator.bench.gui --seconds 60``.
+
+The steps of :func:`run_gui_bench`: open the window (:func:`_open_window`), hook the
+samples to it (:meth:`_Samples.watch`: each frame's events, each paint), start the
+lateness probe and the memory timer, run warm-up then measurement
+(:func:`_run_measured`), and summarise (:meth:`_Samples.report`).
 """
 
 from __future__ import annotations
@@ -12,15 +17,167 @@ import os
 import sys
 import time
 from array import array
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from simulator.engine.events import Event
+    from simulator.engine.simulation import Snapshot
+    from simulator.ui.window import MainWindow
+
 PROBE_MS = 5
 WARMUP_S = 2.0
+MB = 1024 * 1024
 
 
-def _pct(values, q) -> float:
+def _pct(values: Any, q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if len(values) else 0.0
+
+
+@dataclass
+class _Samples:
+    """Everything measured, taken only while :attr:`measuring` (after the warm-up)."""
+
+    measuring: bool = False
+    lateness: list[float] = field(default_factory=list)  # ms the probe timer fired late
+    frame_times: list[float] = field(default_factory=list)  # monotonic time of each paint
+    paint_ms: list[float] = field(default_factory=list)
+    frame_ms: list[float] = field(default_factory=list)  # the window's views, per frame
+    latency: array = field(default_factory=lambda: array("d"))  # compact: must not grow
+    pending: list[np.ndarray] = field(default_factory=list)  # event times not painted yet
+    rss: list[int] = field(default_factory=list)
+    t0: float = 0.0
+    consumed0: int = 0
+    elapsed: float = 0.0
+    snap: Snapshot | None = None
+
+    def watch(self, window: MainWindow) -> None:
+        """Sample each frame's events (as ``frameReady`` carries them) and each paint."""
+
+        def on_frame(batch: list[Event], _total: int, _snap: Snapshot) -> None:
+            if self.measuring and batch:
+                step = max(1, len(batch) // 16)  # a sample of each batch is enough
+                self.pending.append(np.fromiter((e.t for e in batch[::step]), dtype=float))
+
+        def on_painted(now: float) -> None:
+            if not self.measuring:
+                self.pending.clear()
+                return
+            self.frame_times.append(now)
+            self.paint_ms.append(window.canvas.last_paint_s * 1000.0)
+            self.frame_ms.append(window.last_frame_s * 1000.0)
+            for ts in self.pending:
+                self.latency.extend((now - ts) * 1000.0)
+            self.pending.clear()
+
+        window.frame_listeners.append(on_frame)
+        window.canvas.on_painted = on_painted
+
+    def report(self, config: str, window: MainWindow) -> dict[str, object]:
+        elapsed, snap, rss = self.elapsed, self.snap, self.rss
+        assert snap is not None, "the measurement never ended"
+        return {
+            "seconds": round(elapsed, 2),
+            "config": config,
+            "frames_per_s": round(len(self.frame_times) / elapsed, 1),
+            "frame_interval_p95_ms": round(_pct(np.diff(self.frame_times) * 1000.0, 95), 2),
+            "paint_ms_p50": round(_pct(self.paint_ms, 50), 2),
+            "paint_ms_p95": round(_pct(self.paint_ms, 95), 2),
+            "frame_work_ms_p50": round(_pct(self.frame_ms, 50), 2),
+            "frame_work_ms_p95": round(_pct(self.frame_ms, 95), 2),
+            "probe_late_p99_ms": round(_pct(self.lateness, 99), 2),
+            "probe_late_max_ms": round(max(self.lateness, default=0.0), 2),
+            "event_to_paint_p50_ms": round(_pct(self.latency, 50), 2),
+            "event_to_paint_p95_ms": round(_pct(self.latency, 95), 2),
+            "items_per_s": round((snap.consumed - self.consumed0) / elapsed, 1),
+            "rss_start_mb": round(rss[0] / MB, 1),
+            "rss_peak_mb": round(max(rss) / MB, 1),
+            "rss_growth_mb": round((rss[-1] - rss[0]) / MB, 1),
+            "events_dropped": window.bridge.dropped,
+            "books_ok": snap.ok,
+            "engine_process": True,
+        }
+
+
+def _open_window(cfg: Any) -> tuple[Any, MainWindow]:
+    """The QApplication and a shown window for ``cfg`` (offscreen unless told otherwise)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    from PySide6.QtWidgets import QApplication
+
+    from simulator.ui.window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = MainWindow(cfg)
+    window.show()
+    return app, window
+
+
+def _start_lateness_probe(samples: _Samples) -> Any:
+    """A precise timer every :data:`PROBE_MS`: how late it fires is how long the GUI
+    thread was busy (or waiting for the GIL)."""
+    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+    clock = QElapsedTimer()
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.setInterval(PROBE_MS)
+    last = 0
+
+    def on_probe() -> None:
+        nonlocal last
+        now = clock.nsecsElapsed()
+        if samples.measuring and last:
+            samples.lateness.append(max(0.0, (now - last) / 1e6 - PROBE_MS))
+        last = now
+
+    probe.timeout.connect(on_probe)
+    clock.start()
+    probe.start()
+    return probe
+
+
+def _start_rss_timer(samples: _Samples, proc: Any) -> Any:
+    """The GUI process's resident memory once a second while measuring."""
+    from PySide6.QtCore import QTimer
+
+    def on_tick() -> None:
+        if samples.measuring:
+            samples.rss.append(proc.memory_info().rss)
+
+    timer = QTimer()
+    timer.setInterval(1000)
+    timer.timeout.connect(on_tick)
+    timer.start()
+    return timer
+
+
+def _run_measured(
+    app: Any, window: MainWindow, samples: _Samples, proc: Any, seconds: float
+) -> None:
+    """Start the engine, measure from :data:`WARMUP_S` for ``seconds``, then close."""
+    from PySide6.QtCore import QTimer
+
+    def begin() -> None:
+        samples.measuring = True
+        samples.t0 = time.monotonic()
+        samples.consumed0 = window.bridge.sim.snapshot().consumed
+        samples.rss.append(proc.memory_info().rss)
+
+    def end() -> None:
+        samples.measuring = False
+        samples.elapsed = time.monotonic() - samples.t0
+        samples.snap = window.bridge.sim.snapshot()
+        samples.rss.append(proc.memory_info().rss)
+        window.close()  # stops the engine and ends its process
+        app.quit()
+
+    window.bridge.start()
+    QTimer.singleShot(int(WARMUP_S * 1000), begin)
+    QTimer.singleShot(int((WARMUP_S + seconds) * 1000), end)
+    app.exec()
 
 
 def run_gui_bench(
@@ -31,117 +188,26 @@ def run_gui_bench(
     backend: str = "threads",
     sleep: tuple[float, float] = (0.0, 0.0),
 ) -> dict[str, object]:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    """Run the window flat out for ``seconds`` after a warm-up and report its figures."""
     import psutil
-    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from simulator.engine.config import SimulationConfig
-    from simulator.ui.window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     cfg = SimulationConfig(
         producers=producers, consumers=consumers, capacity=capacity, backend=backend,
         producer_sleep=sleep, consumer_sleep=sleep,
     )  # fmt: skip
-    window = MainWindow(cfg)
-    window.show()
+    app, window = _open_window(cfg)
     proc = psutil.Process()
-    state: dict[str, object] = {"measuring": False}
-    lateness: list[float] = []
-    frame_times: list[float] = []
-    paint_ms: list[float] = []
-    frame_ms: list[float] = []
-    latency = array("d")  # compact: the benchmark must not be what grows
-    pending: list[np.ndarray] = []
-    rss: list[int] = []
-
-    def on_batch(batch, _total=0, _snap=None) -> None:
-        if state["measuring"] and batch:
-            step = max(1, len(batch) // 16)  # a sample of each batch is enough
-            pending.append(np.fromiter((e.t for e in batch[::step]), dtype=float))
-
-    def on_painted(now: float) -> None:
-        if not state["measuring"]:
-            pending.clear()
-            return
-        frame_times.append(now)
-        paint_ms.append(window.canvas.last_paint_s * 1000.0)
-        frame_ms.append(window.last_frame_s * 1000.0)
-        for ts in pending:
-            latency.extend((now - ts) * 1000.0)
-        pending.clear()
-
-    window.frame_listeners.append(on_batch)
-    window.canvas.on_painted = on_painted
-
-    clock = QElapsedTimer()
-    probe = QTimer()
-    probe.setTimerType(Qt.TimerType.PreciseTimer)
-    probe.setInterval(PROBE_MS)
-    last = {"t": 0}
-
-    def on_probe() -> None:
-        now = clock.nsecsElapsed()
-        if state["measuring"] and last["t"]:
-            lateness.append(max(0.0, (now - last["t"]) / 1e6 - PROBE_MS))
-        last["t"] = now
-
-    probe.timeout.connect(on_probe)
-    rss_timer = QTimer()
-    rss_timer.setInterval(1000)
-    rss_timer.timeout.connect(lambda: state["measuring"] and rss.append(proc.memory_info().rss))
-
-    def begin() -> None:
-        state["measuring"] = True
-        state["t0"] = time.monotonic()
-        state["produced0"] = window.bridge.sim.snapshot().consumed
-        rss.append(proc.memory_info().rss)
-
-    clock.start()
-    probe.start()
-    rss_timer.start()
-    window.bridge.start()
-    QTimer.singleShot(int(WARMUP_S * 1000), begin)
-
-    def end() -> None:
-        state["measuring"] = False
-        state["elapsed"] = time.monotonic() - float(state["t0"])  # type: ignore[arg-type]
-        state["snap"] = window.bridge.sim.snapshot()
-        rss.append(proc.memory_info().rss)
-        window.close()  # stops the engine and ends its process
-        app.quit()
-
-    QTimer.singleShot(int((WARMUP_S + seconds) * 1000), end)
-    app.exec()
-    elapsed = float(state["elapsed"])  # type: ignore[arg-type]
-    snap = state["snap"]
+    samples = _Samples()
+    samples.watch(window)
+    probe = _start_lateness_probe(samples)
+    rss_timer = _start_rss_timer(samples, proc)
+    _run_measured(app, window, samples, proc, seconds)
     probe.stop()
     rss_timer.stop()
-    frames = len(frame_times)
-    mb = 1024 * 1024
-    return {
-        "seconds": round(elapsed, 2),
-        "config": f"{producers}P/{consumers}C cap {capacity} {backend} sleeps {sleep}",
-        "frames_per_s": round(frames / elapsed, 1),
-        "frame_interval_p95_ms": round(_pct(np.diff(frame_times) * 1000.0, 95), 2),
-        "paint_ms_p50": round(_pct(paint_ms, 50), 2),
-        "paint_ms_p95": round(_pct(paint_ms, 95), 2),
-        "frame_work_ms_p50": round(_pct(frame_ms, 50), 2),
-        "frame_work_ms_p95": round(_pct(frame_ms, 95), 2),
-        "probe_late_p99_ms": round(_pct(lateness, 99), 2),
-        "probe_late_max_ms": round(max(lateness, default=0.0), 2),
-        "event_to_paint_p50_ms": round(_pct(latency, 50), 2),
-        "event_to_paint_p95_ms": round(_pct(latency, 95), 2),
-        "items_per_s": round((snap.consumed - int(state["produced0"])) / elapsed, 1),  # type: ignore
-        "rss_start_mb": round(rss[0] / mb, 1),
-        "rss_peak_mb": round(max(rss) / mb, 1),
-        "rss_growth_mb": round((rss[-1] - rss[0]) / mb, 1),
-        "events_dropped": window.bridge.dropped,
-        "books_ok": snap.ok,  # type: ignore[attr-defined]
-        "engine_process": True,
-    }
+    config = f"{producers}P/{consumers}C cap {capacity} {backend} sleeps {sleep}"
+    return samples.report(config, window)
 
 
 def main(argv: list[str] | None = None) -> int:
