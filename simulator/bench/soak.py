@@ -21,6 +21,10 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simulator.demo.scenario import Scenario, Step, TimelinePlayer
 
 SAMPLE_S = 5.0
 #: the log (1,000 lines) and the graph (60 s) fill up in the first ~90 s of `balanced`:
@@ -36,21 +40,15 @@ def _rss(proc) -> int:
         return 0
 
 
-class _Replay:
+def _replay(scenario: Scenario, offset: float) -> TimelinePlayer:
     """The scenario's timeline again, from ``offset`` seconds into the run."""
+    from simulator.demo.scenario import TimelinePlayer
 
-    def __init__(self, scenario, offset: float) -> None:
-        from simulator.demo.scenario import TimelinePlayer
+    class Replay(TimelinePlayer):
+        def due(self, elapsed: float) -> list[Step]:
+            return super().due(elapsed - offset)
 
-        self._player = TimelinePlayer(scenario)
-        self._offset = offset
-
-    def due(self, elapsed: float) -> list:
-        return self._player.due(elapsed - self._offset)
-
-    @property
-    def done(self) -> bool:
-        return self._player.done
+    return Replay(scenario)
 
 
 def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
@@ -74,7 +72,8 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
     window.show()
     me = psutil.Process()
     samples: list[tuple[float, int, int]] = []  # (seconds since start, gui rss, engine rss)
-    state: dict[str, object] = {"t0": time.monotonic(), "baseline": None}
+    t0 = time.monotonic()
+    traced: dict[str, Any] = {}  # tracemalloc's "baseline" and "top", when tracing
     last_at = max((s.at for s in scenario.timeline), default=0.0)
 
     def sample() -> None:
@@ -82,15 +81,15 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
             engine_rss = _rss(psutil.Process(window.bridge.sim._proc.pid))
         except (psutil.Error, ValueError):  # between engines, or already closed
             engine_rss = 0
-        t = time.monotonic() - float(state["t0"])  # type: ignore[arg-type]
+        t = time.monotonic() - t0
         samples.append((t, _rss(me), engine_rss))
         # the scenario's timeline is over: replay it, as a looping demo would
         snap = window.bridge.last_snapshot
         if scenario.timeline and snap is not None and window.timeline.done \
                 and snap.elapsed > last_at + SAMPLE_S:  # fmt: skip
-            window.timeline = _Replay(scenario, snap.elapsed)
-        if trace and state["baseline"] is None and t >= WARMUP_S:
-            state["baseline"] = tracemalloc.take_snapshot()
+            window.timeline = _replay(scenario, snap.elapsed)
+        if trace and "baseline" not in traced and t >= WARMUP_S:
+            traced["baseline"] = tracemalloc.take_snapshot()
 
     timer = QTimer()
     timer.setInterval(int(SAMPLE_S * 1000))
@@ -98,8 +97,8 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
 
     def finish() -> None:
         sample()
-        if trace and state["baseline"] is not None:
-            state["top"] = tracemalloc.take_snapshot().compare_to(state["baseline"], "traceback")
+        if trace and "baseline" in traced:
+            traced["top"] = tracemalloc.take_snapshot().compare_to(traced["baseline"], "traceback")
         window.close()
         app.quit()
 
@@ -134,9 +133,9 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
             [round(t, 1), round(g / mb, 2), round(e / mb, 2)] for t, g, e in samples
         ],
     }
-    if trace and "top" in state:
+    if trace and "top" in traced:
         lines = []
-        for stat in state["top"][:15]:  # type: ignore[index]
+        for stat in traced["top"][:15]:
             frames = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback]
             lines.append(f"{stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d}  "
                          + " <- ".join(frames[-1:-6:-1]))  # fmt: skip
@@ -155,7 +154,8 @@ def print_soak(result: dict[str, object]) -> None:
     settled = result["gui_rss_growth_after_settled_mb"]
     print(f"  gui growth after the first {result['settled_s']:.0f} s (log and graph full): "
           + ("n/a (shorter run)" if settled is None else f"{settled:+.2f} MB"))  # fmt: skip
-    for line in result.get("tracemalloc_top", []):  # type: ignore[union-attr]
+    top = result.get("tracemalloc_top", [])
+    for line in top if isinstance(top, list) else []:
         print("  " + line)
 
 
