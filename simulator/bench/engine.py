@@ -63,8 +63,9 @@ def bare_asyncio(items: int, p: int, c: int) -> float:
                 q.task_done()
 
         t0 = time.perf_counter()
-        await asyncio.gather(*(produce(n) for n in _shares(items, p)),
-                             *(consume(n) for n in _shares(items, c)))  # fmt: skip
+        await asyncio.gather(
+            *(produce(n) for n in _shares(items, p)), *(consume(n) for n in _shares(items, c))
+        )
         return items / (time.perf_counter() - t0)
 
     return asyncio.run(main())
@@ -101,9 +102,14 @@ BARE = {"threads": bare_threads, "asyncio": bare_asyncio, "processes": bare_proc
 
 def pcsim_run(backend: str, items: int, p: int, c: int) -> float:
     cfg = SimulationConfig(
-        backend=backend, producers=p, consumers=c, capacity=CAPACITY,
-        producer_sleep=(0, 0), consumer_sleep=(0, 0), items=items,
-    )  # fmt: skip
+        backend=backend,
+        producers=p,
+        consumers=c,
+        capacity=CAPACITY,
+        producer_sleep=(0, 0),
+        consumer_sleep=(0, 0),
+        items=items,
+    )
     sim = Simulation(cfg)
     t0 = time.perf_counter()
     sim.start()
@@ -119,8 +125,11 @@ def pcsim_run(backend: str, items: int, p: int, c: int) -> float:
 
 
 def run_engine_bench(quick: bool = False, repeats: int = 5) -> dict[str, dict[str, object]]:
-    items = {"threads": 20_000 if quick else 100_000, "asyncio": 50_000 if quick else 200_000,
-             "processes": 10_000 if quick else 50_000}  # fmt: skip
+    items = {
+        "threads": 20_000 if quick else 100_000,
+        "asyncio": 50_000 if quick else 200_000,
+        "processes": 10_000 if quick else 50_000,
+    }
     out: dict[str, dict[str, object]] = {}
     for backend in ("threads", "asyncio", "processes"):
         for p, c in ((1, 1), (4, 4)):

@@ -194,9 +194,13 @@ def run_gui_bench(
     from simulator.engine.config import SimulationConfig
 
     cfg = SimulationConfig(
-        producers=producers, consumers=consumers, capacity=capacity, backend=backend,
-        producer_sleep=sleep, consumer_sleep=sleep,
-    )  # fmt: skip
+        producers=producers,
+        consumers=consumers,
+        capacity=capacity,
+        backend=backend,
+        producer_sleep=sleep,
+        consumer_sleep=sleep,
+    )
     app, window = _open_window(cfg)
     proc = psutil.Process()
     samples = _Samples()
@@ -217,11 +221,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--consumers", type=int, default=8)
     ap.add_argument("--capacity", type=int, default=10)
     ap.add_argument("--backend", default="threads")
-    ap.add_argument("--sleep", nargs=2, type=float, default=(0.0, 0.0), metavar=("MIN", "MAX"),
-                    help="both sides' sleep range (default 0 0: flat out)")  # fmt: skip
+    ap.add_argument(
+        "--sleep",
+        nargs=2,
+        type=float,
+        default=(0.0, 0.0),
+        metavar=("MIN", "MAX"),
+        help="both sides' sleep range (default 0 0: flat out)",
+    )
     args = ap.parse_args(argv)
-    result = run_gui_bench(args.seconds, args.producers, args.consumers, args.capacity,
-                           args.backend, tuple(args.sleep))  # fmt: skip
+    result = run_gui_bench(
+        args.seconds,
+        args.producers,
+        args.consumers,
+        args.capacity,
+        args.backend,
+        tuple(args.sleep),
+    )
     print(json.dumps(result, indent=2))
     return 0
 

@@ -86,8 +86,12 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
         samples.append((t, _rss(me), engine_rss))
         # the scenario's timeline is over: replay it, as a looping demo would
         snap = window.bridge.last_snapshot
-        if scenario.timeline and snap is not None and window.timeline.done \
-                and snap.elapsed > last_at + SAMPLE_S:  # fmt: skip
+        if (
+            scenario.timeline
+            and snap is not None
+            and window.timeline.done
+            and snap.elapsed > last_at + SAMPLE_S
+        ):
             window.timeline = _replay(scenario, snap.elapsed)
         if trace and "baseline" not in traced and t >= WARMUP_S:
             traced["baseline"] = tracemalloc.take_snapshot()
@@ -138,23 +142,31 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
         lines = []
         for stat in traced["top"][:15]:
             frames = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback]
-            lines.append(f"{stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d}  "
-                         + " <- ".join(frames[-1:-6:-1]))  # fmt: skip
+            lines.append(
+                f"{stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d}  "
+                + " <- ".join(frames[-1:-6:-1])
+            )
         result["tracemalloc_top"] = lines
     return result
 
 
 def print_soak(result: dict[str, object]) -> None:
-    print(f"soak: pcsim gui --scenario balanced, {result['minutes']} min, "
-          f"{result['samples']} samples every {SAMPLE_S:.0f} s")  # fmt: skip
+    print(
+        f"soak: pcsim gui --scenario balanced, {result['minutes']} min, "
+        f"{result['samples']} samples every {SAMPLE_S:.0f} s"
+    )
     for who in ("gui", "engine"):
-        print(f"  {who:<7} rss {result[f'{who}_rss_start_mb']:>7} MB -> "
-              f"{result[f'{who}_rss_end_mb']:>7} MB  growth "
-              f"{result[f'{who}_rss_growth_mb']:+.2f} MB")  # fmt: skip
+        print(
+            f"  {who:<7} rss {result[f'{who}_rss_start_mb']:>7} MB -> "
+            f"{result[f'{who}_rss_end_mb']:>7} MB  growth "
+            f"{result[f'{who}_rss_growth_mb']:+.2f} MB"
+        )
     print(f"  gui growth over the second half: {result['gui_rss_growth_second_half_mb']:+.2f} MB")
     settled = result["gui_rss_growth_after_settled_mb"]
-    print(f"  gui growth after the first {result['settled_s']:.0f} s (log and graph full): "
-          + ("n/a (shorter run)" if settled is None else f"{settled:+.2f} MB"))  # fmt: skip
+    print(
+        f"  gui growth after the first {result['settled_s']:.0f} s (log and graph full): "
+        + ("n/a (shorter run)" if settled is None else f"{settled:+.2f} MB")
+    )
     top = result.get("tracemalloc_top", [])
     for line in top if isinstance(top, list) else []:
         print("  " + line)

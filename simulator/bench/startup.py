@@ -23,9 +23,12 @@ def measure_startup(runs: int = 3) -> dict[str, object]:
         env[STARTUP_PROBE_ENV] = "1"
         t0 = time.monotonic()
         out = subprocess.run(
-            [sys.executable, "-m", "simulator", "gui"], env=env, capture_output=True,
-            text=True, timeout=60,
-        )  # fmt: skip
+            [sys.executable, "-m", "simulator", "gui"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         painted = first_paint_time(out.stdout)
         if out.returncode != 0 or painted is None:
             raise RuntimeError(f"pcsim gui did not report its first frame: {out.stderr[-500:]}")

@@ -250,10 +250,11 @@ def _schedule_recording(
     def finish_recording() -> None:
         try:
             rec = recorder.stop()
-            print(f"wrote {rec.path}: {rec.frames} frames, {rec.size[0]}x{rec.size[1]}, "
-                  f"{rec.seconds:.1f} s at {fps} fps"
-                  + (f", {rec.dropped} frames dropped (encoder too slow)" if rec.dropped
-                     else ""))  # fmt: skip
+            print(
+                f"wrote {rec.path}: {rec.frames} frames, {rec.size[0]}x{rec.size[1]}, "
+                f"{rec.seconds:.1f} s at {fps} fps"
+                + (f", {rec.dropped} frames dropped (encoder too slow)" if rec.dropped else "")
+            )
         except RuntimeError as err:
             print(f"pcsim: {err}", file=sys.stderr)
             outcome.code = 1

@@ -44,18 +44,21 @@ class LivePlot(pg.GraphicsLayoutWidget):
             name="produced/s", pen=pg.mkPen(theme.PRODUCED_PEN, width=2.5)
         )
         self.consumed_curve = self.rates.plot(
-            name="consumed/s", pen=pg.mkPen(theme.CONSUMED_PEN, width=2.5,
-                                            style=Qt.PenStyle.DashLine)
-        )  # fmt: skip
+            name="consumed/s",
+            pen=pg.mkPen(theme.CONSUMED_PEN, width=2.5, style=Qt.PenStyle.DashLine),
+        )
         self.occ = self.addPlot(row=1, col=0)
         self.occ.setXLink(self.rates)
         fill = pg.mkColor(theme.OCCUPANCY_PEN)
         fill.setAlpha(70)
         self.occupancy_curve = self.occ.plot(
-            pen=pg.mkPen(theme.OCCUPANCY_PEN, width=2.5), fillLevel=0, brush=fill,
-        )  # fmt: skip
-        self.capacity_line = pg.InfiniteLine(angle=0, label="capacity",
-                                             labelOpts={"position": 0.06})  # fmt: skip
+            pen=pg.mkPen(theme.OCCUPANCY_PEN, width=2.5),
+            fillLevel=0,
+            brush=fill,
+        )
+        self.capacity_line = pg.InfiniteLine(
+            angle=0, label="capacity", labelOpts={"position": 0.06}
+        )
         self.occ.addItem(self.capacity_line)
         for plot in (self.rates, self.occ):
             plot.setMouseEnabled(x=False, y=False)
@@ -83,8 +86,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.rates.setTitle(
             f"Throughput &nbsp; <span style='color:{theme.PRODUCED_PEN}'>━ produced/s</span>"
             f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>╍ consumed/s</span>",
-            color=ink, size="11pt",
-        )  # fmt: skip
+            color=ink,
+            size="11pt",
+        )
         self.rates.setLabel("left", "items/s", **style)
         self.occ.setTitle("Buffer occupancy", color=ink, size="11pt")
         self.occ.setLabel("left", "items", **style)
@@ -140,8 +144,12 @@ class LivePlot(pg.GraphicsLayoutWidget):
             self.set_capacity(snap.capacity)
 
     def add_sample(self, t: float, produced: float, consumed: float, occupancy: float) -> None:
-        for arr, v in ((self.t, t), (self.produced, produced), (self.consumed, consumed),
-                       (self.occupancy, occupancy)):  # fmt: skip
+        for arr, v in (
+            (self.t, t),
+            (self.produced, produced),
+            (self.consumed, consumed),
+            (self.occupancy, occupancy),
+        ):
             arr[:-1] = arr[1:]
             arr[-1] = v
         self.n = min(N, self.n + 1)

@@ -74,8 +74,9 @@ class Recorder(QObject):
     """Grabs ``widget`` ``fps`` times a second (scaled to ``size`` if given) into ``path``,
     from :meth:`start` to :meth:`stop`. Lives on the GUI thread; only the encoding does not."""
 
-    def __init__(self, widget: QWidget, path: str | Path, fps: int = 30,
-                 size: QSize | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, widget: QWidget, path: str | Path, fps: int = 30, size: QSize | None = None
+    ) -> None:
         super().__init__(widget)
         self.widget = widget
         self.path = check_output(str(path))
@@ -102,15 +103,19 @@ class Recorder(QObject):
     def grab(self) -> None:
         img = self.widget.grab().toImage()
         if self.size is not None and img.size() != self.size:
-            img = img.scaled(self.size, Qt.AspectRatioMode.IgnoreAspectRatio,
-                             Qt.TransformationMode.SmoothTransformation)  # fmt: skip
+            img = img.scaled(
+                self.size,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
         frame = _to_array(img)
         h, w = frame.shape[:2]
         frame = frame[: h - h % 2, : w - w % 2]  # H.264 wants even sizes
         if self._writer is None:
             self._frame_size = (frame.shape[1], frame.shape[0])
-            self._writer = threading.Thread(target=self._write, name="pcsim-video-writer",
-                                            daemon=True)  # fmt: skip
+            self._writer = threading.Thread(
+                target=self._write, name="pcsim-video-writer", daemon=True
+            )
             self._writer.start()
         try:
             self._queue.put_nowait(frame)
@@ -123,14 +128,20 @@ class Recorder(QObject):
 
         assert self._frame_size is not None
         gif = self.path.suffix.lower() == ".gif"
-        params = dict(codec="gif", pix_fmt_out="pal8",
-                      output_params=["-vf", GIF_FILTER, "-loop", "0"]) if gif \
-            else dict(codec="libx264", quality=7, pix_fmt_out="yuv420p")  # fmt: skip
+        params = (
+            dict(codec="gif", pix_fmt_out="pal8", output_params=["-vf", GIF_FILTER, "-loop", "0"])
+            if gif
+            else dict(codec="libx264", quality=7, pix_fmt_out="yuv420p")
+        )
         try:
             writer = imageio_ffmpeg.write_frames(
-                str(self.path), self._frame_size, fps=self.fps, macro_block_size=1,
-                ffmpeg_log_level="error", **params,
-            )  # fmt: skip
+                str(self.path),
+                self._frame_size,
+                fps=self.fps,
+                macro_block_size=1,
+                ffmpeg_log_level="error",
+                **params,
+            )
             writer.send(None)
             while (frame := self._queue.get()) is not None:
                 writer.send(frame)
@@ -149,5 +160,4 @@ class Recorder(QObject):
             self._writer.join()
         if self.error:
             raise RuntimeError(f"could not write {self.path}: {self.error}")
-        return Recording(self.path, self.frames, self.dropped, seconds,
-                         self._frame_size or (0, 0))  # fmt: skip
+        return Recording(self.path, self.frames, self.dropped, seconds, self._frame_size or (0, 0))

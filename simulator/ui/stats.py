@@ -61,8 +61,9 @@ class StatsPanel(QGroupBox):
         for key, v in self.values.items():
             v.setText("unknown" if key != "invariant" else f"unknown — {why}")
             v.setStyleSheet(grey)
-        self.values["invariant"].setToolTip("Nobody can check the books of a run whose "
-                                            "engine process has ended")  # fmt: skip
+        self.values["invariant"].setToolTip(
+            "Nobody can check the books of a run whose engine process has ended"
+        )
         self._unknown = True
 
     def show_config(self, _cfg: SimulationConfig) -> None:

@@ -169,8 +169,10 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         """Run state on the left; the recording mark and the event rate on the right."""
         self.rec_label = QLabel("● REC")
-        self.rec_label.setStyleSheet("color: white; background: #C0392B; font-weight: bold;"
-                                     "padding: 1px 8px; border-radius: 3px")  # fmt: skip
+        self.rec_label.setStyleSheet(
+            "color: white; background: #C0392B; font-weight: bold;"
+            "padding: 1px 8px; border-radius: 3px"
+        )
         self.rec_label.setToolTip("Recording the window (Ctrl+R to stop)")
         self.rec_label.hide()
         self.state_label = QLabel()
@@ -222,34 +224,78 @@ class MainWindow(QMainWindow):
 
     def _make_actions(self) -> None:
         self.actions_by_name: dict[str, QAction] = {}
-        self._action("start", "&Start", "Space", "Start the simulation, or pause and resume it",
-                     self._toggle)  # fmt: skip
-        self._action("stop", "S&top", "Esc", "Stop every worker (the run's numbers stay)",
-                     self.bridge.stop)  # fmt: skip
-        self._action("reset", "&Reset", "R", "Stop and clear the picture, graph and log",
-                     self._reset)  # fmt: skip
-        self._action("screenshot", "Save &screenshot…", "Ctrl+Shift+S",
-                     "Save a PNG of the window", self._save_screenshot)  # fmt: skip
+        self._action(
+            "start",
+            "&Start",
+            "Space",
+            "Start the simulation, or pause and resume it",
+            self._toggle,
+        )
+        self._action(
+            "stop", "S&top", "Esc", "Stop every worker (the run's numbers stay)", self.bridge.stop
+        )
+        self._action(
+            "reset", "&Reset", "R", "Stop and clear the picture, graph and log", self._reset
+        )
+        self._action(
+            "screenshot",
+            "Save &screenshot…",
+            "Ctrl+Shift+S",
+            "Save a PNG of the window",
+            self._save_screenshot,
+        )
         self._action("quit", "&Quit", "Ctrl+Q", "Stop and quit", self.close)
-        self._action("present", "&Presentation mode", "F11",
-                     "Full screen, larger text, only the picture and the graph",
-                     self.toggle_presentation)  # fmt: skip
+        self._action(
+            "present",
+            "&Presentation mode",
+            "F11",
+            "Full screen, larger text, only the picture and the graph",
+            self.toggle_presentation,
+        )
         self.actions_by_name["present"].setCheckable(True)
-        self._action("open_scenario", "&Open scenario file…", "Ctrl+O",
-                     "Load a scenario (.toml) and run it", self._open_scenario)  # fmt: skip
-        self._action("save_scenario", "&Save settings as scenario…", "Ctrl+S",
-                     "Write the current settings to a scenario file",
-                     self._save_scenario)  # fmt: skip
-        self._action("record", "&Record video…", "Ctrl+R",
-                     "Record the window to an MP4 or a GIF; again to stop",
-                     self.toggle_recording)  # fmt: skip
+        self._action(
+            "open_scenario",
+            "&Open scenario file…",
+            "Ctrl+O",
+            "Load a scenario (.toml) and run it",
+            self._open_scenario,
+        )
+        self._action(
+            "save_scenario",
+            "&Save settings as scenario…",
+            "Ctrl+S",
+            "Write the current settings to a scenario file",
+            self._save_scenario,
+        )
+        self._action(
+            "record",
+            "&Record video…",
+            "Ctrl+R",
+            "Record the window to an MP4 or a GIF; again to stop",
+            self.toggle_recording,
+        )
         self.actions_by_name["record"].setCheckable(True)
-        self._action("zoom_in", "&Larger text", "Ctrl++", "Make the canvas text larger",
-                     lambda: self.set_font_scale(self.font_scale + 0.1))  # fmt: skip
-        self._action("zoom_out", "&Smaller text", "Ctrl+-", "Make the canvas text smaller",
-                     lambda: self.set_font_scale(self.font_scale - 0.1))  # fmt: skip
-        self._action("zoom_reset", "&Normal text size", "Ctrl+0", "Text at its normal size",
-                     lambda: self.set_font_scale(1.0))  # fmt: skip
+        self._action(
+            "zoom_in",
+            "&Larger text",
+            "Ctrl++",
+            "Make the canvas text larger",
+            lambda: self.set_font_scale(self.font_scale + 0.1),
+        )
+        self._action(
+            "zoom_out",
+            "&Smaller text",
+            "Ctrl+-",
+            "Make the canvas text smaller",
+            lambda: self.set_font_scale(self.font_scale - 0.1),
+        )
+        self._action(
+            "zoom_reset",
+            "&Normal text size",
+            "Ctrl+0",
+            "Text at its normal size",
+            lambda: self.set_font_scale(1.0),
+        )
         self._action("about", "&About pcsim", "", "About pcsim", self._about)
         bar = self.menuBar()
         sim = bar.addMenu("&Simulation")
@@ -348,9 +394,11 @@ class MainWindow(QMainWindow):
     def _on_state(self, state: str) -> None:
         start = self.actions_by_name["start"]
         start.setText({RUNNING: "&Pause", PAUSED: "&Resume"}.get(state, "&Start"))
-        start.setToolTip({RUNNING: "Pause every worker at its next step",
-                          PAUSED: "Let the workers go on"}.get(state,
-                         "Start the simulation"))  # fmt: skip
+        start.setToolTip(
+            {RUNNING: "Pause every worker at its next step", PAUSED: "Let the workers go on"}.get(
+                state, "Start the simulation"
+            )
+        )
         self.actions_by_name["stop"].setEnabled(state in (RUNNING, PAUSED))
         cfg = self.bridge.config
         snap = self.bridge.last_snapshot
@@ -439,8 +487,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _save_scenario(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save settings as scenario", "my-demo.toml",
-                                              "Scenarios (*.toml)")  # fmt: skip
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save settings as scenario", "my-demo.toml", "Scenarios (*.toml)"
+        )
         if not path:
             return
         title = Path(path).stem.replace("-", " ").capitalize()
@@ -480,9 +529,11 @@ class MainWindow(QMainWindow):
         if not path:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             path, _ = QFileDialog.getSaveFileName(
-                self, "Record to", str(Path.home() / f"pcsim-{stamp}.mp4"),
+                self,
+                "Record to",
+                str(Path.home() / f"pcsim-{stamp}.mp4"),
                 "Video (*.mp4);;Animated GIF (*.gif)",
-            )  # fmt: skip
+            )
         if not path:
             act.setChecked(False)
             return
@@ -500,8 +551,11 @@ class MainWindow(QMainWindow):
     @Slot()
     def toggle_presentation(self) -> None:
         """Full screen, larger text, only the canvas and the graph: for a projector."""
-        on = not self.isFullScreen() if self.sender() is None else \
-            self.actions_by_name["present"].isChecked()  # fmt: skip
+        on = (
+            not self.isFullScreen()
+            if self.sender() is None
+            else self.actions_by_name["present"].isChecked()
+        )
         self.actions_by_name["present"].setChecked(on)
         self._side.setVisible(not on)
         self.log.setVisible(not on)

@@ -38,8 +38,7 @@ def test_killed_engine_shows_banner_unknown_books_and_start_brings_a_fresh_one(
     window, qtbot, capfd
 ):
     window.actions_by_name["start"].trigger()
-    qtbot.waitUntil(lambda: window.stats.values["invariant"].text().startswith("✓"),
-                    timeout=10000)  # fmt: skip
+    qtbot.waitUntil(lambda: window.stats.values["invariant"].text().startswith("✓"), timeout=10000)
     dead = _kill_engine(window)
     qtbot.waitUntil(window.banner.isVisible, timeout=5000)
     assert "ended unexpectedly" in window.banner.text()
@@ -56,8 +55,7 @@ def test_killed_engine_shows_banner_unknown_books_and_start_brings_a_fresh_one(
     assert window.bridge.state == RUNNING
     assert window.bridge.sim._proc.pid != dead and window.bridge.sim._proc.is_alive()
     assert not window.banner.isVisible()
-    qtbot.waitUntil(lambda: window.stats.values["invariant"].text().startswith("✓"),
-                    timeout=10000)  # fmt: skip
+    qtbot.waitUntil(lambda: window.stats.values["invariant"].text().startswith("✓"), timeout=10000)
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Error" not in err, err
 
@@ -103,8 +101,11 @@ def _gui(*args: str) -> subprocess.Popen:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     return subprocess.Popen(
         [sys.executable, "-m", "simulator", "gui", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_gui_exit_after_with_a_killed_engine_exits_4_with_one_line():

@@ -15,10 +15,23 @@ def test_gui_exit_after_writes_a_screenshot(backend, tmp_path):
     shot = tmp_path / "x.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     out = subprocess.run(
-        [sys.executable, "-m", "simulator", "gui", "--backend", backend, "--exit-after", "3",
-         "--screenshot", str(shot)],
-        capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "gui",
+            "--backend",
+            backend,
+            "--exit-after",
+            "3",
+            "--screenshot",
+            str(shot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     img = QImage(str(shot))
     assert img.width() >= 1200 and img.height() >= 680
@@ -31,15 +44,20 @@ def test_gui_exit_after_writes_a_screenshot(backend, tmp_path):
 def test_gui_flags_are_validated_like_run():
     out = subprocess.run(
         [sys.executable, "-m", "simulator", "gui", "--capacity", "0"],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.returncode == 2
     assert "--capacity" in out.stderr and "1–1000" in out.stderr
 
 
 def test_no_display_gives_one_clear_message():
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
     out = subprocess.run(
         [sys.executable, "-m", "simulator"], capture_output=True, text=True, timeout=30, env=env
     )
@@ -53,9 +71,12 @@ def test_the_startup_probe_reports_the_first_paint_and_closes():
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **{STARTUP_PROBE_ENV: "1"})
     out = subprocess.run(
-        [sys.executable, "-m", "simulator", "gui"], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "simulator", "gui"],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env=env,
-    )  # fmt: skip
+    )
     assert out.returncode == 0, out.stderr
     assert first_paint_time(out.stdout) is not None
     assert first_paint_time("hello\nfirst-paint 12.5\n") == 12.5

@@ -23,10 +23,27 @@ def test_record_writes_an_animation_whose_frames_differ(tmp_path, ext):
     out = tmp_path / f"d.{ext}"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     run = subprocess.run(
-        [sys.executable, "-m", "simulator", "record", "--scenario", "fast-producers",
-         "--seconds", "2", "--fps", "10", "--size", "640x360", "--out", str(out)],
-        capture_output=True, text=True, timeout=90, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "record",
+            "--scenario",
+            "fast-producers",
+            "--seconds",
+            "2",
+            "--fps",
+            "10",
+            "--size",
+            "640x360",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+    )
     assert run.returncode == 0, run.stderr
     assert f"wrote {out}" in run.stdout
     frames = frames_of(out)
@@ -45,8 +62,12 @@ def test_record_writes_an_animation_whose_frames_differ(tmp_path, ext):
     ],
 )
 def test_record_refuses_bad_flags(args, message):
-    run = subprocess.run([sys.executable, "-m", "simulator", "record", *args],
-                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "simulator", "record", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
 
 

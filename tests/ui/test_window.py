@@ -37,8 +37,9 @@ def test_start_brings_events_to_canvas_graph_stats_and_log(window, qtbot):
     paints = window.canvas.paints
     window.actions_by_name["start"].trigger()
     assert window.bridge.state == RUNNING
-    qtbot.waitUntil(lambda: window.canvas.snapshot and window.canvas.snapshot.consumed > 5,
-                    timeout=5000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: window.canvas.snapshot and window.canvas.snapshot.consumed > 5, timeout=5000
+    )
     qtbot.waitUntil(lambda: window.plot.n > 3, timeout=5000)
     assert window.canvas.paints > paints
     assert window.plot.produced[-window.plot.n :].max() > 0
@@ -60,8 +61,12 @@ def test_count_change_is_live_and_capacity_waits_for_next_start(window, qtbot):
     window.bridge.start()
     window.controls.producers.setValue(5)
     window.controls.capacity.setValue(20)
-    qtbot.waitUntil(lambda: len([w for w in window.bridge.sim.snapshot().workers
-                                 if w.role == "producer"]) == 5, timeout=3000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: (
+            len([w for w in window.bridge.sim.snapshot().workers if w.role == "producer"]) == 5
+        ),
+        timeout=3000,
+    )
     assert window.bridge.sim.snapshot().capacity == 10
     assert window.controls.note.isVisible()
     assert (
@@ -113,8 +118,11 @@ def _has_color_near(img, rect, color: QColor, tolerance: int = 40) -> bool:
     for x in range(int(rect.left()) + 1, int(rect.right()), 2):
         for y in range(int(rect.top()) + 1, int(rect.bottom()), 2):
             c = img.pixelColor(x, y)
-            if (abs(c.red() - color.red()) + abs(c.green() - color.green())
-                    + abs(c.blue() - color.blue())) < tolerance:  # fmt: skip
+            if (
+                abs(c.red() - color.red())
+                + abs(c.green() - color.green())
+                + abs(c.blue() - color.blue())
+            ) < tolerance:
                 return True
     return False
 
@@ -141,8 +149,9 @@ def test_screenshot_shows_producers_buffer_and_consumers(window, qtbot):
 
 def test_a_bad_scenario_is_refused_and_changes_nothing(window, tmp_path, monkeypatch):
     shown = []
-    monkeypatch.setattr("simulator.ui.window.QMessageBox.warning",
-                        lambda _parent, _title, text: shown.append(text))  # fmt: skip
+    monkeypatch.setattr(
+        "simulator.ui.window.QMessageBox.warning", lambda _parent, _title, text: shown.append(text)
+    )
     bad = tmp_path / "bad.toml"
     bad.write_text("[config]\nconsumers = 0\n")
     before = window.controls.current()
