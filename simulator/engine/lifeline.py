@@ -101,4 +101,3 @@ def become_child(
     if os.getppid() != parent_pid:  # died before we could ask to be told
         _leave(on_orphan, grace_s)
     watch_parent(parent_pid, on_orphan, grace_s)
-
