@@ -42,17 +42,23 @@ TICKET_BLOCK = 32  # item-limit tickets taken at once: one shared lock per 32 it
 PAUSED, STOPPING = 0, 1
 BOOTING, RUNNING, CANCELLED = 0, 1, 2  # a child's boot state
 STOP_JOIN_S = 2.0  # how long stop waits for running children before terminating them
+HOLD_POLL_S = 0.02  # how often a paused child looks whether it may go on
 WATCH_S = 0.25  # how often the idle spawner looks for children that died unexpectedly
 
 
 @dataclass
 class _Shared:
-    """What every child gets: the queues, flags and live settings."""
+    """What every child gets: the queues, flags and live settings.
+
+    The parent never signals a child through a ``multiprocessing.Event`` or
+    ``Condition``: their ``set()`` waits until every sleeper has woken, so one frozen or
+    starved child would hang the parent's stop. A child sleeps on its own semaphore
+    (``release()`` never waits) and polls the shared flags while paused.
+    """
 
     buffer: Any
     events: Any
     stop: Any
-    gate: Any  # set = running, clear = paused
     sleeps: Any  # shared doubles: producer lo, hi, consumer lo, hi
     tickets: Any
     flags: Any  # shared bytes read without a lock: [paused, stopping]
@@ -95,9 +101,8 @@ class _ProcessWorker:
 
     def hold(self) -> None:
         self.flush()
-        while not self.sh.gate.wait(0.1):
-            if self.exiting():
-                return
+        while self.flags[PAUSED] and not self.exiting():
+            time.sleep(HOLD_POLL_S)
 
     def exiting(self) -> bool:
         return bool(self.flags[STOPPING] or self.retired.value)
@@ -111,7 +116,7 @@ class _ProcessWorker:
 
     def sleep(self, seconds: float) -> bool:
         self.flush()
-        return self.wake.wait(seconds)
+        return self.wake.acquire(True, seconds)
 
     def ticket(self) -> bool:
         if self.sh.limit is None:
@@ -203,7 +208,6 @@ class ProcessBackend(Backend):
             buffer=ctx.JoinableQueue(self.config.capacity),
             events=ctx.Queue(),
             stop=ctx.Event(),
-            gate=ctx.Event(),
             sleeps=ctx.Array("d", [p[0], p[1], c[0], c[1]], lock=False),
             tickets=ctx.Value("q", 0),
             flags=ctx.RawArray("b", 2),
@@ -212,7 +216,6 @@ class ProcessBackend(Backend):
             boot_lock=ctx.Lock(),
             parent_pid=os.getpid(),
         )
-        self.shared.gate.set()
         #: name -> (process, wake, retire, boot state)
         self.procs: dict[str, tuple[Any, Any, Any, Any]] = {}
         self._boots: dict[str, Any] = {}  # every child's boot state, leaving ones too
@@ -255,7 +258,7 @@ class ProcessBackend(Backend):
             if self.shared.stop.is_set():
                 continue  # stopping: spawn nobody, but stay alive until stop is done
             role, name, number = req
-            wake, retire = self._ctx.Event(), self._ctx.RawValue("b", 0)
+            wake, retire = self._ctx.Semaphore(0), self._ctx.RawValue("b", 0)
             boot = self._ctx.RawValue("b", BOOTING)
             proc = self._ctx.Process(
                 target=_child_main,
@@ -307,7 +310,7 @@ class ProcessBackend(Backend):
                 return
             proc, wake, retire, _ = entry
             retire.value = 1
-            wake.set()
+            wake.release()
             self._leaving.append(proc)
 
     def set_sleep(self, role: str, lo: float, hi: float) -> None:
@@ -318,11 +321,9 @@ class ProcessBackend(Backend):
 
     def pause(self) -> None:
         self.shared.flags[PAUSED] = 1
-        self.shared.gate.clear()
 
     def resume(self) -> None:
         self.shared.flags[PAUSED] = 0
-        self.shared.gate.set()
 
     def stop(self, timeout: float = 1.0) -> int:
         """Stop and join every child. Children still booting are cancelled and
@@ -335,7 +336,6 @@ class ProcessBackend(Backend):
             sh.flags[STOPPING] = 1
             sh.flags[PAUSED] = 0
             sh.stop.set()
-            sh.gate.set()
             everyone = [(p, wake) for p, wake, _, _ in self.procs.values()]
             leaving = list(self._leaving)
             boots = dict(self._boots)
@@ -350,7 +350,7 @@ class ProcessBackend(Backend):
             if p.name[6:] in cancelled:
                 p.terminate()
         for _, wake in everyone:
-            wake.set()
+            wake.release()
         for p in procs:
             p.join(max(0.0, deadline - _now()))
         for p in procs:
