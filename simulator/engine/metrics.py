@@ -93,6 +93,26 @@ class Metrics:
         self.workers: dict[str, WorkerStat] = {}
         self._retired = {"producer": [0.0, 0.0, 0.0], "consumer": [0.0, 0.0, 0.0]}
 
+    def restart(self, t0: float) -> None:
+        """Start the clock again at ``t0`` (the moment every worker was ready).
+
+        What divides by time forgets the time before: the rate bins, the occupancy
+        integral and every worker's time shares. The current state (occupancy, who is
+        doing what) and the counts that do not depend on time (waits, the highest
+        occupancy, latency samples) are kept.
+        """
+        self.t0 = t0
+        self.last_t = max(self.last_t, t0)
+        self._produced_bins = [0] * N_BINS
+        self._consumed_bins = [0] * N_BINS
+        self._bin = int(t0 / BIN_S)
+        self._occ_area = 0.0
+        self._occ_since = max(self._occ_since, t0)
+        for w in self.workers.values():
+            w.acc = [0.0, 0.0, 0.0]
+            w.since = max(w.since, t0)
+        self._retired = {"producer": [0.0, 0.0, 0.0], "consumer": [0.0, 0.0, 0.0]}
+
     def _advance(self, t: float) -> int:
         b = int(t / BIN_S)
         if b > self._bin:

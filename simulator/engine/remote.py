@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import threading
 import time
 from collections import deque
@@ -23,6 +24,7 @@ from typing import Any
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
+from simulator.engine.lifeline import become_child
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Simulation, Snapshot
 
 # The recorder passes every ~5 ms; publishing on the first pass >= 9 ms after the last
@@ -33,14 +35,24 @@ EVENTS_PER_FRAME = 200  # the newest events sent per frame; the count of all is 
 REPLY_TIMEOUT_S = 10.0
 
 
-def _serve(conn: Any, config: SimulationConfig) -> None:
+def _serve(
+    conn: Any, config: SimulationConfig, parent_pid: int = 0, death_signal: bool = False
+) -> None:
     """The child: run commands from the parent; publish a frame every ~16 ms.
 
     Frames are sent by the engine's own recorder thread right after it books a batch
     (:attr:`Simulation.after_record`): under load it is the thread that holds the GIL
     most, so a separate publisher thread would be the one starved of it.
+
+    The engine never outlives the window (:func:`~.lifeline.become_child`): it ignores
+    SIGINT (the window decides), and if its parent dies it stops its run (its worker
+    processes go too) and exits.
     """
     sim = Simulation(config)
+    if parent_pid:
+        become_child(
+            parent_pid, death_signal=death_signal, on_orphan=lambda: sim.stop(), grace_s=1.5
+        )
     channel = sim.subscribe(maxlen=EVENTS_PER_FRAME * 4)
     send_lock = threading.Lock()
     last = {"t": 0.0}
@@ -132,8 +144,14 @@ class RemoteSimulation:
         self._latest: Snapshot | None = None
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        # not a daemon: the processes backend's workers are the child's own children
-        self._proc = ctx.Process(target=_serve, args=(child, self.config), name="pcsim-engine")
+        # not a daemon: the processes backend's workers are the child's own children.
+        # The kernel's parent-death signal follows the thread that starts the child, so
+        # it is asked for only from the main thread (which lives as long as the app);
+        # the engine's watchdog covers the rest.
+        main = threading.current_thread() is threading.main_thread()
+        self._proc = ctx.Process(
+            target=_serve, args=(child, self.config, os.getpid(), main), name="pcsim-engine"
+        )
         self._proc.start()
         child.close()
         self._lock = threading.Lock()

@@ -6,6 +6,22 @@ recorder thread drains the inbox every few milliseconds, books each batch in the
 subscribed :class:`~.channel.EventChannel`. So the numbers on screen, the JSON of
 ``pcsim run`` and the animation all come from the same events, and no front end ever
 waits on a worker or the other way round.
+
+The clock of a run starts when its workers are ready, not when :meth:`Simulation.start`
+returns: spawning 128 interpreters can take seconds, and a run's duration, throughput
+and time shares should describe the workers working, not the operating system starting
+them. :attr:`Simulation.ready` is set (and :attr:`Simulation.started_at` moves to that
+moment) once every initially requested worker's STARTED event is booked (or it failed to
+start, which the books show as an error). The rule for what happened before:
+
+* the books (produced, consumed, lost, ...) count every item from ``start()`` on: nothing
+  that happened is ever left out of them;
+* whatever divides by time (elapsed, rates, mean occupancy, the blocked/working shares)
+  is measured from the clock's start: :meth:`~.metrics.Metrics.restart` forgets the time
+  before it (an event stamped earlier that arrives late only lands in the clock's first
+  0.1 s rate bin);
+* counts and extremes that do not depend on time (waits, the highest occupancy, the
+  latency samples) cover the whole run, like the books.
 """
 
 from __future__ import annotations
@@ -20,6 +36,7 @@ from simulator.engine.backends import backend_class
 from simulator.engine.backends.base import Backend
 from simulator.engine.channel import EventChannel
 from simulator.engine.config import LIVE_FIELDS, SimulationConfig
+from simulator.engine.events import K_ERROR, K_STARTED, K_STOPPED, item_label
 from simulator.engine.ledger import Ledger
 from simulator.engine.metrics import Metrics, WorkerView
 
@@ -56,6 +73,16 @@ class Snapshot:
     waits_empty: int
     workers: tuple[WorkerView, ...]
     buffer: tuple[int, ...]  # item ids in the buffer, oldest first
+    #: what went wrong without breaking the books (e.g. an idle worker that had to be
+    #: terminated); a run with warnings is still ``ok``
+    warnings: tuple[str, ...] = ()
+    #: milliseconds from ``start()`` until every requested worker was ready; None while
+    #: starting (and for a run stopped before it was ready)
+    startup_ms: float | None = None
+    #: (workers ready, workers requested) of the run's initial workers
+    starting: tuple[int, int] = (0, 0)
+    #: ``time.monotonic()`` of the clock's start (that of ``start()`` until ready)
+    started_at: float = 0.0
 
 
 class Simulation:
@@ -70,6 +97,9 @@ class Simulation:
         self._recorder: threading.Thread | None = None
         self._rec_stop = threading.Event()
         self.finished = threading.Event()  # set when an item limit is fully consumed
+        #: set once every initially requested worker is ready: the run's clock starts
+        #: then (see the module's notes); stays clear for a run stopped while starting
+        self.ready = threading.Event()
         #: called by the recorder thread after each pass (it already holds the books
         #: fresh, and under load it is the thread that gets the GIL most readily)
         self.after_record: Callable[[], None] | None = None
@@ -78,8 +108,12 @@ class Simulation:
         self._reset_books()
 
     def _reset_books(self) -> None:
-        self._t0 = time.monotonic()
+        self._t_start = self._t0 = time.monotonic()
         self._t_end: float | None = None
+        self._awaiting: set[str] = set()  # initial workers not ready yet
+        self._requested = 0
+        self._startup_ms: float | None = None
+        self._warnings: list[str] = []
         self.ledger = Ledger(strict=True)
         self.metrics = Metrics(self.config.capacity, self._t0)
         self._run_backend = self.config.backend
@@ -106,14 +140,20 @@ class Simulation:
             if self.state in (RUNNING, PAUSED):
                 raise RuntimeError("the simulation is already running")
             self._inbox.clear()
-            self._reset_books()
             self.finished.clear()
+            self.ready.clear()
             self._names = {"producer": [], "consumer": []}
             self._numbers = {"producer": 0, "consumer": 0}
             backend = backend_class(self.config.backend)(self.config, self._inbox.append)
-            self.ledger.strict = backend.exact_order
             workers = [self._new_worker("producer") for _ in range(self.config.producers)]
             workers += [self._new_worker("consumer") for _ in range(self.config.consumers)]
+            with self._lock:
+                self._reset_books()
+                self.ledger.strict = backend.exact_order
+                self._awaiting = {name for _, name, _ in workers}
+                self._requested = len(workers)
+                if not workers:
+                    self._mark_ready(self._t_start)
             self._rec_stop.clear()
             self._recorder = threading.Thread(
                 target=self._record_loop, name="pcsim-recorder", daemon=True
@@ -152,7 +192,14 @@ class Simulation:
                 while len(names) < want:
                     backend.add(*self._new_worker(role))
                 while len(names) > want:
-                    backend.retire(names.pop())  # the newest leaves first
+                    name = names.pop()  # the newest leaves first
+                    backend.retire(name)
+                    with self._lock:
+                        if name in self._awaiting:  # no longer waited for
+                            self._awaiting.discard(name)
+                            self._requested -= 1
+                            if not self._awaiting:
+                                self._mark_ready(time.monotonic())
             return frozenset(changed - LIVE_FIELDS)
 
     def stop(self, drain: bool = False, drain_timeout: float = 10.0) -> float:
@@ -160,6 +207,10 @@ class Simulation:
 
         With ``drain``, producers leave first and consumers empty the buffer (for at most
         ``drain_timeout`` seconds) so that, after it, produced = consumed.
+
+        Workers still starting are not waited for (they have done nothing yet). A
+        worker the backend had to terminate breaks the books only if it held an item
+        (which is then lost); otherwise it is a warning in :attr:`Snapshot.warnings`.
         """
         with self._control:
             backend = self._backend
@@ -186,11 +237,36 @@ class Simulation:
                 self._recorder.join()
             self._record_once()  # whatever arrived after the recorder's last pass
             with self._lock:
+                self._book_terminated(backend.terminated)
+                if self._awaiting:
+                    ready = self._requested - len(self._awaiting)
+                    self._warnings.append(
+                        f"stopped while starting: {ready} of {self._requested} workers were ready"
+                    )
                 self.ledger.close_books(remaining)
             self._t_end = time.monotonic()
             self._backend = None
             self.state = STOPPED
             return self._t_end - t0
+
+    def _book_terminated(self, names: list[str]) -> None:
+        """Book workers that were ended by force (under ``self._lock``)."""
+        now = time.monotonic()
+        for name in names:
+            item = self.ledger.held.pop(name, None)
+            if item is not None:  # it dies with the item: close_books counts it lost
+                self.ledger._violate(f"{name} was terminated holding {item_label(item)}")
+            else:
+                self._warnings.append(f"{name} did not stop in time and was terminated")
+            if name in self.metrics.workers:  # it will not say STOPPED itself
+                self.metrics.feed([(now, K_STOPPED, name, -1, -1, 0.0)], [])
+
+    def _mark_ready(self, t: float) -> None:
+        """Every initial worker is ready: start the clock at ``t`` (under ``self._lock``)."""
+        self._t0 = t
+        self._startup_ms = (t - self._t_start) * 1000.0
+        self.metrics.restart(t)
+        self.ready.set()
 
     # ---- recording ---------------------------------------------------------------
     def _record_loop(self) -> None:
@@ -209,6 +285,13 @@ class Simulation:
         with self._lock:
             latencies = self.ledger.feed(batch)
             self.metrics.feed(batch, latencies)
+            awaiting = self._awaiting
+            if awaiting:  # only while starting: who has reported ready (or failed)?
+                for ev in batch:
+                    if ev[1] in (K_STARTED, K_ERROR):
+                        awaiting.discard(ev[2])
+                if not awaiting:
+                    self._mark_ready(time.monotonic())
             limit = self.config.items
             if limit is not None and self.ledger.consumed >= limit:
                 self.finished.set()
@@ -218,25 +301,30 @@ class Simulation:
     # ---- observing ---------------------------------------------------------------
     @property
     def started_at(self) -> float:
-        """``time.monotonic()`` of the current run's start (events are stamped the same way)."""
+        """``time.monotonic()`` of the current run's clock start: the moment every worker
+        was ready (until then, that of ``start()``). Events are stamped the same way."""
         return self._t0
 
     @property
     def elapsed(self) -> float:
+        """Seconds on the run's clock: 0 while the workers are starting."""
+        if not self.ready.is_set():
+            return 0.0
         end = self._t_end if self._t_end is not None else time.monotonic()
-        return end - self._t0
+        return max(0.0, end - self._t0)
 
     def snapshot(self) -> Snapshot:
         with self._lock:
             led, met = self.ledger, self.metrics
             now = self._t_end if self._t_end is not None else time.monotonic()
             p_rate, c_rate = met.rates(now)
+            requested = self._requested
             return Snapshot(
                 state=self.state,
                 config=self.config,
                 capacity=met.capacity,
                 backend=self._run_backend,
-                elapsed=now - self._t0,
+                elapsed=max(0.0, now - self._t0) if self.ready.is_set() else 0.0,
                 produced=led.produced,
                 consumed=led.consumed,
                 in_buffer=led.in_buffer,
@@ -257,4 +345,8 @@ class Simulation:
                 waits_empty=met.waits_empty,
                 workers=met.worker_views(now),
                 buffer=tuple(led.in_buffer_ids),
+                warnings=tuple(self._warnings),
+                startup_ms=self._startup_ms,
+                starting=(requested - len(self._awaiting), requested),
+                started_at=self._t0,
             )

@@ -52,6 +52,9 @@ class Backend(ABC):
             "producer": config.effective_sleep("producer"),
             "consumer": config.effective_sleep("consumer"),
         }
+        #: workers :meth:`stop` had to end by force (they did not stop in time); the
+        #: engine's books tell whether each held an item (lost) or not (a warning)
+        self.terminated: list[str] = []
 
     @abstractmethod
     def start(self, workers: list[tuple[str, str, int]]) -> None:

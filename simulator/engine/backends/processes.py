@@ -5,12 +5,25 @@ and macOS/Windows support, and it avoids forking a parent that runs threads. Eac
 batches its events and sends them to the parent through one queue, flushing before every
 wait so the picture never shows a stale state; a listener thread in the parent hands them
 to the engine. This module is what a spawned child imports: keep it light (no numpy).
+
+Children are tied to their parent (:mod:`~simulator.engine.lifeline`): they ignore SIGINT
+and end by themselves when the parent dies. The kernel's parent-death signal follows the
+thread that started a child, so one spawner thread starts them all and lives until every
+child has been joined.
+
+A child first marks itself running under a shared lock; :meth:`ProcessBackend.stop`
+marks every child still booting as cancelled under that same lock and terminates it at
+once: such a child has not run a line of the worker loop, so it holds nothing, and stop
+never waits for interpreters that are still starting. A running child that does not
+stop in time is terminated and reported in :attr:`~.base.Backend.terminated`: the engine
+decides from its books whether it held an item (lost) or not (a warning).
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import queue
 import threading
 import time
@@ -19,28 +32,40 @@ from typing import Any
 
 from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
 from simulator.engine.buffer import Closed
-from simulator.engine.events import K_ERROR, K_GET_WAIT, K_GOT, K_PUT, K_PUT_WAIT
+from simulator.engine.events import K_ERROR, K_GET_WAIT, K_GOT, K_PUT, K_PUT_WAIT, K_STOPPED
+from simulator.engine.lifeline import become_child
 
 _now = time.monotonic
 FLUSH_EVERY = 256  # events per message at full speed
 POLL_S = 0.05  # how often a blocked put/get looks at the stop flag
 TICKET_BLOCK = 32  # item-limit tickets taken at once: one shared lock per 32 items
 PAUSED, STOPPING = 0, 1
+BOOTING, RUNNING, CANCELLED = 0, 1, 2  # a child's boot state
+STOP_JOIN_S = 2.0  # how long stop waits for running children before terminating them
+HOLD_POLL_S = 0.02  # how often a paused child looks whether it may go on
+WATCH_S = 0.25  # how often the idle spawner looks for children that died unexpectedly
 
 
 @dataclass
 class _Shared:
-    """What every child gets: the queues, flags and live settings."""
+    """What every child gets: the queues, flags and live settings.
+
+    The parent never signals a child through a ``multiprocessing.Event`` or
+    ``Condition``: their ``set()`` waits until every sleeper has woken, so one frozen or
+    starved child would hang the parent's stop. A child sleeps on its own semaphore
+    (``release()`` never waits) and polls the shared flags while paused.
+    """
 
     buffer: Any
     events: Any
     stop: Any
-    gate: Any  # set = running, clear = paused
     sleeps: Any  # shared doubles: producer lo, hi, consumer lo, hi
     tickets: Any
     flags: Any  # shared bytes read without a lock: [paused, stopping]
     limit: int | None
     seed: int | None
+    boot_lock: Any  # guards every child's boot state (BOOTING -> RUNNING or CANCELLED)
+    parent_pid: int
 
 
 class _ProcessWorker:
@@ -54,17 +79,19 @@ class _ProcessWorker:
         self.tickets_left = 0
         self.uniform = worker_rng(sh.seed, name).uniform
         self._out: list[tuple] = []
+        self._flush_at = 1  # the first event (STARTED) goes at once: "I am ready"
         self._offset = 0 if role == "producer" else 2
 
     def emit(self, ev: tuple) -> None:
         self._out.append(ev)
-        if len(self._out) >= FLUSH_EVERY:
+        if len(self._out) >= self._flush_at:
             self.flush()
 
     def flush(self) -> None:
         if self._out:
             self.sh.events.put(self._out)
             self._out = []
+            self._flush_at = FLUSH_EVERY
 
     def attention(self) -> bool:
         return bool(self.flags[PAUSED] or self.flags[STOPPING] or self.retired.value)
@@ -74,9 +101,8 @@ class _ProcessWorker:
 
     def hold(self) -> None:
         self.flush()
-        while not self.sh.gate.wait(0.1):
-            if self.exiting():
-                return
+        while self.flags[PAUSED] and not self.exiting():
+            time.sleep(HOLD_POLL_S)
 
     def exiting(self) -> bool:
         return bool(self.flags[STOPPING] or self.retired.value)
@@ -90,7 +116,7 @@ class _ProcessWorker:
 
     def sleep(self, seconds: float) -> bool:
         self.flush()
-        return self.wake.wait(seconds)
+        return self.wake.acquire(True, seconds)
 
     def ticket(self) -> bool:
         if self.sh.limit is None:
@@ -151,10 +177,24 @@ class _ProcessWorker:
         self.flush()
 
 
-def _child_main(sh: _Shared, role: str, name: str, number: int, wake: Any, retire: Any) -> None:
+def _child_main(
+    sh: _Shared, role: str, name: str, number: int, wake: Any, retire: Any, boot: Any
+) -> None:
     """Entry point of a spawned worker process (top level, so it pickles by name)."""
+    become_child(sh.parent_pid)  # ignore SIGINT; never outlive the parent
+    with sh.boot_lock:
+        if boot.value == CANCELLED:  # stopped while this interpreter was starting
+            return
+        boot.value = RUNNING
     w = _ProcessWorker(sh, role, name, number, wake, retire)
     (run_producer if role == "producer" else run_consumer)(w)
+    # Hand over what is still in this process's queue buffers, then leave without the
+    # interpreter's teardown: 128 children tearing down at once on two cores take
+    # seconds, and stop() waits for them.
+    for q in (sh.buffer, sh.events):
+        q.close()
+        q.join_thread()
+    os._exit(0)
 
 
 class ProcessBackend(Backend):
@@ -168,15 +208,19 @@ class ProcessBackend(Backend):
             buffer=ctx.JoinableQueue(self.config.capacity),
             events=ctx.Queue(),
             stop=ctx.Event(),
-            gate=ctx.Event(),
             sleeps=ctx.Array("d", [p[0], p[1], c[0], c[1]], lock=False),
             tickets=ctx.Value("q", 0),
             flags=ctx.RawArray("b", 2),
             limit=self.config.items,
             seed=self.config.seed,
+            boot_lock=ctx.Lock(),
+            parent_pid=os.getpid(),
         )
-        self.shared.gate.set()
-        self.procs: dict[str, tuple[Any, Any, Any]] = {}  # name -> (process, wake, retire)
+        #: name -> (process, wake, retire, boot state)
+        self.procs: dict[str, tuple[Any, Any, Any, Any]] = {}
+        self._boots: dict[str, Any] = {}  # every child's boot state, leaving ones too
+        self._dead_reported: set[str] = set()
+        self._said_stopped: set[str] = set()  # children whose STOPPED event arrived
         self._leaving: list[Any] = []
         self._unwanted: set[str] = set()
         self._lock = threading.Lock()
@@ -184,7 +228,8 @@ class ProcessBackend(Backend):
         self._listener = threading.Thread(target=self._listen, name="pcsim-events", daemon=True)
         self._listener.start()
         # Spawning a process takes tens of milliseconds: do it off the caller's thread so
-        # a GUI that starts 64 workers stays responsive.
+        # a GUI that starts 64 workers stays responsive. This thread is every child's
+        # parent thread (see the module's notes): it ends only after stop joined them.
         self._spawner = threading.Thread(target=self._spawn_loop, name="pcsim-spawn", daemon=True)
         self._spawner.start()
         for w in workers:
@@ -198,23 +243,32 @@ class ProcessBackend(Backend):
                 return
             for ev in batch:  # plain tuples, as the other backends' events
                 emit(ev)
+            if batch[-1][1] == K_STOPPED:  # a child's last word is its last batch's end
+                self._said_stopped.add(batch[-1][2])
 
     def _spawn_loop(self) -> None:
         while True:
-            req = self._spawn_requests.get()
-            if req is None or self.shared.stop.is_set():
+            try:
+                req = self._spawn_requests.get(timeout=WATCH_S)
+            except queue.Empty:
+                self._report_dead()
+                continue
+            if req is None:
                 return
+            if self.shared.stop.is_set():
+                continue  # stopping: spawn nobody, but stay alive until stop is done
             role, name, number = req
-            wake, retire = self._ctx.Event(), self._ctx.RawValue("b", 0)
+            wake, retire = self._ctx.Semaphore(0), self._ctx.RawValue("b", 0)
+            boot = self._ctx.RawValue("b", BOOTING)
             proc = self._ctx.Process(
                 target=_child_main,
-                args=(self.shared, role, name, number, wake, retire),
+                args=(self.shared, role, name, number, wake, retire, boot),
                 name=f"pcsim-{name}",
                 daemon=True,
             )
             with self._lock:
                 if self.shared.stop.is_set():
-                    return
+                    continue
                 if name in self._unwanted:
                     self._unwanted.discard(name)
                     continue
@@ -224,7 +278,25 @@ class ProcessBackend(Backend):
                     msg = f"could not start a process: {type(exc).__name__}: {exc}"
                     self.emit((_now(), K_ERROR, name, -1, -1, msg.strip()))
                     continue
-                self.procs[name] = (proc, wake, retire)
+                self.procs[name] = (proc, wake, retire, boot)
+                self._boots[name] = boot
+
+    def _report_dead(self) -> None:
+        """A child that ended by itself with a failure (killed from outside, crashed
+        while booting) is an error the books must show, once."""
+        with self._lock:
+            if self.shared.stop.is_set():
+                return
+            dead = [
+                (name, entry[0].exitcode)
+                for name, entry in self.procs.items()
+                if name not in self._dead_reported and entry[0].exitcode not in (None, 0)
+            ]
+            for name, _ in dead:
+                self._dead_reported.add(name)
+        for name, code in dead:
+            msg = f"the process ended unexpectedly (exit code {code})"
+            self.emit((_now(), K_ERROR, name, -1, -1, msg))
 
     def add(self, role: str, name: str, number: int) -> None:
         self._spawn_requests.put((role, name, number))
@@ -236,9 +308,9 @@ class ProcessBackend(Backend):
             if entry is None:  # still waiting to be spawned: never spawn it
                 self._unwanted.add(name)
                 return
-            proc, wake, retire = entry
+            proc, wake, retire, _ = entry
             retire.value = 1
-            wake.set()
+            wake.release()
             self._leaving.append(proc)
 
     def set_sleep(self, role: str, lo: float, hi: float) -> None:
@@ -249,34 +321,47 @@ class ProcessBackend(Backend):
 
     def pause(self) -> None:
         self.shared.flags[PAUSED] = 1
-        self.shared.gate.clear()
 
     def resume(self) -> None:
         self.shared.flags[PAUSED] = 0
-        self.shared.gate.set()
 
     def stop(self, timeout: float = 1.0) -> int:
+        """Stop and join every child. Children still booting are cancelled and
+        terminated at once (they hold nothing); running ones get ``max(timeout,
+        STOP_JOIN_S)`` to finish their step, then are terminated and named in
+        :attr:`terminated`."""
         sh = self.shared
-        deadline = _now() + timeout
-        with self._lock:
+        deadline = _now() + max(timeout, STOP_JOIN_S)
+        with self._lock:  # after this, the spawner starts nobody
             sh.flags[STOPPING] = 1
             sh.flags[PAUSED] = 0
             sh.stop.set()
-            sh.gate.set()
-            everyone = [(p, wake) for p, wake, _ in self.procs.values()]
+            everyone = [(p, wake) for p, wake, _, _ in self.procs.values()]
             leaving = list(self._leaving)
-        self._spawn_requests.put(None)
-        for _, wake in everyone:
-            wake.set()
-        self._spawner.join(max(0.0, deadline - _now()))
+            boots = dict(self._boots)
+        cancelled: set[str] = set()
+        with sh.boot_lock:
+            for name, boot in boots.items():
+                if boot.value == BOOTING:
+                    boot.value = CANCELLED
+                    cancelled.add(name)
         procs = [p for p, _ in everyone] + leaving
+        for p in procs:
+            if p.name[6:] in cancelled:
+                p.terminate()
+        for _, wake in everyone:
+            wake.release()
         for p in procs:
             p.join(max(0.0, deadline - _now()))
         for p in procs:
             if p.is_alive():  # never leave a process behind
                 p.terminate()
                 p.join(1.0)
-                self.emit((_now(), K_ERROR, p.name[6:], -1, -1, "did not stop; terminated"))
+                name = p.name[6:]
+                if name not in self._said_stopped and name not in cancelled:
+                    self.terminated.append(name)  # ended by force in the middle of its work
+        self._spawn_requests.put(None)  # every child is joined: the spawner may end
+        self._spawner.join(2.0)
         remaining = 0
         with contextlib.suppress(queue.Empty):
             while True:
