@@ -22,13 +22,14 @@ Qt-free and light: a spawned worker imports it before anything else it runs.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 WATCH_PERIOD_S = 0.5  #: how often the watchdog looks at the parent
 ORPHAN_EXIT_CODE = 128 + signal.SIGHUP  #: what an orphan exits with (nobody reads it)
@@ -36,9 +37,28 @@ _PR_SET_PDEATHSIG = 1
 
 
 def ignore_sigint() -> None:
-    """Ignore Ctrl+C in this process (only possible from the main thread)."""
+    """Ignore Ctrl+C in this process (only possible from the main thread), then let it
+    through the signal mask again: a Ctrl+C that came while the child was starting
+    (blocked by :func:`sigint_blocked` in its parent) is discarded, never delivered."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextlib.contextmanager
+def sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in the calling thread while children are started from it.
+
+    A child inherits its starting thread's signal mask through fork and exec, so it is
+    born deaf to Ctrl+C, before its interpreter could run :func:`ignore_sigint`; a
+    worker still booting never dies of a Ctrl+C with a traceback. Only this thread is
+    affected: the parent's main thread still gets its Ctrl+C.
+    """
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:

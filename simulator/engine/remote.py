@@ -24,7 +24,7 @@ from typing import Any
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
-from simulator.engine.lifeline import become_child
+from simulator.engine.lifeline import become_child, sigint_blocked
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Simulation, Snapshot
 
 # The recorder passes every ~5 ms; publishing on the first pass >= 9 ms after the last
@@ -152,7 +152,8 @@ class RemoteSimulation:
         self._proc = ctx.Process(
             target=_serve, args=(child, self.config, os.getpid(), main), name="pcsim-engine"
         )
-        self._proc.start()
+        with sigint_blocked():  # born deaf to Ctrl+C: the window decides (see lifeline)
+            self._proc.start()
         child.close()
         self._lock = threading.Lock()
 

@@ -33,7 +33,7 @@ from typing import Any
 from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
 from simulator.engine.buffer import Closed
 from simulator.engine.events import K_ERROR, K_GET_WAIT, K_GOT, K_PUT, K_PUT_WAIT, K_STOPPED
-from simulator.engine.lifeline import become_child
+from simulator.engine.lifeline import become_child, sigint_blocked
 
 _now = time.monotonic
 FLUSH_EVERY = 256  # events per message at full speed
@@ -247,6 +247,10 @@ class ProcessBackend(Backend):
                 self._said_stopped.add(batch[-1][2])
 
     def _spawn_loop(self) -> None:
+        with sigint_blocked():  # children are born ignoring Ctrl+C (see lifeline)
+            self._spawn_forever()
+
+    def _spawn_forever(self) -> None:
         while True:
             try:
                 req = self._spawn_requests.get(timeout=WATCH_S)
