@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 WATCH_PERIOD_S = 0.5  #: how often the watchdog looks at the parent
 ORPHAN_EXIT_CODE = 128 + signal.SIGHUP  #: what an orphan exits with (nobody reads it)
 _PR_SET_PDEATHSIG = 1
+_TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
 
 
 def ignore_sigint() -> None:
@@ -43,6 +44,18 @@ def ignore_sigint() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def quiet_resource_tracker() -> None:
+    """Keep multiprocessing's resource tracker from warning about a killed process.
+
+    When a worker or the engine is killed, the tracker frees the semaphores it left (as
+    it should) and then warns about each "leak" on the shared stderr, under pcsim's own
+    one-line message. The tracker starts with this process's ``-W`` options, so call this
+    before the first child or semaphore is made.
+    """
+    if _TRACKER_QUIET not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_QUIET)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from typing import Any
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
-from simulator.engine.lifeline import become_child, sigint_blocked
+from simulator.engine.lifeline import become_child, quiet_resource_tracker, sigint_blocked
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Simulation, Snapshot
 
 # The recorder passes every ~5 ms; publishing on the first pass >= 9 ms after the last
@@ -143,6 +143,7 @@ class RemoteSimulation:
         self._total = 0
         self._latest: Snapshot | None = None
         ctx = mp.get_context("spawn")
+        quiet_resource_tracker()  # the engine's workers share this process's tracker
         self._conn, child = ctx.Pipe()
         # not a daemon: the processes backend's workers are the child's own children.
         # The kernel's parent-death signal follows the thread that starts the child, so

@@ -33,7 +33,7 @@ from typing import Any
 from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
 from simulator.engine.buffer import Closed
 from simulator.engine.events import K_ERROR, K_GET_WAIT, K_GOT, K_PUT, K_PUT_WAIT, K_STOPPED
-from simulator.engine.lifeline import become_child, sigint_blocked
+from simulator.engine.lifeline import become_child, quiet_resource_tracker, sigint_blocked
 
 _now = time.monotonic
 FLUSH_EVERY = 256  # events per message at full speed
@@ -201,6 +201,7 @@ class ProcessBackend(Backend):
     exact_order = False
 
     def start(self, workers: list[tuple[str, str, int]]) -> None:
+        quiet_resource_tracker()
         ctx = mp.get_context("spawn")
         self._ctx = ctx
         p, c = self.sleeps["producer"], self.sleeps["consumer"]
