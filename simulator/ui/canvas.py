@@ -28,7 +28,7 @@ from simulator.engine.workers import ROLES, Role, number_of, worker_name
 from simulator.ui import theme
 from simulator.ui.canvas_layout import Layout, compute_layout, held_anchor
 from simulator.ui.canvas_model import TWEEN_S, CanvasModel, ease
-from simulator.ui.canvas_scene import SceneItems, build_scene
+from simulator.ui.canvas_scene import SceneItems, banner_text, build_scene
 
 FAST_REFRESH_S = 0.05  # in fast mode, cards and slots refresh at 20 Hz
 COUNT_REFRESH_S = 0.2  # "N done" counters refresh at 5 Hz
@@ -195,7 +195,7 @@ class SimulationCanvas(QGraphicsView):
                     slot.show(-1 if item in in_flight else item)
         self._move_tokens(lay, items, ids, now, fast)
         items.fast_note.show(fast)
-        items.banner.show(self.state == PAUSED)
+        items.banner.show(banner_text(self.state, snap))
 
     def _move_tokens(
         self, lay: Layout, items: SceneItems, ids: Sequence[int], now: float, fast: bool

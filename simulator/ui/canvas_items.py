@@ -149,6 +149,44 @@ class Toggle:
             self.item.setVisible(shown)
 
 
+class Banner:
+    """A dark rounded note above the buffer with one line of text, or hidden.
+
+    It says what holds the whole picture still (paused, workers still starting); the box
+    is fitted to the text each time the text changes, never per frame.
+    """
+
+    def __init__(self, scene: QGraphicsScene, font: QFont, center: QPointF, height: float):
+        self.box = QGraphicsPathItem()
+        self.box.setBrush(QBrush(QColor(31, 35, 40, 225)))
+        self.box.setPen(QPen(Qt.PenStyle.NoPen))
+        self.box.setZValue(20)
+        self.box.setVisible(False)
+        scene.addItem(self.box)
+        self.label = Label(scene, font, QBrush(QColor("#FFFFFF")), self.box)
+        self.metrics = QFontMetricsF(font)
+        self.center, self.height = center, height
+        self.text: str | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.text is not None
+
+    def show(self, text: str | None) -> None:
+        """Show ``text`` (None hides the banner)."""
+        if text == self.text:
+            return
+        self.text = text
+        self.box.setVisible(text is not None)
+        if text is None:
+            return
+        w = self.metrics.horizontalAdvance(text) + 40
+        rect = QRectF(self.center.x() - w / 2, self.center.y() - self.height / 2, w, self.height)
+        self.box.setPath(rounded(rect, 8))
+        self.label.set(text)
+        self.label.item.setPos(rect.left() + 20, rect.center().y() - self.metrics.height() / 2)
+
+
 class TokenItem:
     """An item's rounded tag; one Qt item (the label is its child), moved with one call."""
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from simulator.engine.metrics import WorkerView
+from simulator.engine.simulation import PAUSED, RUNNING, Snapshot
 from simulator.engine.workers import Role
 from simulator.ui import theme
 from simulator.ui.canvas_items import (
+    Banner,
     Caption,
     CardItem,
     FillBar,
@@ -47,7 +49,7 @@ class SceneItems:
     cards: dict[str, CardItem]  #: by worker name
     tokens: list[TokenItem]  #: a pool of MAX_TOKENS travelling tags
     fast_note: Toggle
-    banner: Toggle
+    banner: Banner
     caption: Caption
 
 
@@ -143,18 +145,20 @@ def build_legend(scene: QGraphicsScene, st: Styles, lay: Layout) -> Toggle:
     return Toggle(note.item)
 
 
-def build_banner(scene: QGraphicsScene, st: Styles, lay: Layout) -> Toggle:
-    """The paused banner above the buffer, hidden."""
+def build_banner(scene: QGraphicsScene, st: Styles, lay: Layout) -> Banner:
+    """The banner above the buffer (paused, starting workers), hidden."""
     s = lay.scale
-    font = st.font(16 * s, True)
-    bw = QFontMetricsF(font).horizontalAdvance(PAUSED_BANNER) + 40
-    br = QRectF((lay.width - bw) / 2, lay.buffer.top() - 70 * s, bw, 34 * s)
-    box = QGraphicsPathItem(rounded(br, 8))
-    box.setBrush(QBrush(QColor(31, 35, 40, 225)))
-    box.setPen(QPen(Qt.PenStyle.NoPen))
-    box.setZValue(20)
-    scene.addItem(box)
-    label = Label(scene, font, QBrush(QColor("#FFFFFF")), box)
-    label.set(PAUSED_BANNER)
-    label.item.setPos(br.left() + 20, br.center().y() - font.pixelSize() * 0.62)
-    return Toggle(box)
+    center = QPointF(lay.width / 2, lay.buffer.top() - 53 * s)
+    return Banner(scene, st.font(16 * s, True), center, 34 * s)
+
+
+def banner_text(run_state: str, snap: Snapshot | None) -> str | None:
+    """What holds the whole picture still, in words: a pause, or workers still starting
+    (spawning 64 interpreters takes seconds, and the run's clock waits for them)."""
+    if run_state == PAUSED:
+        return PAUSED_BANNER
+    if snap is not None and run_state == RUNNING:
+        ready, wanted = snap.starting
+        if ready < wanted:
+            return f"Starting workers {ready}/{wanted}…"
+    return None

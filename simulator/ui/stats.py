@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
@@ -75,9 +77,10 @@ class StatsPanel(QGroupBox):
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot, force: bool = False) -> None:
-        if not force and 0 <= snap.elapsed - self._last < REFRESH_S and snap.state == RUNNING:
+        now = time.monotonic()  # not the run's clock: it stands still while workers start
+        if not force and 0 <= now - self._last < REFRESH_S and snap.state == RUNNING:
             return
-        self._last = snap.elapsed
+        self._last = now
         v = self.values
         v["produced"].setText(f"{snap.produced:,}")
         v["consumed"].setText(f"{snap.consumed:,}")

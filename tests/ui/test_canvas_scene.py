@@ -3,6 +3,7 @@ and what a card shows for each run state (``theme.display_state``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 import pytest
@@ -156,7 +157,22 @@ def test_cards_show_the_display_state_and_the_banner_follows_a_pause(qtbot, run_
     assert {c.shown_state for c in items.cards.values()} == {shown}
     assert all(c.state.text == shown for c in items.cards.values() if c.lines >= 2)
     assert items.banner.shown == (run_state == PAUSED)
-    assert items.banner.item.isVisible() == (run_state == PAUSED)
+    assert items.banner.box.isVisible() == (run_state == PAUSED)
+
+
+def test_the_banner_counts_workers_still_starting_then_goes(qtbot):
+    """The run's clock waits for every worker; the picture says why nothing moves yet."""
+    cfg = SimulationConfig(producers=3, consumers=2, capacity=5)
+    canvas = _canvas(qtbot, cfg)
+    starting = dataclasses.replace(_snapshot(RUNNING, cfg, fill=0), starting=(2, 5))
+    canvas.on_snapshot(starting)
+    canvas.refresh(force=True)
+    items = canvas._items
+    assert items is not None and items.banner.box.isVisible()
+    assert items.banner.label.text == "Starting workers 2/5…"
+    canvas.on_snapshot(dataclasses.replace(starting, starting=(5, 5)))
+    canvas.refresh(force=True)
+    assert not items.banner.shown and not items.banner.box.isVisible()
 
 
 def test_idle_workers_are_named_by_role_and_ready():
