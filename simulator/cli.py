@@ -19,14 +19,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
+from simulator import exitcodes
 from simulator.engine.config import BACKENDS, LIMITS, ConfigError, SimulationConfig
 
-#: one meaning each (README "Exit codes", /work/shared/DESIGN.md): 0 did what was asked,
-#: 1 the books broke, 2 bad input, 3 the run got stuck, 4 something outside the books
-#: failed (a needed program is missing, the engine process died), 128+N ended by signal N
-EXIT_OK, EXIT_INVARIANT, EXIT_USAGE, EXIT_STUCK, EXIT_EXTERNAL = 0, 1, 2, 3, 4
-EXIT_SIGNAL = 128
-EXIT_PIPE = EXIT_SIGNAL + 13  # SIGPIPE: the reader of our output went away
 MAX_DURATION_S = 7 * 24 * 3600.0
 
 #: config field -> the flag that sets it
@@ -47,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but an error is one line on stderr and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(exitcodes.USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _number(kind: type, field: str, lo: float, hi: float, unit: str = ""):
@@ -209,7 +204,7 @@ def config_from_args(args: argparse.Namespace, base: SimulationConfig | None = N
 def _usage_error(parser: argparse.ArgumentParser, err: ConfigError) -> int:
     name = FLAGS.get(err.field, err.field)
     print(f"{parser.prog}: error: {err.describe(name)}", file=sys.stderr)
-    return EXIT_USAGE
+    return exitcodes.USAGE
 
 
 def _report(snap, stop_latency_s: float, duration_s: float) -> dict[str, object]:
@@ -291,7 +286,7 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser):
         return _usage_error(parser, err)
     except ScenarioError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return exitcodes.USAGE
 
 
 class _Output:
@@ -432,7 +427,7 @@ class _StopSignals:
 
     @property
     def exit_code(self) -> int | None:
-        return None if self.signum is None else EXIT_SIGNAL + self.signum
+        return None if self.signum is None else exitcodes.for_signal(self.signum)
 
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -492,7 +487,7 @@ def _run_until_stopped(args: argparse.Namespace, parser: argparse.ArgumentParser
     if writer is not None:
         writer.close()
     if out.closed.is_set():
-        return EXIT_PIPE  # quietly: whoever read our output has what they wanted
+        return exitcodes.PIPE  # quietly: whoever read our output has what they wanted
     report = _report(sim.snapshot(), stop_latency, duration)
     if scenario is not None:
         report["scenario"] = scenario.name
@@ -510,19 +505,19 @@ def _run_until_stopped(args: argparse.Namespace, parser: argparse.ArgumentParser
     else:
         out.write(_table(report))
     if out.closed.is_set():
-        return EXIT_PIPE
+        return exitcodes.PIPE
     if not report["ok"]:
-        return EXIT_INVARIANT  # the books broke: that outranks how the run ended
-    return signals.exit_code or EXIT_OK
+        return exitcodes.BOOKS  # the books broke: that outranks how the run ended
+    return signals.exit_code or exitcodes.OK
 
 
 def _gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.screenshot is not None and args.exit_after is None:
         print(f"{parser.prog}: error: --screenshot: needs --exit-after SECONDS (the "
               "picture is taken just before the window closes)", file=sys.stderr)  # fmt: skip
-        return EXIT_USAGE
+        return exitcodes.USAGE
     if not _output_path(parser, "--screenshot", args.screenshot):
-        return EXIT_USAGE
+        return exitcodes.USAGE
     settings = _settings(args, parser)
     if isinstance(settings, int):
         return settings
@@ -561,14 +556,14 @@ def _record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if size is None:
         print(f"{parser.prog}: error: --size must be WxH with W in 320–3840 and H in "
               f"240–2160 (got {args.size!r})", file=sys.stderr)  # fmt: skip
-        return EXIT_USAGE
+        return exitcodes.USAGE
     from simulator.ui.recorder import available, check_output
 
     try:
         check_output(args.out)
     except ValueError as err:
         print(f"{parser.prog}: error: --out: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return exitcodes.USAGE
     settings = _settings(args, parser)
     if isinstance(settings, int):
         return settings
@@ -576,7 +571,7 @@ def _record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     problem = available()  # the input is good; what is missing is outside pcsim
     if problem:
         print(f"{parser.prog}: {problem}", file=sys.stderr)
-        return EXIT_EXTERNAL
+        return exitcodes.OUTSIDE
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # recording needs no screen
@@ -600,11 +595,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _record(args, sub)
         if args.command == "bench":
             if not _output_path(sub, "--json", args.json):
-                return EXIT_USAGE
+                return exitcodes.USAGE
             from simulator.bench.report import run as bench
 
             return bench(args.what, args.quick, args.json, minutes=args.minutes)
         return _gui(args, sub)
     except KeyboardInterrupt:  # Ctrl+C outside a run's own handling (imports, bench)
         print(f"{parser.prog}: interrupted", file=sys.stderr)
-        return EXIT_SIGNAL + signal.SIGINT
+        return exitcodes.for_signal(signal.SIGINT)

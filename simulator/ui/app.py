@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulator.engine.config import SimulationConfig
+from simulator.exitcodes import OUTSIDE as EXIT_OUTSIDE
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
     from simulator.demo.scenario import Scenario
     from simulator.ui.window import MainWindow
 
-#: something outside the books failed (here: the engine process died); see the README
-EXIT_OUTSIDE = 4
 ENGINE_LOST = "the engine process ended unexpectedly"
 QUIT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
