@@ -185,7 +185,7 @@ def load_scenario(args: argparse.Namespace):
     """The scenario named by ``--scenario``, or None; raises ScenarioError."""
     if getattr(args, "scenario", None) is None:
         return None  # '' is not "no scenario": resolve() refuses it by name
-    from simulator.demo.scenario import load
+    from simulator.scenarios.scenario import load
 
     return load(args.scenario)
 
@@ -277,7 +277,7 @@ def _table(report: dict[str, object]) -> str:
 def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser):
     """``(scenario or None, config)`` from --scenario and the flags, or, if either is bad,
     the exit code after one line that says what and where."""
-    from simulator.demo.scenario import ScenarioError
+    from simulator.scenarios.scenario import ScenarioError
 
     try:
         scenario = load_scenario(args)
@@ -437,9 +437,9 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _run_until_stopped(args: argparse.Namespace, parser: argparse.ArgumentParser,
                        signals: _StopSignals) -> int:  # fmt: skip
-    from simulator.demo.scenario import TimelinePlayer
     from simulator.engine.events import describe, to_json
     from simulator.engine.simulation import Simulation
+    from simulator.scenarios.scenario import TimelinePlayer
 
     settings = _settings(args, parser)
     if isinstance(settings, int):

@@ -84,7 +84,7 @@ def test_a_wheel_in_a_fresh_venv_runs_the_shipped_scenarios(tmp_path):
     report = json.loads(out.stdout)
     assert report["ok"] and report["scenario"] == "classic"
 
-    probe = _run(python, "-c", "import json, simulator; from simulator.demo.scenario import "
+    probe = _run(python, "-c", "import json, simulator; from simulator.scenarios.scenario import "
                  "shipped; from simulator.resources import asset; print(json.dumps("
                  "[simulator.__file__, shipped(), asset('icons', 'pcsim.svg').is_file()]))",
                  cwd=tmp_path)  # fmt: skip

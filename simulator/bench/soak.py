@@ -40,7 +40,7 @@ class _Replay:
     """The scenario's timeline again, from ``offset`` seconds into the run."""
 
     def __init__(self, scenario, offset: float) -> None:
-        from simulator.demo.scenario import TimelinePlayer
+        from simulator.scenarios.scenario import TimelinePlayer
 
         self._player = TimelinePlayer(scenario)
         self._offset = offset
@@ -61,7 +61,7 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from simulator.demo.scenario import load
+    from simulator.scenarios.scenario import load
     from simulator.ui.window import MainWindow
 
     if trace:

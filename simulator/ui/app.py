@@ -14,7 +14,7 @@ from simulator.exitcodes import OUTSIDE as EXIT_OUTSIDE
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-    from simulator.demo.scenario import Scenario
+    from simulator.scenarios.scenario import Scenario
     from simulator.ui.window import MainWindow
 
 ENGINE_LOST = "the engine process ended unexpectedly"

@@ -19,10 +19,17 @@ from PySide6.QtWidgets import (
 )
 
 import simulator
-from simulator.demo.scenario import Scenario, ScenarioError, TimelinePlayer, dumps, load, shipped
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
 from simulator.resources import asset
+from simulator.scenarios.scenario import (
+    Scenario,
+    ScenarioError,
+    TimelinePlayer,
+    dumps,
+    load,
+    shipped,
+)
 from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as strat
 
-from simulator.demo.scenario import ScenarioError, TimelinePlayer, dumps, load, shipped
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import Simulation
+from simulator.scenarios.scenario import ScenarioError, TimelinePlayer, dumps, load, shipped
 
 
 def test_the_issue_s_scenarios_are_shipped():
