@@ -17,25 +17,31 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from simulator import exitcodes
-from simulator.engine.config import BACKENDS, LIMITS, ConfigError, SimulationConfig
+from simulator.engine.config import SETTINGS, ConfigError, Setting, SimulationConfig, check
 
 MAX_DURATION_S = 7 * 24 * 3600.0
 
-#: config field -> the flag that sets it
-FLAGS = {
-    "producers": "--producers",
-    "consumers": "--consumers",
-    "capacity": "--capacity",
-    "producer_sleep": "--producer-sleep",
-    "consumer_sleep": "--consumer-sleep",
-    "backend": "--backend",
-    "seed": "--seed",
-    "items": "--items",
-    "time_scale": "--time-scale",
-}
+#: the numbers only the command line takes (not settings of a simulation), checked by
+#: the same :func:`~simulator.engine.config.check` as every setting
+CLI_NUMBERS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("duration", "float", 0.001, MAX_DURATION_S, flag="--duration", unit=" s",
+                help="stop after this long (without draining)"),
+        Setting("minutes", "float", 0.1, 1440.0, flag="--minutes", unit=" min",
+                help="how long `bench soak` runs"),
+        Setting("seconds", "float", 0.5, 3600.0, flag="--seconds", unit=" s",
+                help="how long to record"),
+        Setting("fps", "int", 1, 60, flag="--fps", help="frames per second"),
+        Setting("exit_after", "float", 0.1, MAX_DURATION_S, flag="--exit-after", unit=" s",
+                help="start at once and quit after this long (for demos, tests and CI)"),
+    )
+}  # fmt: skip
+#: settings only ``pcsim run`` takes: a window run has no item budget
+RUN_ONLY = frozenset({"items"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,53 +51,48 @@ class _Parser(argparse.ArgumentParser):
         self.exit(exitcodes.USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _number(kind: type, field: str, lo: float, hi: float, unit: str = ""):
-    """An argparse ``type`` that checks the kind of number and names the range."""
-    what = "an integer" if kind is int else "a number"
-    span = f"{int(lo)}–{int(hi)}" if kind is int else f"{lo:g}–{hi:g}"
+def _checked(setting: Setting) -> Callable[[str], Any]:
+    """An argparse ``type``: the text as a number, checked against ``setting``'s range by
+    :func:`~simulator.engine.config.check`, so the flag and the config agree."""
+    convert: Callable[[str], object] = int if setting.kind == "int" else float
 
-    def parse(text: str) -> int | float:
+    def parse(text: str) -> Any:
         try:
-            value = kind(text)
+            value = convert(text)
         except ValueError:
-            value = None
-        if value is None or not lo <= value <= hi or value != value:
-            raise argparse.ArgumentTypeError(f"must be {what} in {span}{unit} (got {text!r})")
-        return value
+            value = text  # not a number at all: check() refuses it, naming the range
+        try:
+            return check(setting, value)
+        except ConfigError as err:
+            raise argparse.ArgumentTypeError(f"must be {err.allowed} (got {text!r})") from None
 
-    parse.__name__ = field  # argparse names the type in some messages
+    parse.__name__ = setting.name  # argparse names the type in some messages
     return parse
 
 
+def _add(group: Any, setting: Setting, **extra: Any) -> None:
+    """The flag of ``setting``, generated from its row of the table; ``extra`` overrides
+    (a default, a metavar)."""
+    default = ", default %(default)s" if "default" in extra else ""
+    help = f"{setting.help}, {setting.span}{default}"
+    kwargs: dict[str, Any] = {"dest": setting.name, "help": help}
+    if setting.kind == "choice":
+        kwargs.update(choices=setting.choices, default=None, help=setting.help)
+    elif setting.kind == "range":
+        kwargs.update(nargs=2, type=_checked(setting.bound()), metavar=("MIN", "MAX"))
+    else:
+        kwargs.update(type=_checked(setting), metavar="N" if setting.kind == "int" else "X")
+    kwargs.update(extra)
+    group.add_argument(setting.flag, **kwargs)
+
+
 def _config_flags() -> argparse.ArgumentParser:
-    """The flags that describe a simulation, shared by ``run`` and ``gui``."""
+    """The flags that describe a simulation, shared by ``run``, ``gui`` and ``record``."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("simulation")
-    g.add_argument("--backend", choices=BACKENDS, default=None, help="default: threads")
-    for field in ("producers", "consumers", "capacity"):
-        lo, hi = LIMITS[field]
-        g.add_argument(
-            FLAGS[field],
-            type=_number(int, field, lo, hi),
-            metavar="N",
-            help=f"{int(lo)}-{int(hi)}",
-        )
-    for field in ("producer_sleep", "consumer_sleep"):
-        lo, hi = LIMITS[field]
-        g.add_argument(
-            FLAGS[field],
-            nargs=2,
-            type=_number(float, field, lo, hi, " s"),
-            metavar=("MIN", "MAX"),
-            help=f"seconds, {lo:g} <= MIN <= MAX <= {hi:g}",
-        )
-    g.add_argument("--seed", type=_number(int, "seed", *LIMITS["seed"]), metavar="N")
-    g.add_argument(
-        "--time-scale",
-        type=_number(float, "time_scale", *LIMITS["time_scale"]),
-        metavar="X",
-        help="slow motion, 0.1-1: 0.5 makes every sleep and animation twice as long",
-    )
+    for setting in SETTINGS.values():
+        if setting.name not in RUN_ONLY:
+            _add(g, setting)
     g.add_argument(
         "--scenario",
         metavar="NAME|PATH",
@@ -114,18 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run headless and report",
         description="Run a simulation without a window and report what happened.",
     )
-    run.add_argument(
-        "--duration",
-        type=_number(float, "duration", 0.001, MAX_DURATION_S, " s"),
-        metavar="SECONDS",
-        help="stop after this long (without draining)",
-    )
-    run.add_argument(
-        "--items",
-        type=_number(int, "items", *LIMITS["items"]),
-        metavar="N",
-        help="produce exactly N items, let consumers finish them, then stop",
-    )
+    _add(run, CLI_NUMBERS["duration"], metavar="SECONDS")
+    for name in sorted(RUN_ONLY):
+        _add(run, SETTINGS[name])
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     run.add_argument("--events", action="store_true", help="print every event as it happens")
 
@@ -138,8 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=["engine", "gui", "scale", "startup", "all", "soak"])  # fmt: skip
     bench.add_argument("--quick", action="store_true", help="shorter runs (about a minute)")
     bench.add_argument("--json", metavar="PATH", help="also write every figure to PATH")
-    bench.add_argument("--minutes", type=_number(float, "minutes", 0.1, 1440.0, " min"),
-                       default=10.0, help="how long `bench soak` runs (default 10)")  # fmt: skip
+    _add(bench, CLI_NUMBERS["minutes"], default=10.0, metavar="MINUTES")
 
     record = sub.add_parser(
         "record",
@@ -147,11 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="record a demo to a GIF or MP4 (headless)",
         description="Run the window offscreen and record it to an animated GIF or an MP4.",
     )
-    record.add_argument("--seconds", type=_number(float, "seconds", 0.5, 3600, " s"),
-                        default=5.0, help="how long to record (default 5)")  # fmt: skip
+    _add(record, CLI_NUMBERS["seconds"], default=5.0, metavar="SECONDS")
     record.add_argument("--out", required=True, metavar="PATH", help="demo.gif or demo.mp4")
-    record.add_argument("--fps", type=_number(int, "fps", 1, 60), default=30,
-                        help="frames per second (1–60, default 30)")  # fmt: skip
+    _add(record, CLI_NUMBERS["fps"], default=30)
     record.add_argument(
         "--size",
         default="1280x720",
@@ -171,12 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the window (the default)",
         description="Open the window.",
     )
-    gui.add_argument(
-        "--exit-after",
-        type=_number(float, "exit-after", 0.1, MAX_DURATION_S, " s"),
-        metavar="SECONDS",
-        help="start at once and quit after this long (for demos, tests and CI)",
-    )
+    _add(gui, CLI_NUMBERS["exit_after"], metavar="SECONDS")
     gui.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window on exit")
     return parser
 
@@ -194,7 +178,7 @@ def config_from_args(args: argparse.Namespace, base: SimulationConfig | None = N
     """A validated config from the flags given; raises ConfigError naming the field."""
     base = base or SimulationConfig()
     changes: dict[str, object] = {}
-    for field in FLAGS:
+    for field in SETTINGS:
         value = getattr(args, field, None)
         if value is not None:
             changes[field] = tuple(value) if isinstance(value, list) else value
@@ -202,7 +186,7 @@ def config_from_args(args: argparse.Namespace, base: SimulationConfig | None = N
 
 
 def _usage_error(parser: argparse.ArgumentParser, err: ConfigError) -> int:
-    name = FLAGS.get(err.field, err.field)
+    name = SETTINGS[err.field].flag if err.field in SETTINGS else err.field
     print(f"{parser.prog}: error: {err.describe(name)}", file=sys.stderr)
     return exitcodes.USAGE
 

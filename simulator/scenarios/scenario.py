@@ -22,16 +22,19 @@ never half-changed.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.engine.config import LIVE_FIELDS, ConfigError, SimulationConfig
+from simulator.engine.config import SETTINGS, ConfigError, Setting, SimulationConfig, check
 from simulator.resources import asset
 
-CONFIG_KEYS = ("producers", "consumers", "capacity", "producer_sleep", "consumer_sleep",
-               "backend", "seed", "time_scale")  # fmt: skip
+#: the keys of ``[config]`` (and of a timeline step's ``set``, if live): the config
+#: table's, which names each setting's key, or None for one files do not set
+CONFIG_KEYS = tuple(s.key for s in SETTINGS.values() if s.key)
+LIVE_KEYS = tuple(s.key for s in SETTINGS.values() if s.key and s.live)
+_FIELD_OF = {s.key: s.name for s in SETTINGS.values() if s.key}
+_KEY_OF = {name: key for key, name in _FIELD_OF.items()}
 TOP_KEYS = ("title", "description", "duration", "config", "timeline")
 STEP_KEYS = ("at", "set", "caption")
 MAX_DURATION_S = 24 * 3600.0
@@ -112,12 +115,14 @@ def resolve(name_or_path: str) -> Path:
                         "no such scenario; shipped ones: " + ", ".join(shipped()))  # fmt: skip
 
 
-def _number(path: Path, key: str, value: object, lo: float, hi: float) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or not lo <= value <= hi:  # type: ignore[arg-type]
+def _seconds(path: Path, key: str, value: object, lo: float, hi: float) -> float:
+    """``value`` if it is a number of seconds in ``lo``–``hi``, checked by the config's
+    :func:`~simulator.engine.config.check` like every setting."""
+    try:
+        return float(check(Setting(key, "float", lo, hi, unit=" s"), value))
+    except ConfigError as err:
         got = _short(repr(value))
-        raise ScenarioError(path, key, f"must be a number in {lo:g}–{hi:g} (got {got})")
-    return float(value)  # type: ignore[arg-type]
+        raise ScenarioError(path, key, f"must be {err.allowed} (got {got})") from None
 
 
 def _text(path: Path, key: str, value: object) -> str:
@@ -136,12 +141,13 @@ def _apply(path: Path, base: SimulationConfig, table: object, where: str,
         if key not in allowed:
             allowed_text = "unknown or not allowed here; allowed: " + ", ".join(allowed)
             raise ScenarioError(path, f"{where}.{key}", allowed_text)
-        changes[key] = tuple(value) if isinstance(value, list) else value
+        changes[_FIELD_OF[key]] = tuple(value) if isinstance(value, list) else value
     try:
         return base.replace(**changes), changes
     except ConfigError as err:
+        key = _KEY_OF.get(err.field, err.field)
         raise ScenarioError(
-            path, f"{where}.{err.field}", f"must be {err.allowed} (got {_short(repr(err.got))})"
+            path, f"{where}.{key}", f"must be {err.allowed} (got {_short(repr(err.got))})"
         ) from None
 
 
@@ -170,13 +176,12 @@ def load(name_or_path: str) -> Scenario:
     description = _text(path, "description", data.get("description", ""))
     duration = data.get("duration")
     if duration is not None:
-        duration = _number(path, "duration", duration, 0.1, MAX_DURATION_S)
+        duration = _seconds(path, "duration", duration, 0.1, MAX_DURATION_S)
     config, _ = _apply(path, SimulationConfig(), data.get("config", {}), "config", CONFIG_KEYS)
     steps = []
     timeline = data.get("timeline", [])
     if not isinstance(timeline, list):
         raise ScenarioError(path, "timeline", "must be a list of [[timeline]] entries")
-    live = tuple(k for k in CONFIG_KEYS if k in LIVE_FIELDS)
     state = config
     for i, entry in enumerate(timeline):
         where = f"timeline[{i}]"
@@ -188,8 +193,8 @@ def load(name_or_path: str) -> Scenario:
                                     "unknown key; allowed: " + ", ".join(STEP_KEYS))  # fmt: skip
         if "at" not in entry:
             raise ScenarioError(path, f"{where}.at", "is missing (seconds after the start)")
-        at = _number(path, f"{where}.at", entry["at"], 0.0, duration or MAX_DURATION_S)
-        state, changes = _apply(path, state, entry.get("set", {}), f"{where}.set", live)
+        at = _seconds(path, f"{where}.at", entry["at"], 0.0, duration or MAX_DURATION_S)
+        state, changes = _apply(path, state, entry.get("set", {}), f"{where}.set", LIVE_KEYS)
         caption = entry.get("caption")
         if caption is not None:
             caption = _text(path, f"{where}.caption", caption)
@@ -235,7 +240,7 @@ def dumps(config: SimulationConfig, title: str, description: str = "") -> str:
 
     lines = [f"title = {value(title)}", f"description = {value(description)}", "", "[config]"]
     for key in CONFIG_KEYS:
-        v = getattr(config, key)
+        v = getattr(config, _FIELD_OF[key])
         if v is not None:
             lines.append(f"{key} = {value(v)}")
     return "\n".join(lines) + "\n"

@@ -120,3 +120,19 @@ def test_without_events_the_report_has_no_event_counts():
     out = pcsim("run", "--items", "3", "--json", "--producer-sleep", "0", "0")
     assert out.returncode == 0, out.stderr
     assert "events_written" not in json.loads(out.stdout)
+
+
+def test_every_setting_has_its_flag_checked_by_the_config():
+    """The flags are generated from the config's table: each one exists and refuses what
+    the config refuses, with the config's words."""
+    from simulator.cli import build_parser
+    from simulator.engine.config import SETTINGS
+
+    parser = build_parser()
+    for s in SETTINGS.values():
+        good = {"int": ["1"], "float": ["0.5"], "range": ["0", "1"]}.get(s.kind, s.choices[-1:])
+        args = parser.parse_args(["run", s.flag, *good])
+        assert getattr(args, s.name) is not None, s.name
+        if s.kind != "choice":
+            with pytest.raises(SystemExit):
+                parser.parse_args(["run", s.flag, *["-1"] * len(good)])
