@@ -455,8 +455,8 @@ def _run_until_stopped(args: argparse.Namespace, parser: argparse.ArgumentParser
                 break
             step = 0.05 if deadline is None else max(0.0, min(0.05, deadline - now))
             sim.finished.wait(step)
-            for st in timeline.due(time.monotonic() - t0):
-                sim.apply(sim.config.replace(**st.changes))
+            for cfg, st in timeline.play(time.monotonic() - t0, sim.config):
+                sim.apply(cfg)
                 applied.append({"at": st.at, "applied_at": round(time.monotonic() - t0, 3),
                                 "set": {k: list(v) if isinstance(v, tuple) else v
                                         for k, v in st.changes.items()},

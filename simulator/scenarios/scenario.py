@@ -247,19 +247,38 @@ def dumps(config: SimulationConfig, title: str, description: str = "") -> str:
 
 
 class TimelinePlayer:
-    """Hands out the steps whose time has come, each once."""
+    """Hands out the steps whose time has come, each once, in order.
+
+    The one replay loop of a timeline: the window, ``pcsim run`` and the tests call
+    :meth:`play` on every tick and apply the configs it returns.
+    """
 
     def __init__(self, scenario: Scenario | None) -> None:
         self.steps = scenario.timeline if scenario else ()
         self.next = 0
 
     def due(self, elapsed: float) -> list[Step]:
+        """The steps at or before ``elapsed`` seconds not handed out yet."""
         out = []
         while self.next < len(self.steps) and self.steps[self.next].at <= elapsed:
             out.append(self.steps[self.next])
             self.next += 1
         return out
 
+    def play(
+        self, elapsed: float, config: SimulationConfig
+    ) -> list[tuple[SimulationConfig, Step]]:
+        """The steps due by ``elapsed``, each with the config it makes: ``config`` (the
+        one running now) with this step's changes and every earlier due step's. Apply
+        each config in order (and show its step's caption); the player will not hand
+        these steps out again."""
+        played = []
+        for step in self.due(elapsed):
+            config = config.replace(**step.changes)
+            played.append((config, step))
+        return played
+
     @property
     def done(self) -> bool:
+        """Every step has been handed out."""
         return self.next >= len(self.steps)

@@ -333,8 +333,7 @@ class MainWindow(QMainWindow):
 
     # ---- scenarios -------------------------------------------------------------------
     def _play_timeline(self, elapsed: float) -> None:
-        for step in self.timeline.due(elapsed):
-            cfg = self.bridge.config.replace(**step.changes)
+        for cfg, step in self.timeline.play(elapsed, self.bridge.config):
             self.controls.load(cfg)
             self.bridge.apply(cfg)
             self._on_state(self.bridge.state)

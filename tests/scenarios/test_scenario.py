@@ -38,8 +38,8 @@ def test_every_shipped_scenario_runs_to_its_end(name):
     t0 = time.monotonic()
     end = (sc.timeline[-1].at if sc.timeline else 0) / 20 + 0.3
     while time.monotonic() - t0 < end:
-        for st in player.due((time.monotonic() - t0) * 20):
-            sim.apply(sim.config.replace(**st.changes))
+        for cfg, _ in player.play((time.monotonic() - t0) * 20, sim.config):
+            sim.apply(cfg)
         time.sleep(0.01)
     assert player.done
     sim.stop()
@@ -179,3 +179,22 @@ def test_deep_nesting_is_refused_in_words(tmp_path):
     path.write_text("[config]\nproducers = " + "[" * 2000 + "]" * 2000 + "\n")
     with pytest.raises(ScenarioError, match="nested too deeply"):
         load(str(path))
+
+
+def test_play_hands_out_due_steps_once_each_with_the_config_it_makes(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text(
+        "[config]\nproducers = 1\n"
+        "[[timeline]]\nat = 1\nset = { producers = 2 }\n"
+        "[[timeline]]\nat = 2\nset = { consumers = 5 }\n"
+        "[[timeline]]\nat = 3\nset = { producers = 4 }\n"
+    )
+    sc = load(str(f))
+    player = TimelinePlayer(sc)
+    assert player.play(0.5, sc.config) == []
+    played = player.play(2.0, sc.config)  # two steps at once: the second builds on the first
+    assert [step.at for _, step in played] == [1, 2]
+    assert [(c.producers, c.consumers) for c, _ in played] == [(2, 2), (2, 5)]
+    assert player.play(2.5, played[-1][0]) == [] and not player.done
+    ((last, _),) = player.play(99, played[-1][0])
+    assert (last.producers, last.consumers) == (4, 5) and player.done
