@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,16 +107,27 @@ def display_problem() -> str | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RecordRequest:
+    """``pcsim record``: what to record, checked by the CLI before the window opens."""
+
+    path: str  #: a .gif or .mp4 file
+    seconds: float
+    fps: int
+    size: tuple[int, int]  #: the window's (width, height)
+    view: str  #: "window" (all of it) or "canvas" (only the animation)
+
+
 def run_app(
     config: SimulationConfig | None = None,
     exit_after: float | None = None,
     screenshot: str | None = None,
     scenario: Scenario | None = None,
-    record: tuple[str, float, int, tuple[int, int], str] | None = None,
+    record: RecordRequest | None = None,
 ) -> int:
     """Open the window. ``exit_after`` starts it at once and quits after that long
-    (saving ``screenshot``); ``record`` = (path, seconds, fps, (w, h), view) records the
-    window (view "window") or only its canvas ("canvas") at that window size."""
+    (saving ``screenshot``); ``record`` records the window (view "window") or only its
+    canvas ("canvas") at that window size."""
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
@@ -161,7 +173,8 @@ def run_app(
 
         from simulator.ui.recorder import Recorder
 
-        out, seconds, fps, (w, h), view = record
+        out, seconds, fps, view = record.path, record.seconds, record.fps, record.view
+        w, h = record.size
         window.resize(w, h)
         window.bridge.start()
         if view == "canvas":

@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from simulator.cli import _StopSignals
+from simulator.headless import StopSignals as _StopSignals
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
 
