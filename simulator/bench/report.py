@@ -7,6 +7,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import SupportsFloat
 
 from simulator import exitcodes
 
@@ -21,6 +22,13 @@ TARGETS = {
     "startup_s": 1.5,
     "soak_rss_growth_mb": 5,
 }
+
+
+def _num(value: object) -> float:
+    """A figure of a bench's result (typed loosely there) as a float."""
+    if isinstance(value, SupportsFloat | str):  # numpy's numbers too
+        return float(value)
+    raise TypeError(f"a bench figure should be a number (got {value!r})")
 
 
 def _mark(ok: bool) -> str:
@@ -49,7 +57,7 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
         for key, row in engine.items():
             target = TARGETS["engine_ratio_processes" if "processes" in key
                              else "engine_ratio_threads_asyncio"]  # fmt: skip
-            ratio = float(row["ratio"])  # type: ignore[arg-type]
+            ratio = _num(row["ratio"])
             bare, ours = row["bare_items_per_s"], row["pcsim_items_per_s"]
             lines.append(f"  {key:<16}{bare:>14,}{ours:>15,}{ratio:>8.2f}  "
                          f"{_mark(ratio >= target)} (>= {target})")  # fmt: skip
@@ -59,7 +67,7 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
         gui = run_gui_bench(seconds=10 if quick else 60)
         result["gui"] = gui
         lines.append(f"gui ({gui['config']}, {gui['seconds']} s)")
-        for key, target, better in (
+        rows: tuple[tuple[str, float | None, str], ...] = (
             ("frames_per_s", TARGETS["gui_frames_per_s"], "high"),
             ("probe_late_p99_ms", None, ""),
             ("probe_late_max_ms", TARGETS["gui_probe_late_max_ms"], "low"),
@@ -68,12 +76,13 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
             ("rss_peak_mb", None, ""),
             ("rss_growth_mb", TARGETS["gui_rss_growth_mb"], "low"),
             ("items_per_s", None, ""),
-        ):
-            v = float(gui[key])  # type: ignore[arg-type]
+        )
+        for key, goal, better in rows:
+            v = _num(gui[key])
             mark = ""
-            if target is not None:
-                ok = v >= target if better == "high" else v <= target
-                mark = f"  {_mark(ok)} ({'>=' if better == 'high' else '<='} {target})"
+            if goal is not None:
+                ok = v >= goal if better == "high" else v <= goal
+                mark = f"  {_mark(ok)} ({'>=' if better == 'high' else '<='} {goal})"
             lines.append(f"  {key:<24}{v:>12,.1f}{mark}")
     if what in ("scale", "all"):
         from simulator.bench.gui import run_gui_bench
@@ -82,23 +91,22 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
                               capacity=1000, sleep=(0.0, 0.05))  # fmt: skip
         result["scale"] = scale
         lines.append(f"scale ({scale['config']}, {scale['seconds']} s)")
-        p95 = float(scale["frame_work_ms_p95"]) + float(scale["paint_ms_p95"])  # type: ignore[arg-type]
+        p95 = _num(scale["frame_work_ms_p95"]) + _num(scale["paint_ms_p95"])
         scale["frame_time_p95_ms"] = round(p95, 2)
         scale["frame_time_p50_ms"] = round(
-            float(scale["frame_work_ms_p50"]) + float(scale["paint_ms_p50"]),
-            2,  # type: ignore[arg-type]
+            _num(scale["frame_work_ms_p50"]) + _num(scale["paint_ms_p50"]), 2
         )
         lines.append(f"  {'frame_time_p50_ms':<24}{scale['frame_time_p50_ms']:>12,.2f}")
         lines.append(f"  {'frame_time_p95_ms':<24}{p95:>12,.2f}  "
                      f"{_mark(p95 <= TARGETS['scale_frame_p95_ms'])} (<= 16)")  # fmt: skip
         for key in ("frames_per_s", "probe_late_p99_ms", "probe_late_max_ms"):
-            lines.append(f"  {key:<24}{float(scale[key]):>12,.1f}")  # type: ignore[arg-type]
+            lines.append(f"  {key:<24}{_num(scale[key]):>12,.1f}")
     if what in ("startup", "all"):
         from simulator.bench.startup import measure_startup
 
         startup = measure_startup(runs=3)
         result["startup"] = startup
-        s = float(startup["startup_s_median"])  # type: ignore[arg-type]
+        s = _num(startup["startup_s_median"])
         lines.append("startup (process start to first painted frame, median of 3)")
         lines.append(f"  {'startup_s':<24}{s:>12.3f}  {_mark(s <= TARGETS['startup_s'])} (<= 1.5)")
     if what == "soak":
@@ -113,7 +121,7 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
         # the leak figure: growth once the log (1,000 lines) and the graph (60 s) are full
         settled = soak["gui_rss_growth_after_settled_mb"]
         if settled is not None:
-            ok = float(settled) < target  # type: ignore[arg-type]
+            ok = _num(settled) < target
             lines.append(f"  {'gui_rss_growth_after_90s_mb':<32}{settled:>8.2f}  "
                          f"{_mark(ok)} (< {target})")  # fmt: skip
         print_soak(soak)
