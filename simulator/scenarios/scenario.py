@@ -23,6 +23,7 @@ never half-changed.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _is(test, p: Path) -> bool:
+def _is(test: Callable[[Path], bool], p: Path) -> bool:
     """``p.exists()`` or ``p.is_file()``, False where the OS refuses to look (a name too
     long, a NUL byte, a folder it may not enter) instead of raising."""
     try:
