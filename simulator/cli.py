@@ -25,23 +25,21 @@ if TYPE_CHECKING:
 
 PROG = "pcsim"
 MAX_DURATION_S = 7 * 24 * 3600.0
+DURATION_HELP = "stop after this long (without draining)"
+EXIT_AFTER_HELP = "start at once and quit after this long (for demos, tests and CI)"
 
 #: the numbers only the command line takes (not settings of a simulation), checked by
 #: the same :func:`~simulator.engine.config.check` as every setting
 CLI_NUMBERS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("duration", "float", 0.001, MAX_DURATION_S, flag="--duration", unit=" s",
-                help="stop after this long (without draining)"),
-        Setting("minutes", "float", 0.1, 1440.0, flag="--minutes", unit=" min",
-                help="how long `bench soak` runs"),
-        Setting("seconds", "float", 0.5, 3600.0, flag="--seconds", unit=" s",
-                help="how long to record"),
-        Setting("fps", "int", 1, 60, flag="--fps", help="frames per second"),
-        Setting("exit_after", "float", 0.1, MAX_DURATION_S, flag="--exit-after", unit=" s",
-                help="start at once and quit after this long (for demos, tests and CI)"),
+        Setting("duration", "float", 0.001, MAX_DURATION_S, unit=" s", help=DURATION_HELP),
+        Setting("minutes", "float", 0.1, 1440, unit=" min", help="how long `bench soak` runs"),
+        Setting("seconds", "float", 0.5, 3600, unit=" s", help="how long to record"),
+        Setting("fps", "int", 1, 60, help="frames per second"),
+        Setting("exit_after", "float", 0.1, MAX_DURATION_S, unit=" s", help=EXIT_AFTER_HELP),
     )
-}  # fmt: skip
+}
 #: settings only ``pcsim run`` takes: a window run has no item budget
 RUN_ONLY = frozenset({"items"})
 

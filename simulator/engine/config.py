@@ -20,6 +20,11 @@ BACKENDS: tuple[str, ...] = ("threads", "processes", "asyncio")
 
 Kind = Literal["int", "float", "range", "choice"]
 
+SLEEP_HELP = "a producer sleeps a random time in MIN–MAX before each item"
+WORK_HELP = "a consumer works a random time in MIN–MAX on each item"
+ITEMS_HELP = "produce exactly N items, let consumers finish them, then stop"
+SLOW_HELP = "slow motion: 0.5 makes every sleep and animation twice as long"
+
 
 class ConfigError(ValueError):
     """A setting is out of its range; ``field`` names it, ``allowed`` says what fits."""
@@ -42,9 +47,10 @@ class Setting:
     ``kind`` is ``int`` (a whole number in ``lo``–``hi``), ``float`` (a finite number in
     ``lo``–``hi``), ``range`` (two such numbers MIN <= MAX) or ``choice`` (one of
     ``choices``). ``optional`` lets the value be None (not set). ``flag`` is its
-    command-line flag, ``key`` its scenario-file key (None: not in files), ``live`` whether
-    a running simulation takes it at once (else at the next start), ``unit`` what the
-    number counts (shown after the range), ``help`` a few words for ``--help``.
+    command-line flag, ``key`` its scenario-file key (None: not in files); both follow
+    the name unless given. ``live`` says whether a running simulation takes it at once
+    (else at the next start), ``unit`` what the number counts (shown after the range),
+    ``help`` a few words for ``--help``.
     """
 
     name: str
@@ -53,11 +59,17 @@ class Setting:
     hi: float = 0
     choices: tuple[str, ...] = ()
     optional: bool = False
-    flag: str = ""
-    key: str | None = None
+    flag: str = ""  #: "" for the name as a flag: producer_sleep -> --producer-sleep
+    key: str | None = ""  #: "" for the name itself; None: not a scenario key
     live: bool = False
     unit: str = ""
     help: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.flag:
+            object.__setattr__(self, "flag", "--" + self.name.replace("_", "-"))
+        if self.key == "":
+            object.__setattr__(self, "key", self.name)
 
     @property
     def span(self) -> str:
@@ -121,29 +133,17 @@ def check(setting: Setting | str, value: object) -> Any:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("producers", "int", 1, 64, flag="--producers", key="producers", live=True,
-                help="how many producers"),
-        Setting("consumers", "int", 1, 64, flag="--consumers", key="consumers", live=True,
-                help="how many consumers"),
-        Setting("capacity", "int", 1, 1000, flag="--capacity", key="capacity",
-                help="buffer slots"),
-        Setting("producer_sleep", "range", 0.0, 10.0, flag="--producer-sleep",
-                key="producer_sleep", live=True, unit=" s",
-                help="a producer sleeps a random time in MIN–MAX before each item"),
-        Setting("consumer_sleep", "range", 0.0, 10.0, flag="--consumer-sleep",
-                key="consumer_sleep", live=True, unit=" s",
-                help="a consumer works a random time in MIN–MAX on each item"),
-        Setting("backend", "choice", choices=BACKENDS, flag="--backend", key="backend",
-                help="default: threads"),
+        Setting("producers", "int", 1, 64, live=True, help="how many producers"),
+        Setting("consumers", "int", 1, 64, live=True, help="how many consumers"),
+        Setting("capacity", "int", 1, 1000, help="buffer slots"),
+        Setting("producer_sleep", "range", 0, 10, live=True, unit=" s", help=SLEEP_HELP),
+        Setting("consumer_sleep", "range", 0, 10, live=True, unit=" s", help=WORK_HELP),
+        Setting("backend", "choice", choices=BACKENDS, help="default: threads"),
         # 2**31 - 1 fits a Qt spin box, so every front accepts the same seeds
-        Setting("seed", "int", 0, 2**31 - 1, optional=True, flag="--seed", key="seed",
-                help="reproducible sleep draws"),
-        # a headless run's budget: produce exactly N, so not a scenario key
-        Setting("items", "int", 1, 10**9, optional=True, flag="--items", key=None,
-                help="produce exactly N items, let consumers finish them, then stop"),
-        Setting("time_scale", "float", 0.1, 1.0, flag="--time-scale", key="time_scale",
-                live=True,
-                help="slow motion: 0.5 makes every sleep and animation twice as long"),
+        Setting("seed", "int", 0, 2**31 - 1, optional=True, help="reproducible sleep draws"),
+        # a headless run's budget, so not a key of scenario files
+        Setting("items", "int", 1, 10**9, optional=True, key=None, help=ITEMS_HELP),
+        Setting("time_scale", "float", 0.1, 1, live=True, help=SLOW_HELP),
     )
 }
 
