@@ -262,9 +262,13 @@ def _run(args: argparse.Namespace) -> int:
         if duration is None and args.items is None:
             duration = scenario.duration if scenario and scenario.duration else 10.0
         return run_headless(
-            cfg, scenario, duration=duration, as_json=args.json, events=args.events,
+            cfg,
+            scenario,
+            duration=duration,
+            as_json=args.json,
+            events=args.events,
             signals=signals,
-        )  # fmt: skip
+        )
 
 
 def _gui(args: argparse.Namespace) -> int:
@@ -277,8 +281,7 @@ def _gui(args: argparse.Namespace) -> int:
     scenario, cfg = _settings(args)
     from simulator.ui.app import run_app
 
-    return run_app(cfg, exit_after=args.exit_after, screenshot=args.screenshot,
-                   scenario=scenario)  # fmt: skip
+    return run_app(cfg, exit_after=args.exit_after, screenshot=args.screenshot, scenario=scenario)
 
 
 def _record(args: argparse.Namespace) -> int:

@@ -344,8 +344,14 @@ def run_headless(
             sim.finished.wait(step)
             for cfg, st in timeline.play(time.monotonic() - t0, sim.config):
                 sim.apply(cfg)
-                applied.append({"at": st.at, "applied_at": round(time.monotonic() - t0, 3),
-                                "set": _jsonable(st.changes), "caption": st.caption})  # fmt: skip
+                applied.append(
+                    {
+                        "at": st.at,
+                        "applied_at": round(time.monotonic() - t0, 3),
+                        "set": _jsonable(st.changes),
+                        "caption": st.caption,
+                    }
+                )
                 if st.caption and not as_json:
                     out.write(f"[{st.at:6.1f} s] {st.caption}\n")
         elapsed = time.monotonic() - t0
@@ -365,8 +371,11 @@ def run_headless(
         report["events_written"] = writer.written
         report["events_unwritten"] = writer.unwritten
         if writer.unwritten:
-            print(f"pcsim: {writer.unwritten:,} events could not be written "
-                  f"({writer.written:,} were)", file=sys.stderr)  # fmt: skip
+            print(
+                f"pcsim: {writer.unwritten:,} events could not be written "
+                f"({writer.written:,} were)",
+                file=sys.stderr,
+            )
     if signals.signum is not None:
         report["signal"] = signal.Signals(signals.signum).name
     out.write(json.dumps(report) + "\n" if as_json else table(report))

@@ -55,12 +55,15 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
         lines.append("engine (zero sleeps, capacity 10; median of 5, interleaved)")
         lines.append(f"  {'pair':<16}{'bare items/s':>14}{'pcsim items/s':>15}{'ratio':>8}")
         for key, row in engine.items():
-            target = TARGETS["engine_ratio_processes" if "processes" in key
-                             else "engine_ratio_threads_asyncio"]  # fmt: skip
+            target = TARGETS[
+                "engine_ratio_processes" if "processes" in key else "engine_ratio_threads_asyncio"
+            ]
             ratio = _num(row["ratio"])
             bare, ours = row["bare_items_per_s"], row["pcsim_items_per_s"]
-            lines.append(f"  {key:<16}{bare:>14,}{ours:>15,}{ratio:>8.2f}  "
-                         f"{_mark(ratio >= target)} (>= {target})")  # fmt: skip
+            lines.append(
+                f"  {key:<16}{bare:>14,}{ours:>15,}{ratio:>8.2f}  "
+                f"{_mark(ratio >= target)} (>= {target})"
+            )
     if what in ("gui", "all"):
         from simulator.bench.gui import run_gui_bench
 
@@ -87,8 +90,13 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
     if what in ("scale", "all"):
         from simulator.bench.gui import run_gui_bench
 
-        scale = run_gui_bench(seconds=5 if quick else 20, producers=64, consumers=64,
-                              capacity=1000, sleep=(0.0, 0.05))  # fmt: skip
+        scale = run_gui_bench(
+            seconds=5 if quick else 20,
+            producers=64,
+            consumers=64,
+            capacity=1000,
+            sleep=(0.0, 0.05),
+        )
         result["scale"] = scale
         lines.append(f"scale ({scale['config']}, {scale['seconds']} s)")
         p95 = _num(scale["frame_work_ms_p95"]) + _num(scale["paint_ms_p95"])
@@ -97,8 +105,10 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
             _num(scale["frame_work_ms_p50"]) + _num(scale["paint_ms_p50"]), 2
         )
         lines.append(f"  {'frame_time_p50_ms':<24}{scale['frame_time_p50_ms']:>12,.2f}")
-        lines.append(f"  {'frame_time_p95_ms':<24}{p95:>12,.2f}  "
-                     f"{_mark(p95 <= TARGETS['scale_frame_p95_ms'])} (<= 16)")  # fmt: skip
+        lines.append(
+            f"  {'frame_time_p95_ms':<24}{p95:>12,.2f}  "
+            f"{_mark(p95 <= TARGETS['scale_frame_p95_ms'])} (<= 16)"
+        )
         for key in ("frames_per_s", "probe_late_p99_ms", "probe_late_max_ms"):
             lines.append(f"  {key:<24}{_num(scale[key]):>12,.1f}")
     if what in ("startup", "all"):
@@ -116,14 +126,17 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
         result["soak"] = soak
         target = TARGETS["soak_rss_growth_mb"]
         lines.append(f"soak: window + engine, balanced scenario, {minutes:g} min")
-        lines.append(f"  {'gui_rss_growth_mb':<32}{soak['gui_rss_growth_mb']:>8.2f}  (from the "
-                     "first sample: includes the first paints and filling the log)")  # fmt: skip
+        lines.append(
+            f"  {'gui_rss_growth_mb':<32}{soak['gui_rss_growth_mb']:>8.2f}  (from the "
+            "first sample: includes the first paints and filling the log)"
+        )
         # the leak figure: growth once the log (1,000 lines) and the graph (60 s) are full
         settled = soak["gui_rss_growth_after_settled_mb"]
         if settled is not None:
             ok = _num(settled) < target
-            lines.append(f"  {'gui_rss_growth_after_90s_mb':<32}{settled:>8.2f}  "
-                         f"{_mark(ok)} (< {target})")  # fmt: skip
+            lines.append(
+                f"  {'gui_rss_growth_after_90s_mb':<32}{settled:>8.2f}  {_mark(ok)} (< {target})"
+            )
         print_soak(soak)
     print(f"pcsim bench {what}{' --quick' if quick else ''} — {result['machine']}")
     print("\n".join(lines))

@@ -45,8 +45,9 @@ class ScenarioError(ValueError):
     def __init__(self, path: Path | str, key: str, message: str) -> None:
         self.path = Path(path)
         self.key = key
-        super().__init__(f"{self.path.name}: {key}: {message}" if key else
-                         f"{self.path.name}: {message}")  # fmt: skip
+        super().__init__(
+            f"{self.path.name}: {key}: {message}" if key else f"{self.path.name}: {message}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +100,11 @@ def resolve(name_or_path: str) -> Path:
         raise ScenarioError("--scenario", "", "must be a shipped name or a .toml file (got '')")
     p = Path(name_or_path)
     if len(p.name) > MAX_NAME:
-        raise ScenarioError(_short(p.name), "",
-                            f"the name is too long ({len(p.name)} characters; "
-                            f"at most {MAX_NAME})")  # fmt: skip
+        raise ScenarioError(
+            _short(p.name),
+            "",
+            f"the name is too long ({len(p.name)} characters; at most {MAX_NAME})",
+        )
     if p.suffix == ".toml" or _is(Path.exists, p):
         if _is(Path.is_dir, p):
             raise ScenarioError(p, "", "is a folder, not a scenario file")
@@ -112,8 +115,9 @@ def resolve(name_or_path: str) -> Path:
     candidate = scenarios_dir() / f"{name_or_path}.toml"
     if "/" not in name_or_path and _is(Path.is_file, candidate):
         return candidate
-    raise ScenarioError(Path(f"{name_or_path}.toml"), "",
-                        "no such scenario; shipped ones: " + ", ".join(shipped()))  # fmt: skip
+    raise ScenarioError(
+        Path(f"{name_or_path}.toml"), "", "no such scenario; shipped ones: " + ", ".join(shipped())
+    )
 
 
 def _seconds(path: Path, key: str, value: object, lo: float, hi: float) -> float:
@@ -132,8 +136,9 @@ def _text(path: Path, key: str, value: object) -> str:
     return value
 
 
-def _apply(path: Path, base: SimulationConfig, table: object, where: str,
-           allowed: tuple[str, ...]) -> tuple[SimulationConfig, dict[str, object]]:  # fmt: skip
+def _apply(
+    path: Path, base: SimulationConfig, table: object, where: str, allowed: tuple[str, ...]
+) -> tuple[SimulationConfig, dict[str, object]]:
     if not isinstance(table, dict):
         got = _short(repr(table))
         raise ScenarioError(path, where, f"must be a table of settings (got {got})")
@@ -190,8 +195,9 @@ def load(name_or_path: str) -> Scenario:
             raise ScenarioError(path, where, "must be a table with at, set and caption")
         for key in entry:
             if key not in STEP_KEYS:
-                raise ScenarioError(path, f"{where}.{key}",
-                                    "unknown key; allowed: " + ", ".join(STEP_KEYS))  # fmt: skip
+                raise ScenarioError(
+                    path, f"{where}.{key}", "unknown key; allowed: " + ", ".join(STEP_KEYS)
+                )
         if "at" not in entry:
             raise ScenarioError(path, f"{where}.at", "is missing (seconds after the start)")
         at = _seconds(path, f"{where}.at", entry["at"], 0.0, duration or MAX_DURATION_S)

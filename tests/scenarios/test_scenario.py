@@ -20,8 +20,15 @@ from simulator.scenarios.scenario import ScenarioError, TimelinePlayer, dumps, l
 
 
 def test_the_issue_s_scenarios_are_shipped():
-    assert {"balanced", "fast-producers", "slow-producers", "hand-off", "many-consumers",
-            "bursty-producers", "classic"} <= set(shipped())  # fmt: skip
+    assert {
+        "balanced",
+        "fast-producers",
+        "slow-producers",
+        "hand-off",
+        "many-consumers",
+        "bursty-producers",
+        "classic",
+    } <= set(shipped())
     classic = load("classic").config
     assert (classic.producers, classic.consumers, classic.capacity) == (1, 1, 10)
     assert classic.producer_sleep == (0.1, 0.5) and classic.consumer_sleep == (0.2, 0.7)
@@ -58,9 +65,21 @@ def test_a_timeline_applies_its_changes_on_time(tmp_path):
         '[[timeline]]\nat = 1.0\nset = { consumers = 3 }\ncaption = "more"\n'
     )
     out = subprocess.run(
-        [sys.executable, "-m", "simulator", "run", "--scenario", str(f), "--duration", "1.6",
-         "--json"], capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "run",
+            "--scenario",
+            str(f),
+            "--duration",
+            "1.6",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     (step,) = report["timeline"]
@@ -78,11 +97,14 @@ BAD = [
     ("[config]\nspeed = 2\n", "config.speed", "allowed: producers"),
     ("duration = -1\n", "duration", "0.1–86400"),
     ("[[timeline]]\nset = { consumers = 2 }\n", "timeline[0].at", "missing"),
-    ("[[timeline]]\nat = 1\nset = { capacity = 3 }\n", "timeline[0].set.capacity",
-     "allowed: producers, consumers, producer_sleep, consumer_sleep"),
+    (
+        "[[timeline]]\nat = 1\nset = { capacity = 3 }\n",
+        "timeline[0].set.capacity",
+        "allowed: producers, consumers, producer_sleep, consumer_sleep",
+    ),
     ("[[timeline]]\nat = 1\nset = { consumers = 99 }\n", "timeline[0].set.consumers", "1–64"),
     ("[[timeline]]\nat = 1\nwhen = 2\n", "timeline[0].when", "allowed: at, set, caption"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "key", "allowed"), BAD)
@@ -106,8 +128,12 @@ def test_cli_refuses_a_bad_scenario_with_exit_2(tmp_path):
     f = tmp_path / "bad.toml"
     f.write_text("[config]\ncapacity = 0\n")
     for cmd in ("run", "gui"):
-        out = subprocess.run([sys.executable, "-m", "simulator", cmd, "--scenario", str(f)],
-                             capture_output=True, text=True, timeout=30)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-m", "simulator", cmd, "--scenario", str(f)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert out.returncode == 2
         assert "bad.toml: config.capacity" in out.stderr and "Traceback" not in out.stderr
 
