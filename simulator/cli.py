@@ -1,102 +1,103 @@
-"""One command-line front: ``pcsim [gui] | run | ...``.
+"""One command-line front: ``pcsim [gui] | run | record | bench``.
 
 Only the subcommand that runs is imported: ``pcsim run`` never loads Qt, and the GUI's
-modules are imported inside :func:`_gui`. Every flag is validated through
-:class:`~simulator.engine.config.SimulationConfig`, and a bad value ends in one line
-that names the flag and its allowed range, with exit code 2 (never a traceback).
+modules are imported inside :func:`_gui`. Every flag is generated from, and checked by,
+the config's table of settings (:data:`~simulator.engine.config.SETTINGS`), and any bad
+input ends in one line that names the flag and its allowed range, with exit code 2
+(never a traceback): each check raises :class:`UsageError`, which :func:`main` prints.
+The headless run itself lives in :mod:`simulator.headless`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
 import signal
 import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from simulator.engine.config import BACKENDS, LIMITS, ConfigError, SimulationConfig
+from simulator import exitcodes
+from simulator.engine.config import SETTINGS, ConfigError, Setting, SimulationConfig, check
 
-#: one meaning each (README "Exit codes", /work/shared/DESIGN.md): 0 did what was asked,
-#: 1 the books broke, 2 bad input, 3 the run got stuck, 4 something outside the books
-#: failed (a needed program is missing, the engine process died), 128+N ended by signal N
-EXIT_OK, EXIT_INVARIANT, EXIT_USAGE, EXIT_STUCK, EXIT_EXTERNAL = 0, 1, 2, 3, 4
-EXIT_SIGNAL = 128
-EXIT_PIPE = EXIT_SIGNAL + 13  # SIGPIPE: the reader of our output went away
+if TYPE_CHECKING:
+    from simulator.scenarios.scenario import Scenario
+
+PROG = "pcsim"
 MAX_DURATION_S = 7 * 24 * 3600.0
+DURATION_HELP = "stop after this long (without draining)"
+EXIT_AFTER_HELP = "start at once and quit after this long (for demos, tests and CI)"
 
-#: config field -> the flag that sets it
-FLAGS = {
-    "producers": "--producers",
-    "consumers": "--consumers",
-    "capacity": "--capacity",
-    "producer_sleep": "--producer-sleep",
-    "consumer_sleep": "--consumer-sleep",
-    "backend": "--backend",
-    "seed": "--seed",
-    "items": "--items",
-    "time_scale": "--time-scale",
+#: the numbers only the command line takes (not settings of a simulation), checked by
+#: the same :func:`~simulator.engine.config.check` as every setting
+CLI_NUMBERS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("duration", "float", 0.001, MAX_DURATION_S, unit=" s", help=DURATION_HELP),
+        Setting("minutes", "float", 0.1, 1440, unit=" min", help="how long `bench soak` runs"),
+        Setting("seconds", "float", 0.5, 3600, unit=" s", help="how long to record"),
+        Setting("fps", "int", 1, 60, help="frames per second"),
+        Setting("exit_after", "float", 0.1, MAX_DURATION_S, unit=" s", help=EXIT_AFTER_HELP),
+    )
 }
+#: settings only ``pcsim run`` takes: a window run has no item budget
+RUN_ONLY = frozenset({"items"})
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but an error is one line on stderr and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(exitcodes.USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _number(kind: type, field: str, lo: float, hi: float, unit: str = ""):
-    """An argparse ``type`` that checks the kind of number and names the range."""
-    what = "an integer" if kind is int else "a number"
-    span = f"{int(lo)}–{int(hi)}" if kind is int else f"{lo:g}–{hi:g}"
+class UsageError(Exception):
+    """Bad input: :func:`main` prints ``pcsim CMD: error: <message>`` as one line and
+    exits 2. Raised before any work starts, by whatever finds the problem."""
 
-    def parse(text: str) -> int | float:
+
+def _checked(setting: Setting) -> Callable[[str], Any]:
+    """An argparse ``type``: the text as a number, checked against ``setting``'s range by
+    :func:`~simulator.engine.config.check`, so the flag and the config agree."""
+    convert: Callable[[str], object] = int if setting.kind == "int" else float
+
+    def parse(text: str) -> Any:
         try:
-            value = kind(text)
+            value = convert(text)
         except ValueError:
-            value = None
-        if value is None or not lo <= value <= hi or value != value:
-            raise argparse.ArgumentTypeError(f"must be {what} in {span}{unit} (got {text!r})")
-        return value
+            value = text  # not a number at all: check() refuses it, naming the range
+        try:
+            return check(setting, value)
+        except ConfigError as err:
+            raise argparse.ArgumentTypeError(f"must be {err.allowed} (got {text!r})") from None
 
-    parse.__name__ = field  # argparse names the type in some messages
+    parse.__name__ = setting.name  # argparse names the type in some messages
     return parse
 
 
+def _add(group: Any, setting: Setting, **extra: Any) -> None:
+    """The flag of ``setting``, generated from its row of the table; ``extra`` overrides
+    (a default, a metavar)."""
+    default = ", default %(default)s" if "default" in extra else ""
+    help = f"{setting.help}, {setting.span}{default}"
+    kwargs: dict[str, Any] = {"dest": setting.name, "help": help}
+    if setting.kind == "choice":
+        kwargs.update(choices=setting.choices, default=None, help=setting.help)
+    elif setting.kind == "range":
+        kwargs.update(nargs=2, type=_checked(setting.bound()), metavar=("MIN", "MAX"))
+    else:
+        kwargs.update(type=_checked(setting), metavar="N" if setting.kind == "int" else "X")
+    kwargs.update(extra)
+    group.add_argument(setting.flag, **kwargs)
+
+
 def _config_flags() -> argparse.ArgumentParser:
-    """The flags that describe a simulation, shared by ``run`` and ``gui``."""
+    """The flags that describe a simulation, shared by ``run``, ``gui`` and ``record``."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("simulation")
-    g.add_argument("--backend", choices=BACKENDS, default=None, help="default: threads")
-    for field in ("producers", "consumers", "capacity"):
-        lo, hi = LIMITS[field]
-        g.add_argument(
-            FLAGS[field],
-            type=_number(int, field, lo, hi),
-            metavar="N",
-            help=f"{int(lo)}-{int(hi)}",
-        )
-    for field in ("producer_sleep", "consumer_sleep"):
-        lo, hi = LIMITS[field]
-        g.add_argument(
-            FLAGS[field],
-            nargs=2,
-            type=_number(float, field, lo, hi, " s"),
-            metavar=("MIN", "MAX"),
-            help=f"seconds, {lo:g} <= MIN <= MAX <= {hi:g}",
-        )
-    g.add_argument("--seed", type=_number(int, "seed", *LIMITS["seed"]), metavar="N")
-    g.add_argument(
-        "--time-scale",
-        type=_number(float, "time_scale", *LIMITS["time_scale"]),
-        metavar="X",
-        help="slow motion, 0.1-1: 0.5 makes every sleep and animation twice as long",
-    )
+    for setting in SETTINGS.values():
+        if setting.name not in RUN_ONLY:
+            _add(g, setting)
     g.add_argument(
         "--scenario",
         metavar="NAME|PATH",
@@ -105,58 +106,49 @@ def _config_flags() -> argparse.ArgumentParser:
     return p
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="pcsim",
-        description="Watch real producers and consumers share a bounded buffer.",
-    )
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    common = _config_flags()
-
+def _run_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     run = sub.add_parser(
         "run",
         parents=[common],
         help="run headless and report",
         description="Run a simulation without a window and report what happened.",
     )
-    run.add_argument(
-        "--duration",
-        type=_number(float, "duration", 0.001, MAX_DURATION_S, " s"),
-        metavar="SECONDS",
-        help="stop after this long (without draining)",
-    )
-    run.add_argument(
-        "--items",
-        type=_number(int, "items", *LIMITS["items"]),
-        metavar="N",
-        help="produce exactly N items, let consumers finish them, then stop",
-    )
+    _add(run, CLI_NUMBERS["duration"], metavar="SECONDS")
+    for name in sorted(RUN_ONLY):
+        _add(run, SETTINGS[name])
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     run.add_argument("--events", action="store_true", help="print every event as it happens")
+    run.set_defaults(func=_run)
 
+
+def _bench_parser(sub: Any) -> None:
     bench = sub.add_parser(
         "bench",
         help="measure the engine and the window",
         description="Measure pcsim against bare Python queues and the window under load.",
     )
-    bench.add_argument("what", nargs="?", default="all",
-                       choices=["engine", "gui", "scale", "startup", "all", "soak"])  # fmt: skip
+    bench.add_argument(
+        "what",
+        nargs="?",
+        default="all",
+        choices=["engine", "gui", "scale", "startup", "all", "soak"],
+    )
     bench.add_argument("--quick", action="store_true", help="shorter runs (about a minute)")
     bench.add_argument("--json", metavar="PATH", help="also write every figure to PATH")
-    bench.add_argument("--minutes", type=_number(float, "minutes", 0.1, 1440.0, " min"),
-                       default=10.0, help="how long `bench soak` runs (default 10)")  # fmt: skip
+    _add(bench, CLI_NUMBERS["minutes"], default=10.0, metavar="MINUTES")
+    bench.set_defaults(func=_bench)
 
+
+def _record_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     record = sub.add_parser(
         "record",
         parents=[common],
         help="record a demo to a GIF or MP4 (headless)",
         description="Run the window offscreen and record it to an animated GIF or an MP4.",
     )
-    record.add_argument("--seconds", type=_number(float, "seconds", 0.5, 3600, " s"),
-                        default=5.0, help="how long to record (default 5)")  # fmt: skip
+    _add(record, CLI_NUMBERS["seconds"], default=5.0, metavar="SECONDS")
     record.add_argument("--out", required=True, metavar="PATH", help="demo.gif or demo.mp4")
-    record.add_argument("--fps", type=_number(int, "fps", 1, 60), default=30,
-                        help="frames per second (1–60, default 30)")  # fmt: skip
+    _add(record, CLI_NUMBERS["fps"], default=30)
     record.add_argument(
         "--size",
         default="1280x720",
@@ -169,442 +161,169 @@ def build_parser() -> argparse.ArgumentParser:
         default="window",
         help="record the whole window (default) or only the animated canvas",
     )
+    record.set_defaults(func=_record)
 
+
+def _gui_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     gui = sub.add_parser(
         "gui",
         parents=[common],
         help="open the window (the default)",
         description="Open the window.",
     )
-    gui.add_argument(
-        "--exit-after",
-        type=_number(float, "exit-after", 0.1, MAX_DURATION_S, " s"),
-        metavar="SECONDS",
-        help="start at once and quit after this long (for demos, tests and CI)",
-    )
+    _add(gui, CLI_NUMBERS["exit_after"], metavar="SECONDS")
     gui.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window on exit")
+    gui.set_defaults(func=_gui)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every subcommand; each sets ``func``, the function that runs it."""
+    parser = _Parser(
+        prog=PROG,
+        description="Watch real producers and consumers share a bounded buffer.",
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    common = _config_flags()
+    _run_parser(sub, common)
+    _bench_parser(sub)
+    _record_parser(sub, common)
+    _gui_parser(sub, common)
     return parser
 
 
-def load_scenario(args: argparse.Namespace):
+def load_scenario(args: argparse.Namespace) -> Scenario | None:
     """The scenario named by ``--scenario``, or None; raises ScenarioError."""
     if getattr(args, "scenario", None) is None:
         return None  # '' is not "no scenario": resolve() refuses it by name
-    from simulator.demo.scenario import load
+    from simulator.scenarios.scenario import load
 
     return load(args.scenario)
 
 
-def config_from_args(args: argparse.Namespace, base: SimulationConfig | None = None):
+def config_from_args(
+    args: argparse.Namespace, base: SimulationConfig | None = None
+) -> SimulationConfig:
     """A validated config from the flags given; raises ConfigError naming the field."""
     base = base or SimulationConfig()
     changes: dict[str, object] = {}
-    for field in FLAGS:
+    for field in SETTINGS:
         value = getattr(args, field, None)
         if value is not None:
             changes[field] = tuple(value) if isinstance(value, list) else value
     return base.replace(**changes)
 
 
-def _usage_error(parser: argparse.ArgumentParser, err: ConfigError) -> int:
-    name = FLAGS.get(err.field, err.field)
-    print(f"{parser.prog}: error: {err.describe(name)}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def _report(snap, stop_latency_s: float, duration_s: float) -> dict[str, object]:
-    cfg = snap.config
-    p50, p95, p99 = snap.latency_ms
-    return {
-        "backend": cfg.backend,
-        "producers": cfg.producers,
-        "consumers": cfg.consumers,
-        "capacity": cfg.capacity,
-        "producer_sleep": list(cfg.producer_sleep),
-        "consumer_sleep": list(cfg.consumer_sleep),
-        "seed": cfg.seed,
-        "items": cfg.items,
-        "duration_s": round(duration_s, 4),
-        "produced": snap.produced,
-        "consumed": snap.consumed,
-        "in_buffer": snap.in_buffer,
-        "in_hand": snap.in_hand,
-        "lost": snap.lost,
-        "duplicates": snap.duplicates,
-        "ok": snap.ok,
-        "violations": list(snap.violations),
-        "throughput_per_s": round(snap.consumed / duration_s, 2) if duration_s > 0 else 0.0,
-        "max_occupancy": snap.max_occupancy,
-        "mean_occupancy": round(snap.mean_occupancy, 3),
-        "latency_ms": {"p50": round(p50, 3), "p95": round(p95, 3), "p99": round(p99, 3)},
-        "producer_blocked_fraction": round(snap.producer_blocked, 4),
-        "consumer_blocked_fraction": round(snap.consumer_blocked, 4),
-        "waits_full": snap.waits_full,
-        "waits_empty": snap.waits_empty,
-        "stop_latency_ms": round(stop_latency_s * 1000.0, 2),
-    }
-
-
-def _table(report: dict[str, object]) -> str:
-    """The report as the aligned table ``pcsim run`` prints without ``--json``."""
-    lat = report["latency_ms"]
-    rows = [
-        (
-            "backend",
-            f"{report['backend']}  ({report['producers']} producers, "
-            f"{report['consumers']} consumers, capacity {report['capacity']})",
-        ),
-        ("duration", f"{report['duration_s']:.2f} s"),
-        ("produced / consumed", f"{report['produced']} / {report['consumed']}"),
-        ("in buffer / in hand", f"{report['in_buffer']} / {report['in_hand']}"),
-        ("lost / duplicates", f"{report['lost']} / {report['duplicates']}"),
-        ("throughput", f"{report['throughput_per_s']:.1f} items/s"),
-        ("occupancy max / mean", f"{report['max_occupancy']} / {report['mean_occupancy']:.2f}"),
-        (
-            "time in buffer",
-            f"p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms",
-        ),  # type: ignore[index]
-        ("blocked (producers)", f"{100 * report['producer_blocked_fraction']:.1f} % of time"),
-        ("blocked (consumers)", f"{100 * report['consumer_blocked_fraction']:.1f} % of time"),
-        ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
-        ("invariant", "ok" if report["ok"] else "VIOLATED: " + "; ".join(report["violations"])),
-    ]
-    if "events_written" in report:
-        unwritten = report["events_unwritten"]
-        missing = f" ({unwritten:,} not written)" if unwritten else " (all)"
-        rows.insert(-1, ("events written", f"{report['events_written']:,}{missing}"))
-    if "signal" in report:
-        rows.insert(-1, ("stopped by", str(report["signal"])))
-    width = max(len(k) for k, _ in rows)
-    return "".join(f"{k:<{width}}  {v}\n" for k, v in rows)
-
-
-def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser):
-    """``(scenario or None, config)`` from --scenario and the flags, or, if either is bad,
-    the exit code after one line that says what and where."""
-    from simulator.demo.scenario import ScenarioError
+def _settings(args: argparse.Namespace) -> tuple[Scenario | None, SimulationConfig]:
+    """``(scenario or None, config)`` from --scenario and the flags; UsageError saying
+    what is wrong and where if either is bad."""
+    from simulator.scenarios.scenario import ScenarioError
 
     try:
         scenario = load_scenario(args)
         return scenario, config_from_args(args, scenario.config if scenario else None)
     except ConfigError as err:
-        return _usage_error(parser, err)
+        flag = SETTINGS[err.field].flag if err.field in SETTINGS else err.field
+        raise UsageError(err.describe(flag)) from None
     except ScenarioError as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(str(err)) from None
 
 
-class _Output:
-    """Standard output, shared by the event writer, the captions and the report.
-
-    A reader that goes away (``pcsim run --events | head -5``) is not an error of the
-    run: the first ``BrokenPipeError`` sets :attr:`closed` and points file descriptor 1
-    at ``os.devnull``, as the Python docs recommend, so that neither a later write nor
-    the interpreter's flush at exit raises again. Everything after that is dropped.
-    """
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.closed = threading.Event()
-        self._lock = threading.Lock()  # one writer at a time: events, captions, report
-
-    def write(self, text: str, flush: bool = True) -> bool:
-        """Write ``text`` (and flush); False if the reader has gone (nothing written)."""
-        with self._lock:
-            if self.closed.is_set():
-                return False
-            try:
-                self.stream.write(text)
-                if flush:
-                    self.stream.flush()
-                return True
-            except BrokenPipeError:
-                self._close()
-                return False
-
-    def _close(self) -> None:
-        self.closed.set()
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.stream.fileno())
-            os.close(devnull)
-        except (OSError, ValueError):  # not a real file (a test's StringIO): nothing to do
-            pass
-
-
-class _EventWriter:
-    """``--events``: every event of the run, written by a thread of its own.
-
-    Lossless by back-pressure: the channel is drained as fast as the output takes it, and
-    whenever more than :attr:`HIGH` events wait, the simulation is paused until they are
-    written. So a fast run slows down to the speed of its output (the user asked for
-    every event) and memory stays bounded; the main thread meanwhile keeps the clock,
-    the timeline and the signals. Should the channel ever overflow anyway, the events
-    it dropped are counted in :attr:`unwritten` and reported, never hidden.
-    """
-
-    HIGH = 20_000  #: waiting events that pause the run until they are written
-    CHANNEL_MAX = 2_000_000  #: a backstop far above HIGH (the pause keeps well below)
-
-    def __init__(self, sim, out: _Output, line: Callable[[object], str]) -> None:
-        self.sim = sim
-        self.out = out
-        self.line = line
-        self.channel = sim.subscribe(maxlen=self.CHANNEL_MAX)
-        self.written = 0
-        self.pauses = 0
-        self._closing = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="pcsim-events", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def close(self) -> None:
-        """Write whatever is still waiting (the run has stopped), then end the thread."""
-        self._closing.set()
-        self._thread.join()
-        self.sim.unsubscribe(self.channel)
-
-    @property
-    def unwritten(self) -> int:
-        return self.channel.dropped + len(self.channel)
-
-    def _loop(self) -> None:
-        while not self.out.closed.is_set():
-            last = self._closing.is_set()  # read before draining: nothing arrives after
-            self._write_waiting()
-            if last:
-                return
-            self._closing.wait(0.02)
-
-    def _write_waiting(self) -> None:
-        while len(self.channel) and not self.out.closed.is_set():
-            paused = False
-            if len(self.channel) >= self.HIGH and self.sim.state == "running":
-                self.sim.pause()  # a no-op once the run has stopped
-                paused = True
-                self.pauses += 1
-            try:
-                batch = self.channel.drain()
-                if self.out.write("".join(map(self.line, batch))):
-                    self.written += len(batch)
-            finally:
-                if paused:
-                    self.sim.resume()  # likewise
-
-
-class _StopSignals:
-    """SIGINT, SIGTERM and SIGHUP all end ``pcsim run`` the way Ctrl+C should.
-
-    The first one only records itself: the main loop sees it within one step, stops the
-    run, prints the report and exits with 128 + the signal. Later ones are absorbed:
-    "stopping…" once on stderr (written with ``os.write``, which is safe in a handler),
-    never a ``KeyboardInterrupt`` in the middle of the stop. Installed only from the
-    main thread (Python's rule for handlers); the previous handlers come back on exit.
-    """
-
-    NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._told = False
-        self._previous: dict[int, object] = {}
-
-    def __enter__(self) -> _StopSignals:
-        if threading.current_thread() is threading.main_thread():
-            for name in self.NAMES:
-                sig = getattr(signal, name, None)
-                if sig is not None:
-                    self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.signum is None:
-            self.signum = signum
-        elif not self._told:
-            self._told = True
-            with contextlib.suppress(OSError):
-                os.write(2, "stopping…\n".encode())
-
-    @property
-    def exit_code(self) -> int | None:
-        return None if self.signum is None else EXIT_SIGNAL + self.signum
-
-
-def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    with _StopSignals() as signals:
-        return _run_until_stopped(args, parser, signals)
-
-
-def _run_until_stopped(args: argparse.Namespace, parser: argparse.ArgumentParser,
-                       signals: _StopSignals) -> int:  # fmt: skip
-    from simulator.demo.scenario import TimelinePlayer
-    from simulator.engine.events import describe, to_json
-    from simulator.engine.simulation import Simulation
-
-    settings = _settings(args, parser)
-    if isinstance(settings, int):
-        return settings
-    scenario, cfg = settings
-    try:
-        cfg = cfg.replace(items=args.items)
-    except ConfigError as err:
-        return _usage_error(parser, err)
-    if args.duration is None and args.items is None:
-        args.duration = scenario.duration if scenario and scenario.duration else 10.0
-    timeline = TimelinePlayer(scenario)
-    applied: list[dict[str, object]] = []
-    out = _Output(sys.stdout)
-    sim = Simulation(cfg)
-    line = (lambda ev: json.dumps(to_json(ev)) + "\n") if args.json else (
-        lambda ev: describe(ev) + "\n")  # fmt: skip
-    writer = _EventWriter(sim, out, line) if args.events else None
-
-    if signals.signum is None:  # a signal during the imports: nothing to start
-        t0 = time.monotonic()
-        sim.start()
-        if writer is not None:
-            writer.start()
-        deadline = t0 + args.duration if args.duration is not None else None
-        while not (sim.finished.is_set() or signals.signum or out.closed.is_set()):
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                break
-            step = 0.05 if deadline is None else max(0.0, min(0.05, deadline - now))
-            sim.finished.wait(step)
-            for st in timeline.due(time.monotonic() - t0):
-                sim.apply(sim.config.replace(**st.changes))
-                applied.append({"at": st.at, "applied_at": round(time.monotonic() - t0, 3),
-                                "set": {k: list(v) if isinstance(v, tuple) else v
-                                        for k, v in st.changes.items()},
-                                "caption": st.caption})  # fmt: skip
-                if st.caption and not args.json:
-                    out.write(f"[{st.at:6.1f} s] {st.caption}\n")
-        duration = time.monotonic() - t0
-    else:
-        duration = 0.0
-    # The stop: signals only set a flag now, so nothing below can be interrupted halfway.
-    stop_latency = sim.stop()
-    if writer is not None:
-        writer.close()
-    if out.closed.is_set():
-        return EXIT_PIPE  # quietly: whoever read our output has what they wanted
-    report = _report(sim.snapshot(), stop_latency, duration)
-    if scenario is not None:
-        report["scenario"] = scenario.name
-        report["timeline"] = applied
-    if writer is not None:
-        report["events_written"] = writer.written
-        report["events_unwritten"] = writer.unwritten
-        if writer.unwritten:
-            print(f"pcsim: {writer.unwritten:,} events could not be written "
-                  f"({writer.written:,} were)", file=sys.stderr)  # fmt: skip
-    if signals.signum is not None:
-        report["signal"] = signal.Signals(signals.signum).name
-    if args.json:
-        out.write(json.dumps(report) + "\n")
-    else:
-        out.write(_table(report))
-    if out.closed.is_set():
-        return EXIT_PIPE
-    if not report["ok"]:
-        return EXIT_INVARIANT  # the books broke: that outranks how the run ended
-    return signals.exit_code or EXIT_OK
-
-
-def _gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if args.screenshot is not None and args.exit_after is None:
-        print(f"{parser.prog}: error: --screenshot: needs --exit-after SECONDS (the "
-              "picture is taken just before the window closes)", file=sys.stderr)  # fmt: skip
-        return EXIT_USAGE
-    if not _output_path(parser, "--screenshot", args.screenshot):
-        return EXIT_USAGE
-    settings = _settings(args, parser)
-    if isinstance(settings, int):
-        return settings
-    scenario, cfg = settings
-    from simulator.ui.app import run_app
-
-    return run_app(cfg, exit_after=args.exit_after, screenshot=args.screenshot,
-                   scenario=scenario)  # fmt: skip
-
-
-def _output_path(parser: argparse.ArgumentParser, flag: str, path: str | None) -> bool:
-    """True if ``path`` (an output file named by ``flag``) can be written, or is not
-    given; else one line naming the flag and why. Called before any work starts."""
+def _output_path(flag: str, path: str | None) -> None:
+    """UsageError naming ``flag`` and why, unless ``path`` (an output file) can be
+    written or is not given. Called before any work starts."""
     if path is None:
-        return True
+        return
     from simulator.resources import check_writable
 
     try:
         check_writable(path)
     except ValueError as err:
-        print(f"{parser.prog}: error: {flag}: {err}", file=sys.stderr)
-        return False
-    return True
+        raise UsageError(f"{flag}: {err}") from None
 
 
-def _parse_size(text: str) -> tuple[int, int] | None:
+def _parse_size(text: str) -> tuple[int, int]:
+    """``WxH`` as (w, h) within the sizes a recording takes; UsageError otherwise."""
     try:
         w, h = (int(x) for x in text.lower().split("x"))
     except ValueError:
-        return None
-    return (w, h) if 320 <= w <= 3840 and 240 <= h <= 2160 else None
+        w = h = 0
+    if 320 <= w <= 3840 and 240 <= h <= 2160:
+        return w, h
+    raise UsageError(f"--size must be WxH with W in 320–3840 and H in 240–2160 (got {text!r})")
 
 
-def _record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _run(args: argparse.Namespace) -> int:
+    from simulator.headless import StopSignals, run_headless
+
+    # first, so that a signal from here on still ends in a report and 128 + N
+    with StopSignals() as signals:
+        scenario, cfg = _settings(args)
+        duration = args.duration
+        if duration is None and args.items is None:
+            duration = scenario.duration if scenario and scenario.duration else 10.0
+        return run_headless(
+            cfg,
+            scenario,
+            duration=duration,
+            as_json=args.json,
+            events=args.events,
+            signals=signals,
+        )
+
+
+def _gui(args: argparse.Namespace) -> int:
+    if args.screenshot is not None and args.exit_after is None:
+        raise UsageError(
+            "--screenshot: needs --exit-after SECONDS (the picture is taken just before "
+            "the window closes)"
+        )
+    _output_path("--screenshot", args.screenshot)
+    scenario, cfg = _settings(args)
+    from simulator.ui.app import run_app
+
+    return run_app(cfg, exit_after=args.exit_after, screenshot=args.screenshot, scenario=scenario)
+
+
+def _record(args: argparse.Namespace) -> int:
     size = _parse_size(args.size)
-    if size is None:
-        print(f"{parser.prog}: error: --size must be WxH with W in 320–3840 and H in "
-              f"240–2160 (got {args.size!r})", file=sys.stderr)  # fmt: skip
-        return EXIT_USAGE
     from simulator.ui.recorder import available, check_output
 
     try:
         check_output(args.out)
     except ValueError as err:
-        print(f"{parser.prog}: error: --out: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    settings = _settings(args, parser)
-    if isinstance(settings, int):
-        return settings
-    scenario, cfg = settings
+        raise UsageError(f"--out: {err}") from None
+    scenario, cfg = _settings(args)
     problem = available()  # the input is good; what is missing is outside pcsim
     if problem:
-        print(f"{parser.prog}: {problem}", file=sys.stderr)
-        return EXIT_EXTERNAL
-    import os
-
+        print(f"{PROG} record: {problem}", file=sys.stderr)
+        return exitcodes.OUTSIDE
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # recording needs no screen
-    from simulator.ui.app import run_app
+    from simulator.ui.app import RecordRequest, run_app
 
-    return run_app(cfg, scenario=scenario,
-                   record=(args.out, args.seconds, args.fps, size, args.view))  # fmt: skip
+    request = RecordRequest(args.out, args.seconds, args.fps, size, args.view)
+    return run_app(cfg, scenario=scenario, record=request)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    _output_path("--json", args.json)
+    from simulator.bench.report import run as bench
+
+    return bench(args.what, args.quick, args.json, minutes=args.minutes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``pcsim``: parse, run the subcommand, and turn bad input into one line, exit 2."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "gui")  # plain `pcsim` opens the window
     args = parser.parse_args(argv)
-    sub = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
+    func: Callable[[argparse.Namespace], int] = args.func
     try:
-        if args.command == "run":
-            return _run(args, sub)
-        if args.command == "record":
-            return _record(args, sub)
-        if args.command == "bench":
-            if not _output_path(sub, "--json", args.json):
-                return EXIT_USAGE
-            from simulator.bench.report import run as bench
-
-            return bench(args.what, args.quick, args.json, minutes=args.minutes)
-        return _gui(args, sub)
+        return func(args)
+    except UsageError as err:
+        print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
+        return exitcodes.USAGE
     except KeyboardInterrupt:  # Ctrl+C outside a run's own handling (imports, bench)
-        print(f"{parser.prog}: interrupted", file=sys.stderr)
-        return EXIT_SIGNAL + signal.SIGINT
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return exitcodes.for_signal(signal.SIGINT)

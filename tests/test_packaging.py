@@ -51,8 +51,9 @@ def test_a_frozen_app_finds_the_bundled_assets(tmp_path, monkeypatch):
 
 def _run(*cmd, cwd: Path, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    return subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_a_wheel_in_a_fresh_venv_runs_the_shipped_scenarios(tmp_path):
@@ -60,8 +61,19 @@ def test_a_wheel_in_a_fresh_venv_runs_the_shipped_scenarios(tmp_path):
     run from: build one, install it into a fresh venv, and run from outside the checkout.
     ``pcsim run`` needs no Qt, only numpy, which a .pth borrows from this environment."""
     wheels = tmp_path / "wheels"
-    built = _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", ROOT, "-w", wheels,
-                 cwd=tmp_path, timeout=120)  # fmt: skip
+    built = _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "-q",
+        "--no-deps",
+        ROOT,
+        "-w",
+        wheels,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert built.returncode == 0, built.stderr
     (wheel,) = wheels.glob("pcsim-*.whl")
     venv = tmp_path / "venv"
@@ -69,25 +81,50 @@ def test_a_wheel_in_a_fresh_venv_runs_the_shipped_scenarios(tmp_path):
     assert made.returncode == 0, made.stderr
     bindir = "Scripts" if os.name == "nt" else "bin"
     python = venv / bindir / ("python.exe" if os.name == "nt" else "python")
-    installed = _run(sys.executable, "-m", "pip", "--python", python, "install", "-q",
-                     "--no-deps", "--no-index", wheel, cwd=tmp_path, timeout=120)  # fmt: skip
+    installed = _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        python,
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-index",
+        wheel,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert installed.returncode == 0, installed.stderr
-    purelib = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-                   cwd=tmp_path).stdout.strip()  # fmt: skip
+    purelib = _run(
+        python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path
+    ).stdout.strip()
     numpy_home = Path(numpy.__file__).resolve().parent.parent
     assert numpy_home != Path(sysconfig.get_paths()["purelib"]) / "simulator"
     (Path(purelib) / "pcsim_test_deps.pth").write_text(f"{numpy_home}\n")
 
-    out = _run(venv / bindir / "pcsim", "run", "--scenario", "classic", "--duration", "1",
-               "--json", cwd=tmp_path)  # fmt: skip
+    out = _run(
+        venv / bindir / "pcsim",
+        "run",
+        "--scenario",
+        "classic",
+        "--duration",
+        "1",
+        "--json",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["ok"] and report["scenario"] == "classic"
 
-    probe = _run(python, "-c", "import json, simulator; from simulator.demo.scenario import "
-                 "shipped; from simulator.resources import asset; print(json.dumps("
-                 "[simulator.__file__, shipped(), asset('icons', 'pcsim.svg').is_file()]))",
-                 cwd=tmp_path)  # fmt: skip
+    probe = _run(
+        python,
+        "-c",
+        "import json, simulator; from simulator.scenarios.scenario import "
+        "shipped; from simulator.resources import asset; print(json.dumps("
+        "[simulator.__file__, shipped(), asset('icons', 'pcsim.svg').is_file()]))",
+        cwd=tmp_path,
+    )
     assert probe.returncode == 0, probe.stderr
     where, names, icon = json.loads(probe.stdout)
     assert Path(where).resolve().is_relative_to(venv.resolve()), where  # not the checkout

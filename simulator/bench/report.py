@@ -9,6 +9,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from simulator import exitcodes
+
 TARGETS = {
     "engine_ratio_threads_asyncio": 0.8,
     "engine_ratio_processes": 0.5,
@@ -142,4 +144,4 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {json_path}")
-    return 0
+    return exitcodes.OK

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from simulator.demo.scenario import Scenario, Step, TimelinePlayer
+    from simulator.scenarios.scenario import Scenario, Step, TimelinePlayer
 
 SAMPLE_S = 5.0
 #: the log (1,000 lines) and the graph (60 s) fill up in the first ~90 s of `balanced`:
@@ -43,7 +43,7 @@ def _rss(proc) -> int:
 
 def _replay(scenario: Scenario, offset: float) -> TimelinePlayer:
     """The scenario's timeline again, from ``offset`` seconds into the run."""
-    from simulator.demo.scenario import TimelinePlayer
+    from simulator.scenarios.scenario import TimelinePlayer
 
     class Replay(TimelinePlayer):
         def due(self, elapsed: float) -> list[Step]:
@@ -60,7 +60,7 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from simulator.demo.scenario import load
+    from simulator.scenarios.scenario import load
     from simulator.ui.window import MainWindow
 
     if trace:

@@ -1,8 +1,12 @@
-"""What a simulation is asked to do, validated once, in one place.
+"""What a simulation is asked to do: one table of settings, one check, one dataclass.
 
-The CLI, the GUI controls and (later) scenario files all build a :class:`SimulationConfig`;
-its validation names the field and the allowed range so each front end can turn a
-:class:`ConfigError` into its own clear message instead of a traceback.
+:data:`SETTINGS` is the only list of what can be set, how far, under which name on the
+command line (``pcsim run --producers``) and in a scenario file (``[config] producers``),
+and whether a running simulation takes it at once. The CLI generates its flags from it,
+the scenario loader its keys, the Setup panel its spin-box ranges, and
+:class:`SimulationConfig` validates every field through :func:`check`. A bad value raises
+:class:`ConfigError` naming the field and what is allowed, and each front end shows the
+field under its own name, one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,25 +14,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any, Literal, TypeGuard
 
 BACKENDS: tuple[str, ...] = ("threads", "processes", "asyncio")
 
-#: (lowest, highest) allowed for every bounded numeric field.
-LIMITS: dict[str, tuple[float, float]] = {
-    "producers": (1, 64),
-    "consumers": (1, 64),
-    "capacity": (1, 1000),
-    "producer_sleep": (0.0, 10.0),
-    "consumer_sleep": (0.0, 10.0),
-    "seed": (0, 2**31 - 1),  # fits a Qt spin box, so every front accepts the same seeds
-    "items": (1, 10**9),
-    "time_scale": (0.1, 1.0),
-}
+Kind = Literal["int", "float", "range", "choice"]
 
-#: Settings a running simulation takes at once; the others wait for the next start.
-LIVE_FIELDS: frozenset[str] = frozenset(
-    {"producers", "consumers", "producer_sleep", "consumer_sleep", "time_scale"}
-)
+SLEEP_HELP = "a producer sleeps a random time in MIN–MAX before each item"
+WORK_HELP = "a consumer works a random time in MIN–MAX on each item"
+ITEMS_HELP = "produce exactly N items, let consumers finish them, then stop"
+SLOW_HELP = "slow motion: 0.5 makes every sleep and animation twice as long"
 
 
 class ConfigError(ValueError):
@@ -45,28 +40,115 @@ class ConfigError(ValueError):
         return f"{name} must be {self.allowed} (got {self.got!r})"
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One row of the table: a value's name, kind and bounds, and where it is set.
+
+    ``kind`` is ``int`` (a whole number in ``lo``–``hi``), ``float`` (a finite number in
+    ``lo``–``hi``), ``range`` (two such numbers MIN <= MAX) or ``choice`` (one of
+    ``choices``). ``optional`` lets the value be None (not set). ``flag`` is its
+    command-line flag, ``key`` its scenario-file key (None: not in files); both follow
+    the name unless given. ``live`` says whether a running simulation takes it at once
+    (else at the next start), ``unit`` what the number counts (shown after the range),
+    ``help`` a few words for ``--help``.
+    """
+
+    name: str
+    kind: Kind
+    lo: float = 0
+    hi: float = 0
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    flag: str = ""  #: "" for the name as a flag: producer_sleep -> --producer-sleep
+    key: str | None = ""  #: "" for the name itself; None: not a scenario key
+    live: bool = False
+    unit: str = ""
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.flag:
+            object.__setattr__(self, "flag", "--" + self.name.replace("_", "-"))
+        if self.key == "":
+            object.__setattr__(self, "key", self.name)
+
+    @property
+    def span(self) -> str:
+        """The allowed bounds as people read them: ``1–64``, ``0.1–1``, ``0–10 s``."""
+        if self.kind == "int":
+            return f"{int(self.lo)}–{int(self.hi)}{self.unit}"
+        return f"{self.lo:g}–{self.hi:g}{self.unit}"
+
+    @property
+    def allowed(self) -> str:
+        """What fits, as the end of "``name`` must be …"."""
+        if self.kind == "int":
+            return f"an integer in {self.span}"
+        if self.kind == "float":
+            return f"a number in {self.span}"
+        if self.kind == "range":
+            return f"two numbers MIN MAX in {self.span} with MIN <= MAX"
+        return "one of " + ", ".join(self.choices)
+
+    def bound(self) -> Setting:
+        """For a ``range``: the setting of either end alone (a ``float`` in the same
+        bounds), which a front end checks before it has both ends."""
+        return dataclasses.replace(self, kind="float")
 
 
-def _check_int(field: str, value: object) -> None:
-    lo, hi = LIMITS[field]
-    allowed = f"an integer in {int(lo)}–{int(hi)}"
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ConfigError(field, allowed, value)
+def _is_number(x: object) -> TypeGuard[int | float]:
+    return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-def _check_range(field: str, value: object) -> None:
-    lo, hi = LIMITS[field]
-    allowed = f"two numbers MIN MAX in {_fmt(lo)}–{_fmt(hi)} s with MIN <= MAX"
-    if not isinstance(value, tuple | list) or len(value) != 2:
-        raise ConfigError(field, allowed, value)
-    a, b = value
-    for x in (a, b):
-        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
-            raise ConfigError(field, allowed, value)
-    if not lo <= a <= b <= hi:
-        raise ConfigError(field, allowed, tuple(value))
+def check(setting: Setting | str, value: object) -> Any:
+    """``value`` if it fits ``setting`` (a row, or the name of one in :data:`SETTINGS`),
+    in its canonical type: an int, a float, a tuple of two floats, a string. Else
+    :class:`ConfigError` naming the setting and what is allowed. The one validator of
+    every setting and every number a front end takes."""
+    s = SETTINGS[setting] if isinstance(setting, str) else setting
+    if value is None and s.optional:
+        return None
+    if s.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or not s.lo <= value <= s.hi:
+            raise ConfigError(s.name, s.allowed, value)
+        return value
+    if s.kind == "float":
+        if not _is_number(value) or not math.isfinite(value) or not s.lo <= value <= s.hi:
+            raise ConfigError(s.name, s.allowed, value)
+        return float(value)
+    if s.kind == "range":
+        if not isinstance(value, tuple | list) or len(value) != 2:
+            raise ConfigError(s.name, s.allowed, value)
+        a, b = value
+        if not all(_is_number(x) and math.isfinite(x) for x in (a, b)):
+            raise ConfigError(s.name, s.allowed, value)
+        if not s.lo <= a <= b <= s.hi:
+            raise ConfigError(s.name, s.allowed, tuple(value))
+        return (float(a), float(b))
+    if value not in s.choices:
+        raise ConfigError(s.name, s.allowed, value)
+    return value
+
+
+#: Every setting of a simulation, in the order of :class:`SimulationConfig`'s fields.
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("producers", "int", 1, 64, live=True, help="how many producers"),
+        Setting("consumers", "int", 1, 64, live=True, help="how many consumers"),
+        Setting("capacity", "int", 1, 1000, help="buffer slots"),
+        Setting("producer_sleep", "range", 0, 10, live=True, unit=" s", help=SLEEP_HELP),
+        Setting("consumer_sleep", "range", 0, 10, live=True, unit=" s", help=WORK_HELP),
+        Setting("backend", "choice", choices=BACKENDS, help="default: threads"),
+        # 2**31 - 1 fits a Qt spin box, so every front accepts the same seeds
+        Setting("seed", "int", 0, 2**31 - 1, optional=True, help="reproducible sleep draws"),
+        # a headless run's budget, so not a key of scenario files
+        Setting("items", "int", 1, 10**9, optional=True, key=None, help=ITEMS_HELP),
+        Setting("time_scale", "float", 0.1, 1, live=True, help=SLOW_HELP),
+    )
+}
+
+#: Settings a running simulation takes at once; the others wait for the next start.
+LIVE_FIELDS: frozenset[str] = frozenset(s.name for s in SETTINGS.values() if s.live)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +167,9 @@ class SimulationConfig:
     time_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("producers", "consumers", "capacity"):
-            _check_int(name, getattr(self, name))
-        for name in ("producer_sleep", "consumer_sleep"):
-            _check_range(name, getattr(self, name))
-            object.__setattr__(self, name, tuple(float(x) for x in getattr(self, name)))
-        if self.backend not in BACKENDS:
-            raise ConfigError("backend", "one of " + ", ".join(BACKENDS), self.backend)
-        for name in ("seed", "items"):
-            if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name))
-        lo, hi = LIMITS["time_scale"]
-        ts = self.time_scale
-        if isinstance(ts, bool) or not isinstance(ts, int | float) or not lo <= ts <= hi:
-            raise ConfigError("time_scale", f"a number in {lo:g}–{hi:g}", ts)
-        object.__setattr__(self, "time_scale", float(ts))
+        # field by field in the table's order, so the first bad one is the one named
+        for name, setting in SETTINGS.items():
+            object.__setattr__(self, name, check(setting, getattr(self, name)))
 
     def replace(self, **changes: object) -> SimulationConfig:
         """A copy with ``changes`` applied and validated."""

@@ -22,15 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.engine.config import SimulationConfig
+from simulator.exitcodes import OUTSIDE as EXIT_OUTSIDE
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-    from simulator.demo.scenario import Scenario
+    from simulator.scenarios.scenario import Scenario
     from simulator.ui.window import MainWindow
 
-#: something outside the books failed (here: the engine process died); see the README
-EXIT_OUTSIDE = 4
 ENGINE_LOST = "the engine process ended unexpectedly"
 QUIT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 #: set (to anything non-empty) in the environment: report the first painted frame and close
@@ -137,16 +136,27 @@ def display_problem() -> str | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RecordRequest:
+    """``pcsim record``: what to record, checked by the CLI before the window opens."""
+
+    path: str  #: a .gif or .mp4 file
+    seconds: float
+    fps: int
+    size: tuple[int, int]  #: the window's (width, height)
+    view: str  #: "window" (all of it) or "canvas" (only the animation)
+
+
 def run_app(
     config: SimulationConfig | None = None,
     exit_after: float | None = None,
     screenshot: str | None = None,
     scenario: Scenario | None = None,
-    record: tuple[str, float, int, tuple[int, int], str] | None = None,
+    record: RecordRequest | None = None,
 ) -> int:
     """Open the window. ``exit_after`` starts it at once and quits after that long
-    (saving ``screenshot``); ``record`` = (path, seconds, fps, (w, h), view) records the
-    window (view "window") or only its canvas ("canvas") at that window size.
+    (saving ``screenshot``); ``record`` records the window (view "window") or only its
+    canvas ("canvas") at that window size.
     With :data:`STARTUP_PROBE_ENV` set, it reports its first painted frame and closes."""
     problem = display_problem()
     if problem:
@@ -230,7 +240,7 @@ def _finish(app: QApplication, window: MainWindow, outcome: _Outcome) -> None:
 def _schedule_recording(
     app: QApplication,
     window: MainWindow,
-    record: tuple[str, float, int, tuple[int, int], str],
+    record: RecordRequest,
     outcome: _Outcome,
 ) -> None:
     """Start the run and record it for its seconds, then say what was written and quit."""
@@ -238,7 +248,8 @@ def _schedule_recording(
 
     from simulator.ui.recorder import Recorder
 
-    out, seconds, fps, (w, h), view = record
+    out, seconds, fps, view = record.path, record.seconds, record.fps, record.view
+    w, h = record.size
     window.resize(w, h)
     window.bridge.start()
     if view == "canvas":
@@ -257,7 +268,7 @@ def _schedule_recording(
             )
         except RuntimeError as err:
             print(f"pcsim: {err}", file=sys.stderr)
-            outcome.code = 1
+            outcome.code = EXIT_OUTSIDE  # the encoder failed, not the books
         _finish(app, window, outcome)
 
     QTimer.singleShot(int(seconds * 1000), finish_recording)
@@ -278,7 +289,7 @@ def _schedule_exit(
             path = Path(screenshot)
             if not window.grab().save(str(path), "PNG"):
                 print(f"pcsim: could not write the screenshot to {path}", file=sys.stderr)
-                outcome.code = 1
+                outcome.code = EXIT_OUTSIDE  # the disk refused, not the books
         _finish(app, window, outcome)
 
     QTimer.singleShot(int(exit_after * 1000), finish)

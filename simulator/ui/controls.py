@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleRangeSlider
 from superqt.utils import qdebounced, signals_blocked
 
-from simulator.engine.config import BACKENDS, LIMITS, LIVE_FIELDS, ConfigError, SimulationConfig
+from simulator.engine.config import BACKENDS, LIVE_FIELDS, SETTINGS, ConfigError, SimulationConfig
 
 SLIDER_MAX_S = 2.0  # the sliders' scale; widened when a setting lies beyond it
 DEBOUNCE_MS = 150
@@ -74,7 +74,7 @@ class ControlPanel(QWidget):
             "handles. Applies at once."
         )
         self.time_scale = QDoubleSpinBox()
-        self.time_scale.setRange(*LIMITS["time_scale"])
+        self.time_scale.setRange(SETTINGS["time_scale"].lo, SETTINGS["time_scale"].hi)
         self.time_scale.setSingleStep(0.1)
         self.time_scale.setDecimals(2)
         self.time_scale.setSuffix(" ×")
@@ -99,7 +99,7 @@ class ControlPanel(QWidget):
             "JoinableQueue; asyncio: tasks + asyncio.Queue. Applies at the next start."
         )
         self.seed = QSpinBox()
-        self.seed.setRange(-1, int(LIMITS["seed"][1]))
+        self.seed.setRange(-1, int(SETTINGS["seed"].hi))
         self.seed.setSpecialValueText("random")
         self.seed.setToolTip(
             "Seed for the sleep draws (random = different each run). Applies at the next start."
@@ -144,7 +144,7 @@ class ControlPanel(QWidget):
         )
 
     def _spin(self, field: str, tip: str) -> QSpinBox:
-        lo, hi = LIMITS[field]
+        lo, hi = SETTINGS[field].lo, SETTINGS[field].hi
         s = QSpinBox()
         s.setRange(int(lo), int(hi))
         s.setToolTip(f"{tip} ({int(lo)}–{int(hi)})")

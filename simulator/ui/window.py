@@ -21,11 +21,18 @@ from PySide6.QtWidgets import (
 )
 
 import simulator
-from simulator.demo.scenario import Scenario, ScenarioError, TimelinePlayer, dumps, load, shipped
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
 from simulator.resources import asset
+from simulator.scenarios.scenario import (
+    Scenario,
+    ScenarioError,
+    TimelinePlayer,
+    dumps,
+    load,
+    shipped,
+)
 from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
@@ -450,8 +457,8 @@ class MainWindow(QMainWindow):
 
     # ---- scenarios -------------------------------------------------------------------
     def _play_timeline(self, elapsed: float) -> None:
-        for step in self.timeline.due(elapsed):
-            self._use_config(self.bridge.config.replace(**step.changes))
+        for cfg, step in self.timeline.play(elapsed, self.bridge.config):
+            self._use_config(cfg)
             if step.caption:
                 self.canvas.set_caption(step.caption)
 

@@ -14,10 +14,17 @@ import pytest
 from simulator.resources import check_writable
 
 
-def pcsim(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-          timeout: float = 60.0) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=cwd, env=env)  # fmt: skip
+def pcsim(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=env,
+    )
 
 
 def one_line(out: subprocess.CompletedProcess[str], *words: str) -> str:
@@ -47,13 +54,21 @@ def test_a_scenario_nested_500_deep(tmp_path):
 
 
 def test_bench_json_into_a_missing_folder_is_refused_before_the_bench():
-    one_line(pcsim("bench", "startup", "--json", "/no/such/dir/x.json"),
-             "--json", "/no/such/dir", "does not exist")  # fmt: skip
+    one_line(
+        pcsim("bench", "startup", "--json", "/no/such/dir/x.json"),
+        "--json",
+        "/no/such/dir",
+        "does not exist",
+    )
 
 
 def test_a_screenshot_into_a_missing_folder_is_refused_before_the_window():
-    one_line(pcsim("gui", "--exit-after", "1", "--screenshot", "/no/such/dir/s.png"),
-             "--screenshot", "/no/such/dir", "does not exist")  # fmt: skip
+    one_line(
+        pcsim("gui", "--exit-after", "1", "--screenshot", "/no/such/dir/s.png"),
+        "--screenshot",
+        "/no/such/dir",
+        "does not exist",
+    )
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")

@@ -19,10 +19,27 @@ def pcsim(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]
 @pytest.mark.parametrize("backend", ["threads", "processes", "asyncio"])
 def test_items_run_reports_every_item_consumed(backend):
     out = pcsim(
-        "run", "--backend", backend, "--producers", "3", "--consumers", "2", "--capacity", "5",
-        "--producer-sleep", "0", "0.01", "--consumer-sleep", "0", "0.02", "--items", "500",
-        "--seed", "11", "--json",
-    )  # fmt: skip
+        "run",
+        "--backend",
+        backend,
+        "--producers",
+        "3",
+        "--consumers",
+        "2",
+        "--capacity",
+        "5",
+        "--producer-sleep",
+        "0",
+        "0.01",
+        "--consumer-sleep",
+        "0",
+        "0.02",
+        "--items",
+        "500",
+        "--seed",
+        "11",
+        "--json",
+    )
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout)
     # the settings echo the flags
@@ -49,9 +66,19 @@ def test_items_run_reports_every_item_consumed(backend):
 def test_long_sleeps_do_not_delay_the_stop(backend):
     t0 = time.monotonic()
     out = pcsim(
-        "run", "--backend", backend, "--producer-sleep", "9", "10", "--consumer-sleep", "9",
-        "10", "--duration", "1", "--json",
-    )  # fmt: skip
+        "run",
+        "--backend",
+        backend,
+        "--producer-sleep",
+        "9",
+        "10",
+        "--consumer-sleep",
+        "9",
+        "10",
+        "--duration",
+        "1",
+        "--json",
+    )
     wall = time.monotonic() - t0
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["stop_latency_ms"] < 1000
@@ -85,8 +112,22 @@ def test_bad_flags_exit_2_with_one_line_naming_the_flag(args, flag, allowed):
 
 
 def test_events_stream_in_the_classic_style():
-    out = pcsim("run", "--items", "5", "--producers", "1", "--consumers", "1", "--events",
-                "--producer-sleep", "0", "0", "--consumer-sleep", "0", "0")  # fmt: skip
+    out = pcsim(
+        "run",
+        "--items",
+        "5",
+        "--producers",
+        "1",
+        "--consumers",
+        "1",
+        "--events",
+        "--producer-sleep",
+        "0",
+        "0",
+        "--consumer-sleep",
+        "0",
+        "0",
+    )
     assert out.returncode == 0, out.stderr
     assert "Produced: P1-1 by P1" in out.stdout
     assert "Consumed: P1-5 by C1" in out.stdout
@@ -104,8 +145,21 @@ def test_events_as_json_lines_then_the_report():
 def test_events_are_exact_at_zero_sleeps(backend):
     """Every event is written, however fast the run: the output paces it. The count of
     lines is the report's events_written, and every item produced has its line."""
-    out = pcsim("run", "--backend", backend, "--events", "--json", "--duration", "2",
-                "--producer-sleep", "0", "0", "--consumer-sleep", "0", "0")  # fmt: skip
+    out = pcsim(
+        "run",
+        "--backend",
+        backend,
+        "--events",
+        "--json",
+        "--duration",
+        "2",
+        "--producer-sleep",
+        "0",
+        "0",
+        "--consumer-sleep",
+        "0",
+        "0",
+    )
     assert out.returncode == 0, out.stderr
     *events, last = out.stdout.splitlines()
     report = json.loads(last)
@@ -120,3 +174,19 @@ def test_without_events_the_report_has_no_event_counts():
     out = pcsim("run", "--items", "3", "--json", "--producer-sleep", "0", "0")
     assert out.returncode == 0, out.stderr
     assert "events_written" not in json.loads(out.stdout)
+
+
+def test_every_setting_has_its_flag_checked_by_the_config():
+    """The flags are generated from the config's table: each one exists and refuses what
+    the config refuses, with the config's words."""
+    from simulator.cli import build_parser
+    from simulator.engine.config import SETTINGS
+
+    parser = build_parser()
+    for s in SETTINGS.values():
+        good = {"int": ["1"], "float": ["0.5"], "range": ["0", "1"]}.get(s.kind, s.choices[-1:])
+        args = parser.parse_args(["run", s.flag, *good])
+        assert getattr(args, s.name) is not None, s.name
+        if s.kind != "choice":
+            with pytest.raises(SystemExit):
+                parser.parse_args(["run", s.flag, *["-1"] * len(good)])

@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from simulator.cli import _StopSignals
+from simulator.headless import StopSignals as _StopSignals
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
 
@@ -27,8 +27,11 @@ ZERO = ["--producer-sleep", "0", "0", "--consumer-sleep", "0", "0"]
 
 def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
     out, err = tmp_path / "out", tmp_path / "err"
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "run", *args],
-                            stdout=out.open("wb"), stderr=err.open("wb"))  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", *args],
+        stdout=out.open("wb"),
+        stderr=err.open("wb"),
+    )
     return proc, out, err
 
 
@@ -51,8 +54,9 @@ def wait_until_running(proc: subprocess.Popen[bytes], out: Path) -> None:
     ],
 )
 def test_a_signal_stops_the_run_prints_the_report_and_exits_128_plus_n(tmp_path, backend, sig):
-    proc, out, err = start(tmp_path, "--backend", backend, "--duration", "60", "--events",
-                           "--json", *ZERO)  # fmt: skip
+    proc, out, err = start(
+        tmp_path, "--backend", backend, "--duration", "60", "--events", "--json", *ZERO
+    )
     wait_until_running(proc, out)
     workers = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(sig)
@@ -79,8 +83,7 @@ def test_a_second_signal_during_the_stop_is_absorbed(capfd):
 
 
 def test_a_double_ctrl_c_prints_no_traceback(tmp_path):
-    proc, out, err = start(tmp_path, "--backend", "asyncio", "--duration", "60", "--events",
-                           *ZERO)  # fmt: skip
+    proc, out, err = start(tmp_path, "--backend", "asyncio", "--duration", "60", "--events", *ZERO)
     wait_until_running(proc, out)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.02)
@@ -95,10 +98,21 @@ def test_a_double_ctrl_c_prints_no_traceback(tmp_path):
 @pytest.mark.parametrize("backend", ["threads", "processes", "asyncio"])
 def test_a_closed_pipe_ends_the_run_quietly_with_141(backend):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "run", "--backend", backend, "--events",
-         "--duration", "60", *ZERO],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "run",
+            "--backend",
+            backend,
+            "--events",
+            "--duration",
+            "60",
+            *ZERO,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     first = [proc.stdout.readline() for _ in range(5)]
     assert all(first), first

@@ -52,3 +52,54 @@ def test_time_scale_stretches_the_sleeps_and_is_live():
     assert "time_scale" in LIVE_FIELDS
     with pytest.raises(ConfigError, match=r"0\.1–1"):
         SimulationConfig(time_scale=0)
+
+
+def test_the_table_has_one_row_per_field_in_field_order():
+    import dataclasses
+
+    from simulator.engine.config import SETTINGS
+
+    assert list(SETTINGS) == [f.name for f in dataclasses.fields(SimulationConfig)]
+    for s in SETTINGS.values():
+        assert s.flag.startswith("--") and s.help
+        assert s.kind in ("int", "float", "range", "choice")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("producers", 64, 64),
+        ("time_scale", 1, 1.0),
+        ("producer_sleep", [0, 10], (0.0, 10.0)),
+        ("backend", "asyncio", "asyncio"),
+        ("seed", None, None),
+    ],
+)
+def test_check_returns_the_canonical_value(name, value, expected):
+    from simulator.engine.config import check
+
+    got = check(name, value)
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("producers", True, "an integer in 1–64"),
+        ("time_scale", float("nan"), "a number in 0.1–1"),
+        ("time_scale", "0.5", "a number in 0.1–1"),
+        ("consumer_sleep", (1, 0.5), "two numbers MIN MAX in 0–10 s with MIN <= MAX"),
+        ("consumer_sleep", (1,), "two numbers MIN MAX in 0–10 s with MIN <= MAX"),
+        ("backend", "fibers", "one of threads, processes, asyncio"),
+        ("items", None, None),  # optional: None is "not set"
+    ],
+)
+def test_check_names_the_field_and_what_is_allowed(name, value, allowed):
+    from simulator.engine.config import check
+
+    if allowed is None:
+        assert check(name, value) is None
+        return
+    with pytest.raises(ConfigError) as info:
+        check(name, value)
+    assert info.value.field == name and info.value.allowed == allowed

@@ -91,7 +91,7 @@ def _engine_of(proc: subprocess.Popen, timeout: float = 20.0) -> psutil.Process:
                 cmd = " ".join(child.cmdline())
             except psutil.Error:
                 continue
-            if "multiprocessing" in cmd and "resource_tracker" not in cmd:
+            if "spawn_main" in cmd:  # not the resource tracker
                 return child
         time.sleep(0.1)
     raise AssertionError("no engine process appeared")

@@ -22,16 +22,20 @@ never half-changed.
 
 from __future__ import annotations
 
-import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.engine.config import LIVE_FIELDS, ConfigError, SimulationConfig
+from simulator.engine.config import SETTINGS, ConfigError, Setting, SimulationConfig, check
 from simulator.resources import asset
 
-CONFIG_KEYS = ("producers", "consumers", "capacity", "producer_sleep", "consumer_sleep",
-               "backend", "seed", "time_scale")  # fmt: skip
+#: the keys of ``[config]`` (and of a timeline step's ``set``, if live): the config
+#: table's, which names each setting's key, or None for one files do not set
+CONFIG_KEYS = tuple(s.key for s in SETTINGS.values() if s.key)
+LIVE_KEYS = tuple(s.key for s in SETTINGS.values() if s.key and s.live)
+_FIELD_OF = {s.key: s.name for s in SETTINGS.values() if s.key}
+_KEY_OF = {name: key for key, name in _FIELD_OF.items()}
 TOP_KEYS = ("title", "description", "duration", "config", "timeline")
 STEP_KEYS = ("at", "set", "caption")
 MAX_DURATION_S = 24 * 3600.0
@@ -41,8 +45,9 @@ class ScenarioError(ValueError):
     def __init__(self, path: Path | str, key: str, message: str) -> None:
         self.path = Path(path)
         self.key = key
-        super().__init__(f"{self.path.name}: {key}: {message}" if key else
-                         f"{self.path.name}: {message}")  # fmt: skip
+        super().__init__(
+            f"{self.path.name}: {key}: {message}" if key else f"{self.path.name}: {message}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +85,7 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _is(test, p: Path) -> bool:
+def _is(test: Callable[[Path], bool], p: Path) -> bool:
     """``p.exists()`` or ``p.is_file()``, False where the OS refuses to look (a name too
     long, a NUL byte, a folder it may not enter) instead of raising."""
     try:
@@ -95,9 +100,11 @@ def resolve(name_or_path: str) -> Path:
         raise ScenarioError("--scenario", "", "must be a shipped name or a .toml file (got '')")
     p = Path(name_or_path)
     if len(p.name) > MAX_NAME:
-        raise ScenarioError(_short(p.name), "",
-                            f"the name is too long ({len(p.name)} characters; "
-                            f"at most {MAX_NAME})")  # fmt: skip
+        raise ScenarioError(
+            _short(p.name),
+            "",
+            f"the name is too long ({len(p.name)} characters; at most {MAX_NAME})",
+        )
     if p.suffix == ".toml" or _is(Path.exists, p):
         if _is(Path.is_dir, p):
             raise ScenarioError(p, "", "is a folder, not a scenario file")
@@ -108,16 +115,19 @@ def resolve(name_or_path: str) -> Path:
     candidate = scenarios_dir() / f"{name_or_path}.toml"
     if "/" not in name_or_path and _is(Path.is_file, candidate):
         return candidate
-    raise ScenarioError(Path(f"{name_or_path}.toml"), "",
-                        "no such scenario; shipped ones: " + ", ".join(shipped()))  # fmt: skip
+    raise ScenarioError(
+        Path(f"{name_or_path}.toml"), "", "no such scenario; shipped ones: " + ", ".join(shipped())
+    )
 
 
-def _number(path: Path, key: str, value: object, lo: float, hi: float) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or not lo <= value <= hi:  # type: ignore[arg-type]
+def _seconds(path: Path, key: str, value: object, lo: float, hi: float) -> float:
+    """``value`` if it is a number of seconds in ``lo``–``hi``, checked by the config's
+    :func:`~simulator.engine.config.check` like every setting."""
+    try:
+        return float(check(Setting(key, "float", lo, hi, unit=" s"), value))
+    except ConfigError as err:
         got = _short(repr(value))
-        raise ScenarioError(path, key, f"must be a number in {lo:g}–{hi:g} (got {got})")
-    return float(value)  # type: ignore[arg-type]
+        raise ScenarioError(path, key, f"must be {err.allowed} (got {got})") from None
 
 
 def _text(path: Path, key: str, value: object) -> str:
@@ -126,8 +136,9 @@ def _text(path: Path, key: str, value: object) -> str:
     return value
 
 
-def _apply(path: Path, base: SimulationConfig, table: object, where: str,
-           allowed: tuple[str, ...]) -> tuple[SimulationConfig, dict[str, object]]:  # fmt: skip
+def _apply(
+    path: Path, base: SimulationConfig, table: object, where: str, allowed: tuple[str, ...]
+) -> tuple[SimulationConfig, dict[str, object]]:
     if not isinstance(table, dict):
         got = _short(repr(table))
         raise ScenarioError(path, where, f"must be a table of settings (got {got})")
@@ -136,12 +147,13 @@ def _apply(path: Path, base: SimulationConfig, table: object, where: str,
         if key not in allowed:
             allowed_text = "unknown or not allowed here; allowed: " + ", ".join(allowed)
             raise ScenarioError(path, f"{where}.{key}", allowed_text)
-        changes[key] = tuple(value) if isinstance(value, list) else value
+        changes[_FIELD_OF[key]] = tuple(value) if isinstance(value, list) else value
     try:
         return base.replace(**changes), changes
     except ConfigError as err:
+        key = _KEY_OF.get(err.field, err.field)
         raise ScenarioError(
-            path, f"{where}.{err.field}", f"must be {err.allowed} (got {_short(repr(err.got))})"
+            path, f"{where}.{key}", f"must be {err.allowed} (got {_short(repr(err.got))})"
         ) from None
 
 
@@ -170,13 +182,12 @@ def load(name_or_path: str) -> Scenario:
     description = _text(path, "description", data.get("description", ""))
     duration = data.get("duration")
     if duration is not None:
-        duration = _number(path, "duration", duration, 0.1, MAX_DURATION_S)
+        duration = _seconds(path, "duration", duration, 0.1, MAX_DURATION_S)
     config, _ = _apply(path, SimulationConfig(), data.get("config", {}), "config", CONFIG_KEYS)
     steps = []
     timeline = data.get("timeline", [])
     if not isinstance(timeline, list):
         raise ScenarioError(path, "timeline", "must be a list of [[timeline]] entries")
-    live = tuple(k for k in CONFIG_KEYS if k in LIVE_FIELDS)
     state = config
     for i, entry in enumerate(timeline):
         where = f"timeline[{i}]"
@@ -184,12 +195,13 @@ def load(name_or_path: str) -> Scenario:
             raise ScenarioError(path, where, "must be a table with at, set and caption")
         for key in entry:
             if key not in STEP_KEYS:
-                raise ScenarioError(path, f"{where}.{key}",
-                                    "unknown key; allowed: " + ", ".join(STEP_KEYS))  # fmt: skip
+                raise ScenarioError(
+                    path, f"{where}.{key}", "unknown key; allowed: " + ", ".join(STEP_KEYS)
+                )
         if "at" not in entry:
             raise ScenarioError(path, f"{where}.at", "is missing (seconds after the start)")
-        at = _number(path, f"{where}.at", entry["at"], 0.0, duration or MAX_DURATION_S)
-        state, changes = _apply(path, state, entry.get("set", {}), f"{where}.set", live)
+        at = _seconds(path, f"{where}.at", entry["at"], 0.0, duration or MAX_DURATION_S)
+        state, changes = _apply(path, state, entry.get("set", {}), f"{where}.set", LIVE_KEYS)
         caption = entry.get("caption")
         if caption is not None:
             caption = _text(path, f"{where}.caption", caption)
@@ -235,26 +247,45 @@ def dumps(config: SimulationConfig, title: str, description: str = "") -> str:
 
     lines = [f"title = {value(title)}", f"description = {value(description)}", "", "[config]"]
     for key in CONFIG_KEYS:
-        v = getattr(config, key)
+        v = getattr(config, _FIELD_OF[key])
         if v is not None:
             lines.append(f"{key} = {value(v)}")
     return "\n".join(lines) + "\n"
 
 
 class TimelinePlayer:
-    """Hands out the steps whose time has come, each once."""
+    """Hands out the steps whose time has come, each once, in order.
+
+    The one replay loop of a timeline: the window, ``pcsim run`` and the tests call
+    :meth:`play` on every tick and apply the configs it returns.
+    """
 
     def __init__(self, scenario: Scenario | None) -> None:
         self.steps = scenario.timeline if scenario else ()
         self.next = 0
 
     def due(self, elapsed: float) -> list[Step]:
+        """The steps at or before ``elapsed`` seconds not handed out yet."""
         out = []
         while self.next < len(self.steps) and self.steps[self.next].at <= elapsed:
             out.append(self.steps[self.next])
             self.next += 1
         return out
 
+    def play(
+        self, elapsed: float, config: SimulationConfig
+    ) -> list[tuple[SimulationConfig, Step]]:
+        """The steps due by ``elapsed``, each with the config it makes: ``config`` (the
+        one running now) with this step's changes and every earlier due step's. Apply
+        each config in order (and show its step's caption); the player will not hand
+        these steps out again."""
+        played = []
+        for step in self.due(elapsed):
+            config = config.replace(**step.changes)
+            played.append((config, step))
+        return played
+
     @property
     def done(self) -> bool:
+        """Every step has been handed out."""
         return self.next >= len(self.steps)

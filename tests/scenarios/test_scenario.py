@@ -14,14 +14,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as strat
 
-from simulator.demo.scenario import ScenarioError, TimelinePlayer, dumps, load, shipped
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import Simulation
+from simulator.scenarios.scenario import ScenarioError, TimelinePlayer, dumps, load, shipped
 
 
 def test_the_issue_s_scenarios_are_shipped():
-    assert {"balanced", "fast-producers", "slow-producers", "hand-off", "many-consumers",
-            "bursty-producers", "classic"} <= set(shipped())  # fmt: skip
+    assert {
+        "balanced",
+        "fast-producers",
+        "slow-producers",
+        "hand-off",
+        "many-consumers",
+        "bursty-producers",
+        "classic",
+    } <= set(shipped())
     classic = load("classic").config
     assert (classic.producers, classic.consumers, classic.capacity) == (1, 1, 10)
     assert classic.producer_sleep == (0.1, 0.5) and classic.consumer_sleep == (0.2, 0.7)
@@ -38,8 +45,8 @@ def test_every_shipped_scenario_runs_to_its_end(name):
     t0 = time.monotonic()
     end = (sc.timeline[-1].at if sc.timeline else 0) / 20 + 0.3
     while time.monotonic() - t0 < end:
-        for st in player.due((time.monotonic() - t0) * 20):
-            sim.apply(sim.config.replace(**st.changes))
+        for cfg, _ in player.play((time.monotonic() - t0) * 20, sim.config):
+            sim.apply(cfg)
         time.sleep(0.01)
     assert player.done
     sim.stop()
@@ -58,9 +65,21 @@ def test_a_timeline_applies_its_changes_on_time(tmp_path):
         '[[timeline]]\nat = 1.0\nset = { consumers = 3 }\ncaption = "more"\n'
     )
     out = subprocess.run(
-        [sys.executable, "-m", "simulator", "run", "--scenario", str(f), "--duration", "1.6",
-         "--json"], capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "run",
+            "--scenario",
+            str(f),
+            "--duration",
+            "1.6",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     (step,) = report["timeline"]
@@ -78,11 +97,14 @@ BAD = [
     ("[config]\nspeed = 2\n", "config.speed", "allowed: producers"),
     ("duration = -1\n", "duration", "0.1–86400"),
     ("[[timeline]]\nset = { consumers = 2 }\n", "timeline[0].at", "missing"),
-    ("[[timeline]]\nat = 1\nset = { capacity = 3 }\n", "timeline[0].set.capacity",
-     "allowed: producers, consumers, producer_sleep, consumer_sleep"),
+    (
+        "[[timeline]]\nat = 1\nset = { capacity = 3 }\n",
+        "timeline[0].set.capacity",
+        "allowed: producers, consumers, producer_sleep, consumer_sleep",
+    ),
     ("[[timeline]]\nat = 1\nset = { consumers = 99 }\n", "timeline[0].set.consumers", "1–64"),
     ("[[timeline]]\nat = 1\nwhen = 2\n", "timeline[0].when", "allowed: at, set, caption"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "key", "allowed"), BAD)
@@ -106,8 +128,12 @@ def test_cli_refuses_a_bad_scenario_with_exit_2(tmp_path):
     f = tmp_path / "bad.toml"
     f.write_text("[config]\ncapacity = 0\n")
     for cmd in ("run", "gui"):
-        out = subprocess.run([sys.executable, "-m", "simulator", cmd, "--scenario", str(f)],
-                             capture_output=True, text=True, timeout=30)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-m", "simulator", cmd, "--scenario", str(f)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert out.returncode == 2
         assert "bad.toml: config.capacity" in out.stderr and "Traceback" not in out.stderr
 
@@ -179,3 +205,22 @@ def test_deep_nesting_is_refused_in_words(tmp_path):
     path.write_text("[config]\nproducers = " + "[" * 2000 + "]" * 2000 + "\n")
     with pytest.raises(ScenarioError, match="nested too deeply"):
         load(str(path))
+
+
+def test_play_hands_out_due_steps_once_each_with_the_config_it_makes(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text(
+        "[config]\nproducers = 1\n"
+        "[[timeline]]\nat = 1\nset = { producers = 2 }\n"
+        "[[timeline]]\nat = 2\nset = { consumers = 5 }\n"
+        "[[timeline]]\nat = 3\nset = { producers = 4 }\n"
+    )
+    sc = load(str(f))
+    player = TimelinePlayer(sc)
+    assert player.play(0.5, sc.config) == []
+    played = player.play(2.0, sc.config)  # two steps at once: the second builds on the first
+    assert [step.at for _, step in played] == [1, 2]
+    assert [(c.producers, c.consumers) for c, _ in played] == [(2, 2), (2, 5)]
+    assert player.play(2.5, played[-1][0]) == [] and not player.done
+    ((last, _),) = player.play(99, played[-1][0])
+    assert (last.producers, last.consumers) == (4, 5) and player.done

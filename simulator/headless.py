@@ -1,0 +1,386 @@
+"""``pcsim run``: a simulation without a window, its event stream and its report.
+
+The command line (``simulator.cli``) reads the flags and the scenario; this module runs
+what they describe with :func:`run_headless` and ends in one exit code
+(:mod:`simulator.exitcodes`). Qt is never imported here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NotRequired, TextIO, TypedDict
+
+from simulator import exitcodes
+
+if TYPE_CHECKING:
+    from simulator.engine.config import SimulationConfig
+    from simulator.engine.simulation import Simulation, Snapshot
+    from simulator.scenarios.scenario import Scenario
+
+
+class LatencyMs(TypedDict):
+    """Percentiles of the time items spent in the buffer, in ms."""
+
+    p50: float
+    p95: float
+    p99: float
+
+
+class TimelineEntry(TypedDict):
+    """One scenario step as ``pcsim run`` applied it."""
+
+    at: float  #: when the scenario asked for it (s after the start)
+    applied_at: float  #: when it was applied
+    set: dict[str, object]  #: the changes (ranges as lists, as JSON has them)
+    caption: str | None
+
+
+class Report(TypedDict):
+    """What ``pcsim run`` prints at the end: the settings, the books, the timings.
+
+    ``--json`` writes it as is, in this order; the table shows the same numbers."""
+
+    backend: str
+    producers: int
+    consumers: int
+    capacity: int
+    producer_sleep: list[float]
+    consumer_sleep: list[float]
+    seed: int | None
+    items: int | None
+    duration_s: float
+    produced: int
+    consumed: int
+    in_buffer: int
+    in_hand: int
+    lost: int
+    duplicates: int
+    ok: bool
+    violations: list[str]
+    throughput_per_s: float
+    max_occupancy: int
+    mean_occupancy: float
+    latency_ms: LatencyMs
+    producer_blocked_fraction: float
+    consumer_blocked_fraction: float
+    waits_full: int
+    waits_empty: int
+    stop_latency_ms: float
+    #: with --scenario: its name and the steps applied
+    scenario: NotRequired[str]
+    timeline: NotRequired[list[TimelineEntry]]
+    #: with --events: the lines written, and any event that could not be (0)
+    events_written: NotRequired[int]
+    events_unwritten: NotRequired[int]
+    #: ended by a signal: its name (SIGINT, SIGTERM, SIGHUP)
+    signal: NotRequired[str]
+
+
+def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Report:
+    """The report of a stopped run from its last snapshot."""
+    cfg = snap.config
+    p50, p95, p99 = snap.latency_ms
+    return {
+        "backend": cfg.backend,
+        "producers": cfg.producers,
+        "consumers": cfg.consumers,
+        "capacity": cfg.capacity,
+        "producer_sleep": list(cfg.producer_sleep),
+        "consumer_sleep": list(cfg.consumer_sleep),
+        "seed": cfg.seed,
+        "items": cfg.items,
+        "duration_s": round(duration_s, 4),
+        "produced": snap.produced,
+        "consumed": snap.consumed,
+        "in_buffer": snap.in_buffer,
+        "in_hand": snap.in_hand,
+        "lost": snap.lost,
+        "duplicates": snap.duplicates,
+        "ok": snap.ok,
+        "violations": list(snap.violations),
+        "throughput_per_s": round(snap.consumed / duration_s, 2) if duration_s > 0 else 0.0,
+        "max_occupancy": snap.max_occupancy,
+        "mean_occupancy": round(snap.mean_occupancy, 3),
+        "latency_ms": {"p50": round(p50, 3), "p95": round(p95, 3), "p99": round(p99, 3)},
+        "producer_blocked_fraction": round(snap.producer_blocked, 4),
+        "consumer_blocked_fraction": round(snap.consumer_blocked, 4),
+        "waits_full": snap.waits_full,
+        "waits_empty": snap.waits_empty,
+        "stop_latency_ms": round(stop_latency_s * 1000.0, 2),
+    }
+
+
+def table(report: Report) -> str:
+    """The report as the aligned table ``pcsim run`` prints without ``--json``."""
+    lat = report["latency_ms"]
+    rows = [
+        (
+            "backend",
+            f"{report['backend']}  ({report['producers']} producers, "
+            f"{report['consumers']} consumers, capacity {report['capacity']})",
+        ),
+        ("duration", f"{report['duration_s']:.2f} s"),
+        ("produced / consumed", f"{report['produced']} / {report['consumed']}"),
+        ("in buffer / in hand", f"{report['in_buffer']} / {report['in_hand']}"),
+        ("lost / duplicates", f"{report['lost']} / {report['duplicates']}"),
+        ("throughput", f"{report['throughput_per_s']:.1f} items/s"),
+        ("occupancy max / mean", f"{report['max_occupancy']} / {report['mean_occupancy']:.2f}"),
+        (
+            "time in buffer",
+            f"p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms",
+        ),
+        ("blocked (producers)", f"{100 * report['producer_blocked_fraction']:.1f} % of time"),
+        ("blocked (consumers)", f"{100 * report['consumer_blocked_fraction']:.1f} % of time"),
+        ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
+        ("invariant", "ok" if report["ok"] else "VIOLATED: " + "; ".join(report["violations"])),
+    ]
+    if "events_written" in report:
+        unwritten = report.get("events_unwritten", 0)
+        missing = f" ({unwritten:,} not written)" if unwritten else " (all)"
+        rows.insert(-1, ("events written", f"{report['events_written']:,}{missing}"))
+    if "signal" in report:
+        rows.insert(-1, ("stopped by", report["signal"]))
+    width = max(len(k) for k, _ in rows)
+    return "".join(f"{k:<{width}}  {v}\n" for k, v in rows)
+
+
+class _Output:
+    """Standard output, shared by the event writer, the captions and the report.
+
+    A reader that goes away (``pcsim run --events | head -5``) is not an error of the
+    run: the first ``BrokenPipeError`` sets :attr:`closed` and points file descriptor 1
+    at ``os.devnull``, as the Python docs recommend, so that neither a later write nor
+    the interpreter's flush at exit raises again. Everything after that is dropped.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.closed = threading.Event()
+        self._lock = threading.Lock()  # one writer at a time: events, captions, report
+
+    def write(self, text: str, flush: bool = True) -> bool:
+        """Write ``text`` (and flush); False if the reader has gone (nothing written)."""
+        with self._lock:
+            if self.closed.is_set():
+                return False
+            try:
+                self.stream.write(text)
+                if flush:
+                    self.stream.flush()
+                return True
+            except BrokenPipeError:
+                self._close()
+                return False
+
+    def _close(self) -> None:
+        self.closed.set()
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # not a real file (a test's StringIO): nothing to do
+            pass
+
+
+class _EventWriter:
+    """``--events``: every event of the run, written by a thread of its own.
+
+    Lossless by back-pressure: the channel is drained as fast as the output takes it, and
+    whenever more than :attr:`HIGH` events wait, the simulation is paused until they are
+    written. So a fast run slows down to the speed of its output (the user asked for
+    every event) and memory stays bounded; the main thread meanwhile keeps the clock,
+    the timeline and the signals. Should the channel ever overflow anyway, the events
+    it dropped are counted in :attr:`unwritten` and reported, never hidden.
+    """
+
+    HIGH = 20_000  #: waiting events that pause the run until they are written
+    CHANNEL_MAX = 2_000_000  #: a backstop far above HIGH (the pause keeps well below)
+
+    def __init__(self, sim: Simulation, out: _Output, line: Callable[[Any], str]) -> None:
+        self.sim = sim
+        self.out = out
+        self.line = line
+        self.channel = sim.subscribe(maxlen=self.CHANNEL_MAX)
+        self.written = 0
+        self.pauses = 0
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="pcsim-events", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        """Write whatever is still waiting (the run has stopped), then end the thread."""
+        self._closing.set()
+        self._thread.join()
+        self.sim.unsubscribe(self.channel)
+
+    @property
+    def unwritten(self) -> int:
+        return self.channel.dropped + len(self.channel)
+
+    def _loop(self) -> None:
+        while not self.out.closed.is_set():
+            last = self._closing.is_set()  # read before draining: nothing arrives after
+            self._write_waiting()
+            if last:
+                return
+            self._closing.wait(0.02)
+
+    def _write_waiting(self) -> None:
+        while len(self.channel) and not self.out.closed.is_set():
+            paused = False
+            if len(self.channel) >= self.HIGH and self.sim.state == "running":
+                self.sim.pause()  # a no-op once the run has stopped
+                paused = True
+                self.pauses += 1
+            try:
+                batch = self.channel.drain()
+                if self.out.write("".join(map(self.line, batch))):
+                    self.written += len(batch)
+            finally:
+                if paused:
+                    self.sim.resume()  # likewise
+
+
+class StopSignals:
+    """SIGINT, SIGTERM and SIGHUP all end ``pcsim run`` the way Ctrl+C should.
+
+    The first one only records itself: the main loop sees it within one step, stops the
+    run, prints the report and exits with 128 + the signal. Later ones are absorbed:
+    "stopping…" once on stderr (written with ``os.write``, which is safe in a handler),
+    never a ``KeyboardInterrupt`` in the middle of the stop. Installed only from the
+    main thread (Python's rule for handlers); the previous handlers come back on exit.
+    """
+
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._told = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for name in self.NAMES:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+        elif not self._told:
+            self._told = True
+            with contextlib.suppress(OSError):
+                os.write(2, "stopping…\n".encode())
+
+    @property
+    def exit_code(self) -> int | None:
+        """128 + the first signal, or None if none came."""
+        return None if self.signum is None else exitcodes.for_signal(self.signum)
+
+
+def _jsonable(changes: dict[str, object]) -> dict[str, object]:
+    """A step's changes as JSON has them: a sleep range as a list."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
+
+
+def run_headless(
+    config: SimulationConfig,
+    scenario: Scenario | None,
+    *,
+    duration: float | None,
+    as_json: bool,
+    events: bool,
+    signals: StopSignals,
+) -> int:
+    """Run ``config`` (playing ``scenario``'s timeline) until ``duration`` seconds have
+    passed, or with ``config.items`` set until every item is consumed, or until a signal
+    that ``signals`` (already installed) caught; print every event if ``events``, then the
+    report (JSON or a table). Returns the exit code: 0, 1 if the books broke (that
+    outranks how the run ended), 128 + N after signal N, 141 if the reader went away."""
+    from simulator.engine.events import describe, to_json
+    from simulator.engine.simulation import Simulation
+    from simulator.scenarios.scenario import TimelinePlayer
+
+    timeline = TimelinePlayer(scenario)
+    applied: list[TimelineEntry] = []
+    out = _Output(sys.stdout)
+    sim = Simulation(config)
+
+    def json_line(ev: Any) -> str:
+        return json.dumps(to_json(ev)) + "\n"
+
+    def text_line(ev: Any) -> str:
+        return describe(ev) + "\n"
+
+    writer = _EventWriter(sim, out, json_line if as_json else text_line) if events else None
+
+    if signals.signum is None:  # a signal during the imports: nothing to start
+        t0 = time.monotonic()
+        sim.start()
+        if writer is not None:
+            writer.start()
+        deadline = t0 + duration if duration is not None else None
+        while not (sim.finished.is_set() or signals.signum or out.closed.is_set()):
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                break
+            step = 0.05 if deadline is None else max(0.0, min(0.05, deadline - now))
+            sim.finished.wait(step)
+            for cfg, st in timeline.play(time.monotonic() - t0, sim.config):
+                sim.apply(cfg)
+                applied.append(
+                    {
+                        "at": st.at,
+                        "applied_at": round(time.monotonic() - t0, 3),
+                        "set": _jsonable(st.changes),
+                        "caption": st.caption,
+                    }
+                )
+                if st.caption and not as_json:
+                    out.write(f"[{st.at:6.1f} s] {st.caption}\n")
+        elapsed = time.monotonic() - t0
+    else:
+        elapsed = 0.0
+    # The stop: signals only set a flag now, so nothing below can be interrupted halfway.
+    stop_latency = sim.stop()
+    if writer is not None:
+        writer.close()
+    if out.closed.is_set():
+        return exitcodes.PIPE  # quietly: whoever read our output has what they wanted
+    report = report_of(sim.snapshot(), stop_latency, elapsed)
+    if scenario is not None:
+        report["scenario"] = scenario.name
+        report["timeline"] = applied
+    if writer is not None:
+        report["events_written"] = writer.written
+        report["events_unwritten"] = writer.unwritten
+        if writer.unwritten:
+            print(
+                f"pcsim: {writer.unwritten:,} events could not be written "
+                f"({writer.written:,} were)",
+                file=sys.stderr,
+            )
+    if signals.signum is not None:
+        report["signal"] = signal.Signals(signals.signum).name
+    out.write(json.dumps(report) + "\n" if as_json else table(report))
+    if out.closed.is_set():
+        return exitcodes.PIPE
+    if not report["ok"]:
+        return exitcodes.BOOKS  # the books broke: that outranks how the run ended
+    return signals.exit_code or exitcodes.OK
