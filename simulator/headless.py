@@ -74,6 +74,12 @@ class Report(TypedDict):
     waits_full: int
     waits_empty: int
     stop_latency_ms: float
+    #: from the start until every worker was ready (the clock starts then); None if the
+    #: run was stopped before
+    startup_ms: float | None
+    #: what went wrong without breaking the books (a worker that had to be terminated
+    #: holding nothing, a run stopped while starting)
+    warnings: list[str]
     #: with --scenario: its name and the steps applied
     scenario: NotRequired[str]
     timeline: NotRequired[list[TimelineEntry]]
@@ -115,7 +121,13 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "waits_full": snap.waits_full,
         "waits_empty": snap.waits_empty,
         "stop_latency_ms": round(stop_latency_s * 1000.0, 2),
+        "startup_ms": None if snap.startup_ms is None else round(snap.startup_ms, 1),
+        "warnings": list(snap.warnings),
     }
+
+
+def _ms_or_dash(ms: float | None) -> str:
+    return "– (stopped while starting)" if ms is None else f"{ms:,.0f} ms"
 
 
 def table(report: Report) -> str:
@@ -139,6 +151,7 @@ def table(report: Report) -> str:
         ),
         ("blocked (producers)", f"{100 * report['producer_blocked_fraction']:.1f} % of time"),
         ("blocked (consumers)", f"{100 * report['consumer_blocked_fraction']:.1f} % of time"),
+        ("workers ready after", _ms_or_dash(report["startup_ms"])),
         ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
         ("invariant", "ok" if report["ok"] else "VIOLATED: " + "; ".join(report["violations"])),
     ]
@@ -148,6 +161,8 @@ def table(report: Report) -> str:
         rows.insert(-1, ("events written", f"{report['events_written']:,}{missing}"))
     if "signal" in report:
         rows.insert(-1, ("stopped by", report["signal"]))
+    for warning in report["warnings"]:
+        rows.insert(-1, ("warning", warning))
     width = max(len(k) for k, _ in rows)
     return "".join(f"{k:<{width}}  {v}\n" for k, v in rows)
 
@@ -331,10 +346,14 @@ def run_headless(
     writer = _EventWriter(sim, out, json_line if as_json else text_line) if events else None
 
     if signals.signum is None:  # a signal during the imports: nothing to start
-        t0 = time.monotonic()
         sim.start()
         if writer is not None:
             writer.start()
+        # The run's clock, its --duration and its timeline start when every worker is
+        # ready (spawning 64 interpreters can take seconds); a signal still stops it.
+        while not (sim.ready.wait(0.05) or signals.signum or out.closed.is_set()):
+            pass
+        t0 = sim.started_at
         deadline = t0 + duration if duration is not None else None
         while not (sim.finished.is_set() or signals.signum or out.closed.is_set()):
             now = time.monotonic()
@@ -354,7 +373,7 @@ def run_headless(
                 )
                 if st.caption and not as_json:
                     out.write(f"[{st.at:6.1f} s] {st.caption}\n")
-        elapsed = time.monotonic() - t0
+        elapsed = time.monotonic() - t0 if sim.ready.is_set() else 0.0
     else:
         elapsed = 0.0
     # The stop: signals only set a flag now, so nothing below can be interrupted halfway.

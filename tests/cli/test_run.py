@@ -190,3 +190,19 @@ def test_every_setting_has_its_flag_checked_by_the_config():
         if s.kind != "choice":
             with pytest.raises(SystemExit):
                 parser.parse_args(["run", s.flag, *["-1"] * len(good)])
+
+
+@pytest.mark.parametrize("backend", ["threads", "processes"])
+def test_the_clock_starts_when_the_workers_are_ready(backend):
+    """--duration is run time, not start-up time: spawning interpreters is reported apart."""
+    t0 = time.monotonic()
+    out = pcsim("run", "--backend", backend, "--producers", "4", "--consumers", "4",
+                "--producer-sleep", "0", "0.01", "--consumer-sleep", "0", "0.01",
+                "--duration", "0.5", "--json")  # fmt: skip
+    wall = time.monotonic() - t0
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["ok"] and report["warnings"] == []
+    assert isinstance(report["startup_ms"], float) and report["startup_ms"] >= 0
+    assert report["duration_s"] >= 0.5
+    assert wall >= 0.5 + report["startup_ms"] / 1000  # the 0.5 s began once all were ready
