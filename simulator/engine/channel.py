@@ -13,17 +13,17 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 
-from simulator.engine.events import Event, make
+from simulator.engine.events import Event, RawEvent, make
 
 
 class EventChannel:
     def __init__(self, maxlen: int = 200_000) -> None:
-        self._events: deque[tuple] = deque(maxlen=maxlen)
+        self._events: deque[RawEvent] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
         self.maxlen = maxlen
         self.dropped = 0
 
-    def push(self, batch: Iterable[tuple]) -> None:
+    def push(self, batch: Iterable[RawEvent]) -> None:
         batch = list(batch)
         with self._lock:
             overflow = len(self._events) + len(batch) - self.maxlen

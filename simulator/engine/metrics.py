@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.engine.events import Event, Kind
+from simulator.engine.events import Kind, RawEvent
 
 BIN_S = 0.1
 N_BINS = 100  # 10 s of history
@@ -123,7 +123,7 @@ class Metrics:
             self._bin = b
         return b % N_BINS
 
-    def feed(self, batch: list[Event], latencies: list[float]) -> None:
+    def feed(self, batch: list[RawEvent], latencies: list[float]) -> None:
         """Update rates, occupancy, waits and worker states (the recorder's hot loop)."""
         workers = self.workers
         share = _SHARE

@@ -36,7 +36,14 @@ from simulator.engine.backends import backend_class
 from simulator.engine.backends.base import Backend
 from simulator.engine.channel import EventChannel
 from simulator.engine.config import LIVE_FIELDS, SimulationConfig
-from simulator.engine.events import K_ERROR, K_STARTED, K_STOPPED, item_label
+from simulator.engine.events import (
+    K_ERROR,
+    K_STARTED,
+    NO_ITEM,
+    RawEvent,
+    item_label,
+    stopped_event,
+)
 from simulator.engine.ledger import Ledger
 from simulator.engine.metrics import Metrics, WorkerView
 
@@ -89,7 +96,7 @@ class Simulation:
     def __init__(self, config: SimulationConfig | None = None) -> None:
         self.config = config or SimulationConfig()
         self.state = IDLE
-        self._inbox: deque[tuple] = deque()  # raw event tuples (see events.py)
+        self._inbox: deque[RawEvent] = deque()
         self._channels: list[EventChannel] = []
         self._lock = threading.Lock()  # guards the books against concurrent snapshot()
         self._control = threading.RLock()  # serialises start/stop/apply
@@ -251,7 +258,6 @@ class Simulation:
 
     def _book_terminated(self, names: list[str]) -> None:
         """Book workers that were ended by force (under ``self._lock``)."""
-        now = time.monotonic()
         for name in names:
             item = self.ledger.held.pop(name, None)
             if item is not None:  # it dies with the item: close_books counts it lost
@@ -259,7 +265,7 @@ class Simulation:
             else:
                 self._warnings.append(f"{name} did not stop in time and was terminated")
             if name in self.metrics.workers:  # it will not say STOPPED itself
-                self.metrics.feed([(now, K_STOPPED, name, -1, -1, 0.0)], [])
+                self.metrics.feed([stopped_event(name, NO_ITEM)], [])
 
     def _mark_ready(self, t: float) -> None:
         """Every initial worker is ready: start the clock at ``t`` (under ``self._lock``)."""

@@ -32,7 +32,16 @@ from typing import Any
 
 from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
 from simulator.engine.buffer import Closed
-from simulator.engine.events import K_ERROR, K_GET_WAIT, K_GOT, K_PUT, K_PUT_WAIT, K_STOPPED
+from simulator.engine.events import (
+    K_STOPPED,
+    NO_ITEM,
+    RawEvent,
+    error_event,
+    get_wait_event,
+    got_event,
+    put_event,
+    put_wait_event,
+)
 from simulator.engine.lifeline import become_child, sigint_blocked
 
 _now = time.monotonic
@@ -62,6 +71,7 @@ class _Shared:
     sleeps: Any  # shared doubles: producer lo, hi, consumer lo, hi
     tickets: Any
     flags: Any  # shared bytes read without a lock: [paused, stopping]
+    capacity: int  #: the buffer's (a full buffer's length, for PUT_WAIT events)
     limit: int | None
     seed: int | None
     boot_lock: Any  # guards every child's boot state (BOOTING -> RUNNING or CANCELLED)
@@ -78,11 +88,11 @@ class _ProcessWorker:
         self.retired = retire  # a worker's own shared retire byte
         self.tickets_left = 0
         self.uniform = worker_rng(sh.seed, name).uniform
-        self._out: list[tuple] = []
+        self._out: list[RawEvent] = []
         self._flush_at = 1  # the first event (STARTED) goes at once: "I am ready"
         self._offset = 0 if role == "producer" else 2
 
-    def emit(self, ev: tuple) -> None:
+    def emit(self, ev: RawEvent) -> None:
         self._out.append(ev)
         if len(self._out) >= self._flush_at:
             self.flush()
@@ -136,7 +146,7 @@ class _ProcessWorker:
         try:
             buf.put_nowait(item)
         except queue.Full:
-            self.emit((_now(), K_PUT_WAIT, self.name, item, -1, 0.0))
+            self.emit(put_wait_event(self.name, item, self.sh.capacity))
             self.flush()
             while True:
                 if self.sh.stop.is_set():
@@ -146,14 +156,14 @@ class _ProcessWorker:
                     break
                 except queue.Full:
                     continue
-        self.emit((_now(), K_PUT, self.name, item, buf.qsize(), 0.0))
+        self.emit(put_event(self.name, item, buf.qsize()))
 
     def get(self) -> int:
         buf = self.sh.buffer
         try:
             item = buf.get_nowait()
         except queue.Empty:
-            self.emit((_now(), K_GET_WAIT, self.name, -1, 0, 0.0))
+            self.emit(get_wait_event(self.name))
             self.flush()
             while True:
                 if self.exiting():
@@ -163,7 +173,7 @@ class _ProcessWorker:
                     break
                 except queue.Empty:
                     continue
-        self.emit((_now(), K_GOT, self.name, item, buf.qsize(), 0.0))
+        self.emit(got_event(self.name, item, buf.qsize()))
         return item
 
     def task_done(self) -> None:
@@ -211,6 +221,7 @@ class ProcessBackend(Backend):
             sleeps=ctx.Array("d", [p[0], p[1], c[0], c[1]], lock=False),
             tickets=ctx.Value("q", 0),
             flags=ctx.RawArray("b", 2),
+            capacity=self.config.capacity,
             limit=self.config.items,
             seed=self.config.seed,
             boot_lock=ctx.Lock(),
@@ -280,7 +291,7 @@ class ProcessBackend(Backend):
                     proc.start()
                 except Exception as exc:  # e.g. a main module without the __main__ guard
                     msg = f"could not start a process: {type(exc).__name__}: {exc}"
-                    self.emit((_now(), K_ERROR, name, -1, -1, msg.strip()))
+                    self.emit(error_event(name, NO_ITEM, msg.strip()))
                     continue
                 self.procs[name] = (proc, wake, retire, boot)
                 self._boots[name] = boot
@@ -300,7 +311,7 @@ class ProcessBackend(Backend):
                 self._dead_reported.add(name)
         for name, code in dead:
             msg = f"the process ended unexpectedly (exit code {code})"
-            self.emit((_now(), K_ERROR, name, -1, -1, msg))
+            self.emit(error_event(name, NO_ITEM, msg))
 
     def add(self, role: str, name: str, number: int) -> None:
         self._spawn_requests.put((role, name, number))
