@@ -5,8 +5,9 @@ the same process as 16 busy worker threads waits for the GIL on each of the hund
 calls a frame takes (measured here: 25–55 frames/s, 100 ms hitches, and it halves the
 workers' throughput). So the window runs the :class:`~.simulation.Simulation` — real
 threads, processes or asyncio tasks, unchanged — in a child process, and the two talk
-over a pipe: commands one way; one frame message (the latest snapshot and the newest
-events) per ~16 ms the other way. Neither side waits on the other's GIL.
+over a pipe: commands one way; one :class:`~.frame.Frame` (the latest snapshot and the
+newest events) at the pace set by :data:`PUBLISH_AFTER_S` the other way. Neither side
+waits on the other's GIL.
 
 Qt-free, like the rest of the engine; the GUI's bridge polls :meth:`RemoteSimulation.poll`
 from its 60 Hz timer.
@@ -24,6 +25,7 @@ from typing import Any
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
+from simulator.engine.frame import Frame
 from simulator.engine.lifeline import become_child, sigint_blocked
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Simulation, Snapshot
 
@@ -38,7 +40,7 @@ REPLY_TIMEOUT_S = 10.0
 def _serve(
     conn: Any, config: SimulationConfig, parent_pid: int = 0, death_signal: bool = False
 ) -> None:
-    """The child: run commands from the parent; publish a frame every ~16 ms.
+    """The child: run commands from the parent; publish a :class:`Frame` as it books.
 
     Frames are sent by the engine's own recorder thread right after it books a batch
     (:attr:`Simulation.after_record`): under load it is the thread that holds the GIL
@@ -57,7 +59,7 @@ def _serve(
     send_lock = threading.Lock()
     last = {"t": 0.0}
 
-    def send(msg: tuple) -> None:
+    def send(msg: tuple | Frame) -> None:
         with send_lock:
             conn.send(msg)
 
@@ -70,7 +72,7 @@ def _serve(
         events = channel.drain()
         total = len(events) + (channel.dropped - dropped_before)
         with contextlib.suppress(BrokenPipeError, OSError):
-            send(("frame", events[-EVENTS_PER_FRAME:], total, sim.snapshot()))
+            send(Frame(events[-EVENTS_PER_FRAME:], total, sim.snapshot()))
 
     sim.after_record = publish
     try:
@@ -184,7 +186,7 @@ class RemoteSimulation:
             self.state = STOPPED
 
     # ---- the pipe ----------------------------------------------------------------
-    def _read(self, timeout: float) -> tuple | None:
+    def _read(self, timeout: float) -> tuple | Frame | None:
         """One message, or None if none came within ``timeout`` or the engine is gone
         (then :attr:`ended` is true). Frames are kept."""
         if self.ended_reason or self._closed:
@@ -196,11 +198,10 @@ class RemoteSimulation:
         except (EOFError, OSError):  # the child's end closed: the child is gone
             self._died()
             return None
-        if msg[0] == "frame":
-            _, events, total, snap = msg
-            self._events.extend(events)
-            self._total += total
-            self._latest = snap
+        if isinstance(msg, Frame):
+            self._events.extend(msg.events)
+            self._total += msg.total
+            self._latest = msg.snapshot
         return msg
 
     def _call(self, cmd: str, *args: object) -> Any:
@@ -219,17 +220,18 @@ class RemoteSimulation:
                 reply = self._read(0.05)
                 if self.ended_reason:
                     raise EngineDied(self.ended_reason)
-                if reply is not None and reply[0] == "reply":
+                if isinstance(reply, tuple) and reply[0] == "reply":
                     _, ok, result = reply
                     if not ok:
                         raise RuntimeError(result)
                     return result
             raise TimeoutError(f"the engine did not answer {cmd!r}")
 
-    def poll(self) -> tuple[list[Event], int, Snapshot | None]:
-        """Everything that arrived since the last poll: the newest events, how many
-        events happened in all, and the latest snapshot. Never blocks, never raises: a
-        dead engine shows as :attr:`ended`."""
+    def poll(self) -> Frame | None:
+        """Everything that arrived since the last poll as one :class:`Frame`: the newest
+        events, how many events happened in all, and the latest snapshot; None until a
+        first snapshot has arrived. Never blocks, never raises: a dead engine shows as
+        :attr:`ended` (and its last snapshot is still returned)."""
         with self._lock:
             while self._read(0) is not None:
                 pass
@@ -237,7 +239,9 @@ class RemoteSimulation:
             self._events.clear()
             self._total = 0
         self.dropped += total - len(events)
-        return events, total, self._latest
+        if self._latest is None:
+            return None
+        return Frame(events, total, self._latest)
 
     # ---- the Simulation API ------------------------------------------------------
     def start(self) -> None:

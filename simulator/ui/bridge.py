@@ -3,11 +3,12 @@
 The engine runs in a process of its own (:class:`~simulator.engine.remote.RemoteSimulation`:
 busy worker threads in this process would starve the GUI thread of the GIL). Its workers
 never call Qt. This bridge lives on the GUI thread: a 60 Hz ``QTimer`` polls the engine's
-pipe and emits *one* signal per frame, :attr:`frameReady`, carrying the newest events,
-how many events happened in all, and one snapshot. No signal crosses threads, and the
+pipe and emits *one* signal per frame, :attr:`frameReady`, carrying a
+:class:`~simulator.engine.frame.Frame`: the newest events, how many events happened in
+all, and one snapshot. No signal crosses threads, and the
 event loop sees at most ~60 deliveries a second whatever the item rate (one queued
 signal per event piles up hundreds of milliseconds of latency at high rates; a
-timer-drained buffer does not — see shared/ANCHORS.md).
+timer-polled pipe does not).
 
 One signal, not one per view or per kind: every Qt call from Python releases the GIL and
 every slot invocation takes it back, and with worker threads busy each take costs the
@@ -20,6 +21,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from simulator.engine.config import SimulationConfig
+from simulator.engine.frame import Frame
 from simulator.engine.remote import EngineDied, RemoteSimulation
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
 
@@ -27,9 +29,8 @@ FRAME_MS = 16
 
 
 class EngineBridge(QObject):
-    #: once per frame: the newest events (oldest first), the count of all events since
-    #: the last frame, and a Snapshot
-    frameReady = Signal(list, int, object)
+    #: once per frame: a :class:`~simulator.engine.frame.Frame`
+    frameReady = Signal(object)
     #: idle | running | paused | stopped
     stateChanged = Signal(str)
     #: a new run began at this ``time.monotonic()``: views clear their history
@@ -131,7 +132,7 @@ class EngineBridge(QObject):
             if self.last_snapshot is not None and self.last_snapshot.state != STOPPED \
                     and not self.sim.ended:  # fmt: skip
                 self.last_snapshot = self.sim.snapshot()
-                self.frameReady.emit([], 0, self.last_snapshot)
+                self.frameReady.emit(Frame([], 0, self.last_snapshot))
         except EngineDied:
             took = 0.0
         self.timer.stop()
@@ -156,7 +157,7 @@ class EngineBridge(QObject):
                 self._set_deferred(self.deferred | deferred)
             if self.sim.state in (IDLE, STOPPED) and self.last_snapshot is not None \
                     and not self.sim.ended:  # fmt: skip
-                self.frameReady.emit([], 0, self.sim.snapshot())
+                self.frameReady.emit(Frame([], 0, self.sim.snapshot()))
         except EngineDied:
             self._check_engine()
 
@@ -168,14 +169,14 @@ class EngineBridge(QObject):
     # ---- the frame -------------------------------------------------------------------
     @Slot()
     def tick(self) -> None:
-        events, total, snap = self.sim.poll()
+        frame = self.sim.poll()
         if self.sim.ended:
             self._check_engine()
             return
-        if snap is None or (snap is self.last_snapshot and not total):
+        if frame is None or (frame.snapshot is self.last_snapshot and not frame.total):
             return  # nothing new: nothing to redraw
-        self.last_snapshot = snap
-        self.frameReady.emit(events, total, snap)
+        self.last_snapshot = frame.snapshot
+        self.frameReady.emit(frame)
 
     def _check_engine(self) -> None:
         """If the engine died, say so once: the frames stop, the state is "stopped", and

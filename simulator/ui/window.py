@@ -24,6 +24,7 @@ import simulator
 from simulator.demo.scenario import Scenario, ScenarioError, TimelinePlayer, dumps, load, shipped
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
+from simulator.engine.frame import Frame
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
 from simulator.resources import asset
 from simulator.ui import theme
@@ -74,7 +75,7 @@ class _CanvasView:
 
 
 #: called after the views with each frame, as ``frameReady`` carries it (the benchmark's)
-FrameListener = Callable[[list[Event], int, Snapshot], None]
+FrameListener = Callable[[Frame], None]
 
 
 class MainWindow(QMainWindow):
@@ -420,10 +421,11 @@ class MainWindow(QMainWindow):
         if state == STOPPED and snap is not None:
             self.stats.on_snapshot(snap, force=True)
 
-    @Slot(list, int, object)
-    def _on_frame(self, batch: list[Event], total: int, snap: Snapshot) -> None:
+    @Slot(object)
+    def _on_frame(self, frame: Frame) -> None:
         """One frame: hand the events and the snapshot to every view, in plain Python."""
         t0 = time.perf_counter()
+        batch, total, snap = frame.events, frame.total, frame.snapshot
         self._events_seen += total
         if snap.state == RUNNING:
             self._play_timeline(snap.elapsed)
@@ -431,7 +433,7 @@ class MainWindow(QMainWindow):
             view.on_frame(batch, total, snap)
         self.last_frame_s = time.perf_counter() - t0
         for listener in self.frame_listeners:
-            listener(batch, total, snap)
+            listener(frame)
 
     @Slot()
     def _update_rate(self) -> None:
