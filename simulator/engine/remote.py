@@ -27,7 +27,7 @@ from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.frame import Frame
 from simulator.engine.lifeline import become_child, sigint_blocked
-from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Simulation, Snapshot
+from simulator.engine.simulation import RunState, Simulation, Snapshot
 
 # The recorder passes every ~5 ms; publishing on the first pass >= 9 ms after the last
 # frame sends one every ~10 ms, so the window's 60 Hz timer finds a new one at each tick
@@ -51,10 +51,12 @@ def _serve(
     processes go too) and exits.
     """
     sim = Simulation(config)
+
+    def orphaned() -> None:
+        sim.stop()
+
     if parent_pid:
-        become_child(
-            parent_pid, death_signal=death_signal, on_orphan=lambda: sim.stop(), grace_s=1.5
-        )
+        become_child(parent_pid, death_signal=death_signal, on_orphan=orphaned, grace_s=1.5)
     channel = sim.subscribe(maxlen=EVENTS_PER_FRAME * 4)
     send_lock = threading.Lock()
     last = {"t": 0.0}
@@ -93,9 +95,11 @@ def _serve(
                     result = sim.stop()
                     publish(force=True)  # the final state, before the reply
                 elif cmd == "pause":
-                    result = sim.pause()
+                    sim.pause()
+                    result = None
                 elif cmd == "resume":
-                    result = sim.resume()
+                    sim.resume()
+                    result = None
                 elif cmd == "snapshot":
                     result = sim.snapshot()
                 else:
@@ -134,7 +138,7 @@ class RemoteSimulation:
 
     def __init__(self, config: SimulationConfig | None = None) -> None:
         self.config = config or SimulationConfig()
-        self.state = IDLE
+        self.state = RunState.IDLE
         self.started_at = 0.0
         self.dropped = 0  # events the frames did not carry (too many to be drawn)
         #: why the engine process ended on its own ("" while it lives or after close())
@@ -182,8 +186,8 @@ class RemoteSimulation:
             self.ended_reason = f"killed by signal {-code}"
         else:
             self.ended_reason = f"exit code {code}"
-        if self.state in (RUNNING, PAUSED):
-            self.state = STOPPED
+        if self.state in (RunState.RUNNING, RunState.PAUSED):
+            self.state = RunState.STOPPED
 
     # ---- the pipe ----------------------------------------------------------------
     def _read(self, timeout: float) -> tuple | Frame | None:
@@ -249,17 +253,17 @@ class RemoteSimulation:
         self._events.clear()
         self._total = 0
         self.started_at = self._call("start")
-        self.state = RUNNING
+        self.state = RunState.RUNNING
 
     def pause(self) -> None:
-        if self.state == RUNNING and not self.ended:
+        if self.state == RunState.RUNNING and not self.ended:
             self._call("pause")
-            self.state = PAUSED
+            self.state = RunState.PAUSED
 
     def resume(self) -> None:
-        if self.state == PAUSED and not self.ended:
+        if self.state == RunState.PAUSED and not self.ended:
             self._call("resume")
-            self.state = RUNNING
+            self.state = RunState.RUNNING
 
     def apply(self, config: SimulationConfig) -> frozenset[str]:
         """Send new settings; with the engine gone they are only kept (for the next
@@ -271,18 +275,18 @@ class RemoteSimulation:
 
     def stop(self) -> float:
         """Stop the run; 0.0 if none runs or the engine has ended (nothing to stop)."""
-        if self.state not in (RUNNING, PAUSED) or self.ended:
-            if self.state in (RUNNING, PAUSED):
-                self.state = STOPPED
+        if self.state not in (RunState.RUNNING, RunState.PAUSED) or self.ended:
+            if self.state in (RunState.RUNNING, RunState.PAUSED):
+                self.state = RunState.STOPPED
             return 0.0
         took = self._call("stop")
-        self.state = STOPPED
+        self.state = RunState.STOPPED
         return took
 
     def forget(self) -> None:
         """Back to idle after a stop (the next start opens fresh books)."""
         self.stop()
-        self.state = IDLE
+        self.state = RunState.IDLE
 
     def snapshot(self) -> Snapshot:
         """The engine's state now; with the engine gone, the last one that arrived
@@ -310,5 +314,5 @@ class RemoteSimulation:
             self._proc.join(0)  # reap it
         self._closed = True
         self._conn.close()
-        if self.state in (RUNNING, PAUSED):
-            self.state = STOPPED
+        if self.state in (RunState.RUNNING, RunState.PAUSED):
+            self.state = RunState.STOPPED

@@ -31,6 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from simulator.engine.backends import backend_class
 from simulator.engine.backends.base import Backend
@@ -46,16 +47,35 @@ from simulator.engine.events import (
 )
 from simulator.engine.ledger import Ledger
 from simulator.engine.metrics import Metrics, WorkerView
+from simulator.engine.workers import ROLES, Role, worker_name
 
 RECORD_PERIOD_S = 0.005
-IDLE, RUNNING, PAUSED, STOPPED = "idle", "running", "paused", "stopped"
+
+
+class RunState(StrEnum):
+    """Where a whole run is (a worker's own state is a
+    :class:`~simulator.engine.workers.WorkerState`, a different thing)."""
+
+    IDLE = "idle"  #: no run yet, or forgotten after a stop (the next start opens new books)
+    RUNNING = "running"
+    PAUSED = "paused"  #: workers hold at their next step; the books are kept
+    STOPPED = "stopped"  #: every worker joined; the books are closed and still readable
+
+
+# The members under their short names, for the views that import them.
+IDLE, RUNNING, PAUSED, STOPPED = (
+    RunState.IDLE,
+    RunState.RUNNING,
+    RunState.PAUSED,
+    RunState.STOPPED,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything a view shows, read at one moment; immutable so it can be painted."""
 
-    state: str
+    state: RunState
     config: SimulationConfig  #: the latest settings (some may wait for the next start)
     capacity: int  #: the capacity of the buffer this run really has
     backend: str  #: the backend this run really uses
@@ -95,7 +115,7 @@ class Snapshot:
 class Simulation:
     def __init__(self, config: SimulationConfig | None = None) -> None:
         self.config = config or SimulationConfig()
-        self.state = IDLE
+        self.state = RunState.IDLE
         self._inbox: deque[RawEvent] = deque()
         self._channels: list[EventChannel] = []
         self._lock = threading.Lock()  # guards the books against concurrent snapshot()
@@ -110,8 +130,8 @@ class Simulation:
         #: called by the recorder thread after each pass (it already holds the books
         #: fresh, and under load it is the thread that gets the GIL most readily)
         self.after_record: Callable[[], None] | None = None
-        self._names: dict[str, list[str]] = {"producer": [], "consumer": []}
-        self._numbers = {"producer": 0, "consumer": 0}
+        self._names: dict[Role, list[str]] = {role: [] for role in ROLES}
+        self._numbers: dict[Role, int] = {role: 0 for role in ROLES}
         self._reset_books()
 
     def _reset_books(self) -> None:
@@ -135,25 +155,25 @@ class Simulation:
         self._channels = [c for c in self._channels if c is not ch]
 
     # ---- control -----------------------------------------------------------------
-    def _new_worker(self, role: str) -> tuple[str, str, int]:
+    def _new_worker(self, role: Role) -> tuple[Role, str, int]:
         self._numbers[role] += 1
         n = self._numbers[role]
-        name = f"{'P' if role == 'producer' else 'C'}{n}"
+        name = worker_name(role, n)
         self._names[role].append(name)
         return role, name, n
 
     def start(self) -> None:
         with self._control:
-            if self.state in (RUNNING, PAUSED):
+            if self.state in (RunState.RUNNING, RunState.PAUSED):
                 raise RuntimeError("the simulation is already running")
             self._inbox.clear()
             self.finished.clear()
             self.ready.clear()
-            self._names = {"producer": [], "consumer": []}
-            self._numbers = {"producer": 0, "consumer": 0}
+            self._names = {role: [] for role in ROLES}
+            self._numbers = {role: 0 for role in ROLES}
             backend = backend_class(self.config.backend)(self.config, self._inbox.append)
-            workers = [self._new_worker("producer") for _ in range(self.config.producers)]
-            workers += [self._new_worker("consumer") for _ in range(self.config.consumers)]
+            workers = [self._new_worker(Role.PRODUCER) for _ in range(self.config.producers)]
+            workers += [self._new_worker(Role.CONSUMER) for _ in range(self.config.consumers)]
             with self._lock:
                 self._reset_books()
                 self.ledger.strict = backend.exact_order
@@ -168,19 +188,19 @@ class Simulation:
             self._recorder.start()
             backend.start(workers)
             self._backend = backend
-            self.state = RUNNING
+            self.state = RunState.RUNNING
 
     def pause(self) -> None:
         with self._control:
-            if self.state == RUNNING and self._backend:
+            if self.state == RunState.RUNNING and self._backend:
                 self._backend.pause()
-                self.state = PAUSED
+                self.state = RunState.PAUSED
 
     def resume(self) -> None:
         with self._control:
-            if self.state == PAUSED and self._backend:
+            if self.state == RunState.PAUSED and self._backend:
                 self._backend.resume()
-                self.state = RUNNING
+                self.state = RunState.RUNNING
 
     def apply(self, config: SimulationConfig) -> frozenset[str]:
         """Take new settings. Live ones act now on a running simulation; the others are
@@ -189,13 +209,13 @@ class Simulation:
             old, self.config = self.config, config
             changed = config.changed_fields(old)
             backend = self._backend
-            if self.state not in (RUNNING, PAUSED) or backend is None:
+            if self.state not in (RunState.RUNNING, RunState.PAUSED) or backend is None:
                 return frozenset()
-            for role in ("producer", "consumer"):
+            for role in ROLES:
                 if f"{role}_sleep" in changed or "time_scale" in changed:
                     backend.set_sleep(role, *config.effective_sleep(role))
                 names = self._names[role]
-                want = config.producers if role == "producer" else config.consumers
+                want = config.producers if role is Role.PRODUCER else config.consumers
                 while len(names) < want:
                     backend.add(*self._new_worker(role))
                 while len(names) > want:
@@ -221,18 +241,18 @@ class Simulation:
         """
         with self._control:
             backend = self._backend
-            if backend is None or self.state not in (RUNNING, PAUSED):
+            if backend is None or self.state not in (RunState.RUNNING, RunState.PAUSED):
                 return 0.0
             if drain:
                 self.resume()
-                for name in self._names["producer"]:
+                for name in self._names[Role.PRODUCER]:
                     backend.retire(name)
                 deadline = time.monotonic() + drain_timeout
                 while time.monotonic() < deadline:
                     with self._lock:
                         busy = self.ledger.in_buffer + self.ledger.in_hand
                         producers_alive = any(
-                            w.role == "producer" for w in self.metrics.workers.values()
+                            w.role is Role.PRODUCER for w in self.metrics.workers.values()
                         )
                     if busy == 0 and not producers_alive:
                         break
@@ -253,7 +273,7 @@ class Simulation:
                 self.ledger.close_books(remaining)
             self._t_end = time.monotonic()
             self._backend = None
-            self.state = STOPPED
+            self.state = RunState.STOPPED
             return self._t_end - t0
 
     def _book_terminated(self, names: list[str]) -> None:
@@ -345,8 +365,8 @@ class Simulation:
                 max_occupancy=met.max_occupancy,
                 mean_occupancy=met.mean_occupancy(now),
                 latency_ms=met.latency_ms(),
-                producer_blocked=met.blocked_fraction("producer", now),
-                consumer_blocked=met.blocked_fraction("consumer", now),
+                producer_blocked=met.blocked_fraction(Role.PRODUCER, now),
+                consumer_blocked=met.blocked_fraction(Role.CONSUMER, now),
                 waits_full=met.waits_full,
                 waits_empty=met.waits_empty,
                 workers=met.worker_views(now),

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from simulator.engine.api import RemoteAPI
 from simulator.engine.config import SimulationConfig
 from simulator.engine.frame import Frame
 from simulator.engine.remote import EngineDied, RemoteSimulation
-from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
+from simulator.engine.simulation import RunState, Snapshot
 
 FRAME_MS = 16
 
@@ -45,10 +46,10 @@ class EngineBridge(QObject):
 
     def __init__(self, config: SimulationConfig | None = None, parent: QObject | None = None):
         super().__init__(parent)
-        self.sim = RemoteSimulation(config)
+        self.sim: RemoteAPI = RemoteSimulation(config)
         #: engines that died on their own in this window's life (``--exit-after`` exits 4)
         self.engines_lost = 0
-        self._lost_reported: RemoteSimulation | None = None
+        self._lost_reported: RemoteAPI | None = None
         self.deferred: frozenset[str] = frozenset()
         self.last_snapshot: Snapshot | None = None
         self.timer = QTimer(self)
@@ -61,7 +62,7 @@ class EngineBridge(QObject):
         return self.sim.config
 
     @property
-    def state(self) -> str:
+    def state(self) -> RunState:
         return self.sim.state
 
     # ---- control -------------------------------------------------------------------
@@ -72,7 +73,7 @@ class EngineBridge(QObject):
 
     def start(self) -> None:
         """Start a run; after the engine died, in a fresh engine process."""
-        if self.sim.state in (RUNNING, PAUSED) and self.sim.is_alive():
+        if self.sim.state in (RunState.RUNNING, RunState.PAUSED) and self.sim.is_alive():
             return
         for _ in range(2):  # a death noticed only by this start gets one fresh engine
             if not self.sim.is_alive():
@@ -99,9 +100,9 @@ class EngineBridge(QObject):
 
     def toggle(self) -> None:
         """Space: start when idle or stopped, otherwise pause or resume."""
-        if self.sim.state == RUNNING:
+        if self.sim.state == RunState.RUNNING:
             self.pause()
-        elif self.sim.state == PAUSED:
+        elif self.sim.state == RunState.PAUSED:
             self.resume()
         else:
             self.start()
@@ -124,13 +125,13 @@ class EngineBridge(QObject):
 
     def stop(self) -> float:
         """Stop the workers (joined within a second) and paint the final state."""
-        if self.sim.state not in (RUNNING, PAUSED):
+        if self.sim.state not in (RunState.RUNNING, RunState.PAUSED):
             return 0.0
         try:
             took = self.sim.stop()
             self.tick()
-            if self.last_snapshot is not None and self.last_snapshot.state != STOPPED \
-                    and not self.sim.ended:  # fmt: skip
+            last = self.last_snapshot
+            if last is not None and last.state != RunState.STOPPED and not self.sim.ended:
                 self.last_snapshot = self.sim.snapshot()
                 self.frameReady.emit(Frame([], 0, self.last_snapshot))
         except EngineDied:
@@ -147,16 +148,16 @@ class EngineBridge(QObject):
         self.sim.forget()
         self._set_deferred(frozenset())
         self.last_snapshot = None
-        self.stateChanged.emit(IDLE)
+        self.stateChanged.emit(RunState.IDLE)
 
     def apply(self, config: SimulationConfig) -> None:
         """New settings for the engine (kept for the next engine if this one died)."""
         try:
             deferred = self.sim.apply(config)
-            if self.sim.state in (RUNNING, PAUSED):
+            if self.sim.state in (RunState.RUNNING, RunState.PAUSED):
                 self._set_deferred(self.deferred | deferred)
-            if self.sim.state in (IDLE, STOPPED) and self.last_snapshot is not None \
-                    and not self.sim.ended:  # fmt: skip
+            idle = self.sim.state in (RunState.IDLE, RunState.STOPPED)
+            if idle and self.last_snapshot is not None and not self.sim.ended:
                 self.frameReady.emit(Frame([], 0, self.sim.snapshot()))
         except EngineDied:
             self._check_engine()

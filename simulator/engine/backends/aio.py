@@ -27,12 +27,13 @@ from simulator.engine.events import (
     started_event,
     stopped_event,
 )
+from simulator.engine.workers import Role
 
 
 class _Task:
     __slots__ = ("interruptible", "name", "number", "retiring", "role", "task")
 
-    def __init__(self, role: str, name: str, number: int) -> None:
+    def __init__(self, role: Role, name: str, number: int) -> None:
         self.role, self.name, self.number = role, name, number
         self.task: asyncio.Task[None] | None = None
         self.retiring = False
@@ -42,7 +43,7 @@ class _Task:
 class AsyncioBackend(Backend):
     exact_order = True
 
-    def start(self, workers: list[tuple[str, str, int]]) -> None:
+    def start(self, workers: list[tuple[Role, str, int]]) -> None:
         self.loop = asyncio.new_event_loop()
         self.tasks: dict[str, _Task] = {}
         self._booted = threading.Event()
@@ -62,13 +63,13 @@ class AsyncioBackend(Backend):
         self.loop.run_forever()
         self.loop.close()
 
-    def _spawn(self, role: str, name: str, number: int) -> None:
+    def _spawn(self, role: Role, name: str, number: int) -> None:
         t = _Task(role, name, number)
-        coro = self._producer(t) if role == "producer" else self._consumer(t)
+        coro = self._producer(t) if role == Role.PRODUCER else self._consumer(t)
         t.task = self.loop.create_task(coro, name=f"pcsim-{name}")
         self.tasks[name] = t
 
-    def add(self, role: str, name: str, number: int) -> None:
+    def add(self, role: Role, name: str, number: int) -> None:
         self.loop.call_soon_threadsafe(self._spawn, role, name, number)
 
     def _retire(self, name: str) -> None:
@@ -132,7 +133,7 @@ class AsyncioBackend(Backend):
                     t.interruptible = False
                 if t.retiring:
                     break
-                lo, hi = self.sleeps["producer"]
+                lo, hi = self.sleeps[Role.PRODUCER]
                 if hi > 0.0:
                     d = uniform(lo, hi)
                     emit(sleep_event(name, NO_ITEM, d))
@@ -179,7 +180,7 @@ class AsyncioBackend(Backend):
                     held = await q.get()
                     t.interruptible = False
                 emit(got_event(name, held, q.qsize()))
-                lo, hi = self.sleeps["consumer"]
+                lo, hi = self.sleeps[Role.CONSUMER]
                 if hi > 0.0:
                     d = uniform(lo, hi)
                     emit(sleep_event(name, held, d))

@@ -27,6 +27,7 @@ from simulator.engine.events import (
     started_event,
     stopped_event,
 )
+from simulator.engine.workers import ROLES, Role
 
 Emit = Callable[[RawEvent], None]  # takes a raw event (see events.py)
 
@@ -49,26 +50,25 @@ class Backend(ABC):
     def __init__(self, config: SimulationConfig, emit: Emit) -> None:
         self.config = config
         self.emit = emit
-        self.sleeps = {
-            "producer": config.effective_sleep("producer"),
-            "consumer": config.effective_sleep("consumer"),
+        self.sleeps: dict[Role, tuple[float, float]] = {
+            role: config.effective_sleep(role) for role in ROLES
         }
         #: workers :meth:`stop` had to end by force (they did not stop in time); the
         #: engine's books tell whether each held an item (lost) or not (a warning)
         self.terminated: list[str] = []
 
     @abstractmethod
-    def start(self, workers: list[tuple[str, str, int]]) -> None:
+    def start(self, workers: list[tuple[Role, str, int]]) -> None:
         """Start ``(role, name, number)`` workers around a new, empty buffer."""
 
     @abstractmethod
-    def add(self, role: str, name: str, number: int) -> None: ...
+    def add(self, role: Role, name: str, number: int) -> None: ...
 
     @abstractmethod
     def retire(self, name: str) -> None:
         """Ask a worker to leave after its current item (it loses nothing)."""
 
-    def set_sleep(self, role: str, lo: float, hi: float) -> None:
+    def set_sleep(self, role: Role, lo: float, hi: float) -> None:
         self.sleeps[role] = (lo, hi)
 
     @abstractmethod
@@ -86,9 +86,15 @@ class Backend(ABC):
 class WorkerRuntime(Protocol):
     name: str
     number: int
-    role: str
-    emit: Emit
-    uniform: Callable[[float, float], float]
+    role: Role
+
+    def emit(self, ev: RawEvent, /) -> None:
+        """Report ``ev`` (a thread appends it to the engine's inbox, a child batches it)."""
+        ...
+
+    def uniform(self, lo: float, hi: float, /) -> float:
+        """A sleep drawn from this worker's own random stream."""
+        ...
 
     def attention(self) -> bool:
         """True if paused, stopping or retiring: any reason to look closer."""

@@ -43,6 +43,7 @@ from simulator.engine.events import (
     put_wait_event,
 )
 from simulator.engine.lifeline import become_child, sigint_blocked
+from simulator.engine.workers import Role
 
 _now = time.monotonic
 FLUSH_EVERY = 256  # events per message at full speed
@@ -53,6 +54,11 @@ BOOTING, RUNNING, CANCELLED = 0, 1, 2  # a child's boot state
 STOP_JOIN_S = 2.0  # how long stop waits for running children before terminating them
 HOLD_POLL_S = 0.02  # how often a paused child looks whether it may go on
 WATCH_S = 0.25  # how often the idle spawner looks for children that died unexpectedly
+
+
+def _sleep_offset(role: Role) -> int:
+    """Where ``role``'s (lo, hi) sleep starts in :attr:`_Shared.sleeps`."""
+    return 0 if role == Role.PRODUCER else 2
 
 
 @dataclass
@@ -81,16 +87,16 @@ class _Shared:
 class _ProcessWorker:
     """The :class:`~.base.WorkerRuntime` inside a child process."""
 
-    def __init__(self, sh: _Shared, role: str, name: str, number: int, wake: Any, retire: Any):
+    def __init__(self, sh: _Shared, role: Role, name: str, number: int, wake: Any, retire: Any):
         self.sh, self.role, self.name, self.number = sh, role, name, number
-        self.wake, self.retire = wake, retire
+        self.wake = wake
         self.flags = sh.flags  # the per-item checks read shared bytes, not semaphores
         self.retired = retire  # a worker's own shared retire byte
         self.tickets_left = 0
         self.uniform = worker_rng(sh.seed, name).uniform
         self._out: list[RawEvent] = []
         self._flush_at = 1  # the first event (STARTED) goes at once: "I am ready"
-        self._offset = 0 if role == "producer" else 2
+        self._offset = _sleep_offset(role)
 
     def emit(self, ev: RawEvent) -> None:
         self._out.append(ev)
@@ -188,7 +194,7 @@ class _ProcessWorker:
 
 
 def _child_main(
-    sh: _Shared, role: str, name: str, number: int, wake: Any, retire: Any, boot: Any
+    sh: _Shared, role: Role, name: str, number: int, wake: Any, retire: Any, boot: Any
 ) -> None:
     """Entry point of a spawned worker process (top level, so it pickles by name)."""
     become_child(sh.parent_pid)  # ignore SIGINT; never outlive the parent
@@ -197,7 +203,7 @@ def _child_main(
             return
         boot.value = RUNNING
     w = _ProcessWorker(sh, role, name, number, wake, retire)
-    (run_producer if role == "producer" else run_consumer)(w)
+    (run_producer if role == Role.PRODUCER else run_consumer)(w)
     # Hand over what is still in this process's queue buffers, then leave without the
     # interpreter's teardown: 128 children tearing down at once on two cores take
     # seconds, and stop() waits for them.
@@ -210,10 +216,10 @@ def _child_main(
 class ProcessBackend(Backend):
     exact_order = False
 
-    def start(self, workers: list[tuple[str, str, int]]) -> None:
+    def start(self, workers: list[tuple[Role, str, int]]) -> None:
         ctx = mp.get_context("spawn")
         self._ctx = ctx
-        p, c = self.sleeps["producer"], self.sleeps["consumer"]
+        p, c = self.sleeps[Role.PRODUCER], self.sleeps[Role.CONSUMER]
         self.shared = _Shared(
             buffer=ctx.JoinableQueue(self.config.capacity),
             events=ctx.Queue(),
@@ -232,7 +238,7 @@ class ProcessBackend(Backend):
         self._boots: dict[str, Any] = {}  # every child's boot state, leaving ones too
         self._dead_reported: set[str] = set()
         self._said_stopped: set[str] = set()  # children whose STOPPED event arrived
-        self._leaving: list[Any] = []
+        self._leaving: list[tuple[str, Any]] = []  # (name, process) of retired children
         self._unwanted: set[str] = set()
         self._lock = threading.Lock()
         self._spawn_requests: queue.SimpleQueue = queue.SimpleQueue()
@@ -313,24 +319,24 @@ class ProcessBackend(Backend):
             msg = f"the process ended unexpectedly (exit code {code})"
             self.emit(error_event(name, NO_ITEM, msg))
 
-    def add(self, role: str, name: str, number: int) -> None:
+    def add(self, role: Role, name: str, number: int) -> None:
         self._spawn_requests.put((role, name, number))
 
     def retire(self, name: str) -> None:
         with self._lock:
             entry = self.procs.pop(name, None)
-            self._leaving = [p for p in self._leaving if p.is_alive()]
+            self._leaving = [(n, p) for n, p in self._leaving if p.is_alive()]
             if entry is None:  # still waiting to be spawned: never spawn it
                 self._unwanted.add(name)
                 return
             proc, wake, retire, _ = entry
             retire.value = 1
             wake.release()
-            self._leaving.append(proc)
+            self._leaving.append((name, proc))
 
-    def set_sleep(self, role: str, lo: float, hi: float) -> None:
+    def set_sleep(self, role: Role, lo: float, hi: float) -> None:
         super().set_sleep(role, lo, hi)
-        off = 0 if role == "producer" else 2
+        off = _sleep_offset(role)
         self.shared.sleeps[off] = lo
         self.shared.sleeps[off + 1] = hi
 
@@ -351,8 +357,9 @@ class ProcessBackend(Backend):
             sh.flags[STOPPING] = 1
             sh.flags[PAUSED] = 0
             sh.stop.set()
-            everyone = [(p, wake) for p, wake, _, _ in self.procs.values()]
-            leaving = list(self._leaving)
+            wakes = [wake for _, wake, _, _ in self.procs.values()]
+            named = [(name, entry[0]) for name, entry in self.procs.items()]
+            named += self._leaving
             boots = dict(self._boots)
         cancelled: set[str] = set()
         with sh.boot_lock:
@@ -360,19 +367,17 @@ class ProcessBackend(Backend):
                 if boot.value == BOOTING:
                     boot.value = CANCELLED
                     cancelled.add(name)
-        procs = [p for p, _ in everyone] + leaving
-        for p in procs:
-            if p.name[6:] in cancelled:
+        for name, p in named:
+            if name in cancelled:
                 p.terminate()
-        for _, wake in everyone:
+        for wake in wakes:
             wake.release()
-        for p in procs:
+        for _, p in named:
             p.join(max(0.0, deadline - _now()))
-        for p in procs:
+        for name, p in named:
             if p.is_alive():  # never leave a process behind
                 p.terminate()
                 p.join(1.0)
-                name = p.name[6:]
                 if name not in self._said_stopped and name not in cancelled:
                     self.terminated.append(name)  # ended by force in the middle of its work
         self._spawn_requests.put(None)  # every child is joined: the spawner may end
