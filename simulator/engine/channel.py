@@ -1,6 +1,6 @@
 """A bounded, thread-safe hand-off of event batches to one subscriber.
 
-The engine's recorder pushes each batch it has booked into every subscriber's channel; a
+The engine's bookkeeping thread pushes each batch it has booked into every subscriber's channel; a
 subscriber (the GUI's 60 Hz timer, the CLI printer) drains it whenever it likes. A slow or
 absent subscriber never blocks the engine: once ``maxlen`` events wait, the oldest are
 dropped and counted in :attr:`dropped`, so memory stays bounded and the loss is visible.

@@ -69,7 +69,7 @@ class Ledger:
     def feed(self, batch: list[RawEvent]) -> list[float]:
         """Book a batch; return the time-in-buffer (s) of each item taken.
 
-        The hot loop of the recorder: events are unpacked as tuples and the common
+        The hot loop of the bookkeeping thread: events are unpacked as tuples and the common
         cases come first, so booking costs well under the queue operation it records.
         """
         latencies: list[float] = []

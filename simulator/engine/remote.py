@@ -29,7 +29,7 @@ from simulator.engine.frame import Frame
 from simulator.engine.lifeline import become_child, sigint_blocked
 from simulator.engine.simulation import RunState, Simulation, Snapshot
 
-# The recorder passes every ~5 ms; publishing on the first pass >= 9 ms after the last
+# The bookkeeping thread passes every ~5 ms; publishing on the first pass >= 9 ms after the last
 # frame sends one every ~10 ms, so the window's 60 Hz timer finds a new one at each tick
 # (it takes the newest and carries the events of all).
 PUBLISH_AFTER_S = 0.009
@@ -42,8 +42,8 @@ def _serve(
 ) -> None:
     """The child: run commands from the parent; publish a :class:`Frame` as it books.
 
-    Frames are sent by the engine's own recorder thread right after it books a batch
-    (:attr:`Simulation.after_record`): under load it is the thread that holds the GIL
+    Frames are sent by the engine's own bookkeeping thread right after it books a batch
+    (:attr:`Simulation.after_booking`): under load it is the thread that holds the GIL
     most, so a separate publisher thread would be the one starved of it.
 
     The engine never outlives the window (:func:`~.lifeline.become_child`): it ignores
@@ -76,7 +76,7 @@ def _serve(
         with contextlib.suppress(BrokenPipeError, OSError):
             send(Frame(events[-EVENTS_PER_FRAME:], total, sim.snapshot()))
 
-    sim.after_record = publish
+    sim.after_booking = publish
     try:
         while True:
             try:
@@ -108,7 +108,7 @@ def _serve(
             except Exception as exc:  # report to the parent, keep serving
                 send(("reply", False, f"{type(exc).__name__}: {exc}"))
     finally:
-        sim.after_record = None
+        sim.after_booking = None
         sim.stop()
         conn.close()
 

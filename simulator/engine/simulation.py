@@ -1,9 +1,9 @@
 """The one object front ends drive: start, pause, resume, apply settings, stop, observe.
 
 Workers only append events to an inbox (a ``deque``: one atomic append, no lock). A
-recorder thread drains the inbox every few milliseconds, books each batch in the
-:class:`~.ledger.Ledger` and :class:`~.metrics.Metrics`, then pushes it to every
-subscribed :class:`~.channel.EventChannel`. So the numbers on screen, the JSON of
+bookkeeping thread (``pcsim-books``) drains the inbox every few milliseconds, books
+each batch in the :class:`~.ledger.Ledger` and :class:`~.metrics.Metrics`, then pushes it
+to every subscribed :class:`~.channel.EventChannel`. So the numbers on screen, the JSON of
 ``pcsim run`` and the animation all come from the same events, and no front end ever
 waits on a worker or the other way round.
 
@@ -49,7 +49,7 @@ from simulator.engine.ledger import Ledger
 from simulator.engine.metrics import Metrics, WorkerView
 from simulator.engine.workers import ROLES, Role, worker_name
 
-RECORD_PERIOD_S = 0.005
+BOOKING_PERIOD_S = 0.005  # how often the bookkeeping thread drains the inbox
 
 
 class RunState(StrEnum):
@@ -121,15 +121,15 @@ class Simulation:
         self._lock = threading.Lock()  # guards the books against concurrent snapshot()
         self._control = threading.RLock()  # serialises start/stop/apply
         self._backend: Backend | None = None
-        self._recorder: threading.Thread | None = None
-        self._rec_stop = threading.Event()
+        self._booker: threading.Thread | None = None
+        self._booking_stop = threading.Event()
         self.finished = threading.Event()  # set when an item limit is fully consumed
         #: set once every initially requested worker is ready: the run's clock starts
         #: then (see the module's notes); stays clear for a run stopped while starting
         self.ready = threading.Event()
-        #: called by the recorder thread after each pass (it already holds the books
+        #: called by the bookkeeping thread after each pass (it already holds the books
         #: fresh, and under load it is the thread that gets the GIL most readily)
-        self.after_record: Callable[[], None] | None = None
+        self.after_booking: Callable[[], None] | None = None
         self._names: dict[Role, list[str]] = {role: [] for role in ROLES}
         self._numbers: dict[Role, int] = {role: 0 for role in ROLES}
         self._reset_books()
@@ -181,11 +181,11 @@ class Simulation:
                 self._requested = len(workers)
                 if not workers:
                     self._mark_ready(self._t_start)
-            self._rec_stop.clear()
-            self._recorder = threading.Thread(
-                target=self._record_loop, name="pcsim-recorder", daemon=True
+            self._booking_stop.clear()
+            self._booker = threading.Thread(
+                target=self._booking_loop, name="pcsim-books", daemon=True
             )
-            self._recorder.start()
+            self._booker.start()
             backend.start(workers)
             self._backend = backend
             self.state = RunState.RUNNING
@@ -259,10 +259,10 @@ class Simulation:
                     time.sleep(0.01)
             t0 = time.monotonic()
             remaining = backend.stop()
-            self._rec_stop.set()
-            if self._recorder is not None:
-                self._recorder.join()
-            self._record_once()  # whatever arrived after the recorder's last pass
+            self._booking_stop.set()
+            if self._booker is not None:
+                self._booker.join()
+            self._book_once()  # whatever arrived after the bookkeeper's last pass
             with self._lock:
                 self._book_terminated(backend.terminated)
                 if self._awaiting:
@@ -294,14 +294,15 @@ class Simulation:
         self.metrics.restart(t)
         self.ready.set()
 
-    # ---- recording ---------------------------------------------------------------
-    def _record_loop(self) -> None:
-        while not self._rec_stop.wait(RECORD_PERIOD_S):
-            self._record_once()
-            if self.after_record is not None:
-                self.after_record()
+    # ---- bookkeeping -------------------------------------------------------------
+    def _booking_loop(self) -> None:
+        while not self._booking_stop.wait(BOOKING_PERIOD_S):
+            self._book_once()
+            if self.after_booking is not None:
+                self.after_booking()
 
-    def _record_once(self) -> None:
+    def _book_once(self) -> None:
+        """Book what the workers appended since the last pass, then hand it on."""
         inbox = self._inbox
         n = len(inbox)
         if not n:

@@ -14,7 +14,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Protocol
 
-from simulator.engine.buffer import Closed
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import (
     ITEM_SHIFT,
@@ -30,6 +29,11 @@ from simulator.engine.events import (
 from simulator.engine.workers import ROLES, Role
 
 Emit = Callable[[RawEvent], None]  # takes a raw event (see events.py)
+
+
+class Closed(Exception):
+    """Raised by a worker's put or get when the buffer was closed (the run stops), or
+    the waiting worker was retired, while it waited: the loops below end quietly on it."""
 
 
 def worker_rng(seed: int | None, name: str) -> random.Random:

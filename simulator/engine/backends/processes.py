@@ -30,8 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
-from simulator.engine.buffer import Closed
+from simulator.engine.backends.base import Backend, Closed, run_consumer, run_producer, worker_rng
 from simulator.engine.events import (
     K_STOPPED,
     NO_ITEM,

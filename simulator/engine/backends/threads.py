@@ -1,4 +1,4 @@
-"""Real ``threading.Thread`` workers around a :class:`~simulator.engine.buffer.BoundedBuffer`."""
+"""Real ``threading.Thread`` workers around a :class:`~.thread_buffer.BoundedBuffer`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import time
 
 from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
-from simulator.engine.buffer import BoundedBuffer
+from simulator.engine.backends.thread_buffer import BoundedBuffer
 from simulator.engine.workers import Role
 
 

@@ -1,4 +1,4 @@
-"""The bounded buffer shared by threads: :class:`queue.Queue` with events and a close.
+"""The thread backend's bounded buffer: :class:`queue.Queue` with events and a close.
 
 It is a real ``queue.Queue`` (same mutex, conditions, ``task_done``/``join``); it adds what
 the simulator needs and the standard class lacks on Python 3.11:
@@ -14,6 +14,7 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable
 
+from simulator.engine.backends.base import Closed
 from simulator.engine.events import (
     RawEvent,
     get_wait_event,
@@ -21,10 +22,6 @@ from simulator.engine.events import (
     put_event,
     put_wait_event,
 )
-
-
-class Closed(Exception):
-    """The buffer was closed, or the waiting worker was retired, while it waited."""
 
 
 class BoundedBuffer(queue.Queue):
