@@ -52,7 +52,7 @@ def _kinds_and_shapes(backend: str) -> dict[int, set[tuple[object, ...]]]:
             if phase == "empty":
                 sim.apply(cfg.replace(producer_sleep=(0.005, 0.01), consumer_sleep=(0.0, 0.001)))
             wanted = Kind.PUT_WAIT if phase == "full" else Kind.GET_WAIT
-            deadline = time.monotonic() + 30.0
+            deadline = time.monotonic() + 60.0  # generous: the machine may be busy
             while wanted not in shapes and time.monotonic() < deadline:
                 time.sleep(0.02)
                 for ev in ch.drain():
@@ -68,7 +68,8 @@ def test_every_backend_writes_every_kind_in_the_same_shape():
     seen = {b: _kinds_and_shapes(b) for b in ("threads", "asyncio", "processes")}
     every = {k for k in Kind if k != Kind.ERROR}  # an error is not provoked here
     for backend, shapes in seen.items():
-        assert every <= set(shapes), f"{backend} never wrote {every - set(shapes)}"
+        missing = {Kind(k).name for k in every - set(shapes)}
+        assert not missing, f"{backend} never wrote {missing}"
     for kind in every:
         by_backend = {b: seen[b][kind] for b in seen}
         assert len({frozenset(s) for s in by_backend.values()}) == 1, (kind.name, by_backend)
