@@ -52,8 +52,18 @@ class Kind(IntEnum):
 # The kinds as plain ints, for the hot paths: the books compare raw tuples' kinds with
 # them, and :class:`~simulator.engine.channel.EventChannel` hands subscribers
 # :class:`Event` records.
-(K_STARTED, K_STOPPED, K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT,
- K_CONSUMED, K_ERROR) = (int(k) for k in Kind)  # fmt: skip
+(
+    K_STARTED,
+    K_STOPPED,
+    K_SLEEP,
+    K_PRODUCED,
+    K_PUT_WAIT,
+    K_PUT,
+    K_GET_WAIT,
+    K_GOT,
+    K_CONSUMED,
+    K_ERROR,
+) = (int(k) for k in Kind)
 
 
 class Event(NamedTuple):

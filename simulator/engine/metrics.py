@@ -129,8 +129,12 @@ class Metrics:
             self.max_occupancy,
         )
         PUT, GOT, PRODUCED, CONSUMED, SLEEP = (
-            Kind.PUT, Kind.GOT, Kind.PRODUCED, Kind.CONSUMED, Kind.SLEEP
-        )  # fmt: skip
+            Kind.PUT,
+            Kind.GOT,
+            Kind.PRODUCED,
+            Kind.CONSUMED,
+            Kind.SLEEP,
+        )
         S = WorkerState
         PRODUCING, CONSUMING, PRODUCER = S.PRODUCING, S.CONSUMING, Role.PRODUCER
         last_t = self.last_t
