@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from simulator.engine.events import Event
+    from simulator.engine.frame import Frame
     from simulator.engine.simulation import Snapshot
     from simulator.ui.window import MainWindow
 
@@ -56,7 +56,8 @@ class _Samples:
     def watch(self, window: MainWindow) -> None:
         """Sample each frame's events (as ``frameReady`` carries them) and each paint."""
 
-        def on_frame(batch: list[Event], _total: int, _snap: Snapshot) -> None:
+        def on_frame(frame: Frame) -> None:
+            batch = frame.events
             if self.measuring and batch:
                 step = max(1, len(batch) // 16)  # a sample of each batch is enough
                 self.pending.append(np.fromiter((e.t for e in batch[::step]), dtype=float))

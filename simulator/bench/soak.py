@@ -79,7 +79,7 @@ def run_soak(minutes: float = 10.0, trace: bool = False) -> dict[str, object]:
 
     def sample() -> None:
         try:
-            engine_rss = _rss(psutil.Process(window.bridge.sim._proc.pid))
+            engine_rss = _rss(psutil.Process(window.bridge.sim.pid))
         except (psutil.Error, ValueError):  # between engines, or already closed
             engine_rss = 0
         t = time.monotonic() - t0

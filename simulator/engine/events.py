@@ -1,18 +1,37 @@
-"""The event record every worker writes and every view reads.
+"""The event record every worker writes and every view reads: defined once, here.
 
-Events are plain tuples (a :class:`typing.NamedTuple`) because workers create millions of
-them: building one is a single C-level tuple allocation (see :func:`make`), which keeps
-the instrumentation cheap next to the queue operation it describes.
+Workers create millions of events, so on the hot path an event is a plain tuple, a
+:data:`RawEvent`, built by one of the constructors below (``put_event(worker, item,
+size)``, ...): one small call and one tuple allocation, cheap next to the queue operation
+it describes. The engine's books unpack raw tuples; subscribers get :class:`Event`
+records (the same tuple with names, see :func:`make`). A new kind is a new :class:`Kind`
+member, its ``K_`` constant, its constructor and its line in ``_LINES``: all in this file.
 """
 
 from __future__ import annotations
 
+import time
 from enum import IntEnum
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 #: Item ids carry their producer: ``producer_number << ITEM_SHIFT | sequence``.
 ITEM_SHIFT = 32
-NO_ITEM = -1
+NO_ITEM = -1  #: the ``item`` of an event about no item
+NO_SIZE = -1  #: the ``size`` of an event that does not report the buffer's length
+
+#: One event as workers write it and the books read it, field by field:
+#:
+#: 0. ``t`` (float): ``time.monotonic()`` when it happened (comparable across processes);
+#: 1. ``kind`` (int): a :class:`Kind` value (the plain ints ``K_*`` on the hot path);
+#: 2. ``worker`` (str): who did it, ``"P1"``, ``"C2"``, ...;
+#: 3. ``item`` (int): the item id concerned (see :func:`item_id`), or :data:`NO_ITEM`;
+#: 4. ``size`` (int): the buffer's length the queue itself reported (PUT, GOT, PUT_WAIT,
+#:    GET_WAIT), or :data:`NO_SIZE`;
+#: 5. ``value`` (float | str): the seconds of a SLEEP, the message of an ERROR, else 0.0.
+#:
+#: Build them with the constructors below, never by hand, so every backend writes the
+#: same shape for the same kind (a test runs all three and compares).
+RawEvent: TypeAlias = tuple[float, int, str, int, int, float | str]
 
 
 class Kind(IntEnum):
@@ -20,33 +39,100 @@ class Kind(IntEnum):
     STOPPED = 1  #: a worker ended; ``item`` is what it still held (or -1)
     SLEEP = 2  #: a sleep of ``value`` seconds began
     PRODUCED = 3  #: a producer made ``item``
-    PUT_WAIT = 4  #: a producer holds ``item`` and waits: the buffer is full
+    #: a producer holds ``item`` and waits: the buffer is full; ``size`` is the buffer's
+    #: length when the wait began, which is its capacity (on every backend)
+    PUT_WAIT = 4
     PUT = 5  #: ``item`` is in the buffer; ``size`` is the buffer length after
-    GET_WAIT = 6  #: a consumer waits: the buffer is empty
+    GET_WAIT = 6  #: a consumer waits: the buffer is empty; ``size`` is 0, its length
     GOT = 7  #: a consumer took ``item``; ``size`` is the buffer length after
     CONSUMED = 8  #: a consumer finished ``item`` (``task_done``)
     ERROR = 9  #: a worker failed; ``value`` is the message
 
 
-# The kinds as plain ints, for the hot paths: workers write raw tuples
-# ``(t, kind, worker, item, size, value)`` (one allocation each); the engine's books
-# unpack them, and :class:`~simulator.engine.channel.EventChannel` hands subscribers
+# The kinds as plain ints, for the hot paths: the books compare raw tuples' kinds with
+# them, and :class:`~simulator.engine.channel.EventChannel` hands subscribers
 # :class:`Event` records.
-(K_STARTED, K_STOPPED, K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT,
- K_CONSUMED, K_ERROR) = (int(k) for k in Kind)  # fmt: skip
+(
+    K_STARTED,
+    K_STOPPED,
+    K_SLEEP,
+    K_PRODUCED,
+    K_PUT_WAIT,
+    K_PUT,
+    K_GET_WAIT,
+    K_GOT,
+    K_CONSUMED,
+    K_ERROR,
+) = (int(k) for k in Kind)
 
 
 class Event(NamedTuple):
+    """A :data:`RawEvent` with its fields named (what subscribers and views read)."""
+
     t: float  #: ``time.monotonic()`` when it happened (comparable across processes)
     kind: int  #: a :class:`Kind`
     worker: str  #: "P1", "C2", ...
     item: int = NO_ITEM
-    size: int = -1
+    size: int = NO_SIZE
     value: float | str = 0.0
 
 
 #: ``make(raw)`` turns a raw tuple into an :class:`Event` (one C-level call).
 make = Event._make
+
+# ---- the constructors: every raw event is built by one of these -------------------
+# Each reads the clock itself: the moment the event is built is the moment it happened.
+_now = time.monotonic
+
+
+def started_event(worker: str) -> RawEvent:
+    """``worker`` began (it is ready)."""
+    return (_now(), K_STARTED, worker, NO_ITEM, NO_SIZE, 0.0)
+
+
+def stopped_event(worker: str, held: int) -> RawEvent:
+    """``worker`` ended still holding ``held`` (or :data:`NO_ITEM`)."""
+    return (_now(), K_STOPPED, worker, held, NO_SIZE, 0.0)
+
+
+def sleep_event(worker: str, held: int, seconds: float) -> RawEvent:
+    """``worker`` sleeps ``seconds`` (a consumer works on ``held`` meanwhile)."""
+    return (_now(), K_SLEEP, worker, held, NO_SIZE, seconds)
+
+
+def produced_event(worker: str, item: int) -> RawEvent:
+    """The producer ``worker`` made ``item``."""
+    return (_now(), K_PRODUCED, worker, item, NO_SIZE, 0.0)
+
+
+def put_wait_event(worker: str, item: int, capacity: int) -> RawEvent:
+    """``worker`` holds ``item`` and waits: the buffer is full (its length is ``capacity``)."""
+    return (_now(), K_PUT_WAIT, worker, item, capacity, 0.0)
+
+
+def put_event(worker: str, item: int, size: int) -> RawEvent:
+    """``item`` is in the buffer, whose length is now ``size``."""
+    return (_now(), K_PUT, worker, item, size, 0.0)
+
+
+def get_wait_event(worker: str) -> RawEvent:
+    """``worker`` waits: the buffer is empty."""
+    return (_now(), K_GET_WAIT, worker, NO_ITEM, 0, 0.0)
+
+
+def got_event(worker: str, item: int, size: int) -> RawEvent:
+    """``worker`` took ``item``; the buffer's length is now ``size``."""
+    return (_now(), K_GOT, worker, item, size, 0.0)
+
+
+def consumed_event(worker: str, item: int) -> RawEvent:
+    """``worker`` finished ``item`` (``task_done``)."""
+    return (_now(), K_CONSUMED, worker, item, NO_SIZE, 0.0)
+
+
+def error_event(worker: str, held: int, message: str) -> RawEvent:
+    """``worker`` failed with ``message`` while holding ``held`` (or :data:`NO_ITEM`)."""
+    return (_now(), K_ERROR, worker, held, NO_SIZE, message)
 
 
 def item_id(producer_number: int, seq: int) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from simulator.engine.events import ITEM_SHIFT, Event, Kind, item_label
+from simulator.engine.events import ITEM_SHIFT, Kind, RawEvent, item_label
 
 _SEQ_MASK = (1 << ITEM_SHIFT) - 1
 MAX_VIOLATIONS = 20
@@ -66,10 +66,10 @@ class Ledger:
         if len(self.violations) < MAX_VIOLATIONS:
             self.violations.append(message)
 
-    def feed(self, batch: list[Event]) -> list[float]:
+    def feed(self, batch: list[RawEvent]) -> list[float]:
         """Book a batch; return the time-in-buffer (s) of each item taken.
 
-        The hot loop of the recorder: events are unpacked as tuples and the common
+        The hot loop of the bookkeeping thread: events are unpacked as tuples and the common
         cases come first, so booking costs well under the queue operation it records.
         """
         latencies: list[float] = []

@@ -12,41 +12,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.engine.events import Event, Kind
+from simulator.engine.events import Kind, RawEvent
+from simulator.engine.workers import ROLES, Role, WorkerState, role_of
 
 BIN_S = 0.1
 N_BINS = 100  # 10 s of history
 RATE_WINDOW_S = 2.0
 LATENCY_SAMPLES = 4096
 
-# Worker states, shown by the GUI and grouped into three time shares.
-STARTING = "starting"
-SLEEPING = "sleeping"
-PRODUCING = "producing"
-WAITING_FULL = "waiting: buffer full"
-WAITING_EMPTY = "waiting: buffer empty"
-CONSUMING = "consuming"
-STOPPED = "stopped"
+# The three time shares a worker's states are grouped into (STOPPED counts in none).
 WORKING, RESTING, BLOCKED = 0, 1, 2
-_SHARE = {
-    STARTING: WORKING,
-    PRODUCING: WORKING,
-    CONSUMING: WORKING,
-    SLEEPING: RESTING,
-    WAITING_FULL: BLOCKED,
-    WAITING_EMPTY: BLOCKED,
+_SHARE: dict[str, int] = {
+    WorkerState.STARTING: WORKING,
+    WorkerState.PRODUCING: WORKING,
+    WorkerState.CONSUMING: WORKING,
+    WorkerState.SLEEPING: RESTING,
+    WorkerState.WAITING_FULL: BLOCKED,
+    WorkerState.WAITING_EMPTY: BLOCKED,
 }
 
 
 class WorkerStat:
-    __slots__ = ("acc", "done", "item", "name", "role", "since", "started", "state")
+    __slots__ = ("acc", "done", "item", "name", "role", "since", "state")
 
     def __init__(self, name: str, t: float) -> None:
         self.name = name
-        self.role = "producer" if name.startswith("P") else "consumer"
-        self.state = STARTING
+        self.role = role_of(name)
+        self.state = WorkerState.STARTING
         self.since = t
-        self.started = t
         self.item = -1
         self.done = 0
         self.acc = [0.0, 0.0, 0.0]  # working, sleeping, blocked seconds
@@ -65,8 +58,8 @@ class WorkerStat:
 @dataclass(frozen=True, slots=True)
 class WorkerView:
     name: str
-    role: str
-    state: str
+    role: Role
+    state: str  #: a :class:`WorkerState` (a view may show one of its own, e.g. "ready")
     item: int
     done: int
     since: float
@@ -91,7 +84,7 @@ class Metrics:
         self.waits_full = 0
         self.waits_empty = 0
         self.workers: dict[str, WorkerStat] = {}
-        self._retired = {"producer": [0.0, 0.0, 0.0], "consumer": [0.0, 0.0, 0.0]}
+        self._retired: dict[Role, list[float]] = {role: [0.0, 0.0, 0.0] for role in ROLES}
 
     def restart(self, t0: float) -> None:
         """Start the clock again at ``t0`` (the moment every worker was ready).
@@ -111,7 +104,7 @@ class Metrics:
         for w in self.workers.values():
             w.acc = [0.0, 0.0, 0.0]
             w.since = max(w.since, t0)
-        self._retired = {"producer": [0.0, 0.0, 0.0], "consumer": [0.0, 0.0, 0.0]}
+        self._retired = {role: [0.0, 0.0, 0.0] for role in ROLES}
 
     def _advance(self, t: float) -> int:
         b = int(t / BIN_S)
@@ -123,8 +116,8 @@ class Metrics:
             self._bin = b
         return b % N_BINS
 
-    def feed(self, batch: list[Event], latencies: list[float]) -> None:
-        """Update rates, occupancy, waits and worker states (the recorder's hot loop)."""
+    def feed(self, batch: list[RawEvent], latencies: list[float]) -> None:
+        """Update rates, occupancy, waits and worker states (the bookkeeper's hot loop)."""
         workers = self.workers
         share = _SHARE
         pbins, cbins = self._produced_bins, self._consumed_bins
@@ -136,8 +129,14 @@ class Metrics:
             self.max_occupancy,
         )
         PUT, GOT, PRODUCED, CONSUMED, SLEEP = (
-            Kind.PUT, Kind.GOT, Kind.PRODUCED, Kind.CONSUMED, Kind.SLEEP
-        )  # fmt: skip
+            Kind.PUT,
+            Kind.GOT,
+            Kind.PRODUCED,
+            Kind.CONSUMED,
+            Kind.SLEEP,
+        )
+        S = WorkerState
+        PRODUCING, CONSUMING, PRODUCER = S.PRODUCING, S.CONSUMING, Role.PRODUCER
         last_t = self.last_t
         for t, k, name, item, size, _value in batch:
             w = workers.get(name)
@@ -174,15 +173,15 @@ class Metrics:
                     w.done += 1
                     cbins[idx] += 1
             elif k == SLEEP:
-                w.state = SLEEPING if w.role == "producer" else CONSUMING
+                w.state = S.SLEEPING if w.role is PRODUCER else CONSUMING
             elif k == Kind.PUT_WAIT:
-                w.state, w.item = WAITING_FULL, item
+                w.state, w.item = S.WAITING_FULL, item
                 self.waits_full += 1
             elif k == Kind.GET_WAIT:
-                w.state = WAITING_EMPTY
+                w.state = S.WAITING_EMPTY
                 self.waits_empty += 1
             elif k == Kind.STOPPED:
-                w.state = STOPPED
+                w.state = S.STOPPED
                 acc = self._retired[w.role]
                 for i in range(3):
                     acc[i] += w.acc[i]
@@ -236,7 +235,7 @@ class Metrics:
         self._lat_cache = (self._lat_n, value)
         return value
 
-    def blocked_fraction(self, role: str, now: float) -> float:
+    def blocked_fraction(self, role: Role, now: float) -> float:
         acc = list(self._retired[role])
         for w in self.workers.values():
             if w.role != role:

@@ -5,8 +5,9 @@ the same process as 16 busy worker threads waits for the GIL on each of the hund
 calls a frame takes (measured here: 25–55 frames/s, 100 ms hitches, and it halves the
 workers' throughput). So the window runs the :class:`~.simulation.Simulation` — real
 threads, processes or asyncio tasks, unchanged — in a child process, and the two talk
-over a pipe: commands one way; one frame message (the latest snapshot and the newest
-events) per ~16 ms the other way. Neither side waits on the other's GIL.
+over a pipe: commands one way; one :class:`~.frame.Frame` (the latest snapshot and the
+newest events) at the pace set by :data:`PUBLISH_AFTER_S` the other way. Neither side
+waits on the other's GIL.
 
 Qt-free, like the rest of the engine; the GUI's bridge polls :meth:`RemoteSimulation.poll`
 from its 60 Hz timer.
@@ -24,10 +25,11 @@ from typing import Any
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
+from simulator.engine.frame import Frame
 from simulator.engine.lifeline import become_child, quiet_resource_tracker, sigint_blocked
-from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Simulation, Snapshot
+from simulator.engine.simulation import RunState, Simulation, Snapshot
 
-# The recorder passes every ~5 ms; publishing on the first pass >= 9 ms after the last
+# The bookkeeping thread passes every ~5 ms; publishing on the first pass >= 9 ms after the last
 # frame sends one every ~10 ms, so the window's 60 Hz timer finds a new one at each tick
 # (it takes the newest and carries the events of all).
 PUBLISH_AFTER_S = 0.009
@@ -38,10 +40,10 @@ REPLY_TIMEOUT_S = 10.0
 def _serve(
     conn: Any, config: SimulationConfig, parent_pid: int = 0, death_signal: bool = False
 ) -> None:
-    """The child: run commands from the parent; publish a frame every ~16 ms.
+    """The child: run commands from the parent; publish a :class:`Frame` as it books.
 
-    Frames are sent by the engine's own recorder thread right after it books a batch
-    (:attr:`Simulation.after_record`): under load it is the thread that holds the GIL
+    Frames are sent by the engine's own bookkeeping thread right after it books a batch
+    (:attr:`Simulation.after_booking`): under load it is the thread that holds the GIL
     most, so a separate publisher thread would be the one starved of it.
 
     The engine never outlives the window (:func:`~.lifeline.become_child`): it ignores
@@ -49,15 +51,17 @@ def _serve(
     processes go too) and exits.
     """
     sim = Simulation(config)
+
+    def orphaned() -> None:
+        sim.stop()
+
     if parent_pid:
-        become_child(
-            parent_pid, death_signal=death_signal, on_orphan=lambda: sim.stop(), grace_s=1.5
-        )
+        become_child(parent_pid, death_signal=death_signal, on_orphan=orphaned, grace_s=1.5)
     channel = sim.subscribe(maxlen=EVENTS_PER_FRAME * 4)
     send_lock = threading.Lock()
     last = {"t": 0.0}
 
-    def send(msg: tuple) -> None:
+    def send(msg: tuple | Frame) -> None:
         with send_lock:
             conn.send(msg)
 
@@ -70,9 +74,9 @@ def _serve(
         events = channel.drain()
         total = len(events) + (channel.dropped - dropped_before)
         with contextlib.suppress(BrokenPipeError, OSError):
-            send(("frame", events[-EVENTS_PER_FRAME:], total, sim.snapshot()))
+            send(Frame(events[-EVENTS_PER_FRAME:], total, sim.snapshot()))
 
-    sim.after_record = publish
+    sim.after_booking = publish
     try:
         while True:
             try:
@@ -91,9 +95,11 @@ def _serve(
                     result = sim.stop()
                     publish(force=True)  # the final state, before the reply
                 elif cmd == "pause":
-                    result = sim.pause()
+                    sim.pause()
+                    result = None
                 elif cmd == "resume":
-                    result = sim.resume()
+                    sim.resume()
+                    result = None
                 elif cmd == "snapshot":
                     result = sim.snapshot()
                 else:
@@ -102,7 +108,7 @@ def _serve(
             except Exception as exc:  # report to the parent, keep serving
                 send(("reply", False, f"{type(exc).__name__}: {exc}"))
     finally:
-        sim.after_record = None
+        sim.after_booking = None
         sim.stop()
         conn.close()
 
@@ -132,7 +138,7 @@ class RemoteSimulation:
 
     def __init__(self, config: SimulationConfig | None = None) -> None:
         self.config = config or SimulationConfig()
-        self.state = IDLE
+        self.state = RunState.IDLE
         self.started_at = 0.0
         self.dropped = 0  # events the frames did not carry (too many to be drawn)
         #: why the engine process ended on its own ("" while it lives or after close())
@@ -163,6 +169,11 @@ class RemoteSimulation:
         """True once the engine process has ended without being closed."""
         return bool(self.ended_reason)
 
+    @property
+    def pid(self) -> int | None:
+        """The engine process's id (for measuring it, or for killing it in a test)."""
+        return self._proc.pid
+
     def is_alive(self) -> bool:
         """True while the engine process runs; if it has died, :attr:`ended` turns true."""
         if not self.ended_reason and not self._closed and not self._proc.is_alive():
@@ -181,11 +192,11 @@ class RemoteSimulation:
             self.ended_reason = f"killed by signal {-code}"
         else:
             self.ended_reason = f"exit code {code}"
-        if self.state in (RUNNING, PAUSED):
-            self.state = STOPPED
+        if self.state in (RunState.RUNNING, RunState.PAUSED):
+            self.state = RunState.STOPPED
 
     # ---- the pipe ----------------------------------------------------------------
-    def _read(self, timeout: float) -> tuple | None:
+    def _read(self, timeout: float) -> tuple | Frame | None:
         """One message, or None if none came within ``timeout`` or the engine is gone
         (then :attr:`ended` is true). Frames are kept."""
         if self.ended_reason or self._closed:
@@ -197,11 +208,10 @@ class RemoteSimulation:
         except (EOFError, OSError):  # the child's end closed: the child is gone
             self._died()
             return None
-        if msg[0] == "frame":
-            _, events, total, snap = msg
-            self._events.extend(events)
-            self._total += total
-            self._latest = snap
+        if isinstance(msg, Frame):
+            self._events.extend(msg.events)
+            self._total += msg.total
+            self._latest = msg.snapshot
         return msg
 
     def _call(self, cmd: str, *args: object) -> Any:
@@ -220,17 +230,18 @@ class RemoteSimulation:
                 reply = self._read(0.05)
                 if self.ended_reason:
                     raise EngineDied(self.ended_reason)
-                if reply is not None and reply[0] == "reply":
+                if isinstance(reply, tuple) and reply[0] == "reply":
                     _, ok, result = reply
                     if not ok:
                         raise RuntimeError(result)
                     return result
             raise TimeoutError(f"the engine did not answer {cmd!r}")
 
-    def poll(self) -> tuple[list[Event], int, Snapshot | None]:
-        """Everything that arrived since the last poll: the newest events, how many
-        events happened in all, and the latest snapshot. Never blocks, never raises: a
-        dead engine shows as :attr:`ended`."""
+    def poll(self) -> Frame | None:
+        """Everything that arrived since the last poll as one :class:`Frame`: the newest
+        events, how many events happened in all, and the latest snapshot; None until a
+        first snapshot has arrived. Never blocks, never raises: a dead engine shows as
+        :attr:`ended` (and its last snapshot is still returned)."""
         with self._lock:
             while self._read(0) is not None:
                 pass
@@ -238,7 +249,9 @@ class RemoteSimulation:
             self._events.clear()
             self._total = 0
         self.dropped += total - len(events)
-        return events, total, self._latest
+        if self._latest is None:
+            return None
+        return Frame(events, total, self._latest)
 
     # ---- the Simulation API ------------------------------------------------------
     def start(self) -> None:
@@ -246,17 +259,17 @@ class RemoteSimulation:
         self._events.clear()
         self._total = 0
         self.started_at = self._call("start")
-        self.state = RUNNING
+        self.state = RunState.RUNNING
 
     def pause(self) -> None:
-        if self.state == RUNNING and not self.ended:
+        if self.state == RunState.RUNNING and not self.ended:
             self._call("pause")
-            self.state = PAUSED
+            self.state = RunState.PAUSED
 
     def resume(self) -> None:
-        if self.state == PAUSED and not self.ended:
+        if self.state == RunState.PAUSED and not self.ended:
             self._call("resume")
-            self.state = RUNNING
+            self.state = RunState.RUNNING
 
     def apply(self, config: SimulationConfig) -> frozenset[str]:
         """Send new settings; with the engine gone they are only kept (for the next
@@ -268,18 +281,18 @@ class RemoteSimulation:
 
     def stop(self) -> float:
         """Stop the run; 0.0 if none runs or the engine has ended (nothing to stop)."""
-        if self.state not in (RUNNING, PAUSED) or self.ended:
-            if self.state in (RUNNING, PAUSED):
-                self.state = STOPPED
+        if self.state not in (RunState.RUNNING, RunState.PAUSED) or self.ended:
+            if self.state in (RunState.RUNNING, RunState.PAUSED):
+                self.state = RunState.STOPPED
             return 0.0
         took = self._call("stop")
-        self.state = STOPPED
+        self.state = RunState.STOPPED
         return took
 
     def forget(self) -> None:
         """Back to idle after a stop (the next start opens fresh books)."""
         self.stop()
-        self.state = IDLE
+        self.state = RunState.IDLE
 
     def snapshot(self) -> Snapshot:
         """The engine's state now; with the engine gone, the last one that arrived
@@ -307,5 +320,5 @@ class RemoteSimulation:
             self._proc.join(0)  # reap it
         self._closed = True
         self._conn.close()
-        if self.state in (RUNNING, PAUSED):
-            self.state = STOPPED
+        if self.state in (RunState.RUNNING, RunState.PAUSED):
+            self.state = RunState.STOPPED

@@ -1,9 +1,9 @@
 """The one object front ends drive: start, pause, resume, apply settings, stop, observe.
 
 Workers only append events to an inbox (a ``deque``: one atomic append, no lock). A
-recorder thread drains the inbox every few milliseconds, books each batch in the
-:class:`~.ledger.Ledger` and :class:`~.metrics.Metrics`, then pushes it to every
-subscribed :class:`~.channel.EventChannel`. So the numbers on screen, the JSON of
+bookkeeping thread (``pcsim-books``) drains the inbox every few milliseconds, books
+each batch in the :class:`~.ledger.Ledger` and :class:`~.metrics.Metrics`, then pushes it
+to every subscribed :class:`~.channel.EventChannel`. So the numbers on screen, the JSON of
 ``pcsim run`` and the animation all come from the same events, and no front end ever
 waits on a worker or the other way round.
 
@@ -31,24 +31,51 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from simulator.engine.backends import backend_class
 from simulator.engine.backends.base import Backend
 from simulator.engine.channel import EventChannel
 from simulator.engine.config import LIVE_FIELDS, SimulationConfig
-from simulator.engine.events import K_ERROR, K_STARTED, K_STOPPED, item_label
+from simulator.engine.events import (
+    K_ERROR,
+    K_STARTED,
+    NO_ITEM,
+    RawEvent,
+    item_label,
+    stopped_event,
+)
 from simulator.engine.ledger import Ledger
 from simulator.engine.metrics import Metrics, WorkerView
+from simulator.engine.workers import ROLES, Role, worker_name
 
-RECORD_PERIOD_S = 0.005
-IDLE, RUNNING, PAUSED, STOPPED = "idle", "running", "paused", "stopped"
+BOOKING_PERIOD_S = 0.005  # how often the bookkeeping thread drains the inbox
+
+
+class RunState(StrEnum):
+    """Where a whole run is (a worker's own state is a
+    :class:`~simulator.engine.workers.WorkerState`, a different thing)."""
+
+    IDLE = "idle"  #: no run yet, or forgotten after a stop (the next start opens new books)
+    RUNNING = "running"
+    PAUSED = "paused"  #: workers hold at their next step; the books are kept
+    STOPPED = "stopped"  #: every worker joined; the books are closed and still readable
+
+
+# The members under their short names, for the views that import them.
+IDLE, RUNNING, PAUSED, STOPPED = (
+    RunState.IDLE,
+    RunState.RUNNING,
+    RunState.PAUSED,
+    RunState.STOPPED,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything a view shows, read at one moment; immutable so it can be painted."""
 
-    state: str
+    state: RunState
     config: SimulationConfig  #: the latest settings (some may wait for the next start)
     capacity: int  #: the capacity of the buffer this run really has
     backend: str  #: the backend this run really uses
@@ -88,23 +115,23 @@ class Snapshot:
 class Simulation:
     def __init__(self, config: SimulationConfig | None = None) -> None:
         self.config = config or SimulationConfig()
-        self.state = IDLE
-        self._inbox: deque[tuple] = deque()  # raw event tuples (see events.py)
+        self.state = RunState.IDLE
+        self._inbox: deque[RawEvent] = deque()
         self._channels: list[EventChannel] = []
         self._lock = threading.Lock()  # guards the books against concurrent snapshot()
         self._control = threading.RLock()  # serialises start/stop/apply
         self._backend: Backend | None = None
-        self._recorder: threading.Thread | None = None
-        self._rec_stop = threading.Event()
+        self._booker: threading.Thread | None = None
+        self._booking_stop = threading.Event()
         self.finished = threading.Event()  # set when an item limit is fully consumed
         #: set once every initially requested worker is ready: the run's clock starts
         #: then (see the module's notes); stays clear for a run stopped while starting
         self.ready = threading.Event()
-        #: called by the recorder thread after each pass (it already holds the books
+        #: called by the bookkeeping thread after each pass (it already holds the books
         #: fresh, and under load it is the thread that gets the GIL most readily)
-        self.after_record: Callable[[], None] | None = None
-        self._names: dict[str, list[str]] = {"producer": [], "consumer": []}
-        self._numbers = {"producer": 0, "consumer": 0}
+        self.after_booking: Callable[[], None] | None = None
+        self._names: dict[Role, list[str]] = {role: [] for role in ROLES}
+        self._numbers: dict[Role, int] = {role: 0 for role in ROLES}
         self._reset_books()
 
     def _reset_books(self) -> None:
@@ -128,25 +155,25 @@ class Simulation:
         self._channels = [c for c in self._channels if c is not ch]
 
     # ---- control -----------------------------------------------------------------
-    def _new_worker(self, role: str) -> tuple[str, str, int]:
+    def _new_worker(self, role: Role) -> tuple[Role, str, int]:
         self._numbers[role] += 1
         n = self._numbers[role]
-        name = f"{'P' if role == 'producer' else 'C'}{n}"
+        name = worker_name(role, n)
         self._names[role].append(name)
         return role, name, n
 
     def start(self) -> None:
         with self._control:
-            if self.state in (RUNNING, PAUSED):
+            if self.state in (RunState.RUNNING, RunState.PAUSED):
                 raise RuntimeError("the simulation is already running")
             self._inbox.clear()
             self.finished.clear()
             self.ready.clear()
-            self._names = {"producer": [], "consumer": []}
-            self._numbers = {"producer": 0, "consumer": 0}
+            self._names = {role: [] for role in ROLES}
+            self._numbers = {role: 0 for role in ROLES}
             backend = backend_class(self.config.backend)(self.config, self._inbox.append)
-            workers = [self._new_worker("producer") for _ in range(self.config.producers)]
-            workers += [self._new_worker("consumer") for _ in range(self.config.consumers)]
+            workers = [self._new_worker(Role.PRODUCER) for _ in range(self.config.producers)]
+            workers += [self._new_worker(Role.CONSUMER) for _ in range(self.config.consumers)]
             with self._lock:
                 self._reset_books()
                 self.ledger.strict = backend.exact_order
@@ -154,26 +181,26 @@ class Simulation:
                 self._requested = len(workers)
                 if not workers:
                     self._mark_ready(self._t_start)
-            self._rec_stop.clear()
-            self._recorder = threading.Thread(
-                target=self._record_loop, name="pcsim-recorder", daemon=True
+            self._booking_stop.clear()
+            self._booker = threading.Thread(
+                target=self._booking_loop, name="pcsim-books", daemon=True
             )
-            self._recorder.start()
+            self._booker.start()
             backend.start(workers)
             self._backend = backend
-            self.state = RUNNING
+            self.state = RunState.RUNNING
 
     def pause(self) -> None:
         with self._control:
-            if self.state == RUNNING and self._backend:
+            if self.state == RunState.RUNNING and self._backend:
                 self._backend.pause()
-                self.state = PAUSED
+                self.state = RunState.PAUSED
 
     def resume(self) -> None:
         with self._control:
-            if self.state == PAUSED and self._backend:
+            if self.state == RunState.PAUSED and self._backend:
                 self._backend.resume()
-                self.state = RUNNING
+                self.state = RunState.RUNNING
 
     def apply(self, config: SimulationConfig) -> frozenset[str]:
         """Take new settings. Live ones act now on a running simulation; the others are
@@ -182,13 +209,13 @@ class Simulation:
             old, self.config = self.config, config
             changed = config.changed_fields(old)
             backend = self._backend
-            if self.state not in (RUNNING, PAUSED) or backend is None:
+            if self.state not in (RunState.RUNNING, RunState.PAUSED) or backend is None:
                 return frozenset()
-            for role in ("producer", "consumer"):
+            for role in ROLES:
                 if f"{role}_sleep" in changed or "time_scale" in changed:
                     backend.set_sleep(role, *config.effective_sleep(role))
                 names = self._names[role]
-                want = config.producers if role == "producer" else config.consumers
+                want = config.producers if role is Role.PRODUCER else config.consumers
                 while len(names) < want:
                     backend.add(*self._new_worker(role))
                 while len(names) > want:
@@ -214,28 +241,28 @@ class Simulation:
         """
         with self._control:
             backend = self._backend
-            if backend is None or self.state not in (RUNNING, PAUSED):
+            if backend is None or self.state not in (RunState.RUNNING, RunState.PAUSED):
                 return 0.0
             if drain:
                 self.resume()
-                for name in self._names["producer"]:
+                for name in self._names[Role.PRODUCER]:
                     backend.retire(name)
                 deadline = time.monotonic() + drain_timeout
                 while time.monotonic() < deadline:
                     with self._lock:
                         busy = self.ledger.in_buffer + self.ledger.in_hand
                         producers_alive = any(
-                            w.role == "producer" for w in self.metrics.workers.values()
+                            w.role is Role.PRODUCER for w in self.metrics.workers.values()
                         )
                     if busy == 0 and not producers_alive:
                         break
                     time.sleep(0.01)
             t0 = time.monotonic()
             remaining = backend.stop()
-            self._rec_stop.set()
-            if self._recorder is not None:
-                self._recorder.join()
-            self._record_once()  # whatever arrived after the recorder's last pass
+            self._booking_stop.set()
+            if self._booker is not None:
+                self._booker.join()
+            self._book_once()  # whatever arrived after the bookkeeper's last pass
             with self._lock:
                 self._book_terminated(backend.terminated)
                 if self._awaiting:
@@ -246,12 +273,11 @@ class Simulation:
                 self.ledger.close_books(remaining)
             self._t_end = time.monotonic()
             self._backend = None
-            self.state = STOPPED
+            self.state = RunState.STOPPED
             return self._t_end - t0
 
     def _book_terminated(self, names: list[str]) -> None:
         """Book workers that were ended by force (under ``self._lock``)."""
-        now = time.monotonic()
         for name in names:
             item = self.ledger.held.pop(name, None)
             if item is not None:  # it dies with the item: close_books counts it lost
@@ -259,7 +285,7 @@ class Simulation:
             else:
                 self._warnings.append(f"{name} did not stop in time and was terminated")
             if name in self.metrics.workers:  # it will not say STOPPED itself
-                self.metrics.feed([(now, K_STOPPED, name, -1, -1, 0.0)], [])
+                self.metrics.feed([stopped_event(name, NO_ITEM)], [])
 
     def _mark_ready(self, t: float) -> None:
         """Every initial worker is ready: start the clock at ``t`` (under ``self._lock``)."""
@@ -268,14 +294,15 @@ class Simulation:
         self.metrics.restart(t)
         self.ready.set()
 
-    # ---- recording ---------------------------------------------------------------
-    def _record_loop(self) -> None:
-        while not self._rec_stop.wait(RECORD_PERIOD_S):
-            self._record_once()
-            if self.after_record is not None:
-                self.after_record()
+    # ---- bookkeeping -------------------------------------------------------------
+    def _booking_loop(self) -> None:
+        while not self._booking_stop.wait(BOOKING_PERIOD_S):
+            self._book_once()
+            if self.after_booking is not None:
+                self.after_booking()
 
-    def _record_once(self) -> None:
+    def _book_once(self) -> None:
+        """Book what the workers appended since the last pass, then hand it on."""
         inbox = self._inbox
         n = len(inbox)
         if not n:
@@ -339,8 +366,8 @@ class Simulation:
                 max_occupancy=met.max_occupancy,
                 mean_occupancy=met.mean_occupancy(now),
                 latency_ms=met.latency_ms(),
-                producer_blocked=met.blocked_fraction("producer", now),
-                consumer_blocked=met.blocked_fraction("consumer", now),
+                producer_blocked=met.blocked_fraction(Role.PRODUCER, now),
+                consumer_blocked=met.blocked_fraction(Role.CONSUMER, now),
                 waits_full=met.waits_full,
                 waits_empty=met.waits_empty,
                 workers=met.worker_views(now),

@@ -3,11 +3,12 @@
 The engine runs in a process of its own (:class:`~simulator.engine.remote.RemoteSimulation`:
 busy worker threads in this process would starve the GUI thread of the GIL). Its workers
 never call Qt. This bridge lives on the GUI thread: a 60 Hz ``QTimer`` polls the engine's
-pipe and emits *one* signal per frame, :attr:`frameReady`, carrying the newest events,
-how many events happened in all, and one snapshot. No signal crosses threads, and the
+pipe and emits *one* signal per frame, :attr:`frameReady`, carrying a
+:class:`~simulator.engine.frame.Frame`: the newest events, how many events happened in
+all, and one snapshot. No signal crosses threads, and the
 event loop sees at most ~60 deliveries a second whatever the item rate (one queued
 signal per event piles up hundreds of milliseconds of latency at high rates; a
-timer-drained buffer does not — see shared/ANCHORS.md).
+timer-polled pipe does not).
 
 One signal, not one per view or per kind: every Qt call from Python releases the GIL and
 every slot invocation takes it back, and with worker threads busy each take costs the
@@ -19,17 +20,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from simulator.engine.api import RemoteAPI
 from simulator.engine.config import SimulationConfig
+from simulator.engine.frame import Frame
 from simulator.engine.remote import EngineDied, RemoteSimulation
-from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
+from simulator.engine.simulation import RunState, Snapshot
 
 FRAME_MS = 16
 
 
 class EngineBridge(QObject):
-    #: once per frame: the newest events (oldest first), the count of all events since
-    #: the last frame, and a Snapshot
-    frameReady = Signal(list, int, object)
+    #: once per frame: a :class:`~simulator.engine.frame.Frame`
+    frameReady = Signal(object)
     #: idle | running | paused | stopped
     stateChanged = Signal(str)
     #: a new run began at this ``time.monotonic()``: views clear their history
@@ -44,10 +46,10 @@ class EngineBridge(QObject):
 
     def __init__(self, config: SimulationConfig | None = None, parent: QObject | None = None):
         super().__init__(parent)
-        self.sim = RemoteSimulation(config)
+        self.sim: RemoteAPI = RemoteSimulation(config)
         #: engines that died on their own in this window's life (``--exit-after`` exits 4)
         self.engines_lost = 0
-        self._lost_reported: RemoteSimulation | None = None
+        self._lost_reported: RemoteAPI | None = None
         self.deferred: frozenset[str] = frozenset()
         self.last_snapshot: Snapshot | None = None
         self.timer = QTimer(self)
@@ -60,7 +62,7 @@ class EngineBridge(QObject):
         return self.sim.config
 
     @property
-    def state(self) -> str:
+    def state(self) -> RunState:
         return self.sim.state
 
     # ---- control -------------------------------------------------------------------
@@ -71,7 +73,7 @@ class EngineBridge(QObject):
 
     def start(self) -> None:
         """Start a run; after the engine died, in a fresh engine process."""
-        if self.sim.state in (RUNNING, PAUSED) and self.sim.is_alive():
+        if self.sim.state in (RunState.RUNNING, RunState.PAUSED) and self.sim.is_alive():
             return
         for _ in range(2):  # a death noticed only by this start gets one fresh engine
             if not self.sim.is_alive():
@@ -98,9 +100,9 @@ class EngineBridge(QObject):
 
     def toggle(self) -> None:
         """Space: start when idle or stopped, otherwise pause or resume."""
-        if self.sim.state == RUNNING:
+        if self.sim.state == RunState.RUNNING:
             self.pause()
-        elif self.sim.state == PAUSED:
+        elif self.sim.state == RunState.PAUSED:
             self.resume()
         else:
             self.start()
@@ -123,15 +125,15 @@ class EngineBridge(QObject):
 
     def stop(self) -> float:
         """Stop the workers (joined within a second) and paint the final state."""
-        if self.sim.state not in (RUNNING, PAUSED):
+        if self.sim.state not in (RunState.RUNNING, RunState.PAUSED):
             return 0.0
         try:
             took = self.sim.stop()
             self.tick()
-            if self.last_snapshot is not None and self.last_snapshot.state != STOPPED \
-                    and not self.sim.ended:  # fmt: skip
+            last = self.last_snapshot
+            if last is not None and last.state != RunState.STOPPED and not self.sim.ended:
                 self.last_snapshot = self.sim.snapshot()
-                self.frameReady.emit([], 0, self.last_snapshot)
+                self.frameReady.emit(Frame([], 0, self.last_snapshot))
         except EngineDied:
             took = 0.0
         self.timer.stop()
@@ -146,17 +148,17 @@ class EngineBridge(QObject):
         self.sim.forget()
         self._set_deferred(frozenset())
         self.last_snapshot = None
-        self.stateChanged.emit(IDLE)
+        self.stateChanged.emit(RunState.IDLE)
 
     def apply(self, config: SimulationConfig) -> None:
         """New settings for the engine (kept for the next engine if this one died)."""
         try:
             deferred = self.sim.apply(config)
-            if self.sim.state in (RUNNING, PAUSED):
+            if self.sim.state in (RunState.RUNNING, RunState.PAUSED):
                 self._set_deferred(self.deferred | deferred)
-            if self.sim.state in (IDLE, STOPPED) and self.last_snapshot is not None \
-                    and not self.sim.ended:  # fmt: skip
-                self.frameReady.emit([], 0, self.sim.snapshot())
+            idle = self.sim.state in (RunState.IDLE, RunState.STOPPED)
+            if idle and self.last_snapshot is not None and not self.sim.ended:
+                self.frameReady.emit(Frame([], 0, self.sim.snapshot()))
         except EngineDied:
             self._check_engine()
 
@@ -168,14 +170,14 @@ class EngineBridge(QObject):
     # ---- the frame -------------------------------------------------------------------
     @Slot()
     def tick(self) -> None:
-        events, total, snap = self.sim.poll()
+        frame = self.sim.poll()
         if self.sim.ended:
             self._check_engine()
             return
-        if snap is None or (snap is self.last_snapshot and not total):
+        if frame is None or (frame.snapshot is self.last_snapshot and not frame.total):
             return  # nothing new: nothing to redraw
-        self.last_snapshot = snap
-        self.frameReady.emit(events, total, snap)
+        self.last_snapshot = frame.snapshot
+        self.frameReady.emit(frame)
 
     def _check_engine(self) -> None:
         """If the engine died, say so once: the frames stop, the state is "stopped", and

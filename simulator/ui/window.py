@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 import simulator
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
-from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
+from simulator.engine.frame import Frame
+from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, RunState, Snapshot
 from simulator.resources import asset
 from simulator.scenarios.scenario import (
     Scenario,
@@ -81,7 +82,7 @@ class _CanvasView:
 
 
 #: called after the views with each frame, as ``frameReady`` carries it (the benchmark's)
-FrameListener = Callable[[list[Event], int, Snapshot], None]
+FrameListener = Callable[[Frame], None]
 
 
 class MainWindow(QMainWindow):
@@ -398,7 +399,8 @@ class MainWindow(QMainWindow):
         self._use_config(cfg, from_controls=True)
 
     @Slot(str)
-    def _on_state(self, state: str) -> None:
+    def _on_state(self, name: str) -> None:
+        state = RunState(name)
         start = self.actions_by_name["start"]
         start.setText({RUNNING: "&Pause", PAUSED: "&Resume"}.get(state, "&Start"))
         start.setToolTip(
@@ -427,10 +429,11 @@ class MainWindow(QMainWindow):
         if state == STOPPED and snap is not None:
             self.stats.on_snapshot(snap, force=True)
 
-    @Slot(list, int, object)
-    def _on_frame(self, batch: list[Event], total: int, snap: Snapshot) -> None:
+    @Slot(object)
+    def _on_frame(self, frame: Frame) -> None:
         """One frame: hand the events and the snapshot to every view, in plain Python."""
         t0 = time.perf_counter()
+        batch, total, snap = frame.events, frame.total, frame.snapshot
         self._events_seen += total
         if snap.state == RUNNING:
             self._play_timeline(snap.elapsed)
@@ -438,7 +441,7 @@ class MainWindow(QMainWindow):
             view.on_frame(batch, total, snap)
         self.last_frame_s = time.perf_counter() - t0
         for listener in self.frame_listeners:
-            listener(batch, total, snap)
+            listener(frame)
 
     @Slot()
     def _update_rate(self) -> None:

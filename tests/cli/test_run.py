@@ -196,9 +196,24 @@ def test_every_setting_has_its_flag_checked_by_the_config():
 def test_the_clock_starts_when_the_workers_are_ready(backend):
     """--duration is run time, not start-up time: spawning interpreters is reported apart."""
     t0 = time.monotonic()
-    out = pcsim("run", "--backend", backend, "--producers", "4", "--consumers", "4",
-                "--producer-sleep", "0", "0.01", "--consumer-sleep", "0", "0.01",
-                "--duration", "0.5", "--json")  # fmt: skip
+    out = pcsim(
+        "run",
+        "--backend",
+        backend,
+        "--producers",
+        "4",
+        "--consumers",
+        "4",
+        "--producer-sleep",
+        "0",
+        "0.01",
+        "--consumer-sleep",
+        "0",
+        "0.01",
+        "--duration",
+        "0.5",
+        "--json",
+    )
     wall = time.monotonic() - t0
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)

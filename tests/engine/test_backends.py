@@ -89,9 +89,13 @@ def test_stop_with_long_sleeps_returns_within_a_second(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_stop_while_blocked_on_a_full_buffer_keeps_every_item(backend):
     sim = started(
-        backend=backend, producers=4, consumers=1, capacity=2,
-        producer_sleep=(0, 0), consumer_sleep=(5, 5),
-    )  # fmt: skip
+        backend=backend,
+        producers=4,
+        consumers=1,
+        capacity=2,
+        producer_sleep=(0, 0),
+        consumer_sleep=(5, 5),
+    )
     assert wait_for(lambda: sim.snapshot().waits_full >= 3)
     assert sim.stop() < 1.0
     snap = sim.snapshot()
@@ -104,9 +108,14 @@ def test_stop_while_blocked_on_a_full_buffer_keeps_every_item(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_pause_holds_and_resume_loses_nothing(backend):
     sim = started(
-        backend=backend, producers=2, consumers=2, capacity=4,
-        producer_sleep=(0.001, 0.005), consumer_sleep=(0.001, 0.005), items=400,
-    )  # fmt: skip
+        backend=backend,
+        producers=2,
+        consumers=2,
+        capacity=4,
+        producer_sleep=(0.001, 0.005),
+        consumer_sleep=(0.001, 0.005),
+        items=400,
+    )
     assert wait_for(lambda: sim.snapshot().consumed >= 20)
     sim.pause()
     time.sleep(0.3)  # let in-flight sleeps end
@@ -125,9 +134,13 @@ def test_pause_holds_and_resume_loses_nothing(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_live_count_and_sleep_changes_lose_nothing(backend):
     sim = started(
-        backend=backend, producers=2, consumers=2, capacity=5,
-        producer_sleep=(0.001, 0.003), consumer_sleep=(0.001, 0.003),
-    )  # fmt: skip
+        backend=backend,
+        producers=2,
+        consumers=2,
+        capacity=5,
+        producer_sleep=(0.001, 0.003),
+        consumer_sleep=(0.001, 0.003),
+    )
     assert wait_for(lambda: sim.snapshot().consumed >= 10)
     deferred = sim.apply(sim.config.replace(producers=5, consumers=4, capacity=9))
     assert deferred == {"capacity"}

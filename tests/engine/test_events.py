@@ -13,3 +13,67 @@ def test_describe_and_json_use_the_item_label():
     assert describe(e) == "Produced: P2-7 by P2"
     assert to_json(e) == {"t": 1.5, "kind": "produced", "worker": "P2", "item": "P2-7"}
     assert describe(Event(0.0, Kind.STOPPED, "C1", item_id(1, 3))) == "C1 stopped holding P1-3"
+
+
+def _shape(ev: Event) -> tuple[object, ...]:
+    """Which fields an event sets, and their types. ``size`` is set when >= 0; ``item``
+    too, except where it is whatever the worker held (STOPPED, SLEEP), which varies."""
+    held_varies = ev.kind in (Kind.STOPPED, Kind.SLEEP)
+    return (
+        *(type(f).__name__ for f in ev),
+        "item?" if held_varies else ev.item >= 0,
+        ev.size >= 0,
+    )
+
+
+def _kinds_and_shapes(backend: str) -> dict[int, set[tuple[object, ...]]]:
+    """Run ``backend`` until it has shown every kind but ERROR: fast producers and slow
+    consumers (the buffer fills), then the reverse (it empties)."""
+    import time
+
+    from simulator.engine.config import SimulationConfig
+    from simulator.engine.simulation import Simulation
+
+    cfg = SimulationConfig(
+        backend=backend,
+        producers=2,
+        consumers=2,
+        capacity=1,
+        producer_sleep=(0.0, 0.001),
+        consumer_sleep=(0.005, 0.01),
+        seed=1,
+    )
+    sim = Simulation(cfg)
+    ch = sim.subscribe()
+    shapes: dict[int, set[tuple[object, ...]]] = {}
+    sim.start()
+    try:
+        for phase in ("full", "empty"):
+            if phase == "empty":
+                sim.apply(cfg.replace(producer_sleep=(0.005, 0.01), consumer_sleep=(0.0, 0.001)))
+            wanted = Kind.PUT_WAIT if phase == "full" else Kind.GET_WAIT
+            deadline = time.monotonic() + 60.0  # generous: the machine may be busy
+            while wanted not in shapes and time.monotonic() < deadline:
+                time.sleep(0.02)
+                for ev in ch.drain():
+                    shapes.setdefault(ev.kind, set()).add(_shape(ev))
+    finally:
+        sim.stop()
+    for ev in ch.drain():
+        shapes.setdefault(ev.kind, set()).add(_shape(ev))
+    return shapes
+
+
+def test_every_backend_writes_every_kind_in_the_same_shape():
+    seen = {b: _kinds_and_shapes(b) for b in ("threads", "asyncio", "processes")}
+    every = {k for k in Kind if k != Kind.ERROR}  # an error is not provoked here
+    for backend, shapes in seen.items():
+        missing = {Kind(k).name for k in every - set(shapes)}
+        assert not missing, f"{backend} never wrote {missing}"
+    for kind in every:
+        by_backend = {b: seen[b][kind] for b in seen}
+        assert len({frozenset(s) for s in by_backend.values()}) == 1, (kind.name, by_backend)
+    # the shapes the constructors promise, e.g. a PUT_WAIT holds an item and a size
+    assert seen["threads"][Kind.PUT_WAIT] == {
+        ("float", "int", "str", "int", "int", "float", True, True)
+    }

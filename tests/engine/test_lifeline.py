@@ -34,7 +34,7 @@ DRIVERS = {
         sim = RemoteSimulation(SimulationConfig(backend="processes", producers=2,
                                consumers=2, producer_sleep=(0, 0), consumer_sleep=(0, 0)))
         sim.start()
-        while sim.poll()[2] is None or sim.poll()[2].startup_ms is None:
+        while (f := sim.poll()) is None or f.snapshot.startup_ms is None:
             time.sleep(0.02)
     """,
 }

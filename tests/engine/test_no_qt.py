@@ -6,8 +6,8 @@ import sys
 
 CODE = """
 import sys, simulator.cli
-from simulator.engine import simulation, ledger, metrics, channel, events, buffer
-from simulator.engine.backends import threads, processes, aio
+from simulator.engine import simulation, ledger, metrics, channel, events, frame, api
+from simulator.engine.backends import threads, thread_buffer, processes, aio
 simulator.cli.main(["run", "--items", "20", "--producer-sleep", "0", "0",
                     "--consumer-sleep", "0", "0", "--json"])
 bad = sorted(m for m in sys.modules if m.split(".")[0] in

@@ -67,6 +67,8 @@ def test_token_count_is_capped_and_tokens_expire():
 def test_an_item_taken_at_once_is_not_drawn_twice():
     m = CanvasModel()
     item = item_id(1, 1)
-    m.feed([Event(0.0, Kind.PUT, "P1", item, 1, 0.0),
-            Event(0.0, Kind.GOT, "C1", item, 0, 0.0)], now=0.0)  # fmt: skip
+    m.feed(
+        [Event(0.0, Kind.PUT, "P1", item, 1, 0.0), Event(0.0, Kind.GOT, "C1", item, 0, 0.0)],
+        now=0.0,
+    )
     assert [t.worker for t in m.tokens.values()] == ["C1"]

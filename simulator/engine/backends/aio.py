@@ -10,31 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from typing import Any
 
 from simulator.engine.backends.base import Backend, worker_rng
 from simulator.engine.events import (
     ITEM_SHIFT,
-    K_CONSUMED,
-    K_ERROR,
-    K_GET_WAIT,
-    K_GOT,
-    K_PRODUCED,
-    K_PUT,
-    K_PUT_WAIT,
-    K_SLEEP,
-    K_STARTED,
-    K_STOPPED,
+    NO_ITEM,
+    consumed_event,
+    error_event,
+    get_wait_event,
+    got_event,
+    produced_event,
+    put_event,
+    put_wait_event,
+    sleep_event,
+    started_event,
+    stopped_event,
 )
-
-_now = time.monotonic
+from simulator.engine.workers import Role
 
 
 class _Task:
     __slots__ = ("interruptible", "name", "number", "retiring", "role", "task")
 
-    def __init__(self, role: str, name: str, number: int) -> None:
+    def __init__(self, role: Role, name: str, number: int) -> None:
         self.role, self.name, self.number = role, name, number
         self.task: asyncio.Task[None] | None = None
         self.retiring = False
@@ -44,7 +43,7 @@ class _Task:
 class AsyncioBackend(Backend):
     exact_order = True
 
-    def start(self, workers: list[tuple[str, str, int]]) -> None:
+    def start(self, workers: list[tuple[Role, str, int]]) -> None:
         self.loop = asyncio.new_event_loop()
         self.tasks: dict[str, _Task] = {}
         self._booted = threading.Event()
@@ -64,13 +63,13 @@ class AsyncioBackend(Backend):
         self.loop.run_forever()
         self.loop.close()
 
-    def _spawn(self, role: str, name: str, number: int) -> None:
+    def _spawn(self, role: Role, name: str, number: int) -> None:
         t = _Task(role, name, number)
-        coro = self._producer(t) if role == "producer" else self._consumer(t)
+        coro = self._producer(t) if role == Role.PRODUCER else self._consumer(t)
         t.task = self.loop.create_task(coro, name=f"pcsim-{name}")
         self.tasks[name] = t
 
-    def add(self, role: str, name: str, number: int) -> None:
+    def add(self, role: Role, name: str, number: int) -> None:
         self.loop.call_soon_threadsafe(self._spawn, role, name, number)
 
     def _retire(self, name: str) -> None:
@@ -122,10 +121,10 @@ class AsyncioBackend(Backend):
             t.interruptible = False
 
     async def _producer(self, t: _Task) -> None:
-        name, emit, now, q, gate = t.name, self.emit, _now, self.queue, self.gate
+        name, emit, q, gate = t.name, self.emit, self.queue, self.gate
         uniform = worker_rng(self.config.seed, name).uniform
         base, seq, held = t.number << ITEM_SHIFT, 0, -1
-        emit((now(), K_STARTED, name, -1, -1, 0.0))
+        emit(started_event(name))
         try:
             while True:
                 if not gate.is_set():
@@ -134,10 +133,10 @@ class AsyncioBackend(Backend):
                     t.interruptible = False
                 if t.retiring:
                     break
-                lo, hi = self.sleeps["producer"]
+                lo, hi = self.sleeps[Role.PRODUCER]
                 if hi > 0.0:
                     d = uniform(lo, hi)
-                    emit((now(), K_SLEEP, name, -1, -1, d))
+                    emit(sleep_event(name, NO_ITEM, d))
                     await self._sleep(t, d, True)
                     if t.retiring:
                         break
@@ -145,26 +144,26 @@ class AsyncioBackend(Backend):
                     break
                 seq += 1
                 held = base | seq
-                emit((now(), K_PRODUCED, name, held, -1, 0.0))
+                emit(produced_event(name, held))
                 try:
                     q.put_nowait(held)
                 except asyncio.QueueFull:
-                    emit((now(), K_PUT_WAIT, name, held, q.maxsize, 0.0))
+                    emit(put_wait_event(name, held, q.maxsize))
                     await q.put(held)
-                emit((now(), K_PUT, name, held, q.qsize(), 0.0))
+                emit(put_event(name, held, q.qsize()))
                 held = -1
         except asyncio.CancelledError:
             pass
         except Exception as exc:
-            emit((now(), K_ERROR, name, held, -1, f"{type(exc).__name__}: {exc}"))
+            emit(error_event(name, held, f"{type(exc).__name__}: {exc}"))
         finally:
-            emit((now(), K_STOPPED, name, held, -1, 0.0))
+            emit(stopped_event(name, held))
 
     async def _consumer(self, t: _Task) -> None:
-        name, emit, now, q, gate = t.name, self.emit, _now, self.queue, self.gate
+        name, emit, q, gate = t.name, self.emit, self.queue, self.gate
         uniform = worker_rng(self.config.seed, name).uniform
         held = -1
-        emit((now(), K_STARTED, name, -1, -1, 0.0))
+        emit(started_event(name))
         try:
             while True:
                 if not gate.is_set():
@@ -176,25 +175,25 @@ class AsyncioBackend(Backend):
                 try:
                     held = q.get_nowait()
                 except asyncio.QueueEmpty:
-                    emit((now(), K_GET_WAIT, name, -1, 0, 0.0))
+                    emit(get_wait_event(name))
                     t.interruptible = True
                     held = await q.get()
                     t.interruptible = False
-                emit((now(), K_GOT, name, held, q.qsize(), 0.0))
-                lo, hi = self.sleeps["consumer"]
+                emit(got_event(name, held, q.qsize()))
+                lo, hi = self.sleeps[Role.CONSUMER]
                 if hi > 0.0:
                     d = uniform(lo, hi)
-                    emit((now(), K_SLEEP, name, held, -1, d))
+                    emit(sleep_event(name, held, d))
                     await self._sleep(t, d, False)
                 q.task_done()
-                emit((now(), K_CONSUMED, name, held, -1, 0.0))
+                emit(consumed_event(name, held))
                 held = -1
         except asyncio.CancelledError:
             pass
         except Exception as exc:
-            emit((now(), K_ERROR, name, held, -1, f"{type(exc).__name__}: {exc}"))
+            emit(error_event(name, held, f"{type(exc).__name__}: {exc}"))
         finally:
-            emit((now(), K_STOPPED, name, held, -1, 0.0))
+            emit(stopped_event(name, held))
 
 
 __all__: list[Any] = ["AsyncioBackend"]

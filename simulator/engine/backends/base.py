@@ -10,24 +10,30 @@ the asyncio backend has the same loops as coroutines.
 from __future__ import annotations
 
 import random
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Protocol
 
-from simulator.engine.buffer import Closed
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import (
     ITEM_SHIFT,
-    K_CONSUMED,
-    K_ERROR,
-    K_PRODUCED,
-    K_SLEEP,
-    K_STARTED,
-    K_STOPPED,
+    NO_ITEM,
+    RawEvent,
+    consumed_event,
+    error_event,
+    produced_event,
+    sleep_event,
+    started_event,
+    stopped_event,
 )
+from simulator.engine.workers import ROLES, Role
 
-Emit = Callable[[tuple], None]  # takes a raw event tuple (see events.py)
+Emit = Callable[[RawEvent], None]  # takes a raw event (see events.py)
+
+
+class Closed(Exception):
+    """Raised by a worker's put or get when the buffer was closed (the run stops), or
+    the waiting worker was retired, while it waited: the loops below end quietly on it."""
 
 
 def worker_rng(seed: int | None, name: str) -> random.Random:
@@ -48,26 +54,25 @@ class Backend(ABC):
     def __init__(self, config: SimulationConfig, emit: Emit) -> None:
         self.config = config
         self.emit = emit
-        self.sleeps = {
-            "producer": config.effective_sleep("producer"),
-            "consumer": config.effective_sleep("consumer"),
+        self.sleeps: dict[Role, tuple[float, float]] = {
+            role: config.effective_sleep(role) for role in ROLES
         }
         #: workers :meth:`stop` had to end by force (they did not stop in time); the
         #: engine's books tell whether each held an item (lost) or not (a warning)
         self.terminated: list[str] = []
 
     @abstractmethod
-    def start(self, workers: list[tuple[str, str, int]]) -> None:
+    def start(self, workers: list[tuple[Role, str, int]]) -> None:
         """Start ``(role, name, number)`` workers around a new, empty buffer."""
 
     @abstractmethod
-    def add(self, role: str, name: str, number: int) -> None: ...
+    def add(self, role: Role, name: str, number: int) -> None: ...
 
     @abstractmethod
     def retire(self, name: str) -> None:
         """Ask a worker to leave after its current item (it loses nothing)."""
 
-    def set_sleep(self, role: str, lo: float, hi: float) -> None:
+    def set_sleep(self, role: Role, lo: float, hi: float) -> None:
         self.sleeps[role] = (lo, hi)
 
     @abstractmethod
@@ -85,9 +90,15 @@ class Backend(ABC):
 class WorkerRuntime(Protocol):
     name: str
     number: int
-    role: str
-    emit: Emit
-    uniform: Callable[[float, float], float]
+    role: Role
+
+    def emit(self, ev: RawEvent, /) -> None:
+        """Report ``ev`` (a thread appends it to the engine's inbox, a child batches it)."""
+        ...
+
+    def uniform(self, lo: float, hi: float, /) -> float:
+        """A sleep drawn from this worker's own random stream."""
+        ...
 
     def attention(self) -> bool:
         """True if paused, stopping or retiring: any reason to look closer."""
@@ -108,11 +119,11 @@ class WorkerRuntime(Protocol):
 
 def run_producer(rt: WorkerRuntime) -> None:
     """Sleep, make an item, put it (waiting while the buffer is full); until told to go."""
-    name, emit, now, uniform = rt.name, rt.emit, time.monotonic, rt.uniform
+    name, emit, uniform = rt.name, rt.emit, rt.uniform
     base = rt.number << ITEM_SHIFT
     seq = 0
     held = -1
-    emit((now(), K_STARTED, name, -1, -1, 0.0))
+    emit(started_event(name))
     try:
         while True:
             if rt.attention():  # one cheap check per item; the rest only when set
@@ -123,30 +134,30 @@ def run_producer(rt: WorkerRuntime) -> None:
             lo, hi = rt.sleep_range()
             if hi > 0.0:
                 d = uniform(lo, hi)
-                emit((now(), K_SLEEP, name, -1, -1, d))
+                emit(sleep_event(name, NO_ITEM, d))
                 if rt.sleep(d):
                     continue  # woken early: stop, retire or pause decides
             if not rt.ticket():
                 break  # the item limit is reached
             seq += 1
             held = base | seq
-            emit((now(), K_PRODUCED, name, held, -1, 0.0))
+            emit(produced_event(name, held))
             rt.put(held)
             held = -1
     except Closed:
         pass
     except Exception as exc:  # report, never vanish silently
-        emit((now(), K_ERROR, name, held, -1, f"{type(exc).__name__}: {exc}"))
+        emit(error_event(name, held, f"{type(exc).__name__}: {exc}"))
     finally:
-        emit((now(), K_STOPPED, name, held, -1, 0.0))
+        emit(stopped_event(name, held))
         rt.finish()
 
 
 def run_consumer(rt: WorkerRuntime) -> None:
     """Take an item (waiting while the buffer is empty), work on it for a sleep, finish it."""
-    name, emit, now, uniform = rt.name, rt.emit, time.monotonic, rt.uniform
+    name, emit, uniform = rt.name, rt.emit, rt.uniform
     held = -1
-    emit((now(), K_STARTED, name, -1, -1, 0.0))
+    emit(started_event(name))
     try:
         while True:
             if rt.attention():  # one cheap check per item; the rest only when set
@@ -158,16 +169,16 @@ def run_consumer(rt: WorkerRuntime) -> None:
             lo, hi = rt.sleep_range()
             if hi > 0.0:
                 d = uniform(lo, hi)
-                emit((now(), K_SLEEP, name, held, -1, d))
+                emit(sleep_event(name, held, d))
                 if rt.sleep(d) and rt.stopping():
                     break  # stopped mid-item: it is reported as held
             rt.task_done()
-            emit((now(), K_CONSUMED, name, held, -1, 0.0))
+            emit(consumed_event(name, held))
             held = -1
     except Closed:
         pass
     except Exception as exc:
-        emit((now(), K_ERROR, name, held, -1, f"{type(exc).__name__}: {exc}"))
+        emit(error_event(name, held, f"{type(exc).__name__}: {exc}"))
     finally:
-        emit((now(), K_STOPPED, name, held, -1, 0.0))
+        emit(stopped_event(name, held))
         rt.finish()

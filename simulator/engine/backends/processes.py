@@ -30,10 +30,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
-from simulator.engine.buffer import Closed
-from simulator.engine.events import K_ERROR, K_GET_WAIT, K_GOT, K_PUT, K_PUT_WAIT, K_STOPPED
+from simulator.engine.backends.base import Backend, Closed, run_consumer, run_producer, worker_rng
+from simulator.engine.events import (
+    K_STOPPED,
+    NO_ITEM,
+    RawEvent,
+    error_event,
+    get_wait_event,
+    got_event,
+    put_event,
+    put_wait_event,
+)
 from simulator.engine.lifeline import become_child, quiet_resource_tracker, sigint_blocked
+from simulator.engine.workers import Role
 
 _now = time.monotonic
 FLUSH_EVERY = 256  # events per message at full speed
@@ -44,6 +53,11 @@ BOOTING, RUNNING, CANCELLED = 0, 1, 2  # a child's boot state
 STOP_JOIN_S = 2.0  # how long stop waits for running children before terminating them
 HOLD_POLL_S = 0.02  # how often a paused child looks whether it may go on
 WATCH_S = 0.25  # how often the idle spawner looks for children that died unexpectedly
+
+
+def _sleep_offset(role: Role) -> int:
+    """Where ``role``'s (lo, hi) sleep starts in :attr:`_Shared.sleeps`."""
+    return 0 if role == Role.PRODUCER else 2
 
 
 @dataclass
@@ -62,6 +76,7 @@ class _Shared:
     sleeps: Any  # shared doubles: producer lo, hi, consumer lo, hi
     tickets: Any
     flags: Any  # shared bytes read without a lock: [paused, stopping]
+    capacity: int  #: the buffer's (a full buffer's length, for PUT_WAIT events)
     limit: int | None
     seed: int | None
     boot_lock: Any  # guards every child's boot state (BOOTING -> RUNNING or CANCELLED)
@@ -71,18 +86,18 @@ class _Shared:
 class _ProcessWorker:
     """The :class:`~.base.WorkerRuntime` inside a child process."""
 
-    def __init__(self, sh: _Shared, role: str, name: str, number: int, wake: Any, retire: Any):
+    def __init__(self, sh: _Shared, role: Role, name: str, number: int, wake: Any, retire: Any):
         self.sh, self.role, self.name, self.number = sh, role, name, number
-        self.wake, self.retire = wake, retire
+        self.wake = wake
         self.flags = sh.flags  # the per-item checks read shared bytes, not semaphores
         self.retired = retire  # a worker's own shared retire byte
         self.tickets_left = 0
         self.uniform = worker_rng(sh.seed, name).uniform
-        self._out: list[tuple] = []
+        self._out: list[RawEvent] = []
         self._flush_at = 1  # the first event (STARTED) goes at once: "I am ready"
-        self._offset = 0 if role == "producer" else 2
+        self._offset = _sleep_offset(role)
 
-    def emit(self, ev: tuple) -> None:
+    def emit(self, ev: RawEvent) -> None:
         self._out.append(ev)
         if len(self._out) >= self._flush_at:
             self.flush()
@@ -136,7 +151,7 @@ class _ProcessWorker:
         try:
             buf.put_nowait(item)
         except queue.Full:
-            self.emit((_now(), K_PUT_WAIT, self.name, item, -1, 0.0))
+            self.emit(put_wait_event(self.name, item, self.sh.capacity))
             self.flush()
             while True:
                 if self.sh.stop.is_set():
@@ -146,14 +161,14 @@ class _ProcessWorker:
                     break
                 except queue.Full:
                     continue
-        self.emit((_now(), K_PUT, self.name, item, buf.qsize(), 0.0))
+        self.emit(put_event(self.name, item, buf.qsize()))
 
     def get(self) -> int:
         buf = self.sh.buffer
         try:
             item = buf.get_nowait()
         except queue.Empty:
-            self.emit((_now(), K_GET_WAIT, self.name, -1, 0, 0.0))
+            self.emit(get_wait_event(self.name))
             self.flush()
             while True:
                 if self.exiting():
@@ -163,7 +178,7 @@ class _ProcessWorker:
                     break
                 except queue.Empty:
                     continue
-        self.emit((_now(), K_GOT, self.name, item, buf.qsize(), 0.0))
+        self.emit(got_event(self.name, item, buf.qsize()))
         return item
 
     def task_done(self) -> None:
@@ -178,7 +193,7 @@ class _ProcessWorker:
 
 
 def _child_main(
-    sh: _Shared, role: str, name: str, number: int, wake: Any, retire: Any, boot: Any
+    sh: _Shared, role: Role, name: str, number: int, wake: Any, retire: Any, boot: Any
 ) -> None:
     """Entry point of a spawned worker process (top level, so it pickles by name)."""
     become_child(sh.parent_pid)  # ignore SIGINT; never outlive the parent
@@ -187,7 +202,7 @@ def _child_main(
             return
         boot.value = RUNNING
     w = _ProcessWorker(sh, role, name, number, wake, retire)
-    (run_producer if role == "producer" else run_consumer)(w)
+    (run_producer if role == Role.PRODUCER else run_consumer)(w)
     # Hand over what is still in this process's queue buffers, then leave without the
     # interpreter's teardown: 128 children tearing down at once on two cores take
     # seconds, and stop() waits for them.
@@ -200,11 +215,11 @@ def _child_main(
 class ProcessBackend(Backend):
     exact_order = False
 
-    def start(self, workers: list[tuple[str, str, int]]) -> None:
+    def start(self, workers: list[tuple[Role, str, int]]) -> None:
         quiet_resource_tracker()
         ctx = mp.get_context("spawn")
         self._ctx = ctx
-        p, c = self.sleeps["producer"], self.sleeps["consumer"]
+        p, c = self.sleeps[Role.PRODUCER], self.sleeps[Role.CONSUMER]
         self.shared = _Shared(
             buffer=ctx.JoinableQueue(self.config.capacity),
             events=ctx.Queue(),
@@ -212,6 +227,7 @@ class ProcessBackend(Backend):
             sleeps=ctx.Array("d", [p[0], p[1], c[0], c[1]], lock=False),
             tickets=ctx.Value("q", 0),
             flags=ctx.RawArray("b", 2),
+            capacity=self.config.capacity,
             limit=self.config.items,
             seed=self.config.seed,
             boot_lock=ctx.Lock(),
@@ -222,7 +238,7 @@ class ProcessBackend(Backend):
         self._boots: dict[str, Any] = {}  # every child's boot state, leaving ones too
         self._dead_reported: set[str] = set()
         self._said_stopped: set[str] = set()  # children whose STOPPED event arrived
-        self._leaving: list[Any] = []
+        self._leaving: list[tuple[str, Any]] = []  # (name, process) of retired children
         self._unwanted: set[str] = set()
         self._lock = threading.Lock()
         self._spawn_requests: queue.SimpleQueue = queue.SimpleQueue()
@@ -281,7 +297,7 @@ class ProcessBackend(Backend):
                     proc.start()
                 except Exception as exc:  # e.g. a main module without the __main__ guard
                     msg = f"could not start a process: {type(exc).__name__}: {exc}"
-                    self.emit((_now(), K_ERROR, name, -1, -1, msg.strip()))
+                    self.emit(error_event(name, NO_ITEM, msg.strip()))
                     continue
                 self.procs[name] = (proc, wake, retire, boot)
                 self._boots[name] = boot
@@ -301,26 +317,26 @@ class ProcessBackend(Backend):
                 self._dead_reported.add(name)
         for name, code in dead:
             msg = f"the process ended unexpectedly (exit code {code})"
-            self.emit((_now(), K_ERROR, name, -1, -1, msg))
+            self.emit(error_event(name, NO_ITEM, msg))
 
-    def add(self, role: str, name: str, number: int) -> None:
+    def add(self, role: Role, name: str, number: int) -> None:
         self._spawn_requests.put((role, name, number))
 
     def retire(self, name: str) -> None:
         with self._lock:
             entry = self.procs.pop(name, None)
-            self._leaving = [p for p in self._leaving if p.is_alive()]
+            self._leaving = [(n, p) for n, p in self._leaving if p.is_alive()]
             if entry is None:  # still waiting to be spawned: never spawn it
                 self._unwanted.add(name)
                 return
             proc, wake, retire, _ = entry
             retire.value = 1
             wake.release()
-            self._leaving.append(proc)
+            self._leaving.append((name, proc))
 
-    def set_sleep(self, role: str, lo: float, hi: float) -> None:
+    def set_sleep(self, role: Role, lo: float, hi: float) -> None:
         super().set_sleep(role, lo, hi)
-        off = 0 if role == "producer" else 2
+        off = _sleep_offset(role)
         self.shared.sleeps[off] = lo
         self.shared.sleeps[off + 1] = hi
 
@@ -341,8 +357,9 @@ class ProcessBackend(Backend):
             sh.flags[STOPPING] = 1
             sh.flags[PAUSED] = 0
             sh.stop.set()
-            everyone = [(p, wake) for p, wake, _, _ in self.procs.values()]
-            leaving = list(self._leaving)
+            wakes = [wake for _, wake, _, _ in self.procs.values()]
+            named = [(name, entry[0]) for name, entry in self.procs.items()]
+            named += self._leaving
             boots = dict(self._boots)
         cancelled: set[str] = set()
         with sh.boot_lock:
@@ -350,19 +367,17 @@ class ProcessBackend(Backend):
                 if boot.value == BOOTING:
                     boot.value = CANCELLED
                     cancelled.add(name)
-        procs = [p for p, _ in everyone] + leaving
-        for p in procs:
-            if p.name[6:] in cancelled:
+        for name, p in named:
+            if name in cancelled:
                 p.terminate()
-        for _, wake in everyone:
+        for wake in wakes:
             wake.release()
-        for p in procs:
+        for _, p in named:
             p.join(max(0.0, deadline - _now()))
-        for p in procs:
+        for name, p in named:
             if p.is_alive():  # never leave a process behind
                 p.terminate()
                 p.join(1.0)
-                name = p.name[6:]
                 if name not in self._said_stopped and name not in cancelled:
                     self.terminated.append(name)  # ended by force in the middle of its work
         self._spawn_requests.put(None)  # every child is joined: the spawner may end

@@ -1,4 +1,4 @@
-"""Real ``threading.Thread`` workers around a :class:`~simulator.engine.buffer.BoundedBuffer`."""
+"""Real ``threading.Thread`` workers around a :class:`~.thread_buffer.BoundedBuffer`."""
 
 from __future__ import annotations
 
@@ -7,20 +7,21 @@ import threading
 import time
 
 from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
-from simulator.engine.buffer import BoundedBuffer
+from simulator.engine.backends.thread_buffer import BoundedBuffer
+from simulator.engine.workers import Role
 
 
 class _ThreadWorker:
     """The :class:`~.base.WorkerRuntime` of one thread."""
 
-    def __init__(self, backend: ThreadBackend, role: str, name: str, number: int) -> None:
+    def __init__(self, backend: ThreadBackend, role: Role, name: str, number: int) -> None:
         self.b = backend
         self.role, self.name, self.number = role, name, number
         self.emit = backend.emit
         self.uniform = worker_rng(backend.config.seed, name).uniform
         self.wake = threading.Event()
         self.retiring = False
-        target = run_producer if role == "producer" else run_consumer
+        target = run_producer if role == Role.PRODUCER else run_consumer
         self.thread = threading.Thread(target=target, args=(self,), name=f"pcsim-{name}")
         self.thread.daemon = True
 
@@ -69,7 +70,7 @@ class _ThreadWorker:
 class ThreadBackend(Backend):
     exact_order = True
 
-    def start(self, workers: list[tuple[str, str, int]]) -> None:
+    def start(self, workers: list[tuple[Role, str, int]]) -> None:
         self.buffer = BoundedBuffer(self.config.capacity, self.emit)
         self.tickets = itertools.count()
         self.paused = False
@@ -82,7 +83,7 @@ class ThreadBackend(Backend):
         for role, name, number in workers:
             self.add(role, name, number)
 
-    def add(self, role: str, name: str, number: int) -> None:
+    def add(self, role: Role, name: str, number: int) -> None:
         w = _ThreadWorker(self, role, name, number)
         self.workers[name] = w
         w.thread.start()

@@ -1,4 +1,4 @@
-"""The bounded buffer shared by threads: :class:`queue.Queue` with events and a close.
+"""The thread backend's bounded buffer: :class:`queue.Queue` with events and a close.
 
 It is a real ``queue.Queue`` (same mutex, conditions, ``task_done``/``join``); it adds what
 the simulator needs and the standard class lacks on Python 3.11:
@@ -12,20 +12,20 @@ the simulator needs and the standard class lacks on Python 3.11:
 from __future__ import annotations
 
 import queue
-import time
 from collections.abc import Callable
 
-from simulator.engine.events import K_GET_WAIT, K_GOT, K_PUT, K_PUT_WAIT
-
-_now = time.monotonic
-
-
-class Closed(Exception):
-    """The buffer was closed, or the waiting worker was retired, while it waited."""
+from simulator.engine.backends.base import Closed
+from simulator.engine.events import (
+    RawEvent,
+    get_wait_event,
+    got_event,
+    put_event,
+    put_wait_event,
+)
 
 
 class BoundedBuffer(queue.Queue):
-    def __init__(self, maxsize: int, emit: Callable[[tuple], None]) -> None:
+    def __init__(self, maxsize: int, emit: Callable[[RawEvent], None]) -> None:
         super().__init__(maxsize)
         self._emit = emit
         self.closed = False
@@ -35,7 +35,7 @@ class BoundedBuffer(queue.Queue):
         emit = self._emit
         with self.not_full:
             if self._qsize() >= self.maxsize:
-                emit((_now(), K_PUT_WAIT, worker, item, self.maxsize, 0.0))
+                emit(put_wait_event(worker, item, self.maxsize))
                 while self._qsize() >= self.maxsize:
                     if self.closed:
                         raise Closed
@@ -44,7 +44,7 @@ class BoundedBuffer(queue.Queue):
                 raise Closed
             self._put(item)
             self.unfinished_tasks += 1
-            emit((_now(), K_PUT, worker, item, self._qsize(), 0.0))
+            emit(put_event(worker, item, self._qsize()))
             self.not_empty.notify()
 
     def get_item(self, worker: str, retiring: Callable[[], bool]) -> int:
@@ -56,13 +56,13 @@ class BoundedBuffer(queue.Queue):
         emit = self._emit
         with self.not_empty:
             if not self._qsize():
-                emit((_now(), K_GET_WAIT, worker, -1, 0, 0.0))
+                emit(get_wait_event(worker))
                 while not self._qsize():
                     if self.closed or retiring():
                         raise Closed
                     self.not_empty.wait()
             item = self._get()
-            emit((_now(), K_GOT, worker, item, self._qsize(), 0.0))
+            emit(got_event(worker, item, self._qsize()))
             self.not_full.notify()
             return item
 

@@ -1,0 +1,89 @@
+"""The API a front end drives, stated once: :class:`Simulation` and its out-of-process
+twin :class:`~simulator.engine.remote.RemoteSimulation` both satisfy it (a test checks
+both, by type and at run time), so a front end written against it runs either.
+:class:`RemoteAPI` adds what only an engine in a process of its own has.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.frame import Frame
+from simulator.engine.simulation import RunState, Snapshot
+
+
+@runtime_checkable
+class SimulationAPI(Protocol):
+    """Start, pause, resume, re-configure, stop and observe one run at a time."""
+
+    #: the latest settings (some may wait for the next start: see :meth:`apply`)
+    config: SimulationConfig
+    #: where the run is
+    state: RunState
+
+    @property
+    def started_at(self) -> float:
+        """``time.monotonic()`` of the run's clock start."""
+        ...
+
+    def start(self) -> None:
+        """Open fresh books and start the configured workers; raises if a run is on."""
+        ...
+
+    def pause(self) -> None:
+        """Hold every worker at its next step (nothing happens unless running)."""
+        ...
+
+    def resume(self) -> None:
+        """Let paused workers go on (nothing happens unless paused)."""
+        ...
+
+    def apply(self, config: SimulationConfig) -> frozenset[str]:
+        """Take new settings; return the names of those kept for the next start."""
+        ...
+
+    def stop(self) -> float:
+        """Stop and join every worker, close the books; return how long it took (s)."""
+        ...
+
+    def snapshot(self) -> Snapshot:
+        """Everything a view shows, read at one moment."""
+        ...
+
+
+@runtime_checkable
+class RemoteAPI(SimulationAPI, Protocol):
+    """A :class:`SimulationAPI` served by an engine process of its own (what the GUI's
+    bridge drives): frames instead of subscriptions, and a process that can die."""
+
+    #: events the frames did not carry (too many to be drawn)
+    dropped: int
+    #: why the engine process ended on its own ("" while it lives)
+    ended_reason: str
+
+    @property
+    def ended(self) -> bool:
+        """True once the engine process has ended without being closed."""
+        ...
+
+    @property
+    def pid(self) -> int | None:
+        """The engine process's id."""
+        ...
+
+    def is_alive(self) -> bool:
+        """True while the engine process runs."""
+        ...
+
+    def poll(self) -> Frame | None:
+        """Everything that arrived since the last poll (None before a first snapshot)."""
+        ...
+
+    def forget(self) -> None:
+        """Back to idle after a stop (the next start opens fresh books)."""
+        ...
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Stop the run and end the engine process."""
+        ...
