@@ -54,6 +54,11 @@ def quiet_resource_tracker() -> None:
     one-line message. The tracker starts with this process's ``-W`` options, so call this
     before the first child or semaphore is made.
     """
+    if getattr(sys, "frozen", False):
+        # PyInstaller's multiprocessing hook recognises the tracker's command line only
+        # when its flags equal the frozen parent's own: an added -W would reach pcsim's
+        # argument parser instead. The frozen app keeps the warning.
+        return
     if _TRACKER_QUIET not in sys.warnoptions:
         sys.warnoptions.append(_TRACKER_QUIET)
 
