@@ -33,7 +33,14 @@ from simulator.engine.events import ITEM_SHIFT, item_label
 from simulator.engine.metrics import WorkerView
 from simulator.engine.workers import Role, WorkerState
 from simulator.ui import theme
-from simulator.ui.canvas_layout import MIN_TEXT_PX, Layout, card_lines, held_anchor, text_px
+from simulator.ui.canvas_layout import (
+    CARD_INSET,
+    MIN_TEXT_PX,
+    Layout,
+    card_lines,
+    held_anchor,
+    text_px,
+)
 
 WAIT_STATES = (WorkerState.WAITING_FULL, WorkerState.WAITING_EMPTY)
 
@@ -264,13 +271,21 @@ class CardItem:
         self.stripe.setPen(QPen(Qt.PenStyle.NoPen))
         scene.addItem(self.stripe)
         h = rect.height()
-        x = rect.left() + 11 * s
-        self.right = rect.right() - 6 * s
+        x = rect.left() + CARD_INSET * s
+        self.right = rect.right() - 3 * s
         self.lines = card_lines(rect, s)
         self.tallied = tallied and self.lines == 1
         small = st.small
         name_px = min(16 * s, h * 0.3) if self.lines > 1 else min(13 * s, (h - 4) / 1.3)
         name_font = st.font(name_px, True)
+        # a narrow card: a smaller name (never under MIN_TEXT_PX), then less inset
+        while (
+            QFontMetricsF(name_font).horizontalAdvance(view.name) > self.right - x
+            and name_font.pixelSize() > MIN_TEXT_PX
+        ):
+            name_font = st.font(name_font.pixelSize() - 1, True)
+        if QFontMetricsF(name_font).horizontalAdvance(view.name) > self.right - x:
+            x = rect.left() + 6 * s + 1
         self.name = Label(scene, name_font, st.ink)
         self.name.set(view.name)
         self.fm = st.small_fm

@@ -14,6 +14,7 @@ from simulator.engine.workers import Role
 
 ROW_MAX_CAPACITY = 16  # up to this, one row of labelled slots
 GRID_MAX_CAPACITY = 400  # up to this, a grid of small cells; beyond, a fill bar
+CARD_INSET = 9.0  #: where a card's text starts, right of its state stripe (times scale)
 MIN_TEXT_PX = 12  #: no text on the canvas is smaller (readable from the back of a room)
 #: the longest short state word a one-line card must hold beside its name
 WIDEST_SHORT_WORD = "paused"
@@ -55,16 +56,16 @@ class Layout:
     consumers_left: float = 0.0  #: the left edge of the consumers' column
 
 
-def _cells(area: QRectF, names: list[str], max_h: float) -> dict[str, QRectF]:
-    """Stack ``names`` in ``area``: one column while cards stay at least 20 px tall, then
-    more columns (64 workers still fit a 720p window)."""
+def _cells(area: QRectF, names: list[str], max_h: float, min_h: float) -> dict[str, QRectF]:
+    """Stack ``names`` in ``area``: one column while cards stay at least ``min_h`` tall
+    (a line of text), then more columns (64 workers still fit a 720p window)."""
     n = max(1, len(names))
     gap = 6.0 if n <= 16 else 3.0
     cols = 1
     while True:
         rows = math.ceil(n / cols)
         h = (area.height() - gap * (rows - 1)) / rows
-        if h >= 20 or cols >= 8:
+        if h >= min_h or cols >= 8:
             break
         cols += 1
     h = min(h, max_h)
@@ -84,8 +85,28 @@ def words_fit(rect: QRectF, name: str, scale: float, measure: Measure) -> bool:
     if card_lines(rect, scale) >= 2:
         return True
     px = text_px(scale)
-    need = 11 * scale + measure(name, px, True) + 6 + measure(WIDEST_SHORT_WORD, px, False) + 4
+    need = (
+        CARD_INSET * scale
+        + measure(name, px, True)
+        + 6
+        + measure(WIDEST_SHORT_WORD, px, False)
+        + 4
+    )
     return need <= rect.width()
+
+
+def _name_room(names: list[str], height: float, scale: float, measure: Measure) -> float:
+    """How wide a column of ``names`` must be for cards as low as one line of text to
+    hold their names at :data:`MIN_TEXT_PX` (what 64 cards a side need when enlarged)."""
+    if not names:
+        return 0.0
+    px = text_px(scale)
+    gap = 3.0
+    line = px * 1.2 + 3
+    rows = max(1, math.floor((height - 2 * px * 1.35 - 6 + gap) / (line + gap)))
+    cols = math.ceil(len(names) / rows)
+    name_w = max(measure(n, MIN_TEXT_PX, True) for n in names) + 6 * scale + 5
+    return cols * name_w + (cols - 1) * gap
 
 
 def _column(
@@ -93,13 +114,15 @@ def _column(
 ) -> tuple[dict[str, QRectF], QRectF]:
     """The cards of one side, and where its per-state counts go when the cards cannot
     hold a word (two lines of text under the cards; a null rect when not needed)."""
-    cells = _cells(area, names, 72 * scale)
+    min_h = max(20.0, text_px(scale) * 1.3 + 4)
+    cells = _cells(area, names, 72 * scale, min_h)
     if all(words_fit(r, n, scale, measure) for n, r in cells.items()):
         return cells, QRectF()
     line = text_px(scale) * 1.35
     tally_h = 2 * line + 6
     cards_area = area.adjusted(0, 0, 0, -tally_h)
-    cells = _cells(cards_area, names, 72 * scale)
+    # cards that only carry a name may be as low as the name
+    cells = _cells(cards_area, names, 72 * scale, text_px(scale) * 1.2 + 3)
     return cells, QRectF(area.left(), area.bottom() - tally_h + 6, area.width(), 2 * line)
 
 
@@ -122,7 +145,13 @@ def compute_layout(
     lay.header_y = pad
     lay.legend = QRectF(pad, height - pad - legend_h, width - 2 * pad, legend_h)
     body = QRectF(pad, pad + header, width - 2 * pad, height - 2 * pad - header - legend_h - 6)
-    side = max(110.0, min(280.0 * scale, body.width() * 0.22))
+    # many cards a side need a wider column to keep their names at a readable size
+    share = 0.22 if max(len(producers), len(consumers)) <= 16 else 0.26
+    side = max(110.0, min(280.0 * scale, body.width() * share))
+    side = min(
+        max(side, _name_room(producers, body.height(), scale, measure)),
+        max(_name_room(consumers, body.height(), scale, measure), body.width() * 0.35),
+    )
     gap = max(50.0, body.width() * 0.07)
     left = QRectF(body.left(), body.top(), side, body.height())
     right = QRectF(body.right() - side, body.top(), side, body.height())

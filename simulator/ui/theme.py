@@ -79,7 +79,7 @@ THEMES = {
     "light": {
         "canvas": "#FBFBFA",
         "ink": "#1F2328",
-        "muted": "#6A737D",
+        "muted": "#59616A",
         "surface": "#FFFFFF",
         "slot_empty": "#CDD1D6",
         "frame": "#B8BCC2",
