@@ -91,6 +91,16 @@ class Styles:
         self.token_fm = QFontMetricsF(self.token_font)
         self.slot_font = self.token_font
         self.slot_fm = self.token_fm
+        self._count_w: dict[str, float] = {" done": self.small_fm.horizontalAdvance(" done")}
+
+    def count_width(self, text: str) -> float:
+        """The width of a card's count (``42`` or ``42 done``) in the small font, from
+        cached per-digit widths: no call into Qt per frame (digits are tabular)."""
+        digits, _, rest = text.partition(" ")
+        w = self._count_w.get(digits[:1] or "0")
+        if w is None:
+            w = self._count_w[digits[0]] = self.small_fm.horizontalAdvance(digits[0])
+        return w * len(digits) + (self._count_w[" done"] if rest else 0.0)
 
     def font(self, px: float, bold: bool = False) -> QFont:
         """The widget's font at ``px`` pixels (never below :data:`MIN_TEXT_PX`)."""
@@ -325,6 +335,7 @@ class CardItem:
         scene.addItem(self.line)
         self.shown_state = ""
         self.shown_done = -1
+        self.count_w = -1.0
         self.line_state = ""
         self.shown_item = -1  #: the item this card draws in its hand (-1: none)
         self._words: dict[str, str] = {}
@@ -344,19 +355,25 @@ class CardItem:
         return word
 
     def _place_count(self, done: int) -> None:
-        """``N done``, or ``N``, right-aligned where it touches no other text; or none."""
+        """``N done``, or ``N``, right-aligned where it touches no other text; or none.
+
+        Counts change on every frame at high rates for up to 128 cards, so this asks Qt
+        for nothing but the new text (widths come from :meth:`Styles.count_width`) and
+        moves the label only when its width changed."""
         left = self.count_left
-        if self.lines == 1:
-            left += self.fm.horizontalAdvance(self.state.text) + 8 if self.state.text else 0
-        room = self.right - left
-        text = ""
+        if self.lines == 1 and self.state.text:
+            left += self.st.small_fm.horizontalAdvance(self.state.text) + 8
+        room = -1.0 if self.tallied else self.right - left  # names only: no flicker
+        text, width = "", 0.0
         for t in (f"{done} done", str(done)) if self.lines == 3 else (str(done),):
-            if self.fm.horizontalAdvance(t) <= room:
+            width = self.st.count_width(t)
+            if width <= room:
                 text = t
                 break
         self.count.set(text)
-        if text:
-            self.count.item.setPos(self.right - self.fm.horizontalAdvance(text), self.count_y)
+        if text and width != self.count_w:
+            self.count_w = width
+            self.count.item.setPos(self.right - width, self.count_y)
 
     def update(self, state: str, done: int | None, held: int) -> None:
         """Show ``state`` (a display state), ``done`` (None: leave the count) and the
