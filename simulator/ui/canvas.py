@@ -14,24 +14,24 @@ position. All of them are compared in Python first and sent to Qt only when diff
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QPointF, QSize, Qt, Slot
-from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent, QShowEvent
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPaintEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QSizePolicy, QWidget
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Event
+from simulator.engine.events import Event, item_label
 from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, Snapshot
 from simulator.engine.workers import ROLES, Role, number_of, worker_name
 from simulator.ui import theme
-from simulator.ui.canvas_layout import Layout, compute_layout, held_anchor
+from simulator.ui.canvas_layout import MIN_TEXT_PX, Layout, compute_layout, held_anchor
 from simulator.ui.canvas_model import TWEEN_S, CanvasModel, ease
 from simulator.ui.canvas_scene import SceneItems, banner_text, build_scene
 
-FAST_REFRESH_S = 0.05  # in fast mode, cards and slots refresh at 20 Hz
-COUNT_REFRESH_S = 0.2  # "N done" counters refresh at 5 Hz
+FAST_REFRESH_S = 0.05  # in fast mode, the whole picture refreshes at 20 Hz
 
 
 class SimulationCanvas(QGraphicsView):
@@ -68,7 +68,8 @@ class SimulationCanvas(QGraphicsView):
         self._layout_key: tuple[object, ...] | None = None
         self._items: SceneItems | None = None  # made with _layout, replaced with it
         self._last_full = 0.0
-        self._last_counts = 0.0
+        #: the snapshot the scene's figures were last drawn from (None: no run)
+        self.shown_snapshot: Snapshot | None = None
 
     def restyle(self) -> None:
         """The theme changed: rebuild the scene with its colours."""
@@ -135,10 +136,17 @@ class SimulationCanvas(QGraphicsView):
             self.on_painted(time.monotonic())
 
     # ---- building the scene (on resize or when workers/capacity change) -------------
+    def _measure(self, text: str, px: float, bold: bool) -> float:
+        """The width of ``text`` in the canvas's font (for the layout's decisions)."""
+        f = QFont(self.font())
+        f.setPixelSize(max(MIN_TEXT_PX, int(px)))
+        f.setBold(bold)
+        return QFontMetricsF(f).horizontalAdvance(text)
+
     def _workers(self) -> tuple[tuple[WorkerView, ...], int]:
         snap = self.snapshot
         if snap is not None and snap.workers:
-            views = sorted(snap.workers, key=lambda w: (w.role, number_of(w.name)))
+            views = sorted(snap.workers, key=lambda w: (ROLES.index(w.role), number_of(w.name)))
             return tuple(views), snap.capacity
         return idle_workers(self.config), (snap.capacity if snap else self.config.capacity)
 
@@ -153,7 +161,7 @@ class SimulationCanvas(QGraphicsView):
         key = (w, h, tuple(prods), tuple(cons), capacity, self.boost)
         if key == self._layout_key and self._layout is not None and self._items is not None:
             return self._layout, self._items
-        lay = compute_layout(w, h, prods, cons, capacity, self.boost)
+        lay = compute_layout(w, h, prods, cons, capacity, self.boost, self._measure)
         items = build_scene(self.scene(), lay, self.font(), workers)
         items.caption.show(self.caption)
         self._layout, self._layout_key, self._items = lay, key, items
@@ -162,7 +170,12 @@ class SimulationCanvas(QGraphicsView):
 
     # ---- one frame -----------------------------------------------------------------
     def refresh(self, force: bool = False) -> None:
-        """Bring the scene up to date with the latest snapshot, touching only what changed."""
+        """Bring the scene up to date with the latest snapshot, touching only what changed.
+
+        Every figure (the header's count, the slots or bar, the cards' states, counts and
+        held items, the per-state counts) changes on the same frames and from the same
+        snapshot, so the picture never contradicts itself: every frame while animating,
+        at :data:`FAST_REFRESH_S` in fast mode (tokens are not drawn then)."""
         if self.viewport().width() < 10:
             return
         workers, capacity = self._workers()
@@ -170,59 +183,139 @@ class SimulationCanvas(QGraphicsView):
         now = time.monotonic()
         snap = self.snapshot
         fast = self.model.fast(now)
-        full = force or not fast or now - self._last_full >= FAST_REFRESH_S
-        counts = force or now - self._last_counts >= COUNT_REFRESH_S
-        if counts:
-            self._last_counts = now
-        in_flight = self.model.in_flight() if not fast else set()
-        ids = snap.buffer if snap is not None else ()
-        items.headers.show(snap.in_buffer if snap is not None else None, capacity)
-        if full:
+        if force or not fast or now - self._last_full >= FAST_REFRESH_S:
             self._last_full = now
-            for v in workers:
-                card = items.cards.get(v.name)
-                if card is None:
-                    continue
-                held = v.item if v.item not in in_flight else -1
-                card.update(
-                    theme.display_state(self.state, v.state), v.done if counts else None, held
-                )
-            if items.bar is not None:
-                items.bar.show(len(ids), capacity)
-            else:
-                for i, slot in enumerate(items.slots):
-                    item = ids[i] if i < len(ids) else -1
-                    slot.show(-1 if item in in_flight else item)
-        self._move_tokens(lay, items, ids, now, fast)
+            self._show_figures(items, workers, capacity, fast)
+        self._move_tokens(lay, items, workers, now, fast)
         items.fast_note.show(fast)
         items.banner.show(banner_text(self.state, snap))
 
-    def _move_tokens(
-        self, lay: Layout, items: SceneItems, ids: Sequence[int], now: float, fast: bool
+    def _show_figures(
+        self,
+        items: SceneItems,
+        workers: tuple[WorkerView, ...],
+        capacity: int,
+        fast: bool,
     ) -> None:
+        """Header, buffer, cards and tallies from :attr:`snapshot`, all at once."""
+        snap = self.snapshot
+        self.shown_snapshot = snap
+        ids = snap.buffer if snap is not None else ()
+        items.headers.show(snap.in_buffer if snap is not None else None, capacity)
+        # an item flying to a consumer is drawn by its token, not twice
+        arriving = set() if fast else self.model.arriving()
+        states: dict[str, list[str]] = {"producer": [], "consumer": []}
+        for v in workers:
+            card = items.cards.get(v.name)
+            if card is None:
+                continue
+            shown = theme.display_state(self.state, v.state)
+            states[v.role].append(shown)
+            card.update(shown, v.done, v.item if v.item not in arriving else -1)
+        for role, tally in items.tallies.items():
+            tally.show(states[role])
+        if items.bar is not None:
+            items.bar.show(len(ids), capacity)
+        else:
+            for i, slot in enumerate(items.slots):
+                slot.show(ids[i] if i < len(ids) else -1)
+
+    def _move_tokens(
+        self,
+        lay: Layout,
+        items: SceneItems,
+        workers: tuple[WorkerView, ...],
+        now: float,
+        fast: bool,
+    ) -> None:
+        """Move the items in flight: to the buffer's entrance (their slot already shows
+        them, so no copy is drawn over the slots) and from the exit slot to
+        the consumer that took them, while it holds them. A token that would overlap
+        another is not drawn this frame."""
         live = [] if fast else self.model.live_tokens(now)
-        index = {item: i for i, item in enumerate(ids)} if live else {}
         tokens = items.tokens
-        for k, tok in enumerate(live[: len(tokens)]):
-            p = ease(tok.progress(now, self.model.duration))
+        if not live:
+            for t in tokens:
+                t.hide()
+            return
+        snap = self.snapshot
+        ids = snap.buffer if snap is not None else ()
+        in_buffer = set(ids)
+        holding = {v.name: v.item for v in workers}
+        half_w, half_h = lay.token.width() / 2, lay.token.height() / 2
+        placed: list[tuple[float, float]] = []
+        k = 0
+        duration = self.model.duration
+        for tok in sorted(live, key=lambda t: t.t0):  # the nearest to arriving first
+            if k >= len(tokens):
+                break
+            p = ease(tok.progress(now, duration))
             if tok.inbound:
                 src = lay.producers.get(tok.worker)
-                if src is None:
-                    tokens[k].hide()
+                item_gone = tok.item not in in_buffer
+                if src is None or item_gone:  # already taken: its take is drawn instead
                     continue
-                a = QPointF(src.right(), src.center().y())  # never across other cards
-                i = index.get(tok.item)
-                b = lay.slots[i].center() if i is not None and i < len(lay.slots) else lay.entrance
+                a = QPointF(lay.producers_right + half_w + 2, src.center().y())
+                # to the entrance, not over the slots: its slot already shows it
+                b = QPointF(lay.entrance.x() - half_w - 2, lay.entrance.y())
             else:
                 dst = lay.consumers.get(tok.worker)
-                if dst is None:
-                    tokens[k].hide()
-                    continue
+                if dst is None or holding.get(tok.worker) != tok.item:
+                    continue  # consumed already: its consumer holds nothing
                 a = lay.slots[0].center() if lay.slots else lay.exit
                 b = held_anchor(dst, Role.CONSUMER, lay)
-            tokens[k].show(tok.item, a + (b - a) * p)
-        for t in tokens[len(live) :]:
+            pos = a + (b - a) * p
+            x, y = pos.x(), pos.y()
+            if any(abs(x - px) < 2 * half_w and abs(y - py) < 2 * half_h for px, py in placed):
+                continue
+            placed.append((x, y))
+            tokens[k].show(tok.item, pos)
+            k += 1
+        for t in tokens[k:]:
             t.hide()
+
+    # ---- what the canvas shows ---------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        """What the canvas shows, read back from its scene items (not from the snapshot):
+
+        ``{"header": {"count": N}, "buffer": {"mode": "row|grid|bar", "count": N,
+        "items": ["P1-3", ...]}, "cards": [{"name": "P1", "state": "waiting: buffer full",
+        "item": "P1-13" or None}, ...]}``
+
+        ``buffer.items`` are the ids the slots are drawn for, exit (oldest) first; ``[]``
+        in bar mode, whose count is the bar's. A card's ``state`` is its whole display
+        state (it may draw the short word); its ``item`` is the item drawn in its hand."""
+        items, lay = self._items, self._layout
+        if items is None or lay is None:
+            return {
+                "header": {"count": 0},
+                "buffer": {"mode": "row", "count": 0, "items": []},
+                "cards": [],
+            }
+        header = items.headers.buffer.item.text().split()  # "Buffer", "N", "/", "capacity"
+        drawn: list[str] = []
+        if items.bar is not None:
+            count = int(items.bar.label.item.text().split()[0].replace(",", ""))
+        else:
+            drawn = [item_label(s.item) for s in items.slots if s.item >= 0]
+            count = len(drawn)
+        cards = [
+            {
+                "name": card.name.item.text(),
+                "state": card.shown_state,
+                "item": (
+                    item_label(card.held.item)
+                    if card.held is not None and card.held.box.isVisible()
+                    else None
+                ),
+            }
+            for card in items.cards.values()
+        ]
+        return {
+            "header": {"count": int(header[1])},
+            "buffer": {"mode": lay.mode, "count": count, "items": drawn},
+            "cards": cards,
+        }
 
 
 def idle_workers(cfg: SimulationConfig) -> tuple[WorkerView, ...]:

@@ -7,6 +7,8 @@ updated; none of them paints in Python.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
     QBrush,
@@ -31,7 +33,14 @@ from simulator.engine.events import ITEM_SHIFT, item_label
 from simulator.engine.metrics import WorkerView
 from simulator.engine.workers import Role, WorkerState
 from simulator.ui import theme
-from simulator.ui.canvas_layout import Layout, card_lines, held_anchor
+from simulator.ui.canvas_layout import (
+    CARD_INSET,
+    MIN_TEXT_PX,
+    Layout,
+    card_lines,
+    held_anchor,
+    text_px,
+)
 
 WAIT_STATES = (WorkerState.WAITING_FULL, WorkerState.WAITING_EMPTY)
 
@@ -66,27 +75,37 @@ class Styles:
         self.token_brush = [QBrush(QColor(h)) for h in theme.TOKEN_HUES]
         self.token_pen = [QPen(QColor(h).darker(150), 1.5) for h in theme.TOKEN_HUES]
         self.empty_pen = QPen(theme.color("slot_empty"), 1, Qt.PenStyle.DashLine)
-        self.token_ink = QBrush(QColor("#1F2328"))  # tokens are pastel in every theme
+        self.token_ink = QBrush(QColor(theme.TOKEN_INK))  # tokens are pastel in every theme
         self.no_brush = QBrush(Qt.BrushStyle.NoBrush)
         self.ink = QBrush(theme.INK)
         self.muted = QBrush(theme.MUTED)
+        #: the buffer's FULL / EMPTY word: the state's hue, readable on the canvas
+        self.status_ink: dict[str, QBrush] = {
+            WorkerState.WAITING_FULL: QBrush(theme.color("full_text")),
+            WorkerState.WAITING_EMPTY: QBrush(theme.color("empty_text")),
+        }
         self.header = self.font(15 * s, True)
-        self.small = self.font(11 * s)
-        self.token_font = self.font(min(11 * s, lay.token.height() * 0.6), True)
-        self.token_char_w = QFontMetricsF(self.token_font).horizontalAdvance("0")
-        # slot labels: the largest font at which a typical label ("P8-88") fits a slot
-        px = 11 * s
-        slot_w = lay.slots[0].width() if lay.slots else 0.0
-        self.slot_font = self.font(px, True)
-        while px > 7 and QFontMetricsF(self.slot_font).horizontalAdvance("P8-88") > slot_w - 5:
-            px -= 0.5
-            self.slot_font = self.font(px, True)
-        self.slot_char_w = QFontMetricsF(self.slot_font).horizontalAdvance("0")
+        self.small = self.font(text_px(s))
+        self.small_fm = QFontMetricsF(self.small)
+        self.token_font = self.font(text_px(s), True)
+        self.token_fm = QFontMetricsF(self.token_font)
+        self.slot_font = self.token_font
+        self.slot_fm = self.token_fm
+        self._count_w: dict[str, float] = {" done": self.small_fm.horizontalAdvance(" done")}
+
+    def count_width(self, text: str) -> float:
+        """The width of a card's count (``42`` or ``42 done``) in the small font, from
+        cached per-digit widths: no call into Qt per frame (digits are tabular)."""
+        digits, _, rest = text.partition(" ")
+        w = self._count_w.get(digits[:1] or "0")
+        if w is None:
+            w = self._count_w[digits[0]] = self.small_fm.horizontalAdvance(digits[0])
+        return w * len(digits) + (self._count_w[" done"] if rest else 0.0)
 
     def font(self, px: float, bold: bool = False) -> QFont:
-        """The widget's font at ``px`` pixels (never below 7)."""
+        """The widget's font at ``px`` pixels (never below :data:`MIN_TEXT_PX`)."""
         f = QFont(self.base)
-        f.setPixelSize(max(7, int(px)))
+        f.setPixelSize(max(MIN_TEXT_PX, int(px)))
         f.setBold(bold)
         return f
 
@@ -126,13 +145,20 @@ class Label:
             self.text = text
             self.item.setText(text)
 
-    def set_item(self, item: int, center: QPointF, width: float, char_w: float, px: int) -> None:
-        """An item's label (``P1-42``, or ``42`` where that does not fit), centred."""
-        text = item_label(item)
-        if len(text) * char_w > width:
-            text = text.split("-")[1]
+    def set_item(self, item: int, center: QPointF, size: QSizeF, fm: QFontMetricsF) -> None:
+        """An item's label centred in ``size``: ``P1-42``, or ``42`` where that does not
+        fit, or nothing where neither does (the colour still tells the producer)."""
+        full = item_label(item)
+        text = ""
+        if fm.height() <= size.height() + 2:
+            for t in (full, full.split("-")[-1]):
+                if fm.horizontalAdvance(t) <= size.width():
+                    text = t
+                    break
         self.set(text)
-        self.item.setPos(center.x() - len(text) * char_w / 2, center.y() - px * 0.62)
+        if text:
+            w = fm.horizontalAdvance(text)
+            self.item.setPos(center.x() - w / 2, center.y() - fm.height() / 2)
 
 
 class Toggle:
@@ -196,7 +222,8 @@ class TokenItem:
         self.box.setZValue(10)
         scene.addItem(self.box)
         self.st = st
-        self.w = w
+        self.w, self.h = w, h
+        self.size = QSizeF(w - 4, h)
         self.label = Label(scene, st.token_font, st.token_ink, self.box) if labelled else None
         self.item = -2
         self.pos = QPointF()
@@ -210,10 +237,7 @@ class TokenItem:
             self.box.setBrush(brush)
             self.box.setPen(pen)
             if self.label is not None:
-                st = self.st
-                self.label.set_item(
-                    item, QPointF(0, 0), self.w - 4, st.token_char_w, st.token_font.pixelSize()
-                )
+                self.label.set_item(item, QPointF(0, 0), self.size, self.st.token_fm)
         if pos is not None and pos != self.pos:
             self.pos = pos
             self.box.setPos(pos)
@@ -228,12 +252,26 @@ class TokenItem:
 
 
 class CardItem:
-    """One worker: box, state stripe, name, state words, count, held item, wait line."""
+    """One worker: box, state stripe, name, state word, count, held item, wait line.
+
+    The state is always said in words where the card has room: the whole state on a
+    second line, else its short word (``full``, ``prod``) beside the name; a card too small
+    for either (``tallied``) leaves its state to the per-state counts beside its column
+    (:class:`Tally`). No text is ever clipped or runs into a neighbour: a word or count
+    that does not fit is shortened or left out, decided with the font's real metrics.
+    """
 
     def __init__(
-        self, scene: QGraphicsScene, st: Styles, lay: Layout, rect: QRectF, view: WorkerView
+        self,
+        scene: QGraphicsScene,
+        st: Styles,
+        lay: Layout,
+        rect: QRectF,
+        view: WorkerView,
+        tallied: bool = False,
     ) -> None:
         self.st = st
+        self.rect = rect
         s = lay.scale
         self.box = QGraphicsPathItem(rounded(rect, 6))
         scene.addItem(self.box)
@@ -243,31 +281,50 @@ class CardItem:
         self.stripe.setPen(QPen(Qt.PenStyle.NoPen))
         scene.addItem(self.stripe)
         h = rect.height()
-        x = rect.left() + 11 * s
+        x = rect.left() + CARD_INSET * s
+        self.right = rect.right() - 3 * s
         self.lines = card_lines(rect, s)
-        name_px = min(16 * s, max(9.0, h * 0.3)) if self.lines > 1 else min(11 * s, h * 0.55)
+        self.tallied = tallied and self.lines == 1
+        small = st.small
+        name_px = min(16 * s, h * 0.3) if self.lines > 1 else min(13 * s, (h - 4) / 1.3)
         name_font = st.font(name_px, True)
-        small = st.font(min(12 * s, max(8.0, h * 0.24)) if self.lines > 1 else name_px)
+        # a narrow card: a smaller name (never under MIN_TEXT_PX), then less inset
+        while (
+            QFontMetricsF(name_font).horizontalAdvance(view.name) > self.right - x
+            and name_font.pixelSize() > MIN_TEXT_PX
+        ):
+            name_font = st.font(name_font.pixelSize() - 1, True)
+        if QFontMetricsF(name_font).horizontalAdvance(view.name) > self.right - x:
+            x = rect.left() + 6 * s + 1
         self.name = Label(scene, name_font, st.ink)
         self.name.set(view.name)
+        self.fm = st.small_fm
+        name_w = QFontMetricsF(name_font).horizontalAdvance(view.name)
         row = h / self.lines
-        self.name.item.setPos(x, rect.top() + (row - name_px * 1.25) / 2)
+        name_h = QFontMetricsF(name_font).height()
+        self.name.item.setPos(x, rect.top() + (row - name_h) / 2)
         self.state = Label(scene, small, st.ink)
         self.count = Label(scene, small, st.muted)
         self.held: TokenItem | None = None
         self.held_pos = QPointF()
-        self.count_right = rect.right() - 6 * s
-        self.count_y = rect.top() + (row - small.pixelSize() * 1.25) / 2
-        self.char_w = QFontMetricsF(small).horizontalAdvance("0")
+        self.count_y = rect.top() + (row - self.fm.height()) / 2
+        # where the state word goes and how wide it may be
         if self.lines >= 2:
-            self.state.item.setPos(x, rect.top() + row + (row - small.pixelSize() * 1.25) / 2)
+            self.word_x = x
+            self.word_y = rect.top() + row + (row - self.fm.height()) / 2
+            self.count_left = x + name_w + 8  # the count shares the first line with the name
         else:
+            self.word_x = x + name_w + 6
+            self.word_y = self.count_y
+            self.count_left = self.word_x
+        self.word_room = self.right - self.word_x
+        if self.tallied:
             self.state.item.setVisible(False)
+        else:
+            self.state.item.setPos(self.word_x, self.word_y)
         if self.lines == 3:
             self.held = TokenItem(scene, st, lay.token, True)
             self.held_pos = held_anchor(rect, view.role, lay)
-        if self.lines == 1 and rect.width() < 60 * s:
-            self.count.item.setVisible(False)
         if view.role == Role.PRODUCER:
             a, b = QPointF(rect.right(), rect.center().y()), lay.entrance
         else:
@@ -278,7 +335,45 @@ class CardItem:
         scene.addItem(self.line)
         self.shown_state = ""
         self.shown_done = -1
+        self.count_w = -1.0
         self.line_state = ""
+        self.shown_item = -1  #: the item this card draws in its hand (-1: none)
+        self._words: dict[str, str] = {}
+
+    def word(self, state: str) -> str:
+        """The words this card draws for ``state``: the whole state where it fits, else
+        its short word, else nothing (the per-state counts say it)."""
+        word = self._words.get(state)
+        if word is None:
+            word = ""
+            if not self.tallied:
+                for w in (state, theme.short_state(state)):
+                    if self.fm.horizontalAdvance(w) <= self.word_room:
+                        word = w
+                        break
+            self._words[state] = word
+        return word
+
+    def _place_count(self, done: int) -> None:
+        """``N done``, or ``N``, right-aligned where it touches no other text; or none.
+
+        Counts change on every frame at high rates for up to 128 cards, so this asks Qt
+        for nothing but the new text (widths come from :meth:`Styles.count_width`) and
+        moves the label only when its width changed."""
+        left = self.count_left
+        if self.lines == 1 and self.state.text:
+            left += self.st.small_fm.horizontalAdvance(self.state.text) + 8
+        room = -1.0 if self.tallied else self.right - left  # names only: no flicker
+        text, width = "", 0.0
+        for t in (f"{done} done", str(done)) if self.lines == 3 else (str(done),):
+            width = self.st.count_width(t)
+            if width <= room:
+                text = t
+                break
+        self.count.set(text)
+        if text and width != self.count_w:
+            self.count_w = width
+            self.count.item.setPos(self.right - width, self.count_y)
 
     def update(self, state: str, done: int | None, held: int) -> None:
         """Show ``state`` (a display state), ``done`` (None: leave the count) and the
@@ -290,7 +385,9 @@ class CardItem:
             self.box.setPen(pen)
             self.box.setBrush(tint)
             self.stripe.setBrush(solid)
-            self.state.set(state)
+            self.state.set(self.word(state))
+            if self.lines == 1 and self.shown_done >= 0:
+                self._place_count(self.shown_done)  # the word's width moved it
             waiting = state in WAIT_STATES
             if waiting != (self.line_state != ""):
                 self.line.setVisible(waiting)
@@ -299,14 +396,44 @@ class CardItem:
             self.line_state = state if waiting else ""
         if done is not None and done != self.shown_done:
             self.shown_done = done
-            text = f"{done} done" if self.lines == 3 else str(done)
-            self.count.set(text)
-            self.count.item.setPos(self.count_right - len(text) * self.char_w, self.count_y)
+            self._place_count(done)
         if self.held is not None:
             if held >= 0:
                 self.held.show(held, self.held_pos)
             else:
                 self.held.hide()
+            self.shown_item = held if held >= 0 else -1
+
+
+class Tally:
+    """Per-state counts beside a column of cards too small to carry words
+    (``41 full · 23 prod``), wrapped to the column's width."""
+
+    def __init__(self, scene: QGraphicsScene, st: Styles, rect: QRectF) -> None:
+        self.rect = rect
+        self.fm = st.small_fm
+        self.label = Label(scene, st.small, st.ink)
+        self.label.item.setPos(rect.left(), rect.top())
+        self.counts: dict[str, int] = {}
+
+    def show(self, states: list[str]) -> None:
+        """Count ``states`` (display states) and say how many cards are in each."""
+        counts = Counter(states)
+        if counts == self.counts:
+            return
+        self.counts = dict(counts)
+        order = {k: i for i, k in enumerate(theme.STATE_COLORS)}
+        parts = [
+            f"{n} {theme.short_state(k)}"
+            for k, n in sorted(counts.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
+        ]
+        lines: list[str] = []
+        for part in parts:
+            if lines and self.fm.horizontalAdvance(lines[-1] + " · " + part) <= self.rect.width():
+                lines[-1] += " · " + part
+            else:
+                lines.append(part)
+        self.label.set("\n".join(lines))
 
 
 class SlotItem:
@@ -336,14 +463,8 @@ class SlotItem:
         self.box.setBrush(brush)
         self.box.setPen(pen)
         if self.label is not None:
-            st = self.st
-            self.label.set_item(
-                item,
-                self.rect.center(),
-                self.rect.width() - 3,
-                st.slot_char_w,
-                st.slot_font.pixelSize(),
-            )
+            size = QSizeF(self.rect.width() - 4, self.rect.height())
+            self.label.set_item(item, self.rect.center(), size, self.st.slot_fm)
 
 
 class FillBar:
@@ -419,7 +540,7 @@ class Headers:
             self.buffer.item.setPos(x, lay.header_y)
             self.status.set(status)
             if status:
-                self.status.item.setBrush(self.st.solid[key])
+                self.status.item.setBrush(self.st.status_ink[key])
                 self.status.item.setPos(x + fm.horizontalAdvance(text) + gap, lay.header_y)
         if key != self.frame_key:
             self.frame_key = key

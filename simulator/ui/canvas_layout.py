@@ -4,6 +4,7 @@ fonts (computed once per resize or change of workers/capacity, never per frame).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -13,6 +14,23 @@ from simulator.engine.workers import Role
 
 ROW_MAX_CAPACITY = 16  # up to this, one row of labelled slots
 GRID_MAX_CAPACITY = 400  # up to this, a grid of small cells; beyond, a fill bar
+CARD_INSET = 9.0  #: where a card's text starts, right of its state stripe (times scale)
+MIN_TEXT_PX = 12  #: no text on the canvas is smaller (readable from the back of a room)
+#: the longest short state word a one-line card must hold beside its name
+WIDEST_SHORT_WORD = "paused"
+
+#: measures ``text`` at ``px`` pixels (bold or not): the canvas passes its font's metrics
+Measure = Callable[[str, float, bool], float]
+
+
+def estimate(text: str, px: float, bold: bool) -> float:
+    """A generous guess at a text's width, for layouts computed without a font."""
+    return len(text) * px * (0.68 if bold else 0.6)
+
+
+def text_px(scale: float) -> float:
+    """The size of small text (card states, slots, legend) at ``scale``."""
+    return max(MIN_TEXT_PX, 12.0 * scale)
 
 
 @dataclass
@@ -30,18 +48,24 @@ class Layout:
     token: QSizeF = field(default_factory=lambda: QSizeF(48, 20))
     header_y: float = 0.0
     legend: QRectF = field(default_factory=QRectF)
+    middle: QRectF = field(default_factory=QRectF)  #: between the two columns of cards
+    #: per role, where the per-state counts go when that side's cards are too small for
+    #: a word (null rect: the cards carry their words)
+    tally: dict[str, QRectF] = field(default_factory=dict)
+    producers_right: float = 0.0  #: the right edge of the producers' column
+    consumers_left: float = 0.0  #: the left edge of the consumers' column
 
 
-def _cells(area: QRectF, names: list[str], max_h: float) -> dict[str, QRectF]:
-    """Stack ``names`` in ``area``: one column while cards stay at least 20 px tall, then
-    more columns (64 workers still fit a 720p window)."""
+def _cells(area: QRectF, names: list[str], max_h: float, min_h: float) -> dict[str, QRectF]:
+    """Stack ``names`` in ``area``: one column while cards stay at least ``min_h`` tall
+    (a line of text), then more columns (64 workers still fit a 720p window)."""
     n = max(1, len(names))
     gap = 6.0 if n <= 16 else 3.0
     cols = 1
     while True:
         rows = math.ceil(n / cols)
         h = (area.height() - gap * (rows - 1)) / rows
-        if h >= 20 or cols >= 8:
+        if h >= min_h or cols >= 8:
             break
         cols += 1
     h = min(h, max_h)
@@ -55,6 +79,53 @@ def _cells(area: QRectF, names: list[str], max_h: float) -> dict[str, QRectF]:
     return out
 
 
+def words_fit(rect: QRectF, name: str, scale: float, measure: Measure) -> bool:
+    """Whether a card in ``rect`` can say its state in a word (a second line, or the
+    short word beside the name) at no less than :data:`MIN_TEXT_PX`."""
+    if card_lines(rect, scale) >= 2:
+        return True
+    px = text_px(scale)
+    need = (
+        CARD_INSET * scale
+        + measure(name, px, True)
+        + 6
+        + measure(WIDEST_SHORT_WORD, px, False)
+        + 4
+    )
+    return need <= rect.width()
+
+
+def _name_room(names: list[str], height: float, scale: float, measure: Measure) -> float:
+    """How wide a column of ``names`` must be for cards as low as one line of text to
+    hold their names at :data:`MIN_TEXT_PX` (what 64 cards a side need when enlarged)."""
+    if not names:
+        return 0.0
+    px = text_px(scale)
+    gap = 3.0
+    line = px * 1.2 + 3
+    rows = max(1, math.floor((height - 2 * px * 1.35 - 6 + gap) / (line + gap)))
+    cols = math.ceil(len(names) / rows)
+    name_w = max(measure(n, MIN_TEXT_PX, True) for n in names) + 6 * scale + 5
+    return cols * name_w + (cols - 1) * gap
+
+
+def _column(
+    area: QRectF, names: list[str], scale: float, measure: Measure
+) -> tuple[dict[str, QRectF], QRectF]:
+    """The cards of one side, and where its per-state counts go when the cards cannot
+    hold a word (two lines of text under the cards; a null rect when not needed)."""
+    min_h = max(20.0, text_px(scale) * 1.3 + 4)
+    cells = _cells(area, names, 72 * scale, min_h)
+    if all(words_fit(r, n, scale, measure) for n, r in cells.items()):
+        return cells, QRectF()
+    line = text_px(scale) * 1.35
+    tally_h = 2 * line + 6
+    cards_area = area.adjusted(0, 0, 0, -tally_h)
+    # cards that only carry a name may be as low as the name
+    cells = _cells(cards_area, names, 72 * scale, text_px(scale) * 1.2 + 3)
+    return cells, QRectF(area.left(), area.bottom() - tally_h + 6, area.width(), 2 * line)
+
+
 def compute_layout(
     width: float,
     height: float,
@@ -62,8 +133,10 @@ def compute_layout(
     consumers: list[str],
     capacity: int,
     boost: float = 1.0,
+    measure: Measure = estimate,
 ) -> Layout:
-    """``boost`` enlarges text and cards (presentation mode)."""
+    """``boost`` enlarges text and cards (presentation mode); ``measure`` says how wide
+    a text is (the canvas passes its font's metrics; the default guesses)."""
     scale = max(0.8, min(1.8, min(width / 1000.0, height / 460.0))) * boost
     lay = Layout(width, height, scale)
     pad = 12 * scale
@@ -72,21 +145,30 @@ def compute_layout(
     lay.header_y = pad
     lay.legend = QRectF(pad, height - pad - legend_h, width - 2 * pad, legend_h)
     body = QRectF(pad, pad + header, width - 2 * pad, height - 2 * pad - header - legend_h - 6)
-    side = max(110.0, min(280.0 * scale, body.width() * 0.22))
+    # many cards a side need a wider column to keep their names at a readable size
+    share = 0.22 if max(len(producers), len(consumers)) <= 16 else 0.26
+    side = max(110.0, min(280.0 * scale, body.width() * share))
+    side = min(
+        max(side, _name_room(producers, body.height(), scale, measure)),
+        max(_name_room(consumers, body.height(), scale, measure), body.width() * 0.35),
+    )
     gap = max(50.0, body.width() * 0.07)
     left = QRectF(body.left(), body.top(), side, body.height())
     right = QRectF(body.right() - side, body.top(), side, body.height())
     mid = QRectF(
         left.right() + gap, body.top(), right.left() - gap - left.right() - gap, body.height()
     )
-    lay.producers = _cells(left, producers, 72 * scale)
-    lay.consumers = _cells(right, consumers, 72 * scale)
+    lay.middle = mid
+    lay.producers, lay.tally["producer"] = _column(left, producers, scale, measure)
+    lay.consumers, lay.tally["consumer"] = _column(right, consumers, scale, measure)
+    lay.producers_right = max((r.right() for r in lay.producers.values()), default=left.right())
+    lay.consumers_left = min((r.left() for r in lay.consumers.values()), default=right.left())
     # tokens shrink with the cards, so 64 workers' items do not bury the picture
     card_h = min(
         (r.height() for r in [*lay.producers.values(), *lay.consumers.values()]), default=40.0
     )
     th = min(20.0 * scale, card_h * 0.6)
-    lay.token = QSizeF(th * 2.6, th)
+    tw = th * 2.6
 
     if capacity <= ROW_MAX_CAPACITY:
         lay.mode = "row"
@@ -121,15 +203,21 @@ def compute_layout(
         lay.mode = "bar"
         bh = 56.0 * scale
         lay.buffer = QRectF(mid.left(), mid.center().y() - bh / 2, mid.width(), bh)
+    if lay.slots:  # a token is never larger than the slot it comes from or goes to
+        slot = lay.slots[0]
+        tw, th = min(tw, slot.width()), min(th, slot.height())
+    lay.token = QSizeF(tw, th)
     lay.entrance = QPointF(lay.buffer.left(), lay.buffer.center().y())
     lay.exit = QPointF(lay.buffer.right(), lay.buffer.center().y())
     return lay
 
 
 def card_lines(rect: QRectF, scale: float) -> int:
-    """How much a card has room to say: 3 lines (name, state, held item), 2, or 1."""
+    """How much a card has room to say: 3 lines (name, state, held item), 2, or 1; each
+    line at least :data:`MIN_TEXT_PX` tall."""
     h = rect.height()
-    return 3 if h >= 50 * scale else 2 if h >= 30 * scale else 1
+    line = text_px(scale) * 1.3
+    return 3 if h >= max(50 * scale, 3 * line + 8) else 2 if h >= 2 * line + 4 else 1
 
 
 def held_anchor(rect: QRectF, role: Role | str, lay: Layout) -> QPointF:
@@ -139,6 +227,8 @@ def held_anchor(rect: QRectF, role: Role | str, lay: Layout) -> QPointF:
         return QPointF(
             rect.left() + 11 * lay.scale + lay.token.width() / 2, rect.top() + 2.5 * row
         )
+    # beside the column, never over a card's name
+    half = lay.token.width() / 2 + 2
     if role == Role.PRODUCER:
-        return QPointF(rect.right(), rect.center().y())
-    return QPointF(rect.left(), rect.center().y())
+        return QPointF(lay.producers_right + half, rect.center().y())
+    return QPointF(lay.consumers_left - half, rect.center().y())

@@ -77,6 +77,10 @@ class CanvasModel:
     def in_flight(self) -> set[int]:
         return {t.item for t in self.tokens.values()}
 
+    def arriving(self) -> set[int]:
+        """Items on their way to a consumer (drawn by their token until it lands)."""
+        return {t.item for t in self.tokens.values() if not t.inbound}
+
 
 def ease(p: float) -> float:
     """Ease-out cubic: quick start, gentle arrival."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QFont, QFontMetricsF, QPen
+from PySide6.QtGui import QFont, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from simulator.engine.metrics import WorkerView
@@ -27,6 +27,7 @@ from simulator.ui.canvas_items import (
     Label,
     SlotItem,
     Styles,
+    Tally,
     Toggle,
     TokenItem,
     rounded,
@@ -35,6 +36,15 @@ from simulator.ui.canvas_layout import Layout
 from simulator.ui.canvas_model import MAX_TOKENS
 
 FAST_NOTE = "too fast to animate: showing states and counts"
+FAST_NOTE_SHORT = "too fast to animate"
+FIFO = "first in, first out"
+#: the FIFO marks under the buffer, most to least telling; the first set that fits is drawn
+FIFO_MARKS: list[tuple[str, ...]] = [
+    ("in →", FIFO, "→ out"),
+    ("in →", "FIFO", "→ out"),
+    ("in →", "→ out"),
+    ("FIFO",),
+]
 PAUSED_BANNER = "PAUSED — press Space to resume"
 
 
@@ -51,6 +61,11 @@ class SceneItems:
     fast_note: Toggle
     banner: Banner
     caption: Caption
+    #: per role ("producer", "consumer"): the per-state counts of a column whose cards are
+    #: too small for words; absent where the cards carry their words
+    tallies: dict[str, Tally]
+    #: the FIFO marks under the buffer, as drawn
+    marks: list[Label]
 
 
 def build_scene(
@@ -60,8 +75,11 @@ def build_scene(
     scene.clear()
     st = Styles(lay, font)
     headers = Headers(scene, st, lay)
-    slots, bar = build_buffer(scene, st, lay)
+    slots, bar, marks = build_buffer(scene, st, lay)
     cards = build_cards(scene, st, lay, workers)
+    tallies = {
+        role: Tally(scene, st, rect) for role, rect in lay.tally.items() if not rect.isNull()
+    }
     tokens = build_tokens(scene, st, lay)
     fast_note = build_legend(scene, st, lay)
     banner = build_banner(scene, st, lay)
@@ -75,29 +93,48 @@ def build_scene(
         fast_note=fast_note,
         banner=banner,
         caption=Caption(scene, st, lay),
+        tallies=tallies,
+        marks=marks,
     )
 
 
 def build_buffer(
     scene: QGraphicsScene, st: Styles, lay: Layout
-) -> tuple[list[SlotItem], FillBar | None]:
+) -> tuple[list[SlotItem], FillBar | None, list[Label]]:
     """The FIFO marks under the buffer, then its slots (row: labelled; grid: plain) or,
-    in bar mode, its fill bar."""
-    small_fm = QFontMetricsF(st.small)
+    in bar mode, its fill bar.
+
+    The marks say where items enter (left) and leave (right): the fullest set of
+    :data:`FIFO_MARKS` that fits under the buffer (widened to the space between the
+    columns for a small buffer) without two marks touching; never one over another."""
+    fm = st.small_fm
+    gap = 10.0
+    need = [sum(fm.horizontalAdvance(t) for t in m) + gap * (len(m) - 1) for m in FIFO_MARKS]
+    room = QRectF(lay.buffer)
+    widest = need[0]
+    if room.width() < widest:  # a small buffer: the marks may use the space around it
+        w = min(widest, lay.middle.width())
+        room = QRectF(lay.buffer.center().x() - w / 2, room.top(), w, room.height())
+    chosen = next((m for m, n in zip(FIFO_MARKS, need, strict=True) if n <= room.width()), ())
     y = lay.buffer.bottom() + 4
-    fifo = "first in, first out"
-    marks = [
-        ("in →", lay.buffer.left()),
-        (fifo, lay.buffer.center().x() - small_fm.horizontalAdvance(fifo) / 2),
-        ("→ out", lay.buffer.right() - small_fm.horizontalAdvance("→ out")),
-    ]
-    for text, x in marks:
+    marks = []
+    for i, text in enumerate(chosen):
+        w = fm.horizontalAdvance(text)
+        if len(chosen) == 1:
+            x = room.center().x() - w / 2
+        elif i == 0:
+            x = room.left()
+        elif i == len(chosen) - 1:
+            x = room.right() - w
+        else:
+            x = room.center().x() - w / 2
         lbl = Label(scene, st.small, st.muted)
         lbl.set(text)
         lbl.item.setPos(x, y)
+        marks.append(lbl)
     slots = [SlotItem(scene, st, r, lay.mode == "row") for r in lay.slots]
     bar = FillBar(scene, st, lay) if lay.mode == "bar" else None
-    return slots, bar
+    return slots, bar, marks
 
 
 def build_cards(
@@ -108,7 +145,8 @@ def build_cards(
     for v in workers:
         rect = (lay.producers if v.role == Role.PRODUCER else lay.consumers).get(v.name)
         if rect is not None:
-            cards[v.name] = CardItem(scene, st, lay, rect, v)
+            tallied = not lay.tally.get(v.role, QRectF()).isNull()
+            cards[v.name] = CardItem(scene, st, lay, rect, v, tallied)
     return cards
 
 
@@ -119,29 +157,48 @@ def build_tokens(scene: QGraphicsScene, st: Styles, lay: Layout) -> list[TokenIt
 
 
 def build_legend(scene: QGraphicsScene, st: Styles, lay: Layout) -> Toggle:
-    """The colour legend along the bottom, and the fast-mode note at its right end (the
-    returned toggle)."""
+    """The colour legend along the bottom, and the fast-mode note (the returned toggle)
+    at its right end, or above the buffer where the legend leaves no room.
+
+    Legend words are the legend's own, or the cards' short words where those do not fit
+    on one line; never smaller than the rest of the canvas's text."""
     s = lay.scale
-    small_fm = QFontMetricsF(st.small)
+    fm = st.small_fm
+    sw = 12 * s
+    room = lay.legend.width()
+
+    def width(words: list[str]) -> float:
+        return sum(sw + 5 + fm.horizontalAdvance(w) + 16 * s for w in words)
+
+    words = [w for _, w in theme.LEGEND]
+    if width(words) > room:
+        words = [theme.short_state(k) for k, _ in theme.LEGEND]
     x = lay.legend.left()
     y = lay.legend.center().y()
-    sw = 12 * s
-    for state, word in theme.LEGEND:
+    for (state, _), word in zip(theme.LEGEND, words, strict=True):
         chip = QGraphicsPathItem(rounded(QRectF(x, y - sw / 2, sw, sw), 3))
-        chip.setBrush(st.solid[state])
+        chip.setBrush(st.solid[state] if state in st.solid else st.solid[theme.READY])
         chip.setPen(QPen(theme.state_color(state).darker(120), 1))
         scene.addItem(chip)
         x += sw + 5
         lbl = Label(scene, st.small, st.ink)
         lbl.set(word)
-        lbl.item.setPos(x, y - st.small.pixelSize() * 0.62)
-        x += small_fm.horizontalAdvance(word) + 16 * s
+        lbl.item.setPos(x, y - fm.height() / 2)
+        x += fm.horizontalAdvance(word) + 16 * s
     note = Label(scene, st.small, st.muted)
-    note.set(FAST_NOTE)
-    note.item.setPos(
-        lay.legend.right() - small_fm.horizontalAdvance(FAST_NOTE),
-        y - st.small.pixelSize() * 0.62,
-    )
+    for text in (FAST_NOTE, FAST_NOTE_SHORT):
+        w = fm.horizontalAdvance(text)
+        if x + w <= lay.legend.right():
+            note.set(text)
+            note.item.setPos(lay.legend.right() - w, y - fm.height() / 2)
+            break
+    else:  # above the buffer, between the columns
+        text = (
+            FAST_NOTE if fm.horizontalAdvance(FAST_NOTE) <= lay.middle.width() else FAST_NOTE_SHORT
+        )
+        note.set(text)
+        w = fm.horizontalAdvance(text)
+        note.item.setPos(lay.middle.center().x() - w / 2, lay.buffer.top() - fm.height() - 6)
     return Toggle(note.item)
 
 

@@ -79,13 +79,17 @@ THEMES = {
     "light": {
         "canvas": "#FBFBFA",
         "ink": "#1F2328",
-        "muted": "#6A737D",
+        "muted": "#59616A",
         "surface": "#FFFFFF",
         "slot_empty": "#CDD1D6",
         "frame": "#B8BCC2",
         "caption": "#FFF6D6",
         "caption_edge": "#E6B800",
         "plot_bg": "#FFFFFF",
+        "window": "#EFEFEF",
+        "ok": "#007A5A",
+        "full_text": "#B34F00",
+        "empty_text": "#A8507F",
         "grid_alpha": 0.25,
     },
     "dark": {
@@ -98,6 +102,10 @@ THEMES = {
         "caption": "#3D3522",
         "caption_edge": "#C9A227",
         "plot_bg": "#1E2227",
+        "window": "#2A2F36",
+        "ok": "#3DDC97",
+        "full_text": "#F08A4B",
+        "empty_text": "#E08FC0",
         "grid_alpha": 0.18,
     },
 }
@@ -106,6 +114,30 @@ CANVAS_BG = QColor(THEMES["light"]["canvas"])
 INK = QColor(THEMES["light"]["ink"])
 MUTED = QColor(THEMES["light"]["muted"])
 SURFACE = QColor(THEMES["light"]["surface"])
+#: the books' "balanced" mark: green text that keeps 4.5:1 on the theme's window colour
+OK_COLOR = QColor(THEMES["light"]["ok"])
+
+#: Every (text, background) pair of theme keys the views draw, checked for WCAG AA
+#: contrast (at least 4.5:1) in every theme by the tests.
+TEXT_PAIRS = [
+    ("ink", "canvas"),
+    ("ink", "surface"),
+    ("ink", "caption"),
+    ("ink", "window"),
+    ("muted", "canvas"),
+    ("muted", "surface"),
+    ("muted", "window"),
+    ("ok", "window"),
+    ("ok", "surface"),
+    ("full_text", "canvas"),
+    ("empty_text", "canvas"),
+]
+#: text drawn in the same colours in every theme: (text, background)
+FIXED_TEXT_PAIRS = [
+    ("#FFFFFF", "#1F2328"),  # the banner (paused, starting workers)
+    ("#FFFFFF", "#B34F00"),  # white on ALARM_COLOR (the books broke)
+]
+TOKEN_INK = "#1F2328"  #: item labels: tokens are pastel in every theme
 
 
 def color(key: str) -> QColor:
@@ -119,11 +151,61 @@ def hex_color(key: str) -> str:
 
 def use(name: str) -> None:
     """Switch the module's colours; views rebuild their styles afterwards."""
-    global NAME, CANVAS_BG, INK, MUTED, SURFACE
+    global NAME, CANVAS_BG, INK, MUTED, SURFACE, OK_COLOR
     if name not in THEMES:
         raise ValueError(f"theme must be one of {', '.join(THEMES)} (got {name!r})")
     NAME = name
-    CANVAS_BG, INK, MUTED, SURFACE = (color(k) for k in ("canvas", "ink", "muted", "surface"))
+    CANVAS_BG, INK, MUTED, SURFACE, OK_COLOR = (
+        color(k) for k in ("canvas", "ink", "muted", "surface", "ok")
+    )
+
+
+def luminance(c: QColor) -> float:
+    """WCAG 2 relative luminance of ``c`` (0 black .. 1 white)."""
+
+    def lin(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * lin(c.redF()) + 0.7152 * lin(c.greenF()) + 0.0722 * lin(c.blueF())
+
+
+def contrast(fg: QColor, bg: QColor) -> float:
+    """WCAG 2 contrast ratio of two colours, 1 .. 21 (AA asks 4.5 for text)."""
+    a, b = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def blend(under: QColor, over: QColor, alpha: float) -> QColor:
+    """``over`` at ``alpha`` on ``under`` (how a card's tint is made)."""
+    return QColor.fromRgbF(
+        under.redF() + (over.redF() - under.redF()) * alpha,
+        under.greenF() + (over.greenF() - under.greenF()) * alpha,
+        under.blueF() + (over.blueF() - under.blueF()) * alpha,
+    )
+
+
+#: Short words for states, for cards too small for the whole word (keyed by the states'
+#: string values, so renamed or added states only need a line here; see :func:`short_state`).
+SHORT_STATES = {
+    "waiting: buffer full": "full",
+    "waiting: buffer empty": "empty",
+    "producing": "prod",
+    "putting": "put",
+    "consuming": "cons",
+    "starting": "start",
+    "stopped": "stop",
+    "sleeping": "sleep",
+    "paused": "paused",
+    "ready": "ready",
+}
+
+
+def short_state(state: str) -> str:
+    """A card's state in at most six letters (``waiting: buffer full`` -> ``full``)."""
+    word = SHORT_STATES.get(str(state))
+    if word is not None:
+        return word
+    return str(state).split()[-1][:6] if str(state).strip() else "?"
 
 
 def qt_palette(name: str):
@@ -159,8 +241,8 @@ def qt_palette(name: str):
 PRODUCED_PEN = OKABE_ITO["green"]
 CONSUMED_PEN = OKABE_ITO["blue"]
 OCCUPANCY_PEN = OKABE_ITO["orange"]
-OK_COLOR = QColor(OKABE_ITO["green"])
-ALARM_COLOR = QColor(OKABE_ITO["vermillion"])
+#: the books broke: a background under white text (darker than vermillion for 4.5:1)
+ALARM_COLOR = QColor("#B34F00")
 
 
 def state_color(state: str) -> QColor:

@@ -20,20 +20,22 @@ from simulator.ui.canvas_model import MAX_TOKENS
 
 # Qt items in the scene of an idle canvas at 1280x720, by (capacity, workers per side),
 # counted on the canvas before it was split into items, builders and view (commit
-# c2d653c): the builders must make exactly these.
+# c2d653c): the builders must make exactly these. Since #11, 64 cards a side carry no
+# state word but a per-state count line under their column (+1 a side), and tokens as
+# small as those cards carry no label (-48).
 BEFORE_SPLIT = {
     (1, 1): {"Line": 2, "Path": 64, "SimpleText": 72, "Text": 1},
     (1, 8): {"Line": 16, "Path": 106, "SimpleText": 128, "Text": 1},
-    (1, 64): {"Line": 128, "Path": 314, "SimpleText": 448, "Text": 1},
+    (1, 64): {"Line": 128, "Path": 314, "SimpleText": 402, "Text": 1},
     (10, 1): {"Line": 2, "Path": 73, "SimpleText": 81, "Text": 1},
     (10, 8): {"Line": 16, "Path": 115, "SimpleText": 137, "Text": 1},
-    (10, 64): {"Line": 128, "Path": 323, "SimpleText": 457, "Text": 1},
+    (10, 64): {"Line": 128, "Path": 323, "SimpleText": 411, "Text": 1},
     (200, 1): {"Line": 2, "Path": 263, "SimpleText": 71, "Text": 1},
     (200, 8): {"Line": 16, "Path": 305, "SimpleText": 127, "Text": 1},
-    (200, 64): {"Line": 128, "Path": 513, "SimpleText": 447, "Text": 1},
+    (200, 64): {"Line": 128, "Path": 513, "SimpleText": 401, "Text": 1},
     (1000, 1): {"Line": 2, "Path": 63, "Rect": 1, "SimpleText": 72, "Text": 1},
     (1000, 8): {"Line": 16, "Path": 105, "Rect": 1, "SimpleText": 128, "Text": 1},
-    (1000, 64): {"Line": 128, "Path": 313, "Rect": 1, "SimpleText": 448, "Text": 1},
+    (1000, 64): {"Line": 128, "Path": 313, "Rect": 1, "SimpleText": 402, "Text": 1},
 }
 
 

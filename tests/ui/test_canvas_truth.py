@@ -1,0 +1,311 @@
+"""The canvas tells the truth and stays readable (#11): the slots show exactly the queue,
+oldest at the exit; a take starts from its slot and leaves no hole; a consumer shows an
+item only while it holds it; every card says its state in words (or its column counts
+them); no text overprints or is under 12 px; dark and light text keep WCAG AA contrast;
+and ``dump()`` reads all of that back from the scene."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pytest
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsSimpleTextItem, QGraphicsTextItem
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.events import Event, Kind, item_id, item_label
+from simulator.engine.metrics import WorkerView
+from simulator.engine.simulation import RUNNING, Snapshot
+from simulator.engine.workers import Role, WorkerState, worker_name
+from simulator.ui import theme
+from simulator.ui.canvas import SimulationCanvas
+from simulator.ui.canvas_layout import MIN_TEXT_PX
+
+#: the canvas's size in the window at 1280x720 and at 1024x768, and a full-screen canvas
+SIZES = [(936, 421), (680, 451), (1280, 720)]
+
+
+def _canvas(qtbot, cfg: SimulationConfig, size=(936, 421)) -> SimulationCanvas:
+    canvas = SimulationCanvas(cfg)
+    qtbot.addWidget(canvas)
+    canvas.resize(*size)
+    canvas.show()
+    canvas.show_config(cfg)
+    return canvas
+
+
+def _snap(
+    cfg: SimulationConfig,
+    buffer: tuple[int, ...],
+    states: dict[str, tuple[str, int]] | None = None,
+) -> Snapshot:
+    """A running snapshot with ``buffer`` (oldest first); ``states`` gives some workers'
+    (state, item in hand); the others produce / wait for an item."""
+    states = states or {}
+    counts = {Role.PRODUCER: cfg.producers, Role.CONSUMER: cfg.consumers}
+    default = {Role.PRODUCER: WorkerState.PRODUCING, Role.CONSUMER: WorkerState.WAITING_EMPTY}
+    workers = []
+    for role, n in counts.items():
+        for i in range(1, n + 1):
+            name = worker_name(role, i)
+            state, item = states.get(name, (default[role], -1))
+            workers.append(WorkerView(name, role, state, item, i, 0.0, (0.0, 0.0, 0.0)))
+    return Snapshot(
+        state=RUNNING,
+        config=cfg,
+        capacity=cfg.capacity,
+        backend=cfg.backend,
+        elapsed=1.0,
+        produced=len(buffer),
+        consumed=0,
+        in_buffer=len(buffer),
+        in_hand=0,
+        lost=0,
+        duplicates=0,
+        ok=True,
+        violations=(),
+        produced_rate=0.0,
+        consumed_rate=0.0,
+        occupancy=len(buffer),
+        max_occupancy=len(buffer),
+        mean_occupancy=0.0,
+        latency_ms=(0.0, 0.0, 0.0),
+        producer_blocked=0.0,
+        consumer_blocked=0.0,
+        waits_full=0,
+        waits_empty=0,
+        workers=tuple(workers),
+        buffer=buffer,
+    )
+
+
+def _mixed(n: int) -> tuple[int, ...]:
+    """``n`` ids from three producers, interleaved as a real queue holds them."""
+    return tuple(item_id(1 + k % 3, 10 + k) for k in range(n))
+
+
+def _texts(canvas: SimulationCanvas) -> list[QGraphicsSimpleTextItem | QGraphicsTextItem]:
+    out = []
+    for it in canvas.scene().items():
+        if isinstance(it, QGraphicsSimpleTextItem) and it.isVisible() and it.text():
+            if it.parentItem() is None or it.parentItem().isVisible():
+                out.append(it)
+        elif isinstance(it, QGraphicsTextItem) and it.isVisible():
+            out.append(it)
+    return out
+
+
+@pytest.mark.parametrize("capacity", [1, 10, 16, 200])
+def test_slots_draw_the_queue_in_fifo_order_exit_first(qtbot, capacity):
+    cfg = SimulationConfig(producers=3, consumers=2, capacity=capacity)
+    canvas = _canvas(qtbot, cfg)
+    ids = _mixed(max(1, capacity * 3 // 4))
+    canvas.on_snapshot(_snap(cfg, ids))
+    dump = canvas.dump()
+    assert dump["buffer"]["items"] == [item_label(i) for i in ids]
+    assert dump["buffer"]["count"] == dump["header"]["count"] == len(ids)
+    lay = canvas._layout
+    assert lay is not None
+    # the oldest is drawn by the exit (right), the newest towards the entrance (left)
+    xs = [lay.slots[i].center().x() for i in range(len(ids))]
+    assert xs[0] >= xs[-1] and lay.slots[0].center().x() > lay.buffer.center().x() - 1
+    items = canvas._items
+    assert items is not None
+    marks = {m.text: m.item.sceneBoundingRect().center().x() for m in items.marks}
+    if "in →" in marks and "→ out" in marks:
+        assert marks["in →"] < marks["→ out"]
+
+
+def test_a_full_buffer_with_a_take_in_flight_has_no_hole(qtbot):
+    cfg = SimulationConfig(producers=3, consumers=2, capacity=4)
+    canvas = _canvas(qtbot, cfg)
+    ids = _mixed(5)
+    taken, rest = ids[0], ids[1:]
+    # C1 just took the oldest; P2 just put the newest: both tokens fly, the buffer is full
+    canvas.on_batch(
+        [
+            Event(0.0, Kind.GOT, "C1", taken, 3, 0.0),
+            Event(0.0, Kind.PUT, "P2", rest[-1], 4, 0.0),
+        ]
+    )
+    canvas.on_snapshot(_snap(cfg, rest, {"C1": (WorkerState.CONSUMING, taken)}))
+    items = canvas._items
+    assert items is not None
+    assert [s.item for s in items.slots] == list(rest)  # every slot drawn, in order
+    assert canvas.dump()["buffer"]["items"] == [item_label(i) for i in rest]
+    shown = [t for t in items.tokens if t.visible]
+    assert [t.item for t in shown] == [rest[-1], taken] or {t.item for t in shown} <= {
+        rest[-1],
+        taken,
+    }
+    lay = canvas._layout
+    assert lay is not None
+    for t in shown:  # no token wider or taller than a slot
+        r = t.box.sceneBoundingRect()
+        assert r.width() <= lay.slots[0].width() + 3 and r.height() <= lay.slots[0].height() + 3
+    for a, b in itertools.combinations(shown, 2):
+        assert not a.box.sceneBoundingRect().intersects(b.box.sceneBoundingRect())
+
+
+def test_a_consumer_shows_no_item_after_it_consumed_it(qtbot):
+    cfg = SimulationConfig(producers=1, consumers=1, capacity=3)
+    canvas = _canvas(qtbot, cfg, (1280, 720))
+    item = item_id(1, 7)
+    canvas.on_batch([Event(0.0, Kind.GOT, "C1", item, 0, 0.0)])
+    canvas.on_snapshot(_snap(cfg, (), {"C1": (WorkerState.CONSUMING, item)}))
+    items = canvas._items
+    assert items is not None
+    assert any(t.visible and t.item == item for t in items.tokens)  # on its way
+    canvas.model.clear()  # it landed
+    canvas.on_snapshot(_snap(cfg, (), {"C1": (WorkerState.CONSUMING, item)}))
+    assert canvas.dump()["cards"][1] == {
+        "name": "C1",
+        "state": WorkerState.CONSUMING,
+        "item": item_label(item),
+    }
+    # consumed while a token of it might still fly: neither card nor token shows it
+    canvas.on_batch([Event(0.0, Kind.GOT, "C1", item, 0, 0.0)])
+    canvas.on_snapshot(_snap(cfg, (), {"C1": (WorkerState.WAITING_EMPTY, -1)}))
+    assert canvas.dump()["cards"][1]["item"] is None
+    assert not any(t.visible and t.item == item for t in items.tokens)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("capacity", [1, 2, 10, 16, 200, 1000])
+def test_fifo_marks_never_overprint(qtbot, capacity, size):
+    cfg = SimulationConfig(producers=2, consumers=2, capacity=capacity)
+    canvas = _canvas(qtbot, cfg, size)
+    items = canvas._items
+    assert items is not None and items.marks
+    rects = [m.item.sceneBoundingRect() for m in items.marks]
+    for a, b in itertools.combinations(rects, 2):
+        assert not a.intersects(b)
+    for r in rects:  # and never over the cards
+        for card in items.cards.values():
+            assert not r.intersects(card.rect)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("n", [1, 8, 16, 32, 64])
+@pytest.mark.parametrize("boost", [1.0, 1.35])
+def test_every_card_says_its_state_without_clipping(qtbot, n, size, boost):
+    cfg = SimulationConfig(producers=n, consumers=n, capacity=10)
+    canvas = _canvas(qtbot, cfg, size)
+    canvas.set_boost(boost)
+    states = {
+        worker_name(Role.PRODUCER, i): (WorkerState.WAITING_FULL, item_id(i, 1))
+        for i in range(1, n + 1, 2)
+    }
+    canvas.on_snapshot(_snap(cfg, _mixed(10), states))
+    items = canvas._items
+    assert items is not None
+    for card in items.cards.values():
+        if card.tallied:
+            role = "producer" if card.name.text.startswith("P") else "consumer"
+            assert items.tallies[role].label.text  # "32 full · 32 prod"
+        else:
+            assert card.state.text and card.state.item.isVisible()
+        texts = [lbl.item for lbl in (card.name, card.state, card.count)]
+        texts = [t for t in texts if t.isVisible() and t.text()]
+        for t in texts:  # inside its own card: never clipped, never in a neighbour
+            assert card.rect.adjusted(-1, -1, 1, 1).contains(t.sceneBoundingRect()), t.text()
+        for a, b in itertools.combinations(texts, 2):
+            assert not a.sceneBoundingRect().intersects(b.sceneBoundingRect())
+    for tally in items.tallies.values():
+        r = tally.label.item.sceneBoundingRect()
+        assert r.bottom() <= canvas._layout.legend.top() + 1  # type: ignore[union-attr]
+        assert not any(r.intersects(c.rect) for c in items.cards.values())
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(("n", "capacity"), [(1, 1), (8, 10), (64, 16), (64, 200), (64, 1000)])
+def test_no_text_under_12_px(qtbot, n, capacity, size):
+    cfg = SimulationConfig(producers=n, consumers=n, capacity=capacity)
+    canvas = _canvas(qtbot, cfg, size)
+    canvas.set_caption("A caption")
+    puts = [Event(0.0, Kind.PUT, f"P{i}", item_id(i, 1), 1, 0.0) for i in range(1, n + 1)]
+    canvas.on_batch(puts[:20])
+    canvas.on_snapshot(_snap(cfg, tuple(e.item for e in puts[:capacity])))
+    texts = _texts(canvas)
+    assert texts
+    for t in texts:
+        assert t.font().pixelSize() >= MIN_TEXT_PX, t
+
+
+def test_tokens_never_overlap(qtbot):
+    cfg = SimulationConfig(producers=16, consumers=16, capacity=16)
+    canvas = _canvas(qtbot, cfg)
+    puts = [Event(0.0, Kind.PUT, f"P{i}", item_id(i, 1), 1, 0.0) for i in range(1, 17)]
+    canvas.on_batch(puts)
+    canvas.on_snapshot(_snap(cfg, tuple(e.item for e in puts)))
+    items = canvas._items
+    assert items is not None
+    shown = [t.box.sceneBoundingRect() for t in items.tokens if t.visible]
+    assert shown
+    for a, b in itertools.combinations(shown, 2):
+        assert not a.intersects(b)
+
+
+def test_header_buffer_and_cards_come_from_the_same_snapshot(qtbot):
+    """Every figure changes in the same frame: the "N done" counts too."""
+    cfg = SimulationConfig(producers=2, consumers=2, capacity=10)
+    canvas = _canvas(qtbot, cfg, (1280, 720))
+    first = _snap(cfg, _mixed(3))
+    canvas.on_snapshot(first)
+    later = dataclasses.replace(
+        _snap(cfg, _mixed(5)),
+        workers=tuple(dataclasses.replace(w, done=w.done + 40) for w in first.workers),
+    )
+    canvas.on_snapshot(later)
+    items = canvas._items
+    assert items is not None and canvas.shown_snapshot is later
+    assert canvas.dump()["header"]["count"] == canvas.dump()["buffer"]["count"] == 5
+    assert items.cards["C2"].count.text in ("42 done", "42")
+
+
+def test_dump_shape(qtbot):
+    cfg = SimulationConfig(producers=2, consumers=1, capacity=1000)
+    canvas = _canvas(qtbot, cfg)
+    canvas.on_snapshot(_snap(cfg, _mixed(1234 % 1000)))
+    dump = canvas.dump()
+    assert set(dump) == {"header", "buffer", "cards"}
+    assert dump["header"] == {"count": 234}
+    assert dump["buffer"] == {"mode": "bar", "count": 234, "items": []}
+    assert [c["name"] for c in dump["cards"]] == ["P1", "P2", "C1"]
+    for card in dump["cards"]:
+        assert set(card) == {"name", "state", "item"}
+        assert card["item"] is None or card["item"].startswith("P")
+
+
+@pytest.mark.parametrize("name", list(theme.THEMES))
+def test_every_text_colour_keeps_wcag_aa_contrast(name):
+    def ratio(fg: QColor, bg: QColor) -> float:
+        return round(theme.contrast(fg, bg), 2)
+
+    t = theme.THEMES[name]
+    for fg, bg in theme.TEXT_PAIRS:
+        assert ratio(QColor(t[fg]), QColor(t[bg])) >= 4.5, (name, fg, bg)
+    surface, ink = QColor(t["surface"]), QColor(t["ink"])
+    for state, c in theme.STATE_COLORS.items():  # card words on the card's tint
+        tint = theme.blend(surface, c, 0.2)
+        assert ratio(ink, tint) >= 4.5, (name, state)
+    for hue in theme.TOKEN_HUES:  # item labels on tokens and slots
+        assert ratio(QColor(theme.TOKEN_INK), QColor(hue)) >= 4.5, hue
+    for fg, bg in theme.FIXED_TEXT_PAIRS:
+        assert ratio(QColor(fg), QColor(bg)) >= 4.5, (fg, bg)
+    assert ratio(QColor("#FFFFFF"), theme.ALARM_COLOR) >= 4.5
+
+
+def test_ok_colour_follows_the_theme():
+    try:
+        for name in theme.THEMES:
+            theme.use(name)
+            assert theme.contrast(theme.OK_COLOR, theme.color("window")) >= 4.5
+    finally:
+        theme.use("light")
+
+
+def test_contrast_matches_wcag_reference_values():
+    assert theme.contrast(QColor("#000000"), QColor("#FFFFFF")) == pytest.approx(21.0)
+    assert theme.contrast(QColor("#777777"), QColor("#FFFFFF")) == pytest.approx(4.48, abs=0.01)
