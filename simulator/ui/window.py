@@ -385,6 +385,7 @@ class MainWindow(QMainWindow):
     # ---- the three things every view takes: a clear, a config, a frame -----------------
     def _clear_views(self) -> None:
         """Every view forgets the run it has drawn."""
+        self.shown = None
         for view in self.views:
             view.reset()
 
@@ -454,9 +455,10 @@ class MainWindow(QMainWindow):
     def _show_status(self, state: RunState | None = None) -> None:
         """The status bar's run line, from the snapshot the other views show (the run's
         backend, workers and capacity) or, with no run, the settings."""
-        state = RunState(self.bridge.state) if state is None else state
         cfg = self.bridge.config
         snap = self.shown if self.shown is not None else self.bridge.last_snapshot
+        if state is None:  # a frame: the state its snapshot was taken in
+            state = RunState(snap.state if snap is not None else self.bridge.state)
         # a run keeps the backend and capacity it started with; changes wait for the next
         run = snap if snap is not None and state != IDLE else None
         backend = run.backend if run else cfg.backend
