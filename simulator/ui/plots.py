@@ -90,9 +90,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
             fillLevel=0,
             brush=fill,
         )
-        self.capacity_line = pg.InfiniteLine(
-            angle=0, label="capacity", labelOpts={"position": 0.1, "anchors": [(0, 1), (0, 1)]}
-        )
+        self.capacity_line = pg.InfiniteLine(angle=0)  # named in the title, never over data
         self.occ.addItem(self.capacity_line)
         for plot in (self.rates, self.occ):
             plot.setMouseEnabled(x=False, y=False)
@@ -125,7 +123,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self._title_key = ""
         self._show_title()
         self.rates.setLabel("left", "items/s", **style)
-        self.occ.setTitle("Buffer occupancy", color=ink, size=f"{px}px")
+        self.occ.setTitle("Buffer occupancy &nbsp; ╌ capacity", color=ink, size=f"{px}px")
         self.occ.setLabel("left", "items", **style)
         self.occ.setLabel("bottom", "run time (s)", **style)
         grid_alpha = cast(float, theme.THEMES[theme.NAME]["grid_alpha"])
@@ -145,8 +143,6 @@ class LivePlot(pg.GraphicsLayoutWidget):
             plot.getAxis("bottom").setHeight(int(fm.height() + 8))
         self.occ.getAxis("bottom").setHeight(int(2 * fm.height() + 10))  # ticks + title
         self.capacity_line.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DashLine))
-        self.capacity_line.label.setColor(muted)
-        self.capacity_line.label.setFont(tick_font)
         avg_pen = pg.mkPen(theme.CONSUMED_PEN, width=1.5, style=Qt.PenStyle.DotLine)
         self.average_line.setPen(avg_pen)
 
@@ -158,9 +154,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
             return
         self._title_key = avg
         self.rates.setTitle(
-            f"<span style='color:{theme.PRODUCED_PEN}'>━ produced/s</span>"
-            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>╍ consumed/s</span>"
-            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>┈ run avg {avg}/s</span>",
+            f"<span style='color:{theme.PRODUCED_PEN}'>━ produced</span>"
+            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>╍ consumed</span>"
+            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>┈ run avg {avg}</span>",
             color=theme.hex_color("ink"),
             size=f"{self.text_px}px",
         )

@@ -124,14 +124,19 @@ class StatsPanel(QGroupBox):
                 if theme.NAME == "light"
                 else theme.OK_COLOR.lighter(130)
             )
-            inv.setStyleSheet(f"color: {ok.name()}; font-weight: bold")
+            inv.setStyleSheet(f"color: {ok.name()}; font-weight: bold; {self._size()}")
         else:
             inv.setText("✗ " + (snap.violations[0] if snap.violations else "mismatch"))
             inv.setToolTip("\n".join(snap.violations))
             inv.setStyleSheet(
                 f"color: white; background: {theme.ALARM_COLOR.name()}; font-weight: bold;"
-                "padding: 2px"
+                f"padding: 2px; {self._size()}"
             )
+
+    def _size(self) -> str:
+        """A style sheet cuts a label off the font it inherits: name the size again."""
+        px = self.font().pixelSize()
+        return f"font-size: {px}px;" if px > 0 else ""
 
     def read(self) -> dict[str, int | None]:
         """The counts as the labels show them (None where a label shows no number)."""

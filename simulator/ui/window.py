@@ -728,6 +728,17 @@ class MainWindow(QMainWindow):
         self.log.text.setFont(mono)
         self.plot.set_text_px(px)
         self.canvas.set_boost(self.boost)
+        if self.stats.shown is not None:
+            self.stats.on_snapshot(self.stats.shown, force=True)  # the books' style sheet
+        # the side panel as wide as its widest row at this size (no clipped numbers)
+        side = self._side.widget()
+        if side is not None:
+            side.adjustSize()
+            need = (
+                side.minimumSizeHint().width() + self._side.verticalScrollBar().sizeHint().width()
+            )
+            self._side.setMinimumWidth(max(320, need))
+            self._side.setMaximumWidth(max(480, need))
 
     def set_theme(self, name: str) -> None:
         """Light or dark: the whole window, the canvas and the graph."""

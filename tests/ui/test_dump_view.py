@@ -67,7 +67,7 @@ def test_stats_books_header_and_status_show_one_snapshot(dump):
     assert float(avg.replace(",", "")) == pytest.approx(
         snap["consumed"] / snap["elapsed"], abs=0.051
     )
-    assert f"run avg {avg}/s" in dump["graph_title"]
+    assert f"run avg {avg}" in dump["graph_title"]
 
 
 @needs_canvas_dump

@@ -105,7 +105,7 @@ def test_the_graph_fits_a_short_run_and_names_its_average(qtbot):
         plot.on_snapshot(snapshot(elapsed=t, consumed=int(3 * t)))
     low, high = plot.rates.getViewBox().viewRange()[0]
     assert (low, high) == pytest.approx((0.0, 10.0))  # not 5/6 empty
-    assert "run avg 3.0/s" in plot.title_text()
+    assert "run avg 3.0" in plot.title_text()
     assert plot.average_line.isVisible() and plot.average_line.value() == pytest.approx(3.0)
 
 
