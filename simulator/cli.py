@@ -173,6 +173,11 @@ def _gui_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     _add(gui, CLI_NUMBERS["exit_after"], metavar="SECONDS")
     gui.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window on exit")
+    gui.add_argument(
+        "--dump-view",
+        metavar="PATH",
+        help="on exit, write what every view shows (read from the widgets) as JSON",
+    )
     gui.set_defaults(func=_gui)
 
 
@@ -277,11 +282,23 @@ def _gui(args: argparse.Namespace) -> int:
             "--screenshot: needs --exit-after SECONDS (the picture is taken just before "
             "the window closes)"
         )
+    if args.dump_view is not None and args.exit_after is None:
+        raise UsageError(
+            "--dump-view: needs --exit-after SECONDS (the views are read just before the "
+            "window closes)"
+        )
     _output_path("--screenshot", args.screenshot)
+    _output_path("--dump-view", args.dump_view)
     scenario, cfg = _settings(args)
     from simulator.ui.app import run_app
 
-    return run_app(cfg, exit_after=args.exit_after, screenshot=args.screenshot, scenario=scenario)
+    return run_app(
+        cfg,
+        exit_after=args.exit_after,
+        screenshot=args.screenshot,
+        scenario=scenario,
+        dump_view=args.dump_view,
+    )
 
 
 def _record(args: argparse.Namespace) -> int:

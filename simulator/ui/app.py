@@ -153,9 +153,11 @@ def run_app(
     screenshot: str | None = None,
     scenario: Scenario | None = None,
     record: RecordRequest | None = None,
+    dump_view: str | None = None,
 ) -> int:
     """Open the window. ``exit_after`` starts it at once and quits after that long
-    (saving ``screenshot``); ``record`` records the window (view "window") or only its
+    (saving ``screenshot``, and writing ``dump_view``: what every view shows, as JSON,
+    see :meth:`MainWindow.dump_view`); ``record`` records the window (view "window") or only its
     canvas ("canvas") at that window size.
     With :data:`STARTUP_PROBE_ENV` set, it reports its first painted frame and closes."""
     problem = display_problem()
@@ -179,7 +181,7 @@ def run_app(
         _report_first_paint(window)
     if exit_after is not None:
         window.bridge.start()
-        _schedule_exit(app, window, exit_after, screenshot, outcome)
+        _schedule_exit(app, window, exit_after, screenshot, outcome, dump_view)
     code = app.exec()
     outcome.restore_signals()
     return outcome.code or code
@@ -280,11 +282,26 @@ def _schedule_exit(
     exit_after: float,
     screenshot: str | None,
     outcome: _Outcome,
+    dump_view: str | None = None,
 ) -> None:
-    """After ``exit_after`` seconds: save the screenshot (exit 1 if it cannot), quit."""
+    """After ``exit_after`` seconds: one full frame (every view from the newest snapshot),
+    then the view dump and the screenshot of that same frame (exit 4 if either cannot be
+    written), quit."""
     from PySide6.QtCore import QTimer
 
     def finish() -> None:
+        window.show_figures_now()
+        if dump_view:
+            import json
+
+            try:
+                text = json.dumps(window.dump_view(), indent=2, ensure_ascii=False)
+                Path(dump_view).write_text(text + "\n", encoding="utf-8")
+            except OSError as err:
+                print(
+                    f"pcsim: could not write the view dump to {dump_view}: {err}", file=sys.stderr
+                )
+                outcome.code = EXIT_OUTSIDE
         if screenshot:
             path = Path(screenshot)
             if not window.grab().save(str(path), "PNG"):

@@ -1,12 +1,23 @@
-"""Throughput and occupancy over a scrolling 60-second window (pyqtgraph).
+"""Throughput and occupancy over the run's time (pyqtgraph).
 
 Preallocated arrays, shifted in place (pyqtgraph's ``scrollingPlots`` example, first
 method): memory is fixed however long the run, and each new sample costs one ``setData``
 per curve. Samples are taken at 10 Hz, the resolution of the engine's rate bins.
 
-The x axis is fixed ("seconds ago", -60 to 0) and the y ranges move only in 1-2-5
-steps, so the axes are not re-laid-out on every sample: with worker threads competing
-for the GIL, every call the GUI thread does not make is time it does not wait.
+The time axis is the run's own (seconds since its start). It grows with the run, in
+whole steps of :data:`GROW_S`, until it spans :data:`WINDOW_S`; then it scrolls, the
+newest sample at the right edge. A 10-second demo fills the plot instead of a sixth of
+it. The y ranges move only in 1-2-5 steps, so the axes are not re-laid-out on every
+sample.
+
+The rolling rate of the engine (a 2-second window) swings with every burst; the run's
+average (consumed / elapsed) is the trend. Both are drawn, and named in the title, so a
+viewer can tell one from the other.
+
+Every text (title, axis titles, tick labels, the capacity mark) is sized in pixels by
+:meth:`LivePlot.set_text_px`, so the window's text size and presentation mode reach the
+graph like every other view. The left axes get a width that holds the widest tick label
+("80000") *beside* the rotated axis title, so the two never run into each other.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ from typing import cast
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QWidget
 
 from simulator.engine.config import SimulationConfig
@@ -24,9 +36,25 @@ from simulator.engine.events import Event
 from simulator.engine.simulation import RUNNING, Snapshot
 from simulator.ui import theme
 
-WINDOW_S = 60.0
+WINDOW_S = 60.0  #: the longest time span shown; after that the axis scrolls
+GROW_S = 10.0  #: the time axis starts this long and grows in steps of it
 SAMPLE_S = 0.1
 N = int(WINDOW_S / SAMPLE_S)
+TEXT_PX = 13  #: the graph's text at the window's normal size
+WIDEST_TICK = "000000"  #: room for the widest tick label, e.g. "80000" or "1,000"
+
+
+def time_span(t: float) -> tuple[float, float]:
+    """The time axis's range at run time ``t``: from 0 to the next whole :data:`GROW_S`
+    at or above ``t`` while that is within :data:`WINDOW_S`, then the last WINDOW_S."""
+    if t <= WINDOW_S:
+        return 0.0, min(WINDOW_S, max(GROW_S, math.ceil(t / GROW_S - 1e-9) * GROW_S))
+    return t - WINDOW_S, t
+
+
+def run_average(consumed: int, elapsed: float) -> float:
+    """The run's average throughput: everything consumed over the whole run so far."""
+    return consumed / elapsed if elapsed > 0 else 0.0
 
 
 class LivePlot(pg.GraphicsLayoutWidget):
@@ -39,6 +67,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.occupancy = np.zeros(N)
         self.n = 0
         self._last_sample = -1.0
+        self.average = 0.0  #: the run's average consumed/s at the last sample
+        self.text_px = TEXT_PX
+        self.span = time_span(0.0)
         self.rates = self.addPlot(row=0, col=0)
         self.produced_curve = self.rates.plot(
             name="produced/s", pen=pg.mkPen(theme.PRODUCED_PEN, width=2.5)
@@ -47,6 +78,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
             name="consumed/s",
             pen=pg.mkPen(theme.CONSUMED_PEN, width=2.5, style=Qt.PenStyle.DashLine),
         )
+        self.average_line = pg.InfiniteLine(pos=0, angle=0)
+        self.average_line.setVisible(False)
+        self.rates.addItem(self.average_line)
         self.occ = self.addPlot(row=1, col=0)
         self.occ.setXLink(self.rates)
         fill = pg.mkColor(theme.OCCUPANCY_PEN)
@@ -56,52 +90,83 @@ class LivePlot(pg.GraphicsLayoutWidget):
             fillLevel=0,
             brush=fill,
         )
-        self.capacity_line = pg.InfiniteLine(
-            angle=0, label="capacity", labelOpts={"position": 0.06}
-        )
+        self.capacity_line = pg.InfiniteLine(angle=0)  # named in the title, never over data
         self.occ.addItem(self.capacity_line)
         for plot in (self.rates, self.occ):
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.setClipToView(True)
-            plot.getAxis("left").setWidth(52)
-            plot.setXRange(-WINDOW_S, 0, padding=0)
+            plot.setXRange(*self.span, padding=0)
             plot.enableAutoRange(False)
         self.ci.layout.setRowStretchFactor(0, 1)
         self.ci.layout.setRowStretchFactor(1, 1)
         self.restyle()
         for plot in (self.rates, self.occ):  # fixed axes: after everything that may reset them
             plot.getViewBox().disableAutoRange()
-            plot.setXRange(-WINDOW_S, 0, padding=0)
+            plot.setXRange(*self.span, padding=0)
         self.rates_top = 0.0
         self._set_rate_range(1.0)
         self.set_capacity(10)
 
+    def set_text_px(self, px: int) -> None:
+        """Every text of the graph at ``px`` pixels (the window's text size)."""
+        self.text_px = max(12, int(px))
+        self.restyle()
+
     def restyle(self) -> None:
-        """Apply the current theme's colours to background, titles, axes and grid."""
+        """Apply the current theme's colours and the text size to background, titles,
+        axes, ticks and grid."""
         ink, muted = theme.hex_color("ink"), theme.hex_color("muted")
+        px = self.text_px
         self.setBackground(theme.hex_color("plot_bg"))
-        style = {"color": ink, "font-size": "11pt"}
-        # the legend lives in the title: inside the plot it would hide the newest data
-        self.rates.setTitle(
-            f"Throughput &nbsp; <span style='color:{theme.PRODUCED_PEN}'>━ produced/s</span>"
-            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>╍ consumed/s</span>",
-            color=ink,
-            size="11pt",
-        )
+        style = {"color": ink, "font-size": f"{px}px"}
+        self._title_key = ""
+        self._show_title()
         self.rates.setLabel("left", "items/s", **style)
-        self.occ.setTitle("Buffer occupancy", color=ink, size="11pt")
+        self.occ.setTitle("Buffer occupancy &nbsp; ╌ capacity", color=ink, size=f"{px}px")
         self.occ.setLabel("left", "items", **style)
-        self.occ.setLabel("bottom", "seconds ago", **style)
+        self.occ.setLabel("bottom", "run time (s)", **style)
         grid_alpha = cast(float, theme.THEMES[theme.NAME]["grid_alpha"])
+        tick_font = QFont(self.font())
+        tick_font.setPixelSize(px)
+        fm = QFontMetricsF(tick_font)
+        # tick labels, their gap, the rotated title (one line high) and a margin
+        width = int(fm.horizontalAdvance(WIDEST_TICK) + fm.height() + 14)
         for plot in (self.rates, self.occ):
             plot.showGrid(x=True, y=True, alpha=grid_alpha)
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 axis.setPen(muted)
                 axis.setTextPen(muted)
+                axis.setStyle(tickFont=tick_font, tickTextOffset=4)
+            plot.getAxis("left").setWidth(width)
+            plot.getAxis("bottom").setHeight(int(fm.height() + 8))
+        self.occ.getAxis("bottom").setHeight(int(2 * fm.height() + 10))  # ticks + title
         self.capacity_line.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DashLine))
-        self.capacity_line.label.setColor(muted)
+        avg_pen = pg.mkPen(theme.CONSUMED_PEN, width=1.5, style=Qt.PenStyle.DotLine)
+        self.average_line.setPen(avg_pen)
+
+    def _show_title(self) -> None:
+        """The rates' title is their legend (inside the plot it would hide data) and
+        names the run's average beside the two rolling rates."""
+        avg = f"{self.average:,.1f}" if self.n else "–"
+        if avg == self._title_key:
+            return
+        self._title_key = avg
+        self.rates.setTitle(
+            f"<span style='color:{theme.PRODUCED_PEN}'>━ produced</span>"
+            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>╍ consumed</span>"
+            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>┈ run avg {avg}</span>",
+            color=theme.hex_color("ink"),
+            size=f"{self.text_px}px",
+        )
+
+    def title_text(self) -> str:
+        """The rates' title as plain text (what a viewer reads; for tests and dumps)."""
+        import re
+
+        html = self.rates.titleLabel.text
+        return re.sub(r"<[^>]+>", "", html).replace("&nbsp;", " ")
 
     def set_capacity(self, capacity: int) -> None:
         self.capacity_line.setValue(capacity)
@@ -112,9 +177,19 @@ class LivePlot(pg.GraphicsLayoutWidget):
         instance to remove every plot from the layout.)"""
         self.n = 0
         self._last_sample = -1.0
+        self.average = 0.0
         for c in (self.produced_curve, self.consumed_curve, self.occupancy_curve):
             c.setData([], [])
+        self.average_line.setVisible(False)
+        self._set_span(0.0)
         self._set_rate_range(1.0)
+        self._show_title()
+
+    def _set_span(self, t: float) -> None:
+        span = time_span(t)
+        if span != self.span:
+            self.span = span
+            self.rates.setXRange(*span, padding=0)
 
     def _set_rate_range(self, peak: float) -> None:
         """Grow (or shrink, when far above) the rates' y range in 1-2-5 steps."""
@@ -133,6 +208,14 @@ class LivePlot(pg.GraphicsLayoutWidget):
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot) -> None:
+        """Sample ``snap`` (at most every :data:`SAMPLE_S` of run time, only while
+        running); the run's average in the title follows every snapshot handed in, so it
+        agrees with the statistics' on the same frame."""
+        average = run_average(snap.consumed, snap.elapsed)
+        if average != self.average and snap.elapsed > 0:
+            self.average = average
+            if self.n:
+                self._show_title()
         if snap.state != RUNNING and self.n:
             return  # keep the picture of a paused or stopped run as it is
         t = snap.elapsed
@@ -154,11 +237,15 @@ class LivePlot(pg.GraphicsLayoutWidget):
             arr[-1] = v
         self.n = min(N, self.n + 1)
         sl = slice(N - self.n, N)
-        ago = self.t[sl] - t
-        self.produced_curve.setData(ago, self.produced[sl], skipFiniteCheck=True)
-        self.consumed_curve.setData(ago, self.consumed[sl], skipFiniteCheck=True)
-        self.occupancy_curve.setData(ago, self.occupancy[sl], skipFiniteCheck=True)
-        peak = max(float(self.produced[sl].max()), float(self.consumed[sl].max()))
+        ts = self.t[sl]
+        self.produced_curve.setData(ts, self.produced[sl], skipFiniteCheck=True)
+        self.consumed_curve.setData(ts, self.consumed[sl], skipFiniteCheck=True)
+        self.occupancy_curve.setData(ts, self.occupancy[sl], skipFiniteCheck=True)
+        self._set_span(t)
+        self.average_line.setValue(self.average)
+        self.average_line.setVisible(True)
+        self._show_title()
+        peak = max(float(self.produced[sl].max()), float(self.consumed[sl].max()), self.average)
         if peak > self.rates_top or peak < self.rates_top / 4:
             self._set_rate_range(peak)
 

@@ -1,18 +1,29 @@
-"""The numbers: counts, rates, occupancy, waiting shares, latency and the invariant."""
+"""The numbers: counts, rates, occupancy, waiting shares, latency and the invariant.
+
+The panel keeps no clock of its own: it shows whatever snapshot the window hands it, and
+the window hands every view the same snapshot, changing it only on the frames it refreshes
+the figures of all of them (see ``MainWindow._on_frame``). So the numbers here always
+agree with the canvas's header, slots and cards and with the status bar. Handed the same
+snapshot again, it does nothing.
+
+:meth:`StatsPanel.read` and :func:`read_books` parse the labels back: ``--dump-view``
+reports what the panel *shows*, not what it was told.
+"""
 
 from __future__ import annotations
 
-import time
+import re
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
-from simulator.engine.simulation import RUNNING, Snapshot
+from simulator.engine.simulation import Snapshot
 from simulator.ui import theme
 
-REFRESH_S = 0.2  # text is re-laid-out at 5 Hz, not every frame
+#: the books line when they balance: produced = consumed + in buffer + in hand
+BOOKS = re.compile(r"^✓ balanced: ([\d,]+) = ([\d,]+) \+ ([\d,]+) \+ ([\d,]+)$")
 
 
 class StatsPanel(QGroupBox):
@@ -21,7 +32,7 @@ class StatsPanel(QGroupBox):
         ("consumed", "Consumed"),
         ("in_buffer", "In buffer"),
         ("in_hand", "In hand"),
-        ("throughput", "Throughput"),
+        ("throughput", "Throughput now / run avg"),
         ("occupancy", "Occupancy now / max / mean"),
         ("blocked", "Time blocked (P / C)"),
         ("latency", "Time in buffer p50 / p95"),
@@ -45,7 +56,11 @@ class StatsPanel(QGroupBox):
             "(consumers) buffer"
         )
         self.values["latency"].setToolTip("How long items sat in the buffer (recent items)")
-        self._last = -1.0
+        self.values["throughput"].setToolTip(
+            "Items consumed per second: over the last 2 seconds (now) and over the whole "
+            "run (consumed / elapsed)"
+        )
+        self.shown: Snapshot | None = None  #: the snapshot whose figures are on show
         self._unknown = False
 
     def reset(self) -> None:
@@ -53,7 +68,7 @@ class StatsPanel(QGroupBox):
         for v in self.values.values():
             v.setText("–")
             v.setStyleSheet("")
-        self._last = -1.0
+        self.shown = None
         self._unknown = False
 
     def set_unknown(self, why: str) -> None:
@@ -77,16 +92,18 @@ class StatsPanel(QGroupBox):
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot, force: bool = False) -> None:
-        now = time.monotonic()  # not the run's clock: it stands still while workers start
-        if not force and 0 <= now - self._last < REFRESH_S and snap.state == RUNNING:
+        """Show ``snap``'s figures, all of them; the same snapshot again is a no-op
+        (unless ``force``)."""
+        if snap is self.shown and not force:
             return
-        self._last = now
+        self.shown = snap
         v = self.values
         v["produced"].setText(f"{snap.produced:,}")
         v["consumed"].setText(f"{snap.consumed:,}")
         v["in_buffer"].setText(f"{snap.in_buffer:,} of {snap.capacity:,}")
         v["in_hand"].setText(f"{snap.in_hand:,}")
-        v["throughput"].setText(f"{snap.consumed_rate:,.1f} items/s")
+        average = snap.consumed / snap.elapsed if snap.elapsed > 0 else 0.0
+        v["throughput"].setText(f"{snap.consumed_rate:,.1f} / {average:,.1f} items/s")
         v["occupancy"].setText(
             f"{snap.occupancy} / {snap.max_occupancy} / {snap.mean_occupancy:.1f}"
         )
@@ -102,14 +119,58 @@ class StatsPanel(QGroupBox):
                 f"{snap.in_hand:,}"
             )
             inv.setToolTip("produced = consumed + in buffer + in hand; no item taken twice")
-            inv.setStyleSheet(f"color: {theme.OK_COLOR.darker(130).name()}; font-weight: bold")
+            ok = (
+                theme.OK_COLOR.darker(130)
+                if theme.NAME == "light"
+                else theme.OK_COLOR.lighter(130)
+            )
+            inv.setStyleSheet(f"color: {ok.name()}; font-weight: bold; {self._size()}")
         else:
             inv.setText("✗ " + (snap.violations[0] if snap.violations else "mismatch"))
             inv.setToolTip("\n".join(snap.violations))
             inv.setStyleSheet(
                 f"color: white; background: {theme.ALARM_COLOR.name()}; font-weight: bold;"
-                "padding: 2px"
+                f"padding: 2px; {self._size()}"
             )
+
+    def _size(self) -> str:
+        """A style sheet cuts a label off the font it inherits: name the size again."""
+        px = self.font().pixelSize()
+        return f"font-size: {px}px;" if px > 0 else ""
+
+    def read(self) -> dict[str, int | None]:
+        """The counts as the labels show them (None where a label shows no number)."""
+        out: dict[str, int | None] = {}
+        for key in ("in_buffer", "produced", "consumed", "in_hand"):
+            text = self.values[key].text().split(" of ")[0].replace(",", "")
+            out[key] = int(text) if text.isdigit() else None
+        return out
+
+    def books_text(self) -> str:
+        return self.values["invariant"].text()
+
+
+def read_books(text: str) -> dict[str, object]:
+    """The books line read back: its four figures and whether it says they balance."""
+    m = BOOKS.match(text)
+    if m is None:
+        return {
+            "produced": None,
+            "consumed": None,
+            "in_buffer": None,
+            "in_hand": None,
+            "ok": False,
+            "text": text,
+        }
+    produced, consumed, in_buffer, in_hand = (int(g.replace(",", "")) for g in m.groups())
+    return {
+        "produced": produced,
+        "consumed": consumed,
+        "in_buffer": in_buffer,
+        "in_hand": in_hand,
+        "ok": True,
+        "text": text,
+    }
 
 
 def _ms(x: float) -> str:

@@ -1,4 +1,19 @@
-"""The main window: canvas on top, graph and log below, controls and numbers on the right."""
+"""The main window: canvas on top, graph and log below, controls and numbers on the right.
+
+One snapshot per frame for every view. The engine's frames arrive at ~60 Hz; the tokens
+move on every one, but the *figures* (the canvas's header, slots, cards and counts, the
+statistics, the books, the status bar) change only on "full" frames, at most every
+:data:`FIGURES_S` and on every frame of a run that is not running. The window decides which
+frames are full, and hands every view the same snapshot object until the next full frame
+(:attr:`MainWindow.shown`): a view refreshes its figures when that object changes, so no
+number on screen can be newer than another. ``--dump-view`` reads the widgets back on such
+a frame (:meth:`MainWindow.dump_view`).
+
+Text size: one pixel size (:data:`TEXT_PX` times the text scale, times
+:data:`PRESENT_BOOST` in presentation mode) reaches every view: the window's font (controls,
+statistics, status bar), the log's monospaced text, the graph's titles and ticks, and the
+canvas's boost.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -22,7 +37,7 @@ from PySide6.QtWidgets import (
 
 import simulator
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Event
+from simulator.engine.events import Event, item_label
 from simulator.engine.frame import Frame
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, RunState, Snapshot
 from simulator.resources import asset
@@ -40,12 +55,18 @@ from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.controls import ControlPanel
 from simulator.ui.log import EventLog
 from simulator.ui.plots import LivePlot
-from simulator.ui.stats import StatsPanel
+from simulator.ui.stats import StatsPanel, read_books
 
 if TYPE_CHECKING:
     from simulator.ui.recorder import Recorder
 
 TITLE = "pcsim — producer–consumer simulator"
+#: the figures of every view refresh together, at most this often while running
+FIGURES_S = 0.1
+#: the window's text, in pixels, at text scale 1 (the floor for readable-from-the-back)
+TEXT_PX = 13
+#: presentation mode's extra text scale, on top of the user's
+PRESENT_BOOST = 1.35
 
 
 class View(Protocol):
@@ -64,21 +85,33 @@ class View(Protocol):
 
 
 class _CanvasView:
-    """The canvas as a :class:`View` (its own methods split events and snapshots)."""
+    """The canvas as a :class:`View` (its own methods split events and snapshots).
+
+    A new snapshot object means a full frame: the canvas takes it and refreshes all its
+    figures at once (header, slots or bar, cards and their counts). The same object again
+    only moves the tokens, which the events drive."""
 
     def __init__(self, canvas: SimulationCanvas) -> None:
         self.canvas = canvas
+        self.shown: Snapshot | None = None
 
     def reset(self) -> None:
+        self.shown = None
         self.canvas.reset()
 
     def show_config(self, cfg: SimulationConfig) -> None:
+        self.shown = None
         self.canvas.show_config(cfg)
 
     def on_frame(self, batch: list[Event], total: int, snap: Snapshot) -> None:
         if total:
             self.canvas.on_batch(batch, total)
+        if snap is self.shown:
+            self.canvas.refresh()  # the tokens move; every figure stays that of `shown`
+            return
+        self.shown = snap
         self.canvas.on_snapshot(snap)
+        self.canvas.refresh(force=True)  # every figure of the canvas from this snapshot
 
 
 #: called after the views with each frame, as ``frameReady`` carries it (the benchmark's)
@@ -102,6 +135,9 @@ class MainWindow(QMainWindow):
         self.font_scale = 1.0
         self.frame_listeners: list[FrameListener] = []  # extra per-frame callbacks
         self.last_frame_s = 0.0  # GUI-thread time the last frame's views took
+        #: the snapshot every view's figures show (changes only on full frames)
+        self.shown: Snapshot | None = None
+        self._figures_t = -1.0  # time.monotonic() of the last full frame
         self.setWindowTitle(TITLE)
         icon = asset("icons", "pcsim.svg")
         if icon.exists():
@@ -137,8 +173,10 @@ class MainWindow(QMainWindow):
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self.plot)
         bottom.addWidget(self.log)
-        bottom.setStretchFactor(0, 1)
-        bottom.setStretchFactor(1, 1)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
+        bottom.setCollapsible(0, False)
+        self.log.worker.setMinimumWidth(70)  # the graph needs the room more at 1024 px
         top = QWidget()
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(0, 0, 0, 0)
@@ -160,9 +198,9 @@ class MainWindow(QMainWindow):
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(340)
-        scroll.setMaximumWidth(420)
-        self._side = scroll  # hidden in presentation mode
+        scroll.setMinimumWidth(320)
+        scroll.setMaximumWidth(480)
+        self._side = scroll  # in presentation mode it keeps only the statistics
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(scroll)
@@ -170,9 +208,9 @@ class MainWindow(QMainWindow):
         main.setStretchFactor(1, 0)
         main.setCollapsible(0, False)
         self.setCentralWidget(main)
-        main.setSizes([940, 340])
+        main.setSizes([930, 350])
         left.setSizes([430, 260])
-        bottom.setSizes([540, 400])
+        bottom.setSizes([560, 380])
 
     def _build_status_bar(self) -> None:
         """Run state on the left; the recording mark and the event rate on the right."""
@@ -190,7 +228,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.rate_label)
         self._events_seen = 0
         self._rate_t = time.monotonic()
-        self._rate_timer = QTimer(self)
+        self._rate_timer = QTimer(self)  # the rate still falls to 0 when frames stop
         self._rate_timer.setInterval(1000)
         self._rate_timer.timeout.connect(self._update_rate)
         self._rate_timer.start()
@@ -347,6 +385,7 @@ class MainWindow(QMainWindow):
     # ---- the three things every view takes: a clear, a config, a frame -----------------
     def _clear_views(self) -> None:
         """Every view forgets the run it has drawn."""
+        self.shown = None
         for view in self.views:
             view.reset()
 
@@ -409,8 +448,17 @@ class MainWindow(QMainWindow):
             )
         )
         self.actions_by_name["stop"].setEnabled(state in (RUNNING, PAUSED))
+        self._show_status(state)
+        if state == STOPPED and self.bridge.last_snapshot is not None:
+            self.show_figures_now()
+
+    def _show_status(self, state: RunState | None = None) -> None:
+        """The status bar's run line, from the snapshot the other views show (the run's
+        backend, workers and capacity) or, with no run, the settings."""
         cfg = self.bridge.config
-        snap = self.bridge.last_snapshot
+        snap = self.shown if self.shown is not None else self.bridge.last_snapshot
+        if state is None:  # a frame: the state its snapshot was taken in
+            state = RunState(snap.state if snap is not None else self.bridge.state)
         # a run keeps the backend and capacity it started with; changes wait for the next
         run = snap if snap is not None and state != IDLE else None
         backend = run.backend if run else cfg.backend
@@ -422,26 +470,99 @@ class MainWindow(QMainWindow):
             )
             return
         words = {IDLE: "Ready", RUNNING: "Running", PAUSED: "Paused", STOPPED: "Stopped"}
+        producers, consumers = cfg.producers, cfg.consumers
+        clock = ""
+        if run is not None:
+            producers = sum(1 for w in run.workers if w.role == "producer") or producers
+            consumers = sum(1 for w in run.workers if w.role == "consumer") or consumers
+            clock = f" · {run.elapsed:.1f} s"
         self.state_label.setText(
-            f"{words.get(state, state)} · {backend} · {cfg.producers} producers, "
-            f"{cfg.consumers} consumers, capacity {capacity}"
+            f"{words.get(state, state)} · {backend} · {producers} producers, "
+            f"{consumers} consumers, capacity {capacity}{clock}"
         )
-        if state == STOPPED and snap is not None:
-            self.stats.on_snapshot(snap, force=True)
 
     @Slot(object)
     def _on_frame(self, frame: Frame) -> None:
-        """One frame: hand the events and the snapshot to every view, in plain Python."""
+        """One frame: hand the events and the snapshot to every view, in plain Python.
+
+        Full frames (:data:`FIGURES_S` apart while running; every frame otherwise) make
+        the frame's snapshot the one every view shows; the frames between hand every view
+        the previous one again, so the tokens move but no figure changes alone."""
         t0 = time.perf_counter()
         batch, total, snap = frame.events, frame.total, frame.snapshot
         self._events_seen += total
         if snap.state == RUNNING:
             self._play_timeline(snap.elapsed)
+        now = time.monotonic()
+        full = (
+            self.shown is None
+            or snap.state != RUNNING
+            or self.shown.state != RUNNING
+            or not 0 <= now - self._figures_t < FIGURES_S
+        )
+        if full:
+            self.shown, self._figures_t = snap, now
         for view in self.views:
-            view.on_frame(batch, total, snap)
+            view.on_frame(batch, total, self.shown or snap)
+        if full:
+            self._show_status()
         self.last_frame_s = time.perf_counter() - t0
         for listener in self.frame_listeners:
             listener(frame)
+
+    def show_figures_now(self) -> None:
+        """A full frame at once from the newest snapshot (no new events): every view
+        shows that snapshot's figures. For ``--dump-view``, screenshots, and a stop."""
+        snap = self.bridge.last_snapshot
+        if snap is None:
+            return
+        self.shown, self._figures_t = snap, time.monotonic()
+        for view in self.views:
+            view.on_frame([], 0, snap)
+        self._show_status()
+
+    def dump_view(self) -> dict[str, object]:
+        """What each view shows, read back from its widgets (scene items, label texts),
+        after a full frame (:meth:`show_figures_now`), plus the snapshot they were all
+        given (``"snapshot"``) so a test can hold one to the other."""
+        self.show_figures_now()
+        out: dict[str, object] = {}
+        dump = getattr(self.canvas, "dump", None)  # SimulationCanvas.dump(), issue 11
+        out.update(dump() if callable(dump) else _read_canvas(self.canvas))
+        out["stats"] = self.stats.read()
+        out["books"] = read_books(self.stats.books_text())
+        out["throughput"] = self.stats.values["throughput"].text()
+        out["graph_title"] = self.plot.title_text()
+        out["status"] = self.state_label.text()
+        snap = self.shown
+        if snap is not None:
+            out["snapshot"] = {
+                "state": str(snap.state),
+                "elapsed": snap.elapsed,
+                "produced": snap.produced,
+                "consumed": snap.consumed,
+                "in_buffer": snap.in_buffer,
+                "in_hand": snap.in_hand,
+                "capacity": snap.capacity,
+                "ok": snap.ok,
+                "buffer": [item_label(i) for i in snap.buffer],
+                "workers": [
+                    {
+                        "name": w.name,
+                        "role": str(w.role),
+                        "state": w.state,
+                        "item": item_label(w.item) if w.item >= 0 else None,
+                        "done": w.done,
+                    }
+                    for w in snap.workers
+                ],
+            }
+        out["consumed_items"] = (
+            self.log.consumed_labels()
+            if hasattr(self.log, "consumed_labels")
+            else _consumed_labels(self.log)
+        )
+        return out
 
     @Slot()
     def _update_rate(self) -> None:
@@ -562,12 +683,13 @@ class MainWindow(QMainWindow):
     def toggle_presentation(self) -> None:
         """Full screen, larger text, only the canvas and the graph: for a projector."""
         on = (
-            not self.isFullScreen()
+            not self._presenting
             if self.sender() is None
             else self.actions_by_name["present"].isChecked()
         )
         self.actions_by_name["present"].setChecked(on)
-        self._side.setVisible(not on)
+        # the statistics stay: throughput and the books are what a room asks about
+        self.controls.setVisible(not on)
         self.log.setVisible(not on)
         self.statusBar().setVisible(not on)
         self.menuBar().setVisible(not on)
@@ -579,13 +701,44 @@ class MainWindow(QMainWindow):
             self.showNormal()
 
     def set_font_scale(self, scale: float) -> None:
-        """Canvas text and cards from 80 % to 200 %, remembered for the next session."""
+        """Every view's text from 80 % to 200 % (never below 12 px), remembered for the
+        next session."""
         self.font_scale = round(min(2.0, max(0.8, scale)), 2)
         self.settings.setValue("font_scale", self.font_scale)
         self._apply_boost()
 
+    @property
+    def text_px(self) -> int:
+        """The pixel size of the window's text now (scale and presentation mode)."""
+        return max(12, round(TEXT_PX * self.boost))
+
+    @property
+    def boost(self) -> float:
+        return self.font_scale * (PRESENT_BOOST if self._presenting else 1.0)
+
     def _apply_boost(self) -> None:
-        self.canvas.set_boost(self.font_scale * (1.35 if self._presenting else 1.0))
+        """One text size for every view: the window's font (controls, statistics,
+        status bar and menus inherit it), the log's, the graph's and the canvas's."""
+        px = self.text_px
+        font = QFont(self.font())
+        font.setPixelSize(px)
+        self.setFont(font)
+        mono = QFont(self.log.text.font())
+        mono.setPixelSize(px)
+        self.log.text.setFont(mono)
+        self.plot.set_text_px(px)
+        self.canvas.set_boost(self.boost)
+        if self.stats.shown is not None:
+            self.stats.on_snapshot(self.stats.shown, force=True)  # the books' style sheet
+        # the side panel as wide as its widest row at this size (no clipped numbers)
+        side = self._side.widget()
+        if side is not None:
+            side.adjustSize()
+            need = (
+                side.minimumSizeHint().width() + self._side.verticalScrollBar().sizeHint().width()
+            )
+            self._side.setMinimumWidth(max(320, need))
+            self._side.setMaximumWidth(max(480, need))
 
     def set_theme(self, name: str) -> None:
         """Light or dark: the whole window, the canvas and the graph."""
@@ -597,6 +750,8 @@ class MainWindow(QMainWindow):
             app.setPalette(theme.qt_palette(name))
         self.canvas.restyle()
         self.plot.restyle()
+        if self.stats.shown is not None:
+            self.stats.on_snapshot(self.stats.shown, force=True)  # the books' colour
         self._style_banner()
         for n, act in self.theme_actions.items():
             act.setChecked(n == name)
@@ -647,3 +802,40 @@ class MainWindow(QMainWindow):
         self.bridge.close()
         self._rate_timer.stop()
         event.accept()
+
+
+def _consumed_labels(log: EventLog) -> list[str]:
+    """Items the log says were consumed (its kept history), as labels."""
+    from simulator.engine.events import Kind
+
+    return [item_label(ev.item) for ev in log.history if ev.kind == Kind.CONSUMED]
+
+
+def _read_canvas(canvas: SimulationCanvas) -> dict[str, object]:
+    """The canvas's figures read from its scene items, in ``SimulationCanvas.dump()``'s
+    shape: the stand-in until that method exists (``"source": "window"`` says so)."""
+    import re
+
+    items = canvas._items
+    if items is None:
+        return {}
+    header = re.search(r"Buffer\s+([\d,]+)\s*/", items.headers.buffer.item.text())
+    buffer: dict[str, object]
+    if items.bar is not None:
+        shown = re.match(r"([\d,]+) items", items.bar.label.item.text())
+        count = int(shown.group(1).replace(",", "")) if shown else None
+        buffer = {"count": count, "items": [], "mode": "bar"}
+    else:
+        ids = [slot.item for slot in items.slots if slot.item >= 0]
+        buffer = {"count": len(ids), "items": [item_label(i) for i in ids], "mode": "slots"}
+    cards = []
+    for name, card in items.cards.items():
+        held = card.held
+        item = item_label(held.item) if held is not None and held.box.isVisible() else None
+        cards.append({"name": name, "state": card.state.item.text(), "item": item})
+    return {
+        "header": {"count": int(header.group(1).replace(",", "")) if header else None},
+        "buffer": buffer,
+        "cards": cards,
+        "source": "window",
+    }

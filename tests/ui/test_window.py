@@ -173,16 +173,19 @@ def test_a_scenario_runs_and_its_timeline_acts(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.bridge.sim.snapshot().config.consumers == 3, timeout=3000)
 
 
-def test_presentation_mode_shows_only_the_picture_and_graph(window, qtbot):
+def test_presentation_mode_shows_the_picture_graph_and_numbers(window, qtbot):
     try:
         window.set_font_scale(1.2)
         assert window.canvas.boost == pytest.approx(1.2)
         window.actions_by_name["present"].trigger()
         assert window.isFullScreen() and window.actions_by_name["present"].isChecked()
-        hidden = (window._side, window.log, window.statusBar(), window.menuBar())
+        hidden = (window.controls, window.log, window.statusBar(), window.menuBar())
         assert not any(w.isVisible() for w in hidden)
         assert window.canvas.isVisible() and window.plot.isVisible()
+        # throughput and the books stay in sight
+        assert window.stats.isVisible() and window.stats.values["invariant"].isVisible()
         assert window.canvas.boost == pytest.approx(1.2 * 1.35)  # larger text for a projector
+        assert window.plot.text_px == window.text_px == round(13 * 1.2 * 1.35)
         window.actions_by_name["present"].trigger()
         assert not window.isFullScreen() and not window.actions_by_name["present"].isChecked()
         assert all(w.isVisible() for w in hidden)

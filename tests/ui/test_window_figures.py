@@ -1,0 +1,122 @@
+"""One snapshot per frame, one text size for every view, a graph that fits the run."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from PySide6.QtGui import QFontInfo
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.frame import Frame
+from simulator.engine.simulation import Simulation
+from simulator.ui import plots
+from simulator.ui.plots import GROW_S, WINDOW_S, time_span
+from simulator.ui.window import FIGURES_S, MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(SimulationConfig(), restore_geometry=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.set_font_scale(1.0)
+    w.close()
+
+
+def snapshot(**changes):
+    base = Simulation().snapshot()
+    values = dict(state="running", produced=12, consumed=9, in_buffer=2, in_hand=1, elapsed=3.0)
+    return dataclasses.replace(base, **(values | changes))
+
+
+def test_frames_between_full_frames_change_no_figure(window, monkeypatch):
+    """Between two full frames every view is handed the same snapshot, so the stats and
+    the status bar cannot run ahead of the canvas (or the other way round)."""
+    clock = [1000.0]
+    monkeypatch.setattr("simulator.ui.window.time.monotonic", lambda: clock[0])
+    first = snapshot()
+    window._on_frame(Frame([], 0, first))
+    assert window.shown is first and window.stats.shown is first
+    assert window.stats.values["produced"].text() == "12"
+    clock[0] += FIGURES_S / 3  # a frame soon after: not a full one
+    window._on_frame(Frame([], 0, snapshot(produced=13, in_buffer=3, elapsed=3.02)))
+    assert window.shown is first and window.stats.shown is first
+    assert window.stats.values["produced"].text() == "12"
+    assert "3.0 s" in window.state_label.text()
+    clock[0] += FIGURES_S  # the next full frame: everything moves together
+    later = snapshot(produced=14, in_buffer=4, elapsed=3.2)
+    window._on_frame(Frame([], 0, later))
+    assert window.shown is later and window.stats.shown is later
+    assert window.stats.values["produced"].text() == "14"
+    assert "3.2 s" in window.state_label.text()
+
+
+def test_a_paused_run_shows_every_frame_at_once(window, monkeypatch):
+    monkeypatch.setattr("simulator.ui.window.time.monotonic", lambda: 5.0)
+    window._on_frame(Frame([], 0, snapshot()))
+    paused = snapshot(state="paused", produced=13, in_buffer=3)
+    window._on_frame(Frame([], 0, paused))
+    assert window.shown is paused and window.stats.values["produced"].text() == "13"
+
+
+def test_text_scale_reaches_every_view(window):
+    for scale in (1.0, 1.5):
+        window.set_font_scale(scale)
+        px = round(13 * scale)
+        assert window.text_px == px
+        assert QFontInfo(window.stats.values["produced"].font()).pixelSize() == px
+        assert QFontInfo(window.controls.font()).pixelSize() == px
+        assert window.log.text.font().pixelSize() == px
+        assert window.plot.text_px == px
+        tick = window.plot.rates.getAxis("left").style["tickFont"]
+        assert tick.pixelSize() == px
+        assert window.canvas.boost == pytest.approx(scale)
+
+
+def test_no_text_below_12_px_at_the_smallest_scale(window):
+    window.set_font_scale(0.1)  # clamped to 80 %
+    assert window.font_scale == 0.8
+    assert window.text_px >= 12 and window.plot.text_px >= 12
+
+
+@pytest.mark.parametrize(
+    ("t", "span"),
+    [
+        (0.0, (0.0, GROW_S)),
+        (4.0, (0.0, GROW_S)),
+        (10.0, (0.0, 10.0)),
+        (10.5, (0.0, 20.0)),
+        (59.9, (0.0, WINDOW_S)),
+        (75.0, (15.0, 75.0)),
+    ],
+)
+def test_the_time_axis_grows_to_a_minute_then_scrolls(t, span):
+    assert time_span(t) == pytest.approx(span)
+
+
+def test_the_graph_fits_a_short_run_and_names_its_average(qtbot):
+    plot = plots.LivePlot()
+    qtbot.addWidget(plot)
+    for i in range(1, 81):  # 8 s of samples
+        t = i * 0.1
+        plot.on_snapshot(snapshot(elapsed=t, consumed=int(3 * t)))
+    low, high = plot.rates.getViewBox().viewRange()[0]
+    assert (low, high) == pytest.approx((0.0, 10.0))  # not 5/6 empty
+    assert "run avg 3.0" in plot.title_text()
+    assert plot.average_line.isVisible() and plot.average_line.value() == pytest.approx(3.0)
+
+
+def test_stats_show_the_rolling_rate_and_the_run_average(qtbot):
+    from simulator.ui.stats import StatsPanel, read_books
+
+    panel = StatsPanel()
+    qtbot.addWidget(panel)
+    panel.on_snapshot(snapshot(consumed=9, elapsed=2.0, consumed_rate=6.25))
+    assert panel.values["throughput"].text() == "6.2 / 4.5 items/s"
+    assert panel.read() == {"in_buffer": 2, "produced": 12, "consumed": 9, "in_hand": 1}
+    books = read_books(panel.books_text())
+    assert books["ok"] and books["produced"] == 12 and books["in_hand"] == 1
+    assert read_books("✗ P1-4 consumed twice")["ok"] is False
