@@ -527,8 +527,7 @@ class MainWindow(QMainWindow):
         given (``"snapshot"``) so a test can hold one to the other."""
         self.show_figures_now()
         out: dict[str, object] = {}
-        dump = getattr(self.canvas, "dump", None)  # SimulationCanvas.dump(), issue 11
-        out.update(dump() if callable(dump) else _read_canvas(self.canvas))
+        out.update(self.canvas.dump())
         out["stats"] = self.stats.read()
         out["books"] = read_books(self.stats.books_text())
         out["throughput"] = self.stats.values["throughput"].text()
@@ -809,33 +808,3 @@ def _consumed_labels(log: EventLog) -> list[str]:
     from simulator.engine.events import Kind
 
     return [item_label(ev.item) for ev in log.history if ev.kind == Kind.CONSUMED]
-
-
-def _read_canvas(canvas: SimulationCanvas) -> dict[str, object]:
-    """The canvas's figures read from its scene items, in ``SimulationCanvas.dump()``'s
-    shape: the stand-in until that method exists (``"source": "window"`` says so)."""
-    import re
-
-    items = canvas._items
-    if items is None:
-        return {}
-    header = re.search(r"Buffer\s+([\d,]+)\s*/", items.headers.buffer.item.text())
-    buffer: dict[str, object]
-    if items.bar is not None:
-        shown = re.match(r"([\d,]+) items", items.bar.label.item.text())
-        count = int(shown.group(1).replace(",", "")) if shown else None
-        buffer = {"count": count, "items": [], "mode": "bar"}
-    else:
-        ids = [slot.item for slot in items.slots if slot.item >= 0]
-        buffer = {"count": len(ids), "items": [item_label(i) for i in ids], "mode": "slots"}
-    cards = []
-    for name, card in items.cards.items():
-        held = card.held
-        item = item_label(held.item) if held is not None and held.box.isVisible() else None
-        cards.append({"name": name, "state": card.state.item.text(), "item": item})
-    return {
-        "header": {"count": int(header.group(1).replace(",", "")) if header else None},
-        "buffer": buffer,
-        "cards": cards,
-        "source": "window",
-    }

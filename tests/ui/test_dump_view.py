@@ -14,16 +14,6 @@ import sys
 
 import pytest
 
-from simulator.ui.canvas import SimulationCanvas
-
-CANVAS_DUMP = hasattr(SimulationCanvas, "dump")
-needs_canvas_dump = pytest.mark.xfail(
-    not CANVAS_DUMP,
-    reason="the canvas still hides items in flight from their slots and cards; "
-    "SimulationCanvas.dump() (issue 11, i11-canvas) draws the buffer as it is",
-    strict=False,
-)
-
 RUNS = {
     "classic": ["--scenario", "classic"],
     "64x64": ["--producers", "64", "--consumers", "64", "--capacity", "1000"],
@@ -70,7 +60,6 @@ def test_stats_books_header_and_status_show_one_snapshot(dump):
     assert f"run avg {avg}" in dump["graph_title"]
 
 
-@needs_canvas_dump
 def test_the_buffer_drawn_is_the_buffer_counted(dump):
     buffer = dump["buffer"]
     assert buffer["count"] == dump["header"]["count"] == dump["stats"]["in_buffer"]
@@ -78,7 +67,6 @@ def test_the_buffer_drawn_is_the_buffer_counted(dump):
         assert buffer["items"] == dump["snapshot"]["buffer"]
 
 
-@needs_canvas_dump
 def test_slots_are_in_fifo_order(dump):
     """Exit first: each producer's sequence numbers increase towards the entrance."""
     last: dict[str, int] = {}
@@ -88,7 +76,6 @@ def test_slots_are_in_fifo_order(dump):
         last[producer] = int(seq)
 
 
-@needs_canvas_dump
 def test_no_consumer_card_shows_a_consumed_item(dump):
     held = {w["name"]: w["item"] for w in dump["snapshot"]["workers"]}
     consumed = set(dump["consumed_items"])
