@@ -14,6 +14,13 @@ A scenario is a TOML file (read with the standard ``tomllib``)::
     at = 10                            # seconds after the start
     set = { consumer_sleep = [0.05, 0.1] }   # live settings only
     caption = "Consumers speed up: the buffer drains"
+    settle = 1                         # optional: judge the claim from 1 s after the step
+    expect = { end_occupancy = "<=1" } # optional: what the caption claims, in figures
+
+``expect`` (also allowed at the top, for the phase before the first step, with its own
+``settle``) states a caption's claim as figures a real run is held to; see
+:mod:`simulator.scenarios.expect`. ``tests/scenarios/test_captions.py`` runs every
+shipped scenario and checks each one.
 
 A bad file is refused as a whole with a :class:`ScenarioError` that names the file, the
 key and what is allowed (and the line, for a syntax error), so the current settings are
@@ -29,6 +36,7 @@ from pathlib import Path
 
 from simulator.engine.config import SETTINGS, ConfigError, Setting, SimulationConfig, check
 from simulator.resources import asset
+from simulator.scenarios.expect import Expectation, ExpectationError, parse_all
 
 #: the keys of ``[config]`` (and of a timeline step's ``set``, if live): the config
 #: table's, which names each setting's key, or None for one files do not set
@@ -36,8 +44,8 @@ CONFIG_KEYS = tuple(s.key for s in SETTINGS.values() if s.key)
 LIVE_KEYS = tuple(s.key for s in SETTINGS.values() if s.key and s.live)
 _FIELD_OF = {s.key: s.name for s in SETTINGS.values() if s.key}
 _KEY_OF = {name: key for key, name in _FIELD_OF.items()}
-TOP_KEYS = ("title", "description", "duration", "config", "timeline")
-STEP_KEYS = ("at", "set", "caption")
+TOP_KEYS = ("title", "description", "duration", "config", "timeline", "settle", "expect")
+STEP_KEYS = ("at", "set", "caption", "settle", "expect")
 MAX_DURATION_S = 24 * 3600.0
 
 
@@ -55,6 +63,9 @@ class Step:
     at: float
     changes: dict[str, object]
     caption: str | None
+    #: what the caption claims, judged from ``at + settle`` until the next step (or the end)
+    expect: tuple[Expectation, ...] = ()
+    settle: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,9 @@ class Scenario:
     timeline: tuple[Step, ...]
     duration: float | None
     path: Path
+    #: what the description claims before the first step, judged from ``settle``
+    expect: tuple[Expectation, ...] = ()
+    settle: float = 0.0
 
 
 def scenarios_dir() -> Path:
@@ -157,6 +171,14 @@ def _apply(
         ) from None
 
 
+def _expectations(path: Path, where: str, table: object) -> tuple[Expectation, ...]:
+    try:
+        return parse_all(table)
+    except ExpectationError as err:
+        key = f"{where}.{err.key}" if err.key else where
+        raise ScenarioError(path, key, str(err)) from None
+
+
 def load(name_or_path: str) -> Scenario:
     """Read and check a scenario; raises :class:`ScenarioError` naming what is wrong."""
     path = resolve(name_or_path)
@@ -205,9 +227,15 @@ def load(name_or_path: str) -> Scenario:
         caption = entry.get("caption")
         if caption is not None:
             caption = _text(path, f"{where}.caption", caption)
-        steps.append(Step(at, changes, caption))
+        expect = _expectations(path, f"{where}.expect", entry.get("expect", {}))
+        settle = _seconds(path, f"{where}.settle", entry.get("settle", 0.0), 0.0, MAX_DURATION_S)
+        steps.append(Step(at, changes, caption, expect, settle))
     steps.sort(key=lambda s: s.at)
-    return Scenario(path.stem, title, description, config, tuple(steps), duration, path)
+    expect = _expectations(path, "expect", data.get("expect", {}))
+    settle = _seconds(path, "settle", data.get("settle", 0.0), 0.0, MAX_DURATION_S)
+    return Scenario(
+        path.stem, title, description, config, tuple(steps), duration, path, expect, settle
+    )
 
 
 _TOML_ESCAPES = {
