@@ -558,6 +558,7 @@ class Caption:
         self.box.setPen(QPen(theme.color("caption_edge"), 1.5))
         self.box.setZValue(15)
         scene.addItem(self.box)
+        self.st = st
         self.text = QGraphicsTextItem()
         self.text.setFont(st.font(17 * lay.scale, True))
         self.text.setDefaultTextColor(theme.INK)
@@ -573,14 +574,22 @@ class Caption:
             box.setVisible(False)
             return
         item.setPlainText(caption)
-        # between the two columns of cards, never over them
+        # between the two columns of cards, never over them; under the buffer, never
+        # over it: a long caption gets a smaller font (not below the 12 px floor) to fit
+        # above the legend, and only at that floor may it cover the legend
         left = max((r.right() for r in lay.producers.values()), default=0.0) + 28
         right = min((r.left() for r in lay.consumers.values()), default=lay.width) - 28
         item.setTextWidth(max(200.0, right - left))
-        r = item.boundingRect()
-        x = (left + right - r.width()) / 2
         y = lay.buffer.bottom() + 30 * lay.scale
-        y = min(y, lay.legend.top() - r.height() - 8)
+        room = lay.legend.top() - 8 - y
+        px = 17 * lay.scale
+        while True:
+            item.setFont(self.st.font(px, True))
+            r = item.boundingRect()
+            if r.height() <= room or px <= MIN_TEXT_PX:
+                break
+            px = max(MIN_TEXT_PX, px - 1)
+        x = (left + right - r.width()) / 2
         item.setPos(x, y)
         box.setPath(rounded(QRectF(x - 10, y - 4, r.width() + 20, r.height() + 8), 8))
         item.setVisible(True)

@@ -70,7 +70,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.average = 0.0  #: the run's average consumed/s at the last sample
         self.text_px = TEXT_PX
         self.span = time_span(0.0)
-        self.rates = self.addPlot(row=0, col=0)
+        self.rates = self.addPlot(row=0, col=0, axisItems={"left": _FewTicks("left")})
         self.produced_curve = self.rates.plot(
             name="produced/s", pen=pg.mkPen(theme.PRODUCED_PEN, width=2.5)
         )
@@ -81,7 +81,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.average_line = pg.InfiniteLine(pos=0, angle=0)
         self.average_line.setVisible(False)
         self.rates.addItem(self.average_line)
-        self.occ = self.addPlot(row=1, col=0)
+        self.occ = self.addPlot(row=1, col=0, axisItems={"left": _FewTicks("left")})
         self.occ.setXLink(self.rates)
         fill = pg.mkColor(theme.OCCUPANCY_PEN)
         fill.setAlpha(70)
@@ -248,6 +248,18 @@ class LivePlot(pg.GraphicsLayoutWidget):
         peak = max(float(self.produced[sl].max()), float(self.consumed[sl].max()), self.average)
         if peak > self.rates_top or peak < self.rates_top / 4:
             self._set_rate_range(peak)
+
+
+class _FewTicks(pg.AxisItem):
+    """A y axis with at most three labelled ticks. The plots are short, and at a
+    projector's text size pyqtgraph's own choice (never fewer than 2.25 intervals, in
+    1-2-5 steps) stacked "8 6 4 2" into one another."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        dif = abs(maxVal - minVal)
+        if dif == 0:
+            return []
+        return [(_nice_ceiling(dif / 2.2), 0.0)]
 
 
 def _nice_ceiling(x: float) -> float:

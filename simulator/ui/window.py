@@ -167,6 +167,12 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.setAccessibleName("Engine status")
         self.banner.hide()
+        # presentation mode hides the side panel; this line keeps what a room asks about
+        self.strip = QLabel()
+        self.strip.setObjectName("figures_strip")
+        self.strip.setWordWrap(True)
+        self.strip.setContentsMargins(12, 4, 12, 4)
+        self.strip.hide()
 
     def _build_layout(self) -> None:
         """Banner and canvas over graph and log, beside the scrolling side panel."""
@@ -183,6 +189,7 @@ class MainWindow(QMainWindow):
         top_lay.setSpacing(0)
         top_lay.addWidget(self.banner)
         top_lay.addWidget(self.canvas, 1)
+        top_lay.addWidget(self.strip)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(top)
         left.addWidget(bottom)
@@ -452,6 +459,18 @@ class MainWindow(QMainWindow):
         if state == STOPPED and self.bridge.last_snapshot is not None:
             self.show_figures_now()
 
+    def _show_strip(self) -> None:
+        """Presentation mode's line: the statistics' throughput and books, as shown there
+        (read from their labels, so the two can never disagree)."""
+        if not self.strip.isVisible():
+            return
+        books = self.stats.values["invariant"]
+        self.strip.setText(
+            f"Throughput now / run avg: {self.stats.values['throughput'].text()}"
+            f"     Books: {books.text()}"
+        )
+        self.strip.setStyleSheet(books.styleSheet())
+
     def _show_status(self, state: RunState | None = None) -> None:
         """The status bar's run line, from the snapshot the other views show (the run's
         backend, workers and capacity) or, with no run, the settings."""
@@ -506,6 +525,7 @@ class MainWindow(QMainWindow):
             view.on_frame(batch, total, self.shown or snap)
         if full:
             self._show_status()
+            self._show_strip()
         self.last_frame_s = time.perf_counter() - t0
         for listener in self.frame_listeners:
             listener(frame)
@@ -520,6 +540,7 @@ class MainWindow(QMainWindow):
         for view in self.views:
             view.on_frame([], 0, snap)
         self._show_status()
+        self._show_strip()
 
     def dump_view(self) -> dict[str, object]:
         """What each view shows, read back from its widgets (scene items, label texts),
@@ -687,8 +708,10 @@ class MainWindow(QMainWindow):
             else self.actions_by_name["present"].isChecked()
         )
         self.actions_by_name["present"].setChecked(on)
-        # the statistics stay: throughput and the books are what a room asks about
-        self.controls.setVisible(not on)
+        # the side panel would squeeze the picture on a projector's 1024 px: throughput
+        # and the books, what a room asks about, stay on one line under the canvas
+        self._side.setVisible(not on)
+        self.strip.setVisible(on)
         self.log.setVisible(not on)
         self.statusBar().setVisible(not on)
         self.menuBar().setVisible(not on)

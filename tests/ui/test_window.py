@@ -182,13 +182,19 @@ def test_presentation_mode_shows_the_picture_graph_and_numbers(window, qtbot):
         hidden = (window.controls, window.log, window.statusBar(), window.menuBar())
         assert not any(w.isVisible() for w in hidden)
         assert window.canvas.isVisible() and window.plot.isVisible()
-        # throughput and the books stay in sight
-        assert window.stats.isVisible() and window.stats.values["invariant"].isVisible()
+        # throughput and the books stay in sight, on one line under the picture, as the
+        # (hidden) statistics show them
+        assert not window.stats.isVisible() and window.strip.isVisible()
+        window.bridge.start()
+        qtbot.waitUntil(lambda: "balanced" in window.strip.text(), timeout=5000)
+        window.show_figures_now()
+        assert window.stats.values["throughput"].text() in window.strip.text()
+        assert window.stats.books_text() in window.strip.text()
         assert window.canvas.boost == pytest.approx(1.2 * 1.35)  # larger text for a projector
         assert window.plot.text_px == window.text_px == round(13 * 1.2 * 1.35)
         window.actions_by_name["present"].trigger()
         assert not window.isFullScreen() and not window.actions_by_name["present"].isChecked()
-        assert all(w.isVisible() for w in hidden)
+        assert all(w.isVisible() for w in hidden) and not window.strip.isVisible()
         assert window.canvas.boost == pytest.approx(1.2)
     finally:  # the text scale is remembered: leave it as other tests expect it
         window.set_font_scale(1.0)
