@@ -496,8 +496,8 @@ class MainWindow(QMainWindow):
             consumers = sum(1 for w in run.workers if w.role == "consumer") or consumers
             clock = f" · {run.elapsed:.1f} s"
         self.state_label.setText(
-            f"{words.get(state, state)} · {backend} · {producers} producers, "
-            f"{consumers} consumers, capacity {capacity}{clock}"
+            f"{words.get(state, state)} · {backend} · {_count(producers, 'producer')}, "
+            f"{_count(consumers, 'consumer')}, capacity {capacity}{clock}"
         )
 
     @Slot(object)
@@ -831,3 +831,8 @@ def _consumed_labels(log: EventLog) -> list[str]:
     from simulator.engine.events import Kind
 
     return [item_label(ev.item) for ev in log.history if ev.kind == Kind.CONSUMED]
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 producer``, ``3 producers``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
