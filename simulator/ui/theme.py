@@ -29,8 +29,9 @@ PAUSED = "paused"
 STATE_COLORS: dict[str, QColor] = {
     READY: QColor("#A0A0A0"),
     WorkerState.STARTING: QColor("#A0A0A0"),
-    WorkerState.SLEEPING: QColor(OKABE_ITO["sky"]),
     WorkerState.PRODUCING: QColor(OKABE_ITO["green"]),
+    # a brief step between making an item and the put completing: a light tint
+    WorkerState.PUTTING: QColor(OKABE_ITO["sky"]),
     WorkerState.CONSUMING: QColor(OKABE_ITO["blue"]),
     WorkerState.WAITING_FULL: QColor(OKABE_ITO["vermillion"]),
     WorkerState.WAITING_EMPTY: QColor(OKABE_ITO["purple"]),
@@ -41,7 +42,7 @@ STATE_COLORS: dict[str, QColor] = {
 #: Legend order and the words it uses (shorter than the states' own).
 LEGEND = [
     (WorkerState.PRODUCING, "producing"),
-    (WorkerState.SLEEPING, "sleeping"),
+    (WorkerState.PUTTING, "putting"),
     (WorkerState.WAITING_FULL, "waiting: full"),
     (WorkerState.WAITING_EMPTY, "waiting: empty"),
     (WorkerState.CONSUMING, "consuming"),

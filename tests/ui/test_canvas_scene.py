@@ -52,7 +52,7 @@ def _snapshot(state: str, cfg: SimulationConfig, fill: int) -> Snapshot:
     counts = {Role.PRODUCER: cfg.producers, Role.CONSUMER: cfg.consumers}
     shows = {Role.PRODUCER: WorkerState.PRODUCING, Role.CONSUMER: WorkerState.SLEEPING}
     workers = tuple(
-        WorkerView(worker_name(role, i), role, shows[role], -1, i, 0.0, (0.0, 0.0, 0.0))
+        WorkerView(worker_name(role, i), role, shows[role], -1, i, 0.0, (0.0, 0.0))
         for role in counts
         for i in range(1, counts[role] + 1)
     )
