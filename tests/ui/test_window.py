@@ -131,7 +131,10 @@ def test_screenshot_shows_producers_buffer_and_consumers(window, qtbot):
     window.bridge.start()
     qtbot.waitUntil(lambda: window.bridge.sim.snapshot().in_buffer > 0, timeout=5000)
     window.bridge.pause()
-    qtbot.wait(50)
+    # a pause freezes the run, so no new frame comes: let the tokens in flight land,
+    # then draw the frozen moment
+    qtbot.wait(500)
+    window.canvas.refresh(force=True)
     img = window.canvas.grab().toImage()
     lay = window.canvas._layout
     assert lay is not None
