@@ -37,7 +37,10 @@ RawEvent: TypeAlias = tuple[float, int, str, int, int, float | str]
 class Kind(IntEnum):
     STARTED = 0  #: a worker began
     STOPPED = 1  #: a worker ended; ``item`` is what it still held (or -1)
-    SLEEP = 2  #: a sleep of ``value`` seconds began
+    #: a sleep of ``value`` seconds began: a producer's production time, a consumer's
+    #: consumption time of ``item``; a live change of the sleep range redraws a sleep in
+    #: progress and says so with a new SLEEP of the new total (time already slept included)
+    SLEEP = 2
     PRODUCED = 3  #: a producer made ``item``
     #: a producer holds ``item`` and waits: the buffer is full; ``size`` is the buffer's
     #: length when the wait began, which is its capacity (on every backend)
@@ -96,7 +99,8 @@ def stopped_event(worker: str, held: int) -> RawEvent:
 
 
 def sleep_event(worker: str, held: int, seconds: float) -> RawEvent:
-    """``worker`` sleeps ``seconds`` (a consumer works on ``held`` meanwhile)."""
+    """``worker`` sleeps ``seconds``: a producer makes its next item meanwhile, a consumer
+    works on ``held``."""
     return (_now(), K_SLEEP, worker, held, NO_SIZE, seconds)
 
 
@@ -153,7 +157,6 @@ _LINES = {
     Kind.GET_WAIT: "{w} waiting: buffer empty",
     Kind.GOT: "{w} got {item} (buffer {size})",
     Kind.CONSUMED: "Consumed: {item} by {w}",
-    Kind.SLEEP: "{w} sleeping {value:.3f} s",
     Kind.STARTED: "{w} started",
     Kind.ERROR: "{w} error: {value}",
 }
@@ -164,6 +167,12 @@ def describe(ev: Event) -> str:
     if ev.kind == Kind.STOPPED:
         held = f" holding {item_label(ev.item)}" if ev.item >= 0 else ""
         return f"{ev.worker} stopped{held}"
+    if ev.kind == Kind.SLEEP:  # the sleep is the work: say which
+        if ev.worker[:1] == "P":
+            what = "producing"
+        else:
+            what = f"consuming {item_label(ev.item)}" if ev.item >= 0 else "consuming"
+        return f"{ev.worker} {what} for {ev.value:.3f} s"
     return _LINES[Kind(ev.kind)].format(
         w=ev.worker, item=item_label(ev.item), size=ev.size, value=ev.value
     )

@@ -20,13 +20,14 @@ N_BINS = 100  # 10 s of history
 RATE_WINDOW_S = 2.0
 LATENCY_SAMPLES = 4096
 
-# The three time shares a worker's states are grouped into (STOPPED counts in none).
-WORKING, RESTING, BLOCKED = 0, 1, 2
+# The two time shares a worker's states are grouped into. A producer's sleep is its
+# production time and a consumer's its consumption time, so no worker ever rests: it
+# works or it is blocked. STARTING and STOPPED count in neither.
+WORKING, BLOCKED = 0, 1
 _SHARE: dict[str, int] = {
-    WorkerState.STARTING: WORKING,
     WorkerState.PRODUCING: WORKING,
+    WorkerState.PUTTING: WORKING,
     WorkerState.CONSUMING: WORKING,
-    WorkerState.SLEEPING: RESTING,
     WorkerState.WAITING_FULL: BLOCKED,
     WorkerState.WAITING_EMPTY: BLOCKED,
 }
@@ -42,17 +43,17 @@ class WorkerStat:
         self.since = t
         self.item = -1
         self.done = 0
-        self.acc = [0.0, 0.0, 0.0]  # working, sleeping, blocked seconds
+        self.acc = [0.0, 0.0]  # working, blocked seconds
 
-    def shares(self, now: float) -> tuple[float, float, float]:
+    def shares(self, now: float) -> tuple[float, float]:
         acc = list(self.acc)
         share = _SHARE.get(self.state)
         if share is not None and now > self.since:
             acc[share] += now - self.since
-        total = sum(acc)
+        total = acc[0] + acc[1]
         if total <= 0:
-            return (0.0, 0.0, 0.0)
-        return (acc[0] / total, acc[1] / total, acc[2] / total)
+            return (0.0, 0.0)
+        return (acc[0] / total, acc[1] / total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +61,11 @@ class WorkerView:
     name: str
     role: Role
     state: str  #: a :class:`WorkerState` (a view may show one of its own, e.g. "ready")
-    item: int
+    item: int  #: the item it holds now (a producer putting or waiting, a consumer
+    #: consuming), or -1
     done: int
     since: float
-    shares: tuple[float, float, float]  # working, sleeping, blocked
+    shares: tuple[float, float]  # working, blocked
 
 
 class Metrics:
@@ -84,7 +86,7 @@ class Metrics:
         self.waits_full = 0
         self.waits_empty = 0
         self.workers: dict[str, WorkerStat] = {}
-        self._retired: dict[Role, list[float]] = {role: [0.0, 0.0, 0.0] for role in ROLES}
+        self._retired: dict[Role, list[float]] = {role: [0.0, 0.0] for role in ROLES}
 
     def restart(self, t0: float) -> None:
         """Start the clock again at ``t0`` (the moment every worker was ready).
@@ -102,9 +104,9 @@ class Metrics:
         self._occ_area = 0.0
         self._occ_since = max(self._occ_since, t0)
         for w in self.workers.values():
-            w.acc = [0.0, 0.0, 0.0]
+            w.acc = [0.0, 0.0]
             w.since = max(w.since, t0)
-        self._retired = {role: [0.0, 0.0, 0.0] for role in ROLES}
+        self._retired = {role: [0.0, 0.0] for role in ROLES}
 
     def _advance(self, t: float) -> int:
         b = int(t / BIN_S)
@@ -136,7 +138,8 @@ class Metrics:
             Kind.SLEEP,
         )
         S = WorkerState
-        PRODUCING, CONSUMING, PRODUCER = S.PRODUCING, S.CONSUMING, Role.PRODUCER
+        PRODUCING, PUTTING, CONSUMING = S.PRODUCING, S.PUTTING, S.CONSUMING
+        PRODUCER = Role.PRODUCER
         last_t = self.last_t
         for t, k, name, item, size, _value in batch:
             w = workers.get(name)
@@ -148,7 +151,7 @@ class Metrics:
                 w.acc[s] += t - w.since
             w.since = t
             if k in (PUT, GOT):
-                if k == PUT:
+                if k == PUT:  # delivered: it goes on to make the next item
                     w.state, w.item = PRODUCING, -1
                     w.done += 1
                 else:
@@ -165,26 +168,29 @@ class Metrics:
                     self._bin = cur_bin
                     idx = self._advance(t)
                     cur_bin = self._bin
-                if k == PRODUCED:
-                    w.state, w.item = PRODUCING, item
+                if k == PRODUCED:  # made: now it puts it
+                    w.state, w.item = PUTTING, item
                     pbins[idx] += 1
-                else:
+                else:  # finished: it holds nothing until it takes the next
                     w.state, w.item = CONSUMING, -1
                     w.done += 1
                     cbins[idx] += 1
-            elif k == SLEEP:
-                w.state = S.SLEEPING if w.role is PRODUCER else CONSUMING
+            elif k == SLEEP:  # the production or consumption time
+                if w.role is PRODUCER:
+                    w.state, w.item = PRODUCING, -1
+                else:
+                    w.state, w.item = CONSUMING, item
             elif k == Kind.PUT_WAIT:
                 w.state, w.item = S.WAITING_FULL, item
                 self.waits_full += 1
             elif k == Kind.GET_WAIT:
-                w.state = S.WAITING_EMPTY
+                w.state, w.item = S.WAITING_EMPTY, -1
                 self.waits_empty += 1
             elif k == Kind.STOPPED:
                 w.state = S.STOPPED
                 acc = self._retired[w.role]
-                for i in range(3):
-                    acc[i] += w.acc[i]
+                acc[0] += w.acc[0]
+                acc[1] += w.acc[1]
                 del workers[name]
             if t > last_t:
                 last_t = t
@@ -240,12 +246,12 @@ class Metrics:
         for w in self.workers.values():
             if w.role != role:
                 continue
-            for i in range(3):
-                acc[i] += w.acc[i]
+            acc[0] += w.acc[0]
+            acc[1] += w.acc[1]
             share = _SHARE.get(w.state)
             if share is not None and now > w.since:
                 acc[share] += now - w.since
-        total = sum(acc)
+        total = acc[0] + acc[1]
         return acc[BLOCKED] / total if total > 0 else 0.0
 
     def worker_views(self, now: float) -> tuple[WorkerView, ...]:

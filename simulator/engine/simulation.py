@@ -22,6 +22,12 @@ start, which the books show as an error). The rule for what happened before:
   0.1 s rate bin);
 * counts and extremes that do not depend on time (waits, the highest occupancy, the
   latency samples) cover the whole run, like the books.
+
+Until then the workers do nothing: each reports STARTED and holds at the backend's start
+gate (the same hold as a pause, see :mod:`~.backends.base`); the gate opens when the clock
+starts, so every initial worker begins together and no item is made before
+:attr:`Simulation.started_at`. A run paused while starting stays held until resumed.
+Workers added later start at once.
 """
 
 from __future__ import annotations
@@ -58,7 +64,9 @@ class RunState(StrEnum):
 
     IDLE = "idle"  #: no run yet, or forgotten after a stop (the next start opens new books)
     RUNNING = "running"
-    PAUSED = "paused"  #: workers hold at their next step; the books are kept
+    #: every worker holds at its next step and books no event (a sleep is suspended, a
+    #: blocked put or get stays blocked); the books are kept
+    PAUSED = "paused"
     STOPPED = "stopped"  #: every worker joined; the books are closed and still readable
 
 
@@ -121,6 +129,7 @@ class Simulation:
         self._lock = threading.Lock()  # guards the books against concurrent snapshot()
         self._control = threading.RLock()  # serialises start/stop/apply
         self._backend: Backend | None = None
+        self._gated: Backend | None = None  # a backend whose start gate is still closed
         self._booker: threading.Thread | None = None
         self._booking_stop = threading.Event()
         self.finished = threading.Event()  # set when an item limit is fully consumed
@@ -181,6 +190,7 @@ class Simulation:
                 self._requested = len(workers)
                 if not workers:
                     self._mark_ready(self._t_start)
+            self._gated = backend
             self._booking_stop.clear()
             self._booker = threading.Thread(
                 target=self._booking_loop, name="pcsim-books", daemon=True
@@ -189,6 +199,7 @@ class Simulation:
             backend.start(workers)
             self._backend = backend
             self.state = RunState.RUNNING
+            self._open_gate_if_ready()  # a run of no workers is ready at once
 
     def pause(self) -> None:
         with self._control:
@@ -227,6 +238,7 @@ class Simulation:
                             self._requested -= 1
                             if not self._awaiting:
                                 self._mark_ready(time.monotonic())
+                    self._open_gate_if_ready()
             return frozenset(changed - LIVE_FIELDS)
 
     def stop(self, drain: bool = False, drain_timeout: float = 10.0) -> float:
@@ -243,8 +255,10 @@ class Simulation:
             backend = self._backend
             if backend is None or self.state not in (RunState.RUNNING, RunState.PAUSED):
                 return 0.0
+            self._gated = None  # the gate stays as it is (a drain opens it below)
             if drain:
                 self.resume()
+                backend.open_gate()  # stopped while starting: let them finish too
                 for name in self._names[Role.PRODUCER]:
                     backend.retire(name)
                 deadline = time.monotonic() + drain_timeout
@@ -288,11 +302,20 @@ class Simulation:
                 self.metrics.feed([stopped_event(name, NO_ITEM)], [])
 
     def _mark_ready(self, t: float) -> None:
-        """Every initial worker is ready: start the clock at ``t`` (under ``self._lock``)."""
+        """Every initial worker is ready: start the clock at ``t`` (under ``self._lock``;
+        the caller then opens the gate with :meth:`_open_gate_if_ready`)."""
         self._t0 = t
         self._startup_ms = (t - self._t_start) * 1000.0
         self.metrics.restart(t)
         self.ready.set()
+
+    def _open_gate_if_ready(self) -> None:
+        """Once the clock started, let the held initial workers begin (outside
+        ``self._lock``: a backend may wait for its own lock to wake its workers)."""
+        backend = self._gated
+        if backend is not None and self.ready.is_set():
+            self._gated = None
+            backend.open_gate()
 
     # ---- bookkeeping -------------------------------------------------------------
     def _booking_loop(self) -> None:
@@ -322,6 +345,8 @@ class Simulation:
             limit = self.config.items
             if limit is not None and self.ledger.consumed >= limit:
                 self.finished.set()
+        if self._gated is not None:
+            self._open_gate_if_ready()
         for ch in self._channels:
             ch.push(batch)
 

@@ -27,11 +27,21 @@ ROLES: tuple[Role, ...] = (Role.PRODUCER, Role.CONSUMER)
 
 
 class WorkerState(StrEnum):
-    """Where one worker is in its loop, as the books last saw it (see ``metrics.py``)."""
+    """Where one worker is in its loop, as the books last saw it (see ``metrics.py``).
+
+    The words match the code the simulator runs, the classic example's loops: a
+    producer's sleep *is* its production time (``time.sleep(...)  # Simulating production
+    time``) and a consumer's sleep is its consumption time, so no worker is ever idle:
+
+    * producer: ``PRODUCING`` (its sleep) -> ``PUTTING`` (the instant between making the
+      item and the put completing) -> ``WAITING_FULL`` if the buffer is full -> ...
+    * consumer: ``WAITING_EMPTY`` if the buffer is empty -> ``CONSUMING`` (its sleep, the
+      item in hand) -> ... (after ``CONSUMED`` it holds no item)
+    """
 
     STARTING = "starting"
-    SLEEPING = "sleeping"
     PRODUCING = "producing"
+    PUTTING = "putting"
     WAITING_FULL = "waiting: buffer full"
     WAITING_EMPTY = "waiting: buffer empty"
     CONSUMING = "consuming"

@@ -322,7 +322,7 @@ def idle_workers(cfg: SimulationConfig) -> tuple[WorkerView, ...]:
     """Cards for the workers the next start will create, shown before it."""
     counts = {Role.PRODUCER: cfg.producers, Role.CONSUMER: cfg.consumers}
     return tuple(
-        WorkerView(worker_name(role, i), role, theme.READY, -1, 0, 0.0, (0, 0, 0))
+        WorkerView(worker_name(role, i), role, theme.READY, -1, 0, 0.0, (0.0, 0.0))
         for role in ROLES
         for i in range(1, counts[role] + 1)
     )

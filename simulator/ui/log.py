@@ -37,7 +37,8 @@ KIND_FILTERS: dict[str, frozenset[int] | None] = {
     "Produced, consumed": frozenset({Kind.PRODUCED, Kind.CONSUMED}),
     "Waits": frozenset({Kind.PUT_WAIT, Kind.GET_WAIT}),
     "Puts and gets": frozenset({Kind.PUT, Kind.GOT}),
-    "Sleeps": frozenset({Kind.SLEEP}),
+    # a producer's sleep is its production time, a consumer's its consumption time
+    "Producing, consuming times": frozenset({Kind.SLEEP}),
     "Starts, stops": frozenset({Kind.STARTED, Kind.STOPPED, Kind.ERROR}),
 }
 DEFAULT_FILTER = "Produced, consumed"

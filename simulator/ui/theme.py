@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-from simulator.engine.simulation import PAUSED as RUN_PAUSED
 from simulator.engine.simulation import STOPPED as RUN_STOPPED
 from simulator.engine.workers import WorkerState
 
@@ -21,16 +20,18 @@ OKABE_ITO = {
     "grey": "#8C8C8C",
 }
 
-#: What a card shows besides a :class:`WorkerState`: a worker the next start will create,
-#: and any worker of a paused run.
+#: What a card shows besides a :class:`WorkerState`: a worker the next start will create.
 READY = "ready"
+#: The mark of a paused run (its banner); a paused run's cards keep their real states,
+#: which a pause freezes.
 PAUSED = "paused"
 
 STATE_COLORS: dict[str, QColor] = {
     READY: QColor("#A0A0A0"),
     WorkerState.STARTING: QColor("#A0A0A0"),
-    WorkerState.SLEEPING: QColor(OKABE_ITO["sky"]),
     WorkerState.PRODUCING: QColor(OKABE_ITO["green"]),
+    # a brief step between making an item and the put completing: a light tint
+    WorkerState.PUTTING: QColor(OKABE_ITO["sky"]),
     WorkerState.CONSUMING: QColor(OKABE_ITO["blue"]),
     WorkerState.WAITING_FULL: QColor(OKABE_ITO["vermillion"]),
     WorkerState.WAITING_EMPTY: QColor(OKABE_ITO["purple"]),
@@ -41,25 +42,24 @@ STATE_COLORS: dict[str, QColor] = {
 #: Legend order and the words it uses (shorter than the states' own).
 LEGEND = [
     (WorkerState.PRODUCING, "producing"),
-    (WorkerState.SLEEPING, "sleeping"),
+    (WorkerState.PUTTING, "putting"),
     (WorkerState.WAITING_FULL, "waiting: full"),
     (WorkerState.WAITING_EMPTY, "waiting: empty"),
     (WorkerState.CONSUMING, "consuming"),
-    (PAUSED, "paused"),
+    (WorkerState.STARTING, "starting"),
 ]
 
 
 def display_state(run_state: str, worker_state: str) -> str:
     """What a worker's card shows (its words and colour) while the run is in ``run_state``.
 
-    A stopped run shows every card stopped, whatever the books last saw; a paused run shows
-    every started worker paused (a card still ``ready`` stays so: that worker never ran);
-    otherwise the card shows the worker's own state.
+    A stopped run shows every card stopped, whatever the books last saw; otherwise the card
+    shows the worker's own state, in a paused run too: a pause holds every worker where it
+    is (a producer blocked on a full buffer stays "waiting: buffer full"), and the run's
+    PAUSED mark says the rest.
     """
     if run_state == RUN_STOPPED:
         return WorkerState.STOPPED
-    if run_state == RUN_PAUSED and worker_state != READY:
-        return PAUSED
     return worker_state
 
 

@@ -15,6 +15,13 @@ def test_describe_and_json_use_the_item_label():
     assert describe(Event(0.0, Kind.STOPPED, "C1", item_id(1, 3))) == "C1 stopped holding P1-3"
 
 
+def test_a_sleep_is_described_as_the_work_it_stands_for():
+    """A producer's sleep is its production time, a consumer's its consumption time."""
+    assert describe(Event(0.0, Kind.SLEEP, "P1", value=0.3)) == "P1 producing for 0.300 s"
+    consuming = Event(0.0, Kind.SLEEP, "C2", item_id(1, 42), value=0.4123)
+    assert describe(consuming) == "C2 consuming P1-42 for 0.412 s"
+
+
 def _shape(ev: Event) -> tuple[object, ...]:
     """Which fields an event sets, and their types. ``size`` is set when >= 0; ``item``
     too, except where it is whatever the worker held (STOPPED, SLEEP), which varies."""

@@ -156,8 +156,8 @@ def _stopped_worker_run(producer_sleep, consumer_sleep, who):
         assert sim.ready.wait(READY_TIMEOUT)
         if who == "C1":  # let it take an item and go to work on it
             assert wait_for(lambda: sim.ledger.held.get("C1") is not None)
-        else:  # let it go to sleep (holding nothing)
-            assert wait_for(lambda: any(w.state == "sleeping" for w in sim.snapshot().workers))
+        else:  # let it make its item (its sleep: holding nothing)
+            assert wait_for(lambda: any(w.state == "producing" for w in sim.snapshot().workers))
         os.kill(_worker_pids(sim)[who], signal.SIGSTOP)
     finally:
         sim.stop()

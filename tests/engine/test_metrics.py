@@ -105,4 +105,35 @@ def test_metrics_occupancy_mean_is_time_weighted_and_shares_add_up():
     assert m.max_occupancy == 4
     assert abs(m.mean_occupancy(2.0) - 2.0) < 1e-9  # 0 for 1 s, then 4 for 1 s
     m.feed([ev(2.0, Kind.PUT_WAIT, "P1", 2, 4)], [])
-    assert abs(m.blocked_fraction("producer", 4.0) - 0.5) < 1e-9
+    # starting (0-1 s) counts in neither share: working 1-2 s, blocked 2-4 s
+    assert abs(m.blocked_fraction("producer", 4.0) - 2 / 3) < 1e-9
+    (p1,) = m.worker_views(4.0)
+    assert p1.shares == pytest.approx((1 / 3, 2 / 3))
+
+
+def test_worker_states_follow_the_code_they_describe():
+    """A producer's sleep is "producing", then "putting" until the put completes (or
+    "waiting: buffer full"); a consumer holds its item while "consuming" and none after
+    CONSUMED."""
+    m = Metrics(capacity=1, t0=0.0)
+
+    def state(name):
+        (w,) = [w for w in m.worker_views(9.0) if w.name == name]
+        return w.state, w.item
+
+    steps = [
+        (ev(0.0, Kind.STARTED, "P1"), "P1", ("starting", -1)),
+        (Event(0.1, Kind.SLEEP, "P1", -1, -1, 0.3), "P1", ("producing", -1)),
+        (ev(0.4, Kind.PRODUCED, "P1", 7), "P1", ("putting", 7)),
+        (ev(0.4, Kind.PUT, "P1", 7, 1), "P1", ("producing", -1)),
+        (ev(0.5, Kind.PRODUCED, "P1", 8), "P1", ("putting", 8)),
+        (ev(0.5, Kind.PUT_WAIT, "P1", 8, 1), "P1", ("waiting: buffer full", 8)),
+        (ev(0.6, Kind.STARTED, "C1"), "C1", ("starting", -1)),
+        (ev(0.6, Kind.GOT, "C1", 7, 0), "C1", ("consuming", 7)),
+        (Event(0.6, Kind.SLEEP, "C1", 7, -1, 0.2), "C1", ("consuming", 7)),
+        (ev(0.8, Kind.CONSUMED, "C1", 7), "C1", ("consuming", -1)),
+        (ev(0.8, Kind.GET_WAIT, "C1"), "C1", ("waiting: buffer empty", -1)),
+    ]
+    for event, who, shown in steps:
+        m.feed([event], [])
+        assert state(who) == shown, event

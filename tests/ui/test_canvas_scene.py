@@ -49,12 +49,12 @@ def _canvas(qtbot, cfg: SimulationConfig) -> SimulationCanvas:
 
 
 def _snapshot(state: str, cfg: SimulationConfig, fill: int) -> Snapshot:
-    """A snapshot of a run in ``state``: producers producing, consumers sleeping, worker
+    """A snapshot of a run in ``state``: producers producing, consumers consuming, worker
     number ``i`` with ``i`` items done, ``fill`` items in the buffer."""
     counts = {Role.PRODUCER: cfg.producers, Role.CONSUMER: cfg.consumers}
-    shows = {Role.PRODUCER: WorkerState.PRODUCING, Role.CONSUMER: WorkerState.SLEEPING}
+    shows = {Role.PRODUCER: WorkerState.PRODUCING, Role.CONSUMER: WorkerState.CONSUMING}
     workers = tuple(
-        WorkerView(worker_name(role, i), role, shows[role], -1, i, 0.0, (0.0, 0.0, 0.0))
+        WorkerView(worker_name(role, i), role, shows[role], -1, i, 0.0, (0.0, 0.0))
         for role in counts
         for i in range(1, counts[role] + 1)
     )
@@ -125,7 +125,7 @@ def test_a_running_snapshot_fills_the_buffer_in_each_mode(qtbot, capacity, mode)
     else:
         assert [s.item >= 0 for s in items.slots].count(True) == capacity // 2
     assert items.cards["P1"].shown_state == WorkerState.PRODUCING
-    assert items.cards["C2"].shown_state == WorkerState.SLEEPING
+    assert items.cards["C2"].shown_state == WorkerState.CONSUMING
     assert items.cards["C2"].count.text == ("2 done" if items.cards["C2"].lines == 3 else "2")
     assert not items.banner.shown
 
@@ -136,8 +136,8 @@ def test_a_running_snapshot_fills_the_buffer_in_each_mode(qtbot, capacity, mode)
         (RUNNING, WorkerState.PRODUCING, WorkerState.PRODUCING),
         (RUNNING, WorkerState.WAITING_FULL, WorkerState.WAITING_FULL),
         (IDLE, theme.READY, theme.READY),
-        (PAUSED, WorkerState.SLEEPING, theme.PAUSED),
-        (PAUSED, WorkerState.STOPPED, theme.PAUSED),
+        (PAUSED, WorkerState.CONSUMING, WorkerState.CONSUMING),  # a pause keeps the state
+        (PAUSED, WorkerState.WAITING_FULL, WorkerState.WAITING_FULL),
         (PAUSED, theme.READY, theme.READY),  # never started: nothing to pause
         (STOPPED, WorkerState.CONSUMING, WorkerState.STOPPED),
         (STOPPED, theme.READY, WorkerState.STOPPED),
@@ -148,16 +148,18 @@ def test_display_state(run_state, worker_state, shown):
     assert shown in theme.STATE_COLORS  # every shown state has its own colour
 
 
-@pytest.mark.parametrize(("run_state", "shown"), [(PAUSED, theme.PAUSED), (STOPPED, "stopped")])
+@pytest.mark.parametrize(("run_state", "shown"), [(PAUSED, None), (STOPPED, "stopped")])
 def test_cards_show_the_display_state_and_the_banner_follows_a_pause(qtbot, run_state, shown):
+    """Paused cards keep their own states (``shown`` None); stopped ones say stopped."""
     cfg = SimulationConfig(producers=3, consumers=2, capacity=5)
     canvas = _canvas(qtbot, cfg)
     canvas.on_snapshot(_snapshot(run_state, cfg, fill=2))
     canvas.refresh(force=True)
     items = canvas._items
     assert items is not None
-    assert {c.shown_state for c in items.cards.values()} == {shown}
-    assert all(c.state.text == shown for c in items.cards.values() if c.lines >= 2)
+    own = {WorkerState.PRODUCING, WorkerState.CONSUMING}
+    assert {c.shown_state for c in items.cards.values()} == ({shown} if shown else own)
+    assert all(c.state.text == c.shown_state for c in items.cards.values() if c.lines >= 2)
     assert items.banner.shown == (run_state == PAUSED)
     assert items.banner.box.isVisible() == (run_state == PAUSED)
 

@@ -3,6 +3,8 @@ or hold still while reading)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from simulator.engine.events import Event, Kind, describe, item_id
@@ -49,7 +51,7 @@ def traffic(n: int = 3) -> list[Event]:
                 Event(t, Kind.GET_WAIT, c),
                 Event(t, Kind.GOT, c, item, 0),
                 Event(t, Kind.CONSUMED, c, item),
-                Event(t, Kind.SLEEP, c, value=0.25),
+                Event(t, Kind.SLEEP, c, item, value=0.25),
             ]
     return out
 
@@ -67,8 +69,9 @@ def test_kind_filter_refilters_what_is_already_there(log):
     shown = lines(log)
     assert len(shown) == 12
     assert all("waiting: buffer" in s for s in shown)
-    log.kind.setCurrentText("Sleeps")
-    assert len(lines(log)) == 6 and all("sleeping 0.250 s" in s for s in lines(log))
+    log.kind.setCurrentText("Producing, consuming times")
+    assert len(lines(log)) == 6
+    assert all(re.search(r"C\d consuming P\d-\d+ for 0\.250 s$", s) for s in lines(log))
     log.kind.setCurrentText("All events")
     assert len(lines(log)) == len(traffic())
 

@@ -131,16 +131,23 @@ def test_screenshot_shows_producers_buffer_and_consumers(window, qtbot):
     window.bridge.start()
     qtbot.waitUntil(lambda: window.bridge.sim.snapshot().in_buffer > 0, timeout=5000)
     window.bridge.pause()
-    qtbot.wait(50)
+    # a pause freezes the run, so no new frame comes: let the tokens in flight land,
+    # then draw the frozen moment
+    qtbot.wait(500)
+    window.canvas.refresh(force=True)
     img = window.canvas.grab().toImage()
     lay = window.canvas._layout
     assert lay is not None
     assert len(lay.producers) == 3 and len(lay.consumers) == 2
     colors = {img.pixel(x, y) for x in range(0, img.width(), 9) for y in range(0, img.height(), 9)}
     assert len(colors) > 20  # not blank
-    # each card is outlined in its state's colour (paused: the paused colour)
-    for rect in [*lay.producers.values(), *lay.consumers.values()]:
-        assert _has_color_near(img, rect, theme.STATE_COLORS[theme.PAUSED])
+    # each card is outlined in its state's colour: paused, it keeps its real state
+    items = window.canvas._items
+    assert items is not None
+    for name, rect in [*lay.producers.items(), *lay.consumers.items()]:
+        shown = items.cards[name].shown_state
+        assert shown != theme.PAUSED
+        assert _has_color_near(img, rect, theme.state_color(shown))
     # the buffer's first slot holds a token (tinted by its producer)
     first = lay.slots[0]
     snap = window.bridge.sim.snapshot()

@@ -3,13 +3,16 @@
 The loop runs in a background thread so the caller (the GUI thread, the CLI) is never
 blocked; every control call crosses into it with ``call_soon_threadsafe``. The worker
 coroutines are the same loops as :func:`~.base.run_producer` and
-:func:`~.base.run_consumer`, written with ``await``.
+:func:`~.base.run_consumer`, written with ``await``, with the same hold points and the
+same interruptible sleep as :func:`~.base.work` (see :mod:`~.base`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from collections import deque
 from typing import Any
 
 from simulator.engine.backends.base import Backend, worker_rng
@@ -27,17 +30,78 @@ from simulator.engine.events import (
     started_event,
     stopped_event,
 )
-from simulator.engine.workers import Role
+from simulator.engine.workers import ROLES, Role
+
+
+class _HeldQueue(asyncio.Queue[int]):
+    """An ``asyncio.Queue`` whose blocking put and get also wait while :attr:`held`.
+
+    Written like the standard ``put``/``get`` (the same waiter futures): a waiter woken
+    while held waits again; :meth:`release` wakes every waiter to re-check.
+    """
+
+    held = False
+    _putters: deque[asyncio.Future[None]]
+    _getters: deque[asyncio.Future[None]]
+
+    async def put_held(self, item: int) -> None:
+        while self.held or self.full():
+            await self._wait(self._putters)
+        self.put_nowait(item)
+
+    async def get_held(self) -> int:
+        while self.held or self.empty():
+            await self._wait(self._getters)
+        return self.get_nowait()
+
+    async def _wait(self, waiters: deque[asyncio.Future[None]]) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            woken = waiter.done() and not waiter.cancelled()
+            waiter.cancel()
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if woken:  # cancelled just after being woken: pass the wake-up on
+                self._wakeup_next(waiters)  # type: ignore[attr-defined]
+            raise
+
+    def release(self) -> None:
+        """End the hold: every waiter looks again."""
+        self.held = False
+        for waiters in (self._putters, self._getters):
+            while waiters:
+                w = waiters.popleft()
+                if not w.done():
+                    w.set_result(None)
 
 
 class _Task:
-    __slots__ = ("interruptible", "name", "number", "retiring", "role", "task")
+    __slots__ = (
+        "interruptible",
+        "name",
+        "number",
+        "retiring",
+        "role",
+        "sleeper",
+        "task",
+        "uniform",
+    )
 
-    def __init__(self, role: Role, name: str, number: int) -> None:
+    def __init__(self, role: Role, name: str, number: int, seed: int | None) -> None:
         self.role, self.name, self.number = role, name, number
         self.task: asyncio.Task[None] | None = None
         self.retiring = False
         self.interruptible = False  # holds nothing: may be cancelled when retired
+        self.sleeper: asyncio.Future[bool] | None = None  # set while it sleeps
+        self.uniform = worker_rng(seed, name).uniform
+
+
+def _wake(fut: asyncio.Future[bool] | None, early: bool) -> None:
+    if fut is not None and not fut.done():
+        fut.set_result(early)
 
 
 class AsyncioBackend(Backend):
@@ -46,6 +110,7 @@ class AsyncioBackend(Backend):
     def start(self, workers: list[tuple[Role, str, int]]) -> None:
         self.loop = asyncio.new_event_loop()
         self.tasks: dict[str, _Task] = {}
+        self.sleep_gen: dict[Role, int] = {role: 0 for role in ROLES}
         self._booted = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pcsim-asyncio", daemon=True)
         self._thread.start()
@@ -55,16 +120,18 @@ class AsyncioBackend(Backend):
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.queue: asyncio.Queue[int] = asyncio.Queue(self.config.capacity)
-        self.gate = asyncio.Event()
-        self.gate.set()
+        self.queue = _HeldQueue(self.config.capacity)
+        self.gate = asyncio.Event()  # set while not held: what holding tasks wait on
+        with self._hold_lock:
+            self._apply_hold(self.held)
+            self._started = True
         self.tickets = 0
         self.loop.call_soon(self._booted.set)
         self.loop.run_forever()
         self.loop.close()
 
     def _spawn(self, role: Role, name: str, number: int) -> None:
-        t = _Task(role, name, number)
+        t = _Task(role, name, number, self.config.seed)
         coro = self._producer(t) if role == Role.PRODUCER else self._consumer(t)
         t.task = self.loop.create_task(coro, name=f"pcsim-{name}")
         self.tasks[name] = t
@@ -83,12 +150,81 @@ class AsyncioBackend(Backend):
     def retire(self, name: str) -> None:
         self.loop.call_soon_threadsafe(self._retire, name)
 
-    def pause(self) -> None:
-        self.loop.call_soon_threadsafe(self.gate.clear)
+    # ---- holding and live sleeps (run in the loop) ----------------------------------
+    def _set_hold(self, held: bool) -> None:
+        if getattr(self, "_started", False):
+            with contextlib.suppress(RuntimeError):  # the loop is closed: stopped
+                self.loop.call_soon_threadsafe(self._apply_hold, held)
 
-    def resume(self) -> None:
-        self.loop.call_soon_threadsafe(self.gate.set)
+    def _apply_hold(self, held: bool) -> None:
+        if held:
+            self.queue.held = True
+            self.gate.clear()
+            for t in self.tasks.values():
+                _wake(t.sleeper, True)  # a sleeper suspends its sleep
+        else:
+            self.queue.release()
+            self.gate.set()
 
+    def _sleep_changed(self, role: Role) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: stopped
+            self.loop.call_soon_threadsafe(self._redraw, role)
+
+    def _redraw(self, role: Role) -> None:
+        self.sleep_gen[role] += 1
+        for t in self.tasks.values():
+            if t.role is role:
+                _wake(t.sleeper, True)
+
+    async def _hold(self, t: _Task, holding: bool = False) -> None:
+        """Wait while held (see :mod:`~.base`); a task holding nothing may be retired
+        (cancelled) meanwhile. Stop cancels every task anyway."""
+        q = self.queue
+        while q.held and (holding or not t.retiring):
+            t.interruptible = not holding
+            try:
+                await self.gate.wait()
+            finally:
+                t.interruptible = False
+
+    async def _work(self, t: _Task, held: int) -> bool:
+        """:func:`~.base.work` as a coroutine: sleep the working time, suspended while
+        held, redrawn on a new sleep range. True if the task must leave (a producer that
+        was retired; a stop cancels the task instead)."""
+        loop, role, producer = self.loop, t.role, held == NO_ITEM
+        gen = self.sleep_gen[role]
+        lo, hi = self.sleeps[role]
+        d = t.uniform(lo, hi)
+        self.emit(sleep_event(t.name, held, d))
+        slept = 0.0
+        while True:
+            fut: asyncio.Future[bool] = loop.create_future()
+            t0 = loop.time()
+            timer = loop.call_later(max(0.0, d - slept), _wake, fut, False)
+            t.sleeper, t.interruptible = fut, producer
+            try:
+                early = await fut
+            finally:
+                timer.cancel()
+                t.sleeper, t.interruptible = None, False
+            if not early:
+                return False  # slept it all
+            slept += loop.time() - t0
+            if producer and t.retiring:
+                return True
+            if self.queue.held:
+                await self._hold(t, not producer)
+                if producer and t.retiring:
+                    return True
+            if self.sleep_gen[role] != gen:
+                gen = self.sleep_gen[role]
+                lo, hi = self.sleeps[role]
+                d = t.uniform(lo, hi)
+                self.emit(sleep_event(t.name, held, d))
+            if slept >= d:
+                return False
+
+    # ---- stop ----------------------------------------------------------------------
     async def _shutdown(self) -> int:
         me = asyncio.current_task()
         pending = [t for t in asyncio.all_tasks() if t is not me]
@@ -113,31 +249,21 @@ class AsyncioBackend(Backend):
         self.tickets += 1
         return True
 
-    async def _sleep(self, t: _Task, seconds: float, interruptible: bool) -> None:
-        t.interruptible = interruptible
-        try:
-            await asyncio.sleep(seconds)
-        finally:
-            t.interruptible = False
-
+    # ---- the workers ---------------------------------------------------------------
     async def _producer(self, t: _Task) -> None:
-        name, emit, q, gate = t.name, self.emit, self.queue, self.gate
-        uniform = worker_rng(self.config.seed, name).uniform
+        name, emit, q, sleeps = t.name, self.emit, self.queue, self.sleeps
         base, seq, held = t.number << ITEM_SHIFT, 0, -1
         emit(started_event(name))
         try:
             while True:
-                if not gate.is_set():
-                    t.interruptible = True
-                    await gate.wait()
-                    t.interruptible = False
+                if q.held:  # hold point: before the next item
+                    await self._hold(t)
                 if t.retiring:
                     break
-                lo, hi = self.sleeps[Role.PRODUCER]
-                if hi > 0.0:
-                    d = uniform(lo, hi)
-                    emit(sleep_event(name, NO_ITEM, d))
-                    await self._sleep(t, d, True)
+                if sleeps[Role.PRODUCER][1] > 0.0 and await self._work(t, NO_ITEM):
+                    break
+                if q.held:  # hold point: before PRODUCED
+                    await self._hold(t)
                     if t.retiring:
                         break
                 if not self._ticket():
@@ -145,11 +271,13 @@ class AsyncioBackend(Backend):
                 seq += 1
                 held = base | seq
                 emit(produced_event(name, held))
+                if q.held:  # hold point: before the put (it holds the item)
+                    await self._hold(t, True)
                 try:
                     q.put_nowait(held)
                 except asyncio.QueueFull:
                     emit(put_wait_event(name, held, q.maxsize))
-                    await q.put(held)
+                    await q.put_held(held)
                 emit(put_event(name, held, q.qsize()))
                 held = -1
         except asyncio.CancelledError:
@@ -160,16 +288,13 @@ class AsyncioBackend(Backend):
             emit(stopped_event(name, held))
 
     async def _consumer(self, t: _Task) -> None:
-        name, emit, q, gate = t.name, self.emit, self.queue, self.gate
-        uniform = worker_rng(self.config.seed, name).uniform
+        name, emit, q, sleeps = t.name, self.emit, self.queue, self.sleeps
         held = -1
         emit(started_event(name))
         try:
             while True:
-                if not gate.is_set():
-                    t.interruptible = True
-                    await gate.wait()
-                    t.interruptible = False
+                if q.held:  # hold point: before taking the next item
+                    await self._hold(t)
                 if t.retiring:
                     break
                 try:
@@ -177,14 +302,15 @@ class AsyncioBackend(Backend):
                 except asyncio.QueueEmpty:
                     emit(get_wait_event(name))
                     t.interruptible = True
-                    held = await q.get()
-                    t.interruptible = False
+                    try:
+                        held = await q.get_held()
+                    finally:
+                        t.interruptible = False
                 emit(got_event(name, held, q.qsize()))
-                lo, hi = self.sleeps[Role.CONSUMER]
-                if hi > 0.0:
-                    d = uniform(lo, hi)
-                    emit(sleep_event(name, held, d))
-                    await self._sleep(t, d, False)
+                if sleeps[Role.CONSUMER][1] > 0.0:
+                    await self._work(t, held)
+                if q.held:  # hold point: before CONSUMED (it holds the item)
+                    await self._hold(t, True)
                 q.task_done()
                 emit(consumed_event(name, held))
                 held = -1

@@ -5,11 +5,33 @@ A backend runs real workers around a real bounded queue and reports every step a
 below are written once against :class:`WorkerRuntime`, the few primitives that differ
 between a thread and a process (how to wait, how to put and get, how to flush events);
 the asyncio backend has the same loops as coroutines.
+
+**Holding.** Pause and the start gate are one mechanism: while a backend is *held*
+(:attr:`Backend.held`: paused, or its initial workers are not all ready yet) every worker
+stops at its next step and books no event at all, so the picture keeps the moment: a
+producer blocked on a full buffer stays blocked holding its item, a consumer keeps the
+item it is consuming. The hold points, the same on every backend:
+
+* before each step that emits an event (the top of the loop, before PRODUCED, before
+  the put, before CONSUMED): one cheap flag test (:meth:`WorkerRuntime.attention`);
+* inside a sleep: the sleep is suspended and its remaining time kept (:func:`work`);
+* inside a blocked put or get: the queue's wait also waits while held, so the put or
+  get does not complete even if room or an item appears; releasing wakes the waiters.
+
+Stop ends every hold at once. A retired worker leaves a hold only where it holds nothing
+(before its next item, or waiting on an empty buffer); otherwise it leaves after its
+item, once the hold ends.
+
+**Live sleep changes.** :meth:`Backend.set_sleep` bumps the role's *sleep generation* and
+wakes that role's sleepers; a sleeper that sees the generation change redraws its sleep
+from the new range, counting what it already slept (:func:`work`).
 """
 
 from __future__ import annotations
 
 import random
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Protocol
@@ -47,6 +69,10 @@ class Backend(ABC):
     ``exact_order`` says whether events arrive in exactly the order the queue saw them
     (true for threads and asyncio, whose put/got events are written under the queue's
     own serialisation; false for processes, whose events travel through pipes).
+
+    A backend starts *gated*: its workers report STARTED and then hold (see the module's
+    notes) until :meth:`open_gate`, which the simulation calls once every initial worker
+    is ready, so they all begin together when the run's clock starts.
     """
 
     exact_order = True
@@ -60,31 +86,65 @@ class Backend(ABC):
         #: workers :meth:`stop` had to end by force (they did not stop in time); the
         #: engine's books tell whether each held an item (lost) or not (a warning)
         self.terminated: list[str] = []
+        self.paused = False  #: the user paused the run
+        self.gated = True  #: the start gate is closed (until :meth:`open_gate`)
+        self._hold_lock = threading.Lock()  # pause, resume and open_gate may race
+
+    @property
+    def held(self) -> bool:
+        """True while workers must hold at their next step: paused, or still gated."""
+        return self.paused or self.gated
 
     @abstractmethod
     def start(self, workers: list[tuple[Role, str, int]]) -> None:
-        """Start ``(role, name, number)`` workers around a new, empty buffer."""
+        """Start ``(role, name, number)`` workers around a new, empty buffer. They hold
+        after their STARTED event while :attr:`held` (the gate is closed at first)."""
 
     @abstractmethod
-    def add(self, role: Role, name: str, number: int) -> None: ...
+    def add(self, role: Role, name: str, number: int) -> None:
+        """Start one more worker (it holds too while :attr:`held`)."""
 
     @abstractmethod
     def retire(self, name: str) -> None:
         """Ask a worker to leave after its current item (it loses nothing)."""
 
     def set_sleep(self, role: Role, lo: float, hi: float) -> None:
+        """Use ``(lo, hi)`` for ``role``'s sleeps from now on, including the sleeps in
+        progress: each is redrawn from the new range (see :func:`work`)."""
         self.sleeps[role] = (lo, hi)
+        self._sleep_changed(role)
 
     @abstractmethod
-    def pause(self) -> None: ...
+    def _sleep_changed(self, role: Role) -> None:
+        """Bump ``role``'s sleep generation, then wake its sleepers so they redraw."""
+
+    def pause(self) -> None:
+        """Hold every worker at its next step (see the module's notes); idempotent."""
+        with self._hold_lock:
+            self.paused = True
+            self._set_hold(True)
+
+    def resume(self) -> None:
+        """End a pause; the workers go on exactly where they held (unless still gated)."""
+        with self._hold_lock:
+            self.paused = False
+            self._set_hold(self.gated)
+
+    def open_gate(self) -> None:
+        """Let the initial workers begin (unless paused meanwhile: then on resume)."""
+        with self._hold_lock:
+            self.gated = False
+            self._set_hold(self.paused)
 
     @abstractmethod
-    def resume(self) -> None: ...
+    def _set_hold(self, held: bool) -> None:
+        """Make the workers hold (``True``) or go on (``False``); called under a lock, and
+        may be called before :meth:`start` (then only remember it)."""
 
     @abstractmethod
     def stop(self, timeout: float = 1.0) -> int:
-        """Interrupt every wait and sleep, join every worker; return how many items the
-        real queue still held."""
+        """Interrupt every wait, sleep and hold, join every worker; return how many items
+        the real queue still held."""
 
 
 class WorkerRuntime(Protocol):
@@ -101,47 +161,122 @@ class WorkerRuntime(Protocol):
         ...
 
     def attention(self) -> bool:
-        """True if paused, stopping or retiring: any reason to look closer."""
+        """True if held, stopping or retiring: any reason to look closer (one cheap test
+        per step)."""
         ...
 
-    def paused(self) -> bool: ...
-    def hold(self) -> None: ...
-    def exiting(self) -> bool: ...
+    def held(self) -> bool:
+        """True while the backend is held (paused or gated)."""
+        ...
+
+    def hold(self, holding: bool = False, /) -> None:
+        """Wait while held. Returns early on stop, and on retire unless ``holding`` (the
+        worker holds an item and must not leave with it)."""
+        ...
+
+    def exiting(self) -> bool:
+        """Stopping or retired."""
+        ...
+
     def stopping(self) -> bool: ...
+    def retiring(self) -> bool: ...
+
     def sleep_range(self) -> tuple[float, float]: ...
-    def sleep(self, seconds: float) -> bool: ...
+
+    def sleep_generation(self) -> int:
+        """A number that changes whenever this worker's role gets a new sleep range."""
+        ...
+
+    def sleep(self, seconds: float, /) -> bool:
+        """Sleep ``seconds``; True if woken early (stop, retire, hold, new sleep range)."""
+        ...
+
     def ticket(self) -> bool: ...
-    def put(self, item: int) -> None: ...
-    def get(self) -> int: ...
+
+    def put(self, item: int, /) -> None:
+        """Put ``item``, waiting while the buffer is full *or* held; :class:`Closed` on
+        stop."""
+        ...
+
+    def get(self) -> int:
+        """Take the oldest item, waiting while the buffer is empty or held; :class:`Closed`
+        on stop or retire."""
+        ...
+
     def task_done(self) -> None: ...
     def finish(self) -> None: ...
 
 
+_now = time.monotonic
+
+
+def work(rt: WorkerRuntime, held: int) -> bool:
+    """Sleep the worker's working time: a producer's production time (``held`` is
+    :data:`NO_ITEM`) or a consumer's consumption of ``held``. Returns True if the worker
+    must leave now: on stop, or a producer on retire (it holds nothing yet); a consumer
+    that is retired finishes its item first.
+
+    The sleep can be interrupted and goes on where it was: while held it is suspended
+    (the time held does not count as slept); when the role's sleep range changes it is
+    redrawn from the new range, ``d'``, and lasts ``max(0, d' - slept)`` more, announced
+    by a new SLEEP event of ``d'``. Nothing is emitted while held.
+    """
+    gen = rt.sleep_generation()  # before the range: a change in between only redraws
+    lo, hi = rt.sleep_range()
+    d = rt.uniform(lo, hi)
+    rt.emit(sleep_event(rt.name, held, d))
+    slept = 0.0
+    producer = held == NO_ITEM
+    while True:
+        t0 = _now()
+        if not rt.sleep(d - slept):
+            return False  # slept it all
+        slept += _now() - t0
+        if rt.stopping() or (producer and rt.retiring()):
+            return True
+        if rt.held():
+            rt.hold(not producer)
+            if rt.stopping() or (producer and rt.retiring()):
+                return True
+        g = rt.sleep_generation()
+        if g != gen:
+            gen = g
+            lo, hi = rt.sleep_range()
+            d = rt.uniform(lo, hi)
+            rt.emit(sleep_event(rt.name, held, d))
+        if slept >= d:
+            return False
+
+
 def run_producer(rt: WorkerRuntime) -> None:
-    """Sleep, make an item, put it (waiting while the buffer is full); until told to go."""
-    name, emit, uniform = rt.name, rt.emit, rt.uniform
+    """Make an item (the sleep), put it (waiting while the buffer is full); until told to
+    go. Holds at every step while the backend is held (see the module's notes)."""
+    name, emit, attention = rt.name, rt.emit, rt.attention
     base = rt.number << ITEM_SHIFT
     seq = 0
     held = -1
     emit(started_event(name))
     try:
         while True:
-            if rt.attention():  # one cheap check per item; the rest only when set
-                if rt.paused():
-                    rt.hold()
+            if attention():  # hold point: before the next item (it holds nothing)
+                rt.hold()
                 if rt.exiting():
                     break
-            lo, hi = rt.sleep_range()
-            if hi > 0.0:
-                d = uniform(lo, hi)
-                emit(sleep_event(name, NO_ITEM, d))
-                if rt.sleep(d):
-                    continue  # woken early: stop, retire or pause decides
+            if rt.sleep_range()[1] > 0.0 and work(rt, NO_ITEM):
+                break  # stopped or retired while making it
+            if attention():  # hold point: before PRODUCED
+                rt.hold()
+                if rt.exiting():
+                    break
             if not rt.ticket():
                 break  # the item limit is reached
             seq += 1
             held = base | seq
             emit(produced_event(name, held))
+            if attention():  # hold point: before the put (it holds the item)
+                rt.hold(True)
+                if rt.stopping():
+                    break
             rt.put(held)
             held = -1
     except Closed:
@@ -154,24 +289,24 @@ def run_producer(rt: WorkerRuntime) -> None:
 
 
 def run_consumer(rt: WorkerRuntime) -> None:
-    """Take an item (waiting while the buffer is empty), work on it for a sleep, finish it."""
-    name, emit, uniform = rt.name, rt.emit, rt.uniform
+    """Take an item (waiting while the buffer is empty), consume it (the sleep), finish
+    it. Holds at every step while the backend is held (see the module's notes)."""
+    name, emit, attention = rt.name, rt.emit, rt.attention
     held = -1
     emit(started_event(name))
     try:
         while True:
-            if rt.attention():  # one cheap check per item; the rest only when set
-                if rt.paused():
-                    rt.hold()
+            if attention():  # hold point: before taking the next item
+                rt.hold()
                 if rt.exiting():
                     break
             held = rt.get()
-            lo, hi = rt.sleep_range()
-            if hi > 0.0:
-                d = uniform(lo, hi)
-                emit(sleep_event(name, held, d))
-                if rt.sleep(d) and rt.stopping():
-                    break  # stopped mid-item: it is reported as held
+            if rt.sleep_range()[1] > 0.0 and work(rt, held):
+                break  # stopped mid-item: it is reported as held
+            if attention():  # hold point: before CONSUMED (it holds the item)
+                rt.hold(True)
+                if rt.stopping():
+                    break
             rt.task_done()
             emit(consumed_event(name, held))
             held = -1

@@ -11,6 +11,11 @@ and end by themselves when the parent dies. The kernel's parent-death signal fol
 thread that started a child, so one spawner thread starts them all and lives until every
 child has been joined.
 
+A child holds (pause, the start gate: see :mod:`~.base`) by reading one shared byte per
+step; holding, it waits on its own semaphore, which the parent releases when the hold
+ends (and when a sleeper must suspend or redraw its sleep), with a short poll as a
+fallback. A blocked put or get polls and so re-checks the byte every ``POLL_S``.
+
 A child first marks itself running under a shared lock; :meth:`ProcessBackend.stop`
 marks every child still booting as cancelled under that same lock and terminates it at
 once: such a child has not run a line of the worker loop, so it holds nothing, and stop
@@ -42,16 +47,16 @@ from simulator.engine.events import (
     put_wait_event,
 )
 from simulator.engine.lifeline import become_child, quiet_resource_tracker, sigint_blocked
-from simulator.engine.workers import Role
+from simulator.engine.workers import Role, role_of
 
 _now = time.monotonic
 FLUSH_EVERY = 256  # events per message at full speed
 POLL_S = 0.05  # how often a blocked put/get looks at the stop flag
 TICKET_BLOCK = 32  # item-limit tickets taken at once: one shared lock per 32 items
-PAUSED, STOPPING = 0, 1
+HELD, STOPPING = 0, 1  # the indexes of the shared flags
 BOOTING, RUNNING, CANCELLED = 0, 1, 2  # a child's boot state
 STOP_JOIN_S = 2.0  # how long stop waits for running children before terminating them
-HOLD_POLL_S = 0.02  # how often a paused child looks whether it may go on
+HOLD_POLL_S = 0.05  # how often a holding child looks whether it may go on, unwoken
 WATCH_S = 0.25  # how often the idle spawner looks for children that died unexpectedly
 
 
@@ -74,8 +79,10 @@ class _Shared:
     events: Any
     stop: Any
     sleeps: Any  # shared doubles: producer lo, hi, consumer lo, hi
+    #: shared counters, producer and consumer: bumped when that role's sleeps change
+    sleep_gen: Any
     tickets: Any
-    flags: Any  # shared bytes read without a lock: [paused, stopping]
+    flags: Any  # shared bytes read without a lock: [held, stopping]
     capacity: int  #: the buffer's (a full buffer's length, for PUT_WAIT events)
     limit: int | None
     seed: int | None
@@ -96,6 +103,7 @@ class _ProcessWorker:
         self._out: list[RawEvent] = []
         self._flush_at = 1  # the first event (STARTED) goes at once: "I am ready"
         self._offset = _sleep_offset(role)
+        self._gen = 0 if role == Role.PRODUCER else 1
 
     def emit(self, ev: RawEvent) -> None:
         self._out.append(ev)
@@ -109,15 +117,16 @@ class _ProcessWorker:
             self._flush_at = FLUSH_EVERY
 
     def attention(self) -> bool:
-        return bool(self.flags[PAUSED] or self.flags[STOPPING] or self.retired.value)
+        return bool(self.flags[HELD] or self.flags[STOPPING] or self.retired.value)
 
-    def paused(self) -> bool:
-        return bool(self.flags[PAUSED])
+    def held(self) -> bool:
+        return bool(self.flags[HELD])
 
-    def hold(self) -> None:
-        self.flush()
-        while self.flags[PAUSED] and not self.exiting():
-            time.sleep(HOLD_POLL_S)
+    def hold(self, holding: bool = False) -> None:
+        self.flush()  # the picture shows where it holds
+        flags, retired, wake = self.flags, self.retired, self.wake
+        while flags[HELD] and not flags[STOPPING] and (holding or not retired.value):
+            wake.acquire(True, HOLD_POLL_S)
 
     def exiting(self) -> bool:
         return bool(self.flags[STOPPING] or self.retired.value)
@@ -125,13 +134,19 @@ class _ProcessWorker:
     def stopping(self) -> bool:
         return bool(self.flags[STOPPING])
 
+    def retiring(self) -> bool:
+        return bool(self.retired.value)
+
     def sleep_range(self) -> tuple[float, float]:
         s = self.sh.sleeps
         return s[self._offset], s[self._offset + 1]
 
+    def sleep_generation(self) -> int:
+        return int(self.sh.sleep_gen[self._gen])
+
     def sleep(self, seconds: float) -> bool:
         self.flush()
-        return self.wake.acquire(True, seconds)
+        return self.wake.acquire(True, max(0.0, seconds))
 
     def ticket(self) -> bool:
         if self.sh.limit is None:
@@ -151,35 +166,52 @@ class _ProcessWorker:
         try:
             buf.put_nowait(item)
         except queue.Full:
-            self.emit(put_wait_event(self.name, item, self.sh.capacity))
-            self.flush()
-            while True:
-                if self.sh.stop.is_set():
-                    raise Closed from None
-                try:
-                    buf.put(item, timeout=POLL_S)
-                    break
-                except queue.Full:
-                    continue
+            self._wait_to_put(item)
         self.emit(put_event(self.name, item, buf.qsize()))
+
+    def _wait_to_put(self, item: int) -> None:
+        """The buffer was full: wait (recording it once) until the item is in, holding
+        while held; :class:`Closed` on stop."""
+        buf, flags = self.sh.buffer, self.flags
+        self.emit(put_wait_event(self.name, item, self.sh.capacity))
+        self.flush()
+        while True:
+            if flags[STOPPING]:
+                raise Closed
+            if flags[HELD]:
+                self.hold(True)
+                continue
+            try:
+                buf.put(item, timeout=POLL_S)
+                return
+            except queue.Full:
+                continue
 
     def get(self) -> int:
         buf = self.sh.buffer
         try:
             item = buf.get_nowait()
         except queue.Empty:
-            self.emit(get_wait_event(self.name))
-            self.flush()
-            while True:
-                if self.exiting():
-                    raise Closed from None
-                try:
-                    item = buf.get(timeout=POLL_S)
-                    break
-                except queue.Empty:
-                    continue
+            item = self._wait_to_get()
         self.emit(got_event(self.name, item, buf.qsize()))
         return item
+
+    def _wait_to_get(self) -> int:
+        """The buffer was empty: wait (recording it once) for an item, holding while
+        held; :class:`Closed` on stop or retire (a waiting consumer holds nothing)."""
+        buf, flags = self.sh.buffer, self.flags
+        self.emit(get_wait_event(self.name))
+        self.flush()
+        while True:
+            if self.exiting():
+                raise Closed
+            if flags[HELD]:
+                self.hold()
+                continue
+            try:
+                return buf.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
 
     def task_done(self) -> None:
         self.sh.buffer.task_done()
@@ -220,11 +252,15 @@ class ProcessBackend(Backend):
         ctx = mp.get_context("spawn")
         self._ctx = ctx
         p, c = self.sleeps[Role.PRODUCER], self.sleeps[Role.CONSUMER]
-        self.shared = _Shared(
+        #: name -> (process, wake, retire, boot state)
+        self.procs: dict[str, tuple[Any, Any, Any, Any]] = {}
+        self._lock = threading.Lock()
+        shared = _Shared(
             buffer=ctx.JoinableQueue(self.config.capacity),
             events=ctx.Queue(),
             stop=ctx.Event(),
             sleeps=ctx.Array("d", [p[0], p[1], c[0], c[1]], lock=False),
+            sleep_gen=ctx.RawArray("q", 2),
             tickets=ctx.Value("q", 0),
             flags=ctx.RawArray("b", 2),
             capacity=self.config.capacity,
@@ -233,14 +269,14 @@ class ProcessBackend(Backend):
             boot_lock=ctx.Lock(),
             parent_pid=os.getpid(),
         )
-        #: name -> (process, wake, retire, boot state)
-        self.procs: dict[str, tuple[Any, Any, Any, Any]] = {}
+        with self._hold_lock:  # the children hold from their first step while held
+            shared.flags[HELD] = 1 if self.held else 0
+            self.shared = shared
         self._boots: dict[str, Any] = {}  # every child's boot state, leaving ones too
         self._dead_reported: set[str] = set()
         self._said_stopped: set[str] = set()  # children whose STOPPED event arrived
         self._leaving: list[tuple[str, Any]] = []  # (name, process) of retired children
         self._unwanted: set[str] = set()
-        self._lock = threading.Lock()
         self._spawn_requests: queue.SimpleQueue = queue.SimpleQueue()
         self._listener = threading.Thread(target=self._listen, name="pcsim-events", daemon=True)
         self._listener.start()
@@ -334,17 +370,30 @@ class ProcessBackend(Backend):
             wake.release()
             self._leaving.append((name, proc))
 
-    def set_sleep(self, role: Role, lo: float, hi: float) -> None:
-        super().set_sleep(role, lo, hi)
+    def _sleep_changed(self, role: Role) -> None:
+        lo, hi = self.sleeps[role]
         off = _sleep_offset(role)
         self.shared.sleeps[off] = lo
         self.shared.sleeps[off + 1] = hi
+        self.shared.sleep_gen[0 if role == Role.PRODUCER else 1] += 1  # after the range
+        self._wake_all(role)
 
-    def pause(self) -> None:
-        self.shared.flags[PAUSED] = 1
+    def _wake_all(self, role: Role | None = None) -> None:
+        """Release the semaphore of every child (of ``role``): a sleeper or a holder
+        re-checks the flags. ``release()`` never waits; an extra release only makes a
+        child's next sleep look again once."""
+        with self._lock:
+            procs = self.procs.items()
+            wakes = [w for n, (_, w, _, _) in procs if role is None or role_of(n) is role]
+        for wake in wakes:
+            wake.release()
 
-    def resume(self) -> None:
-        self.shared.flags[PAUSED] = 0
+    def _set_hold(self, held: bool) -> None:
+        shared = getattr(self, "shared", None)
+        if shared is None:
+            return  # not started: start() reads self.held
+        shared.flags[HELD] = 1 if held else 0
+        self._wake_all()  # sleepers suspend, holders go on
 
     def stop(self, timeout: float = 1.0) -> int:
         """Stop and join every child. Children still booting are cancelled and
@@ -355,7 +404,7 @@ class ProcessBackend(Backend):
         deadline = _now() + max(timeout, STOP_JOIN_S)
         with self._lock:  # after this, the spawner starts nobody
             sh.flags[STOPPING] = 1
-            sh.flags[PAUSED] = 0
+            sh.flags[HELD] = 0
             sh.stop.set()
             wakes = [wake for _, wake, _, _ in self.procs.values()]
             named = [(name, entry[0]) for name, entry in self.procs.items()]

@@ -1,4 +1,4 @@
-"""The thread backend's bounded buffer: :class:`queue.Queue` with events and a close.
+"""The thread backend's bounded buffer: :class:`queue.Queue` with events, a hold and a close.
 
 It is a real ``queue.Queue`` (same mutex, conditions, ``task_done``/``join``); it adds what
 the simulator needs and the standard class lacks on Python 3.11:
@@ -6,7 +6,10 @@ the simulator needs and the standard class lacks on Python 3.11:
 * the put/got events are written *inside* the queue's lock, so their order and the buffer
   sizes they carry are exactly the order and sizes the queue went through;
 * a blocking put or get can be interrupted: :meth:`close` (like 3.13's ``shutdown``) or
-  retiring the waiting worker wakes it, so stopping never hangs.
+  retiring the waiting worker wakes it, so stopping never hangs;
+* while :attr:`held` (the run is paused, or not started yet) no put or get completes,
+  even if room or an item appears: the waits also wait while held, and :meth:`hold`
+  wakes them when the hold ends.
 """
 
 from __future__ import annotations
@@ -25,46 +28,77 @@ from simulator.engine.events import (
 
 
 class BoundedBuffer(queue.Queue):
-    def __init__(self, maxsize: int, emit: Callable[[RawEvent], None]) -> None:
+    def __init__(self, maxsize: int, emit: Callable[[RawEvent], None], held: bool) -> None:
         super().__init__(maxsize)
         self._emit = emit
         self.closed = False
+        self.held = held  #: no put or get completes while true (written under the mutex)
 
     def put_item(self, item: int, worker: str) -> None:
-        """Put ``item``; if full, record a wait and block until there is room or close."""
-        emit = self._emit
+        """Put ``item``; while full (recording a wait) or held, block until there is room
+        and the hold ends, or the buffer closes (:class:`Closed`)."""
         with self.not_full:
-            if self._qsize() >= self.maxsize:
-                emit(put_wait_event(worker, item, self.maxsize))
-                while self._qsize() >= self.maxsize:
-                    if self.closed:
-                        raise Closed
-                    self.not_full.wait()
+            if self.held or self._qsize() >= self.maxsize:
+                self._wait_for_room(item, worker)
             if self.closed:
                 raise Closed
             self._put(item)
             self.unfinished_tasks += 1
-            emit(put_event(worker, item, self._qsize()))
+            self._emit(put_event(worker, item, self._qsize()))
             self.not_empty.notify()
 
+    def _wait_for_room(self, item: int, worker: str) -> None:
+        """The slow path of :meth:`put_item` (under the mutex): PUT_WAIT is recorded once,
+        when the buffer is seen full while not held."""
+        waited = False
+        while True:
+            if self.closed:
+                raise Closed
+            if not self.held:
+                if self._qsize() < self.maxsize:
+                    return
+                if not waited:
+                    self._emit(put_wait_event(worker, item, self.maxsize))
+                    waited = True
+            self.not_full.wait()
+
     def get_item(self, worker: str, retiring: Callable[[], bool]) -> int:
-        """Take the oldest item; if empty, record a wait and block until one comes.
+        """Take the oldest item; while empty (recording a wait) or held, block until one
+        comes and the hold ends.
 
         Raises :class:`Closed` when the buffer closes or ``retiring()`` turns true while it
         waits (a waiting consumer holds nothing, so it may leave at once).
         """
-        emit = self._emit
         with self.not_empty:
-            if not self._qsize():
-                emit(get_wait_event(worker))
-                while not self._qsize():
-                    if self.closed or retiring():
-                        raise Closed
-                    self.not_empty.wait()
+            if self.held or not self._qsize():
+                self._wait_for_item(worker, retiring)
             item = self._get()
-            emit(got_event(worker, item, self._qsize()))
+            self._emit(got_event(worker, item, self._qsize()))
             self.not_full.notify()
             return item
+
+    def _wait_for_item(self, worker: str, retiring: Callable[[], bool]) -> None:
+        """The slow path of :meth:`get_item` (under the mutex)."""
+        waited = False
+        while True:
+            if self.closed or retiring():
+                raise Closed
+            if not self.held:
+                if self._qsize():
+                    return
+                if not waited:
+                    self._emit(get_wait_event(worker))
+                    waited = True
+            self.not_empty.wait()
+
+    def hold(self, held: bool) -> None:
+        """Hold every put and get (``True``) or let them complete again (``False``: wake
+        every waiter to re-check)."""
+        with self.mutex:
+            self.held = held
+            if not held:
+                self.not_full.notify_all()
+                self.not_empty.notify_all()
 
     def wake_getters(self) -> None:
         """Let waiting consumers re-check whether they were retired."""

@@ -6,9 +6,16 @@ import itertools
 import threading
 import time
 
-from simulator.engine.backends.base import Backend, run_consumer, run_producer, worker_rng
+from simulator.engine.backends.base import (
+    Backend,
+    Emit,
+    run_consumer,
+    run_producer,
+    worker_rng,
+)
 from simulator.engine.backends.thread_buffer import BoundedBuffer
-from simulator.engine.workers import Role
+from simulator.engine.config import SimulationConfig
+from simulator.engine.workers import ROLES, Role
 
 
 class _ThreadWorker:
@@ -18,50 +25,61 @@ class _ThreadWorker:
         self.b = backend
         self.role, self.name, self.number = role, name, number
         self.emit = backend.emit
+        assert backend.buffer is not None  # started
+        self.buffer = backend.buffer
         self.uniform = worker_rng(backend.config.seed, name).uniform
+        #: set to cut a sleep short: stop, retire, hold, a new sleep range
         self.wake = threading.Event()
-        self.retiring = False
+        self.is_retiring = False
         target = run_producer if role == Role.PRODUCER else run_consumer
         self.thread = threading.Thread(target=target, args=(self,), name=f"pcsim-{name}")
         self.thread.daemon = True
 
     def attention(self) -> bool:
-        return self.b.attention or self.retiring
+        return self.b.attention or self.is_retiring
 
-    def paused(self) -> bool:
-        return self.b.paused
+    def held(self) -> bool:
+        return self.b.holding
 
-    def hold(self) -> None:
-        while self.b.paused and not self.exiting():
-            self.b.gate.wait(0.1)
+    def hold(self, holding: bool = False) -> None:
+        b = self.b
+        while b.holding and not b.stopping and (holding or not self.is_retiring):
+            b.gate.wait(0.1)
 
     def exiting(self) -> bool:
-        return self.retiring or self.b.stopping
+        return self.is_retiring or self.b.stopping
 
     def stopping(self) -> bool:
         return self.b.stopping
 
-    def is_retiring(self) -> bool:
-        return self.retiring
+    def retiring(self) -> bool:
+        return self.is_retiring
 
     def sleep_range(self) -> tuple[float, float]:
         return self.b.sleeps[self.role]
 
+    def sleep_generation(self) -> int:
+        return self.b.sleep_gen[self.role]
+
     def sleep(self, seconds: float) -> bool:
-        return self.wake.wait(seconds)
+        if self.wake.wait(seconds):
+            # whoever set it changed a flag first: the caller re-checks them after this
+            self.wake.clear()
+            return True
+        return False
 
     def ticket(self) -> bool:
         limit = self.b.config.items
         return limit is None or next(self.b.tickets) < limit
 
     def put(self, item: int) -> None:
-        self.b.buffer.put_item(item, self.name)
+        self.buffer.put_item(item, self.name)
 
     def get(self) -> int:
-        return self.b.buffer.get_item(self.name, self.is_retiring)
+        return self.buffer.get_item(self.name, self.retiring)
 
     def task_done(self) -> None:
-        self.b.buffer.task_done()
+        self.buffer.task_done()
 
     def finish(self) -> None:
         pass
@@ -70,15 +88,22 @@ class _ThreadWorker:
 class ThreadBackend(Backend):
     exact_order = True
 
-    def start(self, workers: list[tuple[Role, str, int]]) -> None:
-        self.buffer = BoundedBuffer(self.config.capacity, self.emit)
-        self.tickets = itertools.count()
-        self.paused = False
+    def __init__(self, config: SimulationConfig, emit: Emit) -> None:
+        super().__init__(config, emit)
         self.stopping = False
-        self.attention = False  # paused or stopping
-        self.gate = threading.Event()
-        self.gate.set()
+        self.holding = self.held  # what the workers read (one attribute, no property)
+        self.attention = self.holding  # held or stopping: the per-step test
+        self.gate = threading.Event()  # set while not held: what holding workers wait on
+        if not self.holding:
+            self.gate.set()
+        self.sleep_gen: dict[Role, int] = {role: 0 for role in ROLES}
         self.workers: dict[str, _ThreadWorker] = {}
+        self.buffer: BoundedBuffer | None = None
+
+    def start(self, workers: list[tuple[Role, str, int]]) -> None:
+        with self._hold_lock:
+            self.buffer = BoundedBuffer(self.config.capacity, self.emit, self.holding)
+        self.tickets = itertools.count()
         self._retired: list[_ThreadWorker] = []  # leaving, still to be joined
         for role, name, number in workers:
             self.add(role, name, number)
@@ -92,19 +117,29 @@ class ThreadBackend(Backend):
         w = self.workers.pop(name, None)
         if w is None:
             return
-        w.retiring = True
+        w.is_retiring = True
         w.wake.set()
+        assert self.buffer is not None
         self.buffer.wake_getters()
         self._retired = [r for r in self._retired if r.thread.is_alive()] + [w]
 
-    def pause(self) -> None:
-        self.paused = self.attention = True
-        self.gate.clear()
+    def _sleep_changed(self, role: Role) -> None:
+        self.sleep_gen[role] += 1
+        for w in list(self.workers.values()):
+            if w.role is role:
+                w.wake.set()
 
-    def resume(self) -> None:
-        self.paused = False
-        self.attention = self.stopping
-        self.gate.set()
+    def _set_hold(self, held: bool) -> None:
+        self.holding = held
+        self.attention = held or self.stopping
+        if self.buffer is not None:
+            self.buffer.hold(held)
+        if held:
+            self.gate.clear()
+            for w in list(self.workers.values()):
+                w.wake.set()  # a sleeper suspends its sleep
+        else:
+            self.gate.set()
 
     def stop(self, timeout: float = 1.0) -> int:
         self.stopping = self.attention = True
@@ -112,6 +147,7 @@ class ThreadBackend(Backend):
         everyone = list(self.workers.values()) + self._retired
         for w in everyone:
             w.wake.set()
+        assert self.buffer is not None
         self.buffer.close()
         deadline = time.monotonic() + timeout
         for w in everyone:
