@@ -194,7 +194,6 @@ SHORT_STATES = {
     "consuming": "cons",
     "starting": "start",
     "stopped": "stop",
-    "sleeping": "sleep",
     "paused": "paused",
     "ready": "ready",
 }
