@@ -1,0 +1,58 @@
+"""Pause freezes the moment, in every view (issue 11): a producer blocked on a full buffer
+stays "waiting: buffer full" with its item, and nothing is produced, consumed or logged."""
+
+from __future__ import annotations
+
+from simulator.engine.simulation import PAUSED
+from simulator.engine.workers import Role, WorkerState
+from simulator.scenarios.scenario import load
+from simulator.ui.window import MainWindow
+
+
+def test_pausing_fast_producers_on_a_full_buffer_freezes_every_view(qtbot):
+    scenario = load("fast-producers")
+    window = MainWindow(scenario.config, scenario, restore_geometry=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        window.bridge.start()
+
+        def full_and_blocked() -> bool:
+            snap = window.bridge.last_snapshot
+            return (
+                snap is not None
+                and snap.in_buffer == snap.capacity
+                and all(
+                    w.state == WorkerState.WAITING_FULL
+                    for w in snap.workers
+                    if w.role == Role.PRODUCER
+                )
+            )
+
+        qtbot.waitUntil(full_and_blocked, timeout=20_000)
+        window.actions_by_name["start"].trigger()  # Space: pause
+        assert window.bridge.state == PAUSED
+        qtbot.wait(300)  # the last frames of what happened before the pause arrive
+        before = window.dump_view()
+        last_logged = window.log.history[-1]
+        qtbot.wait(1000)
+        after = window.dump_view()
+
+        producers = [c for c in after["cards"] if c["name"].startswith("P")]
+        assert producers and all(c["state"] == "waiting: buffer full" for c in producers)
+        assert after["stats"] == before["stats"]
+        assert after["books"] == before["books"] and after["books"]["ok"]
+        assert after["buffer"] == before["buffer"]
+        assert after["header"]["count"] == after["stats"]["in_buffer"] == scenario.config.capacity
+        assert window.log.history[-1] is last_logged  # no event in between
+        items = window.canvas._items
+        assert items is not None and "PAUSED" in (items.banner.text or "")  # said in words
+
+        window.actions_by_name["start"].trigger()  # Space again: resume, and it goes on
+        qtbot.waitUntil(
+            lambda: window.bridge.last_snapshot.consumed > before["books"]["consumed"],
+            timeout=10_000,
+        )
+    finally:
+        window.close()
