@@ -252,6 +252,7 @@ class AsyncioBackend(Backend):
     # ---- the workers ---------------------------------------------------------------
     async def _producer(self, t: _Task) -> None:
         name, emit, q, sleeps = t.name, self.emit, self.queue, self.sleeps
+        role = Role.PRODUCER  # an enum attribute costs ~60 ns a lookup: once, not per item
         base, seq, held = t.number << ITEM_SHIFT, 0, -1
         emit(started_event(name))
         try:
@@ -260,7 +261,7 @@ class AsyncioBackend(Backend):
                     await self._hold(t)
                 if t.retiring:
                     break
-                if sleeps[Role.PRODUCER][1] > 0.0 and await self._work(t, NO_ITEM):
+                if sleeps[role][1] > 0.0 and await self._work(t, NO_ITEM):
                     break
                 if q.held:  # hold point: before PRODUCED
                     await self._hold(t)
@@ -289,6 +290,7 @@ class AsyncioBackend(Backend):
 
     async def _consumer(self, t: _Task) -> None:
         name, emit, q, sleeps = t.name, self.emit, self.queue, self.sleeps
+        role = Role.CONSUMER
         held = -1
         emit(started_event(name))
         try:
@@ -307,7 +309,7 @@ class AsyncioBackend(Backend):
                     finally:
                         t.interruptible = False
                 emit(got_event(name, held, q.qsize()))
-                if sleeps[Role.CONSUMER][1] > 0.0:
+                if sleeps[role][1] > 0.0:
                     await self._work(t, held)
                 if q.held:  # hold point: before CONSUMED (it holds the item)
                     await self._hold(t, True)
