@@ -259,7 +259,9 @@ class _FewTicks(pg.AxisItem):
         dif = abs(maxVal - minVal)
         if dif == 0:
             return []
-        return [(_nice_ceiling(dif / 2.2), 0.0)]
+        # a 1-2-5 step giving three or four ticks: at least one lies inside the axis
+        # (pyqtgraph drops a label that reaches past either end)
+        return [(_nice_ceiling(dif / 3.0), 0.0)]
 
 
 def _nice_ceiling(x: float) -> float:
