@@ -229,8 +229,8 @@ class SimulationCanvas(QGraphicsView):
         fast: bool,
     ) -> None:
         """Move the items in flight: to the buffer's entrance (their slot already shows
-        them, so no copy is drawn over the slots) and from the exit slot to
-        the consumer that took them, while it holds them. A token that would overlap
+        them, so no copy is drawn over the slots) and from the exit to the consumer that
+        took them, while it holds them. A token that would overlap
         another is not drawn this frame."""
         live = [] if fast else self.model.live_tokens(now)
         tokens = items.tokens
@@ -262,7 +262,9 @@ class SimulationCanvas(QGraphicsView):
                 dst = lay.consumers.get(tok.worker)
                 if dst is None or holding.get(tok.worker) != tok.item:
                     continue  # consumed already: its consumer holds nothing
-                a = lay.slots[0].center() if lay.slots else lay.exit
+                # from just outside the exit: the slot it left may already hold the next
+                # item, which a token starting over it would hide
+                a = QPointF(lay.exit.x() + half_w + 2, lay.exit.y())
                 b = held_anchor(dst, Role.CONSUMER, lay)
             pos = a + (b - a) * p
             x, y = pos.x(), pos.y()
