@@ -228,19 +228,15 @@ class SimulationCanvas(QGraphicsView):
         now: float,
         fast: bool,
     ) -> None:
-        """Move the items in flight: to the buffer's entrance (their slot already shows
-        them, so no copy is drawn over the slots) and from the exit to the consumer that
-        took them, while it holds them. A token that would overlap
-        another is not drawn this frame."""
+        """Move the items in flight from the exit to the consumer that took them, while it
+        holds them (a put needs no token: the item's slot shows it at once). A token that
+        would overlap another is not drawn this frame."""
         live = [] if fast else self.model.live_tokens(now)
         tokens = items.tokens
         if not live:
             for t in tokens:
                 t.hide()
             return
-        snap = self.snapshot
-        ids = snap.buffer if snap is not None else ()
-        in_buffer = set(ids)
         holding = {v.name: v.item for v in workers}
         half_w, half_h = lay.token.width() / 2, lay.token.height() / 2
         placed: list[tuple[float, float]] = []
@@ -251,13 +247,9 @@ class SimulationCanvas(QGraphicsView):
                 break
             p = ease(tok.progress(now, duration))
             if tok.inbound:
-                src = lay.producers.get(tok.worker)
-                item_gone = tok.item not in in_buffer
-                if src is None or item_gone:  # already taken: its take is drawn instead
-                    continue
-                a = QPointF(lay.producers_right + half_w + 2, src.center().y())
-                # to the entrance, not over the slots: its slot already shows it
-                b = QPointF(lay.entrance.x() - half_w - 2, lay.entrance.y())
+                # a put is drawn by its slot, which shows the item from the moment it is
+                # in the buffer: a flying copy beside it would show one item twice
+                continue
             else:
                 dst = lay.consumers.get(tok.worker)
                 if dst is None or holding.get(tok.worker) != tok.item:

@@ -146,19 +146,24 @@ class Label:
             self.item.setText(text)
 
     def set_item(self, item: int, center: QPointF, size: QSizeF, fm: QFontMetricsF) -> None:
-        """An item's label centred in ``size``: ``P1-42``, or ``42`` where that does not
-        fit, or nothing where neither does (the colour still tells the producer)."""
+        """An item's label centred in ``size``: ``P1-42``; where that is too wide, the
+        producer over the number (``P1`` / ``42``), then ``42`` alone; nothing where none
+        fits (the colour still tells the producer). A bare number is the last resort:
+        a row of them (16 17 15 15 …) reads like a broken FIFO."""
         full = item_label(item)
+        producer, _, seq = full.partition("-")
         text = ""
-        if fm.height() <= size.height() + 2:
-            for t in (full, full.split("-")[-1]):
-                if fm.horizontalAdvance(t) <= size.width():
-                    text = t
-                    break
+        for t in (full, f"{producer}\n{seq}", seq):
+            lines = t.split("\n")
+            tall = len(lines) * fm.height() <= size.height() + 2
+            if tall and max(fm.horizontalAdvance(x) for x in lines) <= size.width():
+                text = t
+                break
         self.set(text)
         if text:
-            w = fm.horizontalAdvance(text)
-            self.item.setPos(center.x() - w / 2, center.y() - fm.height() / 2)
+            lines = text.split("\n")
+            w = max(fm.horizontalAdvance(x) for x in lines)
+            self.item.setPos(center.x() - w / 2, center.y() - len(lines) * fm.height() / 2)
 
 
 class Toggle:

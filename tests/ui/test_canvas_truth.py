@@ -234,17 +234,32 @@ def test_no_text_under_12_px(qtbot, n, capacity, size):
 
 
 def test_tokens_never_overlap(qtbot):
+    """16 consumers take an item each at once: the takes in flight never overlap."""
     cfg = SimulationConfig(producers=16, consumers=16, capacity=16)
     canvas = _canvas(qtbot, cfg)
-    puts = [Event(0.0, Kind.PUT, f"P{i}", item_id(i, 1), 1, 0.0) for i in range(1, 17)]
-    canvas.on_batch(puts)
-    canvas.on_snapshot(_snap(cfg, tuple(e.item for e in puts)))
+    items_taken = [item_id(i, 1) for i in range(1, 17)]
+    takes = [Event(0.0, Kind.GOT, f"C{i}", item, 0, 0.0) for i, item in enumerate(items_taken, 1)]
+    canvas.on_batch(takes)
+    holding = {f"C{i}": (WorkerState.CONSUMING, item) for i, item in enumerate(items_taken, 1)}
+    canvas.on_snapshot(_snap(cfg, (), holding))
     items = canvas._items
     assert items is not None
     shown = [t.box.sceneBoundingRect() for t in items.tokens if t.visible]
     assert shown
     for a, b in itertools.combinations(shown, 2):
         assert not a.intersects(b)
+
+
+def test_a_put_shows_its_item_once_in_its_slot_never_as_a_flying_copy(qtbot):
+    cfg = SimulationConfig(producers=2, consumers=1, capacity=4)
+    canvas = _canvas(qtbot, cfg)
+    item = item_id(1, 7)
+    canvas.on_batch([Event(0.0, Kind.PUT, "P1", item, 1, 0.0)])
+    canvas.on_snapshot(_snap(cfg, (item,)))
+    items = canvas._items
+    assert items is not None
+    assert [s.item for s in items.slots].count(item) == 1
+    assert not any(t.visible and t.item == item for t in items.tokens)
 
 
 def test_header_buffer_and_cards_come_from_the_same_snapshot(qtbot):
