@@ -11,17 +11,7 @@ from hypothesis import strategies as st
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import Simulation
-
-BACKENDS = ["threads", "asyncio", "processes"]
-
-
-def wait_for(predicate, timeout=20.0, step=0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
+from tests.engine.waiting import BACKENDS, wait_for
 
 
 def started(**settings) -> Simulation:

@@ -11,19 +11,10 @@ from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Kind
 from simulator.engine.simulation import Simulation
 from simulator.engine.workers import Role, WorkerState
+from tests.engine.waiting import BACKENDS, wait_for
 
-BACKENDS = ["threads", "asyncio", "processes"]
 READY_S = 60.0  # spawning interpreters on a busy machine can be slow
 SETTLE_S = 0.3  # for steps already under way when pause() returned to be booked
-
-
-def wait_for(predicate, timeout=30.0, step=0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 def _blocked_and_busy(sim: Simulation, producers: int, consumers: int) -> bool:

@@ -11,21 +11,8 @@ import time
 import psutil
 import pytest
 
-from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import RUNNING
-from simulator.ui.window import MainWindow
-
-FAST = SimulationConfig(producer_sleep=(0.005, 0.02), consumer_sleep=(0.01, 0.03))
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow(FAST, restore_geometry=False)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+from tests.ui.conftest import FAST
 
 
 def _kill_engine(window) -> int:

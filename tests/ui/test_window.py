@@ -11,18 +11,7 @@ from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import PAUSED, RUNNING, STOPPED
 from simulator.ui import theme
 from simulator.ui.window import MainWindow
-
-FAST = SimulationConfig(producer_sleep=(0.005, 0.02), consumer_sleep=(0.01, 0.03))
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow(FAST, restore_geometry=False)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+from tests.ui.conftest import FAST
 
 
 def test_window_opens_ready_to_start(window):

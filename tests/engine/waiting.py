@@ -1,0 +1,20 @@
+"""Waiting on a real run without depending on the machine's speed: poll an outcome with a
+generous deadline, never sleep a fixed time and hope."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+#: every backend, for tests that must hold on all of them
+BACKENDS = ["threads", "asyncio", "processes"]
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0, step: float = 0.01) -> bool:
+    """True as soon as ``predicate()`` is true; False after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
