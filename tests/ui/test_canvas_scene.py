@@ -10,13 +10,13 @@ import pytest
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import item_id
-from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, Snapshot
-from simulator.engine.workers import Role, WorkerState, worker_name
+from simulator.engine.workers import Role, WorkerState
 from simulator.ui import theme
 from simulator.ui.canvas import SimulationCanvas, idle_workers
 from simulator.ui.canvas_layout import card_lines
 from simulator.ui.canvas_model import MAX_TOKENS
+from tests.ui.snapshots import snapshot_of
 
 # Qt items in the scene of an idle canvas at 1280x720, by (capacity, workers per side),
 # counted on the canvas before it was split into items, builders and view (commit
@@ -49,42 +49,9 @@ def _canvas(qtbot, cfg: SimulationConfig) -> SimulationCanvas:
 
 
 def _snapshot(state: str, cfg: SimulationConfig, fill: int) -> Snapshot:
-    """A snapshot of a run in ``state``: producers producing, consumers consuming, worker
-    number ``i`` with ``i`` items done, ``fill`` items in the buffer."""
-    counts = {Role.PRODUCER: cfg.producers, Role.CONSUMER: cfg.consumers}
-    shows = {Role.PRODUCER: WorkerState.PRODUCING, Role.CONSUMER: WorkerState.CONSUMING}
-    workers = tuple(
-        WorkerView(worker_name(role, i), role, shows[role], -1, i, 0.0, (0.0, 0.0))
-        for role in counts
-        for i in range(1, counts[role] + 1)
-    )
-    return Snapshot(
-        state=state,
-        config=cfg,
-        capacity=cfg.capacity,
-        backend=cfg.backend,
-        elapsed=1.0,
-        produced=fill,
-        consumed=0,
-        in_buffer=fill,
-        in_hand=0,
-        lost=0,
-        duplicates=0,
-        ok=True,
-        violations=(),
-        produced_rate=0.0,
-        consumed_rate=0.0,
-        occupancy=fill,
-        max_occupancy=fill,
-        mean_occupancy=0.0,
-        latency_ms=(0.0, 0.0, 0.0),
-        producer_blocked=0.0,
-        consumer_blocked=0.0,
-        waits_full=0,
-        waits_empty=0,
-        workers=workers,
-        buffer=tuple(item_id(1, k) for k in range(fill)),
-    )
+    """A run in ``state``: producers producing, consumers consuming, ``fill`` items."""
+    buffer = tuple(item_id(1, k) for k in range(fill))
+    return snapshot_of(cfg, buffer, run_state=state, consumers=WorkerState.CONSUMING)
 
 
 @pytest.mark.parametrize("n", [1, 8, 64])

@@ -15,12 +15,12 @@ from PySide6.QtWidgets import QGraphicsSimpleTextItem, QGraphicsTextItem
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event, Kind, item_id, item_label
-from simulator.engine.metrics import WorkerView
-from simulator.engine.simulation import RUNNING, Snapshot
+from simulator.engine.simulation import Snapshot
 from simulator.engine.workers import Role, WorkerState, worker_name
 from simulator.ui import theme
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.canvas_layout import MIN_TEXT_PX
+from tests.ui.snapshots import snapshot_of
 
 #: the canvas's size in the window at 1280x720 and at 1024x768, and a full-screen canvas
 SIZES = [(936, 421), (680, 451), (1280, 720)]
@@ -42,42 +42,7 @@ def _snap(
 ) -> Snapshot:
     """A running snapshot with ``buffer`` (oldest first); ``states`` gives some workers'
     (state, item in hand); the others produce / wait for an item."""
-    states = states or {}
-    counts = {Role.PRODUCER: cfg.producers, Role.CONSUMER: cfg.consumers}
-    default = {Role.PRODUCER: WorkerState.PRODUCING, Role.CONSUMER: WorkerState.WAITING_EMPTY}
-    workers = []
-    for role, n in counts.items():
-        for i in range(1, n + 1):
-            name = worker_name(role, i)
-            state, item = states.get(name, (default[role], -1))
-            workers.append(WorkerView(name, role, state, item, i, 0.0, (0.0, 0.0, 0.0)))
-    return Snapshot(
-        state=RUNNING,
-        config=cfg,
-        capacity=cfg.capacity,
-        backend=cfg.backend,
-        elapsed=1.0,
-        produced=len(buffer),
-        consumed=0,
-        in_buffer=len(buffer),
-        in_hand=0,
-        lost=0,
-        duplicates=0,
-        ok=True,
-        violations=(),
-        produced_rate=0.0,
-        consumed_rate=0.0,
-        occupancy=len(buffer),
-        max_occupancy=len(buffer),
-        mean_occupancy=0.0,
-        latency_ms=(0.0, 0.0, 0.0),
-        producer_blocked=0.0,
-        consumer_blocked=0.0,
-        waits_full=0,
-        waits_empty=0,
-        workers=tuple(workers),
-        buffer=buffer,
-    )
+    return snapshot_of(cfg, buffer, states=states)
 
 
 def _mixed(n: int) -> tuple[int, ...]:

@@ -1,0 +1,57 @@
+"""Snapshots made by hand, for view tests that must show a chosen moment exactly."""
+
+from __future__ import annotations
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.metrics import WorkerView
+from simulator.engine.simulation import RUNNING, Snapshot
+from simulator.engine.workers import Role, WorkerState, worker_name
+
+
+def snapshot_of(
+    cfg: SimulationConfig,
+    buffer: tuple[int, ...] = (),
+    *,
+    run_state: str = RUNNING,
+    states: dict[str, tuple[str, int]] | None = None,
+    consumers: str = WorkerState.WAITING_EMPTY,
+) -> Snapshot:
+    """A snapshot of ``cfg``'s run with ``buffer`` (oldest first). ``states`` gives some
+    workers' (state, item in hand); the other producers are producing, the other
+    consumers in state ``consumers``; worker number ``i`` has ``i`` items done."""
+    states = states or {}
+    counts = {Role.PRODUCER: cfg.producers, Role.CONSUMER: cfg.consumers}
+    default = {Role.PRODUCER: WorkerState.PRODUCING, Role.CONSUMER: consumers}
+    workers = []
+    for role, n in counts.items():
+        for i in range(1, n + 1):
+            name = worker_name(role, i)
+            state, item = states.get(name, (default[role], -1))
+            workers.append(WorkerView(name, role, state, item, i, 0.0, (0.0, 0.0)))
+    return Snapshot(
+        state=run_state,
+        config=cfg,
+        capacity=cfg.capacity,
+        backend=cfg.backend,
+        elapsed=1.0,
+        produced=len(buffer),
+        consumed=0,
+        in_buffer=len(buffer),
+        in_hand=0,
+        lost=0,
+        duplicates=0,
+        ok=True,
+        violations=(),
+        produced_rate=0.0,
+        consumed_rate=0.0,
+        occupancy=len(buffer),
+        max_occupancy=len(buffer),
+        mean_occupancy=0.0,
+        latency_ms=(0.0, 0.0, 0.0),
+        producer_blocked=0.0,
+        consumer_blocked=0.0,
+        waits_full=0,
+        waits_empty=0,
+        workers=tuple(workers),
+        buffer=buffer,
+    )
