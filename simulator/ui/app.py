@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simulator import exitcodes
 from simulator.engine.config import SimulationConfig
-from simulator.exitcodes import OUTSIDE as EXIT_OUTSIDE
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -75,7 +75,7 @@ def _quit_on_signals(
         if not got or outcome.quitting:
             return
         outcome.quitting = True
-        outcome.code = 128 + got[0]
+        outcome.code = exitcodes.for_signal(got[0])
         for window in windows:
             window.close()
         app.quit()
@@ -163,7 +163,7 @@ def run_app(
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
-        return 1
+        return exitcodes.OUTSIDE  # nothing to show it on: not the books (1), not input (2)
     app = _make_app()
     timed = exit_after is not None or record is not None
     outcome = _Outcome()
@@ -234,7 +234,7 @@ def _open_window(
 def _finish(app: QApplication, window: MainWindow, outcome: _Outcome) -> None:
     """End a timed run: exit 4 if an engine died on its way, close, quit the loop."""
     if window.bridge.engines_lost:
-        outcome.code = EXIT_OUTSIDE
+        outcome.code = exitcodes.OUTSIDE
     window.close()
     app.quit()
 
@@ -270,7 +270,7 @@ def _schedule_recording(
             )
         except RuntimeError as err:
             print(f"pcsim: {err}", file=sys.stderr)
-            outcome.code = EXIT_OUTSIDE  # the encoder failed, not the books
+            outcome.code = exitcodes.OUTSIDE  # the encoder failed, not the books
         _finish(app, window, outcome)
 
     QTimer.singleShot(int(seconds * 1000), finish_recording)
@@ -301,12 +301,12 @@ def _schedule_exit(
                 print(
                     f"pcsim: could not write the view dump to {dump_view}: {err}", file=sys.stderr
                 )
-                outcome.code = EXIT_OUTSIDE
+                outcome.code = exitcodes.OUTSIDE
         if screenshot:
             path = Path(screenshot)
             if not window.grab().save(str(path), "PNG"):
                 print(f"pcsim: could not write the screenshot to {path}", file=sys.stderr)
-                outcome.code = EXIT_OUTSIDE  # the disk refused, not the books
+                outcome.code = exitcodes.OUTSIDE  # the disk refused, not the books
         _finish(app, window, outcome)
 
     QTimer.singleShot(int(exit_after * 1000), finish)

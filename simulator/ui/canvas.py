@@ -96,12 +96,13 @@ class SimulationCanvas(QGraphicsView):
         self.model.feed(batch, time.monotonic(), total)
 
     @Slot(object)
-    def on_snapshot(self, snap: Snapshot) -> None:
+    def on_snapshot(self, snap: Snapshot, refresh: bool = True) -> None:
+        """Take ``snap``; redraw from it at once unless the caller will (``refresh``)."""
         self.snapshot = snap
         self.state = snap.state
         self.config = snap.config
         self.model.duration = TWEEN_S / snap.config.time_scale  # slow motion slows tokens
-        if self.isVisible():  # nothing to update while hidden or minimised
+        if refresh and self.isVisible():  # nothing to update while hidden or minimised
             self.refresh()
 
     def show_config(self, cfg: SimulationConfig) -> None:

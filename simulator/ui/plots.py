@@ -40,7 +40,6 @@ WINDOW_S = 60.0  #: the longest time span shown; after that the axis scrolls
 GROW_S = 10.0  #: the time axis starts this long and grows in steps of it
 SAMPLE_S = 0.1
 N = int(WINDOW_S / SAMPLE_S)
-TEXT_PX = 13  #: the graph's text at the window's normal size
 WIDEST_TICK = "000000"  #: room for the widest tick label, e.g. "80000" or "1,000"
 
 
@@ -68,7 +67,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.n = 0
         self._last_sample = -1.0
         self.average = 0.0  #: the run's average consumed/s at the last sample
-        self.text_px = TEXT_PX
+        self.text_px = theme.TEXT_PX
         self.span = time_span(0.0)
         self.rates = self.addPlot(row=0, col=0, axisItems={"left": _FewTicks("left")})
         self.produced_curve = self.rates.plot(

@@ -21,6 +21,7 @@ from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.simulation import Snapshot
 from simulator.ui import theme
+from simulator.ui.plots import run_average
 
 #: the books line when they balance: produced = consumed + in buffer + in hand
 BOOKS = re.compile(r"^✓ balanced: ([\d,]+) = ([\d,]+) \+ ([\d,]+) \+ ([\d,]+)$")
@@ -98,15 +99,15 @@ class StatsPanel(QGroupBox):
     def on_snapshot(self, snap: Snapshot, force: bool = False) -> None:
         """Show ``snap``'s figures, all of them; the same snapshot again is a no-op
         (unless ``force``)."""
-        if snap is self.shown and not force:
-            return
+        if self._unknown or (snap is self.shown and not force):
+            return  # unknown stays unknown until reset(): its engine is gone
         self.shown = snap
         v = self.values
         v["produced"].setText(f"{snap.produced:,}")
         v["consumed"].setText(f"{snap.consumed:,}")
         v["in_buffer"].setText(f"{snap.in_buffer:,} of {snap.capacity:,}")
         v["in_hand"].setText(f"{snap.in_hand:,}")
-        average = snap.consumed / snap.elapsed if snap.elapsed > 0 else 0.0
+        average = run_average(snap.consumed, snap.elapsed)
         v["throughput"].setText(f"{snap.consumed_rate:,.1f} / {average:,.1f} items/s")
         v["occupancy"].setText(
             f"{snap.occupancy} / {snap.max_occupancy} / {snap.mean_occupancy:.1f}"
@@ -122,20 +123,25 @@ class StatsPanel(QGroupBox):
                 f"✓ balanced: {snap.produced:,} = {snap.consumed:,} + {snap.in_buffer:,} + "
                 f"{snap.in_hand:,}"
             )
-            inv.setToolTip("produced = consumed + in buffer + in hand; no item taken twice")
+            tip = "produced = consumed + in buffer + in hand; no item taken twice"
             ok = (
                 theme.OK_COLOR.darker(130)
                 if theme.NAME == "light"
                 else theme.OK_COLOR.lighter(130)
             )
-            inv.setStyleSheet(f"color: {ok.name()}; font-weight: bold; {self._size()}")
+            style = f"color: {ok.name()}; font-weight: bold; {self._size()}"
         else:
             inv.setText("✗ " + (snap.violations[0] if snap.violations else "mismatch"))
-            inv.setToolTip("\n".join(snap.violations))
-            inv.setStyleSheet(
+            tip = "\n".join(snap.violations)
+            style = (
                 f"color: white; background: {theme.ALARM_COLOR.name()}; font-weight: bold;"
                 f"padding: 2px; {self._size()}"
             )
+        # Qt repolishes a label on every setStyleSheet, even an unchanged one: only on change
+        if inv.toolTip() != tip:
+            inv.setToolTip(tip)
+        if inv.styleSheet() != style:
+            inv.setStyleSheet(style)
 
     def _size(self) -> str:
         """A style sheet cuts a label off the font it inherits: name the size again."""

@@ -9,6 +9,9 @@ from PySide6.QtGui import QColor
 from simulator.engine.simulation import STOPPED as RUN_STOPPED
 from simulator.engine.workers import WorkerState
 
+#: every view's text, in pixels, at text scale 1 (the window scales it; 12 px is the floor)
+TEXT_PX = 13
+
 OKABE_ITO = {
     "orange": "#E69F00",
     "sky": "#56B4E9",

@@ -9,7 +9,7 @@ frames are full, and hands every view the same snapshot object until the next fu
 number on screen can be newer than another. ``--dump-view`` reads the widgets back on such
 a frame (:meth:`MainWindow.dump_view`).
 
-Text size: one pixel size (:data:`TEXT_PX` times the text scale, times
+Text size: one pixel size (:data:`theme.TEXT_PX` times the text scale, times
 :data:`PRESENT_BOOST` in presentation mode) reaches every view: the window's font (controls,
 statistics, status bar), the log's monospaced text, the graph's titles and ticks, and the
 canvas's boost.
@@ -63,8 +63,6 @@ if TYPE_CHECKING:
 TITLE = "pcsim — producer–consumer simulator"
 #: the figures of every view refresh together, at most this often while running
 FIGURES_S = 0.1
-#: the window's text, in pixels, at text scale 1 (the floor for readable-from-the-back)
-TEXT_PX = 13
 #: presentation mode's extra text scale, on top of the user's
 PRESENT_BOOST = 1.35
 
@@ -110,7 +108,7 @@ class _CanvasView:
             self.canvas.refresh()  # the tokens move; every figure stays that of `shown`
             return
         self.shown = snap
-        self.canvas.on_snapshot(snap)
+        self.canvas.on_snapshot(snap, refresh=False)
         self.canvas.refresh(force=True)  # every figure of the canvas from this snapshot
 
 
@@ -577,11 +575,7 @@ class MainWindow(QMainWindow):
                     for w in snap.workers
                 ],
             }
-        out["consumed_items"] = (
-            self.log.consumed_labels()
-            if hasattr(self.log, "consumed_labels")
-            else _consumed_labels(self.log)
-        )
+        out["consumed_items"] = _consumed_labels(self.log)
         return out
 
     @Slot()
@@ -732,7 +726,7 @@ class MainWindow(QMainWindow):
     @property
     def text_px(self) -> int:
         """The pixel size of the window's text now (scale and presentation mode)."""
-        return max(12, round(TEXT_PX * self.boost))
+        return max(12, round(theme.TEXT_PX * self.boost))
 
     @property
     def boost(self) -> float:

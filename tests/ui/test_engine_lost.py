@@ -16,7 +16,7 @@ from tests.ui.conftest import FAST
 
 
 def _kill_engine(window) -> int:
-    pid = window.bridge.sim._proc.pid
+    pid = window.bridge.sim.pid
     os.kill(pid, signal.SIGKILL)
     return pid
 
@@ -35,6 +35,10 @@ def test_killed_engine_shows_banner_unknown_books_and_start_brings_a_fresh_one(
     assert "✓" not in window.stats.values["invariant"].text()
     assert window.bridge.engines_lost == 1
     qtbot.wait(300)  # more frames' worth of ticks: nothing is printed, nothing raised
+    window.show_figures_now()  # a full frame, a theme change: the numbers stay unknown
+    window.set_theme("dark")
+    window.set_theme("light")
+    assert all(v.text().startswith("unknown") for v in window.stats.values.values())
     window.actions_by_name["stop"].trigger()
     window.actions_by_name["reset"].trigger()
     assert window.bridge.engines_lost == 1  # said once
