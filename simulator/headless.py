@@ -373,7 +373,7 @@ def run_headless(
                 )
                 if st.caption and not as_json:
                     out.write(f"[{st.at:6.1f} s] {st.caption}\n")
-        elapsed = time.monotonic() - t0 if sim.ready.is_set() else 0.0
+        elapsed = sim.elapsed
     else:
         elapsed = 0.0
     # The stop: signals only set a flag now, so nothing below can be interrupted halfway.

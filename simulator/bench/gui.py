@@ -162,9 +162,11 @@ def _run_measured(
     from PySide6.QtCore import QTimer
 
     def begin() -> None:
+        # the count before the measured window opens: a snapshot() is a blocking round
+        # trip to the engine, which the lateness probe would record as a GUI stall
+        samples.consumed0 = window.bridge.sim.snapshot().consumed
         samples.measuring = True
         samples.t0 = time.monotonic()
-        samples.consumed0 = window.bridge.sim.snapshot().consumed
         samples.rss.append(proc.memory_info().rss)
 
     def end() -> None:

@@ -31,8 +31,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from simulator import exitcodes
+
 WATCH_PERIOD_S = 0.5  #: how often the watchdog looks at the parent
-ORPHAN_EXIT_CODE = 128 + signal.SIGHUP  #: what an orphan exits with (nobody reads it)
+ORPHAN_EXIT_CODE = exitcodes.for_signal(signal.SIGHUP)  #: an orphan's exit (nobody reads it)
 _PR_SET_PDEATHSIG = 1
 _TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
 

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from simulator import exitcodes
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import Simulation
 from simulator.scenarios.expect import Expectation, measure
@@ -184,12 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1.0 <= args.speed <= 10.0:
         print(f"--speed: must be 1–10 (got {args.speed:g})", file=sys.stderr)
-        return 2
+        return exitcodes.USAGE
     try:
         scenario = load(args.scenario)
     except ScenarioError as err:
         print(f"pcsim: {err}", file=sys.stderr)
-        return 2
+        return exitcodes.USAGE
     phases = check(scenario, speed=args.speed, seed=args.seed)
     if args.json:
         print(
@@ -209,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         sys.stdout.write(_report(scenario, phases))
-    return 0 if all(ph.ok for ph in phases) else 1
+    # a developer's check, not a pcsim command: 1 says a claim is false (like a test)
+    return exitcodes.OK if all(ph.ok for ph in phases) else 1
 
 
 if __name__ == "__main__":

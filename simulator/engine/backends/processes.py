@@ -77,7 +77,6 @@ class _Shared:
 
     buffer: Any
     events: Any
-    stop: Any
     sleeps: Any  # shared doubles: producer lo, hi, consumer lo, hi
     #: shared counters, producer and consumer: bumped when that role's sleeps change
     sleep_gen: Any
@@ -258,7 +257,6 @@ class ProcessBackend(Backend):
         shared = _Shared(
             buffer=ctx.JoinableQueue(self.config.capacity),
             events=ctx.Queue(),
-            stop=ctx.Event(),
             sleeps=ctx.Array("d", [p[0], p[1], c[0], c[1]], lock=False),
             sleep_gen=ctx.RawArray("q", 2),
             tickets=ctx.Value("q", 0),
@@ -312,7 +310,7 @@ class ProcessBackend(Backend):
                 continue
             if req is None:
                 return
-            if self.shared.stop.is_set():
+            if self.shared.flags[STOPPING]:
                 continue  # stopping: spawn nobody, but stay alive until stop is done
             role, name, number = req
             wake, retire = self._ctx.Semaphore(0), self._ctx.RawValue("b", 0)
@@ -324,7 +322,7 @@ class ProcessBackend(Backend):
                 daemon=True,
             )
             with self._lock:
-                if self.shared.stop.is_set():
+                if self.shared.flags[STOPPING]:
                     continue
                 if name in self._unwanted:
                     self._unwanted.discard(name)
@@ -342,7 +340,7 @@ class ProcessBackend(Backend):
         """A child that ended by itself with a failure (killed from outside, crashed
         while booting) is an error the books must show, once."""
         with self._lock:
-            if self.shared.stop.is_set():
+            if self.shared.flags[STOPPING]:
                 return
             dead = [
                 (name, entry[0].exitcode)
@@ -405,7 +403,6 @@ class ProcessBackend(Backend):
         with self._lock:  # after this, the spawner starts nobody
             sh.flags[STOPPING] = 1
             sh.flags[HELD] = 0
-            sh.stop.set()
             wakes = [wake for _, wake, _, _ in self.procs.values()]
             named = [(name, entry[0]) for name, entry in self.procs.items()]
             named += self._leaving
