@@ -51,6 +51,9 @@ def rounded(rect: QRectF, radius: float) -> QPainterPath:
     return path
 
 
+CARD_TINT = 0.2  #: how much of its state's colour a card's background takes
+
+
 class Styles:
     """Pens, brushes and fonts made once per layout, never per frame."""
 
@@ -61,13 +64,8 @@ class Styles:
         self.card_brush: dict[str, QBrush] = {}
         self.solid: dict[str, QBrush] = {}
         for k, c in theme.STATE_COLORS.items():
-            sf = theme.SURFACE  # cards: 20 % state colour over the surface
-            tint = QColor.fromRgbF(
-                sf.redF() + (c.redF() - sf.redF()) * 0.2,
-                sf.greenF() + (c.greenF() - sf.greenF()) * 0.2,
-                sf.blueF() + (c.blueF() - sf.blueF()) * 0.2,
-            )
-            self.card_brush[k] = QBrush(tint)
+            # cards: 20 % state colour over the surface (the tint the contrast test checks)
+            self.card_brush[k] = QBrush(theme.blend(theme.SURFACE, c, CARD_TINT))
             self.solid[k] = QBrush(c)
         self.wait_pen: dict[str, QPen] = {
             k: QPen(theme.state_color(k), 2 * s, Qt.PenStyle.DashLine) for k in WAIT_STATES

@@ -28,6 +28,7 @@ from superqt import QLabeledDoubleRangeSlider
 from superqt.utils import qdebounced, signals_blocked
 
 from simulator.engine.config import BACKENDS, LIVE_FIELDS, SETTINGS, ConfigError, SimulationConfig
+from simulator.ui import theme
 
 SLIDER_MAX_S = 2.0  # the sliders' scale; widened when a setting lies beyond it
 DEBOUNCE_MS = 150
@@ -112,7 +113,6 @@ class ControlPanel(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setObjectName("pendingNote")
-        self.note.setStyleSheet("color: #B35900; font-style: italic")
         self.note.hide()
 
         lay = QVBoxLayout(self)
@@ -213,7 +213,7 @@ class ControlPanel(QWidget):
             self.note.hide()
 
     def show_note(self, text: str, error: bool = False) -> None:
-        color = "#C0392B" if error else "#B35900"
+        color = theme.hex_color("error" if error else "note")  # both pass WCAG AA
         self.note.setStyleSheet(f"color: {color}; font-style: italic")
         self.note.setText(text)
         self.note.show()

@@ -124,12 +124,7 @@ class StatsPanel(QGroupBox):
                 f"{snap.in_hand:,}"
             )
             tip = "produced = consumed + in buffer + in hand; no item taken twice"
-            ok = (
-                theme.OK_COLOR.darker(130)
-                if theme.NAME == "light"
-                else theme.OK_COLOR.lighter(130)
-            )
-            style = f"color: {ok.name()}; font-weight: bold; {self._size()}"
+            style = f"color: {theme.hex_color('ok')}; font-weight: bold; {self._size()}"
         else:
             inv.setText("✗ " + (snap.violations[0] if snap.violations else "mismatch"))
             tip = "\n".join(snap.violations)

@@ -93,6 +93,8 @@ THEMES = {
         "ok": "#007A5A",
         "full_text": "#B34F00",
         "empty_text": "#A8507F",
+        "note": "#9A4400",  # the Setup panel's "takes effect at the next start"
+        "error": "#B3261E",
         "grid_alpha": 0.25,
     },
     "dark": {
@@ -109,6 +111,8 @@ THEMES = {
         "ok": "#3DDC97",
         "full_text": "#F08A4B",
         "empty_text": "#E08FC0",
+        "note": "#F2A65E",
+        "error": "#FF8A80",
         "grid_alpha": 0.18,
     },
 }
@@ -134,6 +138,8 @@ TEXT_PAIRS = [
     ("ok", "surface"),
     ("full_text", "canvas"),
     ("empty_text", "canvas"),
+    ("note", "window"),
+    ("error", "window"),
 ]
 #: text drawn in the same colours in every theme: (text, background)
 FIXED_TEXT_PAIRS = [

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.engine.config import SimulationConfig
 from simulator.ui.window import MainWindow
-
-FAST = SimulationConfig(producer_sleep=(0.005, 0.02), consumer_sleep=(0.01, 0.03))
+from tests.ui.runs import FAST
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from simulator.ui import theme
 from simulator.ui.canvas import SimulationCanvas, idle_workers
 from simulator.ui.canvas_layout import card_lines
 from simulator.ui.canvas_model import MAX_TOKENS
-from tests.ui.snapshots import snapshot_of
+from tests.ui.runs import snapshot_of
 
 # Qt items in the scene of an idle canvas at 1280x720, by (capacity, workers per side),
 # counted on the canvas before it was split into items, builders and view (commit

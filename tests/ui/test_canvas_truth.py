@@ -19,8 +19,9 @@ from simulator.engine.simulation import Snapshot
 from simulator.engine.workers import Role, WorkerState, worker_name
 from simulator.ui import theme
 from simulator.ui.canvas import SimulationCanvas
+from simulator.ui.canvas_items import CARD_TINT
 from simulator.ui.canvas_layout import MIN_TEXT_PX
-from tests.ui.snapshots import snapshot_of
+from tests.ui.runs import snapshot_of
 
 #: the canvas's size in the window at 1280x720 and at 1024x768, and a full-screen canvas
 SIZES = [(936, 421), (680, 451), (1280, 720)]
@@ -268,7 +269,7 @@ def test_every_text_colour_keeps_wcag_aa_contrast(name):
         assert ratio(QColor(t[fg]), QColor(t[bg])) >= 4.5, (name, fg, bg)
     surface, ink = QColor(t["surface"]), QColor(t["ink"])
     for state, c in theme.STATE_COLORS.items():  # card words on the card's tint
-        tint = theme.blend(surface, c, 0.2)
+        tint = theme.blend(surface, c, CARD_TINT)
         assert ratio(ink, tint) >= 4.5, (name, state)
     for hue in theme.TOKEN_HUES:  # item labels on tokens and slots
         assert ratio(QColor(theme.TOKEN_INK), QColor(hue)) >= 4.5, hue

@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from simulator.engine.simulation import RUNNING
-from tests.ui.conftest import FAST
+from tests.ui.runs import FAST
 
 
 def _kill_engine(window) -> int:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from simulator.engine.simulation import Simulation
 from simulator.ui import theme
 from simulator.ui.stats import StatsPanel
+from tests.ui.runs import running_snapshot as snapshot
 
 
 @pytest.fixture
@@ -16,13 +14,6 @@ def panel(qtbot):
     p = StatsPanel()
     qtbot.addWidget(p)
     return p
-
-
-def snapshot(**changes):
-    """A snapshot of a run with made-up numbers (an idle simulation's, changed)."""
-    base = Simulation().snapshot()
-    values = dict(state="running", produced=12, consumed=9, in_buffer=2, in_hand=1)
-    return dataclasses.replace(base, **(values | changes))
 
 
 def test_balanced_books_are_shown_as_the_equation(panel):

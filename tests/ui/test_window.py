@@ -11,7 +11,7 @@ from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import PAUSED, RUNNING, STOPPED
 from simulator.ui import theme
 from simulator.ui.window import MainWindow
-from tests.ui.conftest import FAST
+from tests.ui.runs import FAST
 
 
 def test_window_opens_ready_to_start(window):

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from PySide6.QtGui import QFontInfo
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.frame import Frame
-from simulator.engine.simulation import Simulation
 from simulator.ui import plots
 from simulator.ui.plots import GROW_S, WINDOW_S, time_span
 from simulator.ui.window import FIGURES_S, MainWindow
+from tests.ui.runs import running_snapshot
 
 
 @pytest.fixture
@@ -27,9 +25,7 @@ def window(qtbot):
 
 
 def snapshot(**changes):
-    base = Simulation().snapshot()
-    values = dict(state="running", produced=12, consumed=9, in_buffer=2, in_hand=1, elapsed=3.0)
-    return dataclasses.replace(base, **(values | changes))
+    return running_snapshot(**({"elapsed": 3.0} | changes))
 
 
 def test_frames_between_full_frames_change_no_figure(window, monkeypatch):

@@ -1,11 +1,26 @@
-"""Snapshots made by hand, for view tests that must show a chosen moment exactly."""
+"""Runs the UI tests show: the fast settings, and snapshots made by hand for view tests
+that must show a chosen moment exactly."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from simulator.engine.config import SimulationConfig
 from simulator.engine.metrics import WorkerView
-from simulator.engine.simulation import RUNNING, Snapshot
+from simulator.engine.simulation import RUNNING, Simulation, Snapshot
 from simulator.engine.workers import Role, WorkerState, worker_name
+
+#: sleeps short enough that a few seconds show many items
+FAST = SimulationConfig(producer_sleep=(0.005, 0.02), consumer_sleep=(0.01, 0.03))
+
+
+def running_snapshot(**changes: object) -> Snapshot:
+    """A snapshot of a run with made-up numbers (an idle simulation's, changed), and
+    ``changes`` on top."""
+    values: dict[str, object] = dict(
+        state="running", produced=12, consumed=9, in_buffer=2, in_hand=1
+    )
+    return dataclasses.replace(Simulation().snapshot(), **(values | changes))  # type: ignore[arg-type]
 
 
 def snapshot_of(
