@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from simulator import exitcodes
 from simulator.engine.config import SETTINGS, ConfigError, Setting, SimulationConfig, check
+from simulator.scenarios.scenario import DEFAULT_DURATION_S, MAX_DURATION_S
 
 if TYPE_CHECKING:
     from simulator.scenarios.scenario import Scenario
 
 PROG = "pcsim"
-MAX_DURATION_S = 7 * 24 * 3600.0
 DURATION_HELP = "stop after this long (without draining)"
 EXIT_AFTER_HELP = "start at once and quit after this long (for demos, tests and CI)"
 
@@ -265,7 +265,7 @@ def _run(args: argparse.Namespace) -> int:
         scenario, cfg = _settings(args)
         duration = args.duration
         if duration is None and args.items is None:
-            duration = scenario.duration if scenario and scenario.duration else 10.0
+            duration = scenario.duration if scenario and scenario.duration else DEFAULT_DURATION_S
         return run_headless(
             cfg,
             scenario,

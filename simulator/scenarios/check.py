@@ -31,10 +31,15 @@ from simulator import exitcodes
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import Simulation
 from simulator.scenarios.expect import Expectation, measure
-from simulator.scenarios.scenario import Scenario, ScenarioError, Step, TimelinePlayer, load
+from simulator.scenarios.scenario import (
+    DEFAULT_DURATION_S,
+    Scenario,
+    ScenarioError,
+    Step,
+    TimelinePlayer,
+    load,
+)
 
-#: how long a scenario without a duration is checked (as ``pcsim run`` runs it)
-DEFAULT_DURATION_S = 10.0
 READY_TIMEOUT_S = 60.0
 
 

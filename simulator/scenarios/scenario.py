@@ -46,7 +46,10 @@ _FIELD_OF = {s.key: s.name for s in SETTINGS.values() if s.key}
 _KEY_OF = {name: key for key, name in _FIELD_OF.items()}
 TOP_KEYS = ("title", "description", "duration", "config", "timeline", "settle", "expect")
 STEP_KEYS = ("at", "set", "caption", "settle", "expect")
-MAX_DURATION_S = 24 * 3600.0
+#: the longest run, of a scenario file or of ``--duration`` (one limit for both)
+MAX_DURATION_S = 7 * 24 * 3600.0
+#: how long a run lasts without ``--duration``, ``--items`` or a scenario's duration
+DEFAULT_DURATION_S = 10.0
 
 
 class ScenarioError(ValueError):

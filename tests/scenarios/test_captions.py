@@ -103,8 +103,8 @@ BAD_EXPECT = [
         "timeline[0].expect.waits",
         "unknown figure",
     ),
-    ("[[timeline]]\nat = 1\nsettle = -1\n", "timeline[0].settle", "0–86400"),
-    ("settle = 'soon'\n", "settle", "0–86400"),
+    ("[[timeline]]\nat = 1\nsettle = -1\n", "timeline[0].settle", "0–604800"),
+    ("settle = 'soon'\n", "settle", "0–604800"),
 ]
 
 

@@ -95,7 +95,7 @@ BAD = [
     ("[config]\nproducer_sleep = [2, 1]\n", "config.producer_sleep", "MIN <= MAX"),
     ("[config]\nbackend = 'fibers'\n", "config.backend", "threads, processes, asyncio"),
     ("[config]\nspeed = 2\n", "config.speed", "allowed: producers"),
-    ("duration = -1\n", "duration", "0.1–86400"),
+    ("duration = -1\n", "duration", "0.1–604800"),
     ("[[timeline]]\nset = { consumers = 2 }\n", "timeline[0].at", "missing"),
     (
         "[[timeline]]\nat = 1\nset = { capacity = 3 }\n",
