@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -56,6 +57,10 @@ class EventLog(QWidget):
         self.kind.addItems(list(KIND_FILTERS))
         self.kind.setCurrentText(DEFAULT_FILTER)
         self.kind.setToolTip("Which kinds of event to show")
+        # the box may shrink below its longest name ("Producing, consuming times"): on a
+        # 1024 px screen the graph beside the log needs the width more
+        self.kind.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.kind.setMinimumWidth(130)
         self.worker = QLineEdit()
         self.worker.setPlaceholderText("workers: P1, C2 …")
         self.worker.setClearButtonEnabled(True)
