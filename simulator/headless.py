@@ -80,6 +80,12 @@ class Report(TypedDict):
     #: what went wrong without breaking the books (a worker that had to be terminated
     #: holding nothing, a run stopped while starting)
     warnings: list[str]
+    #: what the ideal model says these settings should give (the same keys, or
+    #: ``throughput_per_s: null`` and a ``reason``), and the closed-form ``bounds``;
+    #: for the settings at the start when a timeline changed them
+    predicted: dict[str, Any]
+    #: the bottleneck in one sentence, from the prediction
+    bottleneck: str
     #: with --scenario: its name and the steps applied
     scenario: NotRequired[str]
     timeline: NotRequired[list[TimelineEntry]]
@@ -123,6 +129,8 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "stop_latency_ms": round(stop_latency_s * 1000.0, 2),
         "startup_ms": None if snap.startup_ms is None else round(snap.startup_ms, 1),
         "warnings": list(snap.warnings),
+        "predicted": {},
+        "bottleneck": "",
     }
 
 
@@ -130,9 +138,21 @@ def _ms_or_dash(ms: float | None) -> str:
     return "– (stopped while starting)" if ms is None else f"{ms:,.0f} ms"
 
 
+def _predicted(report: Report, key: str, fmt: str, scale: float = 1.0) -> str:
+    """``  (predicted …)`` after a measured figure, or nothing if the model cannot say."""
+    value = report["predicted"].get(key)
+    if value is None:
+        return ""
+    return f"  (predicted {fmt.format(value * scale)})"
+
+
 def table(report: Report) -> str:
-    """The report as the aligned table ``pcsim run`` prints without ``--json``."""
+    """The report as the aligned table ``pcsim run`` prints without ``--json``: each
+    figure the model predicts has its prediction beside it."""
     lat = report["latency_ms"]
+    plat = report["predicted"].get("latency_ms")
+    pred_lat = f"  (predicted p50 {plat['p50']:.1f}, p95 {plat['p95']:.1f})" if plat else ""
+    reason = report["predicted"].get("reason")
     rows = [
         (
             "backend",
@@ -143,18 +163,40 @@ def table(report: Report) -> str:
         ("produced / consumed", f"{report['produced']} / {report['consumed']}"),
         ("in buffer / in hand", f"{report['in_buffer']} / {report['in_hand']}"),
         ("lost / duplicates", f"{report['lost']} / {report['duplicates']}"),
-        ("throughput", f"{report['throughput_per_s']:.1f} items/s"),
-        ("occupancy max / mean", f"{report['max_occupancy']} / {report['mean_occupancy']:.2f}"),
+        (
+            "throughput",
+            f"{report['throughput_per_s']:.1f} items/s"
+            + _predicted(report, "throughput_per_s", "{:.1f}"),
+        ),
+        (
+            "occupancy max / mean",
+            f"{report['max_occupancy']} / {report['mean_occupancy']:.2f}"
+            + _predicted(report, "mean_occupancy", "{:.2f}"),
+        ),
         (
             "time in buffer",
-            f"p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms",
+            f"p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms"
+            + pred_lat,
         ),
-        ("blocked (producers)", f"{100 * report['producer_blocked_fraction']:.1f} % of time"),
-        ("blocked (consumers)", f"{100 * report['consumer_blocked_fraction']:.1f} % of time"),
+        (
+            "blocked (producers)",
+            f"{100 * report['producer_blocked_fraction']:.1f} % of time"
+            + _predicted(report, "producer_blocked_fraction", "{:.1f} %", 100),
+        ),
+        (
+            "blocked (consumers)",
+            f"{100 * report['consumer_blocked_fraction']:.1f} % of time"
+            + _predicted(report, "consumer_blocked_fraction", "{:.1f} %", 100),
+        ),
+        ("bottleneck", report["bottleneck"]),
         ("workers ready after", _ms_or_dash(report["startup_ms"])),
         ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
         ("invariant", "ok" if report["ok"] else "VIOLATED: " + "; ".join(report["violations"])),
     ]
+    if reason:
+        rows.insert(
+            rows.index(("bottleneck", report["bottleneck"])) + 1, ("no prediction", reason)
+        )
     if "events_written" in report:
         unwritten = report.get("events_unwritten", 0)
         missing = f" ({unwritten:,} not written)" if unwritten else " (all)"
@@ -331,6 +373,7 @@ def run_headless(
     from simulator.engine.events import describe, to_json
     from simulator.engine.simulation import Simulation
     from simulator.scenarios.scenario import TimelinePlayer
+    from simulator.theory import predict
 
     timeline = TimelinePlayer(scenario)
     applied: list[TimelineEntry] = []
@@ -383,6 +426,16 @@ def run_headless(
     if out.closed.is_set():
         return exitcodes.PIPE  # quietly: whoever read our output has what they wanted
     report = report_of(sim.snapshot(), stop_latency, elapsed)
+    # After the stop, so the model's quarter second takes nothing from the run.
+    # Figures for a run as long as this one (from an empty buffer, as it started); the
+    # sentence from the steady state, which is what "the bottleneck" means.
+    steady = predict(config)
+    report["predicted"] = (
+        predict(config, duration_s=elapsed) if duration is not None and elapsed > 0 else steady
+    ).as_json()
+    report["bottleneck"] = steady.sentence()
+    if applied:
+        report["predicted"]["settings"] = "at the start (the timeline changed them later)"
     if scenario is not None:
         report["scenario"] = scenario.name
         report["timeline"] = applied
