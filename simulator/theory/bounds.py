@@ -59,6 +59,8 @@ class Bounds:
         p, c = self.offered_per_s, self.consumer_capacity_per_s
         if math.isinf(p) and math.isinf(c):
             return "neither"
+        if math.isinf(p) or math.isinf(c):
+            return "consumers" if math.isinf(p) else "producers"
         if abs(p - c) <= BALANCED_WITHIN * max(p, c):
             return "neither"
         return "consumers" if c < p else "producers"

@@ -160,7 +160,6 @@ def _run_once(
             complete = False
             break
     books.occupancy(env.now, len(buf.items))
-    # the workers' unfinished spells up to now count too, as the engine's shares do
     return books, env.now - books.t0, complete
 
 

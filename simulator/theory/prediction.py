@@ -82,6 +82,8 @@ class Prediction:
 def _rate(x: float) -> str:
     if math.isinf(x):
         return "without limit"
+    if x < 1:
+        return f"{x:.2g}/s"
     return f"{x:,.1f}/s" if x < 100 else f"{x:,.0f}/s"
 
 

@@ -33,6 +33,10 @@ def test_bounds_name_the_slower_side() -> None:
     zero = SimulationConfig(producer_sleep=(0, 0), consumer_sleep=(0, 0))
     assert math.isinf(Bounds.of(zero).limit_per_s)
     assert Bounds.of(zero).as_json()["offered_per_s"] is None
+    # producers at zero sleep offer without limit: the consumers set the pace
+    eager = SimulationConfig(producer_sleep=(0, 0), consumer_sleep=(1, 2))
+    assert Bounds.of(eager).bottleneck == "consumers"
+    assert predict(eager).throughput_per_s == pytest.approx(2 / 1.5, rel=0.05)
 
 
 def test_time_scale_slows_the_prediction() -> None:
