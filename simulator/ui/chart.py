@@ -381,6 +381,7 @@ def save_chart(data: dict[str, Any], path: str | Path, size: tuple[int, int] = F
         gen = QSvgGenerator()
         gen.setFileName(str(out))
         gen.setSize(QSize(w, h))
+        gen.setResolution(96)  # CSS pixels: a browser shows it w x h, as the PNG
         gen.setViewBox(QRect(0, 0, w, h))
         gen.setTitle(title)
         gen.setDescription(settings)
