@@ -311,7 +311,10 @@ def run_sweep(
         else:
             say(table_row(name, value, point))
     if not progress:
-        say("\n")
+        say(
+            f"(predicted: the ideal model of a {seconds:g} s run from an empty buffer, as "
+            "measured; the sentences: the long run)\n\n"
+        )
         for point in result["points"]:
             say(f"{name} {point['value']:g}: {point['bottleneck']}\n")
     if signals.signum is not None:

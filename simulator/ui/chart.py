@@ -119,6 +119,13 @@ def _nice_step(top: float, ticks: int = 5) -> float:
     return 10 * power
 
 
+def _ticks(ymax: float) -> list[float]:
+    """The y axis's ticks from 0 to the first nice value at or above ``ymax``."""
+    step = _nice_step(ymax)
+    ytop = step * math.ceil(ymax / step)
+    return [i * step for i in range(round(ytop / step) + 1)]
+
+
 def _fmt(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 10 or x == int(x) else f"{x:g}"
 
@@ -153,7 +160,8 @@ def title_lines(data: dict[str, Any]) -> tuple[str, str]:
             parts.append(f"time scale {cfg['time_scale']:g}")
     parts.append(f"{data.get('backend', '?')} backend")
     parts.append(f"{data.get('seconds', 0):g} s per point")
-    return title, " · ".join(parts)
+    note = "predicted: the ideal model of a run as long, from an empty buffer"
+    return title, " · ".join(parts) + "\n" + note
 
 
 def _font(px: int, bold: bool = False) -> QFont:
@@ -175,6 +183,7 @@ class _Painter:
         self.grid = QColor(theme.color("frame"))
         self.bg = theme.color("plot_bg")
         self.labels = [f"{v:g}" for v in data.get("values", [])]
+        self.left_w = 40.0
 
     def draw(self) -> None:
         p, r = self.p, self.rect
@@ -193,6 +202,10 @@ class _Painter:
         rest = QRectF(inner.left(), y + 8, inner.width(), inner.bottom() - y - 8)
         split = rest.top() + rest.height() * 0.56
         ymax = max([v for s in top for v in s.values if v is not None] or [1.0])
+        # one left margin for both panels, so a value's x is the same in each
+        fm = QFontMetricsF(_font(TEXT_PX))
+        labels = [_fmt(t) for t in _ticks(ymax * 1.12)] + ["100"]
+        self.left_w = max(fm.horizontalAdvance(t) for t in labels) + 12
         self._panel(
             QRectF(rest.left(), rest.top(), rest.width(), split - rest.top()),
             "Throughput (items/s)",
@@ -274,10 +287,9 @@ class _Painter:
         p.setPen(self.ink)
         p.drawText(QPointF(area.left(), area.top() + fm.ascent()), title)
         y = self._legend(series, area, area.top() + fm.height() + 4)
-        step = _nice_step(ymax)
-        ytop = step * math.ceil(ymax / step)
-        ticks = [i * step for i in range(round(ytop / step) + 1)]
-        left_w = max(fm.horizontalAdvance(_fmt(t)) for t in ticks) + 12
+        ticks = _ticks(ymax)
+        ytop = ticks[-1]
+        left_w = self.left_w
         bottom_h = fm.height() + 6 + (fm.height() + 4 if axis_title else 0)
         plot_h = area.bottom() - y - 6 - bottom_h
         plot = QRectF(area.left() + left_w, y + 6, area.width() - left_w - 8, plot_h)
