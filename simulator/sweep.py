@@ -312,7 +312,7 @@ def run_sweep(
             say(table_row(name, value, point))
     if not progress:
         say(
-            f"(predicted: the ideal model of a {seconds:g} s run from an empty buffer, as "
+            f"\n(predicted: the ideal model of a {seconds:g} s run from an empty buffer, as "
             "measured; the sentences: the long run)\n\n"
         )
         for point in result["points"]:
