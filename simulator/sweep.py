@@ -201,6 +201,13 @@ def run_point(
     measured.pop("predicted")
     measured.pop("bottleneck")
     complete = signals.signum is None
+    if not complete:  # its figures are dropped: only its books count, and quickly
+        return {
+            "measured": measured,
+            "predicted": {},
+            "bottleneck": "",
+            "ok": measured["ok"],
+        }, False
     # after the stop, so the model's quarter second takes nothing from the run
     predicted = predict(cfg, duration_s=elapsed) if elapsed > 0 else predict(cfg)
     point = {
@@ -281,7 +288,8 @@ def run_sweep(
     written), 4 if the chart could not be written, else 0.
     """
     _, numbers, configs = point_configs(base, name, values)
-    say = write or _stdout
+    out = _Output() if write is None else None
+    say = write or out.write  # type: ignore[union-attr]
     result: dict[str, Any] = {
         "vary": name,
         "values": numbers,
@@ -296,7 +304,7 @@ def run_sweep(
     else:
         say(table_header(name))
     for i, (value, cfg) in enumerate(zip(numbers, configs, strict=True)):
-        if signals.signum:
+        if signals.signum or (out is not None and out.closed):
             break
         if progress:
             say(json.dumps({"event": "point_started", "index": i, "value": value}) + "\n")
@@ -333,6 +341,8 @@ def run_sweep(
         say(json.dumps({"event": "done", "points": len(result["points"])}) + "\n")
     if books_broke:
         return exitcodes.BOOKS
+    if out is not None and out.closed:
+        return exitcodes.PIPE  # quietly: whoever read the table has what they wanted
     return signals.exit_code or code
 
 
@@ -355,6 +365,25 @@ def _write_chart(result: dict[str, Any], path: str) -> str | None:
     return None
 
 
-def _stdout(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+class _Output:
+    """Standard output that a reader may close (``pcsim sweep … | head -3``): the first
+    BrokenPipeError sets :attr:`closed` and points file descriptor 1 at ``os.devnull``
+    (as the Python docs advise), so nothing later raises; the sweep then ends after the
+    point it is in, with exit code 141 and what it had written in the JSON."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def write(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            import os
+
+            self.closed = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)

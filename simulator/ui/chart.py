@@ -135,7 +135,7 @@ def title_lines(data: dict[str, Any]) -> tuple[str, str]:
     name = data.get("vary", "")
     knob = KNOBS.get(name)
     values = ", ".join(f"{v:g}" for v in data.get("values", []))
-    title = f"Throughput and waiting as {knob.words if knob else name} vary: {values}"
+    title = f"Throughput and waiting for {knob.words if knob else name} = {values}"
     cfg = data.get("config", {})
     varied = knob.field if knob else ""
     parts: list[str] = []
@@ -407,7 +407,7 @@ def save_chart(data: dict[str, Any], path: str | Path, size: tuple[int, int] = F
         if not out.exists() or out.stat().st_size == 0:
             raise OSError(f"cannot write {str(out)!r}")
         return out
-    if not render(data, size).save(str(out), "PNG"):
+    if not render(data, size).save(str(out)):  # PNG: the suffix says so (checked)
         raise OSError(f"cannot write {str(out)!r}")
     return out
 

@@ -305,7 +305,8 @@ class SweepDialog(QDialog):
     def _failed_to_start(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:  # no finished() follows
             self._tick.stop()
-            self._say(f"Could not start the sweep: {self.proc.errorString()}", error=True)
+            why = self.proc.errorString() if self.proc is not None else str(error)
+            self._say(f"Could not start the sweep: {why}", error=True)
             self._cleanup_tmp()
             self._show_running(False)
 

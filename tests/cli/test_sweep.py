@@ -122,7 +122,7 @@ def test_the_chart_can_be_svg(tmp_path, qapp):
     box = renderer.viewBox()
     assert (box.width(), box.height()) == (1200, 780)
     assert 'width="317.5mm"' in svg.read_text()  # 1200 CSS pixels at 96 per inch
-    assert "Throughput and waiting as producer sleep MAX" in svg.read_text()
+    assert "Throughput and waiting for producer sleep MAX (s) = 0.02, 0.04" in svg.read_text()
 
 
 def test_a_chart_that_cannot_be_written_is_exit_4_after_the_table(tmp_path, qapp):
@@ -207,3 +207,14 @@ def _alive(p: psutil.Process) -> bool:
         return p.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_a_reader_that_goes_away_ends_the_sweep_quietly_with_141():
+    cmd = (
+        f"{sys.executable} -m simulator sweep --vary consumers 1 2 3 4 {' '.join(FAST)} "
+        "--seconds 0.5 | head -3; exit ${PIPESTATUS[0]}"
+    )
+    out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 141, out.stderr
+    assert "Traceback" not in out.stderr
+    assert len(out.stdout.splitlines()) == 3
