@@ -1,4 +1,4 @@
-"""One command-line front: ``pcsim [gui] | run | record | bench``.
+"""One command-line front: ``pcsim [gui] | run | sweep | record | bench``.
 
 Only the subcommand that runs is imported: ``pcsim run`` never loads Qt, and the GUI's
 modules are imported inside :func:`_gui`. Every flag is generated from, and checked by,
@@ -40,6 +40,9 @@ CLI_NUMBERS: dict[str, Setting] = {
         Setting("exit_after", "float", 0.1, MAX_DURATION_S, unit=" s", help=EXIT_AFTER_HELP),
     )
 }
+#: ``pcsim sweep --seconds``: each point's run (its own row, as ``--seconds`` of record
+#: means something else)
+SWEEP_SECONDS = Setting("seconds", "float", 0.5, 3600, unit=" s", help="each point's run")
 #: settings only ``pcsim run`` takes: a window run has no item budget
 RUN_ONLY = frozenset({"items"})
 
@@ -121,6 +124,34 @@ def _run_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     run.set_defaults(func=_run)
 
 
+def _sweep_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    from simulator.sweep import KNOBS
+
+    sweep = sub.add_parser(
+        "sweep",
+        parents=[common],
+        help="vary one setting: each value run for real and in the model",
+        description="Run one point per value of a setting, for real and in the ideal "
+        "model, one after another; print a table, write JSON and a chart.",
+    )
+    sweep.add_argument(
+        "--vary",
+        nargs="+",
+        required=True,
+        metavar=("NAME", "VALUE"),
+        help=f"the setting to vary, then its values; NAME is one of {', '.join(KNOBS)}",
+    )
+    _add(sweep, SWEEP_SECONDS, default=5.0, metavar="SECONDS")
+    sweep.add_argument("--json", metavar="PATH", help="also write every point to PATH")
+    sweep.add_argument("--out", metavar="PATH", help="write the chart: chart.png or .svg")
+    sweep.add_argument(
+        "--progress",
+        action="store_true",
+        help="one JSON object per line instead of the table (for the window's dialog)",
+    )
+    sweep.set_defaults(func=_sweep)
+
+
 def _bench_parser(sub: Any) -> None:
     bench = sub.add_parser(
         "bench",
@@ -190,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     common = _config_flags()
     _run_parser(sub, common)
+    _sweep_parser(sub, common)
     _bench_parser(sub)
     _record_parser(sub, common)
     _gui_parser(sub, common)
@@ -276,6 +308,38 @@ def _run(args: argparse.Namespace) -> int:
         )
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from simulator.headless import StopSignals
+    from simulator.sweep import check_chart_output, point_configs, run_sweep
+
+    # first, so that a signal from here on still ends in what is done and 128 + N
+    with StopSignals() as signals:
+        if _IS_CHILD:  # a terminal's Ctrl+C reaches the whole group; the parent decides
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _output_path("--json", args.json)
+        if args.out is not None:
+            try:
+                check_chart_output(args.out)
+            except ValueError as err:
+                raise UsageError(f"--out: {err}") from None
+        _, cfg = _settings(args)  # a scenario's starting settings; its timeline plays no part
+        name, *values = args.vary
+        try:
+            point_configs(cfg, name, values)  # every value, before the first point runs
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        return run_sweep(
+            cfg,
+            name,
+            values,
+            args.seconds,
+            signals=signals,
+            json_path=args.json,
+            out_path=args.out,
+            progress=args.progress,
+        )
+
+
 def _gui(args: argparse.Namespace) -> int:
     if args.screenshot is not None and args.exit_after is None:
         raise UsageError(
@@ -328,8 +392,28 @@ def _bench(args: argparse.Namespace) -> int:
     return bench(args.what, args.quick, args.json, minutes=args.minutes)
 
 
+def _become_child_if_asked() -> None:
+    """A pcsim started by another (the window's Sweep dialog) with ``PCSIM_CHILD_OF=<pid>``
+    dies with that parent, however it dies (:func:`~simulator.engine.lifeline.become_child`).
+    The variable is taken out, so what this process starts does not inherit it."""
+    from simulator.sweep import CHILD_ENV
+
+    parent = os.environ.pop(CHILD_ENV, None)
+    if parent and parent.isdigit():
+        from simulator.engine import lifeline
+
+        lifeline.become_child(int(parent))
+        global _IS_CHILD
+        _IS_CHILD = True
+
+
+#: set by :func:`_become_child_if_asked`: Ctrl+C is the parent's to handle, not ours
+_IS_CHILD = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``pcsim``: parse, run the subcommand, and turn bad input into one line, exit 2."""
+    _become_child_if_asked()
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):

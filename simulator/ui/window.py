@@ -59,6 +59,7 @@ from simulator.ui.stats import StatsPanel, read_books
 
 if TYPE_CHECKING:
     from simulator.ui.recorder import Recorder
+    from simulator.ui.sweep_dialog import SweepDialog
 
 TITLE = "pcsim — producer–consumer simulator"
 #: the figures of every view refresh together, at most this often while running
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
         self.scenario = scenario
         self.timeline = TimelinePlayer(scenario)
         self.recorder: Recorder | None = None
+        self.sweep_dialog: SweepDialog | None = None  # Simulation ▸ Sweep…, made when asked
         self._presenting = False  # presentation mode (full screen, larger text)
         self.font_scale = 1.0
         self.frame_listeners: list[FrameListener] = []  # extra per-frame callbacks
@@ -347,11 +349,20 @@ class MainWindow(QMainWindow):
             "Text at its normal size",
             lambda: self.set_font_scale(1.0),
         )
+        self._action(
+            "sweep",
+            "S&weep…",
+            "",
+            "Vary one setting: each value runs for real and in the model, charted",
+            self.open_sweep,
+        )
         self._action("about", "&About pcsim", "", "About pcsim", self._about)
         bar = self.menuBar()
         sim = bar.addMenu("&Simulation")
         for key in ("start", "stop", "reset"):
             sim.addAction(self.actions_by_name[key])
+        sim.addSeparator()
+        sim.addAction(self.actions_by_name["sweep"])
         sim.addSeparator()
         sim.addAction(self.actions_by_name["quit"])
         scen = bar.addMenu("S&cenarios")
@@ -799,6 +810,20 @@ class MainWindow(QMainWindow):
         )
 
     @Slot()
+    def open_sweep(self) -> None:
+        """Simulation ▸ Sweep…: the dialog, around the current settings (its sweep runs
+        in a child process and stops the window's run when it starts)."""
+        from simulator.ui.sweep_dialog import SweepDialog
+
+        if self.sweep_dialog is None:
+            self.sweep_dialog = SweepDialog(self.controls.current(), self.bridge.stop, self)
+        elif not self.sweep_dialog.running:
+            self.sweep_dialog.set_config(self.controls.current())
+        self.sweep_dialog.show()
+        self.sweep_dialog.raise_()
+        self.sweep_dialog.activateWindow()
+
+    @Slot()
     def _about(self) -> None:
         QMessageBox.about(
             self,
@@ -812,6 +837,8 @@ class MainWindow(QMainWindow):
         engine process."""
         if self.recorder is not None:
             self.toggle_recording()  # finish the file
+        if self.sweep_dialog is not None:
+            self.sweep_dialog.close()  # stops its child
         if not self.isFullScreen():
             self.settings.setValue("geometry", self.saveGeometry())
         self.bridge.stop()

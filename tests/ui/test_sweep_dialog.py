@@ -1,0 +1,86 @@
+"""Simulation ▸ Sweep…: the dialog runs a sweep in a child process, grows its chart point
+by point, saves it, and leaves no child behind (closing the dialog stops the sweep)."""
+
+from __future__ import annotations
+
+import psutil
+from PySide6.QtCore import QProcess
+from PySide6.QtGui import QImage
+
+from simulator.engine.config import SimulationConfig
+from simulator.ui.sweep_dialog import SweepDialog
+
+TINY = SimulationConfig(
+    producers=2, consumers=1, producer_sleep=(0.01, 0.03), consumer_sleep=(0.01, 0.03)
+)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_the_dialog_runs_a_tiny_sweep_and_shows_its_chart(qtbot, tmp_path):
+    stopped = []
+    dialog = SweepDialog(TINY, stop_run=lambda: stopped.append(True))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.values.text() == "1 2 4 8"  # prefilled around the current settings
+    dialog.values.setText("1 2")
+    dialog.seconds.setValue(0.5)
+    assert dialog.start()
+    assert stopped == [True]  # the window's run stops so they do not compete
+    assert dialog.running and not dialog.run_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    assert dialog.exit_code == 0, dialog.status.text()
+    points = dialog.chart.data["points"]
+    assert [p["value"] for p in points] == [1, 2]
+    for p in points:
+        assert p["measured"]["throughput_per_s"] > 0
+        assert p["predicted"]["throughput_per_s"] > 0
+        assert p["ok"] is True
+    assert dialog.progress.value() == dialog.progress.maximum()
+    assert dialog.save_button.isEnabled()
+    shown = dialog.chart.grab().toImage()
+    assert len({shown.pixel(x, y) for x in range(0, shown.width(), 7) for y in (100, 300)}) > 2
+    out = dialog.save_chart_to(str(tmp_path / "c.png"))
+    img = QImage(str(out))
+    assert not img.isNull() and img.width() > 500
+
+
+def test_a_bad_value_is_refused_in_the_dialog_without_starting(qtbot):
+    dialog = SweepDialog(TINY)
+    qtbot.addWidget(dialog)
+    dialog.values.setText("1 0")
+    assert not dialog.start()
+    assert dialog.proc is None
+    assert "--vary consumers" in dialog.status.text() and "1–64" in dialog.status.text()
+
+
+def test_closing_the_dialog_stops_its_sweep(qtbot):
+    dialog = SweepDialog(TINY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.values.setText("1 2 4")
+    dialog.seconds.setValue(30)
+    assert dialog.start()
+    proc = dialog.proc
+    assert proc is not None
+    qtbot.waitUntil(lambda: dialog.data.get("values") == [1, 2, 4], timeout=30_000)
+    pid = proc.processId()
+    dialog.close()
+    assert proc.state() == QProcess.ProcessState.NotRunning
+    assert _gone(pid)
+    assert dialog.exit_code == 143  # SIGTERM: it stopped the point it was in and left
+    assert dialog.chart.data.get("points") == []
+
+
+def test_the_window_opens_the_sweep_dialog_from_its_menu(window, qtbot):
+    names = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
+    assert "S&weep…" in names
+    window.open_sweep()
+    dialog = window.sweep_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.config == window.controls.current()
