@@ -36,6 +36,29 @@ def _number(report: Mapping[str, object], key: str) -> float:
     return float(value)
 
 
+def fidelity_lines(fidelity: Mapping[str, object]) -> list[str]:
+    """The fidelity table: pcsim beside the bare program with the same sleeps."""
+    runs = fidelity["runs"]
+    assert isinstance(runs, list)
+    n = runs[0]["repeats"] if runs else 0
+    lines = [
+        f"fidelity (4P/4C, capacity 10, uniform sleeps 0..max both sides; median of {n}, "
+        "interleaved)",
+        f"  {'backend':<11}{'sleeps':>10}{'bare items/s':>14}{'pcsim items/s':>15}{'ratio':>8}",
+    ]
+    for row in runs:
+        ratio, target = _number(row, "ratio"), row["target"]
+        mark = "  report only" if target is None else f"  {_mark(ratio >= target)} (>= {target})"
+        if not row["books_ok"]:
+            mark += "  BOOKS BROKE"
+        lines.append(
+            f"  {row['backend']:<11}{'0-' + format(row['sleep_max_ms'], 'g') + ' ms':>10}"
+            f"{row['bare_items_per_s']:>14,.0f}{row['pcsim_items_per_s']:>15,.0f}"
+            f"{ratio:>8.2f}{mark}"
+        )
+    return lines
+
+
 def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) -> int:
     """Run ``what`` and print the table. ``soak`` (``minutes`` long) is not part of
     ``all``: it watches the window's memory for as long as a lecture."""
@@ -65,6 +88,12 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
                 f"  {key:<16}{bare:>14,}{ours:>15,}{ratio:>8.2f}  "
                 f"{_mark(ratio >= target)} (>= {target})"
             )
+    if what in ("fidelity", "all"):
+        from simulator.bench.fidelity import run_fidelity_bench
+
+        fidelity = run_fidelity_bench(quick=quick)
+        result["fidelity"] = fidelity
+        lines.extend(fidelity_lines(fidelity))
     if what in ("gui", "all"):
         from simulator.bench.gui import run_gui_bench
 
@@ -144,4 +173,7 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {json_path}")
+    fid = result.get("fidelity")
+    if isinstance(fid, dict) and not all(row["books_ok"] for row in fid["runs"]):
+        return exitcodes.BOOKS  # a run lost or duplicated an item: the figures mean nothing
     return exitcodes.OK
