@@ -68,6 +68,8 @@ class _ThreadWorker:
             return True
         return False
 
+    nap = staticmethod(time.sleep)  # a short sleep is a plain one (see base.work)
+
     def ticket(self) -> bool:
         limit = self.b.config.items
         return limit is None or next(self.b.tickets) < limit
