@@ -238,6 +238,12 @@ def work(rt: WorkerRuntime, held: int) -> bool:
     :data:`PLAIN_SLEEP_S` is plain and whole (the caller's next hold point holds, stops
     or retires it).
     """
+    lo, hi = rt.sleep_range()
+    if hi < PLAIN_SLEEP_S:  # the usual case at high rates: one plain sleep, nothing else
+        d = rt.uniform(lo, hi)
+        rt.emit(sleep_event(rt.name, held, d))
+        rt.nap(d)
+        return False
     gen = rt.sleep_generation()  # before the range: a change in between only redraws
     lo, hi = rt.sleep_range()
     d = rt.uniform(lo, hi)
