@@ -48,8 +48,12 @@ READY_TIMEOUT_S = 60.0  # spawning 8 interpreters on a busy 2-core machine takes
 
 
 # ---- the bare programs: the textbook loops, one counter per consumer ----------------
-def bare_threads(hi: float, seconds: float) -> float:
-    """Items/s of 4 producer and 4 consumer threads around a ``queue.Queue(10)``."""
+def bare_threads(
+    hi: float, seconds: float, lo: float = 0.0, consumer_hi: float | None = None
+) -> float:
+    """Items/s of 4 producer and 4 consumer threads around a ``queue.Queue(10)``, sleeps
+    uniform in ``lo .. hi`` (consumers ``lo .. consumer_hi`` if given)."""
+    c_hi = hi if consumer_hi is None else consumer_hi
     q: queue.Queue[int | None] = queue.Queue(CAPACITY)
     counts = [0] * CONSUMERS
     stop = False
@@ -60,7 +64,7 @@ def bare_threads(hi: float, seconds: float) -> float:
         gate.wait()
         i = 0
         while not stop:
-            sleep(uniform(0.0, hi))  # production time
+            sleep(uniform(lo, hi))  # production time
             i += 1
             put(i)
 
@@ -71,7 +75,7 @@ def bare_threads(hi: float, seconds: float) -> float:
             item = get()
             if item is None:
                 return
-            sleep(uniform(0.0, hi))  # consumption time
+            sleep(uniform(lo, c_hi))  # consumption time
             done()
             counts[k] += 1
 
@@ -197,6 +201,51 @@ BARE: dict[str, Callable[[float, float], float]] = {
 }
 
 
+# ---- the model beside the bare program ----------------------------------------------
+#: (lo, producers' hi, consumers' hi) in ms: sleeps of 10 ms and more, where the machine
+#: is not the bottleneck and the ideal model should match the bare program
+MODEL_SLEEPS_MS = ((10.0, 30.0, 30.0), (10.0, 30.0, 50.0))
+MODEL_TOLERANCE = 0.10
+
+
+def model_check(
+    quick: bool = False, repeats: int | None = None, seconds: float | None = None
+) -> dict[str, Any]:
+    """The ideal model (:func:`simulator.theory.predict`, for a run of the same length
+    from an empty buffer) against the bare threads program at sleeps >= 10 ms, same
+    4P/4C and capacity 10: ``{"points": [{"sleep_ms", "bare_items_per_s",
+    "predicted_items_per_s", "ratio", "pass"}, ...]}``, or ``{"points": [], "reason"}``
+    when this build has no model."""
+    try:
+        from simulator.theory import predict
+    except ImportError:
+        return {"points": [], "reason": "simulator.theory is not in this build"}
+    repeats = repeats if repeats is not None else (1 if quick else 3)
+    seconds = seconds if seconds is not None else (3.0 if quick else 5.0)
+    points: list[dict[str, Any]] = []
+    for lo_ms, p_ms, c_ms in MODEL_SLEEPS_MS:
+        lo, hi, c_hi = lo_ms / 1000.0, p_ms / 1000.0, c_ms / 1000.0
+        bare = statistics.median(
+            bare_threads(hi, seconds, lo=lo, consumer_hi=c_hi) for _ in range(repeats)
+        )
+        cfg = pcsim_config("threads", hi).replace(
+            producer_sleep=(lo, hi), consumer_sleep=(lo, c_hi)
+        )
+        predicted = predict(cfg, duration_s=seconds).throughput_per_s
+        ratio = bare / predicted if predicted else None
+        points.append(
+            {
+                "producer_sleep_ms": [lo_ms, p_ms],
+                "consumer_sleep_ms": [lo_ms, c_ms],
+                "bare_items_per_s": round(bare, 1),
+                "predicted_items_per_s": None if predicted is None else round(predicted, 1),
+                "ratio": None if ratio is None else round(ratio, 3),
+                "pass": None if ratio is None else abs(ratio - 1.0) <= MODEL_TOLERANCE,
+            }
+        )
+    return {"points": points, "tolerance": MODEL_TOLERANCE, "seconds": seconds}
+
+
 # ---- pcsim ---------------------------------------------------------------------------
 def pcsim_config(backend: str, hi: float) -> SimulationConfig:
     """The settings of the pcsim side: the bare program's, on ``backend``."""
@@ -236,10 +285,12 @@ def run_fidelity_bench(
     seconds: float | None = None,
     backends: tuple[str, ...] = BACKENDS,
     sleeps_ms: tuple[float, ...] = SLEEP_MAX_MS,
+    with_model: bool = True,
 ) -> dict[str, Any]:
     """Run every (backend, sleep range) pair, bare and pcsim interleaved, and return
     ``{"runs": [{"backend", "sleep_max_ms", "bare_items_per_s", "pcsim_items_per_s",
-    "ratio", "repeats", "seconds", "target", "pass", "books_ok"}, ...]}``."""
+    "ratio", "repeats", "seconds", "target", "pass", "books_ok"}, ...], "model": ...}``
+    (``model``: :func:`model_check`, or None without ``with_model``)."""
     repeats = repeats if repeats is not None else (3 if quick else 5)
     seconds = seconds if seconds is not None else (1.0 if quick else 2.0)
     runs: list[dict[str, Any]] = []
@@ -269,4 +320,4 @@ def run_fidelity_bench(
                     "books_ok": books,
                 }
             )
-    return {"runs": runs}
+    return {"runs": runs, "model": model_check(quick) if with_model else None}

@@ -56,6 +56,24 @@ def fidelity_lines(fidelity: Mapping[str, object]) -> list[str]:
             f"{row['bare_items_per_s']:>14,.0f}{row['pcsim_items_per_s']:>15,.0f}"
             f"{ratio:>8.2f}{mark}"
         )
+    model = fidelity.get("model")
+    if isinstance(model, dict):
+        if not model["points"]:
+            lines.append(f"  model check: skipped ({model.get('reason')})")
+        else:
+            lines.append(
+                "model vs bare threads program (4P/4C, capacity 10, sleeps >= 10 ms; "
+                f"within {model['tolerance']:.0%})"
+            )
+            for pt in model["points"]:
+                ps, cs = pt["producer_sleep_ms"], pt["consumer_sleep_ms"]
+                pred, ratio = pt["predicted_items_per_s"], pt["ratio"]
+                said = "none" if pred is None else f"{pred:,.1f}/s"
+                tail = "" if ratio is None else f"  ratio {ratio:.2f}  {_mark(pt['pass'])}"
+                lines.append(
+                    f"  P {ps[0]:g}-{ps[1]:g} ms, C {cs[0]:g}-{cs[1]:g} ms: bare "
+                    f"{pt['bare_items_per_s']:,.1f}/s, model {said}{tail}"
+                )
     return lines
 
 

@@ -13,8 +13,10 @@ ROW_KEYS = {"backend", "sleep_max_ms", "bare_items_per_s", "pcsim_items_per_s", 
 
 
 def test_fidelity_bench_layout_and_books():
-    result = run_fidelity_bench(repeats=1, seconds=0.3, backends=("threads",), sleeps_ms=(1.0,))
-    assert set(result) == {"runs"}
+    result = run_fidelity_bench(
+        repeats=1, seconds=0.3, backends=("threads",), sleeps_ms=(1.0,), with_model=False
+    )
+    assert set(result) == {"runs", "model"} and result["model"] is None
     (row,) = result["runs"]
     assert set(row) >= ROW_KEYS
     assert row["backend"] == "threads" and row["sleep_max_ms"] == 1.0
