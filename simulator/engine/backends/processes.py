@@ -3,7 +3,9 @@
 Uses the ``spawn`` start method on every platform: it is the only one a frozen executable
 and macOS/Windows support, and it avoids forking a parent that runs threads. Each child
 batches its events and sends them to the parent through one queue, flushing before every
-wait so the picture never shows a stale state; a listener thread in the parent hands them
+wait so the picture never shows a stale state (before a plain sleep under 50 ms only once
+its events are :data:`FLUSH_AGE_S` old: a message per short sleep cost a third of the
+rate); a listener thread in the parent hands them
 to the engine. This module is what a spawned child imports: keep it light (no numpy).
 
 Children are tied to their parent (:mod:`~simulator.engine.lifeline`): they ignore SIGINT
