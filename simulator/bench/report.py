@@ -110,7 +110,10 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
         from simulator.bench.fidelity import run_fidelity_bench
 
         fidelity = run_fidelity_bench(quick=quick)
-        result["fidelity"] = fidelity
+        if what == "fidelity":  # its own layout: {"runs": [...], "model": ...} at the top
+            result.update(fidelity)
+        else:
+            result["fidelity"] = fidelity
         lines.extend(fidelity_lines(fidelity))
     if what in ("gui", "all"):
         from simulator.bench.gui import run_gui_bench
@@ -191,7 +194,7 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {json_path}")
-    fid = result.get("fidelity")
-    if isinstance(fid, dict) and not all(row["books_ok"] for row in fid["runs"]):
+    fid = result.get("fidelity", result)
+    if isinstance(fid, dict) and not all(row["books_ok"] for row in fid.get("runs", [])):
         return exitcodes.BOOKS  # a run lost or duplicated an item: the figures mean nothing
     return exitcodes.OK

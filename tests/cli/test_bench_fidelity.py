@@ -3,11 +3,15 @@
 Checks the JSON layout and that pcsim's books balanced; never the speed (the machine's).
 """
 
+import json
 import subprocess
 import sys
 
+from simulator import exitcodes
+from simulator.bench import fidelity
 from simulator.bench.fidelity import run_fidelity_bench
 from simulator.bench.report import fidelity_lines
+from simulator.bench.report import run as bench
 
 ROW_KEYS = {"backend", "sleep_max_ms", "bare_items_per_s", "pcsim_items_per_s", "ratio"}
 
@@ -38,3 +42,22 @@ def test_fidelity_is_a_bench_choice(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "fidelity" in out.stdout
+
+
+def test_pcsim_bench_fidelity_writes_runs_at_the_top(tmp_path, monkeypatch, capsys):
+    """What `pcsim bench fidelity --json PATH` writes: {"runs": [...], ...} (made tiny)."""
+    real = fidelity.run_fidelity_bench
+
+    def tiny(quick: bool = False) -> dict:
+        return real(
+            repeats=1, seconds=0.3, backends=("asyncio",), sleeps_ms=(0.2,), with_model=False
+        )
+
+    monkeypatch.setattr(fidelity, "run_fidelity_bench", tiny)
+    path = tmp_path / "f.json"
+    assert bench("fidelity", True, str(path)) == exitcodes.OK
+    data = json.loads(path.read_text())
+    (row,) = data["runs"]
+    assert set(row) >= ROW_KEYS and row["backend"] == "asyncio" and row["sleep_max_ms"] == 0.2
+    assert row["books_ok"] is True
+    assert "asyncio" in capsys.readouterr().out
