@@ -162,7 +162,7 @@ def _bench_parser(sub: Any) -> None:
         "what",
         nargs="?",
         default="all",
-        choices=["engine", "gui", "scale", "startup", "all", "soak"],
+        choices=["engine", "fidelity", "model", "gui", "scale", "startup", "all", "soak"],
     )
     bench.add_argument("--quick", action="store_true", help="shorter runs (about a minute)")
     bench.add_argument("--json", metavar="PATH", help="also write every figure to PATH")

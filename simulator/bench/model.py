@@ -62,7 +62,7 @@ def run_model_bench(quick: bool = False, repeats: int = 3) -> dict[str, object]:
     measured: dict[str, list[float]] = {name: [] for name in cases()}
     for _ in range(1 if quick else repeats):
         threads = [
-            threading.Thread(target=_measure, args=(cfg, seconds, measured[name]), daemon=True)
+            threading.Thread(target=_measure, args=(cfg, seconds, measured[name]))
             for name, cfg in cases().items()
         ]
         for t in threads:
@@ -90,10 +90,3 @@ def run_model_bench(quick: bool = False, repeats: int = 3) -> dict[str, object]:
             }
         )
     return {"runs": rows}
-
-
-if __name__ == "__main__":  # python -m simulator.bench.model [--quick]
-    import json
-    import sys
-
-    print(json.dumps(run_model_bench(quick="--quick" in sys.argv), indent=1))

@@ -36,6 +36,69 @@ def _number(report: Mapping[str, object], key: str) -> float:
     return float(value)
 
 
+def fidelity_lines(fidelity: Mapping[str, object]) -> list[str]:
+    """The fidelity table: pcsim beside the bare program with the same sleeps."""
+    runs = fidelity["runs"]
+    assert isinstance(runs, list)
+    n = runs[0]["repeats"] if runs else 0
+    lines = [
+        f"fidelity (4P/4C, capacity 10, uniform sleeps 0..max both sides; median of {n}, "
+        "interleaved)",
+        f"  {'backend':<11}{'sleeps':>10}{'bare items/s':>14}{'pcsim items/s':>15}{'ratio':>8}",
+    ]
+    for row in runs:
+        ratio, target = _number(row, "ratio"), row["target"]
+        mark = "  report only" if target is None else f"  {_mark(ratio >= target)} (>= {target})"
+        if not row["books_ok"]:
+            mark += "  BOOKS BROKE"
+        lines.append(
+            f"  {row['backend']:<11}{'0-' + format(row['sleep_max_ms'], 'g') + ' ms':>10}"
+            f"{row['bare_items_per_s']:>14,.0f}{row['pcsim_items_per_s']:>15,.0f}"
+            f"{ratio:>8.2f}{mark}"
+        )
+    model = fidelity.get("model")
+    if isinstance(model, dict):
+        if not model["points"]:
+            lines.append(f"  model check: skipped ({model.get('reason')})")
+        else:
+            lines.append(
+                "model vs bare threads program (4P/4C, capacity 10, sleeps >= 10 ms; "
+                f"within {model['tolerance']:.0%})"
+            )
+            for pt in model["points"]:
+                ps, cs = pt["producer_sleep_ms"], pt["consumer_sleep_ms"]
+                pred, ratio = pt["predicted_items_per_s"], pt["ratio"]
+                said = "none" if pred is None else f"{pred:,.1f}/s"
+                tail = "" if ratio is None else f"  ratio {ratio:.2f}  {_mark(pt['pass'])}"
+                lines.append(
+                    f"  P {ps[0]:g}-{ps[1]:g} ms, C {cs[0]:g}-{cs[1]:g} ms: bare "
+                    f"{pt['bare_items_per_s']:,.1f}/s, model {said}{tail}"
+                )
+    return lines
+
+
+def model_lines(model: Mapping[str, object]) -> list[str]:
+    """The model against real runs: each case's throughput, real beside predicted."""
+    runs = model["runs"]
+    assert isinstance(runs, list)
+    secs = runs[0]["seconds"] if runs else 0
+    n = runs[0]["runs"] if runs else 0
+    lines = [
+        f"model vs real runs (starting settings, timeline off, threads, {secs:g} s, "
+        f"median of {n})",
+        f"  {'case':<18}{'real/s':>9}{'model/s':>9}{'bound/s':>9}{'ratio':>8}",
+    ]
+    for row in runs:
+        ratio = row["ratio"]
+        mark = "  –" if ratio is None else f"  {_mark(row['pass'])} (±{row['tolerance']:.0%})"
+        lines.append(
+            f"  {row['case']:<18}{row['measured_items_per_s']:>9.2f}"
+            f"{row['predicted_items_per_s']:>9.2f}{row['bound_items_per_s']:>9.2f}"
+            f"{'' if ratio is None else format(ratio, '.3f'):>8}{mark}"
+        )
+    return lines
+
+
 def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) -> int:
     """Run ``what`` and print the table. ``soak`` (``minutes`` long) is not part of
     ``all``: it watches the window's memory for as long as a lecture."""
@@ -65,6 +128,24 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
                 f"  {key:<16}{bare:>14,}{ours:>15,}{ratio:>8.2f}  "
                 f"{_mark(ratio >= target)} (>= {target})"
             )
+    if what in ("fidelity", "all"):
+        from simulator.bench.fidelity import run_fidelity_bench
+
+        fidelity = run_fidelity_bench(quick=quick)
+        if what == "fidelity":  # its own layout: {"runs": [...], "model": ...} at the top
+            result.update(fidelity)
+        else:
+            result["fidelity"] = fidelity
+        lines.extend(fidelity_lines(fidelity))
+    if what in ("model", "all"):
+        from simulator.bench.model import run_model_bench
+
+        model = run_model_bench(quick=quick)
+        if what == "model":  # its own layout: {"runs": [...]} at the top
+            result.update(model)
+        else:
+            result["model"] = model
+        lines.extend(model_lines(model))
     if what in ("gui", "all"):
         from simulator.bench.gui import run_gui_bench
 
@@ -144,4 +225,7 @@ def run(what: str, quick: bool, json_path: str | None, minutes: float = 10.0) ->
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {json_path}")
+    fid = result.get("fidelity", result if what == "fidelity" else {})
+    if isinstance(fid, dict) and not all(row["books_ok"] for row in fid.get("runs", [])):
+        return exitcodes.BOOKS  # a run lost or duplicated an item: the figures mean nothing
     return exitcodes.OK

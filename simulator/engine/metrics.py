@@ -12,7 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.engine.events import Kind, RawEvent
+from simulator.engine.events import (
+    K_CONSUMED,
+    K_GET_WAIT,
+    K_GOT,
+    K_PRODUCED,
+    K_PUT,
+    K_PUT_WAIT,
+    K_SLEEP,
+    K_STOPPED,
+    RawEvent,
+)
 from simulator.engine.workers import ROLES, Role, WorkerState, role_of
 
 BIN_S = 0.1
@@ -33,13 +43,19 @@ _SHARE: dict[str, int] = {
 }
 
 
+NO_SHARE = -1  #: the ``share`` of a state in neither (STARTING, STOPPED)
+
+
 class WorkerStat:
-    __slots__ = ("acc", "done", "item", "name", "role", "since", "state")
+    __slots__ = ("acc", "done", "item", "name", "role", "share", "since", "state")
 
     def __init__(self, name: str, t: float) -> None:
         self.name = name
         self.role = role_of(name)
         self.state = WorkerState.STARTING
+        #: ``_SHARE[state]`` (or NO_SHARE), kept beside the state: the hot loop reads this
+        #: int instead of looking the state up for every event
+        self.share = NO_SHARE
         self.since = t
         self.item = -1
         self.done = 0
@@ -121,7 +137,6 @@ class Metrics:
     def feed(self, batch: list[RawEvent], latencies: list[float]) -> None:
         """Update rates, occupancy, waits and worker states (the bookkeeper's hot loop)."""
         workers = self.workers
-        share = _SHARE
         pbins, cbins = self._produced_bins, self._consumed_bins
         cur_bin, idx = self._bin, self._bin % N_BINS
         occ, occ_since, occ_area, occ_max = (
@@ -130,64 +145,63 @@ class Metrics:
             self._occ_area,
             self.max_occupancy,
         )
-        PUT, GOT, PRODUCED, CONSUMED, SLEEP = (
-            Kind.PUT,
-            Kind.GOT,
-            Kind.PRODUCED,
-            Kind.CONSUMED,
-            Kind.SLEEP,
-        )
         S = WorkerState
         PRODUCING, PUTTING, CONSUMING = S.PRODUCING, S.PUTTING, S.CONSUMING
         PRODUCER = Role.PRODUCER
+        PUT_OR_GOT, MADE_OR_DONE = (K_PUT, K_GOT), (K_PRODUCED, K_CONSUMED)
         last_t = self.last_t
+        # kinds as plain ints (an IntEnum member compares more slowly) and each worker's
+        # share index kept beside its state: with the ledger's, 2.55 -> 1.66 us per item
         for t, k, name, item, size, _value in batch:
             w = workers.get(name)
             if w is None:
                 w = workers[name] = WorkerStat(name, t)
             # leave the old state: add its time to its share
-            s = share.get(w.state)
-            if s is not None and t > w.since:
+            s = w.share
+            if s >= 0 and t > w.since:
                 w.acc[s] += t - w.since
             w.since = t
-            if k in (PUT, GOT):
-                if k == PUT:  # delivered: it goes on to make the next item
+            if k == K_SLEEP:  # the production or consumption time
+                if w.role is PRODUCER:
+                    w.state, w.item = PRODUCING, -1
+                else:
+                    w.state, w.item = CONSUMING, item
+                w.share = WORKING
+            elif k in PUT_OR_GOT:
+                if k == K_PUT:  # delivered: it goes on to make the next item
                     w.state, w.item = PRODUCING, -1
                     w.done += 1
                 else:
                     w.state, w.item = CONSUMING, item
+                w.share = WORKING
                 if t > occ_since:
                     occ_area += occ * (t - occ_since)
                     occ_since = t
                 occ = size
                 if size > occ_max:
                     occ_max = size
-            elif k in (PRODUCED, CONSUMED):
+            elif k in MADE_OR_DONE:
                 b = int(t / BIN_S)
                 if b != cur_bin:
                     self._bin = cur_bin
                     idx = self._advance(t)
                     cur_bin = self._bin
-                if k == PRODUCED:  # made: now it puts it
+                if k == K_PRODUCED:  # made: now it puts it
                     w.state, w.item = PUTTING, item
                     pbins[idx] += 1
                 else:  # finished: it holds nothing until it takes the next
                     w.state, w.item = CONSUMING, -1
                     w.done += 1
                     cbins[idx] += 1
-            elif k == SLEEP:  # the production or consumption time
-                if w.role is PRODUCER:
-                    w.state, w.item = PRODUCING, -1
-                else:
-                    w.state, w.item = CONSUMING, item
-            elif k == Kind.PUT_WAIT:
-                w.state, w.item = S.WAITING_FULL, item
+                w.share = WORKING
+            elif k == K_PUT_WAIT:
+                w.state, w.item, w.share = S.WAITING_FULL, item, BLOCKED
                 self.waits_full += 1
-            elif k == Kind.GET_WAIT:
-                w.state, w.item = S.WAITING_EMPTY, -1
+            elif k == K_GET_WAIT:
+                w.state, w.item, w.share = S.WAITING_EMPTY, -1, BLOCKED
                 self.waits_empty += 1
-            elif k == Kind.STOPPED:
-                w.state = S.STOPPED
+            elif k == K_STOPPED:
+                w.state, w.share = S.STOPPED, NO_SHARE
                 acc = self._retired[w.role]
                 acc[0] += w.acc[0]
                 acc[1] += w.acc[1]

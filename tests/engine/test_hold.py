@@ -188,3 +188,35 @@ def test_a_pause_suspends_a_sleep_and_resume_keeps_what_remains():
         sim.stop()
     done = [e for e in ch.drain() if e.kind == Kind.CONSUMED]
     assert done[0].t > t_resume
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_short_plain_sleeps_still_pause_at_the_next_step_and_stop_fast(backend):
+    """Sleeps under 50 ms are plain (base.PLAIN_SLEEP_S): a pause then holds at the step
+    after the sleep, with nothing booked while held, and a stop still returns at once."""
+    sim = Simulation(
+        SimulationConfig(
+            backend=backend,
+            producers=2,
+            consumers=2,
+            capacity=5,
+            producer_sleep=(0.0, 0.002),
+            consumer_sleep=(0.0, 0.002),
+        )
+    )
+    sim.start()
+    try:
+        assert sim.ready.wait(READY_S)
+        assert wait_for(lambda: sim.snapshot().consumed >= 50)
+        sim.pause()
+        time.sleep(SETTLE_S)
+        before = _picture(sim)
+        time.sleep(0.5)
+        assert _picture(sim) == before  # held: nothing produced, put, taken or consumed
+        sim.resume()
+        assert wait_for(lambda: sim.snapshot().consumed > before[1] + 20)
+    finally:
+        took = sim.stop()
+    assert took < 1.0
+    snap = sim.snapshot()
+    assert snap.ok and snap.lost == 0 and snap.duplicates == 0, snap.violations

@@ -25,6 +25,15 @@ item, once the hold ends.
 **Live sleep changes.** :meth:`Backend.set_sleep` bumps the role's *sleep generation* and
 wakes that role's sleepers; a sleeper that sees the generation change redraws its sleep
 from the new range, counting what it already slept (:func:`work`).
+
+**Short sleeps are plain.** A sleep shorter than :data:`PLAIN_SLEEP_S` (50 ms) is a plain
+``time.sleep`` (:meth:`WorkerRuntime.nap`), exactly what the bare pattern does: an
+interruptible wait (an ``Event``/``Condition`` wait, a semaphore with a timeout) costs
+more per call and wakes later (threads at sleeps of 0-0.2 ms: 0.81 of the bare
+pattern's rate with it, 0.86 without; processes 0.44 and 0.56). Such a sleep is not
+suspended, redrawn or cut short: a pause, a stop or a new sleep range takes effect when
+it ends, at the next hold point (within 50 ms). Longer sleeps stay interruptible as
+described above.
 """
 
 from __future__ import annotations
@@ -191,6 +200,10 @@ class WorkerRuntime(Protocol):
         """Sleep ``seconds``; True if woken early (stop, retire, hold, new sleep range)."""
         ...
 
+    def nap(self, seconds: float, /) -> None:
+        """Sleep ``seconds`` (less than :data:`PLAIN_SLEEP_S`) plainly, uninterruptibly."""
+        ...
+
     def ticket(self) -> bool: ...
 
     def put(self, item: int, /) -> None:
@@ -208,6 +221,9 @@ class WorkerRuntime(Protocol):
 
 
 _now = time.monotonic
+#: sleeps shorter than this are plain ``time.sleep`` (see the module's notes): a pause, a
+#: stop or a new sleep range acts when they end, so within this long
+PLAIN_SLEEP_S = 0.05
 
 
 def work(rt: WorkerRuntime, held: int) -> bool:
@@ -219,12 +235,23 @@ def work(rt: WorkerRuntime, held: int) -> bool:
     The sleep can be interrupted and goes on where it was: while held it is suspended
     (the time held does not count as slept); when the role's sleep range changes it is
     redrawn from the new range, ``d'``, and lasts ``max(0, d' - slept)`` more, announced
-    by a new SLEEP event of ``d'``. Nothing is emitted while held.
+    by a new SLEEP event of ``d'``. Nothing is emitted while held. A sleep shorter than
+    :data:`PLAIN_SLEEP_S` is plain and whole (the caller's next hold point holds, stops
+    or retires it).
     """
+    lo, hi = rt.sleep_range()
+    if hi < PLAIN_SLEEP_S:  # the usual case at high rates: one plain sleep, nothing else
+        d = rt.uniform(lo, hi)
+        rt.emit(sleep_event(rt.name, held, d))
+        rt.nap(d)
+        return False
     gen = rt.sleep_generation()  # before the range: a change in between only redraws
     lo, hi = rt.sleep_range()
     d = rt.uniform(lo, hi)
     rt.emit(sleep_event(rt.name, held, d))
+    if d < PLAIN_SLEEP_S:
+        rt.nap(d)
+        return False
     slept = 0.0
     producer = held == NO_ITEM
     while True:

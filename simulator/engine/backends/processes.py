@@ -3,7 +3,9 @@
 Uses the ``spawn`` start method on every platform: it is the only one a frozen executable
 and macOS/Windows support, and it avoids forking a parent that runs threads. Each child
 batches its events and sends them to the parent through one queue, flushing before every
-wait so the picture never shows a stale state; a listener thread in the parent hands them
+wait so the picture never shows a stale state (before a plain sleep under 50 ms only once
+its events are :data:`FLUSH_AGE_S` old: a message per short sleep cost a third of the
+rate); a listener thread in the parent hands them
 to the engine. This module is what a spawned child imports: keep it light (no numpy).
 
 Children are tied to their parent (:mod:`~simulator.engine.lifeline`): they ignore SIGINT
@@ -51,6 +53,10 @@ from simulator.engine.workers import Role, role_of
 
 _now = time.monotonic
 FLUSH_EVERY = 256  # events per message at full speed
+#: a short plain sleep (see base.work) sends the pending events first only if it is this
+#: long, or the oldest of them is this old: the picture lags by at most about twice this,
+#: where a message per sleep cost the pattern a third of its rate at sleeps under 1 ms
+FLUSH_AGE_S = 0.005
 POLL_S = 0.05  # how often a blocked put/get looks at the stop flag
 TICKET_BLOCK = 32  # item-limit tickets taken at once: one shared lock per 32 items
 HELD, STOPPING = 0, 1  # the indexes of the shared flags
@@ -146,6 +152,12 @@ class _ProcessWorker:
     def sleep(self, seconds: float) -> bool:
         self.flush()
         return self.wake.acquire(True, max(0.0, seconds))
+
+    def nap(self, seconds: float) -> None:
+        out = self._out
+        if out and (seconds >= FLUSH_AGE_S or _now() - out[0][0] >= FLUSH_AGE_S):
+            self.flush()
+        time.sleep(seconds)
 
     def ticket(self) -> bool:
         if self.sh.limit is None:

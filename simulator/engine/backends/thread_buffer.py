@@ -34,17 +34,23 @@ class BoundedBuffer(queue.Queue):
         self.closed = False
         self.held = held  #: no put or get completes while true (written under the mutex)
 
+    # put_item and get_item take ``self.mutex`` itself (the lock both of the queue's
+    # conditions are built on: the same lock, entered in C rather than through
+    # Condition.__enter__) and read ``len(self.queue)`` rather than ``_qsize()``: four
+    # fewer Python calls per item on the path every item takes.
+
     def put_item(self, item: int, worker: str) -> None:
         """Put ``item``; while full (recording a wait) or held, block until there is room
         and the hold ends, or the buffer closes (:class:`Closed`)."""
-        with self.not_full:
-            if self.held or self._qsize() >= self.maxsize:
+        q = self.queue
+        with self.mutex:
+            if self.held or len(q) >= self.maxsize:
                 self._wait_for_room(item, worker)
             if self.closed:
                 raise Closed
-            self._put(item)
+            q.append(item)
             self.unfinished_tasks += 1
-            self._emit(put_event(worker, item, self._qsize()))
+            self._emit(put_event(worker, item, len(q)))
             self.not_empty.notify()
 
     def _wait_for_room(self, item: int, worker: str) -> None:
@@ -69,11 +75,12 @@ class BoundedBuffer(queue.Queue):
         Raises :class:`Closed` when the buffer closes or ``retiring()`` turns true while it
         waits (a waiting consumer holds nothing, so it may leave at once).
         """
-        with self.not_empty:
-            if self.held or not self._qsize():
+        q = self.queue
+        with self.mutex:
+            if self.held or not q:
                 self._wait_for_item(worker, retiring)
-            item = self._get()
-            self._emit(got_event(worker, item, self._qsize()))
+            item = q.popleft()
+            self._emit(got_event(worker, item, len(q)))
             self.not_full.notify()
             return item
 

@@ -31,6 +31,7 @@ class _ThreadWorker:
         #: set to cut a sleep short: stop, retire, hold, a new sleep range
         self.wake = threading.Event()
         self.is_retiring = False
+        self.limit = backend.config.items  # the item limit (fixed for a run)
         target = run_producer if role == Role.PRODUCER else run_consumer
         self.thread = threading.Thread(target=target, args=(self,), name=f"pcsim-{name}")
         self.thread.daemon = True
@@ -68,8 +69,10 @@ class _ThreadWorker:
             return True
         return False
 
+    nap = staticmethod(time.sleep)  # a short sleep is a plain one (see base.work)
+
     def ticket(self) -> bool:
-        limit = self.b.config.items
+        limit = self.limit
         return limit is None or next(self.b.tickets) < limit
 
     def put(self, item: int) -> None:
