@@ -431,7 +431,9 @@ def run_headless(
     # sentence from the steady state, which is what "the bottleneck" means.
     steady = predict(config)
     report["predicted"] = (
-        predict(config, duration_s=elapsed) if duration is not None and elapsed > 0 else steady
+        predict(config, duration_s=report["duration_s"])
+        if duration is not None and report["duration_s"] > 0
+        else steady
     ).as_json()
     report["bottleneck"] = steady.sentence()
     if applied:

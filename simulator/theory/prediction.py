@@ -122,8 +122,8 @@ def predict(
 ) -> Prediction:
     """The ideal pattern's figures for ``config`` (time scale applied; ``items`` and the
     backend ignored: the model is the pattern, not a machine): its steady state, or with
-    ``duration_s`` what a run of that length from an empty buffer should show. In at most
-    about a quarter of a second; the same arguments give the same prediction."""
+    ``duration_s`` what a run of that length from an empty buffer should show. Its work is
+    capped (under 0.2 s here); the same arguments give the same prediction."""
     bounds = Bounds.of(config)
     pace = Role.CONSUMER if bounds.bottleneck == "consumers" else Role.PRODUCER
     if bounds.bottleneck == "neither":
