@@ -34,7 +34,7 @@ from typing import cast
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from simulator.engine.config import SimulationConfig
@@ -67,6 +67,8 @@ def run_average(consumed: int, elapsed: float) -> float:
 
 
 class LivePlot(pg.GraphicsLayoutWidget):
+    _built = False  #: True once the plots exist (see resizeEvent)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumHeight(180)
@@ -129,6 +131,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.rates_top = 0.0
         self._set_rate_range(1.0)
         self.set_capacity(10)
+        self._built = True
 
     def set_text_px(self, px: int) -> None:
         """Every text of the graph at ``px`` pixels (the window's text size)."""
@@ -142,7 +145,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         px = self.text_px
         self.setBackground(theme.hex_color("plot_bg"))
         style = {"color": ink, "font-size": f"{px}px"}
-        self._title_key: tuple[str, str] | None = None
+        self._title_key: tuple[str, str, int, int] | None = None
         self._show_title()
         self.rates.setLabel("left", "items/s", **style)
         self.occ.setLabel("left", "items", **style)
@@ -173,18 +176,31 @@ class LivePlot(pg.GraphicsLayoutWidget):
     def _show_title(self) -> None:
         """The rates' title is their legend (inside the plot it would hide data) and
         names the run's average and the predicted throughput beside the two rolling
-        rates."""
+        rates, in the longest wording that fits the graph's width (:func:`_fitting`)."""
         avg = f"{self.average:,.1f}" if self.n else "–"
         guess = _predicted_text(self.prediction, self.predicted_rate)
-        if (avg, guess) == self._title_key:
+        key = (avg, guess, self.width(), self.text_px)
+        if key == self._title_key:
             return
-        self._title_key = (avg, guess)
+        self._title_key = key
         shade = _predicted_color(theme.CONSUMED_PEN)
+        wordings = [
+            (f"run avg {avg}", f"predicted {guess}"),
+            (f"avg {avg}", f"predicted {guess}"),
+            (f"avg {avg}", f"pred. {guess}"),
+        ]
         self.rates.setTitle(
-            f"<span style='color:{theme.PRODUCED_PEN}'>━ produced</span>"
-            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>╍ consumed</span>"
-            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>┈ run avg {avg}</span>"
-            f" &nbsp; <span style='color:{shade}'>╍ predicted {guess}</span>",
+            self._fitting(
+                [
+                    [
+                        (theme.PRODUCED_PEN, "━ produced"),
+                        (theme.CONSUMED_PEN, "╍ consumed"),
+                        (theme.CONSUMED_PEN, f"┈ {mean}"),
+                        (shade, f"╍ {pred}"),
+                    ]
+                    for mean, pred in wordings
+                ]
+            ),
             color=theme.hex_color("ink"),
             size=f"{self.text_px}px",
         )
@@ -192,12 +208,43 @@ class LivePlot(pg.GraphicsLayoutWidget):
     def _show_occ_title(self) -> None:
         guess = _predicted_text(self.prediction, self.predicted_occupancy)
         shade = _predicted_color(theme.OCCUPANCY_PEN)
+        ink = theme.hex_color("ink")
+        wordings = [
+            ("Buffer occupancy", f"predicted mean {guess}"),
+            ("Occupancy", f"predicted mean {guess}"),
+            ("Occupancy", f"pred. mean {guess}"),
+        ]
         self.occ.setTitle(
-            "Buffer occupancy &nbsp; ╌ capacity"
-            f" &nbsp; <span style='color:{shade}'>╍ predicted mean {guess}</span>",
-            color=theme.hex_color("ink"),
+            self._fitting(
+                [
+                    [(ink, name), (ink, "╌ capacity"), (shade, f"╍ {pred}")]
+                    for name, pred in wordings
+                ]
+            ),
+            color=ink,
             size=f"{self.text_px}px",
         )
+
+    def _fitting(self, wordings: list[list[tuple[str, str]]]) -> str:
+        """The first of ``wordings`` (coloured parts) whose text fits the graph's width
+        at the current text size, else the last, as the title's HTML. At 1024 px the
+        graph is narrow, and a clipped legend would hide what the lines mean."""
+        font = QFont(self.font())
+        font.setPixelSize(self.text_px)
+        fm = QFontMetricsF(font)
+        room = self.width() - 24
+        parts = wordings[-1]
+        for parts in wordings:
+            if fm.horizontalAdvance("   ".join(t for _, t in parts)) <= room:
+                break
+        return " &nbsp; ".join(f"<span style='color:{c}'>{t}</span>" for c, t in parts)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._built:
+            return  # pyqtgraph resizes the widget before the plots exist
+        self._show_title()  # the wording that fits the new width
+        self._show_occ_title()
 
     def show_prediction(self, p: Prediction | None) -> None:
         """Draw ``p``, the prediction for the settings of the snapshot on show: its

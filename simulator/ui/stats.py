@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, Qt, Slot
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from simulator.engine.config import SimulationConfig
@@ -26,6 +27,8 @@ from simulator.ui.plots import run_average
 
 #: the books line when they balance: produced = consumed + in buffer + in hand
 BOOKS = re.compile(r"^✓ balanced: ([\d,]+) = ([\d,]+) \+ ([\d,]+) \+ ([\d,]+)$")
+#: the longest first line of a wrapped row name (see StatsPanel._fit_names)
+NAME_LINES = ("Throughput now /", "Occupancy now /", "Time in buffer", "Time blocked")
 #: the rows that have a "predicted" figure beside the measured one
 PREDICTED_ROWS = ("throughput", "occupancy", "blocked", "latency")
 #: what the predicted column shows while the model works on the frame's settings
@@ -89,10 +92,11 @@ class StatsPanel(QGroupBox):
         ("consumed", "Consumed"),
         ("in_buffer", "In buffer"),
         ("in_hand", "In hand"),
-        ("throughput", "Throughput now / run avg"),
-        ("occupancy", "Occupancy now / max / mean"),
-        ("blocked", "Time blocked (P / C)"),
-        ("latency", "Time in buffer p50 / p95"),
+        # no-break spaces keep "(P / C)" and "p50 / p95" whole when a name wraps
+        ("throughput", "Throughput now / run\u00a0avg"),
+        ("occupancy", "Occupancy now / max\u00a0/\u00a0mean"),
+        ("blocked", "Time blocked (P\u00a0/\u00a0C)"),
+        ("latency", "Time in buffer p50\u00a0/\u00a0p95"),
         ("invariant", "Books"),
     )
 
@@ -110,12 +114,17 @@ class StatsPanel(QGroupBox):
             "pattern in virtual time, with no machine in the way"
         )
         grid.addWidget(self.heading, 0, 2)
+        measured = QLabel("measured")
+        measured.setToolTip("What this run did, from its own events")
+        grid.addWidget(measured, 0, 1)
         self.values: dict[str, QLabel] = {}
         self.predicted: dict[str, QLabel] = {}
+        self._names: list[QLabel] = []
         top = Qt.AlignmentFlag.AlignTop
         for row, (key, text) in enumerate(self.ROWS, start=1):
             name = QLabel(text + ":")
-            name.setWordWrap(True)
+            name.setWordWrap(True)  # in two lines at most: see _fit_names
+            self._names.append(name)
             grid.addWidget(name, row, 0, top)
             value = QLabel("–")
             value.setObjectName(f"stat_{key}")
@@ -157,6 +166,26 @@ class StatsPanel(QGroupBox):
         )
         self.shown: Snapshot | None = None  #: the snapshot whose figures are on show
         self._unknown = False
+        self._fit_names()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_names"):
+            self._fit_names()
+        super().changeEvent(event)
+
+    def _fit_names(self) -> None:
+        """Three columns share a narrow side panel (it must not widen past its scroll
+        area, which would clip every row on the right). The names wrap, but never to
+        more than two lines ("Occupancy now /" over "max / mean:"), so their column is
+        as wide as the widest first line at the current text size; the figures wrap at
+        their spaces down to a few characters, whatever a wrapped label would ask."""
+        fm = QFontMetrics(self.font())
+        width = max(fm.horizontalAdvance(w) for w in NAME_LINES) + 6
+        for name in self._names:
+            name.setMinimumWidth(width)
+        narrow = fm.horizontalAdvance("predicted") + 4  # also "2,425.0 /", "4443 ms /"
+        for label in (*self.values.values(), *self.predicted.values()):
+            label.setMinimumWidth(narrow)
 
     def reset(self) -> None:
         """Every number back to "–" (a new run, or Reset); the prediction waits for the

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -495,11 +495,18 @@ class MainWindow(QMainWindow):
         if not self.strip.isVisible():
             return
         books = self.stats.values["invariant"]
-        self.strip.setText(
-            f"Throughput now / run avg: {self.stats.values['throughput'].text()}"
-            f" (predicted {self.stats.predicted['throughput'].text()})"
-            f"     Books: {books.text()}"
-        )
+        rate = f"Throughput now / run avg: {self.stats.values['throughput'].text()}"
+        guess = f" (predicted {self.stats.predicted['throughput'].text()})"
+        tail = f"     Books: {books.text()}"
+        # the prediction only if the line still fits on one line (a projector's 1024 px)
+        font = QFont(self.strip.font())  # as the books' style sheet draws it: bold
+        font.setPixelSize(self.text_px)
+        font.setBold(True)
+        fm = QFontMetrics(font)
+        m = self.strip.contentsMargins()
+        room = self.strip.width() - m.left() - m.right() - 8
+        fits = fm.horizontalAdvance(rate + guess + tail) <= room
+        self.strip.setText(rate + (guess if fits else "") + tail)
         self.strip.setStyleSheet(books.styleSheet())
 
     def _show_status(self, state: RunState | None = None) -> None:
