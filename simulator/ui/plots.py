@@ -176,7 +176,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
     def _show_title(self) -> None:
         """The rates' title is their legend (inside the plot it would hide data) and
         names the run's average and the predicted throughput beside the two rolling
-        rates, in the longest wording that fits the graph's width (:func:`_fitting`)."""
+        rates, in the longest wording that fits the graph's width (:meth:`_fit_title`)."""
         avg = f"{self.average:,.1f}" if self.n else "–"
         guess = _predicted_text(self.prediction, self.predicted_rate)
         key = (avg, guess, self.width(), self.text_px)
@@ -184,60 +184,42 @@ class LivePlot(pg.GraphicsLayoutWidget):
             return
         self._title_key = key
         shade = _predicted_color(theme.CONSUMED_PEN)
-        wordings = [
-            (f"run avg {avg}", f"predicted {guess}"),
-            (f"avg {avg}", f"predicted {guess}"),
-            (f"avg {avg}", f"pred. {guess}"),
-        ]
-        self.rates.setTitle(
-            self._fitting(
-                [
-                    [
-                        (theme.PRODUCED_PEN, "━ produced"),
-                        (theme.CONSUMED_PEN, "╍ consumed"),
-                        (theme.CONSUMED_PEN, f"┈ {mean}"),
-                        (shade, f"╍ {pred}"),
-                    ]
-                    for mean, pred in wordings
-                ]
-            ),
-            color=theme.hex_color("ink"),
-            size=f"{self.text_px}px",
-        )
+        curves = [(theme.PRODUCED_PEN, "━ produced"), (theme.CONSUMED_PEN, "╍ consumed")]
+        lines = [(theme.CONSUMED_PEN, f"┈ run avg {avg}"), (shade, f"╍ predicted {guess}")]
+        # one line, or two: the measured curves, then the two horizontal lines
+        self._fit_title(self.rates, [[curves + lines], [curves, lines]])
 
     def _show_occ_title(self) -> None:
         guess = _predicted_text(self.prediction, self.predicted_occupancy)
         shade = _predicted_color(theme.OCCUPANCY_PEN)
         ink = theme.hex_color("ink")
-        wordings = [
-            ("Buffer occupancy", f"predicted mean {guess}"),
-            ("Occupancy", f"predicted mean {guess}"),
-            ("Occupancy", f"pred. mean {guess}"),
-        ]
-        self.occ.setTitle(
-            self._fitting(
-                [
-                    [(ink, name), (ink, "╌ capacity"), (shade, f"╍ {pred}")]
-                    for name, pred in wordings
-                ]
-            ),
-            color=ink,
-            size=f"{self.text_px}px",
-        )
+        pred = (shade, f"╍ predicted mean {guess}")
+        head = [(ink, "Buffer occupancy"), (ink, "╌ capacity")]
+        self._fit_title(self.occ, [[[*head, pred]], [head, [pred]]])
 
-    def _fitting(self, wordings: list[list[tuple[str, str]]]) -> str:
-        """The first of ``wordings`` (coloured parts) whose text fits the graph's width
-        at the current text size, else the last, as the title's HTML. At 1024 px the
-        graph is narrow, and a clipped legend would hide what the lines mean."""
+    def _fit_title(self, plot: pg.PlotItem, wordings: list[list[list[tuple[str, str]]]]) -> None:
+        """Give ``plot`` the first of ``wordings`` (lines of coloured parts) whose lines
+        fit the graph's width at the current text size, else the last, and a title row
+        as high as its lines. At 1024 px the graph is narrow, and a clipped legend would
+        hide what the lines mean."""
         font = QFont(self.font())
         font.setPixelSize(self.text_px)
         fm = QFontMetricsF(font)
-        room = self.width() - 24
-        parts = wordings[-1]
-        for parts in wordings:
-            if fm.horizontalAdvance("   ".join(t for _, t in parts)) <= room:
+        # a plot's title spans its view box, not the axis beside it; box-drawing marks
+        # may come from a wider fallback font: a tenth to spare
+        room = (self.width() - self.rates.getAxis("left").width() - 24) / 1.1
+        lines = wordings[-1]
+        for lines in wordings:
+            if all(fm.horizontalAdvance("   ".join(t for _, t in ln)) <= room for ln in lines):
                 break
-        return " &nbsp; ".join(f"<span style='color:{c}'>{t}</span>" for c, t in parts)
+        html = "<br>".join(
+            " &nbsp; ".join(f"<span style='color:{c}'>{t}</span>" for c, t in ln) for ln in lines
+        )
+        plot.setTitle(html, color=theme.hex_color("ink"), size=f"{self.text_px}px")
+        # pyqtgraph fixes the title row at 30 px: room for every line
+        height = max(30, int(len(lines) * fm.lineSpacing() + 10))
+        plot.titleLabel.setMaximumHeight(height)
+        plot.layout.setRowFixedHeight(0, height)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -383,7 +365,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
 def _plain(html: str) -> str:
     import re
 
-    return re.sub(r"<[^>]+>", "", html).replace("&nbsp;", " ")
+    return re.sub(r"<[^>]+>", "", html.replace("<br>", "   ")).replace("&nbsp;", " ")
 
 
 def _predicted_color(pen: str) -> str:

@@ -46,13 +46,15 @@ def predicted_texts(p: Prediction | None) -> dict[str, str]:
     r = p.run
     if r is None:
         return dict.fromkeys(PREDICTED_ROWS, "–")
-    return {
+    texts = {
         "throughput": f"{r.throughput_per_s:,.1f}/s",
         "occupancy": f"{r.mean_occupancy:.1f}",
         "blocked": f"{100 * r.producer_blocked_fraction:.0f} % / "
         f"{100 * r.consumer_blocked_fraction:.0f} %",
         "latency": f"{_ms(r.latency_ms[0])} / {_ms(r.latency_ms[1])}",
     }
+    # the narrow column wraps at the slash, never between a number and its unit
+    return {k: v.replace(" %", "\u00a0%").replace(" ms", "\u00a0ms") for k, v in texts.items()}
 
 
 def prediction_words(p: Prediction | None) -> str:

@@ -92,7 +92,7 @@ def test_the_stats_column_is_predict_of_the_frames_config(window, qtbot):
     assert float(dumped["throughput"].rstrip("/s")) == pytest.approx(
         want.run.throughput_per_s, abs=0.051
     )
-    blocked = [float(x) for x in re.findall(r"(\d+) %", dumped["blocked"])]
+    blocked = [float(x) for x in re.findall(r"(\d+)\s%", dumped["blocked"])]
     assert blocked == pytest.approx(
         [100 * want.run.producer_blocked_fraction, 100 * want.run.consumer_blocked_fraction],
         abs=0.51,
