@@ -1,9 +1,10 @@
 """Rates, occupancy, latency and who spends time how, from the event stream.
 
 Everything here is O(1) memory in the length of the run: rates come from a ring of
-0.1-second bins, latency percentiles from a ring of the most recent item latencies,
-occupancy's time-weighted mean from a running integral, and per-worker time shares from
-running sums (retired workers fold into their role's totals and are forgotten).
+0.1-second bins, latency percentiles from a ring of the most recent item latencies (their
+mean, for Little's law, from a running sum and count over the whole run), occupancy's
+time-weighted mean from a running integral, and per-worker time shares from running sums
+(retired workers fold into their role's totals and are forgotten).
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ class Metrics:
         self._lat = np.zeros(LATENCY_SAMPLES)
         self._lat_n = 0
         self._lat_cache: tuple[int, tuple[float, float, float]] = (0, (0.0, 0.0, 0.0))
+        self._lat_sum = 0.0  #: seconds, every item's time in buffer (the ring forgets)
         self.waits_full = 0
         self.waits_empty = 0
         self.workers: dict[str, WorkerStat] = {}
@@ -224,6 +226,7 @@ class Metrics:
                 idx_l = (self._lat_n + np.arange(n)) % LATENCY_SAMPLES
                 self._lat[idx_l] = latencies
             self._lat_n += n
+            self._lat_sum += float(sum(latencies))
 
     # ---- read side -------------------------------------------------------------
     def rates(self, now: float) -> tuple[float, float]:
@@ -254,6 +257,11 @@ class Metrics:
         value = (float(p[0]), float(p[1]), float(p[2]))
         self._lat_cache = (self._lat_n, value)
         return value
+
+    def mean_latency_ms(self) -> float:
+        """The mean time in buffer of every item taken so far (not only the ring's), in
+        ms: Little's law's W needs the whole run's, as L (mean occupancy) and λ are."""
+        return 1000.0 * self._lat_sum / self._lat_n if self._lat_n else 0.0
 
     def blocked_fraction(self, role: Role, now: float) -> float:
         acc = list(self._retired[role])

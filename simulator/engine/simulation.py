@@ -118,6 +118,8 @@ class Snapshot:
     starting: tuple[int, int] = (0, 0)
     #: ``time.monotonic()`` of the clock's start (that of ``start()`` until ready)
     started_at: float = 0.0
+    #: mean time in buffer (ms) of every item taken so far: Little's law's W
+    mean_latency_ms: float = 0.0
 
 
 class Simulation:
@@ -401,4 +403,5 @@ class Simulation:
                 startup_ms=self._startup_ms,
                 starting=(requested - len(self._awaiting), requested),
                 started_at=self._t0,
+                mean_latency_ms=met.mean_latency_ms(),
             )

@@ -14,6 +14,12 @@ The rolling rate of the engine (a 2-second window) swings with every burst; the 
 average (consumed / elapsed) is the trend. Both are drawn, and named in the title, so a
 viewer can tell one from the other.
 
+The prediction for the run's settings (:mod:`simulator.theory`, handed over by the window
+with the frame) is drawn as a dashed horizontal line in each plot, in a shade of the
+curve it predicts (throughput: the consumed blue; occupancy: its orange), and named with
+its value in that plot's title ("╍ predicted 4.4"): a reader sees at once whether the
+run does what the settings should give.
+
 Every text (title, axis titles, tick labels, the capacity mark) is sized in pixels by
 :meth:`LivePlot.set_text_px`, so the window's text size and presentation mode reach the
 graph like every other view. The left axes get a width that holds the widest tick label
@@ -28,12 +34,13 @@ from typing import cast
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.simulation import RUNNING, Snapshot
+from simulator.theory import Prediction
 from simulator.ui import theme
 
 WINDOW_S = 60.0  #: the longest time span shown; after that the axis scrolls
@@ -41,6 +48,9 @@ GROW_S = 10.0  #: the time axis starts this long and grows in steps of it
 SAMPLE_S = 0.1
 N = int(WINDOW_S / SAMPLE_S)
 WIDEST_TICK = "000000"  #: room for the widest tick label, e.g. "80000" or "1,000"
+
+
+_UNSET = object()  #: no prediction handed over yet
 
 
 def time_span(t: float) -> tuple[float, float]:
@@ -57,6 +67,8 @@ def run_average(consumed: int, elapsed: float) -> float:
 
 
 class LivePlot(pg.GraphicsLayoutWidget):
+    _built = False  #: True once the plots exist (see resizeEvent)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumHeight(180)
@@ -91,6 +103,19 @@ class LivePlot(pg.GraphicsLayoutWidget):
         )
         self.capacity_line = pg.InfiniteLine(angle=0)  # named in the title, never over data
         self.occ.addItem(self.capacity_line)
+        #: the prediction on show (None: predicting; a Prediction whose run is None: none)
+        self.prediction: object = _UNSET
+        self.predicted_rate: float | None = None
+        self.predicted_occupancy: float | None = None
+        self.predicted_rate_line = pg.InfiniteLine(pos=0, angle=0)
+        self.predicted_occ_line = pg.InfiniteLine(pos=0, angle=0)
+        for line, plot in (
+            (self.predicted_rate_line, self.rates),
+            (self.predicted_occ_line, self.occ),
+        ):
+            line.setVisible(False)
+            line.setZValue(-5)  # under the measured curves: the data stays readable
+            plot.addItem(line)
         for plot in (self.rates, self.occ):
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
@@ -106,6 +131,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.rates_top = 0.0
         self._set_rate_range(1.0)
         self.set_capacity(10)
+        self._built = True
 
     def set_text_px(self, px: int) -> None:
         """Every text of the graph at ``px`` pixels (the window's text size)."""
@@ -119,10 +145,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
         px = self.text_px
         self.setBackground(theme.hex_color("plot_bg"))
         style = {"color": ink, "font-size": f"{px}px"}
-        self._title_key = ""
+        self._title_key: tuple[str, str, int, int] | None = None
         self._show_title()
         self.rates.setLabel("left", "items/s", **style)
-        self.occ.setTitle("Buffer occupancy &nbsp; ╌ capacity", color=ink, size=f"{px}px")
         self.occ.setLabel("left", "items", **style)
         self.occ.setLabel("bottom", "run time (s)", **style)
         grid_alpha = cast(float, theme.THEMES[theme.NAME]["grid_alpha"])
@@ -144,28 +169,107 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.capacity_line.setPen(pg.mkPen(muted, width=1.5, style=Qt.PenStyle.DashLine))
         avg_pen = pg.mkPen(theme.CONSUMED_PEN, width=1.5, style=Qt.PenStyle.DotLine)
         self.average_line.setPen(avg_pen)
+        self.predicted_rate_line.setPen(_predicted_pen(theme.CONSUMED_PEN))
+        self.predicted_occ_line.setPen(_predicted_pen(theme.OCCUPANCY_PEN))
+        self._show_occ_title()
 
     def _show_title(self) -> None:
         """The rates' title is their legend (inside the plot it would hide data) and
-        names the run's average beside the two rolling rates."""
+        names the run's average and the predicted throughput beside the two rolling
+        rates, in the longest wording that fits the graph's width (:meth:`_fit_title`)."""
         avg = f"{self.average:,.1f}" if self.n else "–"
-        if avg == self._title_key:
+        guess = _predicted_text(self.prediction, self.predicted_rate)
+        key = (avg, guess, self.width(), self.text_px)
+        if key == self._title_key:
             return
-        self._title_key = avg
-        self.rates.setTitle(
-            f"<span style='color:{theme.PRODUCED_PEN}'>━ produced</span>"
-            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>╍ consumed</span>"
-            f" &nbsp; <span style='color:{theme.CONSUMED_PEN}'>┈ run avg {avg}</span>",
-            color=theme.hex_color("ink"),
-            size=f"{self.text_px}px",
+        self._title_key = key
+        shade = _predicted_color(theme.CONSUMED_PEN)
+        curves = [(theme.PRODUCED_PEN, "━ produced"), (theme.CONSUMED_PEN, "╍ consumed")]
+        lines = [(theme.CONSUMED_PEN, f"┈ run avg {avg}"), (shade, f"╍ predicted {guess}")]
+        # one line, or two: the measured curves, then the two horizontal lines
+        self._fit_title(self.rates, [[curves + lines], [curves, lines]])
+
+    def _show_occ_title(self) -> None:
+        guess = _predicted_text(self.prediction, self.predicted_occupancy)
+        shade = _predicted_color(theme.OCCUPANCY_PEN)
+        ink = theme.hex_color("ink")
+        pred = (shade, f"╍ predicted mean {guess}")
+        head = [(ink, "Buffer occupancy"), (ink, "╌ capacity")]
+        self._fit_title(self.occ, [[[*head, pred]], [head, [pred]]])
+
+    def _fit_title(self, plot: pg.PlotItem, wordings: list[list[list[tuple[str, str]]]]) -> None:
+        """Give ``plot`` the first of ``wordings`` (lines of coloured parts) whose lines
+        fit the graph's width at the current text size, else the last, and a title row
+        as high as its lines. At 1024 px the graph is narrow, and a clipped legend would
+        hide what the lines mean."""
+        font = QFont(self.font())
+        font.setPixelSize(self.text_px)
+        fm = QFontMetricsF(font)
+        # a plot's title spans its view box, not the axis beside it; box-drawing marks
+        # may come from a wider fallback font: a tenth to spare
+        room = (self.width() - self.rates.getAxis("left").width() - 24) / 1.1
+        lines = wordings[-1]
+        for lines in wordings:
+            if all(fm.horizontalAdvance("   ".join(t for _, t in ln)) <= room for ln in lines):
+                break
+        html = "<br>".join(
+            " &nbsp; ".join(f"<span style='color:{c}'>{t}</span>" for c, t in ln) for ln in lines
         )
+        plot.setTitle(html, color=theme.hex_color("ink"), size=f"{self.text_px}px")
+        # pyqtgraph fixes the title row at 30 px: room for every line
+        height = max(30, int(len(lines) * fm.lineSpacing() + 10))
+        plot.titleLabel.setMaximumHeight(height)
+        plot.layout.setRowFixedHeight(0, height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._built:
+            return  # pyqtgraph resizes the widget before the plots exist
+        self._show_title()  # the wording that fits the new width
+        self._show_occ_title()
+
+    def show_prediction(self, p: Prediction | None) -> None:
+        """Draw ``p``, the prediction for the settings of the snapshot on show: its
+        throughput and mean occupancy as dashed lines, their values in the titles
+        (None: still predicting, "…"; a null prediction: "–", no line). The same
+        prediction again is a no-op."""
+        if p is self.prediction:
+            return
+        self.prediction = p
+        run = None if p is None else p.run
+        self.predicted_rate = None if run is None else run.throughput_per_s
+        self.predicted_occupancy = None if run is None else run.mean_occupancy
+        for line, value in (
+            (self.predicted_rate_line, self.predicted_rate),
+            (self.predicted_occ_line, self.predicted_occupancy),
+        ):
+            line.setVisible(value is not None)
+            if value is not None:
+                line.setValue(value)
+        self._show_title()
+        self._show_occ_title()
+        if self.predicted_rate is not None and self.predicted_rate > self.rates_top / 1.1:
+            self._set_rate_range(self._peak())
+
+    def predicted_lines(self) -> dict[str, float | None]:
+        """The dashed lines' values as drawn (None where none is shown): for dumps and
+        tests."""
+        return {
+            "throughput": self.predicted_rate_line.value()
+            if self.predicted_rate_line.isVisible()
+            else None,
+            "occupancy": self.predicted_occ_line.value()
+            if self.predicted_occ_line.isVisible()
+            else None,
+        }
+
+    def occ_title_text(self) -> str:
+        """The occupancy plot's title as plain text."""
+        return _plain(self.occ.titleLabel.text)
 
     def title_text(self) -> str:
         """The rates' title as plain text (what a viewer reads; for tests and dumps)."""
-        import re
-
-        html = self.rates.titleLabel.text
-        return re.sub(r"<[^>]+>", "", html).replace("&nbsp;", " ")
+        return _plain(self.rates.titleLabel.text)
 
     def set_capacity(self, capacity: int) -> None:
         self.capacity_line.setValue(capacity)
@@ -181,7 +285,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
             c.setData([], [])
         self.average_line.setVisible(False)
         self._set_span(0.0)
-        self._set_rate_range(1.0)
+        self._set_rate_range(self._peak())
         self._show_title()
 
     def _set_span(self, t: float) -> None:
@@ -244,9 +348,47 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.average_line.setValue(self.average)
         self.average_line.setVisible(True)
         self._show_title()
-        peak = max(float(self.produced[sl].max()), float(self.consumed[sl].max()), self.average)
+        peak = self._peak()
         if peak > self.rates_top or peak < self.rates_top / 4:
             self._set_rate_range(peak)
+
+    def _peak(self) -> float:
+        """The highest thing the rates' plot must show: the curves, the run's average and
+        the predicted throughput."""
+        sl = slice(N - self.n, N)
+        peak = max(self.average, self.predicted_rate or 0.0)
+        if self.n:
+            peak = max(peak, float(self.produced[sl].max()), float(self.consumed[sl].max()))
+        return peak
+
+
+def _plain(html: str) -> str:
+    import re
+
+    return re.sub(r"<[^>]+>", "", html.replace("<br>", "   ")).replace("&nbsp;", " ")
+
+
+def _predicted_color(pen: str) -> str:
+    """A shade of a curve's colour for its prediction: towards the theme's ink (darker
+    on light, lighter on dark), so it reads as the same family yet apart from the curve,
+    on either background."""
+    return theme.blend(QColor(pen), theme.color("ink"), 0.35).name()
+
+
+def _predicted_pen(pen: str) -> QPen:
+    p = pg.mkPen(_predicted_color(pen), width=2.0)
+    p.setStyle(Qt.PenStyle.CustomDashLine)
+    p.setDashPattern([5.0, 3.0])  # long dashes: apart from the consumed curve's
+    return p
+
+
+def _predicted_text(p: object, value: float | None) -> str:
+    """A prediction's figure as a title names it: "…" while predicting, "–" for none."""
+    if p is None or p is _UNSET:
+        return "…"
+    if value is None:
+        return "–"
+    return f"{value:,.1f}"
 
 
 class _FewTicks(pg.AxisItem):

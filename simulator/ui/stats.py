@@ -14,17 +14,90 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtCore import QEvent, Qt, Slot
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.simulation import Snapshot
+from simulator.theory import Prediction
 from simulator.ui import theme
 from simulator.ui.plots import run_average
 
 #: the books line when they balance: produced = consumed + in buffer + in hand
 BOOKS = re.compile(r"^✓ balanced: ([\d,]+) = ([\d,]+) \+ ([\d,]+) \+ ([\d,]+)$")
+#: the longest first line of a wrapped row name (see StatsPanel._fit_names)
+NAME_LINES = ("Throughput now /", "Occupancy now /", "Time in buffer", "Time blocked")
+#: the rows that have a "predicted" figure beside the measured one
+PREDICTED_ROWS = ("throughput", "occupancy", "blocked", "latency")
+#: what the predicted column shows while the model works on the frame's settings
+PREDICTING = "…"
+#: (not yet shown) a prediction no frame has handed over since the last reset
+_UNSET = object()
+
+
+def predicted_texts(p: Prediction | None) -> dict[str, str]:
+    """What the "predicted" column shows for ``p`` (None: still predicting), row by row,
+    in the measured figures' own formats: the run average, the mean occupancy, the
+    blocked shares, the time in buffer p50 / p95."""
+    if p is None:
+        return dict.fromkeys(PREDICTED_ROWS, PREDICTING)
+    r = p.run
+    if r is None:
+        return dict.fromkeys(PREDICTED_ROWS, "–")
+    texts = {
+        "throughput": f"{r.throughput_per_s:,.1f}/s",
+        "occupancy": f"{r.mean_occupancy:.1f}",
+        "blocked": f"{100 * r.producer_blocked_fraction:.0f} % / "
+        f"{100 * r.consumer_blocked_fraction:.0f} %",
+        "latency": f"{_ms(r.latency_ms[0])} / {_ms(r.latency_ms[1])}",
+    }
+    # the narrow column wraps at the slash, never between a number and its unit
+    return {k: v.replace(" %", "\u00a0%").replace(" ms", "\u00a0ms") for k, v in texts.items()}
+
+
+def prediction_words(p: Prediction | None) -> str:
+    """The bottleneck in one sentence; for a null prediction the reason, once, in words."""
+    if p is None:
+        return "Predicting what these settings should give…"
+    if p.run is None:
+        return f"No prediction (–): {p.reason}."
+    return p.sentence()
+
+
+def littles_law(snap: Snapshot) -> str:
+    """Little's law measured both sides: the buffer's mean occupancy L against the run's
+    throughput λ times the mean time in buffer W of the items taken.
+
+    The law holds for any run; measured over a finite one the two sides differ by the
+    items still in the buffer, whose wait so far counts in L but not yet in W (a
+    filling buffer early in a run). The line says so while the sides differ by more
+    than :data:`LITTLE_WITHIN`, and writes "=" once they agree."""
+    lam = run_average(snap.consumed, snap.elapsed)
+    if snap.elapsed <= 0 or snap.consumed == 0:
+        return littles_law_idle()
+    w = snap.mean_latency_ms / 1000.0
+    big_l, lw = snap.mean_occupancy, lam * w
+    agree = abs(big_l - lw) <= max(LITTLE_WITHIN * max(big_l, lw), 0.05)
+    sign = "=" if agree else "vs"
+    line = f"Little's law: L {big_l:.1f} {sign} λ {_rate(lam)}/s × W {w:.3g} s = {lw:.1f}"
+    if agree:
+        return line
+    return (
+        line
+        + " (items still in the buffer count in L, not yet in W: the two meet as the run goes on)"
+    )
+
+
+#: the share by which Little's two measured sides may differ and still be written "="
+LITTLE_WITHIN = 0.05
+#: parses :func:`littles_law`'s line back: L, "=" or "vs", λ, W, λ × W
+LITTLE = re.compile(r"^Little's law: L ([\d.]+) (=|vs) λ ([\d,.]+)/s × W ([\d.e+-]+) s = ([\d.]+)")
+
+
+def _rate(x: float) -> str:
+    return f"{x:,.1f}" if x < 100 else f"{x:,.0f}"
 
 
 class StatsPanel(QGroupBox):
@@ -33,29 +106,73 @@ class StatsPanel(QGroupBox):
         ("consumed", "Consumed"),
         ("in_buffer", "In buffer"),
         ("in_hand", "In hand"),
-        ("throughput", "Throughput now / run avg"),
-        ("occupancy", "Occupancy now / max / mean"),
-        ("blocked", "Time blocked (P / C)"),
-        ("latency", "Time in buffer p50 / p95"),
+        # no-break spaces keep "(P / C)" and "p50 / p95" whole when a name wraps
+        ("throughput", "Throughput now / run\u00a0avg"),
+        ("occupancy", "Occupancy now / max\u00a0/\u00a0mean"),
+        ("blocked", "Time blocked (P\u00a0/\u00a0C)"),
+        ("latency", "Time in buffer p50\u00a0/\u00a0p95"),
         ("invariant", "Books"),
     )
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Statistics", parent)
-        form = QFormLayout(self)
-        form.setContentsMargins(10, 6, 10, 8)
-        form.setVerticalSpacing(3)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(10, 6, 10, 8)
+        grid.setVerticalSpacing(3)
+        grid.setHorizontalSpacing(8)
+        # measured and predicted side by side: a reader compares like with like
+        self.heading = QLabel("predicted")
+        self.heading.setObjectName("stat_predicted_heading")
+        self.heading.setToolTip(
+            "What the settings should give in the long run: an ideal model of the same "
+            "pattern in virtual time, with no machine in the way"
+        )
+        grid.addWidget(self.heading, 0, 2)
+        measured = QLabel("measured")
+        measured.setToolTip("What this run did, from its own events")
+        grid.addWidget(measured, 0, 1)
         self.values: dict[str, QLabel] = {}
-        for key, text in self.ROWS:
+        self.predicted: dict[str, QLabel] = {}
+        self._names: list[QLabel] = []
+        top = Qt.AlignmentFlag.AlignTop
+        for row, (key, text) in enumerate(self.ROWS, start=1):
+            name = QLabel(text + ":")
+            name.setWordWrap(True)  # in two lines at most: see _fit_names
+            self._names.append(name)
+            grid.addWidget(name, row, 0, top)
             value = QLabel("–")
             value.setObjectName(f"stat_{key}")
-            self.values[key] = value
-            form.addRow(text + ":", value)
-        for value in self.values.values():
             # numbers grow during a run (18,679; 2,425.0 / 2,399.5 items/s): a value that
             # outgrows the side panel wraps at a space instead of widening the panel past
             # its scroll area, which would clip every row on the right
             value.setWordWrap(True)
+            self.values[key] = value
+            if key in PREDICTED_ROWS:
+                grid.addWidget(value, row, 1, top)
+                guess = QLabel(PREDICTING)
+                guess.setObjectName(f"predicted_{key}")
+                guess.setWordWrap(True)
+                self.predicted[key] = guess
+                grid.addWidget(guess, row, 2, top)
+            else:  # nothing to predict: the figure may use the predicted column's room
+                grid.addWidget(value, row, 1, 1, 2, top)
+        row = len(self.ROWS) + 1
+        self.sentence = QLabel(prediction_words(None))
+        self.sentence.setObjectName("predicted_sentence")
+        self.sentence.setWordWrap(True)  # a long sentence wraps, never clipped
+        grid.addWidget(self.sentence, row, 0, 1, 3)
+        self.little = QLabel(littles_law_idle())
+        self.little.setObjectName("littles_law")
+        self.little.setWordWrap(True)
+        self.little.setToolTip(
+            "Little's law: the mean number of items in the buffer (L) equals the rate they "
+            "pass through it (λ, the run's average throughput) times the mean time each "
+            "spends there (W), whatever the sleeps: both sides measured in this run"
+        )
+        grid.addWidget(self.little, row + 1, 0, 1, 3)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(2, 2)
+        self.prediction: object = _UNSET  #: the prediction on show (None: predicting)
         self.values["blocked"].setToolTip(
             "Share of the workers' time spent waiting on a full (producers) or empty "
             "(consumers) buffer"
@@ -67,14 +184,47 @@ class StatsPanel(QGroupBox):
         )
         self.shown: Snapshot | None = None  #: the snapshot whose figures are on show
         self._unknown = False
+        self._fit_names()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_names"):
+            self._fit_names()
+        super().changeEvent(event)
+
+    def _fit_names(self) -> None:
+        """Three columns share a narrow side panel (it must not widen past its scroll
+        area, which would clip every row on the right). The names wrap, but never to
+        more than two lines ("Occupancy now /" over "max / mean:"), so their column is
+        as wide as the widest first line at the current text size; the figures wrap at
+        their spaces down to a few characters, whatever a wrapped label would ask."""
+        fm = QFontMetrics(self.font())
+        width = max(fm.horizontalAdvance(w) for w in NAME_LINES) + 6
+        for name in self._names:
+            name.setMinimumWidth(width)
+        narrow = fm.horizontalAdvance("predicted") + 4  # also "2,425.0 /", "4443 ms /"
+        for label in (*self.values.values(), *self.predicted.values()):
+            label.setMinimumWidth(narrow)
 
     def reset(self) -> None:
-        """Every number back to "–" (a new run, or Reset)."""
+        """Every number back to "–" (a new run, or Reset); the prediction waits for the
+        next frame's (the window hands it over with every full frame)."""
         for v in self.values.values():
             v.setText("–")
             v.setStyleSheet("")
+        self.little.setText(littles_law_idle())
         self.shown = None
         self._unknown = False
+
+    def show_prediction(self, p: Prediction | None) -> None:
+        """The predicted column and the bottleneck sentence for ``p``, the prediction for
+        the settings of the snapshot on show (None: the model is still at work, "…").
+        The same prediction again is a no-op."""
+        if p is self.prediction:
+            return
+        self.prediction = p
+        for key, text in predicted_texts(p).items():
+            self.predicted[key].setText(text)
+        self.sentence.setText(prediction_words(p))
 
     def set_unknown(self, why: str) -> None:
         """Every number greyed out as "unknown": the engine that kept them is gone, so the
@@ -83,6 +233,7 @@ class StatsPanel(QGroupBox):
         for key, v in self.values.items():
             v.setText("unknown" if key != "invariant" else f"unknown — {why}")
             v.setStyleSheet(grey)
+        self.little.setText("Little's law: unknown")
         self.values["invariant"].setToolTip(
             "Nobody can check the books of a run whose engine process has ended"
         )
@@ -117,6 +268,7 @@ class StatsPanel(QGroupBox):
         )
         p50, p95, _ = snap.latency_ms
         v["latency"].setText(f"{_ms(p50)} / {_ms(p95)}")
+        self.little.setText(littles_law(snap))
         inv = v["invariant"]
         if snap.ok:
             inv.setText(
@@ -151,6 +303,14 @@ class StatsPanel(QGroupBox):
             out[key] = int(text) if text.isdigit() else None
         return out
 
+    def read_predicted(self) -> dict[str, str]:
+        """What the prediction views of the panel show, as text: the predicted column
+        (keyed like :data:`PREDICTED_ROWS`), the sentence and Little's law line."""
+        out = {key: label.text() for key, label in self.predicted.items()}
+        out["sentence"] = self.sentence.text()
+        out["littles_law"] = self.little.text()
+        return out
+
     def books_text(self) -> str:
         return self.values["invariant"].text()
 
@@ -176,6 +336,10 @@ def read_books(text: str) -> dict[str, object]:
         "ok": True,
         "text": text,
     }
+
+
+def littles_law_idle() -> str:
+    return "Little's law: L = λ × W (measured once a run goes)"
 
 
 def _ms(x: float) -> str:

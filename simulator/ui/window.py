@@ -9,6 +9,13 @@ frames are full, and hands every view the same snapshot object until the next fu
 number on screen can be newer than another. ``--dump-view`` reads the widgets back on such
 a frame (:meth:`MainWindow.dump_view`).
 
+The prediction (what the settings should give, :mod:`simulator.theory`) travels with the
+frame: on every full frame the window looks up the prediction for *that snapshot's*
+settings (:class:`~simulator.ui.predictor.Predictor`, computed off the GUI thread) and
+hands it to the views that show one (:attr:`MainWindow.prediction_views`) before the
+snapshot; while the model works they show "…" rather than another configuration's
+figures. With no run on show, the prediction is that of the settings shown.
+
 Text size: one pixel size (:data:`theme.TEXT_PX` times the text scale, times
 :data:`PRESENT_BOOST` in presentation mode) reaches every view: the window's font (controls,
 statistics, status bar), the log's monospaced text, the graph's titles and ticks, and the
@@ -23,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -49,12 +56,15 @@ from simulator.scenarios.scenario import (
     load,
     shipped,
 )
+from simulator.theory import Prediction
 from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.controls import ControlPanel
 from simulator.ui.log import EventLog
 from simulator.ui.plots import LivePlot
+from simulator.ui.predictor import Key, Predictor
+from simulator.ui.predictor import key as prediction_key
 from simulator.ui.stats import StatsPanel, read_books
 
 if TYPE_CHECKING:
@@ -81,6 +91,14 @@ class View(Protocol):
 
     def on_frame(self, batch: list[Event], total: int, snap: Snapshot) -> None:
         """One frame: the newest events (``total`` happened in all) and a snapshot."""
+
+
+class PredictionView(Protocol):
+    """A view that shows the prediction (:attr:`MainWindow.prediction_views`)."""
+
+    def show_prediction(self, p: Prediction | None) -> None:
+        """The prediction for the settings on show (None: still predicting); the same
+        object again is a no-op."""
 
 
 class _CanvasView:
@@ -143,12 +161,17 @@ class MainWindow(QMainWindow):
         if icon.exists():
             self.setWindowIcon(QIcon(str(icon)))
         self.bridge = EngineBridge(config, self)
+        self.predictor = Predictor(self)
+        #: the prediction the prediction views show, for the settings of what is on show
+        self.prediction: Prediction | None = None
+        self._prediction_key: Key | None = None
         self._make_actions()
         self._build_views(config)
         self._build_layout()
         self._build_status_bar()
         self._connect()
         self._on_state(IDLE)
+        self._show_prediction(config)
         self.resize(QSize(1280, 720))
         self._restore_settings(restore_geometry)
 
@@ -161,6 +184,8 @@ class MainWindow(QMainWindow):
         self.controls = ControlPanel(config, self.actions_by_name)
         #: every view the window clears, configures and feeds: a new view is one entry
         self.views: tuple[View, ...] = (_CanvasView(self.canvas), self.plot, self.log, self.stats)
+        #: the views that show the prediction beside what they measure
+        self.prediction_views: tuple[PredictionView, ...] = (self.plot, self.stats)
         # the banner sits above the canvas, hidden until the engine process dies
         self.banner = QLabel()
         self.banner.setObjectName("engine_banner")
@@ -249,6 +274,7 @@ class MainWindow(QMainWindow):
         b.engineLost.connect(self._engine_lost)
         b.deferredChanged.connect(self.controls.show_pending)
         self.controls.configChanged.connect(self._on_config)
+        self.predictor.predicted.connect(self._on_prediction)
 
     def _restore_settings(self, restore_geometry: bool) -> None:
         """Geometry (unless told not to), text size and theme of the last session."""
@@ -417,6 +443,11 @@ class MainWindow(QMainWindow):
         if self.bridge.state not in (RUNNING, PAUSED):
             for view in self.views:
                 view.show_config(cfg)
+            if self.shown is None:  # no run's figures on show: the next run's prediction
+                self._show_prediction(cfg)
+        else:  # the run's next frames carry these settings: start on their prediction now
+            last = self.bridge.last_snapshot
+            self.predictor.request(cfg, None if last is None else last.capacity)
 
     def _use_scenario(self, scenario: Scenario) -> None:
         """Make ``scenario`` the window's: its title, its caption, its settings, and the
@@ -448,6 +479,7 @@ class MainWindow(QMainWindow):
         self._clear_views()
         for view in self.views:
             view.show_config(self.bridge.config)
+        self._show_prediction(self.bridge.config)
 
     @Slot(object)
     def _on_config(self, cfg: SimulationConfig) -> None:
@@ -474,10 +506,18 @@ class MainWindow(QMainWindow):
         if not self.strip.isVisible():
             return
         books = self.stats.values["invariant"]
-        self.strip.setText(
-            f"Throughput now / run avg: {self.stats.values['throughput'].text()}"
-            f"     Books: {books.text()}"
-        )
+        rate = f"Throughput now / run avg: {self.stats.values['throughput'].text()}"
+        guess = f" (predicted {self.stats.predicted['throughput'].text()})"
+        tail = f"     Books: {books.text()}"
+        # the prediction only if the line still fits on one line (a projector's 1024 px)
+        font = QFont(self.strip.font())  # as the books' style sheet draws it: bold
+        font.setPixelSize(self.text_px)
+        font.setBold(True)
+        fm = QFontMetrics(font)
+        m = self.strip.contentsMargins()
+        room = self.strip.width() - m.left() - m.right() - 8
+        fits = fm.horizontalAdvance(rate + guess + tail) <= room
+        self.strip.setText(rate + (guess if fits else "") + tail)
         self.strip.setStyleSheet(books.styleSheet())
 
     def _show_status(self, state: RunState | None = None) -> None:
@@ -530,6 +570,7 @@ class MainWindow(QMainWindow):
         )
         if full:
             self.shown, self._figures_t = snap, now
+            self._show_prediction(snap.config, snap.capacity)
         for view in self.views:
             view.on_frame(batch, total, self.shown or snap)
         if full:
@@ -546,9 +587,28 @@ class MainWindow(QMainWindow):
         if snap is None:
             return
         self.shown, self._figures_t = snap, time.monotonic()
+        self._show_prediction(snap.config, snap.capacity)
         for view in self.views:
             view.on_frame([], 0, snap)
         self._show_status()
+        self._show_strip()
+
+    def _show_prediction(self, cfg: SimulationConfig, capacity: int | None = None) -> None:
+        """Hand the prediction views the prediction for ``cfg`` (with the run's
+        ``capacity``), or None ("…") while it is computed; :meth:`_on_prediction` hands it
+        over when it comes, if those are still the settings on show."""
+        self._prediction_key = prediction_key(cfg, capacity)
+        self.prediction = self.predictor.get(cfg, capacity)
+        for view in self.prediction_views:
+            view.show_prediction(self.prediction)
+
+    @Slot(object)
+    def _on_prediction(self, p: Prediction) -> None:
+        if prediction_key(p.config) != self._prediction_key:
+            return  # for settings no longer on show (it is kept for when they are)
+        self.prediction = p
+        for view in self.prediction_views:
+            view.show_prediction(p)
         self._show_strip()
 
     def dump_view(self) -> dict[str, object]:
@@ -562,6 +622,12 @@ class MainWindow(QMainWindow):
         out["books"] = read_books(self.stats.books_text())
         out["throughput"] = self.stats.values["throughput"].text()
         out["graph_title"] = self.plot.title_text()
+        out["graph_occupancy_title"] = self.plot.occ_title_text()
+        # the prediction views: what they show, and the prediction they were handed
+        out["predicted"] = self.stats.read_predicted() | {
+            "graph_lines": self.plot.predicted_lines()
+        }
+        out["prediction"] = None if self.prediction is None else self.prediction.as_json()
         out["status"] = self.state_label.text()
         snap = self.shown
         if snap is not None:
@@ -574,6 +640,8 @@ class MainWindow(QMainWindow):
                 "in_hand": snap.in_hand,
                 "capacity": snap.capacity,
                 "ok": snap.ok,
+                "mean_occupancy": snap.mean_occupancy,
+                "mean_latency_ms": snap.mean_latency_ms,
                 "buffer": [item_label(i) for i in snap.buffer],
                 "workers": [
                     {
@@ -843,6 +911,7 @@ class MainWindow(QMainWindow):
             self.settings.setValue("geometry", self.saveGeometry())
         self.bridge.stop()
         self.bridge.close()
+        self.predictor.close()
         self._rate_timer.stop()
         event.accept()
 

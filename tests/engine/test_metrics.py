@@ -89,6 +89,19 @@ def test_latency_percentiles_of_known_latencies():
     assert p50 == pytest.approx(550.0) and p95 == p99 == pytest.approx(1000.0)
 
 
+def test_mean_latency_covers_every_item_not_only_the_ring():
+    """Little's law's W: the mean over the whole run, though the percentiles' ring
+    forgets the oldest."""
+    m = Metrics(capacity=4, t0=T0)
+    assert m.mean_latency_ms() == 0.0
+    m.feed([], [0.5] * LATENCY_SAMPLES)
+    m.feed([], [0.1] * LATENCY_SAMPLES)  # the ring now holds only these
+    assert m.latency_ms()[0] == pytest.approx(100.0)
+    assert m.mean_latency_ms() == pytest.approx(300.0)
+    m.restart(T0 + 1)  # a count, like the samples: kept by the clock's start
+    assert m.mean_latency_ms() == pytest.approx(300.0)
+
+
 def test_latency_keeps_only_the_most_recent_samples():
     m = Metrics(capacity=4, t0=T0)
     m.feed([], [0.5] * (LATENCY_SAMPLES - 7))  # old and slow

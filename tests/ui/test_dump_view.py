@@ -14,6 +14,10 @@ import sys
 
 import pytest
 
+from simulator.engine.config import SimulationConfig
+from simulator.scenarios.scenario import load
+from simulator.theory import predict
+
 RUNS = {
     "classic": ["--scenario", "classic"],
     "64x64": ["--producers", "64", "--consumers", "64", "--capacity", "1000"],
@@ -58,6 +62,32 @@ def test_stats_books_header_and_status_show_one_snapshot(dump):
         snap["consumed"] / snap["elapsed"], abs=0.051
     )
     assert f"run avg {avg}" in dump["graph_title"]
+
+
+#: the settings of each run above, for the prediction its views must show
+SETTINGS = {
+    "classic": lambda: load("classic").config,
+    "64x64": lambda: SimulationConfig(producers=64, consumers=64, capacity=1000),
+}
+
+
+def test_the_prediction_views_show_predict_of_the_runs_settings(dump, request):
+    """The predicted column, the dashed lines and the sentence are the prediction the
+    window handed its views, and that is ``predict`` of the run's settings."""
+    shown = dump["prediction"]
+    assert shown is not None, "still predicting after seconds of a run"
+    want = predict(SETTINGS[request.node.callspec.id]()).as_json()
+    assert shown["bounds"] == want["bounds"]
+    assert shown["throughput_per_s"] == pytest.approx(want["throughput_per_s"], rel=0.05)
+    predicted = dump["predicted"]
+    assert predicted["throughput"] == f"{shown['throughput_per_s']:,.1f}/s"
+    assert predicted["occupancy"] == f"{shown['mean_occupancy']:.1f}"
+    lines = predicted["graph_lines"]
+    assert lines["throughput"] == pytest.approx(shown["throughput_per_s"], abs=0.001)
+    assert lines["occupancy"] == pytest.approx(shown["mean_occupancy"], abs=0.001)
+    assert f"predicted {shown['throughput_per_s']:,.1f}" in dump["graph_title"]
+    assert predicted["sentence"].endswith("of the time.")
+    assert predicted["littles_law"].startswith("Little's law: L ")
 
 
 def test_the_buffer_drawn_is_the_buffer_counted(dump):
