@@ -191,3 +191,28 @@ def test_processes_say_step_is_not_available():
             sim.step()
     finally:
         sim.stop()
+
+
+def test_remote_steps_and_says_why_on_processes():
+    from simulator.engine.remote import RemoteSimulation
+
+    sim = RemoteSimulation(_config("asyncio"))
+    try:
+        sim.start()
+        assert wait_for(lambda: sim.snapshot().consumed >= 10)
+        sim.pause()
+        steps = [sim.step() for _ in range(3)]
+        assert all(s is not None and s.event is not None for s in steps)
+        last = steps[-1]
+        assert last is not None
+        assert sim.snapshot().last_step == (last.worker, last.why)
+        sim.stop()
+        sim.forget()
+        sim.apply(_config("processes", producers=1, consumers=1))
+        sim.start()
+        assert wait_for(lambda: sim.snapshot().started_at > 0 and sim.snapshot().consumed >= 1)
+        sim.pause()
+        with pytest.raises(RuntimeError, match="not available on processes"):
+            sim.step()
+    finally:
+        sim.close()
