@@ -91,6 +91,11 @@ class Step:
     why: str  #: one line: "P2 put P2-7 (3 in buffer)"
 
 
+def steps_on(backend: str) -> bool:
+    """Whether :meth:`Simulation.step` works on ``backend`` (threads, asyncio: yes)."""
+    return backend_class(backend).can_step
+
+
 def step_line(ev: Event) -> str:
     """What a step's event means, in one line: ``P2 put P2-7 (3 in buffer)``."""
     w, item, kind = ev.worker, item_label(ev.item), ev.kind
