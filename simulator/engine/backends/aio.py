@@ -41,8 +41,9 @@ class _HeldQueue(asyncio.Queue[int]):
     """
 
     held = False
-    #: workers granted a single step while held (the backend's set, shared)
-    granted: frozenset[str] | set[str] = frozenset()
+    #: workers granted a single step while held (the backend's set, shared; set in
+    #: :meth:`AsyncioBackend._run` before any worker runs)
+    granted: set[str]
     _putters: deque[asyncio.Future[None]]
     _getters: deque[asyncio.Future[None]]
 
