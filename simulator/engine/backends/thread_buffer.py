@@ -80,13 +80,16 @@ class BoundedBuffer(queue.Queue):
             while True:
                 if self.closed:
                     raise Closed
-                if not self.holds(worker):
+                held = self.held  # (read first: holds() is called only while held)
+                if not held or not self.holds(worker):
                     if self._qsize() < self.maxsize:
-                        self.spend(worker)  # its PUT follows
+                        if held:
+                            self.spend(worker)  # a step's one event: its PUT follows
                         return
                     if not waited:
                         self._emit(put_wait_event(worker, item, self.maxsize))
-                        self.spend(worker)
+                        if held:
+                            self.spend(worker)
                         waited = True
                 self.not_full.wait()
         finally:
@@ -116,13 +119,16 @@ class BoundedBuffer(queue.Queue):
             while True:
                 if self.closed or retiring():
                     raise Closed
-                if not self.holds(worker):
+                held = self.held
+                if not held or not self.holds(worker):
                     if self._qsize():
-                        self.spend(worker)  # its GOT follows
+                        if held:
+                            self.spend(worker)  # a step's one event: its GOT follows
                         return
                     if not waited:
                         self._emit(get_wait_event(worker))
-                        self.spend(worker)
+                        if held:
+                            self.spend(worker)
                         waited = True
                 self.not_empty.wait()
         finally:
