@@ -293,8 +293,8 @@ class Simulation:
             if self.state == RunState.PAUSED and self._backend:
                 self._backend.resume()
                 self.state = RunState.RUNNING
+                self._drop_step()
                 with self._lock:
-                    self._pending = None
                     self._last_step = None
 
     def step(self, worker: str | None = None, timeout: float = 2.0) -> Step | None:
@@ -313,16 +313,15 @@ class Simulation:
         waits for it first). Raises :class:`ValueError` unless paused, on a backend
         without single-step (processes), or for a worker that is not in the run.
         """
-        with self._control:
-            backend = self._backend
-            if self.state != RunState.PAUSED or backend is None:
-                raise ValueError(f"step works only while paused (the run is {self.state})")
-            if not backend.can_step:
-                raise ValueError(f"step is not available on {self._run_backend}")
-            deadline = time.monotonic() + timeout
-            pending = self._pending
-            if pending is not None and not pending.done.wait(timeout):
-                return Step(pending.worker, None, f"{pending.worker} still sleeps")
+        self._check_steppable()
+        deadline = time.monotonic() + timeout
+        pending = self._pending  # a step still under way (a long sleep): it comes first
+        if pending is not None and not pending.done.wait(timeout):
+            return Step(pending.worker, None, f"{pending.worker} still sleeps")
+        with self._control:  # not held while the move is awaited: stop never waits on it
+            backend = self._check_steppable()
+            if self._pending is not None:
+                return Step(self._pending.worker, None, f"{self._pending.worker} still sleeps")
             self._settle(backend, deadline)
             with self._lock:
                 movers = self._movers()
@@ -341,11 +340,29 @@ class Simulation:
             if not backend.step(worker):
                 self._pending = None
                 return None
-            if not pending.done.wait(max(0.0, deadline - time.monotonic())):
-                return Step(worker, None, f"{worker} sleeps: it moves when its sleep ends")
-            ev = pending.event
-            assert ev is not None
-            return Step(worker, ev, step_line(ev))
+        if not pending.done.wait(max(0.0, deadline - time.monotonic())):
+            return Step(worker, None, f"{worker} sleeps: it moves when its sleep ends")
+        ev = pending.event
+        if ev is None:  # resumed or stopped meanwhile
+            return Step(worker, None, f"{worker} did not finish its step: the run went on")
+        return Step(worker, ev, step_line(ev))
+
+    def _check_steppable(self) -> Backend:
+        """The backend to step, or :class:`ValueError` saying why a step cannot be."""
+        backend = self._backend
+        if self.state != RunState.PAUSED or backend is None:
+            raise ValueError(f"step works only while paused (the run is {self.state})")
+        if not backend.can_step:
+            raise ValueError(f"step is not available on {self._run_backend}")
+        if not self.ready.is_set():
+            raise ValueError("step waits until every worker has started")
+        return backend
+
+    def _drop_step(self) -> None:
+        """Forget a step under way (resume, stop) and wake whoever awaits it."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.done.set()
 
     def _settle(self, backend: Backend, deadline: float) -> None:
         """Wait (until ``deadline``) for every worker to hold and the books to have booked
@@ -430,6 +447,7 @@ class Simulation:
             if backend is None or self.state not in (RunState.RUNNING, RunState.PAUSED):
                 return 0.0
             self._gated = None  # the gate stays as it is (a drain opens it below)
+            self._drop_step()
             if drain:
                 self.resume()
                 backend.open_gate()  # stopped while starting: let them finish too

@@ -216,3 +216,28 @@ def test_remote_steps_and_says_why_on_processes():
             sim.step()
     finally:
         sim.close()
+
+
+@pytest.mark.parametrize("backend", STEPPING)
+def test_stop_during_a_long_step_does_not_wait_for_it(backend):
+    import threading
+
+    sim, _ = _paused(
+        backend, 0, producers=1, consumers=1, producer_sleep=(10, 10), consumer_sleep=(0, 0)
+    )
+    try:
+        out: list[object] = []
+        # P1 is in a 10 s sleep (or starts one): a step that must finish it waits long
+        t = threading.Thread(target=lambda: out.append(sim.step("P1", 60.0)))
+        t.start()
+        time.sleep(0.5)
+    finally:
+        t0 = time.monotonic()
+        sim.stop()
+        took = time.monotonic() - t0
+    t.join(10)
+    assert not t.is_alive() and out
+    assert took < 5.0
+    step = out[0]
+    assert step is not None and step.worker == "P1"
+    _balanced(sim)
