@@ -13,7 +13,8 @@ producer blocked on a full buffer stays blocked holding its item, a consumer kee
 item it is consuming. The hold points, the same on every backend:
 
 * before each step that emits an event (the top of the loop, before PRODUCED, before
-  the put, before CONSUMED): one cheap flag test (:meth:`WorkerRuntime.attention`);
+  the put, between a consumer's GOT and its SLEEP, before CONSUMED): one cheap flag test
+  (:meth:`WorkerRuntime.attention`);
 * inside a sleep: the sleep is suspended and its remaining time kept (:func:`work`);
 * inside a blocked put or get: the queue's wait also waits while held, so the put or
   get does not complete even if room or an item appears; releasing wakes the waiters.
