@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.frame import Frame
-from simulator.engine.simulation import RunState, Snapshot
+from simulator.engine.simulation import RunState, Snapshot, Step
 
 
 @runtime_checkable
@@ -37,6 +37,12 @@ class SimulationAPI(Protocol):
 
     def resume(self) -> None:
         """Let paused workers go on (nothing happens unless paused)."""
+        ...
+
+    def step(self, worker: str | None = None, timeout: float = 2.0) -> Step | None:
+        """While paused, let one worker (``worker``, or the next that can move) make
+        exactly its next move; what moved, or None if nobody can. Raises unless paused
+        and on a backend that can step (not processes)."""
         ...
 
     def apply(self, config: SimulationConfig) -> frozenset[str]:

@@ -27,7 +27,7 @@ from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.frame import Frame
 from simulator.engine.lifeline import become_child, quiet_resource_tracker, sigint_blocked
-from simulator.engine.simulation import RunState, Simulation, Snapshot
+from simulator.engine.simulation import RunState, Simulation, Snapshot, Step
 
 # The bookkeeping thread passes every ~5 ms; publishing on the first pass >= 9 ms after the last
 # frame sends one every ~10 ms, so the window's 60 Hz timer finds a new one at each tick
@@ -100,6 +100,9 @@ def _serve(
                 elif cmd == "resume":
                     sim.resume()
                     result = None
+                elif cmd == "step":
+                    result = sim.step(*args)
+                    publish(force=True)  # the picture after the step, without delay
                 elif cmd == "snapshot":
                     result = sim.snapshot()
                 else:
@@ -270,6 +273,13 @@ class RemoteSimulation:
         if self.state == RunState.PAUSED and not self.ended:
             self._call("resume")
             self.state = RunState.RUNNING
+
+    def step(self, worker: str | None = None, timeout: float = 2.0) -> Step | None:
+        """:meth:`Simulation.step` in the engine (its :class:`ValueError` comes back as a
+        :class:`RuntimeError` carrying the same message)."""
+        if self.ended:
+            raise EngineDied(self.ended_reason)
+        return self._call("step", worker, timeout)
 
     def apply(self, config: SimulationConfig) -> frozenset[str]:
         """Send new settings; with the engine gone they are only kept (for the next

@@ -28,6 +28,12 @@ gate (the same hold as a pause, see :mod:`~.backends.base`); the gate opens when
 starts, so every initial worker begins together and no item is made before
 :attr:`Simulation.started_at`. A run paused while starting stays held until resumed.
 Workers added later start at once.
+
+**Single-step.** While paused, :meth:`Simulation.step` lets one worker make exactly its
+next move (one ordinary event, see :data:`STEP_KINDS`) and hold again: the backend grants
+it (see :mod:`~.backends.base`), and this class waits until every worker holds, grants,
+and waits for the bookkeeper to book the worker's event, which it reports as a
+:class:`Step` and in :attr:`Snapshot.last_step`. Threads and asyncio only.
 """
 
 from __future__ import annotations
@@ -44,18 +50,84 @@ from simulator.engine.backends.base import Backend
 from simulator.engine.channel import EventChannel
 from simulator.engine.config import LIVE_FIELDS, SimulationConfig
 from simulator.engine.events import (
+    K_CONSUMED,
     K_ERROR,
+    K_GET_WAIT,
+    K_GOT,
+    K_PRODUCED,
+    K_PUT,
+    K_PUT_WAIT,
+    K_SLEEP,
     K_STARTED,
+    K_STOPPED,
     NO_ITEM,
+    Event,
     RawEvent,
     item_label,
+    make,
     stopped_event,
 )
 from simulator.engine.ledger import Ledger
 from simulator.engine.metrics import Metrics, WorkerView
-from simulator.engine.workers import ROLES, Role, worker_name
+from simulator.engine.workers import ROLES, Role, WorkerState, worker_name
 
 BOOKING_PERIOD_S = 0.005  # how often the bookkeeping thread drains the inbox
+
+#: the ordinary events: one step is exactly one of these (events of other kinds that the
+#: worker writes on the way, such as the Inside view's lock events, ride along)
+STEP_KINDS = frozenset({K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT, K_CONSUMED})
+#: what ends a step: its ordinary event, or the worker ending (item limit, stop, error)
+_STEP_ENDS = STEP_KINDS | {K_STOPPED, K_ERROR}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one :meth:`Simulation.step` did."""
+
+    worker: str  #: who moved
+    #: the event it wrote; None if it had not written it within the step's timeout (it
+    #: sleeps out a long sleep: the event comes when the sleep ends)
+    event: Event | None
+    why: str  #: one line: "P2 put P2-7 (3 in buffer)"
+
+
+def steps_on(backend: str) -> bool:
+    """Whether :meth:`Simulation.step` works on ``backend`` (threads, asyncio: yes)."""
+    return backend_class(backend).can_step
+
+
+def step_line(ev: Event) -> str:
+    """What a step's event means, in one line: ``P2 put P2-7 (3 in buffer)``."""
+    w, item, kind = ev.worker, item_label(ev.item), ev.kind
+    if kind == K_SLEEP:
+        what = "produces its next item" if w[:1] == "P" else f"consumes {item}"
+        return f"{w} {what}: sleeps {float(ev.value) * 1000:.1f} ms"
+    if kind == K_PRODUCED:
+        return f"{w} made {item}"
+    if kind == K_PUT_WAIT:
+        return f"{w} waits to put {item}: buffer full ({ev.size} in buffer)"
+    if kind == K_PUT:
+        return f"{w} put {item} ({ev.size} in buffer)"
+    if kind == K_GET_WAIT:
+        return f"{w} waits for an item: buffer empty"
+    if kind == K_GOT:
+        return f"{w} got {item} ({ev.size} in buffer)"
+    if kind == K_CONSUMED:
+        return f"{w} finished {item}"
+    if kind == K_ERROR:
+        return f"{w} failed: {ev.value}"
+    return f"{w} stopped" + (f" holding {item}" if ev.item >= 0 else "")
+
+
+class _PendingStep:
+    """A step granted and not yet booked (the bookkeeper completes it)."""
+
+    __slots__ = ("done", "event", "worker")
+
+    def __init__(self, worker: str) -> None:
+        self.worker = worker
+        self.event: Event | None = None
+        self.done = threading.Event()
 
 
 class RunState(StrEnum):
@@ -120,6 +192,8 @@ class Snapshot:
     started_at: float = 0.0
     #: mean time in buffer (ms) of every item taken so far: Little's law's W
     mean_latency_ms: float = 0.0
+    #: (worker, what it did) of the last single step while paused; None otherwise
+    last_step: tuple[str, str] | None = None
 
 
 class Simulation:
@@ -143,6 +217,10 @@ class Simulation:
         self.after_booking: Callable[[], None] | None = None
         self._names: dict[Role, list[str]] = {role: [] for role in ROLES}
         self._numbers: dict[Role, int] = {role: 0 for role in ROLES}
+        self._passes = 0  # bookkeeping passes done (a step waits for one to end)
+        self._pending: _PendingStep | None = None  # a step the books have not seen yet
+        self._last_step: tuple[str, str] | None = None
+        self._stepped = ""  # the last worker stepped by round robin
         self._reset_books()
 
     def _reset_books(self) -> None:
@@ -152,6 +230,9 @@ class Simulation:
         self._requested = 0
         self._startup_ms: float | None = None
         self._warnings: list[str] = []
+        self._pending = None
+        self._last_step = None
+        self._stepped = ""
         self.ledger = Ledger(strict=True)
         self.metrics = Metrics(self.config.capacity, self._t0)
         self._run_backend = self.config.backend
@@ -214,6 +295,116 @@ class Simulation:
             if self.state == RunState.PAUSED and self._backend:
                 self._backend.resume()
                 self.state = RunState.RUNNING
+                self._drop_step()
+                with self._lock:
+                    self._last_step = None
+
+    def step(self, worker: str | None = None, timeout: float = 2.0) -> Step | None:
+        """While paused, let one worker make exactly its next move, then hold again.
+
+        ``worker`` names who moves; None picks the next one that can move, round robin
+        (a worker waiting on a full buffer can move only if there is room now, one waiting
+        on an empty buffer only if there is an item). The move runs from where the worker
+        holds until it writes its next ordinary event (:data:`STEP_KINDS`); a SLEEP ends
+        the step with the sleep suspended, and the worker's next step sleeps what is left
+        of it for real before writing PRODUCED or CONSUMED.
+
+        Returns what moved, or None if nobody (or the named worker) can move now. If the
+        event has not come within ``timeout`` seconds (a long sleep), the returned
+        :class:`Step` has no event and the worker's move completes later (the next step
+        waits for it first). Raises :class:`ValueError` unless paused, on a backend
+        without single-step (processes), or for a worker that is not in the run.
+        """
+        self._check_steppable()
+        deadline = time.monotonic() + timeout
+        pending = self._pending  # a step still under way (a long sleep): it comes first
+        if pending is not None and not pending.done.wait(timeout):
+            return Step(pending.worker, None, f"{pending.worker} still sleeps")
+        with self._control:  # not held while the move is awaited: stop never waits on it
+            backend = self._check_steppable()
+            if self._pending is not None:
+                return Step(self._pending.worker, None, f"{self._pending.worker} still sleeps")
+            self._settle(backend, deadline)
+            with self._lock:
+                movers = self._movers()
+                if worker is None:
+                    worker = self._next_mover(movers)
+                    if worker is None:
+                        self._last_step = ("", "nobody can move: every worker waits")
+                        return None
+                elif worker not in self._names[Role.PRODUCER] + self._names[Role.CONSUMER]:
+                    raise ValueError(f"step: no worker {worker!r} in this run")
+                elif worker not in movers:
+                    self._last_step = (worker, f"{worker} cannot move now: it waits")
+                    return None
+                pending = self._pending = _PendingStep(worker)
+            self._stepped = worker
+            if not backend.step(worker):
+                self._pending = None
+                return None
+        if not pending.done.wait(max(0.0, deadline - time.monotonic())):
+            return Step(worker, None, f"{worker} sleeps: it moves when its sleep ends")
+        ev = pending.event
+        if ev is None:  # resumed or stopped meanwhile
+            return Step(worker, None, f"{worker} did not finish its step: the run went on")
+        return Step(worker, ev, step_line(ev))
+
+    def _check_steppable(self) -> Backend:
+        """The backend to step, or :class:`ValueError` saying why a step cannot be."""
+        backend = self._backend
+        if self.state != RunState.PAUSED or backend is None:
+            raise ValueError(f"step works only while paused (the run is {self.state})")
+        if not backend.can_step:
+            raise ValueError(f"step is not available on {self._run_backend}")
+        if not self.ready.is_set():
+            raise ValueError("step waits until every worker has started")
+        return backend
+
+    def _drop_step(self) -> None:
+        """Forget a step under way (resume, stop) and wake whoever awaits it."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.done.set()
+
+    def _settle(self, backend: Backend, deadline: float) -> None:
+        """Wait (until ``deadline``) for every worker to hold and the books to have booked
+        all they wrote: only then is who can move known."""
+        while not backend.settled() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        while self._inbox and time.monotonic() < deadline:
+            time.sleep(0.002)
+        passes = self._passes  # a pass that ends after now has booked what was popped
+        while self._passes == passes and time.monotonic() < deadline:
+            if self._booker is None or not self._booker.is_alive():
+                break
+            time.sleep(0.002)
+
+    def _movers(self) -> list[str]:
+        """The workers that can make a move now, in naming order (under ``self._lock``)."""
+        in_buffer, capacity = self.ledger.in_buffer, self.metrics.capacity
+        movers = []
+        for name in self._names[Role.PRODUCER] + self._names[Role.CONSUMER]:
+            st = self.metrics.workers.get(name)
+            if st is None or st.state == WorkerState.STOPPED:
+                continue
+            if st.state == WorkerState.WAITING_FULL and in_buffer >= capacity:
+                continue
+            if st.state == WorkerState.WAITING_EMPTY and in_buffer <= 0:
+                continue
+            movers.append(name)
+        return movers
+
+    def _next_mover(self, movers: list[str]) -> str | None:
+        """Round robin: the first mover after the one stepped last, in naming order."""
+        if not movers:
+            return None
+        order = self._names[Role.PRODUCER] + self._names[Role.CONSUMER]
+        if self._stepped in order:
+            start = order.index(self._stepped)
+            for name in order[start + 1 :] + order[: start + 1]:
+                if name in movers:
+                    return name
+        return movers[0]
 
     def apply(self, config: SimulationConfig) -> frozenset[str]:
         """Take new settings. Live ones act now on a running simulation; the others are
@@ -258,6 +449,7 @@ class Simulation:
             if backend is None or self.state not in (RunState.RUNNING, RunState.PAUSED):
                 return 0.0
             self._gated = None  # the gate stays as it is (a drain opens it below)
+            self._drop_step()
             if drain:
                 self.resume()
                 backend.open_gate()  # stopped while starting: let them finish too
@@ -303,6 +495,18 @@ class Simulation:
             if name in self.metrics.workers:  # it will not say STOPPED itself
                 self.metrics.feed([stopped_event(name, NO_ITEM)], [])
 
+    def _find_step(self, pending: _PendingStep, batch: list[RawEvent]) -> bool:
+        """Book a pending step's event if it is in ``batch`` (under ``self._lock``); True
+        if so (the caller then sets ``pending.done``)."""
+        who = pending.worker
+        for raw in batch:
+            if raw[2] == who and raw[1] in _STEP_ENDS:
+                ev = pending.event = make(raw)
+                self._last_step = (who, step_line(ev))
+                self._pending = None
+                return True
+        return False
+
     def _mark_ready(self, t: float) -> None:
         """Every initial worker is ready: start the clock at ``t`` (under ``self._lock``;
         the caller then opens the gate with :meth:`_open_gate_if_ready`)."""
@@ -323,6 +527,7 @@ class Simulation:
     def _booking_loop(self) -> None:
         while not self._booking_stop.wait(BOOKING_PERIOD_S):
             self._book_once()
+            self._passes += 1
             if self.after_booking is not None:
                 self.after_booking()
 
@@ -347,10 +552,15 @@ class Simulation:
             limit = self.config.items
             if limit is not None and self.ledger.consumed >= limit:
                 self.finished.set()
+            pending = self._pending
+            stepped = pending is not None and self._find_step(pending, batch)
         if self._gated is not None:
             self._open_gate_if_ready()
         for ch in self._channels:
             ch.push(batch)
+        if stepped:  # after the push: whoever stepped finds the event in its channel
+            assert pending is not None
+            pending.done.set()
 
     # ---- observing ---------------------------------------------------------------
     @property
@@ -404,4 +614,5 @@ class Simulation:
                 starting=(requested - len(self._awaiting), requested),
                 started_at=self._t0,
                 mean_latency_ms=met.mean_latency_ms(),
+                last_step=self._last_step,
             )

@@ -123,6 +123,26 @@ class EngineBridge(QObject):
             return
         self.stateChanged.emit(self.sim.state)
 
+    def step(self, worker: str | None = None) -> str:
+        """While paused, let one worker (``worker``, or the next that can move) make its
+        next move; the line that says who moved and why (or why nobody did), "" if not
+        paused. The picture follows from the frame the engine sends with its answer."""
+        if self.sim.state != RunState.PAUSED:
+            return ""
+        try:
+            step = self.sim.step(worker)
+        except EngineDied:
+            self._check_engine()
+            return ""
+        except (RuntimeError, ValueError) as exc:  # e.g. not available on processes
+            return str(exc).removeprefix("ValueError: ")
+        self.tick()
+        if step is None:
+            if worker is None:
+                return "nobody can move: every worker waits"
+            return f"{worker} cannot move now: it waits"
+        return step.why
+
     def stop(self) -> float:
         """Stop the workers (joined within a second) and paint the final state."""
         if self.sim.state not in (RunState.RUNNING, RunState.PAUSED):

@@ -213,6 +213,8 @@ def banner_text(run_state: str, snap: Snapshot | None) -> str | None:
     """What holds the whole picture still, in words: a pause, or workers still starting
     (spawning 64 interpreters takes seconds, and the run's clock waits for them)."""
     if run_state == PAUSED:
+        if snap is not None and snap.last_step is not None:  # a single step: who, why
+            return f"PAUSED · Step: {snap.last_step[1]} — → steps again, Space resumes"
         return PAUSED_BANNER
     if snap is not None and run_state == RUNNING:
         ready, wanted = snap.starting

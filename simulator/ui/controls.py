@@ -56,7 +56,7 @@ class ControlPanel(QWidget):
 
         buttons = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
-        for i, key in enumerate(("start", "stop", "reset")):
+        for i, key in enumerate(("start", "step", "stop", "reset")):
             b = QPushButton()
             b.setMinimumHeight(32)
             _bind(b, actions[key])

@@ -46,7 +46,15 @@ import simulator
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event, item_label
 from simulator.engine.frame import Frame
-from simulator.engine.simulation import IDLE, PAUSED, RUNNING, STOPPED, RunState, Snapshot
+from simulator.engine.simulation import (
+    IDLE,
+    PAUSED,
+    RUNNING,
+    STOPPED,
+    RunState,
+    Snapshot,
+    steps_on,
+)
 from simulator.resources import asset
 from simulator.scenarios.scenario import (
     Scenario,
@@ -311,6 +319,13 @@ class MainWindow(QMainWindow):
             self._toggle,
         )
         self._action(
+            "step",
+            "Ste&p",
+            "Right",
+            "While paused: one worker makes its next move (one event)",
+            self._step,
+        )
+        self._action(
             "stop", "S&top", "Esc", "Stop every worker (the run's numbers stay)", self.bridge.stop
         )
         self._action(
@@ -385,7 +400,7 @@ class MainWindow(QMainWindow):
         self._action("about", "&About pcsim", "", "About pcsim", self._about)
         bar = self.menuBar()
         sim = bar.addMenu("&Simulation")
-        for key in ("start", "stop", "reset"):
+        for key in ("start", "step", "stop", "reset"):
             sim.addAction(self.actions_by_name[key])
         sim.addSeparator()
         sim.addAction(self.actions_by_name["sweep"])
@@ -418,6 +433,14 @@ class MainWindow(QMainWindow):
         view.addAction(self.actions_by_name["screenshot"])
         view.addAction(self.actions_by_name["record"])
         bar.addMenu("&Help").addAction(self.actions_by_name["about"])
+
+    @Slot()
+    def _step(self) -> None:
+        """→ while paused: one worker moves; the status bar says who and why at once, the
+        canvas from the next frame (its banner reads the snapshot's ``last_step``)."""
+        line = self.bridge.step()
+        if line:
+            self.statusBar().showMessage(f"Step: {line}", 10_000)
 
     @Slot()
     def _toggle(self) -> None:
@@ -496,9 +519,27 @@ class MainWindow(QMainWindow):
             )
         )
         self.actions_by_name["stop"].setEnabled(state in (RUNNING, PAUSED))
+        self._enable_step(state)
         self._show_status(state)
         if state == STOPPED and self.bridge.last_snapshot is not None:
             self.show_figures_now()
+
+    def _enable_step(self, state: RunState) -> None:
+        """Step: only while paused, and only on a backend that can step (the run's own,
+        which a pending backend change does not alter)."""
+        snap = self.bridge.last_snapshot
+        running = state in (RUNNING, PAUSED) and snap is not None
+        backend = snap.backend if running and snap is not None else self.bridge.config.backend
+        step = self.actions_by_name["step"]
+        if not steps_on(backend):
+            step.setEnabled(False)
+            step.setToolTip(
+                f"Single-step is not available on {backend}: their workers are separate "
+                "processes, which the step's grant does not reach; use threads or asyncio"
+            )
+            return
+        step.setEnabled(state == PAUSED)
+        step.setToolTip("While paused: one worker makes its next move (one event)")
 
     def _show_strip(self) -> None:
         """Presentation mode's line: the statistics' throughput and books, as shown there

@@ -12,7 +12,7 @@ from simulator.ui.controls import DEBOUNCE_MS, ControlPanel
 
 @pytest.fixture
 def panel(qtbot):
-    actions = {key: QAction(key.title()) for key in ("start", "stop", "reset")}
+    actions = {key: QAction(key.title()) for key in ("start", "step", "stop", "reset")}
     panel = ControlPanel(SimulationConfig(), actions)
     panel._test_actions = actions  # keep the actions alive as long as the panel
     qtbot.addWidget(panel)

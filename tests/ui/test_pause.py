@@ -56,3 +56,48 @@ def test_pausing_fast_producers_on_a_full_buffer_freezes_every_view(qtbot):
         )
     finally:
         window.close()
+
+
+def test_step_button_moves_one_worker_and_says_who_and_why(window, qtbot):
+    step = window.actions_by_name["step"]
+    assert not step.isEnabled()  # not before a run
+    window.bridge.start()
+    qtbot.waitUntil(
+        lambda: (
+            window.bridge.last_snapshot is not None and window.bridge.last_snapshot.consumed >= 10
+        ),
+        timeout=20_000,
+    )
+    assert not step.isEnabled()  # not while running
+    window.actions_by_name["start"].trigger()  # pause
+    assert window.bridge.state == PAUSED and step.isEnabled()
+    assert window.controls.buttons["step"].isEnabled()
+    step.trigger()  # →
+    snap = window.bridge.last_snapshot
+    assert snap is not None and snap.last_step is not None
+    who, why = snap.last_step
+    assert who and why.startswith(who)
+    assert window.statusBar().currentMessage() == f"Step: {why}"
+    window.show_figures_now()
+    items = window.canvas._items
+    assert items is not None and f"Step: {why}" in (items.banner.text or "")
+    window.actions_by_name["start"].trigger()  # resume: Step greys out again
+    assert not step.isEnabled()
+
+
+def test_step_is_greyed_out_on_processes_with_a_reason(qtbot):
+    from tests.ui.runs import FAST
+
+    window = MainWindow(
+        FAST.replace(backend="processes", producers=1, consumers=1), restore_geometry=False
+    )
+    qtbot.addWidget(window)
+    try:
+        window.bridge.start()
+        window.actions_by_name["start"].trigger()  # pause
+        step = window.actions_by_name["step"]
+        assert not step.isEnabled()
+        assert "not available on processes" in step.toolTip()
+        assert "not available" in window.controls.buttons["step"].toolTip()
+    finally:
+        window.close()

@@ -41,17 +41,31 @@ class _HeldQueue(asyncio.Queue[int]):
     """
 
     held = False
+    #: workers granted a single step while held (the backend's set, shared; set in
+    #: :meth:`AsyncioBackend._run` before any worker runs)
+    granted: set[str]
     _putters: deque[asyncio.Future[None]]
     _getters: deque[asyncio.Future[None]]
 
-    async def put_held(self, item: int) -> None:
-        while self.held or self.full():
+    def holds(self, worker: str) -> bool:
+        """True if ``worker`` must not pass now: held, and no step granted to it."""
+        return self.held and worker not in self.granted
+
+    def spend(self, worker: str) -> None:
+        """``worker`` is about to write its step's one event: its grant is used up."""
+        if self.held:
+            self.granted.discard(worker)
+
+    async def put_held(self, item: int, worker: str) -> None:
+        while self.holds(worker) or self.full():
             await self._wait(self._putters)
+        self.spend(worker)  # its PUT follows
         self.put_nowait(item)
 
-    async def get_held(self) -> int:
-        while self.held or self.empty():
+    async def get_held(self, worker: str) -> int:
+        while self.holds(worker) or self.empty():
             await self._wait(self._getters)
+        self.spend(worker)  # its GOT follows
         return self.get_nowait()
 
     async def _wait(self, waiters: deque[asyncio.Future[None]]) -> None:
@@ -71,6 +85,10 @@ class _HeldQueue(asyncio.Queue[int]):
     def release(self) -> None:
         """End the hold: every waiter looks again."""
         self.held = False
+        self.wake_all()
+
+    def wake_all(self) -> None:
+        """Every waiter looks again (the hold ended, or a step was granted)."""
         for waiters in (self._putters, self._getters):
             while waiters:
                 w = waiters.popleft()
@@ -80,9 +98,11 @@ class _HeldQueue(asyncio.Queue[int]):
 
 class _Task:
     __slots__ = (
+        "go",
         "interruptible",
         "name",
         "number",
+        "parked",
         "retiring",
         "role",
         "sleeper",
@@ -96,6 +116,8 @@ class _Task:
         self.retiring = False
         self.interruptible = False  # holds nothing: may be cancelled when retired
         self.sleeper: asyncio.Future[bool] | None = None  # set while it sleeps
+        self.go = asyncio.Event()  # set to end its hold: resume, a step granted to it
+        self.parked = False  # waiting at a hold point or in a blocking put or get
         self.uniform = worker_rng(seed, name).uniform
 
 
@@ -121,7 +143,8 @@ class AsyncioBackend(Backend):
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.queue = _HeldQueue(self.config.capacity)
-        self.gate = asyncio.Event()  # set while not held: what holding tasks wait on
+        self.granted: set[str] = set()  # workers granted a single step (see base)
+        self.queue.granted = self.granted
         with self._hold_lock:
             self._apply_hold(self.held)
             self._started = True
@@ -157,14 +180,32 @@ class AsyncioBackend(Backend):
                 self.loop.call_soon_threadsafe(self._apply_hold, held)
 
     def _apply_hold(self, held: bool) -> None:
+        self.granted.clear()  # a step never outlives the pause it was granted in
         if held:
             self.queue.held = True
-            self.gate.clear()
             for t in self.tasks.values():
                 _wake(t.sleeper, True)  # a sleeper suspends its sleep
         else:
             self.queue.release()
-            self.gate.set()
+            for t in self.tasks.values():
+                t.go.set()
+
+    def step(self, name: str) -> bool:
+        t = self.tasks.get(name)
+        if t is None or t.task is None or t.task.done():
+            return False
+        self.loop.call_soon_threadsafe(self._grant, t)
+        return True
+
+    def _grant(self, t: _Task) -> None:
+        if not self.queue.held:
+            return  # resumed meanwhile
+        self.granted.add(t.name)
+        t.go.set()
+        self.queue.wake_all()  # if it waits in a put or get, it re-checks
+
+    def settled(self) -> bool:
+        return all(t.parked or t.task is None or t.task.done() for t in list(self.tasks.values()))
 
     def _sleep_changed(self, role: Role) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed: stopped
@@ -176,16 +217,23 @@ class AsyncioBackend(Backend):
             if t.role is role:
                 _wake(t.sleeper, True)
 
-    async def _hold(self, t: _Task, holding: bool = False) -> None:
+    async def _hold(self, t: _Task, holding: bool = False, spend: bool = False) -> None:
         """Wait while held (see :mod:`~.base`); a task holding nothing may be retired
-        (cancelled) meanwhile. Stop cancels every task anyway."""
-        q = self.queue
+        (cancelled) meanwhile. Stop cancels every task anyway. A step granted to the task
+        passes at once, and ``spend`` (an event is next) uses it up."""
+        q, granted, name = self.queue, self.granted, t.name
         while q.held and (holding or not t.retiring):
+            if name in granted:
+                if spend:
+                    granted.discard(name)
+                return
             t.interruptible = not holding
+            t.parked = True
+            t.go.clear()
             try:
-                await self.gate.wait()
+                await t.go.wait()
             finally:
-                t.interruptible = False
+                t.interruptible = t.parked = False
 
     async def _work(self, t: _Task, held: int) -> bool:
         """:func:`~.base.work` as a coroutine: sleep the working time, suspended while
@@ -198,6 +246,17 @@ class AsyncioBackend(Backend):
         self.emit(sleep_event(t.name, held, d))
         slept = 0.0
         while True:
+            if self.queue.holds(t.name):  # suspended (also after a step ended at the SLEEP)
+                await self._hold(t, not producer, self.sleep_gen[role] != gen)
+                if producer and t.retiring:
+                    return True
+                if self.sleep_gen[role] != gen:
+                    gen = self.sleep_gen[role]
+                    lo, hi = self.sleeps[role]
+                    d = t.uniform(lo, hi)
+                    self.emit(sleep_event(t.name, held, d))
+                if slept >= d:
+                    return False
             fut: asyncio.Future[bool] = loop.create_future()
             t0 = loop.time()
             timer = loop.call_later(max(0.0, d - slept), _wake, fut, False)
@@ -212,10 +271,8 @@ class AsyncioBackend(Backend):
             slept += loop.time() - t0
             if producer and t.retiring:
                 return True
-            if self.queue.held:
-                await self._hold(t, not producer)
-                if producer and t.retiring:
-                    return True
+            if self.queue.holds(t.name):
+                continue  # suspended at the top of the loop
             if self.sleep_gen[role] != gen:
                 gen = self.sleep_gen[role]
                 lo, hi = self.sleeps[role]
@@ -257,14 +314,15 @@ class AsyncioBackend(Backend):
         emit(started_event(name))
         try:
             while True:
-                if q.held:  # hold point: before the next item
-                    await self._hold(t)
+                if q.held:  # hold point: before the next item (a step spends its grant
+                    # here if the SLEEP comes next)
+                    await self._hold(t, False, sleeps[role][1] > 0.0)
                 if t.retiring:
                     break
                 if sleeps[role][1] > 0.0 and await self._work(t, NO_ITEM):
                     break
                 if q.held:  # hold point: before PRODUCED
-                    await self._hold(t)
+                    await self._hold(t, False, True)
                     if t.retiring:
                         break
                 if not self._ticket():
@@ -274,11 +332,18 @@ class AsyncioBackend(Backend):
                 emit(produced_event(name, held))
                 if q.held:  # hold point: before the put (it holds the item)
                     await self._hold(t, True)
+                    if not q.full():
+                        q.spend(name)  # a step's one event: this PUT
                 try:
                     q.put_nowait(held)
                 except asyncio.QueueFull:
                     emit(put_wait_event(name, held, q.maxsize))
-                    await q.put_held(held)
+                    q.spend(name)
+                    t.parked = True
+                    try:
+                        await q.put_held(held, name)
+                    finally:
+                        t.parked = False
                 emit(put_event(name, held, q.qsize()))
                 held = -1
         except asyncio.CancelledError:
@@ -297,22 +362,27 @@ class AsyncioBackend(Backend):
             while True:
                 if q.held:  # hold point: before taking the next item
                     await self._hold(t)
+                    if not q.empty():
+                        q.spend(name)  # a step's one event: this GOT
                 if t.retiring:
                     break
                 try:
                     held = q.get_nowait()
                 except asyncio.QueueEmpty:
                     emit(get_wait_event(name))
-                    t.interruptible = True
+                    q.spend(name)
+                    t.interruptible = t.parked = True
                     try:
-                        held = await q.get_held()
+                        held = await q.get_held(name)
                     finally:
-                        t.interruptible = False
+                        t.interruptible = t.parked = False
                 emit(got_event(name, held, q.qsize()))
                 if sleeps[role][1] > 0.0:
+                    if q.held:  # hold point: between GOT and the SLEEP
+                        await self._hold(t, True, True)
                     await self._work(t, held)
                 if q.held:  # hold point: before CONSUMED (it holds the item)
-                    await self._hold(t, True)
+                    await self._hold(t, True, True)
                 q.task_done()
                 emit(consumed_event(name, held))
                 held = -1

@@ -13,10 +13,20 @@ producer blocked on a full buffer stays blocked holding its item, a consumer kee
 item it is consuming. The hold points, the same on every backend:
 
 * before each step that emits an event (the top of the loop, before PRODUCED, before
-  the put, before CONSUMED): one cheap flag test (:meth:`WorkerRuntime.attention`);
+  the put, between a consumer's GOT and its SLEEP, before CONSUMED): one cheap flag test
+  (:meth:`WorkerRuntime.attention`);
 * inside a sleep: the sleep is suspended and its remaining time kept (:func:`work`);
 * inside a blocked put or get: the queue's wait also waits while held, so the put or
   get does not complete even if room or an item appears; releasing wakes the waiters.
+
+**Stepping.** While paused, :meth:`Backend.step` *grants* one worker its next move: the
+granted worker passes hold points (and the buffer's held checks, see
+``BoundedBuffer.holds``) until it is about to write its next ordinary event; that hold
+point (or the buffer, for a put or get) *spends* the grant, so the worker writes exactly
+that one event and holds again at its next hold point. There is a hold point between any
+two ordinary events of one worker (between GOT and a consumer's SLEEP too). A step that
+ends at a SLEEP leaves the sleep suspended (a plain short sleep is simply slept out); the
+worker's next step sleeps what is left for real, then writes PRODUCED or CONSUMED.
 
 Stop ends every hold at once. A retired worker leaves a hold only where it holds nothing
 (before its next item, or waiting on an empty buffer); otherwise it leaves after its
@@ -150,6 +160,19 @@ class Backend(ABC):
         """Make the workers hold (``True``) or go on (``False``); called under a lock, and
         may be called before :meth:`start` (then only remember it)."""
 
+    #: whether :meth:`step` works on this backend (not on processes)
+    can_step = True
+
+    def step(self, name: str) -> bool:
+        """While held, let worker ``name`` make exactly its next move (see the module's
+        notes); False if there is no such worker."""
+        raise NotImplementedError("single-step is not available on this backend")
+
+    def settled(self) -> bool:
+        """True once every worker is at a hold point or waiting in the buffer: while held,
+        nothing more will happen until a step or a resume."""
+        return True
+
     @abstractmethod
     def stop(self, timeout: float = 1.0) -> int:
         """Interrupt every wait, sleep and hold, join every worker; return how many items
@@ -175,12 +198,15 @@ class WorkerRuntime(Protocol):
         ...
 
     def held(self) -> bool:
-        """True while the backend is held (paused or gated)."""
+        """True while the backend is held (paused or gated) and no step is granted to this
+        worker."""
         ...
 
-    def hold(self, holding: bool = False, /) -> None:
+    def hold(self, holding: bool = False, spend: bool = False, /) -> None:
         """Wait while held. Returns early on stop, and on retire unless ``holding`` (the
-        worker holds an item and must not leave with it)."""
+        worker holds an item and must not leave with it). Returns at once if a step is
+        granted to this worker; with ``spend`` (the worker's next action writes an
+        event) that uses the grant up."""
         ...
 
     def exiting(self) -> bool:
@@ -255,14 +281,8 @@ def work(rt: WorkerRuntime, held: int) -> bool:
     slept = 0.0
     producer = held == NO_ITEM
     while True:
-        t0 = _now()
-        if not rt.sleep(d - slept):
-            return False  # slept it all
-        slept += _now() - t0
-        if rt.stopping() or (producer and rt.retiring()):
-            return True
-        if rt.held():
-            rt.hold(not producer)
+        if rt.held():  # suspended (also right after a step that ended at the SLEEP)
+            rt.hold(not producer, rt.sleep_generation() != gen)  # a redraw is an event
             if rt.stopping() or (producer and rt.retiring()):
                 return True
         g = rt.sleep_generation()
@@ -273,6 +293,12 @@ def work(rt: WorkerRuntime, held: int) -> bool:
             rt.emit(sleep_event(rt.name, held, d))
         if slept >= d:
             return False
+        t0 = _now()
+        if not rt.sleep(d - slept):
+            return False  # slept it all
+        slept += _now() - t0
+        if rt.stopping() or (producer and rt.retiring()):
+            return True
 
 
 def run_producer(rt: WorkerRuntime) -> None:
@@ -285,14 +311,15 @@ def run_producer(rt: WorkerRuntime) -> None:
     emit(started_event(name))
     try:
         while True:
-            if attention():  # hold point: before the next item (it holds nothing)
-                rt.hold()
+            if attention():  # hold point: before the next item (it holds nothing); a
+                # step spends its grant here if the SLEEP comes next
+                rt.hold(False, rt.sleep_range()[1] > 0.0)
                 if rt.exiting():
                     break
             if rt.sleep_range()[1] > 0.0 and work(rt, NO_ITEM):
                 break  # stopped or retired while making it
             if attention():  # hold point: before PRODUCED
-                rt.hold()
+                rt.hold(False, True)
                 if rt.exiting():
                     break
             if not rt.ticket():
@@ -300,7 +327,8 @@ def run_producer(rt: WorkerRuntime) -> None:
             seq += 1
             held = base | seq
             emit(produced_event(name, held))
-            if attention():  # hold point: before the put (it holds the item)
+            if attention():  # hold point: before the put (it holds the item; a step's
+                # grant is spent by the buffer, on PUT or PUT_WAIT)
                 rt.hold(True)
                 if rt.stopping():
                     break
@@ -323,15 +351,21 @@ def run_consumer(rt: WorkerRuntime) -> None:
     emit(started_event(name))
     try:
         while True:
-            if attention():  # hold point: before taking the next item
+            if attention():  # hold point: before taking the next item (a step's grant
+                # is spent by the buffer, on GOT or GET_WAIT)
                 rt.hold()
                 if rt.exiting():
                     break
             held = rt.get()
-            if rt.sleep_range()[1] > 0.0 and work(rt, held):
-                break  # stopped mid-item: it is reported as held
+            if rt.sleep_range()[1] > 0.0:
+                if attention():  # hold point: between GOT and the SLEEP
+                    rt.hold(True, True)
+                    if rt.stopping():
+                        break
+                if work(rt, held):
+                    break  # stopped mid-item: it is reported as held
             if attention():  # hold point: before CONSUMED (it holds the item)
-                rt.hold(True)
+                rt.hold(True, True)
                 if rt.stopping():
                     break
             rt.task_done()

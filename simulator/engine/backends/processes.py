@@ -127,7 +127,8 @@ class _ProcessWorker:
     def held(self) -> bool:
         return bool(self.flags[HELD])
 
-    def hold(self, holding: bool = False) -> None:
+    def hold(self, holding: bool = False, spend: bool = False) -> None:
+        # ``spend`` concerns single-step, which processes do not offer (can_step)
         self.flush()  # the picture shows where it holds
         flags, retired, wake = self.flags, self.retired, self.wake
         while flags[HELD] and not flags[STOPPING] and (holding or not retired.value):
@@ -257,6 +258,7 @@ def _child_main(
 
 class ProcessBackend(Backend):
     exact_order = False
+    can_step = False  # a step would need a grant shared across processes: not offered
 
     def start(self, workers: list[tuple[Role, str, int]]) -> None:
         quiet_resource_tracker()

@@ -9,7 +9,10 @@ the simulator needs and the standard class lacks on Python 3.11:
   retiring the waiting worker wakes it, so stopping never hangs;
 * while :attr:`held` (the run is paused, or not started yet) no put or get completes,
   even if room or an item appears: the waits also wait while held, and :meth:`hold`
-  wakes them when the hold ends.
+  wakes them when the hold ends;
+* while held, a worker granted a single step (its name in :attr:`granted`) passes the
+  held check (:meth:`holds`), and spends the grant (:meth:`spend`) on the event it then
+  writes, PUT_WAIT / PUT or GET_WAIT / GOT: one event per step.
 """
 
 from __future__ import annotations
@@ -33,6 +36,21 @@ class BoundedBuffer(queue.Queue):
         self._emit = emit
         self.closed = False
         self.held = held  #: no put or get completes while true (written under the mutex)
+        #: workers granted a single step while held (shared with the backend, which adds
+        #: a name; the worker's hold point or this buffer removes it)
+        self.granted: set[str] = set()
+        #: workers inside a blocking put or get (under the mutex): they are settled
+        self.waiting: set[str] = set()
+
+    def holds(self, worker: str) -> bool:
+        """True if ``worker`` must not pass now: held, and no step granted to it.
+        (Under the mutex; every buffer's held check is this one test.)"""
+        return self.held and worker not in self.granted
+
+    def spend(self, worker: str) -> None:
+        """``worker`` is about to write its step's one event: its grant is used up."""
+        if self.held:
+            self.granted.discard(worker)
 
     # put_item and get_item take ``self.mutex`` itself (the lock both of the queue's
     # conditions are built on: the same lock, entered in C rather than through
@@ -57,16 +75,25 @@ class BoundedBuffer(queue.Queue):
         """The slow path of :meth:`put_item` (under the mutex): PUT_WAIT is recorded once,
         when the buffer is seen full while not held."""
         waited = False
-        while True:
-            if self.closed:
-                raise Closed
-            if not self.held:
-                if self._qsize() < self.maxsize:
-                    return
-                if not waited:
-                    self._emit(put_wait_event(worker, item, self.maxsize))
-                    waited = True
-            self.not_full.wait()
+        self.waiting.add(worker)
+        try:
+            while True:
+                if self.closed:
+                    raise Closed
+                held = self.held  # (read first: holds() is called only while held)
+                if not held or not self.holds(worker):
+                    if self._qsize() < self.maxsize:
+                        if held:
+                            self.spend(worker)  # a step's one event: its PUT follows
+                        return
+                    if not waited:
+                        self._emit(put_wait_event(worker, item, self.maxsize))
+                        if held:
+                            self.spend(worker)
+                        waited = True
+                self.not_full.wait()
+        finally:
+            self.waiting.discard(worker)
 
     def get_item(self, worker: str, retiring: Callable[[], bool]) -> int:
         """Take the oldest item; while empty (recording a wait) or held, block until one
@@ -87,16 +114,25 @@ class BoundedBuffer(queue.Queue):
     def _wait_for_item(self, worker: str, retiring: Callable[[], bool]) -> None:
         """The slow path of :meth:`get_item` (under the mutex)."""
         waited = False
-        while True:
-            if self.closed or retiring():
-                raise Closed
-            if not self.held:
-                if self._qsize():
-                    return
-                if not waited:
-                    self._emit(get_wait_event(worker))
-                    waited = True
-            self.not_empty.wait()
+        self.waiting.add(worker)
+        try:
+            while True:
+                if self.closed or retiring():
+                    raise Closed
+                held = self.held
+                if not held or not self.holds(worker):
+                    if self._qsize():
+                        if held:
+                            self.spend(worker)  # a step's one event: its GOT follows
+                        return
+                    if not waited:
+                        self._emit(get_wait_event(worker))
+                        if held:
+                            self.spend(worker)
+                        waited = True
+                self.not_empty.wait()
+        finally:
+            self.waiting.discard(worker)
 
     def hold(self, held: bool) -> None:
         """Hold every put and get (``True``) or let them complete again (``False``: wake
@@ -106,6 +142,12 @@ class BoundedBuffer(queue.Queue):
             if not held:
                 self.not_full.notify_all()
                 self.not_empty.notify_all()
+
+    def wake_all(self) -> None:
+        """Let every waiter re-check (a step was granted to one of them)."""
+        with self.mutex:
+            self.not_full.notify_all()
+            self.not_empty.notify_all()
 
     def wake_getters(self) -> None:
         """Let waiting consumers re-check whether they were retired."""

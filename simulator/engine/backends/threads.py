@@ -30,6 +30,9 @@ class _ThreadWorker:
         self.uniform = worker_rng(backend.config.seed, name).uniform
         #: set to cut a sleep short: stop, retire, hold, a new sleep range
         self.wake = threading.Event()
+        #: set to end a hold: resume, stop, retire, a step granted to this worker
+        self.go = threading.Event()
+        self.parked = False  #: waiting at a hold point (see :meth:`ThreadBackend.settled`)
         self.is_retiring = False
         self.limit = backend.config.items  # the item limit (fixed for a run)
         target = run_producer if role == Role.PRODUCER else run_consumer
@@ -40,12 +43,22 @@ class _ThreadWorker:
         return self.b.attention or self.is_retiring
 
     def held(self) -> bool:
-        return self.b.holding
+        return self.b.holding and self.name not in self.b.granted
 
-    def hold(self, holding: bool = False) -> None:
-        b = self.b
-        while b.holding and not b.stopping and (holding or not self.is_retiring):
-            b.gate.wait(0.1)
+    def hold(self, holding: bool = False, spend: bool = False) -> None:
+        b, name, go = self.b, self.name, self.go
+        granted = b.granted
+        try:
+            while b.holding and not b.stopping and (holding or not self.is_retiring):
+                if name in granted:  # a step: pass (and use it up if an event is next)
+                    if spend:
+                        granted.discard(name)
+                    return
+                self.parked = True
+                go.wait(0.1)
+                go.clear()  # the loop re-checks every flag, so a set is never lost
+        finally:
+            self.parked = False
 
     def exiting(self) -> bool:
         return self.is_retiring or self.b.stopping
@@ -96,9 +109,9 @@ class ThreadBackend(Backend):
         self.stopping = False
         self.holding = self.held  # what the workers read (one attribute, no property)
         self.attention = self.holding  # held or stopping: the per-step test
-        self.gate = threading.Event()  # set while not held: what holding workers wait on
-        if not self.holding:
-            self.gate.set()
+        #: workers granted a single step while held (see :mod:`~.base`); the buffer
+        #: shares this set
+        self.granted: set[str] = set()
         self.sleep_gen: dict[Role, int] = {role: 0 for role in ROLES}
         self.workers: dict[str, _ThreadWorker] = {}
         self.buffer: BoundedBuffer | None = None
@@ -106,6 +119,7 @@ class ThreadBackend(Backend):
     def start(self, workers: list[tuple[Role, str, int]]) -> None:
         with self._hold_lock:
             self.buffer = BoundedBuffer(self.config.capacity, self.emit, self.holding)
+            self.buffer.granted = self.granted
         self.tickets = itertools.count()
         self._retired: list[_ThreadWorker] = []  # leaving, still to be joined
         for role, name, number in workers:
@@ -122,6 +136,7 @@ class ThreadBackend(Backend):
             return
         w.is_retiring = True
         w.wake.set()
+        w.go.set()
         assert self.buffer is not None
         self.buffer.wake_getters()
         self._retired = [r for r in self._retired if r.thread.is_alive()] + [w]
@@ -135,21 +150,42 @@ class ThreadBackend(Backend):
     def _set_hold(self, held: bool) -> None:
         self.holding = held
         self.attention = held or self.stopping
+        self.granted.clear()  # a step never outlives the pause it was granted in
         if self.buffer is not None:
             self.buffer.hold(held)
-        if held:
-            self.gate.clear()
-            for w in list(self.workers.values()):
+        for w in list(self.workers.values()):
+            if held:
                 w.wake.set()  # a sleeper suspends its sleep
-        else:
-            self.gate.set()
+            else:
+                w.go.set()
+
+    def step(self, name: str) -> bool:
+        w = self.workers.get(name)
+        if w is None or not w.thread.is_alive():
+            return False
+        self.granted.add(name)
+        w.go.set()
+        assert self.buffer is not None
+        self.buffer.wake_all()  # if it waits in a put or get, it re-checks
+        return True
+
+    def settled(self) -> bool:
+        buffer = self.buffer
+        if buffer is None:
+            return True
+        with buffer.mutex:
+            waiting = set(buffer.waiting)
+        return all(
+            w.parked or w.name in waiting or not w.thread.is_alive()
+            for w in list(self.workers.values())
+        )
 
     def stop(self, timeout: float = 1.0) -> int:
         self.stopping = self.attention = True
-        self.gate.set()
         everyone = list(self.workers.values()) + self._retired
         for w in everyone:
             w.wake.set()
+            w.go.set()
         assert self.buffer is not None
         self.buffer.close()
         deadline = time.monotonic() + timeout
