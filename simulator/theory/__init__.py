@@ -7,6 +7,6 @@ prediction every front end shows (:mod:`.prediction`).
 
 from simulator.theory.bounds import Bounds
 from simulator.theory.model import ModelRun
-from simulator.theory.prediction import Prediction, bottleneck_sentence, predict
+from simulator.theory.prediction import Prediction, bottleneck_sentence, occupancy_text, predict
 
-__all__ = ["Bounds", "ModelRun", "Prediction", "bottleneck_sentence", "predict"]
+__all__ = ["Bounds", "ModelRun", "Prediction", "bottleneck_sentence", "occupancy_text", "predict"]

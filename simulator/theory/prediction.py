@@ -56,6 +56,7 @@ class Prediction:
             out.update(
                 throughput_per_s=round(r.throughput_per_s, 3),
                 mean_occupancy=round(r.mean_occupancy, 3),
+                mean_occupancy_pm=round(r.occupancy_half_width, 3),
                 latency_ms={
                     k: round(v, 3)
                     for k, v in zip(("p50", "p95", "p99"), r.latency_ms, strict=True)
@@ -77,6 +78,22 @@ class Prediction:
     def sentence(self) -> str:
         """The bottleneck in one sentence, as a teacher would say it."""
         return bottleneck_sentence(self)
+
+
+#: a predicted mean occupancy gets its ± once its 95 % half-width is this share of the
+#: capacity (a nearly balanced pattern: ``balanced`` predicts 6.0 ± 1.0 of 10)
+SHOW_SPREAD = 0.05
+
+
+def occupancy_text(p: Prediction) -> str:
+    """The predicted mean occupancy as every view writes it: "9.9", or "6.0 ± 1.0" when
+    the model knows it only that well; "–" when it cannot say."""
+    r = p.run
+    if r is None:
+        return "–"
+    if r.occupancy_half_width >= max(0.1, SHOW_SPREAD * p.config.capacity):
+        return f"{r.mean_occupancy:.1f} ± {r.occupancy_half_width:.1f}"
+    return f"{r.mean_occupancy:.1f}"
 
 
 def _rate(x: float) -> str:

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import QWidget
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.simulation import RUNNING, Snapshot
-from simulator.theory import Prediction
+from simulator.theory import Prediction, occupancy_text
 from simulator.ui import theme
 
 WINDOW_S = 60.0  #: the longest time span shown; after that the axis scrolls
@@ -190,7 +190,8 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self._fit_title(self.rates, [[curves + lines], [curves, lines]])
 
     def _show_occ_title(self) -> None:
-        guess = _predicted_text(self.prediction, self.predicted_occupancy)
+        p = self.prediction
+        guess = occupancy_text(p) if isinstance(p, Prediction) else _predicted_text(p, None)
         shade = _predicted_color(theme.OCCUPANCY_PEN)
         ink = theme.hex_color("ink")
         pred = (shade, f"╍ predicted mean {guess}")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.simulation import Snapshot
-from simulator.theory import Prediction
+from simulator.theory import Prediction, occupancy_text
 from simulator.ui import theme
 from simulator.ui.plots import run_average
 
@@ -48,7 +48,7 @@ def predicted_texts(p: Prediction | None) -> dict[str, str]:
         return dict.fromkeys(PREDICTED_ROWS, "–")
     texts = {
         "throughput": f"{r.throughput_per_s:,.1f}/s",
-        "occupancy": f"{r.mean_occupancy:.1f}",
+        "occupancy": occupancy_text(p),
         "blocked": f"{100 * r.producer_blocked_fraction:.0f} % / "
         f"{100 * r.consumer_blocked_fraction:.0f} %",
         "latency": f"{_ms(r.latency_ms[0])} / {_ms(r.latency_ms[1])}",

@@ -136,3 +136,21 @@ def test_the_sentence_names_the_bottleneck_and_the_wait() -> None:
     assert "producers wait" in s and " %" in s
     s = predict(SimulationConfig(consumers=16)).sentence()
     assert s.startswith("Producers offer at most 10.0 items/s") and "consumers wait" in s
+
+
+def test_a_wandering_fill_is_predicted_with_its_spread():
+    """Balanced sides: the fill wanders between empty and full, so the model knows the
+    mean occupancy only to about ±1 of 10 and says so; a consumer-bound run's full buffer
+    is known to a hair."""
+    from simulator.theory import occupancy_text
+
+    balanced = predict(
+        SimulationConfig(
+            producers=3, consumers=3, producer_sleep=(0.2, 0.4), consumer_sleep=(0.2, 0.4)
+        )
+    )
+    assert balanced.run is not None and balanced.run.occupancy_half_width > 0.5
+    assert " ± " in occupancy_text(balanced)
+    assert balanced.as_json()["mean_occupancy_pm"] > 0.5
+    full = predict(SimulationConfig())
+    assert occupancy_text(full) == f"{full.run.mean_occupancy:.1f}"  # type: ignore[union-attr]
