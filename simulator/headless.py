@@ -146,6 +146,22 @@ def _predicted(report: Report, key: str, fmt: str, scale: float = 1.0) -> str:
     return f"  (predicted {fmt.format(value * scale)})"
 
 
+def _predicted_occupancy(report: Report) -> str:
+    """The predicted mean occupancy, with its ± when the model knows it only that well
+    (see :func:`simulator.theory.prediction.occupancy_text`)."""
+    from simulator.theory.prediction import SHOW_SPREAD
+
+    mean, pm = (
+        report["predicted"].get("mean_occupancy"),
+        report["predicted"].get("mean_occupancy_pm"),
+    )
+    if mean is None:
+        return ""
+    if pm is not None and pm >= max(0.1, SHOW_SPREAD * report["capacity"]):
+        return f"  (predicted {mean:.2f} ± {pm:.2f})"
+    return f"  (predicted {mean:.2f})"
+
+
 def table(report: Report) -> str:
     """The report as the aligned table ``pcsim run`` prints without ``--json``: each
     figure the model predicts has its prediction beside it."""
@@ -171,7 +187,7 @@ def table(report: Report) -> str:
         (
             "occupancy max / mean",
             f"{report['max_occupancy']} / {report['mean_occupancy']:.2f}"
-            + _predicted(report, "mean_occupancy", "{:.2f}"),
+            + _predicted_occupancy(report),
         ),
         (
             "time in buffer",
