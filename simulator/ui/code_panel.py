@@ -16,6 +16,7 @@ change of the engine's code cannot silently move a marker to a wrong line.
 from __future__ import annotations
 
 import inspect
+import keyword
 import re
 import textwrap
 from collections.abc import Callable, Iterable
@@ -266,8 +267,6 @@ class MarkerTracker:
 
 
 # ---- the widget ----------------------------------------------------------------------
-import keyword  # noqa: E402  (the language's own list, plus self)
-
 _KEYWORDS = [*keyword.kwlist, "self"]
 
 

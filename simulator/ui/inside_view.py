@@ -239,7 +239,8 @@ class InsideView(QWidget):
             self.code.on_events(batch)
         if snap is not self.snapshot:
             self.snapshot = snap
-            self._set_workers(tuple(w.name for w in snap.workers))
+            if snap.workers:  # none yet while the run starts: keep the list
+                self._set_workers(tuple(w.name for w in snap.workers))
             buffer = str(getattr(snap, "buffer_kind", _buffer(cfg)))
             self.prims.show_snapshot(snap, semaphore_buffer=buffer == "semaphore")
 
