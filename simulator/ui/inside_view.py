@@ -28,6 +28,7 @@ from simulator.engine.events import Event
 from simulator.engine.simulation import Snapshot
 from simulator.engine.workers import WorkerState
 from simulator.ui import theme
+from simulator.ui.canvas_scene import deadlock_text
 from simulator.ui.code_panel import CodePanel
 
 NOBODY = "–"
@@ -101,9 +102,8 @@ def primitives(snap: Snapshot | None) -> dict[str, Any]:
 def primitives_lines(p: dict[str, Any], semaphore_buffer: bool = False) -> list[str]:
     """The primitives in words, one line each (what the panel shows)."""
     out: list[str] = []
-    if p["deadlock"]:
-        who = "; ".join(f"{w} on {on}" for w, on in p["waits"]) or "every worker"
-        out.append(f"DEADLOCK — nobody can move: {who}")
+    if p["deadlock"]:  # the canvas banner's words: who waits on what
+        out.append(deadlock_text(p["waits"]))
     lock = p["lock"]
     if lock is None:
         out.append("lock: not traced (View ▸ Inside on, then Start)")

@@ -129,7 +129,7 @@ def test_markers_follow_the_events(qtbot):
     )
     marks = panel.markers()
     assert marks["P1"] == "self._wait_for_room(item, worker)"  # in put_item: its wait
-    assert marks["C1"] == "if work(rt, held):"
+    assert "work(rt, held)" in marks["C1"]
     assert "work(rt, NO_ITEM)" in marks["P2"]
     assert marks["C2"] == "emit(started_event(name))"
     # P1's line is a line of put_item, C1's of run_consumer
@@ -221,7 +221,7 @@ def test_deadlock_banner_and_waits():
     )
     assert banner_text("running", inside_snapshot(snapshot_of(cfg))) is None
     lines = primitives_lines(primitives(snap))
-    assert lines[0] == "DEADLOCK — nobody can move: P1 on changed; P2 on changed; C1 on changed"
+    assert lines[0] == "DEADLOCK — P1, P2, C1 wait on changed"
 
 
 def test_window_inside_view_toggle_dump_and_deadlock(window, qtbot):
