@@ -458,8 +458,7 @@ class CodePanel(QPlainTextEdit):
             sel = QTextEdit.ExtraSelection()
             chosen = self.selected in workers
             color = QColor(theme.hex_color("caption_edge" if chosen else "caption"))
-            if not chosen:
-                color.setAlpha(150)
+            color.setAlpha(120 if chosen else 150)  # the code stays readable on it
             sel.format.setBackground(color)
             sel.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
             cur = QTextCursor(self.document().findBlockByNumber(line))
@@ -477,7 +476,7 @@ class CodePanel(QPlainTextEdit):
         lines = self.marker_lines()
         most = max((", ".join(ws) for ws in lines.values()), key=len, default="C10")
         fm = self.fontMetrics()
-        return max(fm.horizontalAdvance("C10 C10"), fm.horizontalAdvance(most)) + 12
+        return max(fm.horizontalAdvance("C10"), fm.horizontalAdvance(most)) + 14
 
     def _update_margin(self) -> None:
         self.setViewportMargins(self.gutter_width(), 0, 0, 0)

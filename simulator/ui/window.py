@@ -86,6 +86,10 @@ TITLE = "pcsim — producer–consumer simulator"
 FIGURES_S = 0.1
 #: presentation mode's extra text scale, on top of the user's
 PRESENT_BOOST = 1.35
+#: with the Inside view beside it the canvas may narrow to this, the dock to that, so the
+#: three fit a 1024 px window
+INSIDE_CANVAS_PX = 360
+INSIDE_DOCK_PX = 260
 
 
 class View(Protocol):
@@ -867,18 +871,19 @@ class MainWindow(QMainWindow):
     def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().resizeEvent(event)
         if self.inside_dock.isVisible():
-            room = self.width() - self._side.minimumWidth() - 520
-            if self.inside_dock.width() > max(280, room):
+            room = self.width() - self._side.minimumWidth() - INSIDE_CANVAS_PX - 60
+            if self.inside_dock.width() > max(INSIDE_DOCK_PX, room):
                 self._fit_inside()
 
     def _fit_inside(self) -> None:
         """The dock as wide as the window spares: the canvas and the side panel keep
         their room (the canvas may narrow to 420 px while the code is beside it)."""
         shown = self.inside_dock.isVisible() or (self.inside_on and not self._presenting)
-        self.canvas.setMinimumWidth(420 if shown else 560)
+        self.canvas.setMinimumWidth(INSIDE_CANVAS_PX if shown else 560)
         if shown:
-            width = max(280, min(480, self.width() - self._side.minimumWidth() - 520))
-            self.inside_dock.setMinimumWidth(280)
+            room = self.width() - self._side.minimumWidth() - INSIDE_CANVAS_PX - 60
+            self.inside_dock.setMinimumWidth(INSIDE_DOCK_PX)
+            width = max(INSIDE_DOCK_PX, min(420, room))
             self.resizeDocks([self.inside_dock], [width], Qt.Orientation.Horizontal)
 
     @property
