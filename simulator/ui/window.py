@@ -308,6 +308,7 @@ class MainWindow(QMainWindow):
         b.engineLost.connect(self._engine_lost)
         b.deferredChanged.connect(self.controls.show_pending)
         self.controls.configChanged.connect(self._on_config)
+        self.canvas.workerClicked.connect(self.inside_view.select)
         self.predictor.predicted.connect(self._on_prediction)
 
     def _restore_settings(self, restore_geometry: bool) -> None:

@@ -10,6 +10,7 @@ import textwrap
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from simulator.engine import backends
 from simulator.engine.config import SimulationConfig
@@ -281,3 +282,19 @@ def test_a_real_run_puts_markers_on_lines_of_the_real_source(window, qtbot):
     assert names == ["P1", "P2", "P3", "C1", "C2"]
     view.select("C1")
     assert view.code.selected == "C1"
+
+
+def test_clicking_a_card_selects_its_worker_in_the_inside_view(window, qtbot):
+    from PySide6.QtCore import QPoint
+
+    window.set_inside_view(True)
+    window._use_config(FAST)
+    window.bridge.start()
+    qtbot.waitUntil(lambda: window.canvas._items is not None, timeout=15_000)
+    qtbot.waitUntil(lambda: "C2" in window.canvas._items.cards, timeout=15_000)
+    card = window.canvas._items.cards["C2"]
+    at = window.canvas.mapFromScene(card.rect.center())
+    qtbot.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(at))
+    window.bridge.stop()
+    assert window.inside_view.code.selected == "C2"
+    assert window.inside_view.workers.currentItem().text() == "C2"
