@@ -245,25 +245,32 @@ class MarkerTracker:
         return None
 
     def feed(self, events: Iterable[Event]) -> None:
-        """Move the markers to where these events (in order) leave each worker."""
-        for ev in events:
-            kind, worker = int(ev.kind), ev.worker
-            if kind == Kind.STOPPED:
-                self.marks.pop(worker, None)  # gone: no marker
-                self._ordinary.pop(worker, None)
+        """Move the markers to where these events (in order) leave each worker (one
+        dict look-up per event once each kind's line is known: it runs on every frame)."""
+        marks, ordinary, cache, locate = self.marks, self._ordinary, self._cache, self.locate
+        stopped, past_get = _K_STOPPED, _PAST_GET
+        for _t, kind, worker, _item, _size, value in events:
+            if kind == stopped:
+                marks.pop(worker, None)  # gone: no marker
+                ordinary.pop(worker, None)
                 continue
-            if kind in STAY:
+            if kind < LOCK_WAIT:  # where it is depends on the kind alone
+                ordinary[worker] = kind
+                key = (worker[0] == "P", kind, "", False)
+            elif kind in STAY:
                 continue
-            past = self._ordinary.get(worker) in (Kind.GOT, Kind.SLEEP)
-            key = (worker[:1] == "P", kind, str(ev.value) if kind >= LOCK_WAIT else "", past)
+            else:  # on the lock: in get, or past it (task_done's)
+                key = (worker[0] == "P", kind, str(value), ordinary.get(worker) in past_get)
             try:
-                mark = self._cache[key]
+                mark = cache[key]
             except KeyError:
-                mark = self._cache[key] = self.locate(worker, kind, ev.value)
-            if kind < LOCK_WAIT:
-                self._ordinary[worker] = kind
+                mark = cache[key] = locate(worker, kind, value)
             if mark is not None:
-                self.marks[worker] = mark
+                marks[worker] = mark
+
+
+_K_STOPPED = int(Kind.STOPPED)
+_PAST_GET = (int(Kind.GOT), int(Kind.SLEEP))  # a consumer's kinds between get and done
 
 
 # ---- the widget ----------------------------------------------------------------------
@@ -321,9 +328,9 @@ class PythonHighlighter(QSyntaxHighlighter):
                 self.setFormat(m.start(), rest + 3 - m.start(), doc)
             else:
                 self.setFormat(m.start(), m.end() - m.start(), st)
-        m = self._comment.search(text, start)
-        if m is not None and '"' not in text[: m.start()] and "'" not in text[: m.start()]:
-            self.setFormat(m.start(), m.end() - m.start(), cm)
+        c = self._comment.search(text, start)
+        if c is not None and '"' not in text[: c.start()] and "'" not in text[: c.start()]:
+            self.setFormat(c.start(), c.end() - c.start(), cm)
 
 
 class _Gutter(QWidget):
