@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self._show_prediction(config)
         self.resize(QSize(1280, 720))
         self._restore_settings(restore_geometry)
+        self._inside_for(config)
 
     def _build_views(self, config: SimulationConfig) -> None:
         self.canvas = SimulationCanvas(config)
@@ -518,9 +519,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_scenario", str(scenario.path))
         self._use_config(scenario.config)
         self.canvas.set_caption(self._scenario_caption())
-        cfg = scenario.config  # a scenario about the buffer's insides shows them
-        if getattr(cfg, "bug", "none") != "none" or getattr(cfg, "buffer", "queue") != "queue":
-            self.set_inside_view(True)
+        self._inside_for(scenario.config)
 
     def _scenario_caption(self) -> str:
         if self.scenario is None:
@@ -875,6 +874,12 @@ class MainWindow(QMainWindow):
             room = self.width() - self._side.minimumWidth() - INSIDE_CANVAS_PX - 60
             if self.inside_dock.width() > max(INSIDE_DOCK_PX, room):
                 self._fit_inside()
+
+    def _inside_for(self, cfg: SimulationConfig) -> None:
+        """Settings about the buffer's insides (a hand-written buffer, a bug: the
+        scenarios race-no-lock, lost-wakeup-deadlock...) show the Inside view."""
+        if getattr(cfg, "bug", "none") != "none" or getattr(cfg, "buffer", "queue") != "queue":
+            self.set_inside_view(True)
 
     def _fit_inside(self) -> None:
         """The dock as wide as the window spares: the canvas and the side panel keep
