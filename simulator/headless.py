@@ -49,6 +49,8 @@ class Report(TypedDict):
     ``--json`` writes it as is, in this order; the table shows the same numbers."""
 
     backend: str
+    buffer: str
+    bug: str
     producers: int
     consumers: int
     capacity: int
@@ -102,6 +104,8 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
     p50, p95, p99 = snap.latency_ms
     return {
         "backend": cfg.backend,
+        "buffer": cfg.buffer,
+        "bug": cfg.bug,
         "producers": cfg.producers,
         "consumers": cfg.consumers,
         "capacity": cfg.capacity,
