@@ -232,3 +232,24 @@ def test_snapshot_inside_shows_the_waiters_of_a_deadlock():
     assert inside is not None
     assert sorted(inside["conditions"]["changed"]) == ["C1", "C2", "C3", "P1", "P2", "P3"]
     assert inside["lock"]["holder"] is None
+
+
+@pytest.mark.parametrize(
+    ("backend", "buffer", "bug", "shows"),
+    [
+        ("threads", "condition", "none", "self.not_full.wait()"),
+        ("threads", "condition", "if-not-while", "if self.count == 0"),
+        ("threads", "condition", "lost-wakeup", "self.changed.wait()"),
+        ("asyncio", "condition", "no-lock", "await asyncio.sleep(0)"),
+        ("threads", "semaphore", "none", "self.full.release()"),
+        ("threads", "queue", "none", "self.not_empty.notify()"),
+    ],
+)
+def test_the_code_shown_is_the_code_that_runs(backend, buffer, bug, shows):
+    import inspect
+
+    from simulator.engine.backends import buffer_code
+
+    code = buffer_code(backend, buffer, bug)
+    assert set(code) == {"put", "get"}
+    assert shows in inspect.getsource(code["put"]) + inspect.getsource(code["get"])
