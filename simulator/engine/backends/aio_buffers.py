@@ -18,7 +18,7 @@ is cancelled the same way (it holds nothing yet).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from simulator.engine.events import (
     K_COND_WAIT,
@@ -61,7 +61,7 @@ class InsideAioLock(asyncio.Lock):
         super().__init__()
         self._emit, self.name = emit, name
 
-    async def acquire(self) -> bool:
+    async def acquire(self) -> Literal[True]:
         who = _task_worker()
         if who is not None and self.locked():
             self._emit(inside_event(K_LOCK_WAIT, who, self.name))
@@ -85,7 +85,7 @@ class InsideAioCondition(asyncio.Condition):
         super().__init__(lock)
         self._emit, self.name = emit, name
 
-    async def wait(self) -> bool:
+    async def wait(self) -> Literal[True]:
         who = _task_worker()
         if who is not None:
             self._emit(inside_event(K_COND_WAIT, who, self.name))
@@ -110,7 +110,7 @@ class InsideAioSemaphore(asyncio.Semaphore):
         super().__init__(value)
         self._emit, self.name = emit, name
 
-    async def acquire(self) -> bool:
+    async def acquire(self) -> Literal[True]:
         who = _task_worker()
         if who is not None and self.locked():
             self._emit(inside_event(K_SEM_WAIT, who, self.name, self._value))

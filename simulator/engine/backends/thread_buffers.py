@@ -163,6 +163,8 @@ class ConditionBuffer(_SimHooks):
 
     def __init__(self, capacity: int, emit: Emit, held: bool = False, inside: bool = False):
         super().__init__(capacity, emit, held, inside)
+        self.not_full: threading.Condition
+        self.not_empty: threading.Condition
         if inside:
             self.mutex = InsideLock(emit, "mutex")
             self.not_full = InsideCondition(self.mutex, emit, "not_full")
@@ -359,6 +361,8 @@ class SemaphoreBuffer(_SimHooks):
 
     def __init__(self, capacity: int, emit: Emit, held: bool = False, inside: bool = False):
         super().__init__(capacity, emit, held, inside)
+        self.empty: threading.Semaphore
+        self.full: threading.Semaphore
         if inside:
             self.mutex = InsideLock(emit, "mutex")
             self.empty = InsideSemaphore(capacity, emit, "empty")
@@ -369,7 +373,8 @@ class SemaphoreBuffer(_SimHooks):
             self.empty = threading.Semaphore(capacity)  # free slots
             self.full = threading.Semaphore(0)  # items ready to take
             self.all_tasks_done = threading.Condition(self.mutex)
-        self._unheld = threading.Condition(self.mutex)  # the simulator's hold, see hold()
+        # the simulator's hold, see hold() (an InsideLock serves a Condition as well)
+        self._unheld = threading.Condition(self.mutex)  # type: ignore[arg-type]
 
     def put(self, item: int, worker: str) -> None:
         """Put ``item`` into the buffer, waiting while it is full."""
