@@ -295,6 +295,7 @@ class IfNotWhileBuffer(ConditionBuffer):
             if self.count == 0 or self.held:  # BUG: `if`, so never checked again
                 self._sim_get_wait(worker, retiring)
                 self.not_empty.wait()
+                self._sim_woken(retiring)  # a stop or a retire woke it: leave quietly
             if self.count == 0:
                 raise IndexError("get from an empty buffer: woken, but the item was gone")
             item = self.slots[self.head]
@@ -303,6 +304,11 @@ class IfNotWhileBuffer(ConditionBuffer):
             self._sim_got(item, worker)
             self.not_full.notify()
             return item
+
+
+    def _sim_woken(self, retiring: Callable[[], bool]) -> None:
+        if self.closed or retiring():
+            raise Closed
 
 
 class LostWakeupBuffer(ConditionBuffer):
