@@ -305,7 +305,6 @@ class IfNotWhileBuffer(ConditionBuffer):
             self.not_full.notify()
             return item
 
-
     def _sim_woken(self, retiring: Callable[[], bool]) -> None:
         if self.closed or retiring():
             raise Closed
