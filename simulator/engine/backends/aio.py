@@ -15,6 +15,7 @@ import threading
 from collections import deque
 from typing import Any
 
+from simulator.engine.backends.aio_buffers import buffer_class
 from simulator.engine.backends.base import Backend, worker_rng
 from simulator.engine.events import (
     ITEM_SHIFT,
@@ -142,7 +143,15 @@ class AsyncioBackend(Backend):
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.queue = _HeldQueue(self.config.capacity)
+        # the library's asyncio.Queue, or a hand-written buffer (config.buffer), which
+        # writes its own put/get events
+        cls = buffer_class(self.config.buffer, self.config.bug)
+        self.custom = cls is not None
+        self.queue: Any = (
+            cls(self.config.capacity, self.emit, self.inside)
+            if cls is not None
+            else _HeldQueue(self.config.capacity)
+        )
         self.granted: set[str] = set()  # workers granted a single step (see base)
         self.queue.granted = self.granted
         with self._hold_lock:
@@ -309,6 +318,7 @@ class AsyncioBackend(Backend):
     # ---- the workers ---------------------------------------------------------------
     async def _producer(self, t: _Task) -> None:
         name, emit, q, sleeps = t.name, self.emit, self.queue, self.sleeps
+        custom = self.custom
         role = Role.PRODUCER  # an enum attribute costs ~60 ns a lookup: once, not per item
         base, seq, held = t.number << ITEM_SHIFT, 0, -1
         emit(started_event(name))
@@ -334,6 +344,10 @@ class AsyncioBackend(Backend):
                     await self._hold(t, True)
                     if not q.full():
                         q.spend(name)  # a step's one event: this PUT
+                if custom:
+                    await q.put_item(held, name)
+                    held = -1
+                    continue
                 try:
                     q.put_nowait(held)
                 except asyncio.QueueFull:
@@ -355,6 +369,7 @@ class AsyncioBackend(Backend):
 
     async def _consumer(self, t: _Task) -> None:
         name, emit, q, sleeps = t.name, self.emit, self.queue, self.sleeps
+        custom = self.custom
         role = Role.CONSUMER
         held = -1
         emit(started_event(name))
@@ -366,6 +381,20 @@ class AsyncioBackend(Backend):
                         q.spend(name)  # a step's one event: this GOT
                 if t.retiring:
                     break
+                if custom:
+                    t.interruptible = True  # a consumer waiting in get holds nothing
+                    try:
+                        held = await q.get_item(name)
+                    finally:
+                        t.interruptible = False
+                    if sleeps[role][1] > 0.0:
+                        await self._work(t, held)
+                    if q.held:  # hold point: before CONSUMED (it holds the item)
+                        await self._hold(t, True)
+                    q.task_done()
+                    emit(consumed_event(name, held))
+                    held = -1
+                    continue
                 try:
                     held = q.get_nowait()
                 except asyncio.QueueEmpty:

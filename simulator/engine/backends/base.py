@@ -95,6 +95,9 @@ class Backend(ABC):
     """
 
     exact_order = True
+    #: record the "inside" events (locks, conditions, semaphores, unfinished tasks):
+    #: set by the simulation before :meth:`start`; backends without them ignore it
+    inside = False
 
     def __init__(self, config: SimulationConfig, emit: Emit) -> None:
         self.config = config
