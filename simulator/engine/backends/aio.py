@@ -214,7 +214,12 @@ class AsyncioBackend(Backend):
         self.queue.wake_all()  # if it waits in a put or get, it re-checks
 
     def settled(self) -> bool:
-        return all(t.parked or t.task is None or t.task.done() for t in list(self.tasks.values()))
+        # a hand-written buffer keeps who waits inside its put or get (``waiting``)
+        waiting = self.queue.waiting if getattr(self, "custom", False) else ()
+        return all(
+            t.parked or t.name in waiting or t.task is None or t.task.done()
+            for t in list(self.tasks.values())
+        )
 
     def _sleep_changed(self, role: Role) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed: stopped
@@ -342,7 +347,7 @@ class AsyncioBackend(Backend):
                 emit(produced_event(name, held))
                 if q.held:  # hold point: before the put (it holds the item)
                     await self._hold(t, True)
-                    if not q.full():
+                    if not custom and not q.full():  # (a hand-written buffer spends it)
                         q.spend(name)  # a step's one event: this PUT
                 if custom:
                     await q.put_item(held, name)
@@ -377,7 +382,7 @@ class AsyncioBackend(Backend):
             while True:
                 if q.held:  # hold point: before taking the next item
                     await self._hold(t)
-                    if not q.empty():
+                    if not custom and not q.empty():  # (a hand-written buffer spends it)
                         q.spend(name)  # a step's one event: this GOT
                 if t.retiring:
                     break
@@ -388,9 +393,11 @@ class AsyncioBackend(Backend):
                     finally:
                         t.interruptible = False
                     if sleeps[role][1] > 0.0:
+                        if q.held:  # hold point: between GOT and the SLEEP
+                            await self._hold(t, True, True)
                         await self._work(t, held)
                     if q.held:  # hold point: before CONSUMED (it holds the item)
-                        await self._hold(t, True)
+                        await self._hold(t, True, True)
                     q.task_done()
                     emit(consumed_event(name, held))
                     held = -1

@@ -10,7 +10,11 @@ reading an index and writing it back, which is exactly where a task switch break
 
 The backend drives them through ``put_item`` / ``get_item`` (coroutines that write
 their own PUT_WAIT / PUT / GET_WAIT / GOT events), ``held`` (settable: while true no put or
-get completes), ``release()`` (end the hold), ``task_done``, ``join`` and ``qsize``.
+get completes), ``release()`` (end the hold), ``task_done``, ``join`` and ``qsize``; and
+single step as the library queue's ``_HeldQueue``: ``granted`` (the backend's set),
+``holds(worker)``, ``spend(worker)`` (called by the hooks on the step's one event),
+``wake_all()`` and ``waiting`` (workers inside a blocking put or get: settled). In put
+and get the hold reads ``self._sim_paused(worker)``.
 Stopping cancels every task, which ends every wait; a retired consumer waiting in ``get``
 is cancelled the same way (it holds nothing yet).
 """
@@ -141,11 +145,14 @@ class _AioSimHooks:
         self._emit = emit
         self.inside = inside
         self._held = False
-        self._unheld = asyncio.Event()  # set while not held
-        self._unheld.set()
+        self._recheck = asyncio.Event()  # set (and replaced) when waiters must look again
         self._finished = asyncio.Event()  # set while unfinished_tasks == 0 (join)
         self._finished.set()
-        self._waiting: set[str] = set()  # workers whose PUT_WAIT / GET_WAIT is recorded
+        self._recorded: set[str] = set()  # workers whose PUT_WAIT / GET_WAIT is recorded
+        #: workers granted a single step while held (the backend's set, shared)
+        self.granted: set[str] = set()
+        #: workers inside a blocking put or get: they are settled
+        self.waiting: set[str] = set()
 
     @property
     def held(self) -> bool:
@@ -155,39 +162,74 @@ class _AioSimHooks:
     @held.setter
     def held(self, value: bool) -> None:
         self._held = value
-        if value:
-            self._unheld.clear()
-        else:
-            self._unheld.set()
-            self._wake_all()
+        if not value:
+            self.wake_all()
 
     def release(self) -> None:
         """End the hold: every waiter looks again."""
         self.held = False
 
+    def wake_all(self) -> None:
+        """Every waiter looks again (the hold ended, or a step was granted)."""
+        self._recheck.set()
+        self._recheck = asyncio.Event()
+        self._wake_all()
+
     def _wake_all(self) -> None:
-        """Wake every condition waiter (after a hold)."""
+        """Wake every condition waiter (after a hold or a grant)."""
+
+    # ---- single step -------------------------------------------------------------------
+    def holds(self, worker: str) -> bool:
+        """True if ``worker`` must not pass now: held, and no step granted to it."""
+        return self._held and worker not in self.granted
+
+    def spend(self, worker: str) -> None:
+        """``worker`` is about to write its step's one event: its grant is used up."""
+        if self._held:
+            self.granted.discard(worker)
 
     # ---- the simulator's hooks ---------------------------------------------------------
+    def _sim_paused(self, worker: str) -> bool:
+        """True while the simulator holds ``worker`` (the run is paused and it was not
+        granted a single step): it waits as if it had to, and nothing happens."""
+        return self._held and worker not in self.granted
+
     def _sim_put_wait(self, item: int, worker: str) -> None:
-        if not self._held and worker not in self._waiting:
-            self._waiting.add(worker)
+        self.waiting.add(worker)
+        if worker not in self._recorded and not self._sim_paused(worker):
+            self._recorded.add(worker)
+            self.spend(worker)  # a step's one event: this PUT_WAIT
             self._emit(put_wait_event(worker, item, self.capacity))
 
     def _sim_get_wait(self, worker: str) -> None:
-        if not self._held and worker not in self._waiting:
-            self._waiting.add(worker)
+        self.waiting.add(worker)
+        if worker not in self._recorded and not self._sim_paused(worker):
+            self._recorded.add(worker)
+            self.spend(worker)  # a step's one event: this GET_WAIT
             self._emit(get_wait_event(worker))
 
+    async def _sim_while_paused(self, worker: str) -> None:
+        """Wait while the simulator holds ``worker`` (not the buffer's own wait)."""
+        while self._sim_paused(worker):
+            self.waiting.add(worker)
+            try:
+                await self._recheck.wait()
+            finally:
+                self.waiting.discard(worker)
+
     def _sim_put(self, item: int, worker: str) -> None:
-        self._waiting.discard(worker)
+        self.waiting.discard(worker)
+        self._recorded.discard(worker)
+        self.spend(worker)  # a step's one event: this PUT
         self._finished.clear()
         self._emit(put_event(worker, item, self.count))
         if self.inside:
             self._emit(tasks_event(worker, self.unfinished_tasks))
 
     def _sim_got(self, item: int, worker: str) -> None:
-        self._waiting.discard(worker)
+        self.waiting.discard(worker)
+        self._recorded.discard(worker)
+        self.spend(worker)  # a step's one event: this GOT
         self._emit(got_event(worker, item, self.count))
 
     # ---- task accounting, as asyncio.Queue ------------------------------------------
@@ -246,7 +288,7 @@ class AioConditionBuffer(_AioSimHooks):
     async def put(self, item: int, worker: str) -> None:
         """Put ``item`` into the buffer, waiting while it is full."""
         async with self.mutex:
-            while self.count == self.capacity or self.held:
+            while self.count == self.capacity or self._sim_paused(worker):
                 self._sim_put_wait(item, worker)
                 await self.not_full.wait()
             self.slots[self.tail] = item
@@ -259,7 +301,7 @@ class AioConditionBuffer(_AioSimHooks):
     async def get(self, worker: str) -> int:
         """Remove and return the oldest item, waiting while the buffer is empty."""
         async with self.mutex:
-            while self.count == 0 or self.held:
+            while self.count == 0 or self._sim_paused(worker):
                 self._sim_get_wait(worker)
                 await self.not_empty.wait()
             item = self.slots[self.head]
@@ -290,7 +332,7 @@ class AioNoLockBuffer(AioConditionBuffer):
     async def put(self, item: int, worker: str) -> None:
         """Put ``item`` into the buffer, waiting while it is full (BROKEN: no lock)."""
         async with self.mutex:
-            while self.count >= self.capacity or self.held:
+            while self.count >= self.capacity or self._sim_paused(worker):
                 self._sim_put_wait(item, worker)
                 await self.not_full.wait()
         # BUG: from here on nothing is protected
@@ -307,7 +349,7 @@ class AioNoLockBuffer(AioConditionBuffer):
     async def get(self, worker: str) -> int:
         """Remove and return the oldest item, waiting while empty (BROKEN: no lock)."""
         async with self.mutex:
-            while self.count <= 0 or self.held:
+            while self.count <= 0 or self._sim_paused(worker):
                 self._sim_get_wait(worker)
                 await self.not_empty.wait()
         # BUG: from here on nothing is protected
@@ -331,9 +373,11 @@ class AioIfNotWhileBuffer(AioConditionBuffer):
     async def get(self, worker: str) -> int:
         """Remove and return the oldest item, waiting if empty (BROKEN: ``if``)."""
         async with self.mutex:
-            if self.count == 0 or self.held:  # BUG: `if`, so never checked again
+            if self.count == 0 or self._sim_paused(worker):  # BUG: `if`, never checked again
                 self._sim_get_wait(worker)
                 await self.not_empty.wait()
+                while self._sim_paused(worker):  # the simulator's hold, not the bug
+                    await self.not_empty.wait()
             if self.count == 0:
                 raise IndexError("get from an empty buffer: woken, but the item was gone")
             item = self.slots[self.head]
@@ -357,7 +401,7 @@ class AioLostWakeupBuffer(AioConditionBuffer):
     async def put(self, item: int, worker: str) -> None:
         """Put ``item`` into the buffer, waiting while full (BROKEN: lost wake-ups)."""
         async with self.mutex:
-            while self.count == self.capacity or self.held:
+            while self.count == self.capacity or self._sim_paused(worker):
                 self._sim_put_wait(item, worker)
                 await self.changed.wait()
             self.slots[self.tail] = item
@@ -370,7 +414,7 @@ class AioLostWakeupBuffer(AioConditionBuffer):
     async def get(self, worker: str) -> int:
         """Remove and return the oldest item, waiting while empty (BROKEN: lost wake-ups)."""
         async with self.mutex:
-            while self.count == 0 or self.held:
+            while self.count == 0 or self._sim_paused(worker):
                 self._sim_get_wait(worker)
                 await self.changed.wait()
             item = self.slots[self.head]
@@ -429,10 +473,12 @@ class AioSemaphoreBuffer(_AioSimHooks):
                 self._sim_get_wait(worker)
             else:
                 self._sim_put_wait(item, worker)
-        await sem.acquire()
         try:
-            while self._held:
-                await self._unheld.wait()
+            await sem.acquire()
+        finally:
+            self.waiting.discard(worker)
+        try:
+            await self._sim_while_paused(worker)
         except asyncio.CancelledError:
             sem.release()
             raise

@@ -11,11 +11,17 @@ needs (events, the hold, close, retire) sits in small hooks named ``_sim_*``:
   stops) or a waiting consumer is retired, and record PUT_WAIT / GET_WAIT once per put or
   get, when the buffer is seen full / empty while not held;
 * ``_sim_put`` / ``_sim_got``: record PUT / GOT with the buffer's count, under the lock,
-  so the events keep the buffer's own order (the books check the counts).
+  so the events keep the buffer's own order (the books check the counts);
+* ``_sim_paused(worker)``: true while the simulator holds ``worker`` (the run is paused
+  and no single step is granted to it); a wait loop then waits as if full / empty.
 
-**Holding** works as in :class:`~.thread_buffer.BoundedBuffer`: while :attr:`held` no put
-or get completes (the wait loops also wait while held) and :meth:`hold` wakes every
-waiter when it ends. **Stopping never hangs**: :meth:`close` wakes every condition
+**Holding** and **stepping** work as in :class:`~.thread_buffer.BoundedBuffer`: while
+:attr:`held` no put or get completes (the wait loops also wait while held) and :meth:`hold`
+wakes every waiter when it ends; a worker in :attr:`granted` (a single step) passes
+(:meth:`holds`) and spends its grant (:meth:`spend`) on the one event it then writes,
+PUT_WAIT / PUT or GET_WAIT / GOT; :meth:`wake_all` lets every waiter re-check after a
+grant, and :attr:`waiting` (the workers inside a blocking put or get) tells the backend
+they are settled. **Stopping never hangs**: :meth:`close` wakes every condition
 waiter; the semaphore buffer's acquires are timed (:data:`POLL_S`) and re-check.
 
 All of them have the interface of ``BoundedBuffer`` (``put_item``, ``get_item``,
@@ -76,31 +82,73 @@ class _SimHooks:
         self.inside = inside
         self.held = held  #: no put or get completes while true (written under the mutex)
         self.closed = False
-        self._waiting: set[str] = set()  # workers whose PUT_WAIT / GET_WAIT is recorded
+        self._recorded: set[str] = set()  # workers whose PUT_WAIT / GET_WAIT is recorded
+        #: workers granted a single step while held (the backend's set, shared: the
+        #: backend assigns it at start)
+        self.granted: set[str] = set()
+        #: workers inside a blocking put or get (under the mutex): they are settled
+        self.waiting: set[str] = set()
+
+    # ---- single step (as BoundedBuffer's) ----------------------------------------------
+    def holds(self, worker: str) -> bool:
+        """True if ``worker`` must not pass now: held, and no step granted to it."""
+        return self.held and worker not in self.granted
+
+    def spend(self, worker: str) -> None:
+        """``worker`` is about to write its step's one event: its grant is used up."""
+        if self.held:
+            self.granted.discard(worker)
+
+    def wake_all(self) -> None:
+        """Let every waiter re-check (a step was granted to one of them)."""
+        with self.mutex:
+            self._wake_all()
+
+    def _wake_all(self) -> None:
+        raise NotImplementedError
 
     # ---- the simulator's hooks (called under the mutex) ------------------------------
+    def _sim_paused(self, worker: str) -> bool:
+        """True while the simulator holds ``worker`` (the run is paused and it was not
+        granted a single step): it waits as if it had to, and nothing happens."""
+        return self.held and worker not in self.granted
+
     def _sim_put_wait(self, item: int, worker: str) -> None:
         if self.closed:
+            self.waiting.discard(worker)
             raise Closed
-        if not self.held and self.count >= self.capacity and worker not in self._waiting:
-            self._waiting.add(worker)
+        self.waiting.add(worker)
+        if (
+            self.count >= self.capacity
+            and worker not in self._recorded
+            and not self._sim_paused(worker)
+        ):
+            self._recorded.add(worker)
+            self.spend(worker)  # a step's one event: this PUT_WAIT
             self._emit(put_wait_event(worker, item, self.capacity))
 
     def _sim_get_wait(self, worker: str, retiring: Callable[[], bool]) -> None:
         if self.closed or retiring():
+            self.waiting.discard(worker)
             raise Closed
-        if not self.held and self.count <= 0 and worker not in self._waiting:
-            self._waiting.add(worker)
+        self.waiting.add(worker)
+        if self.count <= 0 and worker not in self._recorded and not self._sim_paused(worker):
+            self._recorded.add(worker)
+            self.spend(worker)  # a step's one event: this GET_WAIT
             self._emit(get_wait_event(worker))
 
     def _sim_put(self, item: int, worker: str) -> None:
-        self._waiting.discard(worker)
+        self.waiting.discard(worker)
+        self._recorded.discard(worker)
+        self.spend(worker)  # a step's one event: this PUT
         self._emit(put_event(worker, item, self.count))
         if self.inside:
             self._emit(tasks_event(worker, self.unfinished_tasks))
 
     def _sim_got(self, item: int, worker: str) -> None:
-        self._waiting.discard(worker)
+        self.waiting.discard(worker)
+        self._recorded.discard(worker)
+        self.spend(worker)  # a step's one event: this GOT
         self._emit(got_event(worker, item, self.count))
 
     # ---- queue.Queue's task accounting -----------------------------------------------
@@ -180,7 +228,7 @@ class ConditionBuffer(_SimHooks):
     def put(self, item: int, worker: str) -> None:
         """Put ``item`` into the buffer, waiting while it is full."""
         with self.mutex:
-            while self.count == self.capacity or self.held:
+            while self.count == self.capacity or self._sim_paused(worker):
                 self._sim_put_wait(item, worker)
                 self.not_full.wait()
             self.slots[self.tail] = item
@@ -193,7 +241,7 @@ class ConditionBuffer(_SimHooks):
     def get(self, worker: str, retiring: Callable[[], bool] = _never) -> int:
         """Remove and return the oldest item, waiting while the buffer is empty."""
         with self.mutex:
-            while self.count == 0 or self.held:
+            while self.count == 0 or self._sim_paused(worker):
                 self._sim_get_wait(worker, retiring)
                 self.not_empty.wait()
             item = self.slots[self.head]
@@ -243,7 +291,7 @@ class NoLockBuffer(ConditionBuffer):
     def put(self, item: int, worker: str) -> None:
         """Put ``item`` into the buffer, waiting while it is full (BROKEN: no lock)."""
         with self.mutex:
-            while self.count >= self.capacity or self.held:
+            while self.count >= self.capacity or self._sim_paused(worker):
                 self._sim_put_wait(item, worker)
                 self.not_full.wait()
         # BUG: from here on nothing is protected
@@ -260,7 +308,7 @@ class NoLockBuffer(ConditionBuffer):
     def get(self, worker: str, retiring: Callable[[], bool] = _never) -> int:
         """Remove and return the oldest item, waiting while empty (BROKEN: no lock)."""
         with self.mutex:
-            while self.count <= 0 or self.held:
+            while self.count <= 0 or self._sim_paused(worker):
                 self._sim_get_wait(worker, retiring)
                 self.not_empty.wait()
         # BUG: from here on nothing is protected
@@ -292,10 +340,10 @@ class IfNotWhileBuffer(ConditionBuffer):
     def get(self, worker: str, retiring: Callable[[], bool] = _never) -> int:
         """Remove and return the oldest item, waiting if empty (BROKEN: ``if``)."""
         with self.mutex:
-            if self.count == 0 or self.held:  # BUG: `if`, so never checked again
+            if self.count == 0 or self._sim_paused(worker):  # BUG: `if`, never checked again
                 self._sim_get_wait(worker, retiring)
                 self.not_empty.wait()
-                self._sim_woken(retiring)  # a stop or a retire woke it: leave quietly
+                self._sim_woken(worker, retiring)  # a stop, a retire, a pause: not the bug
             if self.count == 0:
                 raise IndexError("get from an empty buffer: woken, but the item was gone")
             item = self.slots[self.head]
@@ -305,9 +353,17 @@ class IfNotWhileBuffer(ConditionBuffer):
             self.not_full.notify()
             return item
 
-    def _sim_woken(self, retiring: Callable[[], bool]) -> None:
-        if self.closed or retiring():
-            raise Closed
+    def _sim_woken(self, worker: str, retiring: Callable[[], bool]) -> None:
+        """Back from ``wait()``: woken by a stop or a retire, leave quietly; while the
+        simulator holds this worker, wait on (the hold is not the bug: ``count`` is
+        still not looked at again)."""
+        while True:
+            if self.closed or retiring():
+                self.waiting.discard(worker)
+                raise Closed
+            if not self._sim_paused(worker):
+                return
+            self.not_empty.wait()
 
 
 class LostWakeupBuffer(ConditionBuffer):
@@ -330,7 +386,7 @@ class LostWakeupBuffer(ConditionBuffer):
     def put(self, item: int, worker: str) -> None:
         """Put ``item`` into the buffer, waiting while full (BROKEN: lost wake-ups)."""
         with self.mutex:
-            while self.count == self.capacity or self.held:
+            while self.count == self.capacity or self._sim_paused(worker):
                 self._sim_put_wait(item, worker)
                 self.changed.wait()
             self.slots[self.tail] = item
@@ -343,7 +399,7 @@ class LostWakeupBuffer(ConditionBuffer):
     def get(self, worker: str, retiring: Callable[[], bool] = _never) -> int:
         """Remove and return the oldest item, waiting while empty (BROKEN: lost wake-ups)."""
         with self.mutex:
-            while self.count == 0 or self.held:
+            while self.count == 0 or self._sim_paused(worker):
                 self._sim_get_wait(worker, retiring)
                 self.changed.wait()
             item = self.slots[self.head]
@@ -385,7 +441,7 @@ class SemaphoreBuffer(_SimHooks):
         """Put ``item`` into the buffer, waiting while it is full."""
         self._sim_down(self.empty, item, worker)  # empty.acquire(): take a free slot
         with self.mutex:
-            self._sim_while_held()
+            self._sim_while_paused(worker)
             self.slots[self.tail] = item
             self.tail = (self.tail + 1) % self.capacity
             self.count += 1
@@ -397,7 +453,7 @@ class SemaphoreBuffer(_SimHooks):
         """Remove and return the oldest item, waiting while the buffer is empty."""
         self._sim_down(self.full, NO_ITEM, worker, retiring)  # full.acquire(): an item
         with self.mutex:
-            self._sim_while_held(self.full, retiring)
+            self._sim_while_paused(worker, self.full, retiring)
             item = self.slots[self.head]
             self.head = (self.head + 1) % self.capacity
             self.count -= 1
@@ -420,32 +476,40 @@ class SemaphoreBuffer(_SimHooks):
         with self.mutex:  # the wait is recorded in the buffer's order
             if self.closed:
                 raise Closed
-            if not self.held and worker not in self._waiting:
-                self._waiting.add(worker)
+            self.waiting.add(worker)  # (it leaves the set in _sim_while_paused)
+            if not self._sim_paused(worker) and worker not in self._recorded:
+                self._recorded.add(worker)
+                self.spend(worker)  # a step's one event: this PUT_WAIT / GET_WAIT
                 if retiring is None:
                     self._emit(put_wait_event(worker, item, self.capacity))
                 else:
                     self._emit(get_wait_event(worker))
         while not sem.acquire(True, POLL_S):
             if self.closed or (retiring is not None and retiring()):
+                self.waiting.discard(worker)
                 raise Closed
 
-    def _sim_while_held(
+    def _sim_while_paused(
         self,
+        worker: str,
         taken: threading.Semaphore | None = None,
         retiring: Callable[[], bool] = _never,
     ) -> None:
-        """Under the mutex: wait while held. A retired consumer leaves, giving back the
-        item's token it ``taken``; a close leaves as is (the run ends)."""
-        while self.held:
+        """Under the mutex: wait while the simulator holds ``worker``. A retired consumer
+        leaves, giving back the item's token it ``taken``; a close leaves as is."""
+        try:
+            while self._sim_paused(worker):
+                if self.closed:
+                    raise Closed
+                if taken is not None and retiring():
+                    taken.release()
+                    raise Closed
+                self.waiting.add(worker)
+                self._unheld.wait()
             if self.closed:
                 raise Closed
-            if taken is not None and retiring():
-                taken.release()
-                raise Closed
-            self._unheld.wait()
-        if self.closed:
-            raise Closed
+        finally:
+            self.waiting.discard(worker)
 
     def hold(self, held: bool) -> None:
         """Hold every put and get (``True``) or let them complete again (``False``)."""
@@ -453,6 +517,9 @@ class SemaphoreBuffer(_SimHooks):
             self.held = held
             if not held:
                 self._unheld.notify_all()
+
+    def _wake_all(self) -> None:
+        self._unheld.notify_all()
 
     def wake_getters(self) -> None:
         """Let waiting consumers check whether they were retired (those blocked on
