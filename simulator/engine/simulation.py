@@ -459,6 +459,7 @@ class Simulation:
     def _movers(self) -> list[str]:
         """The workers that can make a move now, in naming order (under ``self._lock``)."""
         in_buffer, capacity = self.ledger.in_buffer, self.metrics.capacity
+        backend = self._backend
         movers = []
         for name in self._names[Role.PRODUCER] + self._names[Role.CONSUMER]:
             st = self.metrics.workers.get(name)
@@ -468,6 +469,9 @@ class Simulation:
                 continue
             if st.state == WorkerState.WAITING_EMPTY and in_buffer <= 0:
                 continue
+            waits = st.state in (WorkerState.WAITING_FULL, WorkerState.WAITING_EMPTY)
+            if waits and backend is not None and not backend.can_move(name):
+                continue  # its buffer gave the slot (or the item) to another waiter
             movers.append(name)
         return movers
 

@@ -213,6 +213,10 @@ class AsyncioBackend(Backend):
         t.go.set()
         self.queue.wake_all()  # if it waits in a put or get, it re-checks
 
+    def can_move(self, name: str) -> bool:
+        check = getattr(getattr(self, "queue", None), "can_move", None)
+        return check is None or check(name)
+
     def settled(self) -> bool:
         # a hand-written buffer keeps who waits inside its put or get (``waiting``)
         waiting = self.queue.waiting if getattr(self, "custom", False) else ()

@@ -439,6 +439,7 @@ class AioSemaphoreBuffer(_AioSimHooks):
             self.mutex = asyncio.Lock()
             self.empty = asyncio.Semaphore(capacity)  # free slots
             self.full = asyncio.Semaphore(0)  # items ready to take
+        self._blocked: dict[str, asyncio.Semaphore] = {}  # who waits in which acquire
 
     async def put(self, item: int, worker: str) -> None:
         """Put ``item`` into the buffer, waiting while it is full."""
@@ -462,6 +463,12 @@ class AioSemaphoreBuffer(_AioSimHooks):
         self.empty.release()  # one more free slot
         return item
 
+    def can_move(self, name: str) -> bool:
+        """False if ``name`` is blocked on a semaphore with no token free (a freed slot
+        went to another waiter): a step granted to it could not complete."""
+        sem = self._blocked.get(name)
+        return sem is None or sem._value > 0
+
     async def _sim_down(self, sem: asyncio.Semaphore, item: int, worker: str) -> None:
         """``sem.acquire()``, recording PUT_WAIT / GET_WAIT if it must wait, then wait
         while held. Nothing awaits between here and the end of the caller's ``async with
@@ -473,10 +480,12 @@ class AioSemaphoreBuffer(_AioSimHooks):
                 self._sim_get_wait(worker)
             else:
                 self._sim_put_wait(item, worker)
+        self._blocked[worker] = sem
         try:
             await sem.acquire()
         finally:
             self.waiting.discard(worker)
+            del self._blocked[worker]
         try:
             await self._sim_while_paused(worker)
         except asyncio.CancelledError:

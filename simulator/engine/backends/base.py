@@ -176,6 +176,12 @@ class Backend(ABC):
         nothing more will happen until a step or a resume."""
         return True
 
+    def can_move(self, name: str) -> bool:
+        """While settled: False if worker ``name``, waiting in the buffer, cannot finish
+        its wait even if granted a step (a semaphore buffer hands a freed slot to one
+        waiter: the others stay blocked). The books alone cannot tell."""
+        return True
+
     @abstractmethod
     def stop(self, timeout: float = 1.0) -> int:
         """Interrupt every wait, sleep and hold, join every worker; return how many items

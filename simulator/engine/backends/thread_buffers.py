@@ -434,6 +434,7 @@ class SemaphoreBuffer(_SimHooks):
             self.empty = threading.Semaphore(capacity)  # free slots
             self.full = threading.Semaphore(0)  # items ready to take
             self.all_tasks_done = threading.Condition(self.mutex)
+        self._blocked: dict[str, threading.Semaphore] = {}  # who waits in which acquire
         # the simulator's hold, see hold() (an InsideLock serves a Condition as well)
         self._unheld = threading.Condition(self.mutex)  # type: ignore[arg-type]
 
@@ -476,7 +477,8 @@ class SemaphoreBuffer(_SimHooks):
         with self.mutex:  # the wait is recorded in the buffer's order
             if self.closed:
                 raise Closed
-            self.waiting.add(worker)  # (it leaves the set in _sim_while_paused)
+            self.waiting.add(worker)  # settled while blocked (see can_move)
+            self._blocked[worker] = sem
             if not self._sim_paused(worker) and worker not in self._recorded:
                 self._recorded.add(worker)
                 self.spend(worker)  # a step's one event: this PUT_WAIT / GET_WAIT
@@ -484,10 +486,20 @@ class SemaphoreBuffer(_SimHooks):
                     self._emit(put_wait_event(worker, item, self.capacity))
                 else:
                     self._emit(get_wait_event(worker))
-        while not sem.acquire(True, POLL_S):
-            if self.closed or (retiring is not None and retiring()):
+        try:
+            while not sem.acquire(True, POLL_S):
+                if self.closed or (retiring is not None and retiring()):
+                    raise Closed
+        finally:
+            with self.mutex:  # (not settled until it waits again, in _sim_while_paused)
                 self.waiting.discard(worker)
-                raise Closed
+                del self._blocked[worker]
+
+    def can_move(self, name: str) -> bool:
+        """False if ``name`` is blocked on a semaphore with no token free (a freed slot
+        went to another waiter): a step granted to it could not complete."""
+        sem = self._blocked.get(name)
+        return sem is None or sem._value > 0  # type: ignore[attr-defined]
 
     def _sim_while_paused(
         self,

@@ -172,6 +172,10 @@ class ThreadBackend(Backend):
         self.buffer.wake_all()  # if it waits in a put or get, it re-checks
         return True
 
+    def can_move(self, name: str) -> bool:
+        check = getattr(self.buffer, "can_move", None)
+        return check is None or check(name)
+
     def settled(self) -> bool:
         buffer = self.buffer
         if buffer is None:
