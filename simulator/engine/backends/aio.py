@@ -218,6 +218,9 @@ class AsyncioBackend(Backend):
         return check is None or check(name)
 
     def settled(self) -> bool:
+        if getattr(self, "queue", None) is None or not self.queue.held:
+            return False  # the hold is not applied in the loop yet: a waiter's ``parked``
+            # may still be true although its wait just completed (it runs on unheld)
         # a hand-written buffer keeps who waits inside its put or get (``waiting``)
         waiting = self.queue.waiting if getattr(self, "custom", False) else ()
         return all(
