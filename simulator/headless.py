@@ -49,6 +49,8 @@ class Report(TypedDict):
     ``--json`` writes it as is, in this order; the table shows the same numbers."""
 
     backend: str
+    buffer: str
+    bug: str
     producers: int
     consumers: int
     capacity: int
@@ -94,6 +96,10 @@ class Report(TypedDict):
     events_unwritten: NotRequired[int]
     #: ended by a signal: its name (SIGINT, SIGTERM, SIGHUP)
     signal: NotRequired[str]
+    #: the run ended at a deadlock (exit 3): every worker waited and nothing moved
+    deadlock: bool
+    #: with ``deadlock``: [worker, what it waits on ("not_full", "not_empty", ...)]
+    waits: list[list[str]]
 
 
 def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Report:
@@ -102,6 +108,8 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
     p50, p95, p99 = snap.latency_ms
     return {
         "backend": cfg.backend,
+        "buffer": cfg.buffer,
+        "bug": cfg.bug,
         "producers": cfg.producers,
         "consumers": cfg.consumers,
         "capacity": cfg.capacity,
@@ -131,6 +139,8 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "warnings": list(snap.warnings),
         "predicted": {},
         "bottleneck": "",
+        "deadlock": snap.deadlock,
+        "waits": [list(w) for w in snap.waits],
     }
 
 
@@ -209,6 +219,9 @@ def table(report: Report) -> str:
         ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
         ("invariant", "ok" if report["ok"] else "VIOLATED: " + "; ".join(report["violations"])),
     ]
+    if report.get("deadlock"):
+        waits = ", ".join(f"{w} on {on}" for w, on in report.get("waits", []))
+        rows.append(("deadlock", f"DEADLOCK: every worker waits ({waits})"))
     if reason:
         rows.insert(
             rows.index(("bottleneck", report["bottleneck"])) + 1, ("no prediction", reason)
@@ -385,7 +398,8 @@ def run_headless(
     passed, or with ``config.items`` set until every item is consumed, or until a signal
     that ``signals`` (already installed) caught; print every event if ``events``, then the
     report (JSON or a table). Returns the exit code: 0, 1 if the books broke (that
-    outranks how the run ended), 128 + N after signal N, 141 if the reader went away."""
+    outranks how the run ended), 3 if it ended at a deadlock (it stops there), 128 + N
+    after signal N, 141 if the reader went away."""
     from simulator.engine.events import describe, to_json
     from simulator.engine.simulation import Simulation
     from simulator.scenarios.scenario import TimelinePlayer
@@ -394,7 +408,7 @@ def run_headless(
     timeline = TimelinePlayer(scenario)
     applied: list[TimelineEntry] = []
     out = _Output(sys.stdout)
-    sim = Simulation(config)
+    sim = Simulation(config, inside=events)  # --events prints the inside events too
 
     def json_line(ev: Any) -> str:
         return json.dumps(to_json(ev)) + "\n"
@@ -414,7 +428,12 @@ def run_headless(
             pass
         t0 = sim.started_at
         deadline = t0 + duration if duration is not None else None
-        while not (sim.finished.is_set() or signals.signum or out.closed.is_set()):
+        while not (
+            sim.finished.is_set()
+            or sim.deadlocked.is_set()
+            or signals.signum
+            or out.closed.is_set()
+        ):
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 break
@@ -473,4 +492,6 @@ def run_headless(
         return exitcodes.PIPE
     if not report["ok"]:
         return exitcodes.BOOKS  # the books broke: that outranks how the run ended
+    if report["deadlock"]:
+        return exitcodes.STUCK
     return signals.exit_code or exitcodes.OK

@@ -21,6 +21,8 @@ class SimulationAPI(Protocol):
     config: SimulationConfig
     #: where the run is
     state: RunState
+    #: record the "inside" events (locks, conditions, semaphores) from the next start on
+    inside: bool
 
     @property
     def started_at(self) -> float:
@@ -29,6 +31,10 @@ class SimulationAPI(Protocol):
 
     def start(self) -> None:
         """Open fresh books and start the configured workers; raises if a run is on."""
+        ...
+
+    def set_inside(self, inside: bool) -> None:
+        """Record the inside events or not; applies at the next start."""
         ...
 
     def pause(self) -> None:

@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
 
 BACKENDS: tuple[str, ...] = ("threads", "processes", "asyncio")
+#: the bounded buffers to choose: the library's queue, or a hand-written one
+BUFFERS: tuple[str, ...] = ("queue", "condition", "semaphore")
+#: the classic bugs that can be switched on (each acts on the ``condition`` buffer)
+BUGS: tuple[str, ...] = ("none", "no-lock", "if-not-while", "lost-wakeup")
 
 Kind = Literal["int", "float", "range", "choice"]
 
@@ -24,6 +28,8 @@ SLEEP_HELP = "a producer sleeps a random time in MIN–MAX before each item"
 WORK_HELP = "a consumer works a random time in MIN–MAX on each item"
 ITEMS_HELP = "produce exactly N items, let consumers finish them, then stop"
 SLOW_HELP = "slow motion: 0.5 makes every sleep and animation twice as long"
+BUFFER_HELP = "queue (the library's), condition or semaphore (hand-written); default: queue"
+BUG_HELP = "break the condition buffer on purpose; default: none"
 
 
 class ConfigError(ValueError):
@@ -144,6 +150,8 @@ SETTINGS: dict[str, Setting] = {
         # a headless run's budget, so not a key of scenario files
         Setting("items", "int", 1, 10**9, optional=True, key=None, help=ITEMS_HELP),
         Setting("time_scale", "float", 0.1, 1, live=True, help=SLOW_HELP),
+        Setting("buffer", "choice", choices=BUFFERS, help=BUFFER_HELP),
+        Setting("bug", "choice", choices=BUGS, help=BUG_HELP),
     )
 }
 
@@ -165,11 +173,25 @@ class SimulationConfig:
     items: int | None = None
     #: slow motion for demos: 0.5 makes every sleep (and animation) twice as long
     time_scale: float = 1.0
+    #: which bounded buffer the workers share (see :data:`BUFFERS`)
+    buffer: str = "queue"
+    #: a classic bug switched on in the ``condition`` buffer (see :data:`BUGS`)
+    bug: str = "none"
 
     def __post_init__(self) -> None:
         # field by field in the table's order, so the first bad one is the one named
         for name, setting in SETTINGS.items():
             object.__setattr__(self, name, check(setting, getattr(self, name)))
+        # then the rules across fields: what combines with what
+        if self.backend == "processes" and self.buffer != "queue":
+            raise ConfigError("buffer", "queue with the processes backend", self.buffer)
+        if self.bug != "none":
+            if self.buffer != "condition":
+                raise ConfigError("buffer", "condition when a bug is chosen", self.buffer)
+            if self.backend not in ("threads", "asyncio"):
+                raise ConfigError(
+                    "backend", "threads or asyncio when a bug is chosen", self.backend
+                )
 
     def replace(self, **changes: object) -> SimulationConfig:
         """A copy with ``changes`` applied and validated."""

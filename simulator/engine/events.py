@@ -50,6 +50,23 @@ class Kind(IntEnum):
     GOT = 7  #: a consumer took ``item``; ``size`` is the buffer length after
     CONSUMED = 8  #: a consumer finished ``item`` (``task_done``)
     ERROR = 9  #: a worker failed; ``value`` is the message
+    # ---- the "inside" kinds: what the buffer's primitives do, recorded only when a run is
+    # started with ``inside=True`` (the Inside view, ``pcsim run --events``); ``value`` is
+    # the primitive's name ("mutex", "not_full", "empty", ...). The books skip them.
+    LOCK_WAIT = 10  #: ``worker`` waits for the lock ``value`` (someone else holds it)
+    LOCK_HELD = 11  #: ``worker`` holds the lock ``value``
+    LOCK_FREE = 12  #: ``worker`` lets the lock ``value`` go
+    #: ``worker`` released the lock and waits on the condition ``value`` ("not_full")
+    COND_WAIT = 13
+    COND_WOKE = 14  #: ``worker`` is back from ``wait()`` on ``value``, the lock held again
+    #: ``worker`` notified the condition ``value``; ``size`` is how many it may wake
+    #: (1 for ``notify()``, the number of waiters for ``notify_all()``)
+    NOTIFY = 15
+    SEM_WAIT = 16  #: ``worker`` blocks on the semaphore ``value``; ``size`` the count seen
+    SEM_TAKE = 17  #: ``worker`` acquired the semaphore ``value``; ``size`` the count after
+    SEM_GIVE = 18  #: ``worker`` released the semaphore ``value``; ``size`` the count after
+    #: ``size`` is the buffer's ``unfinished_tasks`` after a put (+1) or task_done (-1)
+    TASKS = 19
 
 
 # The kinds as plain ints, for the hot paths: the books compare raw tuples' kinds with
@@ -66,7 +83,22 @@ class Kind(IntEnum):
     K_GOT,
     K_CONSUMED,
     K_ERROR,
+    K_LOCK_WAIT,
+    K_LOCK_HELD,
+    K_LOCK_FREE,
+    K_COND_WAIT,
+    K_COND_WOKE,
+    K_NOTIFY,
+    K_SEM_WAIT,
+    K_SEM_TAKE,
+    K_SEM_GIVE,
+    K_TASKS,
 ) = (int(k) for k in Kind)
+
+#: the first of the inside kinds: every kind ``>= K_INSIDE`` is one (the books skip them
+#: with this one comparison)
+K_INSIDE = K_LOCK_WAIT
+INSIDE_KINDS: frozenset[Kind] = frozenset(k for k in Kind if k >= K_INSIDE)
 
 
 class Event(NamedTuple):
@@ -139,6 +171,18 @@ def error_event(worker: str, held: int, message: str) -> RawEvent:
     return (_now(), K_ERROR, worker, held, NO_SIZE, message)
 
 
+def inside_event(kind: int, worker: str, name: str, size: int = NO_SIZE) -> RawEvent:
+    """One of the inside kinds (``K_LOCK_WAIT`` .. ``K_TASKS``): ``worker`` did ``kind`` on
+    the primitive ``name``; ``size`` a count where the kind has one (see :class:`Kind`)."""
+    return (_now(), kind, worker, NO_ITEM, size, name)
+
+
+def tasks_event(worker: str, unfinished: int) -> RawEvent:
+    """The buffer's ``unfinished_tasks`` is ``unfinished`` after ``worker``'s put or
+    task_done."""
+    return (_now(), K_TASKS, worker, NO_ITEM, unfinished, "unfinished_tasks")
+
+
 def item_id(producer_number: int, seq: int) -> int:
     return producer_number << ITEM_SHIFT | seq
 
@@ -159,6 +203,16 @@ _LINES = {
     Kind.CONSUMED: "Consumed: {item} by {w}",
     Kind.STARTED: "{w} started",
     Kind.ERROR: "{w} error: {value}",
+    Kind.LOCK_WAIT: "{w} waits for the lock {value}",
+    Kind.LOCK_HELD: "{w} holds the lock {value}",
+    Kind.LOCK_FREE: "{w} releases the lock {value}",
+    Kind.COND_WAIT: "{w} waits on {value} (lock released)",
+    Kind.COND_WOKE: "{w} woke from {value} (lock held again)",
+    Kind.NOTIFY: "{w} notifies {value} (may wake {size})",
+    Kind.SEM_WAIT: "{w} blocks on semaphore {value} (count {size})",
+    Kind.SEM_TAKE: "{w} takes semaphore {value} (count now {size})",
+    Kind.SEM_GIVE: "{w} gives semaphore {value} (count now {size})",
+    Kind.TASKS: "{w}: unfinished_tasks = {size}",
 }
 
 
@@ -184,6 +238,6 @@ def to_json(ev: Event) -> dict[str, object]:
         d["item"] = item_label(ev.item)
     if ev.size >= 0:
         d["size"] = ev.size
-    if ev.kind in (Kind.SLEEP, Kind.ERROR):
+    if ev.kind in (Kind.SLEEP, Kind.ERROR) or ev.kind >= K_INSIDE:
         d["value"] = ev.value
     return d

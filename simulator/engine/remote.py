@@ -87,6 +87,8 @@ def _serve(
                 break
             try:
                 if cmd == "start":
+                    if args:  # inside events on or off for this run
+                        sim.set_inside(bool(args[0]))
                     sim.start()
                     result: object = sim.started_at
                 elif cmd == "apply":
@@ -139,8 +141,10 @@ class RemoteSimulation:
     itself; whoever owns it makes a new one.
     """
 
-    def __init__(self, config: SimulationConfig | None = None) -> None:
+    def __init__(self, config: SimulationConfig | None = None, inside: bool = False) -> None:
         self.config = config or SimulationConfig()
+        #: record the inside events from the next start on (see Simulation.inside)
+        self.inside = inside
         self.state = RunState.IDLE
         self.started_at = 0.0
         self.dropped = 0  # events the frames did not carry (too many to be drawn)
@@ -261,8 +265,12 @@ class RemoteSimulation:
         """Start a run in the engine; :class:`EngineDied` if it has ended."""
         self._events.clear()
         self._total = 0
-        self.started_at = self._call("start")
+        self.started_at = self._call("start", self.inside)
         self.state = RunState.RUNNING
+
+    def set_inside(self, inside: bool) -> None:
+        """Record the inside events (``True``) or not, from the next start on."""
+        self.inside = inside
 
     def pause(self) -> None:
         if self.state == RunState.RUNNING and not self.ended:

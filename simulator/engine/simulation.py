@@ -38,28 +38,40 @@ and waits for the bookkeeper to book the worker's event, which it reports as a
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from simulator.engine.backends import backend_class
 from simulator.engine.backends.base import Backend
 from simulator.engine.channel import EventChannel
 from simulator.engine.config import LIVE_FIELDS, SimulationConfig
 from simulator.engine.events import (
+    K_COND_WAIT,
+    K_COND_WOKE,
     K_CONSUMED,
     K_ERROR,
     K_GET_WAIT,
     K_GOT,
+    K_INSIDE,
+    K_LOCK_FREE,
+    K_LOCK_HELD,
+    K_LOCK_WAIT,
     K_PRODUCED,
     K_PUT,
     K_PUT_WAIT,
+    K_SEM_GIVE,
+    K_SEM_TAKE,
+    K_SEM_WAIT,
     K_SLEEP,
     K_STARTED,
     K_STOPPED,
+    K_TASKS,
     NO_ITEM,
     Event,
     RawEvent,
@@ -72,6 +84,9 @@ from simulator.engine.metrics import Metrics, WorkerView
 from simulator.engine.workers import ROLES, Role, WorkerState, worker_name
 
 BOOKING_PERIOD_S = 0.005  # how often the bookkeeping thread drains the inbox
+#: a run in which every live worker waits and nothing happens for this long (of running
+#: time: not paused, not starting) is a deadlock
+DEADLOCK_AFTER_S = 1.0
 
 #: the ordinary events: one step is exactly one of these (events of other kinds that the
 #: worker writes on the way, such as the Inside view's lock events, ride along)
@@ -194,11 +209,58 @@ class Snapshot:
     mean_latency_ms: float = 0.0
     #: (worker, what it did) of the last single step while paused; None otherwise
     last_step: tuple[str, str] | None = None
+    #: the kind of buffer this run really has: "queue", "condition", "semaphore"
+    #: (named so beside ``buffer``, the items in it)
+    buffer_kind: str = "queue"
+    #: every live worker has been waiting, and nothing happened, for
+    #: :data:`DEADLOCK_AFTER_S` of running time (see :meth:`Simulation._check_deadlock`)
+    deadlock: bool = False
+    #: with ``deadlock``: (worker, what it waits on: "not_full", "not_empty", "changed",
+    #: "empty", "full"), in the order of the workers
+    waits: tuple[tuple[str, str], ...] = ()
+    #: the buffer's primitives as the inside events left them, for a run started with
+    #: ``inside=True`` (else None): ``{"lock": {"name": "mutex", "holder": "P1" | None,
+    #: "waiting": ["C2"]}, "conditions": {"not_full": ["P1"], "not_empty": []},
+    #: "semaphores": {"empty": 0, "full": 10}, "unfinished_tasks": 12}``
+    inside: dict[str, Any] | None = None
+
+
+def _wait_names(buffer: str, bug: str) -> dict[str, str]:
+    """What a producer waiting on a full buffer and a consumer waiting on an empty one
+    wait on, in the words of the buffer's code."""
+    if bug == "lost-wakeup":
+        return {WorkerState.WAITING_FULL: "changed", WorkerState.WAITING_EMPTY: "changed"}
+    if buffer == "semaphore":
+        return {WorkerState.WAITING_FULL: "empty", WorkerState.WAITING_EMPTY: "full"}
+    return {WorkerState.WAITING_FULL: "not_full", WorkerState.WAITING_EMPTY: "not_empty"}
+
+
+def _new_inside(config: SimulationConfig) -> dict[str, Any]:
+    """The primitives' state before any inside event (see :attr:`Snapshot.inside`)."""
+    names = _wait_names(config.buffer, config.bug)
+    conditions: dict[str, list[str]] = {}
+    semaphores: dict[str, int] = {}
+    if config.buffer == "semaphore":
+        semaphores = {"empty": config.capacity, "full": 0}
+    else:
+        conditions = {name: [] for name in names.values()}
+    return {
+        "lock": {"name": "mutex", "holder": None, "waiting": []},
+        "conditions": conditions,
+        "semaphores": semaphores,
+        "unfinished_tasks": 0,
+    }
 
 
 class Simulation:
-    def __init__(self, config: SimulationConfig | None = None) -> None:
+    def __init__(self, config: SimulationConfig | None = None, inside: bool = False) -> None:
         self.config = config or SimulationConfig()
+        #: record the "inside" events (locks, conditions, semaphores) from the next start
+        #: on; they cost time per item, so only the Inside view and ``--events`` ask
+        self.inside = inside
+        self._inside_run = False  # what the current run was started with
+        #: set by the bookkeeping thread when it sees a deadlock (see _check_deadlock)
+        self.deadlocked = threading.Event()
         self.state = RunState.IDLE
         self._inbox: deque[RawEvent] = deque()
         self._channels: list[EventChannel] = []
@@ -236,6 +298,20 @@ class Simulation:
         self.ledger = Ledger(strict=True)
         self.metrics = Metrics(self.config.capacity, self._t0)
         self._run_backend = self.config.backend
+        self._run_buffer = self.config.buffer
+        self._wait_on = _wait_names(self.config.buffer, self.config.bug)
+        self._inside_state: dict[str, Any] | None = (
+            _new_inside(self.config) if self._inside_run else None
+        )
+        self._quiet_since = time.monotonic()  # the last event, or the last paused moment
+        self._deadlock = False
+        self._waits: tuple[tuple[str, str], ...] = ()
+        self.deadlocked.clear()
+        self._stopping = False  # the workers' last events do not end a deadlock
+
+    def set_inside(self, inside: bool) -> None:
+        """Record the inside events (``True``) or not, from the next start on."""
+        self.inside = inside
 
     # ---- subscribers -------------------------------------------------------------
     def subscribe(self, maxlen: int = 200_000) -> EventChannel:
@@ -264,6 +340,7 @@ class Simulation:
             self._names = {role: [] for role in ROLES}
             self._numbers = {role: 0 for role in ROLES}
             backend = backend_class(self.config.backend)(self.config, self._inbox.append)
+            self._inside_run = backend.inside = self.inside
             workers = [self._new_worker(Role.PRODUCER) for _ in range(self.config.producers)]
             workers += [self._new_worker(Role.CONSUMER) for _ in range(self.config.consumers)]
             with self._lock:
@@ -382,6 +459,7 @@ class Simulation:
     def _movers(self) -> list[str]:
         """The workers that can make a move now, in naming order (under ``self._lock``)."""
         in_buffer, capacity = self.ledger.in_buffer, self.metrics.capacity
+        backend = self._backend
         movers = []
         for name in self._names[Role.PRODUCER] + self._names[Role.CONSUMER]:
             st = self.metrics.workers.get(name)
@@ -391,6 +469,9 @@ class Simulation:
                 continue
             if st.state == WorkerState.WAITING_EMPTY and in_buffer <= 0:
                 continue
+            waits = st.state in (WorkerState.WAITING_FULL, WorkerState.WAITING_EMPTY)
+            if waits and backend is not None and not backend.can_move(name):
+                continue  # its buffer gave the slot (or the item) to another waiter
             movers.append(name)
         return movers
 
@@ -466,6 +547,7 @@ class Simulation:
                         break
                     time.sleep(0.01)
             t0 = time.monotonic()
+            self._stopping = True
             remaining = backend.stop()
             self._booking_stop.set()
             if self._booker is not None:
@@ -528,8 +610,30 @@ class Simulation:
         while not self._booking_stop.wait(BOOKING_PERIOD_S):
             self._book_once()
             self._passes += 1
+            self._check_deadlock()
             if self.after_booking is not None:
                 self.after_booking()
+
+    def _check_deadlock(self) -> None:
+        """A deadlock: every live worker waits (on a full or an empty buffer) and no
+        event came for :data:`DEADLOCK_AFTER_S` of running time. Paused or stepping time
+        does not count (the quiet period starts again at the resume), nor does the time
+        before every initial worker is ready; a finished ``--items`` run is not one.
+        An event after it (a false alarm) clears it."""
+        now = time.monotonic()
+        if self.state != RunState.RUNNING or not self.ready.is_set() or self.finished.is_set():
+            self._quiet_since = now
+            return
+        if self._deadlock or now - self._quiet_since < DEADLOCK_AFTER_S:
+            return
+        with self._lock:
+            workers = list(self.metrics.workers.values())
+            wait_on = self._wait_on
+            waits = tuple((w.name, wait_on.get(w.state, "")) for w in workers)
+            if not waits or not all(on for _, on in waits):
+                return
+            self._deadlock, self._waits = True, waits
+        self.deadlocked.set()
 
     def _book_once(self) -> None:
         """Book what the workers appended since the last pass, then hand it on."""
@@ -539,7 +643,13 @@ class Simulation:
             return
         pop = inbox.popleft
         batch = [pop() for _ in range(n)]
+        self._quiet_since = time.monotonic()
         with self._lock:
+            if self._deadlock and not self._stopping:  # something moved after all
+                self._deadlock, self._waits = False, ()
+                self.deadlocked.clear()
+            if self._inside_state is not None:
+                _book_inside(self._inside_state, batch)
             latencies = self.ledger.feed(batch)
             self.metrics.feed(batch, latencies)
             awaiting = self._awaiting
@@ -615,4 +725,45 @@ class Simulation:
                 started_at=self._t0,
                 mean_latency_ms=met.mean_latency_ms(),
                 last_step=self._last_step,
+                buffer_kind=self._run_buffer,
+                deadlock=self._deadlock,
+                waits=self._waits,
+                inside=copy.deepcopy(self._inside_state),
             )
+
+
+def _book_inside(state: dict[str, Any], batch: list[RawEvent]) -> None:
+    """Update the primitives' state (:attr:`Snapshot.inside`) from a batch's inside
+    events (and STOPPED: a worker that left waits on nothing)."""
+    lock, conditions, semaphores = state["lock"], state["conditions"], state["semaphores"]
+    for _t, k, w, _item, size, value in batch:
+        if k < K_INSIDE and k != K_STOPPED:
+            continue
+        if k == K_LOCK_WAIT:
+            if w not in lock["waiting"]:
+                lock["waiting"].append(w)
+        elif k == K_LOCK_HELD:
+            lock["holder"] = w
+            if w in lock["waiting"]:
+                lock["waiting"].remove(w)
+        elif k == K_LOCK_FREE:
+            if lock["holder"] == w:
+                lock["holder"] = None
+        elif k == K_COND_WAIT:
+            waiters = conditions.setdefault(str(value), [])
+            if w not in waiters:
+                waiters.append(w)
+        elif k == K_COND_WOKE:
+            waiters = conditions.get(str(value))
+            if waiters and w in waiters:
+                waiters.remove(w)
+        elif k in (K_SEM_WAIT, K_SEM_TAKE, K_SEM_GIVE):
+            semaphores[str(value)] = size
+        elif k == K_TASKS:
+            state["unfinished_tasks"] = size
+        elif k == K_STOPPED:
+            if lock["holder"] == w:
+                lock["holder"] = None
+            for waiters in (lock["waiting"], *conditions.values()):
+                if w in waiters:
+                    waiters.remove(w)

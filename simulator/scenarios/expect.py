@@ -45,7 +45,12 @@ FIGURES: dict[str, str] = {
     "consumer_blocked_fraction": "share of consumers' time spent waiting: buffer empty",
     "waits_full": "times a producer found the buffer full",
     "waits_empty": "times a consumer found the buffer empty",
+    "errors": "workers that failed (an ERROR event: a broken get)",
+    "taken_twice": "items taken from the buffer a second time (a broken buffer)",
+    "deadlock": "1 if every live worker waited and nothing moved for 1 s or more, else 0",
 }
+#: how long every worker must wait, with nothing happening, for ``deadlock`` (real s)
+DEADLOCK_S = 1.0
 
 #: what an expectation may compare with, from the settings of its phase
 REFERENCES: dict[str, str] = {
@@ -152,7 +157,11 @@ def measure(
     occ_min = occ_max = -1
     occ_area = 0.0
     occ_since = start
-    produced = consumed = waits_full = waits_empty = 0
+    produced = consumed = waits_full = waits_empty = errors = taken_twice = 0
+    taken: set[int] = set()  # every item taken since the run's start
+    blocked_now: dict[str, bool] = {}  # live worker -> waiting on a full / empty buffer
+    last_t = start
+    deadlock = 0
     time_in: dict[Role, list[float]] = {r: [0.0, 0.0] for r in Role}  # alive, blocked
     since: dict[str, tuple[float, bool]] = {}  # worker -> (since, blocked)
 
@@ -174,13 +183,34 @@ def measure(
             occ_max = max(occ_max, new)
         occ = new
 
+    def all_waited_until(t: float) -> None:
+        nonlocal deadlock
+        if (
+            blocked_now
+            and all(blocked_now.values())
+            and min(t, end) - max(last_t, start) >= (DEADLOCK_S)
+        ):
+            deadlock = 1
+
     for ev in sorted(events, key=lambda e: e[0]):
-        t, kind, name, _item, size = ev[0], ev[1], ev[2], ev[3], ev[4]
+        t, kind, name, item, size = ev[0], ev[1], ev[2], ev[3], ev[4]
         if t >= end:
             break
         if t >= start and occ_min < 0:  # first event in the window: the state at start
             occ_min = occ_max = occ
         inside = t >= start
+        all_waited_until(t)
+        last_t = t
+        if kind == Kind.STOPPED:
+            blocked_now.pop(name, None)
+        elif kind < Kind.LOCK_WAIT:  # the inside kinds do not change what a worker does
+            blocked_now[name] = kind in (Kind.PUT_WAIT, Kind.GET_WAIT)
+        if kind == Kind.GOT:
+            if item in taken:
+                taken_twice += inside
+            taken.add(item)
+        elif inside and kind == Kind.ERROR:
+            errors += 1
         if name in since:
             add_worker_time(name, t)
         if kind == Kind.STOPPED:
@@ -197,6 +227,7 @@ def measure(
             waits_full += 1
         elif inside and kind == Kind.GET_WAIT:
             waits_empty += 1
+    all_waited_until(end)
     if occ_min < 0:
         occ_min = occ_max = occ
     occ_area += occ * max(0.0, end - max(occ_since, start))
@@ -217,4 +248,7 @@ def measure(
         "consumer_blocked_fraction": blocked_c / alive_c if alive_c else 0.0,
         "waits_full": waits_full,
         "waits_empty": waits_empty,
+        "errors": errors,
+        "taken_twice": taken_twice,
+        "deadlock": deadlock,
     }

@@ -177,6 +177,9 @@ def test_odd_scenario_files_get_one_line(tmp_path, name, says):
         (["gui", "--exit-after", "1", "--screenshot", ""], "--screenshot"),
         (["gui", "--exit-after", "1", "--screenshot", "/"], "is a folder"),
         (["bench", "startup", "--json", "/"], "is a folder"),
+        (["run", "--backend", "processes", "--buffer", "semaphore"], "--buffer must be queue"),
+        (["run", "--bug", "no-lock"], "--buffer must be condition"),
+        (["run", "--buffer", "semaphore", "--bug", "lost-wakeup"], "--buffer must be condition"),
     ],
 )
 def test_odd_flags_get_one_line(args, says, tmp_path):

@@ -221,3 +221,28 @@ def test_the_clock_starts_when_the_workers_are_ready(backend):
     assert isinstance(report["startup_ms"], float) and report["startup_ms"] >= 0
     assert report["duration_s"] >= 0.5
     assert wall >= 0.5 + report["startup_ms"] / 1000  # the 0.5 s began once all were ready
+
+
+@pytest.mark.parametrize("backend", ["threads", "asyncio"])
+def test_a_deadlock_ends_the_run_with_exit_3_and_the_waits(backend):
+    # the lost-wakeup run: it deadlocks within a fraction of a second at capacity 1
+    out = pcsim(
+        "run", "--backend", backend, "--buffer", "condition", "--bug", "lost-wakeup",
+        "--producers", "3", "--consumers", "3", "--capacity", "1",
+        "--producer-sleep", "0", "0.001", "--consumer-sleep", "0", "0.001",
+        "--duration", "30", "--json",
+    )  # fmt: skip
+    assert out.returncode == 3, out.stderr[-2000:]
+    report = json.loads(out.stdout)
+    assert report["deadlock"] is True and report["ok"] is True
+    assert sorted(w for w, _ in report["waits"]) == ["C1", "C2", "C3", "P1", "P2", "P3"]
+    assert report["duration_s"] < 25  # it stopped at the deadlock, not at --duration
+
+
+def test_a_run_without_a_deadlock_says_so():
+    out = pcsim("run", "--buffer", "semaphore", "--items", "50", "--producer-sleep", "0", "0",
+                "--consumer-sleep", "0", "0", "--json")  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout)
+    assert report["deadlock"] is False and report["waits"] == []
+    assert report["buffer"] == "semaphore" and report["bug"] == "none"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import Simulation
-from tests.engine.waiting import BACKENDS, wait_for
+from tests.engine.waiting import BACKEND_BUFFERS, wait_for
 
 
 def started(**settings) -> Simulation:
@@ -45,16 +45,16 @@ configs = st.builds(
 EXAMPLES = {"threads": 20, "asyncio": 20, "processes": 4}
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_invariant_over_random_configurations(backend):
+@pytest.mark.parametrize(("backend", "buffer"), BACKEND_BUFFERS)
+def test_invariant_over_random_configurations(backend, buffer):
     @settings(
-        max_examples=EXAMPLES[backend],
+        max_examples=EXAMPLES[backend] if buffer == "queue" else 10,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(cfg=configs)
     def check(cfg):
-        snap = run_items(cfg.replace(backend=backend))
+        snap = run_items(cfg.replace(backend=backend, buffer=buffer))
         assert snap.ok, snap.violations
         assert snap.produced == snap.consumed == cfg.items
         assert snap.duplicates == 0 and snap.lost == 0
@@ -64,9 +64,11 @@ def test_invariant_over_random_configurations(backend):
     check()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_stop_with_long_sleeps_returns_within_a_second(backend):
-    sim = started(backend=backend, producer_sleep=(9, 10), consumer_sleep=(9, 10), producers=3)
+@pytest.mark.parametrize(("backend", "buffer"), BACKEND_BUFFERS)
+def test_stop_with_long_sleeps_returns_within_a_second(backend, buffer):
+    sim = started(
+        backend=backend, buffer=buffer, producer_sleep=(9, 10), consumer_sleep=(9, 10), producers=3
+    )
     # wait until every worker really is asleep or waiting
     assert wait_for(lambda: len(sim.snapshot().workers) == 5)
     t0 = time.monotonic()
@@ -76,10 +78,11 @@ def test_stop_with_long_sleeps_returns_within_a_second(backend):
     assert sim.snapshot().ok
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_stop_while_blocked_on_a_full_buffer_keeps_every_item(backend):
+@pytest.mark.parametrize(("backend", "buffer"), BACKEND_BUFFERS)
+def test_stop_while_blocked_on_a_full_buffer_keeps_every_item(backend, buffer):
     sim = started(
         backend=backend,
+        buffer=buffer,
         producers=4,
         consumers=1,
         capacity=2,
@@ -95,10 +98,11 @@ def test_stop_while_blocked_on_a_full_buffer_keeps_every_item(backend):
     assert snap.produced == snap.in_buffer + snap.in_hand > 0
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_pause_holds_and_resume_loses_nothing(backend):
+@pytest.mark.parametrize(("backend", "buffer"), BACKEND_BUFFERS)
+def test_pause_holds_and_resume_loses_nothing(backend, buffer):
     sim = started(
         backend=backend,
+        buffer=buffer,
         producers=2,
         consumers=2,
         capacity=4,
@@ -121,10 +125,11 @@ def test_pause_holds_and_resume_loses_nothing(backend):
     assert snap.ok and snap.produced == snap.consumed == 400
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_live_count_and_sleep_changes_lose_nothing(backend):
+@pytest.mark.parametrize(("backend", "buffer"), BACKEND_BUFFERS)
+def test_live_count_and_sleep_changes_lose_nothing(backend, buffer):
     sim = started(
         backend=backend,
+        buffer=buffer,
         producers=2,
         consumers=2,
         capacity=5,

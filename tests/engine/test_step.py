@@ -15,6 +15,8 @@ from tests.engine.waiting import wait_for
 
 READY_S = 60.0
 STEPPING = ["threads", "asyncio"]
+#: the library queue and the hand-written buffers step the same way
+BUFFERS = ["queue", "condition", "semaphore"]
 
 
 def _config(backend: str, **kw) -> SimulationConfig:
@@ -46,9 +48,10 @@ def _balanced(sim: Simulation) -> None:
     assert snap.produced == snap.consumed + snap.in_buffer + snap.in_hand
 
 
+@pytest.mark.parametrize("buffer", BUFFERS)
 @pytest.mark.parametrize("backend", STEPPING)
-def test_twenty_steps_make_exactly_one_event_each(backend):
-    sim, ch = _paused(backend)
+def test_twenty_steps_make_exactly_one_event_each(backend, buffer):
+    sim, ch = _paused(backend, buffer=buffer)
     try:
         first = sim.step()  # waits for the pause to settle, then moves one worker
         assert first is not None and first.event is not None
@@ -87,10 +90,11 @@ def test_twenty_steps_make_exactly_one_event_each(backend):
     _balanced(sim)
 
 
+@pytest.mark.parametrize("buffer", BUFFERS)
 @pytest.mark.parametrize("backend", STEPPING)
-def test_a_named_worker_walks_its_loop_one_event_at_a_time(backend):
+def test_a_named_worker_walks_its_loop_one_event_at_a_time(backend, buffer):
     # only P1 steps: it fills the buffer (capacity 2) and then cannot move; C1 makes room
-    sim, ch = _paused(backend, producers=1, consumers=1)
+    sim, ch = _paused(backend, producers=1, consumers=1, buffer=buffer)
     try:
         sim.step()
         ch.drain()
@@ -115,10 +119,17 @@ def test_a_named_worker_walks_its_loop_one_event_at_a_time(backend):
     _balanced(sim)
 
 
+@pytest.mark.parametrize("buffer", BUFFERS)
 @pytest.mark.parametrize("backend", STEPPING)
-def test_a_step_over_a_long_sleep_takes_the_sleep_then_the_next_event(backend):
+def test_a_step_over_a_long_sleep_takes_the_sleep_then_the_next_event(backend, buffer):
     sim, ch = _paused(
-        backend, 2, producers=1, consumers=1, producer_sleep=(0.2, 0.25), consumer_sleep=(0, 0)
+        backend,
+        2,
+        producers=1,
+        consumers=1,
+        producer_sleep=(0.2, 0.25),
+        consumer_sleep=(0, 0),
+        buffer=buffer,
     )
     try:
         # walk P1 until it starts a sleep; its next step sleeps it out and makes the item
@@ -138,9 +149,10 @@ def test_a_step_over_a_long_sleep_takes_the_sleep_then_the_next_event(backend):
     _balanced(sim)
 
 
+@pytest.mark.parametrize("buffer", BUFFERS)
 @pytest.mark.parametrize("backend", STEPPING)
-def test_step_only_while_paused_and_stop_never_hangs(backend):
-    sim = Simulation(_config(backend))
+def test_step_only_while_paused_and_stop_never_hangs(backend, buffer):
+    sim = Simulation(_config(backend, buffer=buffer))
     with pytest.raises(ValueError, match="paused"):
         sim.step()  # idle
     sim.start()
@@ -158,6 +170,44 @@ def test_step_only_while_paused_and_stop_never_hangs(backend):
     _balanced(sim)
     with pytest.raises(ValueError, match="paused"):
         sim.step()  # stopped
+
+
+def _step_until(sim: Simulation, worker: str, kind: Kind) -> None:
+    """Step ``worker`` until it writes ``kind`` or cannot move (it waits)."""
+    for _ in range(30):
+        step = sim.step(worker, timeout=5.0)
+        if step is None or (step.event is not None and step.event.kind == kind):
+            return
+    pytest.fail(f"{worker} never wrote {kind.name}")
+
+
+@pytest.mark.parametrize("buffer", BUFFERS)
+@pytest.mark.parametrize("backend", STEPPING)
+def test_no_deadlock_while_paused_even_if_everyone_waits(backend, buffer):
+    # stepped into a state where every worker's books say "waiting" (C1 on an empty
+    # buffer, then P1 on a full one): paused time is not quiet running time
+    sim, _ch = _paused(
+        backend,
+        producers=1,
+        consumers=1,
+        producer_sleep=(0, 0),
+        consumer_sleep=(0, 0),
+        buffer=buffer,
+    )
+    try:
+        _step_until(sim, "C1", Kind.GET_WAIT)
+        _step_until(sim, "P1", Kind.PUT_WAIT)
+        states = {w.name: w.state for w in sim.snapshot().workers}
+        assert states == {"P1": "waiting: buffer full", "C1": "waiting: buffer empty"}, states
+        assert not sim.deadlocked.wait(2.5)  # > DEADLOCK_AFTER_S, all of it paused
+        assert not sim.snapshot().deadlock
+        sim.resume()
+        n = sim.snapshot().consumed
+        assert wait_for(lambda: sim.snapshot().consumed > n + 10)  # it goes on
+        assert not sim.snapshot().deadlock
+    finally:
+        sim.stop()
+    _balanced(sim)
 
 
 def test_everyone_blocked_means_nobody_can_move():

@@ -8,6 +8,16 @@ from collections.abc import Callable
 
 #: every backend, for tests that must hold on all of them
 BACKENDS = ["threads", "asyncio", "processes"]
+#: every (backend, buffer) pair a config accepts: processes share the library's queue only
+BACKEND_BUFFERS = [
+    ("threads", "queue"),
+    ("threads", "condition"),
+    ("threads", "semaphore"),
+    ("asyncio", "queue"),
+    ("asyncio", "condition"),
+    ("asyncio", "semaphore"),
+    ("processes", "queue"),
+]
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 30.0, step: float = 0.01) -> bool:

@@ -51,7 +51,8 @@ def test_every_shipped_scenario_runs_to_its_end(name):
     assert player.done
     sim.stop()
     snap = sim.snapshot()
-    assert snap.ok, snap.violations
+    if sc.config.bug == "none":  # a scenario that breaks the buffer on purpose may fail
+        assert snap.ok, snap.violations
     last = sc.config
     for st in sc.timeline:
         last = last.replace(**st.changes)

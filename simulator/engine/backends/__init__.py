@@ -5,7 +5,8 @@ Backends are imported lazily so that a spawned worker process loads only what it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from simulator.engine.backends.base import Backend
@@ -25,3 +26,34 @@ def backend_class(name: str) -> type[Backend]:
 
         return AsyncioBackend
     raise ValueError(f"unknown backend {name!r}")
+
+
+def buffer_code(backend: str, buffer: str, bug: str = "none") -> dict[str, Callable[..., Any]]:
+    """The real ``put`` and ``get`` a run of these settings executes, for the code panel
+    (``inspect.getsource`` of each): the hand-written buffer's (the buggy subclass's with
+    a bug). For ``queue``: on threads :class:`~.thread_buffer.BoundedBuffer`'s
+    ``put_item``/``get_item`` (``queue.Queue``'s own put and get rewritten on its mutex and
+    conditions, with the events and the hold: what runs), on asyncio the held waits of
+    ``asyncio.Queue`` (after a failed ``put_nowait``/``get_nowait``), on processes
+    ``multiprocessing``'s ``JoinableQueue.put``/``get``."""
+    if buffer == "queue":
+        if backend == "asyncio":
+            from simulator.engine.backends.aio import _HeldQueue
+
+            return {"put": _HeldQueue.put_held, "get": _HeldQueue.get_held}
+        if backend == "processes":
+            from multiprocessing.queues import JoinableQueue
+
+            return {"put": JoinableQueue.put, "get": JoinableQueue.get}
+        from simulator.engine.backends.thread_buffer import BoundedBuffer
+
+        return {"put": BoundedBuffer.put_item, "get": BoundedBuffer.get_item}
+    if backend == "asyncio":
+        from simulator.engine.backends.aio_buffers import buffer_class as aio_class
+
+        cls: Any = aio_class(buffer, bug)
+    else:
+        from simulator.engine.backends.thread_buffers import buffer_class as thread_class
+
+        cls = thread_class(buffer, bug)
+    return {"put": cls.put, "get": cls.get}

@@ -15,6 +15,7 @@ import threading
 from collections import deque
 from typing import Any
 
+from simulator.engine.backends.aio_buffers import buffer_class
 from simulator.engine.backends.base import Backend, worker_rng
 from simulator.engine.events import (
     ITEM_SHIFT,
@@ -142,7 +143,15 @@ class AsyncioBackend(Backend):
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.queue = _HeldQueue(self.config.capacity)
+        # the library's asyncio.Queue, or a hand-written buffer (config.buffer), which
+        # writes its own put/get events
+        cls = buffer_class(self.config.buffer, self.config.bug)
+        self.custom = cls is not None
+        self.queue: Any = (
+            cls(self.config.capacity, self.emit, self.inside)
+            if cls is not None
+            else _HeldQueue(self.config.capacity)
+        )
         self.granted: set[str] = set()  # workers granted a single step (see base)
         self.queue.granted = self.granted
         with self._hold_lock:
@@ -204,8 +213,20 @@ class AsyncioBackend(Backend):
         t.go.set()
         self.queue.wake_all()  # if it waits in a put or get, it re-checks
 
+    def can_move(self, name: str) -> bool:
+        check = getattr(getattr(self, "queue", None), "can_move", None)
+        return check is None or check(name)
+
     def settled(self) -> bool:
-        return all(t.parked or t.task is None or t.task.done() for t in list(self.tasks.values()))
+        if getattr(self, "queue", None) is None or not self.queue.held:
+            return False  # the hold is not applied in the loop yet: a waiter's ``parked``
+            # may still be true although its wait just completed (it runs on unheld)
+        # a hand-written buffer keeps who waits inside its put or get (``waiting``)
+        waiting = self.queue.waiting if getattr(self, "custom", False) else ()
+        return all(
+            t.parked or t.name in waiting or t.task is None or t.task.done()
+            for t in list(self.tasks.values())
+        )
 
     def _sleep_changed(self, role: Role) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed: stopped
@@ -309,6 +330,7 @@ class AsyncioBackend(Backend):
     # ---- the workers ---------------------------------------------------------------
     async def _producer(self, t: _Task) -> None:
         name, emit, q, sleeps = t.name, self.emit, self.queue, self.sleeps
+        custom = self.custom
         role = Role.PRODUCER  # an enum attribute costs ~60 ns a lookup: once, not per item
         base, seq, held = t.number << ITEM_SHIFT, 0, -1
         emit(started_event(name))
@@ -332,8 +354,12 @@ class AsyncioBackend(Backend):
                 emit(produced_event(name, held))
                 if q.held:  # hold point: before the put (it holds the item)
                     await self._hold(t, True)
-                    if not q.full():
+                    if not custom and not q.full():  # (a hand-written buffer spends it)
                         q.spend(name)  # a step's one event: this PUT
+                if custom:
+                    await q.put_item(held, name)
+                    held = -1
+                    continue
                 try:
                     q.put_nowait(held)
                 except asyncio.QueueFull:
@@ -355,6 +381,7 @@ class AsyncioBackend(Backend):
 
     async def _consumer(self, t: _Task) -> None:
         name, emit, q, sleeps = t.name, self.emit, self.queue, self.sleeps
+        custom = self.custom
         role = Role.CONSUMER
         held = -1
         emit(started_event(name))
@@ -362,10 +389,26 @@ class AsyncioBackend(Backend):
             while True:
                 if q.held:  # hold point: before taking the next item
                     await self._hold(t)
-                    if not q.empty():
+                    if not custom and not q.empty():  # (a hand-written buffer spends it)
                         q.spend(name)  # a step's one event: this GOT
                 if t.retiring:
                     break
+                if custom:
+                    t.interruptible = True  # a consumer waiting in get holds nothing
+                    try:
+                        held = await q.get_item(name)
+                    finally:
+                        t.interruptible = False
+                    if sleeps[role][1] > 0.0:
+                        if q.held:  # hold point: between GOT and the SLEEP
+                            await self._hold(t, True, True)
+                        await self._work(t, held)
+                    if q.held:  # hold point: before CONSUMED (it holds the item)
+                        await self._hold(t, True, True)
+                    q.task_done()
+                    emit(consumed_event(name, held))
+                    held = -1
+                    continue
                 try:
                     held = q.get_nowait()
                 except asyncio.QueueEmpty:

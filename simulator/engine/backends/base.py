@@ -95,6 +95,9 @@ class Backend(ABC):
     """
 
     exact_order = True
+    #: record the "inside" events (locks, conditions, semaphores, unfinished tasks):
+    #: set by the simulation before :meth:`start`; backends without them ignore it
+    inside = False
 
     def __init__(self, config: SimulationConfig, emit: Emit) -> None:
         self.config = config
@@ -171,6 +174,12 @@ class Backend(ABC):
     def settled(self) -> bool:
         """True once every worker is at a hold point or waiting in the buffer: while held,
         nothing more will happen until a step or a resume."""
+        return True
+
+    def can_move(self, name: str) -> bool:
+        """While settled: False if worker ``name``, waiting in the buffer, cannot finish
+        its wait even if granted a step (a semaphore buffer hands a freed slot to one
+        waiter: the others stay blocked). The books alone cannot tell."""
         return True
 
     @abstractmethod

@@ -31,11 +31,17 @@ from simulator.engine.events import (
 
 
 class BoundedBuffer(queue.Queue):
-    def __init__(self, maxsize: int, emit: Callable[[RawEvent], None], held: bool) -> None:
+    def __init__(
+        self, maxsize: int, emit: Callable[[RawEvent], None], held: bool, inside: bool = False
+    ) -> None:
         super().__init__(maxsize)
         self._emit = emit
         self.closed = False
         self.held = held  #: no put or get completes while true (written under the mutex)
+        if inside:  # the same queue on instrumented primitives: nothing to test per item
+            from simulator.engine.backends.inside import instrument_queue
+
+            instrument_queue(self, emit)
         #: workers granted a single step while held (shared with the backend, which adds
         #: a name; the worker's hold point or this buffer removes it)
         self.granted: set[str] = set()

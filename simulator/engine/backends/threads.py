@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from typing import Any
 
 from simulator.engine.backends.base import (
     Backend,
@@ -14,6 +15,7 @@ from simulator.engine.backends.base import (
     worker_rng,
 )
 from simulator.engine.backends.thread_buffer import BoundedBuffer
+from simulator.engine.backends.thread_buffers import buffer_class
 from simulator.engine.config import SimulationConfig
 from simulator.engine.workers import ROLES, Role
 
@@ -114,11 +116,12 @@ class ThreadBackend(Backend):
         self.granted: set[str] = set()
         self.sleep_gen: dict[Role, int] = {role: 0 for role in ROLES}
         self.workers: dict[str, _ThreadWorker] = {}
-        self.buffer: BoundedBuffer | None = None
+        self.buffer: BoundedBuffer | Any = None  # or a hand-written one (config.buffer)
 
     def start(self, workers: list[tuple[Role, str, int]]) -> None:
         with self._hold_lock:
-            self.buffer = BoundedBuffer(self.config.capacity, self.emit, self.holding)
+            cls = buffer_class(self.config.buffer, self.config.bug) or BoundedBuffer
+            self.buffer = cls(self.config.capacity, self.emit, self.holding, self.inside)
             self.buffer.granted = self.granted
         self.tickets = itertools.count()
         self._retired: list[_ThreadWorker] = []  # leaving, still to be joined
@@ -168,6 +171,10 @@ class ThreadBackend(Backend):
         assert self.buffer is not None
         self.buffer.wake_all()  # if it waits in a put or get, it re-checks
         return True
+
+    def can_move(self, name: str) -> bool:
+        check = getattr(self.buffer, "can_move", None)
+        return check is None or check(name)
 
     def settled(self) -> bool:
         buffer = self.buffer

@@ -1,0 +1,512 @@
+"""Hand-written bounded buffers for the asyncio backend: the monitor and the semaphores of
+:mod:`.thread_buffers`, with ``asyncio.Lock`` / ``Condition`` / ``Semaphore``, and the
+monitor's three classic bugs.
+
+The same code as the thread versions with ``await`` where a task may wait; the same
+hooks (``_sim_*``: events, the hold) keep the simulator's needs out of ``put`` and
+``get``. In asyncio only an ``await`` lets another task run, so nothing between two
+awaits can race; the ``no-lock`` bug therefore awaits ``asyncio.sleep(0)`` between
+reading an index and writing it back, which is exactly where a task switch breaks it.
+
+The backend drives them through ``put_item`` / ``get_item`` (coroutines that write
+their own PUT_WAIT / PUT / GET_WAIT / GOT events), ``held`` (settable: while true no put or
+get completes), ``release()`` (end the hold), ``task_done``, ``join`` and ``qsize``; and
+single step as the library queue's ``_HeldQueue``: ``granted`` (the backend's set),
+``holds(worker)``, ``spend(worker)`` (called by the hooks on the step's one event),
+``wake_all()`` and ``waiting`` (workers inside a blocking put or get: settled). In put
+and get the hold reads ``self._sim_paused(worker)``.
+Stopping cancels every task, which ends every wait; a retired consumer waiting in ``get``
+is cancelled the same way (it holds nothing yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from simulator.engine.events import (
+    K_COND_WAIT,
+    K_COND_WOKE,
+    K_LOCK_FREE,
+    K_LOCK_HELD,
+    K_LOCK_WAIT,
+    K_NOTIFY,
+    K_SEM_GIVE,
+    K_SEM_TAKE,
+    K_SEM_WAIT,
+    NO_ITEM,
+    RawEvent,
+    get_wait_event,
+    got_event,
+    inside_event,
+    put_event,
+    put_wait_event,
+    tasks_event,
+)
+
+EMPTY = NO_ITEM  #: what a slot holds before its first item (item ids are >= 0)
+
+
+# ---- instrumented primitives (used only with inside=True) -----------------------------
+def _task_worker() -> str | None:
+    """The worker whose task runs this (``"P1"``), or None for any other task."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return None
+    name = task.get_name() if task is not None else ""
+    return name[6:] if name.startswith("pcsim-") and name[6:7] in ("P", "C") else None
+
+
+class InsideAioLock(asyncio.Lock):
+    """An ``asyncio.Lock`` reporting LOCK_WAIT (when it must wait), LOCK_HELD, LOCK_FREE."""
+
+    def __init__(self, emit: Any, name: str = "mutex") -> None:
+        super().__init__()
+        self._emit, self.name = emit, name
+
+    async def acquire(self) -> Literal[True]:
+        who = _task_worker()
+        if who is not None and self.locked():
+            self._emit(inside_event(K_LOCK_WAIT, who, self.name))
+        await super().acquire()
+        if who is not None:
+            self._emit(inside_event(K_LOCK_HELD, who, self.name))
+        return True
+
+    def release(self) -> None:
+        who = _task_worker()
+        if who is not None:
+            self._emit(inside_event(K_LOCK_FREE, who, self.name))
+        super().release()
+
+
+class InsideAioCondition(asyncio.Condition):
+    """An ``asyncio.Condition`` reporting COND_WAIT, COND_WOKE and NOTIFY (``notify_all``
+    is ``notify(len(waiters))`` in asyncio: reported once)."""
+
+    def __init__(self, lock: asyncio.Lock, emit: Any, name: str) -> None:
+        super().__init__(lock)
+        self._emit, self.name = emit, name
+
+    async def wait(self) -> Literal[True]:
+        who = _task_worker()
+        if who is not None:
+            self._emit(inside_event(K_COND_WAIT, who, self.name))
+        try:
+            return await super().wait()
+        finally:
+            if who is not None:
+                self._emit(inside_event(K_COND_WOKE, who, self.name))
+
+    def notify(self, n: int = 1) -> None:
+        who = _task_worker()
+        if who is not None:
+            self._emit(inside_event(K_NOTIFY, who, self.name, n))
+        super().notify(n)
+
+
+class InsideAioSemaphore(asyncio.Semaphore):
+    """An ``asyncio.Semaphore`` reporting SEM_WAIT (count seen), SEM_TAKE and SEM_GIVE
+    (count after)."""
+
+    def __init__(self, value: int, emit: Any, name: str) -> None:
+        super().__init__(value)
+        self._emit, self.name = emit, name
+
+    async def acquire(self) -> Literal[True]:
+        who = _task_worker()
+        if who is not None and self.locked():
+            self._emit(inside_event(K_SEM_WAIT, who, self.name, self._value))
+        await super().acquire()
+        if who is not None:
+            self._emit(inside_event(K_SEM_TAKE, who, self.name, self._value))
+        return True
+
+    def release(self) -> None:
+        super().release()
+        who = _task_worker()
+        if who is not None:
+            self._emit(inside_event(K_SEM_GIVE, who, self.name, self._value))
+
+
+# ---- the buffers ---------------------------------------------------------------------
+class _AioSimHooks:
+    """What both asyncio buffers share: slots and indices, the simulator's hooks, the
+    hold, and ``task_done``/``join``."""
+
+    def __init__(self, capacity: int, emit: Any, inside: bool = False) -> None:
+        self.capacity = capacity
+        self.slots: list[int] = [EMPTY] * capacity
+        self.head = 0  #: the slot the next get takes from
+        self.tail = 0  #: the slot the next put writes to
+        self.count = 0  #: items in the buffer
+        self.unfinished_tasks = 0  #: items put and not yet marked done
+        self._emit = emit
+        self.inside = inside
+        self._held = False
+        self._recheck = asyncio.Event()  # set (and replaced) when waiters must look again
+        self._finished = asyncio.Event()  # set while unfinished_tasks == 0 (join)
+        self._finished.set()
+        self._recorded: set[str] = set()  # workers whose PUT_WAIT / GET_WAIT is recorded
+        #: workers granted a single step while held (the backend's set, shared)
+        self.granted: set[str] = set()
+        #: workers inside a blocking put or get: they are settled
+        self.waiting: set[str] = set()
+
+    @property
+    def held(self) -> bool:
+        """While true no put or get completes (the backend's pause and start gate)."""
+        return self._held
+
+    @held.setter
+    def held(self, value: bool) -> None:
+        self._held = value
+        if not value:
+            self.wake_all()
+
+    def release(self) -> None:
+        """End the hold: every waiter looks again."""
+        self.held = False
+
+    def wake_all(self) -> None:
+        """Every waiter looks again (the hold ended, or a step was granted)."""
+        self._recheck.set()
+        self._recheck = asyncio.Event()
+        self._wake_all()
+
+    def _wake_all(self) -> None:
+        """Wake every condition waiter (after a hold or a grant)."""
+
+    # ---- single step -------------------------------------------------------------------
+    def holds(self, worker: str) -> bool:
+        """True if ``worker`` must not pass now: held, and no step granted to it."""
+        return self._held and worker not in self.granted
+
+    def spend(self, worker: str) -> None:
+        """``worker`` is about to write its step's one event: its grant is used up."""
+        if self._held:
+            self.granted.discard(worker)
+
+    # ---- the simulator's hooks ---------------------------------------------------------
+    def _sim_paused(self, worker: str) -> bool:
+        """True while the simulator holds ``worker`` (the run is paused and it was not
+        granted a single step): it waits as if it had to, and nothing happens."""
+        return self._held and worker not in self.granted
+
+    def _sim_put_wait(self, item: int, worker: str) -> None:
+        self.waiting.add(worker)
+        if worker not in self._recorded and not self._sim_paused(worker):
+            self._recorded.add(worker)
+            self.spend(worker)  # a step's one event: this PUT_WAIT
+            self._emit(put_wait_event(worker, item, self.capacity))
+
+    def _sim_get_wait(self, worker: str) -> None:
+        self.waiting.add(worker)
+        if worker not in self._recorded and not self._sim_paused(worker):
+            self._recorded.add(worker)
+            self.spend(worker)  # a step's one event: this GET_WAIT
+            self._emit(get_wait_event(worker))
+
+    async def _sim_while_paused(self, worker: str) -> None:
+        """Wait while the simulator holds ``worker`` (not the buffer's own wait)."""
+        while self._sim_paused(worker):
+            self.waiting.add(worker)
+            try:
+                await self._recheck.wait()
+            finally:
+                self.waiting.discard(worker)
+
+    def _sim_put(self, item: int, worker: str) -> None:
+        self.waiting.discard(worker)
+        self._recorded.discard(worker)
+        self.spend(worker)  # a step's one event: this PUT
+        self._finished.clear()
+        self._emit(put_event(worker, item, self.count))
+        if self.inside:
+            self._emit(tasks_event(worker, self.unfinished_tasks))
+
+    def _sim_got(self, item: int, worker: str) -> None:
+        self.waiting.discard(worker)
+        self._recorded.discard(worker)
+        self.spend(worker)  # a step's one event: this GOT
+        self._emit(got_event(worker, item, self.count))
+
+    # ---- task accounting, as asyncio.Queue ------------------------------------------
+    def task_done(self) -> None:
+        """Mark one item taken earlier as finished; ValueError if more than were put."""
+        if self.unfinished_tasks <= 0:
+            raise ValueError("task_done() called too many times")
+        self.unfinished_tasks -= 1
+        if self.inside:
+            who = _task_worker()
+            if who is not None:
+                self._emit(tasks_event(who, self.unfinished_tasks))
+        if self.unfinished_tasks == 0:
+            self._finished.set()
+
+    async def join(self) -> None:
+        """Wait until every item put has been marked finished with :meth:`task_done`."""
+        await self._finished.wait()
+
+    def qsize(self) -> int:
+        return self.count
+
+    # the names the backend calls
+    async def put_item(self, item: int, worker: str) -> None:
+        await self.put(item, worker)
+
+    async def get_item(self, worker: str) -> int:
+        return await self.get(worker)
+
+    async def put(self, item: int, worker: str) -> None:
+        raise NotImplementedError
+
+    async def get(self, worker: str) -> int:
+        raise NotImplementedError
+
+
+class AioConditionBuffer(_AioSimHooks):
+    """The monitor of :class:`~.thread_buffers.ConditionBuffer` on asyncio: a ring of
+    ``capacity`` slots, one ``asyncio.Lock``, two ``asyncio.Condition``s on it.
+
+    Invariant whenever no task holds ``mutex``: ``count`` items sit in the slots from
+    ``head`` on, and ``tail == (head + count) % capacity``.
+    """
+
+    def __init__(self, capacity: int, emit: Any, inside: bool = False) -> None:
+        super().__init__(capacity, emit, inside)
+        if inside:
+            self.mutex: asyncio.Lock = InsideAioLock(emit, "mutex")
+            self.not_full: asyncio.Condition = InsideAioCondition(self.mutex, emit, "not_full")
+            self.not_empty: asyncio.Condition = InsideAioCondition(self.mutex, emit, "not_empty")
+        else:
+            self.mutex = asyncio.Lock()
+            self.not_full = asyncio.Condition(self.mutex)  # notified when a slot frees
+            self.not_empty = asyncio.Condition(self.mutex)  # notified when an item comes
+
+    async def put(self, item: int, worker: str) -> None:
+        """Put ``item`` into the buffer, waiting while it is full."""
+        async with self.mutex:
+            while self.count == self.capacity or self._sim_paused(worker):
+                self._sim_put_wait(item, worker)
+                await self.not_full.wait()
+            self.slots[self.tail] = item
+            self.tail = (self.tail + 1) % self.capacity
+            self.count += 1
+            self.unfinished_tasks += 1
+            self._sim_put(item, worker)
+            self.not_empty.notify()  # one consumer may now take it
+
+    async def get(self, worker: str) -> int:
+        """Remove and return the oldest item, waiting while the buffer is empty."""
+        async with self.mutex:
+            while self.count == 0 or self._sim_paused(worker):
+                self._sim_get_wait(worker)
+                await self.not_empty.wait()
+            item = self.slots[self.head]
+            self.head = (self.head + 1) % self.capacity
+            self.count -= 1
+            self._sim_got(item, worker)
+            self.not_full.notify()  # one producer may now use the slot
+            return item
+
+    def _wake_all(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # the loop has not started: nobody waits yet
+            return
+        self._waker = loop.create_task(self._notify_all(), name="buffer-wake")
+
+    async def _notify_all(self) -> None:
+        async with self.mutex:
+            for cond in {self.not_full, self.not_empty}:
+                cond.notify_all()
+
+
+class AioNoLockBuffer(AioConditionBuffer):
+    """BUG ``no-lock`` (see :class:`~.thread_buffers.NoLockBuffer`): the slot, indices and
+    count are updated outside the lock; ``await asyncio.sleep(0)`` between reading an
+    index and writing it back is the task switch that makes the race."""
+
+    async def put(self, item: int, worker: str) -> None:
+        """Put ``item`` into the buffer, waiting while it is full (BROKEN: no lock)."""
+        async with self.mutex:
+            while self.count >= self.capacity or self._sim_paused(worker):
+                self._sim_put_wait(item, worker)
+                await self.not_full.wait()
+        # BUG: from here on nothing is protected
+        tail = self.tail
+        await asyncio.sleep(0)  # another task runs here
+        self.slots[tail] = item
+        self.tail = (tail + 1) % self.capacity
+        self.count += 1
+        self.unfinished_tasks += 1
+        self._sim_put(item, worker)
+        async with self.mutex:
+            self.not_empty.notify()
+
+    async def get(self, worker: str) -> int:
+        """Remove and return the oldest item, waiting while empty (BROKEN: no lock)."""
+        async with self.mutex:
+            while self.count <= 0 or self._sim_paused(worker):
+                self._sim_get_wait(worker)
+                await self.not_empty.wait()
+        # BUG: from here on nothing is protected
+        head = self.head
+        await asyncio.sleep(0)  # another task runs here
+        item = self.slots[head]
+        self.head = (head + 1) % self.capacity
+        self.count -= 1
+        self._sim_got(item, worker)
+        async with self.mutex:
+            self.not_full.notify()
+        return item
+
+    def qsize(self) -> int:
+        return max(0, min(self.count, self.capacity))
+
+
+class AioIfNotWhileBuffer(AioConditionBuffer):
+    """BUG ``if-not-while`` (see :class:`~.thread_buffers.IfNotWhileBuffer`)."""
+
+    async def get(self, worker: str) -> int:
+        """Remove and return the oldest item, waiting if empty (BROKEN: ``if``)."""
+        async with self.mutex:
+            if self.count == 0 or self._sim_paused(worker):  # BUG: `if`, never checked again
+                self._sim_get_wait(worker)
+                await self.not_empty.wait()
+                while self._sim_paused(worker):  # the simulator's hold, not the bug
+                    await self.not_empty.wait()
+            if self.count == 0:
+                raise IndexError("get from an empty buffer: woken, but the item was gone")
+            item = self.slots[self.head]
+            self.head = (self.head + 1) % self.capacity
+            self.count -= 1
+            self._sim_got(item, worker)
+            self.not_full.notify()
+            return item
+
+
+class AioLostWakeupBuffer(AioConditionBuffer):
+    """BUG ``lost-wakeup`` (see :class:`~.thread_buffers.LostWakeupBuffer`): one condition
+    ``changed`` for both waits, and ``notify()`` instead of ``notify_all()``."""
+
+    def __init__(self, capacity: int, emit: Any, inside: bool = False) -> None:
+        super().__init__(capacity, emit, inside)
+        self.changed = self.not_empty  # BUG: one condition for two different waits
+        if inside:
+            self.changed.name = "changed"  # type: ignore[attr-defined]
+
+    async def put(self, item: int, worker: str) -> None:
+        """Put ``item`` into the buffer, waiting while full (BROKEN: lost wake-ups)."""
+        async with self.mutex:
+            while self.count == self.capacity or self._sim_paused(worker):
+                self._sim_put_wait(item, worker)
+                await self.changed.wait()
+            self.slots[self.tail] = item
+            self.tail = (self.tail + 1) % self.capacity
+            self.count += 1
+            self.unfinished_tasks += 1
+            self._sim_put(item, worker)
+            self.changed.notify()  # BUG: may wake a producer instead of a consumer
+
+    async def get(self, worker: str) -> int:
+        """Remove and return the oldest item, waiting while empty (BROKEN: lost wake-ups)."""
+        async with self.mutex:
+            while self.count == 0 or self._sim_paused(worker):
+                self._sim_get_wait(worker)
+                await self.changed.wait()
+            item = self.slots[self.head]
+            self.head = (self.head + 1) % self.capacity
+            self.count -= 1
+            self._sim_got(item, worker)
+            self.changed.notify()  # BUG: may wake a consumer instead of a producer
+            return item
+
+
+class AioSemaphoreBuffer(_AioSimHooks):
+    """The semaphore buffer of :class:`~.thread_buffers.SemaphoreBuffer` on asyncio:
+    ``empty`` counts free slots, ``full`` items, ``mutex`` guards the indices."""
+
+    def __init__(self, capacity: int, emit: Any, inside: bool = False) -> None:
+        super().__init__(capacity, emit, inside)
+        if inside:
+            self.mutex: asyncio.Lock = InsideAioLock(emit, "mutex")
+            self.empty: asyncio.Semaphore = InsideAioSemaphore(capacity, emit, "empty")
+            self.full: asyncio.Semaphore = InsideAioSemaphore(0, emit, "full")
+        else:
+            self.mutex = asyncio.Lock()
+            self.empty = asyncio.Semaphore(capacity)  # free slots
+            self.full = asyncio.Semaphore(0)  # items ready to take
+        self._blocked: dict[str, asyncio.Semaphore] = {}  # who waits in which acquire
+
+    async def put(self, item: int, worker: str) -> None:
+        """Put ``item`` into the buffer, waiting while it is full."""
+        await self._sim_down(self.empty, item, worker)  # empty.acquire(): a free slot
+        async with self.mutex:
+            self.slots[self.tail] = item
+            self.tail = (self.tail + 1) % self.capacity
+            self.count += 1
+            self.unfinished_tasks += 1
+            self._sim_put(item, worker)
+        self.full.release()  # one more item to take
+
+    async def get(self, worker: str) -> int:
+        """Remove and return the oldest item, waiting while the buffer is empty."""
+        await self._sim_down(self.full, NO_ITEM, worker)  # full.acquire(): an item
+        async with self.mutex:
+            item = self.slots[self.head]
+            self.head = (self.head + 1) % self.capacity
+            self.count -= 1
+            self._sim_got(item, worker)
+        self.empty.release()  # one more free slot
+        return item
+
+    def can_move(self, name: str) -> bool:
+        """False if ``name`` is blocked on a semaphore with no token free (a freed slot
+        went to another waiter): a step granted to it could not complete."""
+        sem = self._blocked.get(name)
+        return sem is None or sem._value > 0
+
+    async def _sim_down(self, sem: asyncio.Semaphore, item: int, worker: str) -> None:
+        """``sem.acquire()``, recording PUT_WAIT / GET_WAIT if it must wait, then wait
+        while held. Nothing awaits between here and the end of the caller's ``async with
+        self.mutex`` (an uncontended asyncio lock does not suspend), so the put or get
+        cannot complete during a hold. Cancelled after taking ``sem`` (a retire during a
+        hold), it gives ``sem`` back."""
+        if sem.locked():
+            if item == NO_ITEM:
+                self._sim_get_wait(worker)
+            else:
+                self._sim_put_wait(item, worker)
+        self._blocked[worker] = sem
+        try:
+            await sem.acquire()
+        finally:
+            self.waiting.discard(worker)
+            del self._blocked[worker]
+        try:
+            await self._sim_while_paused(worker)
+        except asyncio.CancelledError:
+            sem.release()
+            raise
+
+
+BUFFERS: dict[tuple[str, str], type[_AioSimHooks]] = {
+    ("condition", "none"): AioConditionBuffer,
+    ("semaphore", "none"): AioSemaphoreBuffer,
+    ("condition", "no-lock"): AioNoLockBuffer,
+    ("condition", "if-not-while"): AioIfNotWhileBuffer,
+    ("condition", "lost-wakeup"): AioLostWakeupBuffer,
+}
+
+
+def buffer_class(buffer: str, bug: str = "none") -> type[_AioSimHooks] | None:
+    """The hand-written asyncio buffer for ``buffer`` with ``bug``; None for ``queue``."""
+    if buffer == "queue":
+        return None
+    return BUFFERS[(buffer, bug)]
+
+
+__all__ = ["RawEvent", "buffer_class"]
