@@ -52,6 +52,9 @@ class EngineBridge(QObject):
         self._lost_reported: RemoteAPI | None = None
         self.deferred: frozenset[str] = frozenset()
         self.last_snapshot: Snapshot | None = None
+        #: record the inside events (locks, conditions, semaphores) from the next start:
+        #: the Inside view asks; kept here so a fresh engine after a death gets it too
+        self.inside = False
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(FRAME_MS)
@@ -82,6 +85,7 @@ class EngineBridge(QObject):
                 self.sim.close()
                 self.sim = RemoteSimulation(config)
             try:
+                self._pass_inside()
                 self.sim.start()
                 break
             except EngineDied:
@@ -97,6 +101,17 @@ class EngineBridge(QObject):
         self.timer.start()
         self.stateChanged.emit(self.sim.state)
         self.tick()
+
+    def set_inside(self, inside: bool) -> None:
+        """Ask the engine for the inside events (``True``) or not, from the next start
+        on (an engine without them ignores it)."""
+        self.inside = inside
+        self._pass_inside()
+
+    def _pass_inside(self) -> None:
+        setter = getattr(self.sim, "set_inside", None)
+        if setter is not None:
+            setter(self.inside)
 
     def toggle(self) -> None:
         """Space: start when idle or stopped, otherwise pause or resume."""

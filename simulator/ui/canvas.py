@@ -17,8 +17,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPointF, QSize, Qt, Slot
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPaintEvent, QResizeEvent, QShowEvent
+from PySide6.QtCore import QPointF, QSize, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QFont,
+    QFontMetricsF,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QSizePolicy, QWidget
 
 from simulator.engine.config import SimulationConfig
@@ -37,6 +45,9 @@ FAST_REFRESH_S = 0.05  # in fast mode, the whole picture refreshes at 20 Hz
 class SimulationCanvas(QGraphicsView):
     """The simulation drawn as a scene: fed events (:meth:`on_batch`) for the travelling
     items and snapshots (:meth:`on_snapshot`) for everything else."""
+
+    #: a worker's card was clicked: its name (the Inside view highlights its line)
+    workerClicked = Signal(str)
 
     def __init__(self, config: SimulationConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +129,21 @@ class SimulationCanvas(QGraphicsView):
         self.state = IDLE
         self.model.clear()
         self.refresh(force=True)
+
+    def card_at(self, pos: QPointF) -> str | None:
+        """The worker whose card is at scene position ``pos``, or None."""
+        if self._items is None:
+            return None
+        for name, card in self._items.cards.items():
+            if card.rect.contains(pos):
+                return name
+        return None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        name = self.card_at(self.mapToScene(event.position().toPoint()))
+        if name is not None:
+            self.workerClicked.emit(name)
+        super().mousePressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -209,6 +209,8 @@ class Banner:
         self.box.setVisible(text is not None)
         if text is None:
             return
+        alarm = text.startswith("DEADLOCK")  # red, and the word says it too
+        self.box.setBrush(QBrush(QColor(179, 38, 30, 235) if alarm else QColor(31, 35, 40, 225)))
         w = self.metrics.horizontalAdvance(text) + 40
         rect = QRectF(self.center.x() - w / 2, self.center.y() - self.height / 2, w, self.height)
         self.box.setPath(rounded(rect, 8))

@@ -211,7 +211,10 @@ def build_banner(scene: QGraphicsScene, st: Styles, lay: Layout) -> Banner:
 
 def banner_text(run_state: str, snap: Snapshot | None) -> str | None:
     """What holds the whole picture still, in words: a pause, or workers still starting
-    (spawning 64 interpreters takes seconds, and the run's clock waits for them)."""
+    (spawning 64 interpreters takes seconds, and the run's clock waits for them), or a
+    deadlock: who waits on what (:func:`deadlock_text`)."""
+    if snap is not None and getattr(snap, "deadlock", False) and run_state != PAUSED:
+        return deadlock_text(getattr(snap, "waits", ()))
     if run_state == PAUSED:
         if snap is not None and snap.last_step is not None:  # a single step: who, why
             return f"PAUSED · Step: {snap.last_step[1]} — → steps again, Space resumes"
@@ -221,3 +224,16 @@ def banner_text(run_state: str, snap: Snapshot | None) -> str | None:
         if ready < wanted:
             return f"Starting workers {ready}/{wanted}…"
     return None
+
+
+def deadlock_text(waits: tuple[tuple[str, str], ...] | list[list[str]]) -> str:
+    """``DEADLOCK — P1, P2 wait on not_full · C1 waits on not_empty``: every worker
+    waits, grouped by what it waits on, in the buffer code's words."""
+    groups: dict[str, list[str]] = {}
+    for worker, on in waits:
+        groups.setdefault(on or "?", []).append(worker)
+    parts = [
+        f"{', '.join(ws)} {'waits' if len(ws) == 1 else 'wait'} on {on}"
+        for on, ws in groups.items()
+    ]
+    return "DEADLOCK — " + (" · ".join(parts) if parts else "every worker waits")

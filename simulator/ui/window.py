@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QIcon, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -69,6 +70,7 @@ from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.controls import ControlPanel
+from simulator.ui.inside_view import InsideView
 from simulator.ui.log import EventLog
 from simulator.ui.plots import LivePlot
 from simulator.ui.predictor import Key, Predictor
@@ -84,6 +86,10 @@ TITLE = "pcsim — producer–consumer simulator"
 FIGURES_S = 0.1
 #: presentation mode's extra text scale, on top of the user's
 PRESENT_BOOST = 1.35
+#: with the Inside view beside it the canvas may narrow to this, the dock to that, so the
+#: three fit a 1024 px window
+INSIDE_CANVAS_PX = 360
+INSIDE_DOCK_PX = 260
 
 
 class View(Protocol):
@@ -182,6 +188,7 @@ class MainWindow(QMainWindow):
         self._show_prediction(config)
         self.resize(QSize(1280, 720))
         self._restore_settings(restore_geometry)
+        self._inside_for(config)
 
     def _build_views(self, config: SimulationConfig) -> None:
         self.canvas = SimulationCanvas(config)
@@ -190,8 +197,16 @@ class MainWindow(QMainWindow):
         self.log = EventLog()
         self.stats = StatsPanel()
         self.controls = ControlPanel(config, self.actions_by_name)
+        #: View ▸ Inside: the code each worker runs and the buffer's primitives (a dock)
+        self.inside_view = InsideView(config)
         #: every view the window clears, configures and feeds: a new view is one entry
-        self.views: tuple[View, ...] = (_CanvasView(self.canvas), self.plot, self.log, self.stats)
+        self.views: tuple[View, ...] = (
+            _CanvasView(self.canvas),
+            self.plot,
+            self.log,
+            self.stats,
+            self.inside_view,
+        )
         #: the views that show the prediction beside what they measure
         self.prediction_views: tuple[PredictionView, ...] = (self.plot, self.stats)
         # the banner sits above the canvas, hidden until the engine process dies
@@ -248,6 +263,18 @@ class MainWindow(QMainWindow):
         main.setStretchFactor(1, 0)
         main.setCollapsible(0, False)
         self.setCentralWidget(main)
+        # the Inside view: a dock on the left (the canvas keeps the middle), hidden in the
+        # plain view; View ▸ Inside shows it (no close button: the menu is the one switch)
+        dock = QDockWidget("Inside", self)
+        dock.setObjectName("inside_dock")
+        dock.setWidget(self.inside_view)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        dock.hide()
+        self.inside_dock = dock
         main.setSizes([930, 350])
         left.setSizes([430, 260])
         bottom.setSizes([560, 380])
@@ -282,6 +309,7 @@ class MainWindow(QMainWindow):
         b.engineLost.connect(self._engine_lost)
         b.deferredChanged.connect(self.controls.show_pending)
         self.controls.configChanged.connect(self._on_config)
+        self.canvas.workerClicked.connect(self.inside_view.select)
         self.predictor.predicted.connect(self._on_prediction)
 
     def _restore_settings(self, restore_geometry: bool) -> None:
@@ -296,6 +324,7 @@ class MainWindow(QMainWindow):
             self.set_font_scale(1.0)
         saved = str(self.settings.value("theme", "light"))
         self.set_theme(saved if saved in theme.THEMES else "light")
+        self.set_inside_view(str(self.settings.value("inside_view", "false")).lower() == "true")
 
     # ---- actions ---------------------------------------------------------------------
     def _action(self, name: str, text: str, keys: str, tip: str, slot) -> QAction:
@@ -397,6 +426,15 @@ class MainWindow(QMainWindow):
             "Vary one setting: each value runs for real and in the model, charted",
             self.open_sweep,
         )
+        self._action(
+            "inside",
+            "&Inside (code, lock, conditions)",
+            "Ctrl+I",
+            "Show the code each worker runs, with its line, and the buffer's lock, conditions"
+            " and semaphores (the engine records them from the next start)",
+            lambda: self.set_inside_view(self.actions_by_name["inside"].isChecked()),
+        )
+        self.actions_by_name["inside"].setCheckable(True)
         self._action("about", "&About pcsim", "", "About pcsim", self._about)
         bar = self.menuBar()
         sim = bar.addMenu("&Simulation")
@@ -419,6 +457,7 @@ class MainWindow(QMainWindow):
         scen.addAction(self.actions_by_name["open_scenario"])
         scen.addAction(self.actions_by_name["save_scenario"])
         view = bar.addMenu("&View")
+        view.addAction(self.actions_by_name["inside"])
         view.addAction(self.actions_by_name["present"])
         themes = view.addMenu("&Theme")
         self.theme_actions: dict[str, QAction] = {}
@@ -480,6 +519,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_scenario", str(scenario.path))
         self._use_config(scenario.config)
         self.canvas.set_caption(self._scenario_caption())
+        self._inside_for(scenario.config)
 
     def _scenario_caption(self) -> str:
         if self.scenario is None:
@@ -670,7 +710,9 @@ class MainWindow(QMainWindow):
         }
         out["prediction"] = None if self.prediction is None else self.prediction.as_json()
         out["status"] = self.state_label.text()
+        out["inside"] = self.inside_view.dump() | {"visible": self.inside_dock.isVisible()}
         snap = self.shown
+        out["deadlock"] = bool(getattr(snap, "deadlock", False))
         if snap is not None:
             out["snapshot"] = {
                 "state": str(snap.state),
@@ -813,6 +855,47 @@ class MainWindow(QMainWindow):
         self.rec_label.show()
         act.setChecked(True)
 
+    def set_inside_view(self, on: bool) -> None:
+        """The Inside view on or off (remembered): the dock shows, the view is fed, and
+        the engine records the inside events from the next start (they cost time per
+        item, so only while someone looks)."""
+        self.actions_by_name["inside"].setChecked(on)
+        self.inside_view.active = on
+        self.inside_dock.setVisible(on and not self._presenting)
+        self._fit_inside()
+        self.bridge.set_inside(on)
+        self.settings.setValue("inside_view", "true" if on else "false")
+        if on:
+            self.show_figures_now()
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().resizeEvent(event)
+        if self.inside_dock.isVisible():
+            room = self.width() - self._side.minimumWidth() - INSIDE_CANVAS_PX - 60
+            if self.inside_dock.width() > max(INSIDE_DOCK_PX, room):
+                self._fit_inside()
+
+    def _inside_for(self, cfg: SimulationConfig) -> None:
+        """Settings about the buffer's insides (a hand-written buffer, a bug: the
+        scenarios race-no-lock, lost-wakeup-deadlock...) show the Inside view."""
+        if getattr(cfg, "bug", "none") != "none" or getattr(cfg, "buffer", "queue") != "queue":
+            self.set_inside_view(True)
+
+    def _fit_inside(self) -> None:
+        """The dock as wide as the window spares: the canvas and the side panel keep
+        their room (the canvas may narrow to 420 px while the code is beside it)."""
+        shown = self.inside_dock.isVisible() or (self.inside_on and not self._presenting)
+        self.canvas.setMinimumWidth(INSIDE_CANVAS_PX if shown else 560)
+        if shown:
+            room = self.width() - self._side.minimumWidth() - INSIDE_CANVAS_PX - 60
+            self.inside_dock.setMinimumWidth(INSIDE_DOCK_PX)
+            width = max(INSIDE_DOCK_PX, min(420, room))
+            self.resizeDocks([self.inside_dock], [width], Qt.Orientation.Horizontal)
+
+    @property
+    def inside_on(self) -> bool:
+        return self.actions_by_name["inside"].isChecked()
+
     @Slot()
     def toggle_presentation(self) -> None:
         """Full screen, larger text, only the canvas and the graph: for a projector."""
@@ -829,7 +912,10 @@ class MainWindow(QMainWindow):
         self.log.setVisible(not on)
         self.statusBar().setVisible(not on)
         self.menuBar().setVisible(not on)
+        # the code would squeeze the picture on a projector: it hides, and comes back after
+        self.inside_dock.setVisible(self.inside_on and not on)
         self._presenting = on
+        self._fit_inside()
         self._apply_boost()
         if on:
             self.showFullScreen()
@@ -863,6 +949,7 @@ class MainWindow(QMainWindow):
         mono.setPixelSize(px)
         self.log.text.setFont(mono)
         self.plot.set_text_px(px)
+        self.inside_view.set_text_px(px)
         self.canvas.set_boost(self.boost)
         if self.stats.shown is not None:
             self.stats.on_snapshot(self.stats.shown, force=True)  # the books' style sheet
@@ -886,6 +973,7 @@ class MainWindow(QMainWindow):
             app.setPalette(theme.qt_palette(name))
         self.canvas.restyle()
         self.plot.restyle()
+        self.inside_view.restyle()
         if self.stats.shown is not None:
             self.stats.on_snapshot(self.stats.shown, force=True)  # the books' colour
         self._style_banner()

@@ -280,9 +280,9 @@ class _SpyView:
 
 def test_every_view_is_in_the_views_tuple(window):
     fed = set(window.views)
-    assert {window.plot, window.log, window.stats} <= fed
+    assert {window.plot, window.log, window.stats, window.inside_view} <= fed
     assert any(getattr(v, "canvas", None) is window.canvas for v in fed)
-    assert len(fed) == 4  # a fifth widget fed by the window would show up here
+    assert len(fed) == 5  # a sixth widget fed by the window would show up here
 
 
 def test_a_view_added_in_one_line_is_cleared_configured_and_fed(window, qtbot):
