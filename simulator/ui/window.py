@@ -114,8 +114,8 @@ BROKEN: dict[str, str] = {
     "and count outside the lock. Two producers write one slot; two consumers take one item. "
     "Watch the books: they name the items lost and taken twice.",
     "if-instead-of-while": "Broken (bug if-not-while): get() tests 'empty?' with if, not "
-    "while, before wait(). A woken consumer may find its item taken by another and fails "
-    "(IndexError, red card); the books stay exact about every item.",
+    "while, before wait(). Watch the consumer cards: a woken one may find its item taken by "
+    "another and fails (IndexError, on its card); the books stay exact about every item.",
     "lost-wakeup-deadlock": "Broken (bug lost-wakeup): one condition for both sides and "
     "notify(), not notify_all(): a wake-up can reach the wrong side and is lost. Watch every "
     "card stop on wait() until nobody is left to notify: DEADLOCK, each waiter named.",
