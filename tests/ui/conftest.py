@@ -9,10 +9,16 @@ from simulator.ui.window import MainWindow
 from tests.ui.runs import FAST
 
 
+@pytest.fixture(autouse=True)
+def plain_view():
+    """The window remembers View ▸ Inside (QSettings): every UI test's window starts with
+    the plain view, whatever the test before it left on."""
+    QSettings("pcsim", "pcsim").remove("inside_view")
+    yield
+
+
 @pytest.fixture
 def window(qtbot):
-    # the window remembers View ▸ Inside (QSettings): each test starts with the plain view
-    QSettings("pcsim", "pcsim").remove("inside_view")
     w = MainWindow(FAST, restore_geometry=False)
     qtbot.addWidget(w)
     w.show()

@@ -274,6 +274,8 @@ def test_a_real_run_puts_markers_on_lines_of_the_real_source(window, qtbot):
     window.bridge.start()
     view: InsideView = window.inside_view
     qtbot.waitUntil(lambda: {"P1", "C1"} <= set(view.code.markers()), timeout=15_000)
+    # every worker started (on a busy machine the last may start after the first markers)
+    qtbot.waitUntil(lambda: view.workers.count() == 5, timeout=15_000)
     window.bridge.stop()
     lines = view.code.toPlainText().splitlines()
     for worker, mark in view.code.tracker.marks.items():
