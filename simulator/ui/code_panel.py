@@ -43,8 +43,9 @@ from simulator.engine.events import Event, Kind
 from simulator.ui import theme
 
 # ---- which functions run -------------------------------------------------------------
-#: the order the sections are shown in
-SECTIONS = ("producer", "consumer", "put", "get")
+#: the order the sections are shown in: the buffer's put and get first (the Inside view is
+#: about them: the lock, the conditions, the wait() lines), then the loops that call them
+SECTIONS = ("put", "get", "producer", "consumer")
 
 #: inside event kinds (``Kind`` 10..19 on the engine's side; plain ints here so the panel
 #: also works with an engine that has not got them)
@@ -388,6 +389,7 @@ class CodePanel(QPlainTextEdit):
                 self._stale = False
                 self.setPlainText(self._text)
                 self._refresh_marks()
+                self.follow()
             return
         self._key = key
         funcs = run_functions(backend, buffer, bug)
@@ -430,6 +432,34 @@ class CodePanel(QPlainTextEdit):
         after = {w: m.line for w, m in self.tracker.marks.items()}
         if before != after:
             self._refresh_marks()
+            self.follow()
+
+    def follow(self) -> None:
+        """Keep the markers on the buffer's lines (put, get: where the waits are) in view
+        while nobody is selected: scroll only when one is out of view, and only if all of
+        them fit (a deadlock: every worker on a wait() line, all on screen)."""
+        if self.selected is not None:
+            return
+        lines = sorted(
+            m.line
+            for m in self.tracker.marks.values()
+            if any(
+                s.first <= m.line < s.first + len(s.lines)
+                for n, s in self.sections.items()
+                if n in ("put", "get")
+            )
+        )
+        if not lines:
+            return
+        first = self.firstVisibleBlock().blockNumber()
+        line_h = max(1.0, self.blockBoundingRect(self.firstVisibleBlock()).height())
+        rows = int(self.viewport().height() // line_h)  # whole lines in view
+        if rows <= 0 or (first <= lines[0] and lines[-1] < first + rows):
+            return  # all in view already
+        if lines[-1] - lines[0] >= rows:
+            return  # they do not fit: leave the scrolling to the reader
+        top = max(0, lines[0] - (rows - (lines[-1] - lines[0] + 1)) // 2)
+        self.verticalScrollBar().setValue(top)
 
     def select(self, worker: str | None) -> None:
         """Highlight ``worker``'s line (None: nobody's) and scroll it into view."""
@@ -481,7 +511,7 @@ class CodePanel(QPlainTextEdit):
 
     def gutter_width(self) -> int:
         lines = self.marker_lines()
-        most = max((", ".join(ws) for ws in lines.values()), key=len, default="C10")
+        most = max((compact(ws) for ws in lines.values()), key=len, default="C10")
         fm = self.fontMetrics()
         return max(fm.horizontalAdvance("C10"), fm.horizontalAdvance(most)) + 14
 
@@ -513,7 +543,7 @@ class CodePanel(QPlainTextEdit):
             height = round(self.blockBoundingRect(block).height())
             workers = lines.get(block.blockNumber())
             if workers:
-                text = ", ".join(workers)
+                text = compact(workers)
                 chosen = self.selected in workers
                 p.setPen(theme.color("error" if chosen else "ink"))
                 p.drawText(
@@ -531,3 +561,26 @@ def _order(item: tuple[str, Any]) -> tuple[int, int]:
     name = item[0]
     digits = "".join(c for c in name if c.isdigit())
     return (0 if name.startswith("P") else 1, int(digits or 0))
+
+
+def compact(workers: list[str]) -> str:
+    """The gutter's label for the workers on one line, runs of numbers as ranges so it
+    stays narrow: ``["P1", "P2", "P3", "C1", "C3"]`` -> ``"P1–3 C1,3"``."""
+    groups: dict[str, list[int]] = {}
+    for w in workers:
+        digits = "".join(c for c in w if c.isdigit())
+        groups.setdefault(w.rstrip("0123456789"), []).append(int(digits or 0))
+    out: list[str] = []
+    for prefix, nums in groups.items():
+        nums.sort()
+        runs: list[str] = []
+        start = prev = nums[0]
+        for n in [*nums[1:], None]:
+            if n is not None and n == prev + 1:
+                prev = n
+                continue
+            runs.append(str(start) if start == prev else f"{start}–{prev}")
+            if n is not None:
+                start = prev = n
+        out.append(prefix + ",".join(runs))
+    return " ".join(out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -27,11 +27,39 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleRangeSlider
 from superqt.utils import qdebounced, signals_blocked
 
-from simulator.engine.config import BACKENDS, LIVE_FIELDS, SETTINGS, ConfigError, SimulationConfig
+from simulator.engine.config import LIVE_FIELDS, SETTINGS, ConfigError, SimulationConfig
 from simulator.ui import theme
 
 SLIDER_MAX_S = 2.0  # the sliders' scale; widened when a setting lies beyond it
 DEBOUNCE_MS = 150
+
+#: the backends that run a hand-written buffer and its bugs (config's cross-field rules)
+BUG_BACKENDS = ("threads", "asyncio")
+#: why an entry is greyed out: the same rules as SimulationConfig.__post_init__, in words
+WHY_QUEUE_ONLY = (
+    "The processes backend takes buffer queue only: its workers are separate processes and "
+    "share a multiprocessing JoinableQueue; the hand-written buffers live in one process."
+)
+WHY_BUG_BACKEND = "A bug needs the condition buffer on threads or asyncio, not processes."
+WHY_BUG_BUFFER = "A bug acts on the condition buffer: set Bug to none first."
+WHY_NO_PROCESSES = "The processes backend takes buffer queue only: set Buffer to queue first."
+
+
+def refused(field: str, choice: str, backend: str, buffer: str, bug: str) -> str:
+    """Why ``choice`` for ``field`` does not combine with the other settings shown ("" if
+    it does). A bug chosen with another buffer is allowed here: choosing it switches the
+    buffer to condition (:meth:`ControlPanel._bug_chosen`)."""
+    if field == "buffer":
+        if backend == "processes" and choice != "queue":
+            return WHY_QUEUE_ONLY
+        if bug != "none" and choice != "condition":
+            return WHY_BUG_BUFFER
+    elif field == "bug":
+        if choice != "none" and backend not in BUG_BACKENDS:
+            return WHY_BUG_BACKEND
+    elif field == "backend" and choice == "processes" and (buffer != "queue" or bug != "none"):
+        return WHY_NO_PROCESSES
+    return ""
 
 
 def _range_slider(tip: str) -> QLabeledDoubleRangeSlider:
@@ -47,6 +75,8 @@ def _range_slider(tip: str) -> QLabeledDoubleRangeSlider:
 class ControlPanel(QWidget):
     #: a new, valid configuration
     configChanged = Signal(object)
+    #: a sentence for the status bar (a choice that changed another setting too)
+    message = Signal(str)
 
     def __init__(
         self, config: SimulationConfig, actions: dict[str, QAction], parent: QWidget | None = None
@@ -94,7 +124,7 @@ class ControlPanel(QWidget):
         self.consumers = self._spin("consumers", "Number of consumers; changes at once")
         self.capacity = self._spin("capacity", "Buffer slots; applies at the next start")
         self.backend = QComboBox()
-        self.backend.addItems(list(BACKENDS))
+        self.backend.addItems(list(SETTINGS["backend"].choices))
         self.backend.setToolTip(
             "threads: threading.Thread + queue.Queue; processes: multiprocessing + "
             "JoinableQueue; asyncio: tasks + asyncio.Queue. Applies at the next start."
@@ -108,7 +138,24 @@ class ControlPanel(QWidget):
         form.addRow("Producers", self.producers)
         form.addRow("Consumers", self.consumers)
         form.addRow("Capacity", self.capacity)
+        self.buffer = QComboBox()
+        self.buffer.setObjectName("buffer_combo")
+        self.buffer.addItems(list(SETTINGS["buffer"].choices))
+        self.buffer.setToolTip(
+            "queue: the library's queue; condition: hand-written, one lock and two conditions "
+            "(not_full, not_empty); semaphore: the textbook empty/full semaphores and a "
+            "mutex. Applies at the next start."
+        )
+        self.bug = QComboBox()
+        self.bug.setObjectName("bug_combo")
+        self.bug.addItems(list(SETTINGS["bug"].choices))
+        self.bug.setToolTip(
+            "Break the condition buffer on purpose (Break it menu): no-lock, if-not-while, "
+            "lost-wakeup. Choosing one switches Buffer to condition. Applies at the next start."
+        )
         form.addRow("Backend", self.backend)
+        form.addRow("Buffer", self.buffer)
+        form.addRow("Bug", self.bug)
         form.addRow("Seed", self.seed)
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -128,6 +175,10 @@ class ControlPanel(QWidget):
         for w in (self.producers, self.consumers, self.capacity, self.seed, self.time_scale):
             w.valueChanged.connect(self._changed)
         self.backend.currentTextChanged.connect(self._changed)
+        self.buffer.currentTextChanged.connect(self._changed)
+        self.bug.currentTextChanged.connect(self._bug_chosen)
+        for combo in (self.backend, self.buffer, self.bug):
+            combo.currentTextChanged.connect(self._grey)
         self.load(config)
 
     def _inputs(self) -> tuple[QWidget, ...]:
@@ -140,6 +191,8 @@ class ControlPanel(QWidget):
             self.consumers,
             self.capacity,
             self.backend,
+            self.buffer,
+            self.bug,
             self.seed,
         )
 
@@ -165,13 +218,61 @@ class ControlPanel(QWidget):
             self.consumers.setValue(cfg.consumers)
             self.capacity.setValue(cfg.capacity)
             self.backend.setCurrentText(cfg.backend)
+            self.buffer.setCurrentText(cfg.buffer)
+            self.bug.setCurrentText(cfg.bug)
             self.seed.setValue(-1 if cfg.seed is None else cfg.seed)
             self.time_scale.setValue(cfg.time_scale)
             self._config = cfg
+        self._grey()
 
     @Slot()
     def _changed(self, *_args: object) -> None:
         self._send_soon()
+
+    @Slot(str)
+    def _bug_chosen(self, bug: str) -> None:
+        """A bug acts on the condition buffer: choosing one switches the buffer to
+        condition (and says so) rather than leaving a combination the config refuses."""
+        if bug != "none" and self.buffer.currentText() != "condition":
+            was = self.buffer.currentText()
+            with signals_blocked(self.buffer):
+                self.buffer.setCurrentText("condition")
+            self._grey()
+            self.message.emit(
+                f"Bug {bug} acts on the condition buffer: Buffer switched from {was} to "
+                "condition (at the next start)."
+            )
+        self._changed()
+
+    @Slot()
+    def _grey(self, *_args: object) -> None:
+        """Grey out every combo entry the other settings shown refuse, its tooltip saying
+        why (the config's cross-field rules), so no choice can end in an error."""
+        backend, buffer, bug = (
+            self.backend.currentText(),
+            self.buffer.currentText(),
+            self.bug.currentText(),
+        )
+        combos = (("backend", self.backend), ("buffer", self.buffer), ("bug", self.bug))
+        for field, combo in combos:
+            model = combo.model()
+            assert isinstance(model, QStandardItemModel)
+            for i in range(combo.count()):
+                why = refused(field, combo.itemText(i), backend, buffer, bug)
+                item = model.item(i)
+                item.setEnabled(not why)
+                item.setToolTip(why)
+
+    def greyed(self, field: str) -> dict[str, str]:
+        """{choice: why} for the entries of the ``field`` combo greyed out now."""
+        combo = {"backend": self.backend, "buffer": self.buffer, "bug": self.bug}[field]
+        model = combo.model()
+        assert isinstance(model, QStandardItemModel)
+        return {
+            combo.itemText(i): model.item(i).toolTip()
+            for i in range(combo.count())
+            if not model.item(i).isEnabled()
+        }
 
     def current(self) -> SimulationConfig:
         return self._config.replace(
@@ -181,6 +282,8 @@ class ControlPanel(QWidget):
             consumers=self.consumers.value(),
             capacity=self.capacity.value(),
             backend=self.backend.currentText(),
+            buffer=self.buffer.currentText(),
+            bug=self.bug.currentText(),
             seed=None if self.seed.value() < 0 else self.seed.value(),
             time_scale=round(self.time_scale.value(), 2),
         )

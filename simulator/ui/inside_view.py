@@ -13,12 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -141,6 +140,8 @@ class PrimitivesView(QLabel):
         self.setAccessibleName("Lock, conditions, semaphores and unfinished tasks")
         self.shown: dict[str, Any] = primitives(None)
         self.lines: list[str] = []
+        #: shown under the canvas (its banner says DEADLOCK): the window sets it
+        self.under_canvas = False
         self.show_snapshot(None)
 
     def show_snapshot(self, snap: Snapshot | None, semaphore_buffer: bool = False) -> None:
@@ -149,7 +150,10 @@ class PrimitivesView(QLabel):
         if lines == self.lines and p == self.shown:
             return
         self.shown, self.lines = p, lines
-        self.setText("\n".join(lines))
+        # under the canvas, whose banner already says DEADLOCK and who waits on what, the
+        # panel shows the primitives (in the error colour) without repeating that line
+        shown = lines[1:] if p["deadlock"] and self.under_canvas else lines
+        self.setText("\n".join(shown))
         self.restyle()
 
     def restyle(self) -> None:
@@ -176,29 +180,18 @@ class InsideView(QWidget):
         self.workers.setFlow(QListWidget.Flow.LeftToRight)  # a row of names, wrapping
         self.workers.setWrapping(True)
         self.workers.currentItemChanged.connect(self._picked)
-        title = QLabel("Inside: the code each worker runs")
-        f = QFont(title.font())
-        f.setBold(True)
-        title.setFont(f)
-        self.title = title
-        top = QWidget()
-        top_lay = QVBoxLayout(top)
-        top_lay.setContentsMargins(0, 0, 0, 0)
-        top_lay.addWidget(self.prims)
-        top_lay.addWidget(self.workers)
-        top_lay.addStretch(1)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
-        split.addWidget(self.code)
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
-        split.setCollapsible(1, False)
-        split.setSizes([150, 520])
-        self.split = split
+        # the primitives and the worker list: a row the window puts under the canvas, near
+        # the buffer they belong to; the code gets a wide tab of its own (see MainWindow)
+        strip = QWidget()
+        strip.setObjectName("inside_strip")
+        strip_lay = QHBoxLayout(strip)
+        strip_lay.setContentsMargins(4, 0, 4, 2)
+        strip_lay.addWidget(self.prims, 1)
+        strip_lay.addWidget(self.workers, 0, Qt.AlignmentFlag.AlignTop)
+        self.strip = strip
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(title)
-        lay.addWidget(split, 1)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.code, 1)
         self._names: tuple[str, ...] = ()
         self.snapshot: Snapshot | None = None
         #: fed only while on (the window's View ▸ Inside): the markers cost per event
@@ -272,8 +265,10 @@ class InsideView(QWidget):
         if keep in names:
             self.workers.setCurrentRow(names.index(keep))
         self.workers.blockSignals(False)
-        # one or two rows of names: the code gets the height
-        self.workers.setFixedHeight(self.workers.fontMetrics().height() * 2 + 16)
+        # one or two rows of names beside the primitives: the canvas keeps the height
+        fm = self.workers.fontMetrics()
+        self.workers.setFixedHeight(fm.height() * 2 + 16)
+        self.workers.setFixedWidth(fm.horizontalAdvance("C10 ") * 6 + 24)
 
     def restyle(self) -> None:
         self.code.restyle()
@@ -281,6 +276,8 @@ class InsideView(QWidget):
 
     def set_text_px(self, px: int) -> None:
         self.code.set_text_px(px)
+        names, self._names = self._names, ()
+        self._set_workers(names)  # the list's size follows the text
 
     def dump(self) -> dict[str, Any]:
         """What the view shows: the markers ({worker: code line}), the primitives as

@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -86,10 +87,48 @@ TITLE = "pcsim — producer–consumer simulator"
 FIGURES_S = 0.1
 #: presentation mode's extra text scale, on top of the user's
 PRESENT_BOOST = 1.35
-#: with the Inside view beside it the canvas may narrow to this, the dock to that, so the
-#: three fit a 1024 px window
-INSIDE_CANVAS_PX = 360
-INSIDE_DOCK_PX = 260
+
+#: Break it: bug -> (its shipped scenario, menu text, tooltip)
+BREAK_IT: dict[str, tuple[str, str, str]] = {
+    "no-lock": (
+        "race-no-lock",
+        "&No lock: a race on the indices",
+        "The condition buffer updates its slots outside the lock: items lost and taken twice",
+    ),
+    "if-not-while": (
+        "if-instead-of-while",
+        "&if instead of while around wait()",
+        "A woken consumer does not check again: it takes from an empty buffer and fails",
+    ),
+    "lost-wakeup": (
+        "lost-wakeup-deadlock",
+        "&Lost wake-up: notify() on one shared condition",
+        "notify() wakes the wrong side: sooner or later every worker waits (DEADLOCK)",
+    ),
+}
+#: the canvas's caption for each Break it scenario (by file name), in place of the file's
+#: longer description: what is broken, what to watch, how the books catch it, short enough
+#: for the canvas above the code at 1280x720
+BROKEN: dict[str, str] = {
+    "race-no-lock": "Broken (bug no-lock): the condition buffer updates its slots, indices "
+    "and count outside the lock. Two producers write one slot; two consumers take one item. "
+    "Watch the books: they name the items lost and taken twice.",
+    "if-instead-of-while": "Broken (bug if-not-while): get() tests 'empty?' with if, not "
+    "while, before wait(). Watch the consumer cards: a woken one may find its item taken by "
+    "another and fails (IndexError, on its card); the books stay exact about every item.",
+    "lost-wakeup-deadlock": "Broken (bug lost-wakeup): one condition for both sides and "
+    "notify(), not notify_all(): a wake-up can reach the wrong side and is lost. Watch every "
+    "card stop on wait() until nobody is left to notify: DEADLOCK, each waiter named.",
+}
+#: the canvas caption after Fix it, by the bug that was on
+FIXED: dict[str, str] = {
+    "no-lock": "Fixed: every slot, index and count update is back under the lock, so no two "
+    "workers can read the same index. Watch the books: they stay ✓ balanced.",
+    "if-not-while": "Fixed: while instead of if around wait(), so a woken consumer checks "
+    "again and waits on if another took the item first. No consumer fails; the books stay ✓.",
+    "lost-wakeup": "Fixed: two conditions (not_full for producers, not_empty for consumers), "
+    "so every notify() wakes the side that can move. No DEADLOCK; the books stay ✓.",
+}
 
 
 class View(Protocol):
@@ -160,6 +199,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         config = config or SimulationConfig()
         self.scenario = scenario
+        #: the caption after Break it ▸ Fix it (no scenario): what the fix changed
+        self.fixed_caption = ""
         self.timeline = TimelinePlayer(scenario)
         self.recorder: Recorder | None = None
         self.sweep_dialog: SweepDialog | None = None  # Simulation ▸ Sweep…, made when asked
@@ -223,7 +264,12 @@ class MainWindow(QMainWindow):
         self.strip.hide()
 
     def _build_layout(self) -> None:
-        """Banner and canvas over graph and log, beside the scrolling side panel."""
+        """Banner and canvas over graph and log, beside the scrolling side panel.
+
+        The Inside view (View ▸ Inside) adds the primitives and the worker list in a row
+        under the canvas (near the buffer) and the code as a tab, "Code", beside "Graph and
+        log" under the picture: the code gets the picture's whole width (the put/get lines
+        with the markers need ~90 columns), the canvas keeps its size."""
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self.plot)
         bottom.addWidget(self.log)
@@ -231,18 +277,30 @@ class MainWindow(QMainWindow):
         bottom.setStretchFactor(1, 2)
         bottom.setCollapsible(0, False)
         self.log.worker.setMinimumWidth(70)  # the graph needs the room more at 1024 px
+        self.graph_log = bottom
+        tabs = QTabWidget()
+        tabs.setObjectName("bottom_tabs")
+        tabs.setDocumentMode(True)
+        tabs.setTabBarAutoHide(True)  # the plain view: no tab bar, graph and log as ever
+        tabs.addTab(bottom, "Graph and log")
+        self.bottom_tabs = tabs
         top = QWidget()
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(0, 0, 0, 0)
         top_lay.setSpacing(0)
         top_lay.addWidget(self.banner)
         top_lay.addWidget(self.canvas, 1)
+        top_lay.addWidget(self.inside_view.strip)
         top_lay.addWidget(self.strip)
+        self.inside_view.strip.hide()
+        self.inside_view.prims.under_canvas = True
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(top)
-        left.addWidget(bottom)
+        left.addWidget(tabs)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 2)
+        left.setCollapsible(1, False)
+        self._left = left
         side = QWidget()
         side_lay = QVBoxLayout(side)
         side_lay.setContentsMargins(6, 6, 6, 6)
@@ -263,18 +321,6 @@ class MainWindow(QMainWindow):
         main.setStretchFactor(1, 0)
         main.setCollapsible(0, False)
         self.setCentralWidget(main)
-        # the Inside view: a dock on the left (the canvas keeps the middle), hidden in the
-        # plain view; View ▸ Inside shows it (no close button: the menu is the one switch)
-        dock = QDockWidget("Inside", self)
-        dock.setObjectName("inside_dock")
-        dock.setWidget(self.inside_view)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        dock.hide()
-        self.inside_dock = dock
         main.setSizes([930, 350])
         left.setSizes([430, 260])
         bottom.setSizes([560, 380])
@@ -309,6 +355,7 @@ class MainWindow(QMainWindow):
         b.engineLost.connect(self._engine_lost)
         b.deferredChanged.connect(self.controls.show_pending)
         self.controls.configChanged.connect(self._on_config)
+        self.controls.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.canvas.workerClicked.connect(self.inside_view.select)
         self.predictor.predicted.connect(self._on_prediction)
 
@@ -456,6 +503,7 @@ class MainWindow(QMainWindow):
         scen.addSeparator()
         scen.addAction(self.actions_by_name["open_scenario"])
         scen.addAction(self.actions_by_name["save_scenario"])
+        self._build_break_menu(bar.addMenu("&Break it"))
         view = bar.addMenu("&View")
         view.addAction(self.actions_by_name["inside"])
         view.addAction(self.actions_by_name["present"])
@@ -472,6 +520,56 @@ class MainWindow(QMainWindow):
         view.addAction(self.actions_by_name["screenshot"])
         view.addAction(self.actions_by_name["record"])
         bar.addMenu("&Help").addAction(self.actions_by_name["about"])
+
+    def _build_break_menu(self, menu: QMenu) -> None:
+        """Break it: each classic bug opens its shipped scenario (settings, caption that
+        explains it, the Inside view on) and runs it; Fix it runs the same settings with
+        bug none."""
+        self.break_actions: dict[str, QAction] = {}
+        for bug, (scenario, text, tip) in BREAK_IT.items():
+            act = menu.addAction(text)
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+            act.triggered.connect(lambda _=False, b=bug, n=scenario: self.break_it(b, n))
+            self.break_actions[bug] = act
+        menu.addSeparator()
+        fix = menu.addAction("&Fix it (bug none)")
+        fix.setToolTip("Run the same settings with the bug switched off: the books stay ✓")
+        fix.setStatusTip(fix.toolTip())
+        fix.triggered.connect(self.fix_it)
+        self.break_actions["none"] = fix
+        menu.setToolTipsVisible(True)
+
+    def break_it(self, bug: str, scenario: str) -> bool:
+        """Run the shipped scenario of ``bug`` (its caption on the canvas says what is
+        broken, what to watch and how the books catch it); if that scenario cannot be
+        loaded, switch the bug on in the current settings instead (at the next start)."""
+        if self.run_scenario(scenario):
+            self.statusBar().showMessage(f"Break it: bug {bug} on, running '{scenario}'", 10_000)
+            return True
+        cfg = self.controls.current()
+        backend = cfg.backend if cfg.backend in ("threads", "asyncio") else "threads"
+        self._use_config(cfg.replace(backend=backend, buffer="condition", bug=bug))
+        self._inside_for(self.bridge.config)
+        return False
+
+    @Slot()
+    def fix_it(self) -> None:
+        """Bug none with every other setting kept, run again at once (a fresh run, so the
+        books start from zero); the caption says what changed."""
+        cfg = self.controls.current()
+        if cfg.bug == "none":
+            self.statusBar().showMessage("No bug is on: nothing to fix.", 10_000)
+            return
+        bug = cfg.bug
+        self.bridge.stop()
+        self.scenario = None
+        self.setWindowTitle(f"{TITLE} — fixed")
+        self.fixed_caption = FIXED.get(bug, "")
+        self._use_config(cfg.replace(bug="none"))
+        self.canvas.set_caption(self._scenario_caption())
+        self.bridge.start()
+        self.statusBar().showMessage(f"Fixed: bug {bug} off, the run starts again", 10_000)
 
     @Slot()
     def _step(self) -> None:
@@ -515,6 +613,7 @@ class MainWindow(QMainWindow):
         """Make ``scenario`` the window's: its title, its caption, its settings, and the
         one the next session makes ready."""
         self.scenario = scenario
+        self.fixed_caption = ""
         self.setWindowTitle(f"{TITLE} — {scenario.title}")
         self.settings.setValue("last_scenario", str(scenario.path))
         self._use_config(scenario.config)
@@ -523,7 +622,10 @@ class MainWindow(QMainWindow):
 
     def _scenario_caption(self) -> str:
         if self.scenario is None:
-            return ""
+            return self.fixed_caption
+        short = BROKEN.get(Path(str(self.scenario.path)).stem)
+        if short is not None:
+            return short
         return f"{self.scenario.title}: {self.scenario.description}"
 
     @Slot(float)
@@ -710,7 +812,7 @@ class MainWindow(QMainWindow):
         }
         out["prediction"] = None if self.prediction is None else self.prediction.as_json()
         out["status"] = self.state_label.text()
-        out["inside"] = self.inside_view.dump() | {"visible": self.inside_dock.isVisible()}
+        out["inside"] = self.inside_view.dump() | {"visible": self.inside_shown}
         snap = self.shown
         out["deadlock"] = bool(getattr(snap, "deadlock", False))
         if snap is not None:
@@ -856,41 +958,54 @@ class MainWindow(QMainWindow):
         act.setChecked(True)
 
     def set_inside_view(self, on: bool) -> None:
-        """The Inside view on or off (remembered): the dock shows, the view is fed, and
-        the engine records the inside events from the next start (they cost time per
-        item, so only while someone looks)."""
+        """The Inside view on or off (remembered): the code tab and the primitives show,
+        the view is fed, and the engine records the inside events from the next start
+        (they cost time per item, so only while someone looks)."""
         self.actions_by_name["inside"].setChecked(on)
         self.inside_view.active = on
-        self.inside_dock.setVisible(on and not self._presenting)
-        self._fit_inside()
+        self._place_inside()
         self.bridge.set_inside(on)
         self.settings.setValue("inside_view", "true" if on else "false")
         if on:
             self.show_figures_now()
 
-    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        super().resizeEvent(event)
-        if self.inside_dock.isVisible():
-            room = self.width() - self._side.minimumWidth() - INSIDE_CANVAS_PX - 60
-            if self.inside_dock.width() > max(INSIDE_DOCK_PX, room):
-                self._fit_inside()
+    def _place_inside(self) -> None:
+        """Show the Inside view's parts while it is on (not in presentation mode, where
+        the code would squeeze the picture on a projector): the "Code" tab first and
+        chosen, the primitives' row under the canvas; off, the plain layout."""
+        shown = self.inside_on and not self._presenting
+        tabs = self.bottom_tabs
+        at = tabs.indexOf(self.inside_view)
+        if shown and at < 0:
+            tabs.insertTab(0, self.inside_view, "Code (inside the buffer)")
+            tabs.setCurrentIndex(0)
+            # the code's lines need height as well as width: the picture gives a little
+            self._split_left(1, 1)
+        elif not shown and at >= 0:
+            tabs.removeTab(at)
+            self.inside_view.setParent(None)  # kept by self.inside_view, not shown
+            self._split_left(3, 2)
+        self.inside_view.strip.setVisible(shown)
+
+    def _split_left(self, top: int, bottom: int) -> None:
+        """Share the left column's height between the picture and the tabs under it, now
+        and when the window is resized."""
+        left = self._left
+        left.setStretchFactor(0, top)
+        left.setStretchFactor(1, bottom)
+        total = max(1, sum(left.sizes()) or left.height())
+        left.setSizes([total * top // (top + bottom), total * bottom // (top + bottom)])
+
+    @property
+    def inside_shown(self) -> bool:
+        """The Inside view's code is on screen now (on, and not in presentation mode)."""
+        return self.bottom_tabs.indexOf(self.inside_view) >= 0 and self.isVisible()
 
     def _inside_for(self, cfg: SimulationConfig) -> None:
         """Settings about the buffer's insides (a hand-written buffer, a bug: the
         scenarios race-no-lock, lost-wakeup-deadlock...) show the Inside view."""
         if getattr(cfg, "bug", "none") != "none" or getattr(cfg, "buffer", "queue") != "queue":
             self.set_inside_view(True)
-
-    def _fit_inside(self) -> None:
-        """The dock as wide as the window spares: the canvas and the side panel keep
-        their room (the canvas may narrow to 420 px while the code is beside it)."""
-        shown = self.inside_dock.isVisible() or (self.inside_on and not self._presenting)
-        self.canvas.setMinimumWidth(INSIDE_CANVAS_PX if shown else 560)
-        if shown:
-            room = self.width() - self._side.minimumWidth() - INSIDE_CANVAS_PX - 60
-            self.inside_dock.setMinimumWidth(INSIDE_DOCK_PX)
-            width = max(INSIDE_DOCK_PX, min(420, room))
-            self.resizeDocks([self.inside_dock], [width], Qt.Orientation.Horizontal)
 
     @property
     def inside_on(self) -> bool:
@@ -913,9 +1028,8 @@ class MainWindow(QMainWindow):
         self.statusBar().setVisible(not on)
         self.menuBar().setVisible(not on)
         # the code would squeeze the picture on a projector: it hides, and comes back after
-        self.inside_dock.setVisible(self.inside_on and not on)
         self._presenting = on
-        self._fit_inside()
+        self._place_inside()
         self._apply_boost()
         if on:
             self.showFullScreen()

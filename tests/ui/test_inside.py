@@ -226,9 +226,9 @@ def test_deadlock_banner_and_waits():
 
 
 def test_window_inside_view_toggle_dump_and_deadlock(window, qtbot):
-    assert not window.inside_dock.isVisible()
+    assert not window.inside_shown
     window.actions_by_name["inside"].trigger()
-    assert window.inside_on and window.inside_dock.isVisible()
+    assert window.inside_on and window.inside_shown
     assert window.bridge.inside is True
     if hasattr(window.bridge.sim, "set_inside"):
         assert window.bridge.sim.inside is True
@@ -261,11 +261,11 @@ def test_window_inside_view_toggle_dump_and_deadlock(window, qtbot):
     assert banner == "DEADLOCK — P1, P2 wait on not_full · C1 waits on not_empty"
     # presentation mode hides the code, and it comes back after
     window.toggle_presentation()
-    assert not window.inside_dock.isVisible()
+    assert not window.inside_shown
     window.toggle_presentation()
-    assert window.inside_dock.isVisible()
+    assert window.inside_shown
     window.actions_by_name["inside"].trigger()
-    assert not window.inside_dock.isVisible() and window.bridge.inside is False
+    assert not window.inside_shown and window.bridge.inside is False
 
 
 def test_a_real_run_puts_markers_on_lines_of_the_real_source(window, qtbot):
@@ -274,6 +274,8 @@ def test_a_real_run_puts_markers_on_lines_of_the_real_source(window, qtbot):
     window.bridge.start()
     view: InsideView = window.inside_view
     qtbot.waitUntil(lambda: {"P1", "C1"} <= set(view.code.markers()), timeout=15_000)
+    # every worker started (on a busy machine the last may start after the first markers)
+    qtbot.waitUntil(lambda: view.workers.count() == 5, timeout=15_000)
     window.bridge.stop()
     lines = view.code.toPlainText().splitlines()
     for worker, mark in view.code.tracker.marks.items():
