@@ -63,9 +63,9 @@ def _queue_functions(backend: str) -> dict[str, Callable[..., Any]]:
         from multiprocessing.queues import JoinableQueue
 
         return {"put": JoinableQueue.put, "get": JoinableQueue.get}
-    from simulator.engine.backends.thread_buffer import BoundedBuffer
+    import queue  # threads: CPython's own (they run when the code is shown)
 
-    return {"put": BoundedBuffer.put_item, "get": BoundedBuffer.get_item}
+    return {"put": queue.Queue.put, "get": queue.Queue.get}
 
 
 def buffer_functions(backend: str, buffer: str = "queue", bug: str = "none") -> dict[str, Any]:
@@ -130,19 +130,19 @@ WHERE: dict[int, Where] = {
         ("put", (".wait()", "_wait_for_room(", "_sim_down(", "await self._wait(", "acquire(")),
     ),
     Kind.PUT: (
-        ("put", ("self._sim_put(", "put_event(")),
+        ("put", ("self._sim_put(", "put_event(", "self._put(item)")),
         ("producer", ("emit(put_event(", "rt.put(held)")),
     ),
     Kind.GET_WAIT: (
         ("get", (".wait()", "_wait_for_item(", "_sim_down(", "await self._wait(", "acquire(")),
     ),
     Kind.GOT: (
-        ("get", ("self._sim_got(", "got_event(")),
+        ("get", ("self._sim_got(", "got_event(", "item = self._get()")),
         ("consumer", ("emit(got_event(", "rt.get()")),
     ),
     Kind.CONSUMED: (("consumer", ("task_done()",)),),
-    LOCK_WAIT: (("buf", ("with self.mutex",)),),
-    LOCK_HELD: (("buf", ("with self.mutex",)),),
+    LOCK_WAIT: (("buf", ("with self.mutex", "with self.not_full:", "with self.not_empty:")),),
+    LOCK_HELD: (("buf", ("with self.mutex", "with self.not_full:", "with self.not_empty:")),),
     COND_WAIT: (("buf", ("{v}.wait()", ".wait()", "_wait_for_room(", "_wait_for_item(")),),
     COND_WOKE: (("buf", ("{v}.wait()", ".wait()", "_wait_for_room(", "_wait_for_item(")),),
     NOTIFY: (("buf", ("{v}.notify", ".notify")),),

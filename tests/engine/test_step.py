@@ -15,8 +15,9 @@ from tests.engine.waiting import wait_for
 
 READY_S = 60.0
 STEPPING = ["threads", "asyncio"]
-#: the library queue and the hand-written buffers step the same way
-BUFFERS = ["queue", "condition", "semaphore"]
+#: the library queue and the hand-written buffers step the same way; "queue+inside" is
+#: the queue with the Inside view on (on threads CPython's own Queue.put/get then run)
+BUFFERS = ["queue", "queue+inside", "condition", "semaphore"]
 
 
 def _config(backend: str, **kw) -> SimulationConfig:
@@ -32,8 +33,15 @@ def _config(backend: str, **kw) -> SimulationConfig:
     return SimulationConfig(**base)
 
 
+def _simulation(backend: str, **kw) -> Simulation:
+    inside = kw.get("buffer") == "queue+inside"
+    if inside:
+        kw["buffer"] = "queue"
+    return Simulation(_config(backend, **kw), inside=inside)
+
+
 def _paused(backend: str, consumed: int = 20, **kw) -> tuple[Simulation, EventChannel]:
-    sim = Simulation(_config(backend, **kw))
+    sim = _simulation(backend, **kw)
     ch = sim.subscribe()
     sim.start()
     assert sim.ready.wait(READY_S)
@@ -152,7 +160,7 @@ def test_a_step_over_a_long_sleep_takes_the_sleep_then_the_next_event(backend, b
 @pytest.mark.parametrize("buffer", BUFFERS)
 @pytest.mark.parametrize("backend", STEPPING)
 def test_step_only_while_paused_and_stop_never_hangs(backend, buffer):
-    sim = Simulation(_config(backend, buffer=buffer))
+    sim = _simulation(backend, buffer=buffer)
     with pytest.raises(ValueError, match="paused"):
         sim.step()  # idle
     sim.start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import queue
 import textwrap
 from typing import Any
 
@@ -79,10 +80,8 @@ def test_the_code_shown_is_inspect_getsource_of_the_functions_that_run(
         sec = panel.sections[name]
         lines = text.splitlines()
         assert lines[sec.first : sec.first + len(sec.lines)] == src.splitlines()
-    if buffer == "queue" and backend == "threads":
-        from simulator.engine.backends.thread_buffer import BoundedBuffer
-
-        assert funcs["put"] is BoundedBuffer.put_item and funcs["get"] is BoundedBuffer.get_item
+    if buffer == "queue" and backend == "threads":  # CPython's own (they run, inside on)
+        assert funcs["put"] is queue.Queue.put and funcs["get"] is queue.Queue.get
     if hasattr(backends, "buffer_code"):
         real = backends.buffer_code(backend, buffer, bug)
         assert funcs["put"] is real["put"] and funcs["get"] is real["get"]
@@ -106,6 +105,15 @@ def test_every_marker_pattern_is_found_in_the_real_source(backend, buffer, bug):
         assert t.locate("P1", cp.COND_WAIT, full).code.endswith(f"{full}.wait()")
         assert t.locate("C1", cp.COND_WOKE, empty).code.endswith(f"{empty}.wait()")
         assert ".notify" in t.locate("P1", cp.NOTIFY, empty).code
+    if buffer == "queue" and backend == "threads":  # the lines of Lib/queue.py
+        assert put_wait.code == "self.not_full.wait()"
+        assert get_wait.code == "self.not_empty.wait()"
+        assert t.locate("P1", Kind.PUT).code == "self._put(item)"
+        assert t.locate("C1", Kind.GOT).code == "item = self._get()"
+        assert t.locate("P1", cp.LOCK_WAIT, "mutex").code == "with self.not_full:"
+        assert t.locate("C1", cp.LOCK_HELD, "mutex").code == "with self.not_empty:"
+        assert t.locate("P1", cp.COND_WAIT, "not_full").code == "self.not_full.wait()"
+        assert t.locate("C1", cp.NOTIFY, "not_full").code == "self.not_full.notify()"
     if buffer == "semaphore":
         assert "empty" in t.locate("P1", cp.SEM_WAIT, "empty").code
         assert "full" in t.locate("C1", cp.SEM_TAKE, "full").code
@@ -129,19 +137,19 @@ def test_markers_follow_the_events(qtbot):
         ]
     )
     marks = panel.markers()
-    assert marks["P1"] == "self._wait_for_room(item, worker)"  # in put_item: its wait
+    assert marks["P1"] == "self.not_full.wait()"  # in queue.Queue.put: its wait
     assert "work(rt, held)" in marks["C1"]
     assert "work(rt, NO_ITEM)" in marks["P2"]
     assert marks["C2"] == "emit(started_event(name))"
-    # P1's line is a line of put_item, C1's of run_consumer
+    # P1's line is a line of queue.Queue.put, C1's of run_consumer
     lines = panel.toPlainText().splitlines()
-    put = panel.sections["put"]
+    put = panel.sections["put"]  # queue.Queue.put
     where = panel.tracker.marks["P1"].line
     assert put.first <= where < put.first + len(put.lines)
     assert lines[where].strip() == marks["P1"]
     # the next events move them; a stopped worker has no marker
     panel.on_events([Event(0.0, Kind.PUT, "P1", 1, 10), Event(0.0, Kind.STOPPED, "C2")])
-    assert "put_event(" in panel.markers()["P1"]
+    assert panel.markers()["P1"] == "self._put(item)"
     assert "C2" not in panel.markers()
     # the selected worker's line is highlighted; two workers on one line share the gutter
     panel.select("P1")
@@ -250,10 +258,10 @@ def test_window_inside_view_toggle_dump_and_deadlock(window, qtbot):
     dump = window.dump_view()
     assert dump["deadlock"] is True
     assert dump["inside"]["visible"] is True
-    assert dump["inside"]["markers"] == {
-        "P1": "self._wait_for_room(item, worker)",
-        "P2": "self._wait_for_room(item, worker)",
-        "C1": "self._wait_for_item(worker, retiring)",
+    assert dump["inside"]["markers"] == {  # on the wait() lines of queue.Queue.put / get
+        "P1": "self.not_full.wait()",
+        "P2": "self.not_full.wait()",
+        "C1": "self.not_empty.wait()",
     }
     assert dump["inside"]["primitives"]["deadlock"] is True
     assert window.canvas._items is not None

@@ -31,10 +31,10 @@ def backend_class(name: str) -> type[Backend]:
 def buffer_code(backend: str, buffer: str, bug: str = "none") -> dict[str, Callable[..., Any]]:
     """The real ``put`` and ``get`` a run of these settings executes, for the code panel
     (``inspect.getsource`` of each): the hand-written buffer's (the buggy subclass's with
-    a bug). For ``queue``: on threads :class:`~.thread_buffer.BoundedBuffer`'s
-    ``put_item``/``get_item`` (``queue.Queue``'s own put and get rewritten on its mutex and
-    conditions, with the events and the hold: what runs), on asyncio the held waits of
-    ``asyncio.Queue`` (after a failed ``put_nowait``/``get_nowait``), on processes
+    a bug). For ``queue``: on threads CPython's own ``queue.Queue.put``/``get`` (they run
+    when the code is shown, with ``inside=True``: :class:`~.thread_queue.LibraryQueue`
+    calls them and rides on their ``_qsize``/``_put``/``_get`` hooks), on asyncio the
+    held waits of ``asyncio.Queue`` (after a failed ``put_nowait``/``get_nowait``), on processes
     ``multiprocessing``'s ``JoinableQueue.put``/``get``."""
     if buffer == "queue":
         if backend == "asyncio":
@@ -45,9 +45,9 @@ def buffer_code(backend: str, buffer: str, bug: str = "none") -> dict[str, Calla
             from multiprocessing.queues import JoinableQueue
 
             return {"put": JoinableQueue.put, "get": JoinableQueue.get}
-        from simulator.engine.backends.thread_buffer import BoundedBuffer
+        import queue  # threads, inside on: LibraryQueue runs the library's own
 
-        return {"put": BoundedBuffer.put_item, "get": BoundedBuffer.get_item}
+        return {"put": queue.Queue.put, "get": queue.Queue.get}
     if backend == "asyncio":
         from simulator.engine.backends.aio_buffers import buffer_class as aio_class
 

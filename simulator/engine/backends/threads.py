@@ -1,4 +1,6 @@
-"""Real ``threading.Thread`` workers around a :class:`~.thread_buffer.BoundedBuffer`."""
+"""Real ``threading.Thread`` workers around a :class:`~.thread_buffer.BoundedBuffer` (with
+the Inside view on, a :class:`~.thread_queue.LibraryQueue`: ``queue.Queue``'s own put and
+get), or a hand-written buffer (:mod:`.thread_buffers`)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from simulator.engine.backends.base import (
 )
 from simulator.engine.backends.thread_buffer import BoundedBuffer
 from simulator.engine.backends.thread_buffers import buffer_class
+from simulator.engine.backends.thread_queue import LibraryQueue
 from simulator.engine.config import SimulationConfig
 from simulator.engine.workers import ROLES, Role
 
@@ -120,7 +123,10 @@ class ThreadBackend(Backend):
 
     def start(self, workers: list[tuple[Role, str, int]]) -> None:
         with self._hold_lock:
-            cls = buffer_class(self.config.buffer, self.config.bug) or BoundedBuffer
+            cls = buffer_class(self.config.buffer, self.config.bug) or (
+                # the Inside view shows queue.Queue's own put/get: then they run
+                LibraryQueue if self.inside else BoundedBuffer
+            )
             self.buffer = cls(self.config.capacity, self.emit, self.holding, self.inside)
             self.buffer.granted = self.granted
         self.tickets = itertools.count()
