@@ -15,8 +15,9 @@ from tests.engine.waiting import wait_for
 
 READY_S = 60.0
 STEPPING = ["threads", "asyncio"]
-#: the library queue and the hand-written buffers step the same way
-BUFFERS = ["queue", "condition", "semaphore"]
+#: the library queue and the hand-written buffers step the same way; "queue+inside": the
+#: queue with the Inside view on (the library's own put/get run, on their hooks)
+BUFFERS = ["queue", "queue+inside", "condition", "semaphore"]
 
 
 def _config(backend: str, **kw) -> SimulationConfig:
@@ -33,7 +34,10 @@ def _config(backend: str, **kw) -> SimulationConfig:
 
 
 def _paused(backend: str, consumed: int = 20, **kw) -> tuple[Simulation, EventChannel]:
-    sim = Simulation(_config(backend, **kw))
+    inside = kw.get("buffer") == "queue+inside"
+    if inside:
+        kw["buffer"] = "queue"
+    sim = Simulation(_config(backend, **kw), inside=inside)
     ch = sim.subscribe()
     sim.start()
     assert sim.ready.wait(READY_S)
@@ -152,7 +156,8 @@ def test_a_step_over_a_long_sleep_takes_the_sleep_then_the_next_event(backend, b
 @pytest.mark.parametrize("buffer", BUFFERS)
 @pytest.mark.parametrize("backend", STEPPING)
 def test_step_only_while_paused_and_stop_never_hangs(backend, buffer):
-    sim = Simulation(_config(backend, buffer=buffer))
+    inside = buffer == "queue+inside"
+    sim = Simulation(_config(backend, buffer=buffer.split("+")[0]), inside=inside)
     with pytest.raises(ValueError, match="paused"):
         sim.step()  # idle
     sim.start()

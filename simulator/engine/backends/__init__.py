@@ -33,14 +33,14 @@ def buffer_code(backend: str, buffer: str, bug: str = "none") -> dict[str, Calla
     (``inspect.getsource`` of each): the hand-written buffer's (the buggy subclass's with
     a bug). For ``queue``: on threads :class:`~.thread_buffer.BoundedBuffer`'s
     ``put_item``/``get_item`` (``queue.Queue``'s own put and get rewritten on its mutex and
-    conditions, with the events and the hold: what runs), on asyncio the held waits of
-    ``asyncio.Queue`` (after a failed ``put_nowait``/``get_nowait``), on processes
+    conditions, with the events and the hold: what runs), on asyncio ``asyncio.Queue``'s
+    own ``put``/``get`` (what runs with the Inside view on: aio ``_LibraryQueue``), on processes
     ``multiprocessing``'s ``JoinableQueue.put``/``get``."""
     if buffer == "queue":
-        if backend == "asyncio":
-            from simulator.engine.backends.aio import _HeldQueue
+        if backend == "asyncio":  # the library's own, run when the Inside view is on
+            import asyncio
 
-            return {"put": _HeldQueue.put_held, "get": _HeldQueue.get_held}
+            return {"put": asyncio.Queue.put, "get": asyncio.Queue.get}
         if backend == "processes":
             from multiprocessing.queues import JoinableQueue
 

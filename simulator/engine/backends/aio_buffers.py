@@ -367,8 +367,39 @@ class AioNoLockBuffer(AioConditionBuffer):
         return max(0, min(self.count, self.capacity))
 
 
+#: how long a consumer woken in the ``if-not-while`` buffer waits before taking the lock
+#: back (the time a woken thread may wait for a core)
+RESCHEDULE_S = 0.001
+
+
 class AioIfNotWhileBuffer(AioConditionBuffer):
-    """BUG ``if-not-while`` (see :class:`~.thread_buffers.IfNotWhileBuffer`)."""
+    """BUG ``if-not-while`` (see :class:`~.thread_buffers.IfNotWhileBuffer`).
+
+    A woken consumer must take the lock back before ``wait()`` returns; a consumer that
+    was not waiting can take the lock first, and the item with it. On threads the OS
+    scheduler opens that window; in asyncio a free lock is taken back at once, so the
+    window was open only when another task already queued on the lock (5 runs in 10).
+    Here the woken consumer yields between being notified and taking the lock back
+    (:meth:`_sim_yield_then_acquire`, the condition's re-acquire) for
+    :data:`RESCHEDULE_S` of real time, as a woken thread waits to be scheduled: a task
+    that comes meanwhile takes the lock first. ``await asyncio.sleep(0)`` (one turn of the
+    loop) was not enough: the loop runs one sub-millisecond timer per turn, so another
+    consumer was rarely ready in that turn (0 failures in 1 run of 10 s). It widens the
+    window, as ``no-lock``'s ``sleep(0)`` does; the failure itself is real (the woken
+    consumer finds ``count == 0``), and the correct ``while`` survives the same wait.
+    """
+
+    def __init__(self, capacity: int, emit: Any, inside: bool = False) -> None:
+        super().__init__(capacity, emit, inside)
+        # asyncio.Condition.wait() re-takes the lock with ``self.acquire`` (the lock's
+        # acquire, copied in its __init__): the woken consumer yields there first
+        self._lock_acquire = self.not_empty.acquire
+        self.not_empty.acquire = self._sim_yield_then_acquire  # type: ignore[method-assign]
+
+    async def _sim_yield_then_acquire(self) -> bool:
+        """The woken consumer's way back to the lock: yield once, then acquire."""
+        await asyncio.sleep(RESCHEDULE_S)  # another task runs here
+        return await self._lock_acquire()  # type: ignore[no-any-return]
 
     async def get(self, worker: str) -> int:
         """Remove and return the oldest item, waiting if empty (BROKEN: ``if``)."""
