@@ -367,11 +367,6 @@ class AioNoLockBuffer(AioConditionBuffer):
         return max(0, min(self.count, self.capacity))
 
 
-#: how long a consumer woken in the ``if-not-while`` buffer waits before taking the lock
-#: back (the time a woken thread may wait for a core)
-RESCHEDULE_S = 0.001
-
-
 class AioIfNotWhileBuffer(AioConditionBuffer):
     """BUG ``if-not-while`` (see :class:`~.thread_buffers.IfNotWhileBuffer`).
 
@@ -379,14 +374,14 @@ class AioIfNotWhileBuffer(AioConditionBuffer):
     was not waiting can take the lock first, and the item with it. On threads the OS
     scheduler opens that window; in asyncio a free lock is taken back at once, so the
     window was open only when another task already queued on the lock (5 runs in 10).
-    Here the woken consumer yields between being notified and taking the lock back
-    (:meth:`_sim_yield_then_acquire`, the condition's re-acquire) for
-    :data:`RESCHEDULE_S` of real time, as a woken thread waits to be scheduled: a task
-    that comes meanwhile takes the lock first. ``await asyncio.sleep(0)`` (one turn of the
-    loop) was not enough: the loop runs one sub-millisecond timer per turn, so another
-    consumer was rarely ready in that turn (0 failures in 1 run of 10 s). It widens the
-    window, as ``no-lock``'s ``sleep(0)`` does; the failure itself is real (the woken
-    consumer finds ``count == 0``), and the correct ``while`` survives the same wait.
+    Here the woken consumer yields, ``await asyncio.sleep(0)`` for two turns of the loop,
+    between being notified and taking the lock back (:meth:`_sim_yield_then_acquire`,
+    the condition's re-acquire): the tasks that were ready, then those that became ready
+    meanwhile (a timer come due: a consumer back from its work), run first, as a woken
+    thread waits to be scheduled. It widens the window as ``no-lock``'s ``sleep(0)``
+    does; the failure is real (the woken consumer finds ``count == 0``). One turn was not
+    enough (8 runs in 10 failed); a real delay (1 ms) was worse (the other consumers,
+    woken the same way, were delayed too and the buffer refilled: 0 in 4).
     """
 
     def __init__(self, capacity: int, emit: Any, inside: bool = False) -> None:
@@ -397,8 +392,10 @@ class AioIfNotWhileBuffer(AioConditionBuffer):
         self.not_empty.acquire = self._sim_yield_then_acquire  # type: ignore[method-assign]
 
     async def _sim_yield_then_acquire(self) -> bool:
-        """The woken consumer's way back to the lock: yield once, then acquire."""
-        await asyncio.sleep(RESCHEDULE_S)  # another task runs here
+        """The woken consumer's way back to the lock: two turns of the loop, then
+        acquire."""
+        for _turn in range(2):
+            await asyncio.sleep(0)  # another task runs here
         return await self._lock_acquire()  # type: ignore[no-any-return]
 
     async def get(self, worker: str) -> int:
