@@ -56,9 +56,9 @@ NOTIFY, SEM_WAIT, SEM_TAKE, SEM_GIVE, TASKS = 15, 16, 17, 18, 19
 def _queue_functions(backend: str) -> dict[str, Callable[..., Any]]:
     """The library queue's put and get as a run of ``backend`` executes them."""
     if backend == "asyncio":
-        from simulator.engine.backends.aio import _HeldQueue
+        import asyncio
 
-        return {"put": _HeldQueue.put_held, "get": _HeldQueue.get_held}
+        return {"put": asyncio.Queue.put, "get": asyncio.Queue.get}
     if backend == "processes":
         from multiprocessing.queues import JoinableQueue
 
@@ -117,6 +117,8 @@ def qualified(fn: Any) -> str:
 #: buffer (put for a producer, get for a consumer). ``{v}`` is the event's value (the
 #: primitive's name). Several (section, patterns) are tried in order.
 Where = tuple[tuple[str, tuple[str, ...]], ...]
+#: asyncio.Queue's wait: its putter / getter future (it has no condition)
+_AWAIT = "await "
 WHERE: dict[int, Where] = {
     Kind.STARTED: (("own", ("emit(started_event(",)),),
     Kind.STOPPED: (("own", ("stopped_event(",)),),
@@ -127,24 +129,24 @@ WHERE: dict[int, Where] = {
     ),
     Kind.PRODUCED: (("producer", ("emit(produced_event(",)),),
     Kind.PUT_WAIT: (
-        ("put", (".wait()", "_wait_for_room(", "_sim_down(", "await self._wait(", "acquire(")),
+        ("put", (".wait()", "_wait_for_room(", "_sim_down(", "await putter", "acquire(")),
     ),
     Kind.PUT: (
-        ("put", ("self._sim_put(", "put_event(", "self._put(item)")),
+        ("put", ("self._sim_put(", "put_event(", "self._put(item)", "self.put_nowait(item)")),
         ("producer", ("emit(put_event(", "rt.put(held)")),
     ),
     Kind.GET_WAIT: (
-        ("get", (".wait()", "_wait_for_item(", "_sim_down(", "await self._wait(", "acquire(")),
+        ("get", (".wait()", "_wait_for_item(", "_sim_down(", "await getter", "acquire(")),
     ),
     Kind.GOT: (
-        ("get", ("self._sim_got(", "got_event(", "item = self._get()")),
+        ("get", ("self._sim_got(", "got_event(", "item = self._get()", "self.get_nowait()")),
         ("consumer", ("emit(got_event(", "rt.get()")),
     ),
     Kind.CONSUMED: (("consumer", ("task_done()",)),),
     LOCK_WAIT: (("buf", ("with self.mutex", "with self.not_full:", "with self.not_empty:")),),
     LOCK_HELD: (("buf", ("with self.mutex", "with self.not_full:", "with self.not_empty:")),),
-    COND_WAIT: (("buf", ("{v}.wait()", ".wait()", "_wait_for_room(", "_wait_for_item(")),),
-    COND_WOKE: (("buf", ("{v}.wait()", ".wait()", "_wait_for_room(", "_wait_for_item(")),),
+    COND_WAIT: (("buf", ("{v}.wait()", ".wait()", "_wait_for_room(", "_wait_for_item(", _AWAIT)),),
+    COND_WOKE: (("buf", ("{v}.wait()", ".wait()", "_wait_for_room(", "_wait_for_item(", _AWAIT)),),
     NOTIFY: (("buf", ("{v}.notify", ".notify")),),
     SEM_WAIT: (("buf", ("{v}.acquire", "_sim_down(self.{v}", "acquire(")),),
     SEM_TAKE: (("buf", ("{v}.acquire", "_sim_down(self.{v}", "acquire(")),),

@@ -209,6 +209,8 @@ def _kinds(backend: str, buffer: str, inside: bool) -> set[int]:
         ("threads", "semaphore", {"LOCK_HELD", "SEM_WAIT", "SEM_TAKE", "SEM_GIVE", "TASKS"}),
         ("asyncio", "condition", {"LOCK_HELD", "COND_WAIT", "COND_WOKE", "NOTIFY", "TASKS"}),
         ("asyncio", "semaphore", {"SEM_WAIT", "SEM_TAKE", "SEM_GIVE", "TASKS"}),
+        # asyncio.Queue's own put/get: no lock; its waiter futures as not_full / not_empty
+        ("asyncio", "queue", {"COND_WAIT", "COND_WOKE", "TASKS"}),
     ],
 )
 def test_inside_events_only_when_asked(backend, buffer, expected):
@@ -243,6 +245,7 @@ def test_snapshot_inside_shows_the_waiters_of_a_deadlock():
         ("asyncio", "condition", "no-lock", "await asyncio.sleep(0)"),
         ("threads", "semaphore", "none", "self.full.release()"),
         ("threads", "queue", "none", "self.not_empty.notify()"),
+        ("asyncio", "queue", "none", "await putter"),
     ],
 )
 def test_the_code_shown_is_the_code_that_runs(backend, buffer, bug, shows):
@@ -253,3 +256,43 @@ def test_the_code_shown_is_the_code_that_runs(backend, buffer, bug, shows):
     code = buffer_code(backend, buffer, bug)
     assert set(code) == {"put", "get"}
     assert shows in inspect.getsource(code["put"]) + inspect.getsource(code["get"])
+
+
+def test_asyncio_queue_inside_runs_the_librarys_own_put_and_get():
+    """With the Inside view on, asyncio.Queue.put/get themselves run (on the hooks): the
+    waiters are named by what they wait for, and none is left waiting at the end."""
+    import asyncio
+
+    from simulator.engine.backends import buffer_code
+
+    code = buffer_code("asyncio", "queue")
+    assert code == {"put": asyncio.Queue.put, "get": asyncio.Queue.get}
+    cfg = SimulationConfig(
+        backend="asyncio",
+        producers=3,
+        consumers=2,
+        capacity=1,
+        producer_sleep=(0, 0.001),
+        consumer_sleep=(0, 0.002),
+        items=200,
+    )
+    sim = Simulation(cfg, inside=True)
+    ch = sim.subscribe()
+    sim.start()
+    try:
+        assert sim.finished.wait(60)
+    finally:
+        sim.stop()
+    events = ch.drain()
+    waits = {(e.worker[0], e.value) for e in events if e.kind == Kind.COND_WAIT}
+    assert waits <= {("P", "not_full"), ("C", "not_empty")}, waits
+    assert ("P", "not_full") in waits
+    # every PUT_WAIT / GET_WAIT comes with the worker's COND_WAIT on the right future
+    for e in events:
+        if e.kind in (Kind.PUT_WAIT, Kind.GET_WAIT):
+            on = "not_full" if e.kind == Kind.PUT_WAIT else "not_empty"
+            assert (e.worker[0], on) in waits
+    snap = sim.snapshot()
+    assert snap.ok and snap.produced == snap.consumed == 200
+    assert snap.inside is not None
+    assert all(not w for w in snap.inside["conditions"].values()), snap.inside

@@ -33,14 +33,14 @@ def buffer_code(backend: str, buffer: str, bug: str = "none") -> dict[str, Calla
     (``inspect.getsource`` of each): the hand-written buffer's (the buggy subclass's with
     a bug). For ``queue``: on threads CPython's own ``queue.Queue.put``/``get`` (they run
     when the code is shown, with ``inside=True``: :class:`~.thread_queue.LibraryQueue`
-    calls them and rides on their ``_qsize``/``_put``/``_get`` hooks), on asyncio the
-    held waits of ``asyncio.Queue`` (after a failed ``put_nowait``/``get_nowait``), on processes
+    calls them and rides on their ``_qsize``/``_put``/``_get`` hooks), on asyncio
+    ``asyncio.Queue``'s own ``put``/``get`` (likewise: aio ``_LibraryQueue``), on processes
     ``multiprocessing``'s ``JoinableQueue.put``/``get``."""
     if buffer == "queue":
-        if backend == "asyncio":
-            from simulator.engine.backends.aio import _HeldQueue
+        if backend == "asyncio":  # the library's own, run when the Inside view is on
+            import asyncio
 
-            return {"put": _HeldQueue.put_held, "get": _HeldQueue.get_held}
+            return {"put": asyncio.Queue.put, "get": asyncio.Queue.get}
         if backend == "processes":
             from multiprocessing.queues import JoinableQueue
 

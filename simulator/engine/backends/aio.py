@@ -15,21 +15,25 @@ import threading
 from collections import deque
 from typing import Any
 
-from simulator.engine.backends.aio_buffers import buffer_class
+from simulator.engine.backends.aio_buffers import _task_worker, buffer_class
 from simulator.engine.backends.base import Backend, worker_rng
 from simulator.engine.events import (
     ITEM_SHIFT,
+    K_COND_WAIT,
+    K_COND_WOKE,
     NO_ITEM,
     consumed_event,
     error_event,
     get_wait_event,
     got_event,
+    inside_event,
     produced_event,
     put_event,
     put_wait_event,
     sleep_event,
     started_event,
     stopped_event,
+    tasks_event,
 )
 from simulator.engine.workers import ROLES, Role
 
@@ -97,6 +101,113 @@ class _HeldQueue(asyncio.Queue[int]):
                     w.set_result(None)
 
 
+class _LibraryQueue(_HeldQueue):
+    """With the Inside view on, buffer ``queue`` runs the library's OWN
+    ``asyncio.Queue.put`` / ``get`` (:meth:`put_item` / :meth:`get_item` only call them);
+    the simulator's needs sit in the override hooks the library calls:
+
+    * ``full()`` / ``empty()``: asked by a producer / a consumer (known by its task's
+      name), they also answer "full" / "empty" while the simulator holds that worker, so
+      the library's own ``while`` loop waits on its ``_putters`` / ``_getters`` future
+      (:meth:`wake_all` ends those futures: the loop looks again); the first wait on a
+      really full / empty queue records PUT_WAIT / GET_WAIT (spending a step grant), and
+      every wait records COND_WAIT "not_full" / "not_empty" and COND_WOKE when it ends;
+    * ``_put`` / ``_get``: PUT / GOT with the exact size, and TASKS (+1), spending a step
+      grant; ``task_done`` records TASKS (-1).
+
+    An asyncio queue has no lock (only an ``await`` switches tasks) and no conditions:
+    its waiters are futures in ``_putters`` / ``_getters``, woken one at a time by
+    ``_wakeup_next``; the COND_* events name them "not_full" / "not_empty" so the Inside
+    view's waiters show who waits for room and who for an item. A stop or a retire
+    cancels the waiting task, and the library's ``except`` cleans its future up.
+    """
+
+    def __init__(self, maxsize: int, emit: Any) -> None:
+        super().__init__(maxsize)
+        self._emit = emit
+        #: workers inside a blocking put or get (waiting on a future): settled
+        self.waiting: set[str] = set()
+        self._recorded: set[str] = set()  # whose PUT_WAIT / GET_WAIT is recorded
+        self._items: dict[str, int] = {}  # the item each producer is putting
+
+    async def put_item(self, item: int, worker: str) -> None:
+        """``asyncio.Queue.put`` itself (the hooks write the events)."""
+        self._items[worker] = item
+        try:
+            await asyncio.Queue.put(self, item)
+        finally:
+            self._left(worker, "not_full")
+
+    async def get_item(self, worker: str) -> int:
+        """``asyncio.Queue.get`` itself (the hooks write the events)."""
+        try:
+            return await asyncio.Queue.get(self)
+        finally:
+            self._left(worker, "not_empty")
+
+    def _left(self, worker: str, cond: str) -> None:
+        """Out of put or get (done, or cancelled while it waited)."""
+        self._recorded.discard(worker)
+        if worker in self.waiting:
+            self.waiting.discard(worker)
+            self._emit(inside_event(K_COND_WOKE, worker, cond))
+
+    def _blocked(self, worker: str, really: bool, cond: str) -> bool:
+        """The wait test for ``worker``: True (it waits on its future) if ``really``
+        full / empty or the simulator holds it."""
+        if not (really or self.holds(worker)):
+            if worker in self.waiting:  # its wait ends: it passes now
+                self.waiting.discard(worker)
+                self._emit(inside_event(K_COND_WOKE, worker, cond))
+            return False
+        if really and not self.holds(worker) and worker not in self._recorded:
+            self._recorded.add(worker)
+            self.spend(worker)  # a step's one event: this PUT_WAIT / GET_WAIT
+            if cond == "not_full":
+                self._emit(put_wait_event(worker, self._items[worker], self.maxsize))
+            else:
+                self._emit(get_wait_event(worker))
+        if worker not in self.waiting:
+            self.waiting.add(worker)
+            self._emit(inside_event(K_COND_WAIT, worker, cond))
+        return True
+
+    def full(self) -> bool:
+        really = super().full()
+        worker = _task_worker()
+        if worker is None or worker[0] != "P":
+            return really
+        return self._blocked(worker, really, "not_full")
+
+    def empty(self) -> bool:
+        really = super().empty()
+        worker = _task_worker()
+        if worker is None or worker[0] != "C":
+            return really
+        return self._blocked(worker, really, "not_empty")
+
+    def _put(self, item: int) -> None:
+        super()._put(item)  # type: ignore[misc]
+        worker = _task_worker() or "?"
+        self.spend(worker)  # a step's one event: this PUT
+        self._emit(put_event(worker, item, self.qsize()))
+        # put_nowait adds 1 to unfinished_tasks just after this hook
+        self._emit(tasks_event(worker, self._unfinished_tasks + 1))  # type: ignore[attr-defined]
+
+    def _get(self) -> int:
+        item: int = super()._get()  # type: ignore[misc]
+        worker = _task_worker() or "?"
+        self.spend(worker)  # a step's one event: this GOT
+        self._emit(got_event(worker, item, self.qsize()))
+        return item
+
+    def task_done(self) -> None:
+        super().task_done()
+        worker = _task_worker()
+        if worker is not None:
+            self._emit(tasks_event(worker, self._unfinished_tasks))  # type: ignore[attr-defined]
+
+
 class _Task:
     __slots__ = (
         "go",
@@ -145,11 +256,15 @@ class AsyncioBackend(Backend):
         asyncio.set_event_loop(self.loop)
         # the library's asyncio.Queue, or a hand-written buffer (config.buffer), which
         # writes its own put/get events
+        # With the Inside view on, ``queue`` is the library's own put/get
+        # (_LibraryQueue); off, the fast path (put_nowait, then a held wait)
         cls = buffer_class(self.config.buffer, self.config.bug)
-        self.custom = cls is not None
+        self.custom = cls is not None or self.inside
         self.queue: Any = (
             cls(self.config.capacity, self.emit, self.inside)
             if cls is not None
+            else _LibraryQueue(self.config.capacity, self.emit)
+            if self.inside
             else _HeldQueue(self.config.capacity)
         )
         self.granted: set[str] = set()  # workers granted a single step (see base)

@@ -368,7 +368,35 @@ class AioNoLockBuffer(AioConditionBuffer):
 
 
 class AioIfNotWhileBuffer(AioConditionBuffer):
-    """BUG ``if-not-while`` (see :class:`~.thread_buffers.IfNotWhileBuffer`)."""
+    """BUG ``if-not-while`` (see :class:`~.thread_buffers.IfNotWhileBuffer`).
+
+    A woken consumer must take the lock back before ``wait()`` returns; a consumer that
+    was not waiting can take the lock first, and the item with it. On threads the OS
+    scheduler opens that window; in asyncio a free lock is taken back at once, so the
+    window was open only when another task already queued on the lock (5 runs in 10).
+    Here the woken consumer yields, ``await asyncio.sleep(0)`` for two turns of the loop,
+    between being notified and taking the lock back (:meth:`_sim_yield_then_acquire`,
+    the condition's re-acquire): the tasks that were ready, then those that became ready
+    meanwhile (a timer come due: a consumer back from its work), run first, as a woken
+    thread waits to be scheduled. It widens the window as ``no-lock``'s ``sleep(0)``
+    does; the failure is real (the woken consumer finds ``count == 0``). One turn was not
+    enough (8 runs in 10 failed); a real delay (1 ms) was worse (the other consumers,
+    woken the same way, were delayed too and the buffer refilled: 0 in 4).
+    """
+
+    def __init__(self, capacity: int, emit: Any, inside: bool = False) -> None:
+        super().__init__(capacity, emit, inside)
+        # asyncio.Condition.wait() re-takes the lock with ``self.acquire`` (the lock's
+        # acquire, copied in its __init__): the woken consumer yields there first
+        self._lock_acquire = self.not_empty.acquire
+        self.not_empty.acquire = self._sim_yield_then_acquire  # type: ignore[method-assign,assignment]
+
+    async def _sim_yield_then_acquire(self) -> bool:
+        """The woken consumer's way back to the lock: two turns of the loop, then
+        acquire."""
+        for _turn in range(2):
+            await asyncio.sleep(0)  # another task runs here
+        return await self._lock_acquire()  # type: ignore[no-any-return]
 
     async def get(self, worker: str) -> int:
         """Remove and return the oldest item, waiting if empty (BROKEN: ``if``)."""
