@@ -244,8 +244,10 @@ def _new_inside(config: SimulationConfig) -> dict[str, Any]:
         semaphores = {"empty": config.capacity, "full": 0}
     else:
         conditions = {name: [] for name in names.values()}
+    # asyncio.Queue has no lock: one thread runs it, and its waiters are futures
+    lockless = config.backend == "asyncio" and config.buffer == "queue"
     return {
-        "lock": {"name": "mutex", "holder": None, "waiting": []},
+        "lock": None if lockless else {"name": "mutex", "holder": None, "waiting": []},
         "conditions": conditions,
         "semaphores": semaphores,
         "unfinished_tasks": 0,
@@ -735,7 +737,8 @@ class Simulation:
 def _book_inside(state: dict[str, Any], batch: list[RawEvent]) -> None:
     """Update the primitives' state (:attr:`Snapshot.inside`) from a batch's inside
     events (and STOPPED: a worker that left waits on nothing)."""
-    lock, conditions, semaphores = state["lock"], state["conditions"], state["semaphores"]
+    conditions, semaphores = state["conditions"], state["semaphores"]
+    lock = state["lock"] or {"holder": None, "waiting": []}  # None: a buffer with no lock
     for _t, k, w, _item, size, value in batch:
         if k < K_INSIDE and k != K_STOPPED:
             continue

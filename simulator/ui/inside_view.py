@@ -65,10 +65,13 @@ def primitives(snap: Snapshot | None) -> dict[str, Any]:
     deadlock = bool(getattr(snap, "deadlock", False))
     waits = [list(w) for w in getattr(snap, "waits", ()) or ()]
     if isinstance(inside, dict):
-        lock = inside.get("lock") or {}
+        lock = inside.get("lock")
         return {
             "traced": True,
-            "lock": {
+            # None from the engine: the buffer has no lock (asyncio.Queue)
+            "lock": None
+            if lock is None
+            else {
                 "name": str(lock.get("name", "mutex")),
                 "holder": lock.get("holder"),
                 "waiting": list(lock.get("waiting", [])),
@@ -104,7 +107,9 @@ def primitives_lines(p: dict[str, Any], semaphore_buffer: bool = False) -> list[
     if p["deadlock"]:  # the canvas banner's words: who waits on what
         out.append(deadlock_text(p["waits"]))
     lock = p["lock"]
-    if lock is None:
+    if lock is None and p["traced"]:
+        out.append("lock: none (asyncio.Queue runs on one thread; its waiters are futures)")
+    elif lock is None:
         out.append("lock: not traced (View ▸ Inside on, then Start)")
     else:
         holder = lock["holder"] or "nobody (free)"

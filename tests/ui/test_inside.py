@@ -308,3 +308,25 @@ def test_clicking_a_card_selects_its_worker_in_the_inside_view(window, qtbot):
     window.bridge.stop()
     assert window.inside_view.code.selected == "C2"
     assert window.inside_view.workers.currentItem().text() == "C2"
+
+
+def test_a_buffer_without_a_lock_says_so_rather_than_not_traced():
+    """asyncio.Queue has no lock (one thread runs it; its waiters are futures): the
+    engine's inside state has lock None, and the panel says there is none."""
+    from simulator.engine.simulation import _new_inside
+    from simulator.ui.inside_view import primitives_lines
+
+    state = _new_inside(SimulationConfig(backend="asyncio"))
+    assert state["lock"] is None
+    p = {
+        "traced": True,
+        "lock": state["lock"],
+        "conditions": state["conditions"],
+        "semaphores": {},
+        "unfinished_tasks": 0,
+        "deadlock": False,
+        "waits": [],
+    }
+    lines = primitives_lines(p)
+    assert lines[0].startswith("lock: none (asyncio.Queue")
+    assert _new_inside(SimulationConfig(backend="threads"))["lock"]["name"] == "mutex"
