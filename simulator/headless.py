@@ -66,7 +66,8 @@ class Report(TypedDict):
     lost: int
     duplicates: int
     ok: bool
-    violations: list[str]
+    violations: list[str]  #: the first ones (at most 20)
+    violation_count: int  #: all of them
     throughput_per_s: float
     max_occupancy: int
     mean_occupancy: float
@@ -126,6 +127,7 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "duplicates": snap.duplicates,
         "ok": snap.ok,
         "violations": list(snap.violations),
+        "violation_count": snap.violation_count,
         "throughput_per_s": round(snap.consumed / duration_s, 2) if duration_s > 0 else 0.0,
         "max_occupancy": snap.max_occupancy,
         "mean_occupancy": round(snap.mean_occupancy, 3),
@@ -170,6 +172,16 @@ def _predicted_occupancy(report: Report) -> str:
     if pm is not None and pm >= max(0.1, SHOW_SPREAD * report["capacity"]):
         return f"  (predicted {mean:.2f} ± {pm:.2f})"
     return f"  (predicted {mean:.2f})"
+
+
+def _violated(report: Report) -> str:
+    """The first violations, one per line, and how many more there were."""
+    shown = report["violations"][:5]
+    more = report["violation_count"] - len(shown)
+    lines = ["VIOLATED: " + shown[0] if shown else "VIOLATED", *shown[1:]]
+    if more > 0:
+        lines.append(f"… and {more:,} more")
+    return "\n  ".join(lines)
 
 
 def table(report: Report) -> str:
@@ -217,7 +229,7 @@ def table(report: Report) -> str:
         ("bottleneck", report["bottleneck"]),
         ("workers ready after", _ms_or_dash(report["startup_ms"])),
         ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
-        ("invariant", "ok" if report["ok"] else "VIOLATED: " + "; ".join(report["violations"])),
+        ("invariant", "ok" if report["ok"] else _violated(report)),
     ]
     if report.get("deadlock"):
         waits = ", ".join(f"{w} on {on}" for w, on in report.get("waits", []))

@@ -72,9 +72,14 @@ class Ledger:
     lost: int = 0
     closed: bool = False
 
-    def _violate(self, message: str) -> None:
+    def _violate(self, message: str, first: bool = False) -> None:
+        """Record a violation; the first :data:`MAX_VIOLATIONS` keep their words, and a
+        ``first`` one (the closing summary: what was lost) goes ahead of them."""
         self.violation_count += 1
-        if len(self.violations) < MAX_VIOLATIONS:
+        if first:
+            self.violations.insert(0, message)
+            del self.violations[MAX_VIOLATIONS:]
+        elif len(self.violations) < MAX_VIOLATIONS:
             self.violations.append(message)
 
     def feed(self, batch: list[RawEvent]) -> list[float]:
@@ -112,7 +117,7 @@ class Ledger:
                 if t_put is not None:
                     latencies.append(t - t_put)
                 elif strict:
-                    self._violate(f"{worker} took {item_label(item)}, never put")
+                    self._violate(self._bad_take(worker, item))
                 else:
                     self.early_gets.add(item)
             elif k == PRODUCED:
@@ -144,6 +149,19 @@ class Ledger:
     def __post_init__(self) -> None:
         self._trackers: dict[int, SeqTracker] = {}
 
+    def _bad_take(self, worker: str, item: int) -> str:
+        """Why a take of ``item`` that the books do not have in the buffer is wrong, in
+        a learner's words (a broken buffer's slot read twice, or read empty)."""
+        if item < 0 or item is None:
+            return f"{worker} took an empty slot (nothing was there)"
+        tracker = self._trackers.get(item >> ITEM_SHIFT)
+        seq = item & _SEQ_MASK
+        done = tracker is not None and (seq <= tracker.watermark or seq in tracker.pending)
+        if done or any(h == item for w, h in self.held.items() if w != worker):
+            label = item_label(item)
+            return f"{worker} took {label}, which was no longer in the buffer (taken already)"
+        return f"{worker} took {item_label(item)}, which was never put"
+
     @property
     def in_buffer(self) -> int:
         return self.put - self.got
@@ -158,11 +176,16 @@ class Ledger:
         left in the queue. Anything produced that is neither consumed, nor in the queue,
         nor held by a worker at its stop, was lost."""
         self.closed = True
-        self.lost = self.produced - self.consumed - remaining - self.held_at_stop
+        # an item consumed twice counts once: the copies hide as many lost items
+        distinct = self.consumed - self.duplicates
+        self.lost = max(0, self.produced - distinct - remaining - self.held_at_stop)
         if self.lost:
+            twice = f" ({self.duplicates} consumed twice)" if self.duplicates else ""
             self._violate(
                 f"{self.lost} item(s) lost: produced {self.produced}, consumed "
-                f"{self.consumed}, left in buffer {remaining}, held {self.held_at_stop}"
+                f"{distinct} different items{twice}, left in buffer {remaining}, held "
+                f"{self.held_at_stop}",
+                first=True,
             )
         if remaining != self.in_buffer:
             self._violate(f"queue holds {remaining} items, books say {self.in_buffer}")

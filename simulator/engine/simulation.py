@@ -223,6 +223,8 @@ class Snapshot:
     #: "waiting": ["C2"]}, "conditions": {"not_full": ["P1"], "not_empty": []},
     #: "semaphores": {"empty": 0, "full": 10}, "unfinished_tasks": 12}``
     inside: dict[str, Any] | None = None
+    #: how many violations there were (``violations`` keeps the first ones)
+    violation_count: int = 0
 
 
 def _wait_names(buffer: str, bug: str) -> dict[str, str]:
@@ -731,6 +733,7 @@ class Simulation:
                 deadlock=self._deadlock,
                 waits=self._waits,
                 inside=copy.deepcopy(self._inside_state),
+                violation_count=led.violation_count,
             )
 
 
