@@ -727,8 +727,11 @@ class MainWindow(QMainWindow):
             producers = sum(1 for w in run.workers if w.role == "producer") or producers
             consumers = sum(1 for w in run.workers if w.role == "consumer") or consumers
             clock = f" · {run.elapsed:.1f} s"
+        said = words.get(state, state)
+        if state == RUNNING and run is not None and getattr(run, "deadlock", False):
+            said = "Deadlocked (every worker waits; nothing moves)"
         self.state_label.setText(
-            f"{words.get(state, state)} · {backend} · {_count(producers, 'producer')}, "
+            f"{said} · {backend} · {_count(producers, 'producer')}, "
             f"{_count(consumers, 'consumer')}, capacity {capacity}{clock}"
         )
 

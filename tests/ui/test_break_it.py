@@ -228,6 +228,8 @@ def test_lost_wakeup_scenario_deadlocks_with_every_marker_on_a_wait_line(qtbot):
         assert {wk for wk, _on in dump["inside"]["primitives"]["waits"]} == set(names)
         assert w.canvas._items is not None
         assert w.canvas._items.banner.text.startswith("DEADLOCK")
+        # the status bar does not say "Running" beside a DEADLOCK banner
+        assert w.state_label.text().startswith("Deadlocked"), w.state_label.text()
     finally:
         w.close()
 
