@@ -103,8 +103,15 @@ def run_functions(backend: str, buffer: str = "queue", bug: str = "none") -> dic
 
 
 def source_of(fn: Any) -> str:
-    """``inspect.getsource`` of ``fn``, dedented (a method's text starts at column 0)."""
-    return textwrap.dedent(inspect.getsource(fn))
+    """``inspect.getsource`` of ``fn``, dedented (a method's text starts at column 0).
+
+    A build without the ``.py`` files (a frozen app packed without them) gets a comment
+    saying so instead of a window that cannot open; the packaged app ships them
+    (assets/packaging/pcsim.spec)."""
+    try:
+        return textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        return f"# the source of {qualified(fn)} is not in this build\n"
 
 
 def qualified(fn: Any) -> str:
