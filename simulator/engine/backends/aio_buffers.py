@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
+from simulator.engine.backends.slot_books import SlotBooks
 from simulator.engine.events import (
     K_COND_WAIT,
     K_COND_WOKE,
@@ -36,15 +37,9 @@ from simulator.engine.events import (
     K_SEM_WAIT,
     NO_ITEM,
     RawEvent,
-    get_wait_event,
-    got_event,
     inside_event,
-    put_event,
-    put_wait_event,
     tasks_event,
 )
-
-EMPTY = NO_ITEM  #: what a slot holds before its first item (item ids are >= 0)
 
 
 # ---- instrumented primitives (used only with inside=True) -----------------------------
@@ -131,28 +126,16 @@ class InsideAioSemaphore(asyncio.Semaphore):
 
 
 # ---- the buffers ---------------------------------------------------------------------
-class _AioSimHooks:
-    """What both asyncio buffers share: slots and indices, the simulator's hooks, the
-    hold, and ``task_done``/``join``."""
+class _AioSimHooks(SlotBooks):
+    """What both asyncio buffers share: the slot ring and the events
+    (:class:`~.slot_books.SlotBooks`), the hold, and ``task_done``/``join``."""
 
     def __init__(self, capacity: int, emit: Any, inside: bool = False) -> None:
-        self.capacity = capacity
-        self.slots: list[int] = [EMPTY] * capacity
-        self.head = 0  #: the slot the next get takes from
-        self.tail = 0  #: the slot the next put writes to
-        self.count = 0  #: items in the buffer
-        self.unfinished_tasks = 0  #: items put and not yet marked done
-        self._emit = emit
-        self.inside = inside
+        super().__init__(capacity, emit, inside)
         self._held = False
         self._recheck = asyncio.Event()  # set (and replaced) when waiters must look again
         self._finished = asyncio.Event()  # set while unfinished_tasks == 0 (join)
         self._finished.set()
-        self._recorded: set[str] = set()  # workers whose PUT_WAIT / GET_WAIT is recorded
-        #: workers granted a single step while held (the backend's set, shared)
-        self.granted: set[str] = set()
-        #: workers inside a blocking put or get: they are settled
-        self.waiting: set[str] = set()
 
     @property
     def held(self) -> bool:
@@ -178,35 +161,14 @@ class _AioSimHooks:
     def _wake_all(self) -> None:
         """Wake every condition waiter (after a hold or a grant)."""
 
-    # ---- single step -------------------------------------------------------------------
-    def holds(self, worker: str) -> bool:
-        """True if ``worker`` must not pass now: held, and no step granted to it."""
-        return self._held and worker not in self.granted
-
-    def spend(self, worker: str) -> None:
-        """``worker`` is about to write its step's one event: its grant is used up."""
-        if self._held:
-            self.granted.discard(worker)
-
     # ---- the simulator's hooks ---------------------------------------------------------
-    def _sim_paused(self, worker: str) -> bool:
-        """True while the simulator holds ``worker`` (the run is paused and it was not
-        granted a single step): it waits as if it had to, and nothing happens."""
-        return self._held and worker not in self.granted
-
     def _sim_put_wait(self, item: int, worker: str) -> None:
         self.waiting.add(worker)
-        if worker not in self._recorded and not self._sim_paused(worker):
-            self._recorded.add(worker)
-            self.spend(worker)  # a step's one event: this PUT_WAIT
-            self._emit(put_wait_event(worker, item, self.capacity))
+        self._record_wait(worker, item, full=True)
 
     def _sim_get_wait(self, worker: str) -> None:
         self.waiting.add(worker)
-        if worker not in self._recorded and not self._sim_paused(worker):
-            self._recorded.add(worker)
-            self.spend(worker)  # a step's one event: this GET_WAIT
-            self._emit(get_wait_event(worker))
+        self._record_wait(worker, NO_ITEM, full=False)
 
     async def _sim_while_paused(self, worker: str) -> None:
         """Wait while the simulator holds ``worker`` (not the buffer's own wait)."""
@@ -218,19 +180,8 @@ class _AioSimHooks:
                 self.waiting.discard(worker)
 
     def _sim_put(self, item: int, worker: str) -> None:
-        self.waiting.discard(worker)
-        self._recorded.discard(worker)
-        self.spend(worker)  # a step's one event: this PUT
-        self._finished.clear()
-        self._emit(put_event(worker, item, self.count))
-        if self.inside:
-            self._emit(tasks_event(worker, self.unfinished_tasks))
-
-    def _sim_got(self, item: int, worker: str) -> None:
-        self.waiting.discard(worker)
-        self._recorded.discard(worker)
-        self.spend(worker)  # a step's one event: this GOT
-        self._emit(got_event(worker, item, self.count))
+        self._finished.clear()  # one more unfinished task: join waits again
+        super()._sim_put(item, worker)
 
     # ---- task accounting, as asyncio.Queue ------------------------------------------
     def task_done(self) -> None:

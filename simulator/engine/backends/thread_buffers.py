@@ -43,18 +43,14 @@ from simulator.engine.backends.inside import (
     InsideSemaphore,
     current_worker,
 )
+from simulator.engine.backends.slot_books import SlotBooks
 from simulator.engine.events import (
     NO_ITEM,
     RawEvent,
-    get_wait_event,
-    got_event,
-    put_event,
-    put_wait_event,
     tasks_event,
 )
 
 Emit = Callable[[RawEvent], None]
-EMPTY = NO_ITEM  #: what a slot holds before its first item (item ids are >= 0)
 #: how long a blocked semaphore acquire waits before it re-checks close and retire
 POLL_S = 0.05
 
@@ -63,41 +59,19 @@ def _never() -> bool:
     return False
 
 
-class _SimHooks:
-    """What both hand-written buffers share: the simulator's side (events, hold, close,
-    retire) and ``task_done``/``join``. Subclasses build ``self.mutex`` (the lock every
-    index and count lives under) and ``self.all_tasks_done`` on it."""
+class _SimHooks(SlotBooks):
+    """What both hand-written buffers share: the slot ring and the events
+    (:class:`~.slot_books.SlotBooks`), the hold, close and retire, and
+    ``task_done``/``join``. Subclasses build ``self.mutex`` (the lock every index and
+    count lives under) and ``self.all_tasks_done`` on it."""
 
     mutex: threading.Lock | InsideLock
     all_tasks_done: threading.Condition
 
     def __init__(self, capacity: int, emit: Emit, held: bool, inside: bool) -> None:
-        self.capacity = capacity
-        self.slots: list[int] = [EMPTY] * capacity
-        self.head = 0  #: the slot the next get takes from
-        self.tail = 0  #: the slot the next put writes to
-        self.count = 0  #: items in the buffer
-        self.unfinished_tasks = 0  #: items put and not yet marked done (what join waits on)
-        self._emit = emit
-        self.inside = inside
+        super().__init__(capacity, emit, inside)
         self.held = held  #: no put or get completes while true (written under the mutex)
         self.closed = False
-        self._recorded: set[str] = set()  # workers whose PUT_WAIT / GET_WAIT is recorded
-        #: workers granted a single step while held (the backend's set, shared: the
-        #: backend assigns it at start)
-        self.granted: set[str] = set()
-        #: workers inside a blocking put or get (under the mutex): they are settled
-        self.waiting: set[str] = set()
-
-    # ---- single step (as BoundedBuffer's) ----------------------------------------------
-    def holds(self, worker: str) -> bool:
-        """True if ``worker`` must not pass now: held, and no step granted to it."""
-        return self.held and worker not in self.granted
-
-    def spend(self, worker: str) -> None:
-        """``worker`` is about to write its step's one event: its grant is used up."""
-        if self.held:
-            self.granted.discard(worker)
 
     def wake_all(self) -> None:
         """Let every waiter re-check (a step was granted to one of them)."""
@@ -108,48 +82,21 @@ class _SimHooks:
         raise NotImplementedError
 
     # ---- the simulator's hooks (called under the mutex) ------------------------------
-    def _sim_paused(self, worker: str) -> bool:
-        """True while the simulator holds ``worker`` (the run is paused and it was not
-        granted a single step): it waits as if it had to, and nothing happens."""
-        return self.held and worker not in self.granted
-
     def _sim_put_wait(self, item: int, worker: str) -> None:
         if self.closed:
             self.waiting.discard(worker)
             raise Closed
         self.waiting.add(worker)
-        if (
-            self.count >= self.capacity
-            and worker not in self._recorded
-            and not self._sim_paused(worker)
-        ):
-            self._recorded.add(worker)
-            self.spend(worker)  # a step's one event: this PUT_WAIT
-            self._emit(put_wait_event(worker, item, self.capacity))
+        if self.count >= self.capacity:
+            self._record_wait(worker, item, full=True)
 
     def _sim_get_wait(self, worker: str, retiring: Callable[[], bool]) -> None:
         if self.closed or retiring():
             self.waiting.discard(worker)
             raise Closed
         self.waiting.add(worker)
-        if self.count <= 0 and worker not in self._recorded and not self._sim_paused(worker):
-            self._recorded.add(worker)
-            self.spend(worker)  # a step's one event: this GET_WAIT
-            self._emit(get_wait_event(worker))
-
-    def _sim_put(self, item: int, worker: str) -> None:
-        self.waiting.discard(worker)
-        self._recorded.discard(worker)
-        self.spend(worker)  # a step's one event: this PUT
-        self._emit(put_event(worker, item, self.count))
-        if self.inside:
-            self._emit(tasks_event(worker, self.unfinished_tasks))
-
-    def _sim_got(self, item: int, worker: str) -> None:
-        self.waiting.discard(worker)
-        self._recorded.discard(worker)
-        self.spend(worker)  # a step's one event: this GOT
-        self._emit(got_event(worker, item, self.count))
+        if self.count <= 0:
+            self._record_wait(worker, NO_ITEM, full=False)
 
     # ---- queue.Queue's task accounting -----------------------------------------------
     def task_done(self) -> None:
@@ -479,13 +426,7 @@ class SemaphoreBuffer(_SimHooks):
                 raise Closed
             self.waiting.add(worker)  # settled while blocked (see can_move)
             self._blocked[worker] = sem
-            if not self._sim_paused(worker) and worker not in self._recorded:
-                self._recorded.add(worker)
-                self.spend(worker)  # a step's one event: this PUT_WAIT / GET_WAIT
-                if retiring is None:
-                    self._emit(put_wait_event(worker, item, self.capacity))
-                else:
-                    self._emit(get_wait_event(worker))
+            self._record_wait(worker, item, full=retiring is None)
         try:
             while not sem.acquire(True, POLL_S):
                 if self.closed or (retiring is not None and retiring()):

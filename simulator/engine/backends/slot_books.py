@@ -1,0 +1,89 @@
+"""What the hand-written buffers of both backends share: the slot ring's state, and the
+simulator's bookkeeping around it (events, single-step grants, who is waiting).
+
+Threads (:mod:`.thread_buffers`) and asyncio (:mod:`.aio_buffers`) differ in how they
+wait, lock and hold; what they write and when is the same, so it is written once here.
+Every method is called where the buffer's own order is kept: under the mutex on
+threads, between two awaits on asyncio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simulator.engine.events import (
+    NO_ITEM,
+    RawEvent,
+    get_wait_event,
+    got_event,
+    put_event,
+    put_wait_event,
+    tasks_event,
+)
+
+EMPTY = NO_ITEM  #: what a slot holds before its first item (item ids are >= 0)
+
+
+class SlotBooks:
+    """A ring of ``capacity`` slots (``head``, ``tail``, ``count``), ``unfinished_tasks``,
+    and the hooks that record PUT_WAIT / PUT / GET_WAIT / GOT. A subclass provides
+    ``held`` (no put or get completes while it is true)."""
+
+    held: bool
+
+    def __init__(self, capacity: int, emit: Callable[[RawEvent], None], inside: bool) -> None:
+        self.capacity = capacity
+        self.slots: list[int] = [EMPTY] * capacity
+        self.head = 0  #: the slot the next get takes from
+        self.tail = 0  #: the slot the next put writes to
+        self.count = 0  #: items in the buffer
+        self.unfinished_tasks = 0  #: items put and not yet marked done (what join waits on)
+        self._emit = emit
+        self.inside = inside
+        self._recorded: set[str] = set()  # workers whose PUT_WAIT / GET_WAIT is recorded
+        #: workers granted a single step while held (the backend's set, shared: the
+        #: backend assigns it at start)
+        self.granted: set[str] = set()
+        #: workers inside a blocking put or get: they are settled
+        self.waiting: set[str] = set()
+
+    # ---- single step (as BoundedBuffer's) ----------------------------------------------
+    def holds(self, worker: str) -> bool:
+        """True if ``worker`` must not pass now: held, and no step granted to it."""
+        return self.held and worker not in self.granted
+
+    #: the name the put/get code reads: true while the simulator holds ``worker`` (the
+    #: run is paused and it was not granted a single step), so it waits as if it had to
+    _sim_paused = holds
+
+    def spend(self, worker: str) -> None:
+        """``worker`` is about to write its step's one event: its grant is used up."""
+        if self.held:
+            self.granted.discard(worker)
+
+    # ---- the events -------------------------------------------------------------------
+    def _record_wait(self, worker: str, item: int, full: bool) -> None:
+        """PUT_WAIT (``full``) or GET_WAIT, once per put or get, and not while held."""
+        if worker not in self._recorded and not self._sim_paused(worker):
+            self._recorded.add(worker)
+            self.spend(worker)  # a step's one event: this PUT_WAIT / GET_WAIT
+            if full:
+                self._emit(put_wait_event(worker, item, self.capacity))
+            else:
+                self._emit(get_wait_event(worker))
+
+    def _sim_put(self, item: int, worker: str) -> None:
+        """``item`` is in: PUT with the count after (and TASKS, with the inside events)."""
+        self.waiting.discard(worker)
+        self._recorded.discard(worker)
+        self.spend(worker)  # a step's one event: this PUT
+        self._emit(put_event(worker, item, self.count))
+        if self.inside:
+            self._emit(tasks_event(worker, self.unfinished_tasks))
+
+    def _sim_got(self, item: int, worker: str) -> None:
+        """``item`` is out: GOT with the count after."""
+        self.waiting.discard(worker)
+        self._recorded.discard(worker)
+        self.spend(worker)  # a step's one event: this GOT
+        self._emit(got_event(worker, item, self.count))
