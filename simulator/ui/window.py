@@ -76,6 +76,7 @@ from simulator.ui.log import EventLog
 from simulator.ui.plots import LivePlot
 from simulator.ui.predictor import Key, Predictor
 from simulator.ui.predictor import key as prediction_key
+from simulator.ui.replay_bar import KEY_STEP_S, ReplayBar, Replayer
 from simulator.ui.stats import StatsPanel, read_books
 
 if TYPE_CHECKING:
@@ -250,6 +251,18 @@ class MainWindow(QMainWindow):
         )
         #: the views that show the prediction beside what they measure
         self.prediction_views: tuple[PredictionView, ...] = (self.plot, self.stats)
+        #: Rewind: the time slider under the canvas, and REPLAY of what was painted
+        self.replay_bar = ReplayBar()
+        self.replay = Replayer(
+            self.canvas,
+            self.plot,
+            self.stats,
+            self.inside_view,
+            self.replay_bar,
+            lambda snap: self._show_prediction(snap.config, snap.capacity),
+            self._show_status,
+            self.show_figures_now,
+        )
         # the banner sits above the canvas, hidden until the engine process dies
         self.banner = QLabel()
         self.banner.setObjectName("engine_banner")
@@ -290,6 +303,7 @@ class MainWindow(QMainWindow):
         top_lay.setSpacing(0)
         top_lay.addWidget(self.banner)
         top_lay.addWidget(self.canvas, 1)
+        top_lay.addWidget(self.replay_bar)
         top_lay.addWidget(self.inside_view.strip)
         top_lay.addWidget(self.strip)
         self.inside_view.strip.hide()
@@ -482,6 +496,23 @@ class MainWindow(QMainWindow):
             lambda: self.set_inside_view(self.actions_by_name["inside"].isChecked()),
         )
         self.actions_by_name["inside"].setCheckable(True)
+        self._action(
+            "rewind_back",
+            "Rewind &back 1 s",
+            "Ctrl+Left",
+            "REPLAY the moment 1 s before the one on show (the run goes on underneath)",
+            lambda: self.replay.step(-KEY_STEP_S),
+        )
+        self._action(
+            "rewind_forward",
+            "Rewind &forward 1 s",
+            "Ctrl+Right",
+            "REPLAY the moment 1 s after the one on show; past the newest, live again",
+            lambda: self.replay.step(KEY_STEP_S),
+        )
+        self._action(
+            "live", "&Live", "Ctrl+L", "Leave REPLAY: the run as it is now", self.replay.live
+        )
         self._action("about", "&About pcsim", "", "About pcsim", self._about)
         bar = self.menuBar()
         sim = bar.addMenu("&Simulation")
@@ -515,6 +546,9 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, n=name: self.set_theme(n))
             self.theme_actions[name] = act
         for key in ("zoom_in", "zoom_out", "zoom_reset"):
+            view.addAction(self.actions_by_name[key])
+        view.addSeparator()
+        for key in ("rewind_back", "rewind_forward", "live"):
             view.addAction(self.actions_by_name[key])
         view.addSeparator()
         view.addAction(self.actions_by_name["screenshot"])
@@ -601,6 +635,7 @@ class MainWindow(QMainWindow):
         self.bridge.apply(cfg)
         self._on_state(self.bridge.state)
         if self.bridge.state not in (RUNNING, PAUSED):
+            self.replay.live(repaint=False)  # the views show what the next start creates
             for view in self.views:
                 view.show_config(cfg)
             if self.shown is None:  # no run's figures on show: the next run's prediction
@@ -631,6 +666,7 @@ class MainWindow(QMainWindow):
     @Slot(float)
     def _prepare_run(self, t0: float) -> None:
         self.banner.hide()  # a fresh run (in a fresh engine, if the last one died)
+        self.replay.clear()  # its history is the new run's
         self._clear_views()
         # the run's capacity (perhaps one deferred during the last run) before its first sample
         self.plot.set_capacity(self.bridge.config.capacity)
@@ -641,6 +677,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _reset(self) -> None:
         self.bridge.reset()
+        self.replay.clear()
         self._clear_views()
         for view in self.views:
             view.show_config(self.bridge.config)
@@ -708,6 +745,8 @@ class MainWindow(QMainWindow):
         backend, workers and capacity) or, with no run, the settings."""
         cfg = self.bridge.config
         snap = self.shown if self.shown is not None else self.bridge.last_snapshot
+        if self.replay.active:  # REPLAY: the status of the moment on show
+            snap, state = self.replay.snapshot, None
         if state is None:  # a frame: the state its snapshot was taken in
             state = RunState(snap.state if snap is not None else self.bridge.state)
         # a run keeps the backend and capacity it started with; changes wait for the next
@@ -730,6 +769,8 @@ class MainWindow(QMainWindow):
         said = words.get(state, state)
         if state == RUNNING and run is not None and getattr(run, "deadlock", False):
             said = "Deadlocked (every worker waits; nothing moves)"
+        if self.replay.active:
+            said = f"REPLAY (was: {said.lower()})"
         self.state_label.setText(
             f"{said} · {backend} · {_count(producers, 'producer')}, "
             f"{_count(consumers, 'consumer')}, capacity {capacity}{clock}"
@@ -756,19 +797,29 @@ class MainWindow(QMainWindow):
         )
         if full:
             self.shown, self._figures_t = snap, now
-            self._show_prediction(snap.config, snap.capacity)
-        for view in self.views:
-            view.on_frame(batch, total, self.shown or snap)
-        if full:
-            self._show_status()
-            self._show_strip()
+            if not self.replay.active:
+                self._show_prediction(snap.config, snap.capacity)
+        if self.replay.active:  # REPLAY: the run goes on off screen, and is recorded
+            self.log.on_frame(batch, total, self.shown or snap)
+            self.replay.follow(snap.elapsed, self.shown or snap, batch, total)
+        else:
+            for view in self.views:
+                view.on_frame(batch, total, self.shown or snap)
+            if full:
+                self._show_status()
+                self._show_strip()
+            self.replay.record(snap.elapsed, self.shown or snap)
         self.last_frame_s = time.perf_counter() - t0
         for listener in self.frame_listeners:
             listener(frame)
 
     def show_figures_now(self) -> None:
         """A full frame at once from the newest snapshot (no new events): every view
-        shows that snapshot's figures. For ``--dump-view``, screenshots, and a stop."""
+        shows that snapshot's figures. For ``--dump-view``, screenshots, and a stop.
+        In REPLAY, the moment on show is painted again instead."""
+        if self.replay.active:
+            self.replay.repaint()
+            return
         snap = self.bridge.last_snapshot
         if snap is None:
             return
@@ -778,6 +829,7 @@ class MainWindow(QMainWindow):
             view.on_frame([], 0, snap)
         self._show_status()
         self._show_strip()
+        self.replay.record(snap.elapsed, snap)
 
     def _show_prediction(self, cfg: SimulationConfig, capacity: int | None = None) -> None:
         """Hand the prediction views the prediction for ``cfg`` (with the run's
@@ -816,7 +868,9 @@ class MainWindow(QMainWindow):
         out["prediction"] = None if self.prediction is None else self.prediction.as_json()
         out["status"] = self.state_label.text()
         out["inside"] = self.inside_view.dump() | {"visible": self.inside_shown}
-        snap = self.shown
+        # REPLAY: the recorded moment on show, and when it was (None while live)
+        out["replay"] = self.replay.dump()
+        snap = self.replay.snapshot or self.shown
         out["deadlock"] = bool(getattr(snap, "deadlock", False))
         if snap is not None:
             out["snapshot"] = {
@@ -865,7 +919,7 @@ class MainWindow(QMainWindow):
         for cfg, step in self.timeline.play(elapsed, self.bridge.config):
             self._use_config(cfg)
             if step.caption:
-                self.canvas.set_caption(step.caption)
+                self.replay.set_live_caption(step.caption)
 
     def run_scenario(self, name_or_path: str) -> bool:
         """Load a scenario and run it from the start; a bad file changes nothing."""
@@ -1091,6 +1145,7 @@ class MainWindow(QMainWindow):
         self.canvas.restyle()
         self.plot.restyle()
         self.inside_view.restyle()
+        self.replay.restyle()
         if self.stats.shown is not None:
             self.stats.on_snapshot(self.stats.shown, force=True)  # the books' colour
         self._style_banner()
