@@ -7,8 +7,8 @@ repaints every view from the state recorded at that moment (:meth:`History.at`):
 shown, not a re-simulation.
 
 Why the bound holds whatever the machine: entries are kept at least :attr:`History.interval`
-of run time apart (a frame closer than that to the one before the newest *replaces* the
-newest, so the newest entry is always the latest frame), at most :attr:`History.seconds`
+of run time apart (the newest entry is always the latest frame: a frame replaces it while
+it is less than ``interval`` after the entry before it), at most :attr:`History.seconds`
 of run time is kept, at most ``seconds / interval + 2`` entries, and at most
 :attr:`History.max_bytes` bytes; the oldest entries go first. Each entry is stored
 compactly: each part pickled and zlib-compressed, and a part equal to the previous
@@ -117,10 +117,10 @@ class History:
 
     # ---- recording -------------------------------------------------------------------
     def append(self, state: FrameState) -> None:
-        """Record ``state`` as the newest frame. A state whose ``t`` is within
-        :attr:`interval` of the entry before the newest (or not after the newest)
-        replaces the newest; then the oldest entries are dropped until the bounds hold
-        (run time, count, bytes). The newest entry is never dropped."""
+        """Record ``state`` as the newest frame. It replaces the newest entry if that
+        one is less than :attr:`interval` after the entry before it (or if ``state`` is
+        not after it: a paused run's steps); then the oldest entries are dropped until
+        the bounds hold (run time, count, bytes). The newest entry is never dropped."""
         last = self._entries[-1] if self._entries else None
         src = (
             state.snapshot,
@@ -135,9 +135,11 @@ class History:
                 and (last.src[i] is obj or (i > 0 and last.src[i] == obj))
             )
             parts.append(last.parts[i] if same and last is not None else _pack(obj))
+        # the newest entry slides forward with each frame until it is `interval` after
+        # the one before it; then it stays, and the next frame becomes the newest
         replace = last is not None and (
             state.t <= last.t
-            or (len(self._entries) >= 2 and state.t - self._entries[-2].t < self.interval)
+            or (len(self._entries) >= 2 and last.t - self._entries[-2].t < self.interval)
         )
         if replace:
             self._pop_newest()

@@ -423,7 +423,9 @@ class Replayer:
         self._place_mark()
 
     def _place_mark(self) -> None:
-        """Top right of the canvas, clear of the header on the left."""
+        """Bottom right of the canvas: the headers on top name the workers and the
+        buffer, the legend's colours start on the left."""
         self.mark.adjustSize()
-        x = max(0, self.canvas.width() - self.mark.width() - 8)
-        self.mark.move(x, 8)
+        x = max(0, self.canvas.width() - self.mark.width() - 6)
+        y = max(0, self.canvas.height() - self.mark.height() - 4)
+        self.mark.move(x, y)

@@ -511,7 +511,11 @@ class MainWindow(QMainWindow):
             lambda: self.replay.step(KEY_STEP_S),
         )
         self._action(
-            "live", "&Live", "Ctrl+L", "Leave REPLAY: the run as it is now", self.replay.live
+            "live",
+            "&Live",
+            "Ctrl+L",
+            "Leave REPLAY: the run as it is now",
+            lambda: self.replay.live(),
         )
         self._action("about", "&About pcsim", "", "About pcsim", self._about)
         bar = self.menuBar()

@@ -1,0 +1,290 @@
+"""Rewind (issue 14): the bounded history of what the window painted, and REPLAY.
+
+A real 20 s run is rewound to t = 5 s: what the window shows (``dump_view``, read back from
+the widgets) is the frame recorded at 5 s, not the live one, while the run goes on; after
+a stop, replaying the newest frame shows exactly what the live window showed. The
+history's bound is checked on ten minutes of 64 / 64 frames at 60 Hz built from a real
+snapshot, on run time only (never the machine's speed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import sys
+import time
+
+import pytest
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.events import item_label
+from simulator.engine.simulation import RUNNING, STOPPED, Simulation, Snapshot
+from simulator.ui import history as hist
+from simulator.ui import plots, theme
+from simulator.ui.history import FrameState, History
+from simulator.ui.plots import run_average
+from simulator.ui.window import MainWindow
+from tests.ui.runs import FAST
+
+# ---- the history's bound -------------------------------------------------------------
+
+
+def _real_64x64() -> Snapshot:
+    """A snapshot of a real 64 / 64 run with the inside events on (the largest frame)."""
+    cfg = SimulationConfig(
+        producers=64,
+        consumers=64,
+        capacity=1000,
+        producer_sleep=(0.0, 0.002),
+        consumer_sleep=(0.002, 0.01),
+    )
+    sim = Simulation(cfg, inside=True)
+    sim.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            snap = sim.snapshot()
+            if snap.in_buffer > 100 and snap.consumed > 100:
+                break
+            time.sleep(0.05)
+    finally:
+        sim.stop()
+    assert snap.state == RUNNING and snap.inside is not None and len(snap.workers) == 128
+    return snap
+
+
+@pytest.fixture(scope="module")
+def real_snapshot() -> Snapshot:
+    return _real_64x64()
+
+
+def _varied(base: Snapshot, k: int, t: float) -> Snapshot:
+    """``base`` at run time ``t``, varied as a run varies: the counts grow, the buffer
+    moves on by ``k`` items, the workers change state and hold other items."""
+    states = ("producing", "putting", "waiting: buffer full", "consuming", "getting")
+    workers = tuple(
+        dataclasses.replace(
+            w,
+            state=states[(i + k) % len(states)],
+            item=(w.item + k) if w.item >= 0 else -1,
+            done=w.done + k,
+        )
+        for i, w in enumerate(base.workers)
+    )
+    return dataclasses.replace(
+        base,
+        state=RUNNING,
+        elapsed=t,
+        produced=base.produced + 40 * k,
+        consumed=base.consumed + 39 * k,
+        buffer=tuple(i + 40 * k for i in base.buffer),
+        workers=workers,
+        produced_rate=100.0 + k % 17,
+        consumed_rate=99.0 + k % 13,
+    )
+
+
+def _markers(snap: Snapshot, k: int) -> dict[str, hist.Marker]:
+    return {w.name: ((i + k) % 40, f"line {(i + k) % 40}", 2) for i, w in enumerate(snap.workers)}
+
+
+def test_ten_minutes_of_64x64_frames_at_60_hz_stay_under_the_bound(real_snapshot):
+    """60 frames a second for 10 minutes of run time, a new snapshot on every 6th (the
+    window's full frames are 0.1 s apart), tokens on every one: the history holds the
+    last 5 minutes at >= 10 frames a second, in at most 50 MB."""
+    h = History()
+    assert (h.seconds, h.max_bytes) == (300.0, 50_000_000)
+    snap, markers, peak = real_snapshot, _markers(real_snapshot, 0), 0
+    frames = 600 * 60
+    for n in range(frames):
+        t = n / 60
+        if n % 6 == 0:
+            snap = _varied(real_snapshot, n // 6, t)
+            markers = _markers(real_snapshot, n // 30)  # markers move less often
+        tokens = tuple((i + n, f"C{1 + (n + i) % 64}", False, (n % 15) / 15) for i in range(8))
+        h.append(FrameState(t, snap, markers, tokens, False, "caption", {"rates_top": 200.0}))
+        h.add_sample(snap.elapsed, 1.0, 1.0, 1.0, True)
+        peak = max(peak, h.nbytes)
+    t0, t1 = h.span()
+    assert t1 == pytest.approx((frames - 1) / 60)
+    assert t1 - t0 >= 300.0 - 0.1  # the last 5 minutes
+    assert len(h) >= 10 * 300  # at >= 10 frames a second
+    assert peak <= 50_000_000
+    assert h.dropped > 0  # the oldest went
+    # the replayed state is the one recorded (a frame at 7 min 30 s)
+    st = h.at(450.0)
+    assert st.t <= 450.0 < st.t + 2 * hist.INTERVAL
+    assert (
+        st.snapshot.workers
+        == _varied(
+            real_snapshot, int(st.snapshot.elapsed * 10 + 1e-6), st.snapshot.elapsed
+        ).workers
+    )
+    print(f"64/64 inside on: {h.nbytes / len(h):,.0f} bytes per frame, peak {peak:,} bytes")
+
+
+def test_every_frame_a_new_64x64_snapshot_is_cut_by_bytes(real_snapshot):
+    """The worst case (a new snapshot every frame) is bounded by bytes too: the oldest
+    frames go, the count of bytes is the count of what is kept."""
+    h = History(max_bytes=2_000_000)
+    for n in range(1500):
+        t = n / 20
+        h.append(FrameState(t, _varied(real_snapshot, n, t), _markers(real_snapshot, n)))
+        assert h.nbytes <= 2_000_000
+    assert h.dropped > 0 and len(h) < 1500
+    # the running count equals a recount of the distinct parts kept
+    entries = list(h._entries)
+    recount = 0
+    for i, e in enumerate(entries):
+        recount += hist._ENTRY_BYTES
+        for k, part in enumerate(e.parts):
+            if i == 0 or entries[i - 1].parts[k] is not part:
+                recount += sys.getsizeof(part)
+    recount += hist._SAMPLE_BYTES * len(h._samples)
+    assert h.nbytes == recount
+
+
+def test_the_newest_is_always_the_latest_frame_and_kept_frames_are_spaced():
+    h = History(interval=0.05)
+    snap = dataclasses.replace(Simulation().snapshot(), state=RUNNING)
+    for n in range(100):
+        h.append(FrameState(n / 60, snap, {"P1": (n, "x", 1)}))
+        assert h.newest().markers == {"P1": (n, "x", 1)}
+    times = list(h._times)
+    assert all(b - a >= 0.05 - 1e-9 for a, b in itertools.pairwise(times[:-1]))
+    assert h.at(-1.0).t == 0.0 and h.at(0.5).t <= 0.5
+    h.clear()
+    assert len(h) == 0 and h.nbytes == 0 and h.span() is None
+
+
+def test_the_graph_sample_rule_is_the_graphs():
+    """The history keeps the graph's samples by LivePlot.on_snapshot's own rule."""
+    assert hist.SAMPLE_S == plots.SAMPLE_S
+    h = History()
+    kept = [h.add_sample(t, 1, 1, 1, True) for t in (0.0, 0.05, 0.1, 0.15, 0.21)]
+    assert kept == [True, False, True, False, True]
+    assert not h.add_sample(5.0, 1, 1, 1, False)  # a stopped run adds none once it has one
+    assert [s[0] for s in h.samples(0.1)] == [0.0, 0.1]
+
+
+# ---- REPLAY in the window ----------------------------------------------------------
+
+
+def _wait_elapsed(window: MainWindow, qtbot, t: float) -> None:
+    qtbot.waitUntil(
+        lambda: (
+            window.bridge.last_snapshot is not None and window.bridge.last_snapshot.elapsed >= t
+        ),
+        timeout=int((t + 60) * 1000),
+    )
+
+
+def _assert_shows(dump: dict, st: FrameState) -> None:
+    """``dump`` (read back from the widgets) shows the recorded state ``st``."""
+    snap = st.snapshot
+    assert dump["snapshot"]["elapsed"] == snap.elapsed
+    assert dump["header"]["count"] == snap.in_buffer
+    for key in ("produced", "consumed", "in_buffer", "in_hand"):
+        assert dump["stats"][key] == dump["books"][key] == getattr(snap, key), key
+    if dump["buffer"]["mode"] != "bar":
+        assert dump["buffer"]["items"] == [item_label(i) for i in snap.buffer]
+    cards = {c["name"]: c for c in dump["cards"]}
+    assert set(cards) == {w.name for w in snap.workers}
+    arriving = {tok[0] for tok in st.tokens if not tok[2]}
+    for w in snap.workers:
+        assert cards[w.name]["state"] == theme.display_state(snap.state, w.state), w.name
+        held = w.item if w.item >= 0 and w.item not in arriving else None
+        assert cards[w.name]["item"] == (None if held is None else item_label(held)), w.name
+    assert dump["inside"]["markers"] == {w: m[1] for w, m in st.markers.items()}
+    avg = run_average(snap.consumed, snap.elapsed)
+    assert f"run avg {avg:,.1f}" in dump["graph_title"]
+    assert f"{snap.elapsed:.1f} s" in dump["status"] and dump["status"].startswith("REPLAY")
+
+
+def test_a_20_s_run_rewound_to_5_s_shows_the_frame_recorded_at_5_s(qtbot):
+    window = MainWindow(FAST, restore_geometry=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        window.set_inside_view(True)  # the code panel's markers are replayed too
+        window.bridge.start()
+        _wait_elapsed(window, qtbot, 20.0)
+        history = window.replay.history
+        assert history.span()[0] < 0.1 and history.span()[1] >= 20.0
+
+        # drag the slider to 5.0 s (its steps are tenths of a second)
+        window.replay_bar.slider.setValue(50)
+        assert window.replay.active
+        recorded = history.at(5.0)
+        assert 5.0 - 2 * history.interval < recorded.t <= 5.0
+        dump = window.dump_view()
+        assert dump["replay"]["t"] == recorded.t
+        # the words on the canvas name the recorded moment
+        assert dump["replay"]["mark"].startswith(f"REPLAY  t = {recorded.t:.1f} s of ")
+        assert window.replay.mark.isVisible()
+        _assert_shows(dump, recorded)
+        live = window.bridge.last_snapshot
+        assert live.elapsed > 15 and live.produced > recorded.snapshot.produced
+        assert dump["stats"]["produced"] != live.produced
+
+        # the run goes on underneath and is recorded; what is shown stays the 5 s frame
+        end = history.span()[1]
+        _wait_elapsed(window, qtbot, end + 1.0)
+        assert history.span()[1] > end
+        again = window.dump_view()
+        _assert_shows(again, recorded)
+        assert again["cards"] == dump["cards"] and again["stats"] == dump["stats"]
+
+        # Ctrl+Left: one second earlier
+        window.actions_by_name["rewind_back"].trigger()
+        assert window.replay.state.t == history.at(recorded.t - 1.0).t
+        # Live: the run as it is now
+        window.replay_bar.live_button.click()
+        assert not window.replay.active and not window.replay.mark.isVisible()
+        qtbot.wait(300)
+        now = window.dump_view()
+        assert now["replay"] is None and now["snapshot"]["elapsed"] > end
+        assert not now["status"].startswith("REPLAY")
+        # the graph got the samples recorded meanwhile, and takes them as it did before
+        samples = history.samples(math.inf)
+        assert window.plot.n == min(plots.N, len(samples)) > 100
+        assert window.plot.t[-1] == samples[-1][0]
+    finally:
+        window.close()
+
+
+def test_after_a_stop_replaying_the_newest_frame_shows_what_live_showed(window, qtbot):
+    window.set_inside_view(True)
+    window.bridge.start()
+    _wait_elapsed(window, qtbot, 3.0)
+    window.bridge.stop()
+    qtbot.waitUntil(lambda: window.bridge.last_snapshot.state == STOPPED, timeout=10_000)
+    qtbot.wait(300)
+    live = window.dump_view()
+    newest = window.replay.history.newest()
+    assert newest.snapshot.state == STOPPED
+    window.actions_by_name["rewind_back"].trigger()  # Ctrl+Left works after a stop
+    assert window.replay.active
+    window.replay.show(newest.t)
+    shown = window.dump_view()
+    ignore = {"status", "replay"}
+    assert {k: v for k, v in shown.items() if k not in ignore} == {
+        k: v for k, v in live.items() if k not in ignore
+    }
+    window.actions_by_name["live"].trigger()
+    assert window.dump_view()["replay"] is None
+
+
+def test_a_new_run_forgets_the_history_and_leaves_replay(window, qtbot):
+    window.bridge.start()
+    _wait_elapsed(window, qtbot, 1.5)
+    assert window.replay.show(0.5)
+    window.bridge.stop()
+    window.bridge.start()
+    history = window.replay.history
+    # the new run's frames only (a frame of the old run that arrives late is replaced:
+    # it is not before the new run's first)
+    qtbot.waitUntil(lambda: (history.span() or (9, 0))[0] < 0.5 <= history.span()[1])
+    assert not window.replay.active
