@@ -125,6 +125,7 @@ class _FrozenToken(Token):
     """A token stopped where it was recorded (its progress no longer follows the clock)."""
 
     __slots__ = ("p",)
+    p: float  #: the progress it was recorded at (0..1)
 
     def progress(self, now: float, duration: float) -> float:
         return self.p
