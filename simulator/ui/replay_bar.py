@@ -236,6 +236,7 @@ class Replayer:
         self.mark.setObjectName("replay_mark")
         self.mark.setAccessibleName("Replay: the picture shows a recorded moment")
         self.mark.hide()
+        self._mark_style: tuple[str, int] | None = None
         self.restyle()
         bar.seek.connect(self.show)
         bar.goLive.connect(self.live)
@@ -384,6 +385,7 @@ class Replayer:
         self.inside.code._refresh_marks()
         top = st.extra.get("rates_top")
         load_plot(self.plot, self.history.samples(snap.elapsed), snap, top)
+        self.restyle()  # the text size may have changed since
         self._show_bar(st.t, force=True)
         self.mark.show()
         self.mark.raise_()
@@ -415,11 +417,17 @@ class Replayer:
 
     # ---- the mark --------------------------------------------------------------------
     def restyle(self) -> None:
-        """The mark in the theme's alarm colour, words first (not colour alone)."""
+        """The mark in the theme's alarm colour, words first (not colour alone), its
+        text as large as the canvas's (14 px, times presentation mode and text size)."""
+        px = max(14, round(14 * self.canvas.boost))
+        key = (theme.NAME, px)
+        if key == self._mark_style:
+            return
+        self._mark_style = key
         bg = theme.ALARM_COLOR if theme.NAME == "light" else theme.ALARM_COLOR.darker(140)
         self.mark.setStyleSheet(
             f"QLabel#replay_mark {{ color: white; background: {bg.name()}; font-weight: bold;"
-            " font-size: 14px; padding: 4px 10px; border-radius: 3px; }"
+            f" font-size: {px}px; padding: 4px 10px; border-radius: 3px; }}"
         )
         self._place_mark()
 
