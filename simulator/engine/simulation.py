@@ -72,6 +72,7 @@ from simulator.engine.events import (
     K_STARTED,
     K_STOPPED,
     K_TASKS,
+    K_UNLOCKED_READ,
     NO_ITEM,
     Event,
     RawEvent,
@@ -91,8 +92,10 @@ DEADLOCK_AFTER_S = 1.0
 #: the ordinary events: one step is exactly one of these (events of other kinds that the
 #: worker writes on the way, such as the Inside view's lock events, ride along)
 STEP_KINDS = frozenset({K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT, K_CONSUMED})
-#: what ends a step: its ordinary event, or the worker ending (item limit, stop, error)
-_STEP_ENDS = STEP_KINDS | {K_STOPPED, K_ERROR}
+#: what ends a step: its ordinary event, or the worker ending (item limit, stop, error);
+#: with the no-lock bug also UNLOCKED_READ, the race window between reading an index and
+#: writing it back (so a learner can interleave two puts or two gets by hand)
+_STEP_ENDS = STEP_KINDS | {K_STOPPED, K_ERROR, K_UNLOCKED_READ}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,11 @@ def step_line(ev: Event) -> str:
         return f"{w} got {item} ({ev.size} in buffer)"
     if kind == K_CONSUMED:
         return f"{w} finished {item}"
+    if kind == K_UNLOCKED_READ:
+        i = ev.size
+        if ev.value == "tail":
+            return f"{w} read tail = {i} without the lock: it will write {item} into slot {i}"
+        return f"{w} read head = {i} without the lock: it will take slot {i}"
     if kind == K_ERROR:
         return f"{w} failed: {ev.value}"
     return f"{w} stopped" + (f" holding {item}" if ev.item >= 0 else "")
@@ -468,6 +476,9 @@ class Simulation:
         for name in self._names[Role.PRODUCER] + self._names[Role.CONSUMER]:
             st = self.metrics.workers.get(name)
             if st is None or st.state == WorkerState.STOPPED:
+                continue
+            if backend is not None and backend.mid_move(name):
+                movers.append(name)  # in the race window: it goes on whatever the count
                 continue
             if st.state == WorkerState.WAITING_FULL and in_buffer >= capacity:
                 continue
