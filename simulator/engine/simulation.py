@@ -129,6 +129,8 @@ def step_line(ev: Event) -> str:
     if kind == K_GET_WAIT:
         return f"{w} waits for an item: buffer empty"
     if kind == K_GOT:
+        if ev.item < 0:  # a broken buffer's slot that was never written
+            return f"{w} took an empty slot: nothing was there ({ev.size} in buffer)"
         return f"{w} got {item} ({ev.size} in buffer)"
     if kind == K_CONSUMED:
         return f"{w} finished {item}"
@@ -342,7 +344,10 @@ class Simulation:
         self._names[role].append(name)
         return role, name, n
 
-    def start(self) -> None:
+    def start(self, paused: bool = False) -> None:
+        """Start a run. ``paused`` starts it paused: every worker holds at the start gate
+        before its first event, so single steps begin from the empty buffer (a guided
+        scenario); a :meth:`pause` right after ``start()`` might come too late."""
         with self._control:
             if self.state in (RunState.RUNNING, RunState.PAUSED):
                 raise RuntimeError("the simulation is already running")
@@ -368,9 +373,11 @@ class Simulation:
                 target=self._booking_loop, name="pcsim-books", daemon=True
             )
             self._booker.start()
+            if paused:
+                backend.pause()  # before any worker runs: they all hold at the gate
             backend.start(workers)
             self._backend = backend
-            self.state = RunState.RUNNING
+            self.state = RunState.PAUSED if paused else RunState.RUNNING
             self._open_gate_if_ready()  # a run of no workers is ready at once
 
     def pause(self) -> None:
@@ -424,7 +431,7 @@ class Simulation:
                 elif worker not in self._names[Role.PRODUCER] + self._names[Role.CONSUMER]:
                     raise ValueError(f"step: no worker {worker!r} in this run")
                 elif worker not in movers:
-                    self._last_step = (worker, f"{worker} cannot move now: it waits")
+                    self._last_step = (worker, self._why_stuck(worker))
                     return None
                 pending = self._pending = _PendingStep(worker)
             self._stepped = worker
@@ -489,6 +496,28 @@ class Simulation:
                 continue  # its buffer gave the slot (or the item) to another waiter
             movers.append(name)
         return movers
+
+    def _why_stuck(self, name: str) -> str:
+        """Why ``name`` cannot move now, in one line (under ``self._lock``)."""
+        st = self.metrics.workers.get(name)
+        if st is None or st.state == WorkerState.STOPPED:
+            return f"{name} cannot move now: it has stopped"
+        on = self._wait_on.get(st.state, "")
+        if st.state == WorkerState.WAITING_FULL:
+            if self.ledger.in_buffer < self.metrics.capacity:  # a semaphore's token
+                return f"{name} cannot move now: the free slot went to another waiter"
+            return (
+                f"{name} cannot move now: the buffer is full; it waits on {on} "
+                "until a consumer takes an item"
+            )
+        if st.state == WorkerState.WAITING_EMPTY:
+            if self.ledger.in_buffer > 0:
+                return f"{name} cannot move now: the item went to another waiter"
+            return (
+                f"{name} cannot move now: the buffer is empty; it waits on {on} "
+                "until a producer puts an item"
+            )
+        return f"{name} cannot move now: it waits"
 
     def _next_mover(self, movers: list[str]) -> str | None:
         """Round robin: the first mover after the one stepped last, in naming order."""

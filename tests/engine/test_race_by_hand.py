@@ -21,7 +21,7 @@ DUPLICATE_ORDER = ["P1"] * 6 + ["C1", "C2", "C1", "C2", "C1", "C2"]
 
 
 def _paused_from_the_start(backend: str, bug: str, producers: int, consumers: int) -> Simulation:
-    """A run held before its first event (paused while its workers start)."""
+    """A run held before its first event (started paused)."""
     cfg = SimulationConfig(
         backend=backend,
         buffer="condition",
@@ -33,8 +33,8 @@ def _paused_from_the_start(backend: str, bug: str, producers: int, consumers: in
         consumer_sleep=(0.0, 0.0),
     )
     sim = Simulation(cfg)
-    sim.start()
-    sim.pause()
+    sim.start(paused=True)
+    assert sim.state == "paused"
     assert sim.ready.wait(60.0)
     return sim
 
