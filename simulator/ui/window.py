@@ -125,6 +125,9 @@ BROKEN: dict[str, str] = {
     "if-instead-of-while": "Broken (bug if-not-while): get() tests 'empty?' with if, not "
     "while, before wait(). Watch the consumer cards: a woken one may find its item taken by "
     "another and fails (IndexError, on its card); the books stay exact about every item.",
+    "race-by-hand": "Race by hand (bug no-lock): you are the scheduler. Click a card, or "
+    "press 1 / 2 for a producer and Shift+1 for the consumer, to move that worker one step; "
+    "the guide above says which, the code below shows where each one is.",
     "lost-wakeup-deadlock": "Broken (bug lost-wakeup): one condition for both sides and "
     "notify(), not notify_all(): a wake-up can reach the wrong side and is lost. Watch every "
     "card stop on wait() until nobody is left to notify: DEADLOCK, each waiter named.",
