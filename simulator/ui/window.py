@@ -242,6 +242,8 @@ class MainWindow(QMainWindow):
         self.resize(QSize(1280, 720))
         self._restore_settings(restore_geometry)
         self._inside_for(config)
+        self.guide.load(scenario)  # a guided scenario starts paused: you step it
+        self.bridge.start_paused = self.guide.active
 
     def _build_views(self, config: SimulationConfig) -> None:
         self.canvas = SimulationCanvas(config)

@@ -121,3 +121,26 @@ def test_a_step_the_guide_did_not_ask_for_says_what_it_asked(window, qtbot):
     qtbot.waitUntil(lambda: "asked for P1" in window.guide.note.text(), timeout=15_000)
     assert window.guide.index == 0
     window.bridge.stop()
+
+
+def test_a_window_opened_on_the_guided_scenario_starts_it_paused(qtbot):
+    """``pcsim gui --scenario race-by-hand``: the window is made with the scenario and the
+    app starts it; nothing moves before the learner steps."""
+    from simulator.ui.window import MainWindow
+
+    sc = load("race-by-hand")
+    w = MainWindow(sc.config, sc, restore_geometry=False)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        assert w.guide.isVisible() and w.guide.current() == sc.guide[0].caption
+        w.bridge.start()
+        assert w.bridge.state == PAUSED
+        qtbot.waitUntil(
+            lambda: getattr(w.bridge.last_snapshot, "startup_ms", None) is not None,
+            timeout=60_000,
+        )
+        assert w.bridge.last_snapshot.produced == 0
+    finally:
+        w.bridge.stop()
+        w.close()
