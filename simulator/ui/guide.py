@@ -179,6 +179,13 @@ class GuidePanel(QFrame):
         )
 
 
+#: the canvas's caption while a guided scenario is on (the guide panel says the rest)
+GUIDE_CAPTION = (
+    "You are the scheduler. Click a card, or press 1–9 for a producer and Shift+1–9 for "
+    "a consumer, to move that worker one step; the guide above says which, the code below "
+    "shows where each one is."
+)
+
 #: the guide's last words, once every step was made
 DONE_TEXT = (
     "You made the race happen. Stop (Esc): the books compare with what the slots really "

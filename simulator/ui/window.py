@@ -79,7 +79,7 @@ from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.controls import ControlPanel
-from simulator.ui.guide import GuidePanel, worker_for_key
+from simulator.ui.guide import GUIDE_CAPTION, GuidePanel, worker_for_key
 from simulator.ui.inside_view import InsideView
 from simulator.ui.log import EventLog
 from simulator.ui.plots import LivePlot
@@ -125,9 +125,6 @@ BROKEN: dict[str, str] = {
     "if-instead-of-while": "Broken (bug if-not-while): get() tests 'empty?' with if, not "
     "while, before wait(). Watch the consumer cards: a woken one may find its item taken by "
     "another and fails (IndexError, on its card); the books stay exact about every item.",
-    "race-by-hand": "Race by hand (bug no-lock): you are the scheduler. Click a card, or "
-    "press 1 / 2 for a producer and Shift+1 for the consumer, to move that worker one step; "
-    "the guide above says which, the code below shows where each one is.",
     "lost-wakeup-deadlock": "Broken (bug lost-wakeup): one condition for both sides and "
     "notify(), not notify_all(): a wake-up can reach the wrong side and is lost. Watch every "
     "card stop on wait() until nobody is left to notify: DEADLOCK, each waiter named.",
@@ -685,6 +682,8 @@ class MainWindow(QMainWindow):
     def _scenario_caption(self) -> str:
         if self.scenario is None:
             return self.fixed_caption
+        if self.scenario.guide:  # the guide panel says the rest
+            return GUIDE_CAPTION
         short = BROKEN.get(Path(str(self.scenario.path)).stem)
         if short is not None:
             return short
