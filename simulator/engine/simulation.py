@@ -33,7 +33,11 @@ Workers added later start at once.
 next move (one ordinary event, see :data:`STEP_KINDS`) and hold again: the backend grants
 it (see :mod:`~.backends.base`), and this class waits until every worker holds, grants,
 and waits for the bookkeeper to book the worker's event, which it reports as a
-:class:`Step` and in :attr:`Snapshot.last_step`. Threads and asyncio only.
+:class:`Step` and in :attr:`Snapshot.last_step`. Threads and asyncio only. With the
+no-lock bug a step also ends inside the race window, on UNLOCKED_READ (an index read
+and not written back), so a learner can interleave two puts or two gets by hand; a
+worker held there can always move (:meth:`Backend.mid_move`). ``start(paused=True)``
+holds a run before its first event, so stepping can begin from the empty buffer.
 """
 
 from __future__ import annotations
