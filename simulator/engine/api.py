@@ -29,8 +29,9 @@ class SimulationAPI(Protocol):
         """``time.monotonic()`` of the run's clock start."""
         ...
 
-    def start(self) -> None:
-        """Open fresh books and start the configured workers; raises if a run is on."""
+    def start(self, paused: bool = False) -> None:
+        """Open fresh books and start the configured workers (``paused``: held before
+        their first event); raises if a run is on."""
         ...
 
     def set_inside(self, inside: bool) -> None:

@@ -67,6 +67,11 @@ class Kind(IntEnum):
     SEM_GIVE = 18  #: ``worker`` released the semaphore ``value``; ``size`` the count after
     #: ``size`` is the buffer's ``unfinished_tasks`` after a put (+1) or task_done (-1)
     TASKS = 19
+    #: BUG ``no-lock`` only: ``worker`` read the buffer's index ``value`` ("tail" in put,
+    #: "head" in get) *outside* the lock and has not written it back yet; ``size`` is the
+    #: index it read, ``item`` the item it puts (or -1). It is the race window made
+    #: visible, and a single step ends on it (see ``NoLockBuffer._sim_race``)
+    UNLOCKED_READ = 20
 
 
 # The kinds as plain ints, for the hot paths: the books compare raw tuples' kinds with
@@ -93,6 +98,7 @@ class Kind(IntEnum):
     K_SEM_TAKE,
     K_SEM_GIVE,
     K_TASKS,
+    K_UNLOCKED_READ,
 ) = (int(k) for k in Kind)
 
 #: the first of the inside kinds: every kind ``>= K_INSIDE`` is one (the books skip them
@@ -183,6 +189,12 @@ def tasks_event(worker: str, unfinished: int) -> RawEvent:
     return (_now(), K_TASKS, worker, NO_ITEM, unfinished, "unfinished_tasks")
 
 
+def unlocked_read_event(worker: str, item: int, index: str, value: int) -> RawEvent:
+    """``worker`` read the index ``index`` ("tail", "head"), which was ``value``, without
+    the lock (the no-lock bug), about to put ``item`` (or :data:`NO_ITEM` in a get)."""
+    return (_now(), K_UNLOCKED_READ, worker, item, value, index)
+
+
 def item_id(producer_number: int, seq: int) -> int:
     return producer_number << ITEM_SHIFT | seq
 
@@ -213,6 +225,7 @@ _LINES = {
     Kind.SEM_TAKE: "{w} takes semaphore {value} (count now {size})",
     Kind.SEM_GIVE: "{w} gives semaphore {value} (count now {size})",
     Kind.TASKS: "{w}: unfinished_tasks = {size}",
+    Kind.UNLOCKED_READ: "{w} read {value} = {size} without the lock",
 }
 
 

@@ -89,7 +89,7 @@ def _serve(
                 if cmd == "start":
                     if args:  # inside events on or off for this run
                         sim.set_inside(bool(args[0]))
-                    sim.start()
+                    sim.start(paused=len(args) > 1 and bool(args[1]))
                     result: object = sim.started_at
                 elif cmd == "apply":
                     result = sim.apply(args[0])
@@ -261,12 +261,13 @@ class RemoteSimulation:
         return Frame(events, total, self._latest)
 
     # ---- the Simulation API ------------------------------------------------------
-    def start(self) -> None:
-        """Start a run in the engine; :class:`EngineDied` if it has ended."""
+    def start(self, paused: bool = False) -> None:
+        """Start a run in the engine (``paused``: see :meth:`Simulation.start`);
+        :class:`EngineDied` if it has ended."""
         self._events.clear()
         self._total = 0
-        self.started_at = self._call("start", self.inside)
-        self.state = RunState.RUNNING
+        self.started_at = self._call("start", self.inside, paused)
+        self.state = RunState.PAUSED if paused else RunState.RUNNING
 
     def set_inside(self, inside: bool) -> None:
         """Record the inside events (``True``) or not, from the next start on."""

@@ -33,7 +33,11 @@ Workers added later start at once.
 next move (one ordinary event, see :data:`STEP_KINDS`) and hold again: the backend grants
 it (see :mod:`~.backends.base`), and this class waits until every worker holds, grants,
 and waits for the bookkeeper to book the worker's event, which it reports as a
-:class:`Step` and in :attr:`Snapshot.last_step`. Threads and asyncio only.
+:class:`Step` and in :attr:`Snapshot.last_step`. Threads and asyncio only. With the
+no-lock bug a step also ends inside the race window, on UNLOCKED_READ (an index read
+and not written back), so a learner can interleave two puts or two gets by hand; a
+worker held there can always move (:meth:`Backend.mid_move`). ``start(paused=True)``
+holds a run before its first event, so stepping can begin from the empty buffer.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ from simulator.engine.events import (
     K_STARTED,
     K_STOPPED,
     K_TASKS,
+    K_UNLOCKED_READ,
     NO_ITEM,
     Event,
     RawEvent,
@@ -91,8 +96,10 @@ DEADLOCK_AFTER_S = 1.0
 #: the ordinary events: one step is exactly one of these (events of other kinds that the
 #: worker writes on the way, such as the Inside view's lock events, ride along)
 STEP_KINDS = frozenset({K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT, K_CONSUMED})
-#: what ends a step: its ordinary event, or the worker ending (item limit, stop, error)
-_STEP_ENDS = STEP_KINDS | {K_STOPPED, K_ERROR}
+#: what ends a step: its ordinary event, or the worker ending (item limit, stop, error);
+#: with the no-lock bug also UNLOCKED_READ, the race window between reading an index and
+#: writing it back (so a learner can interleave two puts or two gets by hand)
+_STEP_ENDS = STEP_KINDS | {K_STOPPED, K_ERROR, K_UNLOCKED_READ}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +133,16 @@ def step_line(ev: Event) -> str:
     if kind == K_GET_WAIT:
         return f"{w} waits for an item: buffer empty"
     if kind == K_GOT:
+        if ev.item < 0:  # a broken buffer's slot that was never written
+            return f"{w} took an empty slot: nothing was there ({ev.size} in buffer)"
         return f"{w} got {item} ({ev.size} in buffer)"
     if kind == K_CONSUMED:
         return f"{w} finished {item}"
+    if kind == K_UNLOCKED_READ:
+        i = ev.size
+        if ev.value == "tail":
+            return f"{w} read tail = {i} without the lock: it will write {item} into slot {i}"
+        return f"{w} read head = {i} without the lock: it will take slot {i}"
     if kind == K_ERROR:
         return f"{w} failed: {ev.value}"
     return f"{w} stopped" + (f" holding {item}" if ev.item >= 0 else "")
@@ -334,7 +348,10 @@ class Simulation:
         self._names[role].append(name)
         return role, name, n
 
-    def start(self) -> None:
+    def start(self, paused: bool = False) -> None:
+        """Start a run. ``paused`` starts it paused: every worker holds at the start gate
+        before its first event, so single steps begin from the empty buffer (a guided
+        scenario); a :meth:`pause` right after ``start()`` might come too late."""
         with self._control:
             if self.state in (RunState.RUNNING, RunState.PAUSED):
                 raise RuntimeError("the simulation is already running")
@@ -360,9 +377,11 @@ class Simulation:
                 target=self._booking_loop, name="pcsim-books", daemon=True
             )
             self._booker.start()
+            if paused:
+                backend.pause()  # before any worker runs: they all hold at the gate
             backend.start(workers)
             self._backend = backend
-            self.state = RunState.RUNNING
+            self.state = RunState.PAUSED if paused else RunState.RUNNING
             self._open_gate_if_ready()  # a run of no workers is ready at once
 
     def pause(self) -> None:
@@ -416,7 +435,7 @@ class Simulation:
                 elif worker not in self._names[Role.PRODUCER] + self._names[Role.CONSUMER]:
                     raise ValueError(f"step: no worker {worker!r} in this run")
                 elif worker not in movers:
-                    self._last_step = (worker, f"{worker} cannot move now: it waits")
+                    self._last_step = (worker, self._why_stuck(worker))
                     return None
                 pending = self._pending = _PendingStep(worker)
             self._stepped = worker
@@ -469,6 +488,9 @@ class Simulation:
             st = self.metrics.workers.get(name)
             if st is None or st.state == WorkerState.STOPPED:
                 continue
+            if backend is not None and backend.mid_move(name):
+                movers.append(name)  # in the race window: it goes on whatever the count
+                continue
             if st.state == WorkerState.WAITING_FULL and in_buffer >= capacity:
                 continue
             if st.state == WorkerState.WAITING_EMPTY and in_buffer <= 0:
@@ -478,6 +500,28 @@ class Simulation:
                 continue  # its buffer gave the slot (or the item) to another waiter
             movers.append(name)
         return movers
+
+    def _why_stuck(self, name: str) -> str:
+        """Why ``name`` cannot move now, in one line (under ``self._lock``)."""
+        st = self.metrics.workers.get(name)
+        if st is None or st.state == WorkerState.STOPPED:
+            return f"{name} cannot move now: it has stopped"
+        on = self._wait_on.get(st.state, "")
+        if st.state == WorkerState.WAITING_FULL:
+            if self.ledger.in_buffer < self.metrics.capacity:  # a semaphore's token
+                return f"{name} cannot move now: the free slot went to another waiter"
+            return (
+                f"{name} cannot move now: the buffer is full; it waits on {on} "
+                "until a consumer takes an item"
+            )
+        if st.state == WorkerState.WAITING_EMPTY:
+            if self.ledger.in_buffer > 0:
+                return f"{name} cannot move now: the item went to another waiter"
+            return (
+                f"{name} cannot move now: the buffer is empty; it waits on {on} "
+                "until a producer puts an item"
+            )
+        return f"{name} cannot move now: it waits"
 
     def _next_mover(self, movers: list[str]) -> str | None:
         """Round robin: the first mover after the one stepped last, in naming order."""

@@ -112,6 +112,8 @@ def _phases(sc: Scenario) -> list[tuple[str, str | None, float, float, tuple[Exp
 def check(scenario: Scenario, *, speed: float = 1.0, seed: int | None = None) -> list[Phase]:
     """Play ``scenario`` (``speed`` times faster) to its end on a real simulation and
     return every phase with its measured figures and verdicts."""
+    if scenario.guide:
+        return check_guide(scenario, seed=seed)
     fast = scaled(scenario, speed)
     config = fast.config if seed is None else fast.config.replace(seed=seed)
     duration = fast.duration or DEFAULT_DURATION_S
@@ -161,6 +163,59 @@ def check(scenario: Scenario, *, speed: float = 1.0, seed: int | None = None) ->
         )
         window = ((start - t0) * speed, (end - t0) * speed)
         phases.append(Phase(name, caption, window, settings, figures, verdicts))
+    return phases
+
+
+def check_guide(scenario: Scenario, *, seed: int | None = None) -> list[Phase]:
+    """A guided scenario (``[[guide]]``): start it paused, make the guide's steps in
+    order on a real run, and hold each step's line to what its caption says it shows
+    (phase ``guide[i]``, figure ``shows``: 1 if the line contains it); the description's
+    ``expect`` is judged over the whole stepped run. Single steps make the order, not
+    the machine's timing, so there is nothing to speed up."""
+    config = scenario.config if seed is None else scenario.config.replace(seed=seed)
+    sim = Simulation(config)
+    channel = sim.subscribe(maxlen=100_000)
+    lines: list[str] = []
+    sim.start(paused=True)
+    try:
+        if not sim.ready.wait(READY_TIMEOUT_S):
+            raise RuntimeError(f"{scenario.name}: workers not ready after {READY_TIMEOUT_S} s")
+        t0 = sim.started_at
+        for g in scenario.guide:
+            step = sim.step(g.worker, timeout=30.0)
+            lines.append(step.why if step is not None else f"{g.worker} could not move")
+        t_end = time.monotonic()
+    finally:
+        sim.stop()
+    events = channel.drain()
+    sim.unsubscribe(channel)
+    figures = measure(events, t0, t_end)
+    window = (0.0, t_end - t0)
+    phases = [
+        Phase(
+            "start",
+            scenario.description,
+            window,
+            config,
+            figures,
+            tuple(
+                Verdict(
+                    e.figure,
+                    e.text,
+                    e.bound(config),
+                    figures[e.figure],
+                    e.holds(figures[e.figure], config),
+                )
+                for e in scenario.expect
+            ),
+        )
+    ]
+    for i, (g, line) in enumerate(zip(scenario.guide, lines, strict=True)):
+        ok = g.shows in line
+        verdict = Verdict("shows", f"{g.shows!r} in {line!r}", 1.0, float(ok), ok)
+        phases.append(
+            Phase(f"guide[{i}] step {g.worker}", g.caption, window, config, {}, (verdict,))
+        )
     return phases
 
 

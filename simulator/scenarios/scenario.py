@@ -17,6 +17,16 @@ A scenario is a TOML file (read with the standard ``tomllib``)::
     settle = 1                         # optional: judge the claim from 1 s after the step
     expect = { end_occupancy = "<=1" } # optional: what the caption claims, in figures
 
+    [[guide]]                          # optional: a guided race by hand (see below)
+    step = "P1"                        # the worker the learner is asked to step
+    caption = "Step P1: it reads tail"
+    shows = "P1 read tail = 0"         # the step's line must contain this (checked)
+
+A scenario with a ``guide`` starts paused: the learner is the scheduler, and the guide
+panel shows one caption at a time, advancing when the step it asks for has been made
+(``shows`` is what that step's line says; :mod:`~simulator.scenarios.check` plays the
+guide's steps on a real run and holds each line to it).
+
 ``expect`` (also allowed at the top, for the phase before the first step, with its own
 ``settle``) states a caption's claim as figures a real run is held to; see
 :mod:`simulator.scenarios.expect`. ``tests/scenarios/test_captions.py`` runs every
@@ -44,8 +54,18 @@ CONFIG_KEYS = tuple(s.key for s in SETTINGS.values() if s.key)
 LIVE_KEYS = tuple(s.key for s in SETTINGS.values() if s.key and s.live)
 _FIELD_OF = {s.key: s.name for s in SETTINGS.values() if s.key}
 _KEY_OF = {name: key for key, name in _FIELD_OF.items()}
-TOP_KEYS = ("title", "description", "duration", "config", "timeline", "settle", "expect")
+TOP_KEYS = (
+    "title",
+    "description",
+    "duration",
+    "config",
+    "timeline",
+    "settle",
+    "expect",
+    "guide",
+)
 STEP_KEYS = ("at", "set", "caption", "settle", "expect")
+GUIDE_KEYS = ("step", "caption", "shows")
 #: the longest run, of a scenario file or of ``--duration`` (one limit for both)
 MAX_DURATION_S = 7 * 24 * 3600.0
 #: how long a run lasts without ``--duration``, ``--items`` or a scenario's duration
@@ -72,6 +92,15 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideStep:
+    """One caption of a guided scenario: what to step next, and what that step shows."""
+
+    worker: str  #: "P1", "C1": the worker the learner is asked to step
+    caption: str
+    shows: str  #: the step's line (:attr:`Snapshot.last_step`) contains this
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     title: str
@@ -83,6 +112,8 @@ class Scenario:
     #: what the description claims before the first step, judged from ``settle``
     expect: tuple[Expectation, ...] = ()
     settle: float = 0.0
+    #: a guided race by hand: the run starts paused and these captions lead the steps
+    guide: tuple[GuideStep, ...] = ()
 
 
 def scenarios_dir() -> Path:
@@ -236,9 +267,37 @@ def load(name_or_path: str) -> Scenario:
     steps.sort(key=lambda s: s.at)
     expect = _expectations(path, "expect", data.get("expect", {}))
     settle = _seconds(path, "settle", data.get("settle", 0.0), 0.0, MAX_DURATION_S)
+    guide = _guide(path, data.get("guide", []), config)
     return Scenario(
-        path.stem, title, description, config, tuple(steps), duration, path, expect, settle
+        path.stem, title, description, config, tuple(steps), duration, path, expect, settle, guide
     )
+
+
+def _guide(path: Path, entries: object, config: SimulationConfig) -> tuple[GuideStep, ...]:
+    """The ``[[guide]]`` entries, each naming a worker the run has."""
+    if not isinstance(entries, list):
+        raise ScenarioError(path, "guide", "must be a list of [[guide]] entries")
+    workers = [f"P{i}" for i in range(1, config.producers + 1)]
+    workers += [f"C{i}" for i in range(1, config.consumers + 1)]
+    out = []
+    for i, entry in enumerate(entries):
+        where = f"guide[{i}]"
+        if not isinstance(entry, dict):
+            raise ScenarioError(path, where, "must be a table with step, caption and shows")
+        for key in entry:
+            if key not in GUIDE_KEYS:
+                raise ScenarioError(
+                    path, f"{where}.{key}", "unknown key; allowed: " + ", ".join(GUIDE_KEYS)
+                )
+        worker = entry.get("step")
+        if worker not in workers:
+            raise ScenarioError(
+                path, f"{where}.step", f"must name a worker of the run: {', '.join(workers)}"
+            )
+        caption = _text(path, f"{where}.caption", entry.get("caption", ""))
+        shows = _text(path, f"{where}.shows", entry.get("shows", ""))
+        out.append(GuideStep(str(worker), caption, shows))
+    return tuple(out)
 
 
 _TOML_ESCAPES = {

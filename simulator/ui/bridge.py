@@ -55,6 +55,8 @@ class EngineBridge(QObject):
         #: record the inside events (locks, conditions, semaphores) from the next start:
         #: the Inside view asks; kept here so a fresh engine after a death gets it too
         self.inside = False
+        #: start every run paused (a guided scenario: the learner steps from the start)
+        self.start_paused = False
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(FRAME_MS)
@@ -74,8 +76,11 @@ class EngineBridge(QObject):
         """True while the current engine is one that died (until Start replaces it)."""
         return self.sim.ended
 
-    def start(self) -> None:
-        """Start a run; after the engine died, in a fresh engine process."""
+    def start(self, paused: bool | None = None) -> None:
+        """Start a run (``paused``: held before its first event, for single steps; None:
+        :attr:`start_paused`); after the engine died, in a fresh engine process."""
+        if paused is None:
+            paused = self.start_paused
         if self.sim.state in (RunState.RUNNING, RunState.PAUSED) and self.sim.is_alive():
             return
         for _ in range(2):  # a death noticed only by this start gets one fresh engine
@@ -86,7 +91,7 @@ class EngineBridge(QObject):
                 self.sim = RemoteSimulation(config)
             try:
                 self._pass_inside()
-                self.sim.start()
+                self.sim.start(paused=paused)
                 break
             except EngineDied:
                 self._check_engine()
@@ -155,6 +160,9 @@ class EngineBridge(QObject):
         if step is None:
             if worker is None:
                 return "nobody can move: every worker waits"
+            last = self.last_snapshot.last_step if self.last_snapshot is not None else None
+            if last is not None and last[0] == worker:  # the engine's why, in one line
+                return last[1]
             return f"{worker} cannot move now: it waits"
         return step.why
 

@@ -158,6 +158,8 @@ WHERE: dict[int, Where] = {
     SEM_WAIT: (("buf", ("{v}.acquire", "_sim_down(self.{v}", "acquire(")),),
     SEM_TAKE: (("buf", ("{v}.acquire", "_sim_down(self.{v}", "acquire(")),),
     SEM_GIVE: (("buf", ("self.{v}.release()", ".release()")),),
+    # the no-lock bug's race window: the worker read ``tail`` (put) or ``head`` (get)
+    Kind.UNLOCKED_READ: (("buf", ("{v} = self.{v}",)),),
 }
 #: kinds that do not move the marker (it stays where the worker's last event put it)
 STAY = frozenset({LOCK_FREE, TASKS})
@@ -212,6 +214,10 @@ class MarkerTracker:
         self.sections = sections
         self.marks: dict[str, Mark] = {}
         self._ordinary: dict[str, int] = {}  # each worker's last ordinary kind (< 10)
+        #: where each worker's last step-ending event (an ordinary one, or the no-lock
+        #: race window's UNLOCKED_READ) put it: the line a single step moved past (the
+        #: inside events that ride along after it move :attr:`marks` on, not this)
+        self.step_marks: dict[str, Mark] = {}
         #: (is producer, kind, value, past its get) -> Mark: one dict look-up per event
         self._cache: dict[tuple[bool, int, str, bool], Mark | None] = {}
 
@@ -219,6 +225,7 @@ class MarkerTracker:
         """Forget the markers (a new run, or new sources: the cached lines too)."""
         self.marks.clear()
         self._ordinary.clear()
+        self.step_marks.clear()
         self._cache.clear()
 
     def locate(self, worker: str, kind: int, value: object = "") -> Mark | None:
@@ -230,11 +237,8 @@ class MarkerTracker:
         v = str(value)
         for where, patterns in table:
             name = _role_section(worker, where)
-            if (
-                name == "get"
-                and int(kind) >= LOCK_WAIT
-                and self._ordinary.get(worker) in (Kind.GOT, Kind.SLEEP)
-            ):
+            lockish = int(kind) >= LOCK_WAIT and int(kind) != Kind.UNLOCKED_READ
+            if name == "get" and lockish and self._ordinary.get(worker) in (Kind.GOT, Kind.SLEEP):
                 name = "consumer"  # a consumer past its get: the lock is task_done's
             if name.startswith("producer") != worker.startswith("P") and name in (
                 "producer",
@@ -246,7 +250,7 @@ class MarkerTracker:
                 continue
             lines = sec.lines
             pats = [p.format(v=v) for p in patterns]
-            if name == "consumer" and int(kind) >= LOCK_WAIT:
+            if name == "consumer" and lockish:
                 pats = ["task_done()"]
             for pattern in pats:
                 i = find_line(lines, pattern)
@@ -258,11 +262,13 @@ class MarkerTracker:
         """Move the markers to where these events (in order) leave each worker (one
         dict look-up per event once each kind's line is known: it runs on every frame)."""
         marks, ordinary, cache, locate = self.marks, self._ordinary, self._cache, self.locate
-        stopped, past_get = _K_STOPPED, _PAST_GET
+        stopped, past_get, read = _K_STOPPED, _PAST_GET, _K_UNLOCKED_READ
+        step_marks = self.step_marks
         for _t, kind, worker, _item, _size, value in events:
             if kind == stopped:
                 marks.pop(worker, None)  # gone: no marker
                 ordinary.pop(worker, None)
+                step_marks.pop(worker, None)
                 continue
             if kind < LOCK_WAIT:  # where it is depends on the kind alone
                 ordinary[worker] = kind
@@ -277,9 +283,12 @@ class MarkerTracker:
                 mark = cache[key] = locate(worker, kind, value)
             if mark is not None:
                 marks[worker] = mark
+                if kind < LOCK_WAIT or kind == read:
+                    step_marks[worker] = mark
 
 
 _K_STOPPED = int(Kind.STOPPED)
+_K_UNLOCKED_READ = int(Kind.UNLOCKED_READ)
 _PAST_GET = (int(Kind.GOT), int(Kind.SLEEP))  # a consumer's kinds between get and done
 
 
@@ -378,6 +387,9 @@ class CodePanel(QPlainTextEdit):
         self.sections: dict[str, Section] = {}
         self.tracker = MarkerTracker(self.sections)
         self.selected: str | None = None
+        #: the worker of the last single step: its marker is the line it just moved past
+        #: (the line of the step's own event), drawn with an arrow (:meth:`show_step`)
+        self.stepped: str | None = None
         self._key: tuple[str, str, str] | None = None
         self._text = ""
         self._stale = False  # the text of show_run(draw=False) not put in yet
@@ -470,6 +482,41 @@ class CodePanel(QPlainTextEdit):
         top = max(0, lines[0] - (rows - (lines[-1] - lines[0] + 1)) // 2)
         self.verticalScrollBar().setValue(top)
 
+    def show_step(self, worker: str | None) -> None:
+        """Mark ``worker``'s line as the one its last single step moved past (None: no
+        step on show, e.g. running)."""
+        if worker != self.stepped:
+            self.stepped = worker
+            self._refresh_marks()
+
+    def stepped_line(self) -> str | None:
+        """The code of the line the stepped worker moved past (``--dump-view``)."""
+        mark = self.tracker.step_marks.get(self.stepped or "")
+        return None if mark is None else mark.code
+
+    def _step_line_no(self) -> int | None:
+        mark = self.tracker.step_marks.get(self.stepped or "")
+        return None if mark is None else mark.line
+
+    def gutter_text(self, line: int, workers: list[str]) -> str:
+        """The gutter's words for one line: its workers (``P1,P3``), and ``▶P2`` on the
+        line the stepped worker moved past (its marker may be further on: the inside
+        events after its step's event, such as the notify after a put, ride along)."""
+        text = compact(workers) if workers else ""
+        if line != self._step_line_no() or self.stepped is None:
+            return text
+        if self.stepped in workers:
+            return f"▶{text}"
+        return f"▶{self.stepped}" + (f" {text}" if text else "")
+
+    def _gutter_lines(self) -> dict[int, list[str]]:
+        """:meth:`marker_lines` and the stepped worker's moved-past line."""
+        lines = self.marker_lines()
+        step = self._step_line_no()
+        if step is not None:
+            lines.setdefault(step, [])
+        return lines
+
     def select(self, worker: str | None) -> None:
         """Highlight ``worker``'s line (None: nobody's) and scroll it into view."""
         self.selected = worker
@@ -499,12 +546,16 @@ class CodePanel(QPlainTextEdit):
     # ---- drawing ---------------------------------------------------------------------
     def _refresh_marks(self, scroll: bool = False) -> None:
         extra: list[QTextEdit.ExtraSelection] = []
-        lines = self.marker_lines()
+        lines = self._gutter_lines()
+        step = self._step_line_no()
         for line, workers in lines.items():
             sel = QTextEdit.ExtraSelection()
             chosen = self.selected in workers
             color = QColor(theme.hex_color("caption_edge" if chosen else "caption"))
             color.setAlpha(120 if chosen else 150)  # the code stays readable on it
+            if line == step:  # the line the last step moved past
+                color = QColor(theme.hex_color("ok"))
+                color.setAlpha(70)
             sel.format.setBackground(color)
             sel.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
             cur = QTextCursor(self.document().findBlockByNumber(line))
@@ -519,8 +570,8 @@ class CodePanel(QPlainTextEdit):
         self._gutter.update()
 
     def gutter_width(self) -> int:
-        lines = self.marker_lines()
-        most = max((compact(ws) for ws in lines.values()), key=len, default="C10")
+        lines = self._gutter_lines()
+        most = max((self.gutter_text(n, ws) for n, ws in lines.items()), key=len, default="C10")
         fm = self.fontMetrics()
         return max(fm.horizontalAdvance("C10"), fm.horizontalAdvance(most)) + 14
 
@@ -542,7 +593,8 @@ class CodePanel(QPlainTextEdit):
     def paint_gutter(self, gutter: QWidget, event: QPaintEvent) -> None:
         p = QPainter(gutter)
         p.fillRect(event.rect(), theme.color("window"))
-        lines = self.marker_lines()
+        lines = self._gutter_lines()
+        step = self._step_line_no()
         block = self.firstVisibleBlock()
         top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
         bold = QFont(self.font())
@@ -551,10 +603,11 @@ class CodePanel(QPlainTextEdit):
         while block.isValid() and top <= event.rect().bottom():
             height = round(self.blockBoundingRect(block).height())
             workers = lines.get(block.blockNumber())
-            if workers:
-                text = compact(workers)
+            if workers is not None:
+                text = self.gutter_text(block.blockNumber(), workers)
                 chosen = self.selected in workers
-                p.setPen(theme.color("error" if chosen else "ink"))
+                stepped = block.blockNumber() == step
+                p.setPen(theme.color("error" if chosen else "ok" if stepped else "ink"))
                 p.drawText(
                     QRect(2, top, gutter.width() - 6, height),
                     int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),

@@ -235,6 +235,10 @@ class InsideView(QWidget):
         )
         if batch:
             self.code.on_events(batch)
+        # a single step: the stepped worker's marker is the line it moved past
+        last = snap.last_step if snap.state == "paused" else None
+        moved = last is not None and last[0] and not last[1].startswith(f"{last[0]} cannot")
+        self.code.show_step(last[0] if moved and last is not None else None)
         if snap is not self.snapshot:
             self.snapshot = snap
             if snap.workers:  # none yet while the run starts: keep the list
@@ -289,6 +293,7 @@ class InsideView(QWidget):
         shown, and the lines of text."""
         return {
             "markers": self.code.markers(),
+            "stepped": {"worker": self.code.stepped, "line": self.code.stepped_line()},
             "primitives": self.prims.shown,
             "primitives_text": list(self.prims.lines),
             "functions": {name: s.fn.__qualname__ for name, s in self.code.sections.items()},

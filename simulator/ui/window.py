@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QIcon, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QFont,
+    QFontMetrics,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -71,6 +79,7 @@ from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.controls import ControlPanel
+from simulator.ui.guide import GUIDE_CAPTION, GuidePanel, worker_for_key
 from simulator.ui.inside_view import InsideView
 from simulator.ui.log import EventLog
 from simulator.ui.plots import LivePlot
@@ -231,6 +240,8 @@ class MainWindow(QMainWindow):
         self.resize(QSize(1280, 720))
         self._restore_settings(restore_geometry)
         self._inside_for(config)
+        self.guide.load(scenario)  # a guided scenario starts paused: you step it
+        self.bridge.start_paused = self.guide.active
 
     def _build_views(self, config: SimulationConfig) -> None:
         self.canvas = SimulationCanvas(config)
@@ -263,6 +274,8 @@ class MainWindow(QMainWindow):
             self._show_status,
             self.show_figures_now,
         )
+        #: a guided scenario's captions, one at a time (hidden without a guide)
+        self.guide = GuidePanel()
         # the banner sits above the canvas, hidden until the engine process dies
         self.banner = QLabel()
         self.banner.setObjectName("engine_banner")
@@ -302,6 +315,7 @@ class MainWindow(QMainWindow):
         top_lay.setContentsMargins(0, 0, 0, 0)
         top_lay.setSpacing(0)
         top_lay.addWidget(self.banner)
+        top_lay.addWidget(self.guide)
         top_lay.addWidget(self.canvas, 1)
         top_lay.addWidget(self.replay_bar)
         top_lay.addWidget(self.inside_view.strip)
@@ -371,6 +385,7 @@ class MainWindow(QMainWindow):
         self.controls.configChanged.connect(self._on_config)
         self.controls.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.canvas.workerClicked.connect(self.inside_view.select)
+        self.canvas.workerClicked.connect(self._card_clicked)
         self.predictor.predicted.connect(self._on_prediction)
 
     def _restore_settings(self, restore_geometry: bool) -> None:
@@ -602,6 +617,8 @@ class MainWindow(QMainWindow):
         bug = cfg.bug
         self.bridge.stop()
         self.scenario = None
+        self.guide.load(None)
+        self.bridge.start_paused = False
         self.setWindowTitle(f"{TITLE} — fixed")
         self.fixed_caption = FIXED.get(bug, "")
         self._use_config(cfg.replace(bug="none"))
@@ -610,12 +627,52 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Fixed: bug {bug} off, the run starts again", 10_000)
 
     @Slot()
-    def _step(self) -> None:
-        """→ while paused: one worker moves; the status bar says who and why at once, the
-        canvas from the next frame (its banner reads the snapshot's ``last_step``)."""
-        line = self.bridge.step()
+    def _step(self, worker: str | None = None) -> None:
+        """→ while paused: one worker moves (``worker``, or the next that can, round
+        robin); the status bar says who and why at once, the canvas from the next frame
+        (its banner reads the snapshot's ``last_step``: a worker that cannot move says
+        why there, in one line)."""
+        line = self.bridge.step(worker or None)
         if line:
             self.statusBar().showMessage(f"Step: {line}", 10_000)
+
+    @Slot(str)
+    def step_worker(self, worker: str) -> bool:
+        """You are the scheduler: step ``worker`` while paused (its card clicked, or its
+        key). False, changing nothing, unless paused on a backend that steps."""
+        if self.bridge.state != PAUSED:
+            return False
+        step = self.actions_by_name["step"]
+        if not step.isEnabled():  # processes: say why, as the greyed Step button does
+            self.statusBar().showMessage(step.toolTip(), 10_000)
+            return False
+        self._step(worker)
+        return True
+
+    @Slot(str)
+    def _card_clicked(self, worker: str) -> None:
+        """A card clicked: while paused it steps that worker (it is selected for the code
+        panel as well); while running the click only selects it."""
+        self.step_worker(worker)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """1–9 step the first producers, Shift+1–9 the first consumers, while paused
+        (the digit row's keys whatever the layout: see :mod:`simulator.ui.guide`). Keys
+        a focused field takes (a spin box's digits) never get here."""
+        worker = worker_for_key(event) if self.bridge.state == PAUSED else None
+        if worker is not None and self._run_has(worker):
+            self.step_worker(worker)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _run_has(self, worker: str) -> bool:
+        snap = self.bridge.last_snapshot
+        names = {w.name for w in snap.workers} if snap is not None else set()
+        if worker in names:
+            return True
+        self.statusBar().showMessage(f"Step: there is no {worker} in this run", 10_000)
+        return False
 
     @Slot()
     def _toggle(self) -> None:
@@ -658,10 +715,14 @@ class MainWindow(QMainWindow):
         self._use_config(scenario.config)
         self.canvas.set_caption(self._scenario_caption())
         self._inside_for(scenario.config)
+        self.guide.load(scenario)  # a guided scenario starts paused: you step it
+        self.bridge.start_paused = self.guide.active
 
     def _scenario_caption(self) -> str:
         if self.scenario is None:
             return self.fixed_caption
+        if self.scenario.guide:  # the guide panel says the rest
+            return GUIDE_CAPTION
         short = BROKEN.get(Path(str(self.scenario.path)).stem)
         if short is not None:
             return short
@@ -677,6 +738,7 @@ class MainWindow(QMainWindow):
         self.log.set_origin(t0)
         self.timeline = TimelinePlayer(self.scenario)
         self.canvas.set_caption(self._scenario_caption())  # a timeline may have changed it
+        self.guide.restart()
 
     @Slot()
     def _reset(self) -> None:
@@ -813,6 +875,8 @@ class MainWindow(QMainWindow):
                 self._show_status()
                 self._show_strip()
             self.replay.record(snap.elapsed, self.shown or snap)
+        if self.guide.active and snap.state == PAUSED:
+            self.guide.on_step(snap.last_step)  # the step it asked for moves it on
         self.last_frame_s = time.perf_counter() - t0
         for listener in self.frame_listeners:
             listener(frame)
@@ -874,6 +938,12 @@ class MainWindow(QMainWindow):
         out["inside"] = self.inside_view.dump() | {"visible": self.inside_shown}
         # REPLAY: the recorded moment on show, and when it was (None while live)
         out["replay"] = self.replay.dump()
+        out["guide"] = {
+            "step": self.guide.index,
+            "of": len(self.guide.steps),
+            "text": self.guide.current(),
+            "note": self.guide.note.text(),
+        }
         snap = self.replay.snapshot or self.shown
         out["deadlock"] = bool(getattr(snap, "deadlock", False))
         if snap is not None:
@@ -1150,6 +1220,7 @@ class MainWindow(QMainWindow):
         self.plot.restyle()
         self.inside_view.restyle()
         self.replay.restyle()
+        self.guide.restyle()
         if self.stats.shown is not None:
             self.stats.on_snapshot(self.stats.shown, force=True)  # the books' colour
         self._style_banner()

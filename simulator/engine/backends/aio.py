@@ -332,6 +332,9 @@ class AsyncioBackend(Backend):
         check = getattr(getattr(self, "queue", None), "can_move", None)
         return check is None or check(name)
 
+    def mid_move(self, name: str) -> bool:
+        return name in getattr(getattr(self, "queue", None), "racing", ())
+
     def settled(self) -> bool:
         if getattr(self, "queue", None) is None or not self.queue.held:
             return False  # the hold is not applied in the loop yet: a waiter's ``parked``

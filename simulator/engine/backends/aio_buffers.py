@@ -39,6 +39,7 @@ from simulator.engine.events import (
     RawEvent,
     inside_event,
     tasks_event,
+    unlocked_read_event,
 )
 
 
@@ -289,6 +290,7 @@ class AioNoLockBuffer(AioConditionBuffer):
         # BUG: from here on nothing is protected
         tail = self.tail
         await asyncio.sleep(0)  # another task runs here
+        await self._sim_race(worker, item, "tail", tail)
         self.slots[tail] = item
         self.tail = (tail + 1) % self.capacity
         self.count += 1
@@ -306,6 +308,7 @@ class AioNoLockBuffer(AioConditionBuffer):
         # BUG: from here on nothing is protected
         head = self.head
         await asyncio.sleep(0)  # another task runs here
+        await self._sim_race(worker, NO_ITEM, "head", head)
         item = self.slots[head]
         self.head = (head + 1) % self.capacity
         self.count -= 1
@@ -314,8 +317,32 @@ class AioNoLockBuffer(AioConditionBuffer):
             self.not_full.notify()
         return item
 
+    def __init__(self, capacity: int, emit: Any, inside: bool = False) -> None:
+        super().__init__(capacity, emit, inside)
+        #: tasks that read an index and have not written it back (see :meth:`_sim_race`)
+        self.racing: set[str] = set()
+
     def qsize(self) -> int:
-        return max(0, min(self.count, self.capacity))
+        """The distinct items in the slots ``count`` claims (see
+        :meth:`.thread_buffers.NoLockBuffer.qsize`: an overwritten item is not there)."""
+        n = max(0, min(self.count, self.capacity))
+        return len(
+            {i for i in (self.slots[(self.head + k) % self.capacity] for k in range(n)) if i >= 0}
+        )
+
+    async def _sim_race(self, worker: str, item: int, index: str, value: int) -> None:
+        """The race window as a step boundary while held, and UNLOCKED_READ with the
+        Inside view (see :meth:`.thread_buffers.NoLockBuffer._sim_race`)."""
+        if not (self.held or self.inside):
+            return
+        await self._sim_while_paused(worker)  # paused before its read was shown
+        self.spend(worker)  # a step's one event: this UNLOCKED_READ
+        self.racing.add(worker)
+        self._emit(unlocked_read_event(worker, item, index, value))
+        try:
+            await self._sim_while_paused(worker)
+        finally:
+            self.racing.discard(worker)
 
 
 class AioIfNotWhileBuffer(AioConditionBuffer):

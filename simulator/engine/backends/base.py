@@ -182,6 +182,12 @@ class Backend(ABC):
         waiter: the others stay blocked). The books alone cannot tell."""
         return True
 
+    def mid_move(self, name: str) -> bool:
+        """While settled: True if worker ``name`` holds in the middle of a move (the
+        no-lock bug's race window: an index read and not yet written back), so it can
+        always go on, whatever the books say about the buffer."""
+        return False
+
     @abstractmethod
     def stop(self, timeout: float = 1.0) -> int:
         """Interrupt every wait, sleep and hold, join every worker; return how many items

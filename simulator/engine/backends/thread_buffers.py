@@ -48,6 +48,7 @@ from simulator.engine.events import (
     NO_ITEM,
     RawEvent,
     tasks_event,
+    unlocked_read_event,
 )
 
 Emit = Callable[[RawEvent], None]
@@ -233,7 +234,21 @@ class NoLockBuffer(ConditionBuffer):
     ``time.sleep(0)`` between reading an index and writing it back only lets another
     thread run at that moment (it widens the race window, so CPython shows the race
     within seconds); without it the race is the same, only rarer.
+
+    **Racing by hand.** While the run is paused the race window is also a single-step
+    boundary (:meth:`_sim_race`): a step ends on the UNLOCKED_READ event right after the
+    index is read, and the worker holds there, index read and not written back, until
+    its next step. So a learner can step P1 to its read of ``tail``, then P2 to the same
+    read, then both writes: one item overwritten, whatever the machine's timing.
     """
+
+    def __init__(self, capacity: int, emit: Emit, held: bool = False, inside: bool = False):
+        super().__init__(capacity, emit, held, inside)
+        #: the simulator's hold inside the race window: its own plain lock, never the
+        #: buffer's (the code holds no lock there, and the Inside view must not show one)
+        self._race = threading.Condition(threading.Lock())
+        #: workers that read an index and have not written it back (see :meth:`_sim_race`)
+        self.racing: set[str] = set()
 
     def put(self, item: int, worker: str) -> None:
         """Put ``item`` into the buffer, waiting while it is full (BROKEN: no lock)."""
@@ -244,6 +259,7 @@ class NoLockBuffer(ConditionBuffer):
         # BUG: from here on nothing is protected
         tail = self.tail
         time.sleep(0)  # another thread may run here: widens the race window
+        self._sim_race(worker, item, "tail", tail)
         self.slots[tail] = item
         self.tail = (tail + 1) % self.capacity
         self.count += 1
@@ -261,6 +277,7 @@ class NoLockBuffer(ConditionBuffer):
         # BUG: from here on nothing is protected
         head = self.head
         time.sleep(0)  # another thread may run here: widens the race window
+        self._sim_race(worker, NO_ITEM, "head", head)
         item = self.slots[head]
         self.head = (head + 1) % self.capacity
         self.count -= 1
@@ -273,6 +290,49 @@ class NoLockBuffer(ConditionBuffer):
         with self.mutex:  # the count may be anything: show what it says, within bounds
             n = max(0, min(self.count, self.capacity))
             return [self.slots[(self.head + i) % self.capacity] for i in range(n)]
+
+    def qsize(self) -> int:
+        """How many items the buffer really holds: the distinct items in the slots its
+        ``count`` claims. The count alone can lie (two puts into one slot count two items
+        where one is left), and the books compare this with theirs at the end: the
+        overwritten item is then reported lost."""
+        return len({item for item in self.snapshot() if item >= 0})
+
+    # ---- the race window as a step boundary --------------------------------------------
+    def _sim_race(self, worker: str, item: int, index: str, value: int) -> None:
+        """Between reading an index (``value`` of ``index``) and writing it back. Running
+        with the Inside view, record UNLOCKED_READ (the code panel shows the worker here).
+        While held (paused), this is a step boundary: a worker not granted a step first
+        waits for one, spends it on UNLOCKED_READ, then holds again, index in hand, until
+        its next step, which ends on its PUT or GOT. Nothing at all while running plain."""
+        if not (self.held or self.inside):
+            return
+        self._sim_race_hold(worker)  # paused before its read was shown: wait for a step
+        self.spend(worker)  # a step's one event: this UNLOCKED_READ
+        self.racing.add(worker)
+        self._emit(unlocked_read_event(worker, item, index, value))
+        try:
+            self._sim_race_hold(worker)
+        finally:
+            self.racing.discard(worker)
+
+    def _sim_race_hold(self, worker: str) -> None:
+        """Wait while the simulator holds ``worker`` (settled meanwhile: in ``waiting``);
+        :class:`~.base.Closed` if the run stops meanwhile."""
+        with self._race:
+            try:
+                while self._sim_paused(worker):
+                    if self.closed:
+                        raise Closed
+                    self.waiting.add(worker)
+                    self._race.wait(0.1)  # woken by a grant, the end of the hold, a close
+            finally:
+                self.waiting.discard(worker)
+
+    def _wake_all(self) -> None:
+        super()._wake_all()
+        with self._race:  # (order: the mutex, then this one; the hold never takes both)
+            self._race.notify_all()
 
 
 class IfNotWhileBuffer(ConditionBuffer):

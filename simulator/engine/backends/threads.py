@@ -182,6 +182,9 @@ class ThreadBackend(Backend):
         check = getattr(self.buffer, "can_move", None)
         return check is None or check(name)
 
+    def mid_move(self, name: str) -> bool:
+        return name in getattr(self.buffer, "racing", ())
+
     def settled(self) -> bool:
         buffer = self.buffer
         if buffer is None:
