@@ -27,8 +27,7 @@ FULL_POLICIES: tuple[str, ...] = ("block", "timeout", "drop-newest", "drop-oldes
 #: the full policies the processes backend offers, and why not the rest
 PROCESS_POLICIES: tuple[str, ...] = ("block", "timeout", "drop-newest")
 DROP_OLDEST_WHY = (
-    "multiprocessing.JoinableQueue has no atomic remove-oldest-and-put; "
-    "use threads or asyncio"
+    "multiprocessing.JoinableQueue has no atomic remove-oldest-and-put; use threads or asyncio"
 )
 
 Kind = Literal["int", "float", "range", "choice"]

@@ -208,7 +208,7 @@ class Metrics:
             elif k == K_GET_WAIT:
                 w.state, w.item, w.share = S.WAITING_EMPTY, -1, BLOCKED
                 self.waits_empty += 1
-            elif k == K_REJECTED or k == K_OVERWRITTEN:
+            elif k in (K_REJECTED, K_OVERWRITTEN):
                 b = int(t / BIN_S)
                 if b != cur_bin:
                     self._bin = cur_bin

@@ -358,9 +358,7 @@ class SimulationCanvas(QGraphicsView):
             for card in items.cards.values()
         ]
         drops = [
-            {"item": item_label(d.item), "word": d.word.text}
-            for d in items.drops
-            if d.visible
+            {"item": item_label(d.item), "word": d.word.text} for d in items.drops if d.visible
         ]
         return {
             "header": {"count": int(header[1])},

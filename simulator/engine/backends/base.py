@@ -145,7 +145,7 @@ class Backend(ABC):
         self.full_policy, self.put_timeout = policy, timeout
         self._policy_changed()
 
-    def _policy_changed(self) -> None:
+    def _policy_changed(self) -> None:  # noqa: B027 (threads, asyncio: nothing to do)
         """Pass the new policy on to where the workers read it (processes: shared)."""
 
     @abstractmethod

@@ -331,9 +331,7 @@ class ProcessBackend(Backend):
             seed=self.config.seed,
             boot_lock=ctx.Lock(),
             parent_pid=os.getpid(),
-            policy=ctx.RawArray(
-                "d", [POLICY_CODES[self.full_policy], self.put_timeout]
-            ),
+            policy=ctx.RawArray("d", [POLICY_CODES[self.full_policy], self.put_timeout]),
         )
         with self._hold_lock:  # the children hold from their first step while held
             shared.flags[HELD] = 1 if self.held else 0
