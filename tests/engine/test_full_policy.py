@@ -211,3 +211,57 @@ def test_processes_refuse_drop_oldest_and_bugs_need_block():
         SimulationConfig(buffer="condition", bug="no-lock", full_policy="timeout")
     with pytest.raises(ConfigError, match=r"0.001–10 s"):
         SimulationConfig(put_timeout=0)
+
+
+STEP_BUFFERS = ["queue", "queue+inside", "condition", "semaphore"]
+
+
+@pytest.mark.parametrize("buffer", STEP_BUFFERS)
+@pytest.mark.parametrize("backend", ["threads", "asyncio"])
+@pytest.mark.parametrize("policy", ["drop-newest", "drop-oldest"])
+def test_a_step_on_a_full_buffer_drops_exactly_as_the_policy_says(backend, buffer, policy):
+    """Paused with the buffer full: stepping the producer makes it drop (REJECTED) or
+    overwrite and put (OVERWRITTEN, then PUT); each step is one ordinary event."""
+    inside = buffer == "queue+inside"
+    cfg = _config(backend, "queue" if inside else buffer, policy).replace(
+        producers=1, consumers=1, capacity=2, producer_sleep=(0.0, 0.0), consumer_sleep=(5, 5)
+    )
+    sim = Simulation(cfg, inside=inside)
+    ch = sim.subscribe()
+    sim.start()
+    try:
+        assert sim.ready.wait(60.0)
+        deadline = time.monotonic() + 30.0
+
+        # C1 working on its item (5 s) and P1 dropping: only P1 moves, on a full buffer
+        def c1_busy() -> bool:
+            snap = sim.snapshot()
+            c1 = [w for w in snap.workers if w.name == "C1"]
+            return bool(c1 and c1[0].item >= 0 and snap.rejected + snap.overwritten > 0)
+
+        while not c1_busy():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.1)
+        sim.pause()
+        time.sleep(0.2)
+        ch.drain()
+        assert sim.snapshot().in_buffer == 2
+        want = K_REJECTED if policy == "drop-newest" else K_PUT
+        seen = []
+        for _ in range(4):  # PRODUCED, then the drop (or the overwrite's PUT), ...
+            step = sim.step("P1", timeout=10.0)
+            assert step is not None and step.event is not None, step
+            seen.append(step.event.kind)
+            if step.event.kind == want:
+                break
+        assert want in seen, seen
+        kinds = [ev.kind for ev in ch.drain() if ev.worker == "P1"]
+        if policy == "drop-oldest":
+            assert K_OVERWRITTEN in kinds  # rides along with the step's PUT
+        before = sim.snapshot()
+        time.sleep(0.3)  # nothing moves between steps
+        assert sim.snapshot().produced == before.produced
+    finally:
+        sim.stop()
+    _balances(sim.snapshot())

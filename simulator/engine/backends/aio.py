@@ -552,11 +552,15 @@ class AsyncioBackend(Backend):
                 emit(produced_event(name, held))
                 if q.held:  # hold point: before the put (it holds the item)
                     await self._hold(t, True)
-                    if not custom and not q.full():  # (a hand-written buffer spends it)
-                        q.spend(name)  # a step's one event: this PUT
+                    blocks = self.full_policy == "block"  # (else offer spends it)
+                    if not custom and blocks and not q.full():  # (a hand-written buffer
+                        q.spend(name)  # spends it) a step's one event: this PUT
                 if self.full_policy != "block":  # timeout, drop-newest, drop-oldest
                     await q.offer(held, name, self.full_policy, self.put_timeout)
                     held = -1
+                    # a put that drops need not wait: at zero sleeps this loop would
+                    # never await, and no other task (nor a pause) would ever run
+                    await asyncio.sleep(0)
                     continue
                 if custom:
                     await q.put_item(held, name)
