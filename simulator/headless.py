@@ -228,8 +228,8 @@ def table(report: Report) -> str:
         ("in buffer / in hand", f"{report['in_buffer']} / {report['in_hand']}"),
         ("lost / duplicates", f"{report['lost']} / {report['duplicates']}"),
         (
-            "rejected / overwritten",
-            f"{report['rejected']} / {report['overwritten']}  "
+            "dropped by policy",
+            f"{report['rejected']} rejected / {report['overwritten']} overwritten  "
             f"(full policy {report['full_policy']})",
         ),
         (

@@ -63,7 +63,7 @@ def test_the_done_when_command_balances_the_extended_books(backend, policy):
 def test_the_table_shows_the_drops():
     out = pcsim("run", "--full-policy", "drop-newest", *DONE_WHEN, "--duration", "1")
     assert out.returncode == 0, out.stderr
-    assert "rejected / overwritten" in out.stdout
+    assert "dropped by policy" in out.stdout and " rejected / 0 overwritten" in out.stdout
     assert "warning" in out.stdout and "counted, not lost" in out.stdout
 
 
