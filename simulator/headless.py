@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NotRequired, TextIO, TypedDict
 
 from simulator import exitcodes
+from simulator.engine.events import item_label
 
 if TYPE_CHECKING:
     from simulator.engine.config import SimulationConfig
@@ -51,6 +52,9 @@ class Report(TypedDict):
     backend: str
     buffer: str
     bug: str
+    #: what a producer did on a full buffer (block, timeout, drop-newest, drop-oldest)
+    full_policy: str
+    put_timeout: float
     producers: int
     consumers: int
     capacity: int
@@ -65,6 +69,11 @@ class Report(TypedDict):
     in_hand: int
     lost: int
     duplicates: int
+    #: dropped by the full policy (not a broken book: still ``ok``), with the first ids
+    rejected: int
+    overwritten: int
+    rejected_ids: list[str]
+    overwritten_ids: list[str]
     ok: bool
     violations: list[str]  #: the first ones (at most 20)
     violation_count: int  #: all of them
@@ -103,6 +112,17 @@ class Report(TypedDict):
     waits: list[list[str]]
 
 
+def dropped_warning(snap: Snapshot) -> list[str]:
+    """The warning of a run whose full policy dropped items (none if it dropped none)."""
+    if not snap.rejected and not snap.overwritten:
+        return []
+    return [
+        f"full policy {snap.config.full_policy} dropped {snap.rejected + snap.overwritten} "
+        f"items (rejected {snap.rejected}, overwritten {snap.overwritten}): counted, "
+        "not lost"
+    ]
+
+
 def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Report:
     """The report of a stopped run from its last snapshot."""
     cfg = snap.config
@@ -111,6 +131,8 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "backend": cfg.backend,
         "buffer": cfg.buffer,
         "bug": cfg.bug,
+        "full_policy": cfg.full_policy,
+        "put_timeout": cfg.put_timeout,
         "producers": cfg.producers,
         "consumers": cfg.consumers,
         "capacity": cfg.capacity,
@@ -125,6 +147,10 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "in_hand": snap.in_hand,
         "lost": snap.lost,
         "duplicates": snap.duplicates,
+        "rejected": snap.rejected,
+        "overwritten": snap.overwritten,
+        "rejected_ids": [item_label(i) for i in snap.rejected_ids],
+        "overwritten_ids": [item_label(i) for i in snap.overwritten_ids],
         "ok": snap.ok,
         "violations": list(snap.violations),
         "violation_count": snap.violation_count,
@@ -138,7 +164,7 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "waits_empty": snap.waits_empty,
         "stop_latency_ms": round(stop_latency_s * 1000.0, 2),
         "startup_ms": None if snap.startup_ms is None else round(snap.startup_ms, 1),
-        "warnings": list(snap.warnings),
+        "warnings": list(snap.warnings) + dropped_warning(snap),
         "predicted": {},
         "bottleneck": "",
         "deadlock": snap.deadlock,
@@ -201,6 +227,11 @@ def table(report: Report) -> str:
         ("produced / consumed", f"{report['produced']} / {report['consumed']}"),
         ("in buffer / in hand", f"{report['in_buffer']} / {report['in_hand']}"),
         ("lost / duplicates", f"{report['lost']} / {report['duplicates']}"),
+        (
+            "dropped by policy",
+            f"{report['rejected']} rejected / {report['overwritten']} overwritten  "
+            f"(full policy {report['full_policy']})",
+        ),
         (
             "throughput",
             f"{report['throughput_per_s']:.1f} items/s"
@@ -499,6 +530,8 @@ def run_headless(
             )
     if signals.signum is not None:
         report["signal"] = signal.Signals(signals.signum).name
+    if as_json and (report["rejected"] or report["overwritten"]):
+        print(f"pcsim: warning: {dropped_warning(sim.snapshot())[0]}", file=sys.stderr)
     out.write(json.dumps(report) + "\n" if as_json else table(report))
     if out.closed.is_set():
         return exitcodes.PIPE

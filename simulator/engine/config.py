@@ -21,6 +21,14 @@ BACKENDS: tuple[str, ...] = ("threads", "processes", "asyncio")
 BUFFERS: tuple[str, ...] = ("queue", "condition", "semaphore")
 #: the classic bugs that can be switched on (each acts on the ``condition`` buffer)
 BUGS: tuple[str, ...] = ("none", "no-lock", "if-not-while", "lost-wakeup")
+#: what a producer does when the buffer is full: wait (back-pressure), wait up to
+#: ``put_timeout`` then drop its item, drop its item at once, or overwrite the oldest
+FULL_POLICIES: tuple[str, ...] = ("block", "timeout", "drop-newest", "drop-oldest")
+#: the full policies the processes backend offers, and why not the rest
+PROCESS_POLICIES: tuple[str, ...] = ("block", "timeout", "drop-newest")
+DROP_OLDEST_WHY = (
+    "multiprocessing.JoinableQueue has no atomic remove-oldest-and-put; use threads or asyncio"
+)
 
 Kind = Literal["int", "float", "range", "choice"]
 
@@ -30,6 +38,12 @@ ITEMS_HELP = "produce exactly N items, let consumers finish them, then stop"
 SLOW_HELP = "slow motion: 0.5 makes every sleep and animation twice as long"
 BUFFER_HELP = "queue (the library's), condition or semaphore (hand-written); default: queue"
 BUG_HELP = "break the condition buffer on purpose; default: none"
+POLICY_HELP = (
+    "when the buffer is full: block (wait), timeout (wait up to --put-timeout, then drop "
+    "the item), drop-newest (drop it at once), drop-oldest (overwrite the oldest); "
+    "default: block"
+)
+PUT_TIMEOUT_HELP = "with --full-policy timeout: how long a put waits before it drops its item"
 
 
 class ConfigError(ValueError):
@@ -44,6 +58,18 @@ class ConfigError(ValueError):
     def describe(self, name: str) -> str:
         """The message with the field shown as ``name`` (a CLI flag, a scenario key)."""
         return f"{name} must be {self.allowed} (got {self.got!r})"
+
+
+class NotOffered(ConfigError):
+    """A valid value that a backend does not offer: ``name value is not offered on
+    backend (why)``."""
+
+    def __init__(self, field: str, got: object, backend: str, why: str) -> None:
+        self.backend, self.why = backend, why
+        super().__init__(field, f"not {got!r} on {backend}", got)
+
+    def describe(self, name: str) -> str:
+        return f"{name} {self.got} is not offered on {self.backend} ({self.why})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +178,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("time_scale", "float", 0.1, 1, live=True, help=SLOW_HELP),
         Setting("buffer", "choice", choices=BUFFERS, help=BUFFER_HELP),
         Setting("bug", "choice", choices=BUGS, help=BUG_HELP),
+        Setting("full_policy", "choice", choices=FULL_POLICIES, live=True, help=POLICY_HELP),
+        Setting("put_timeout", "float", 0.001, 10, live=True, unit=" s", help=PUT_TIMEOUT_HELP),
     )
 }
 
@@ -177,6 +205,11 @@ class SimulationConfig:
     buffer: str = "queue"
     #: a classic bug switched on in the ``condition`` buffer (see :data:`BUGS`)
     bug: str = "none"
+    #: what a producer does when the buffer is full (see :data:`FULL_POLICIES`); live:
+    #: the next put follows the new policy
+    full_policy: str = "block"
+    #: seconds a put waits under ``full_policy = "timeout"`` before it drops its item
+    put_timeout: float = 0.1
 
     def __post_init__(self) -> None:
         # field by field in the table's order, so the first bad one is the one named
@@ -192,6 +225,12 @@ class SimulationConfig:
                 raise ConfigError(
                     "backend", "threads or asyncio when a bug is chosen", self.backend
                 )
+            # a bug shows what goes wrong while producers wait on a full buffer: every
+            # other policy changes that wait, so the bugs need the one that waits
+            if self.full_policy != "block":
+                raise ConfigError("full_policy", "block when a bug is chosen", self.full_policy)
+        if self.backend == "processes" and self.full_policy not in PROCESS_POLICIES:
+            raise NotOffered("full_policy", self.full_policy, "processes", DROP_OLDEST_WHY)
 
     def replace(self, **changes: object) -> SimulationConfig:
         """A copy with ``changes`` applied and validated."""

@@ -17,9 +17,11 @@ from simulator.engine.events import (
     K_CONSUMED,
     K_GET_WAIT,
     K_GOT,
+    K_OVERWRITTEN,
     K_PRODUCED,
     K_PUT,
     K_PUT_WAIT,
+    K_REJECTED,
     K_SLEEP,
     K_STOPPED,
     RawEvent,
@@ -92,6 +94,8 @@ class Metrics:
         self.last_t = t0
         self._produced_bins = [0] * N_BINS
         self._consumed_bins = [0] * N_BINS
+        #: items let go by the full policy (rejected or overwritten) per bin
+        self._dropped_bins = [0] * N_BINS
         self._bin = int(t0 / BIN_S)
         self.occupancy = 0
         self.max_occupancy = 0
@@ -118,6 +122,7 @@ class Metrics:
         self.last_t = max(self.last_t, t0)
         self._produced_bins = [0] * N_BINS
         self._consumed_bins = [0] * N_BINS
+        self._dropped_bins = [0] * N_BINS
         self._bin = int(t0 / BIN_S)
         self._occ_area = 0.0
         self._occ_since = max(self._occ_since, t0)
@@ -133,6 +138,7 @@ class Metrics:
                 j = (self._bin + i) % N_BINS
                 self._produced_bins[j] = 0
                 self._consumed_bins[j] = 0
+                self._dropped_bins[j] = 0
             self._bin = b
         return b % N_BINS
 
@@ -202,6 +208,20 @@ class Metrics:
             elif k == K_GET_WAIT:
                 w.state, w.item, w.share = S.WAITING_EMPTY, -1, BLOCKED
                 self.waits_empty += 1
+            elif k in (K_REJECTED, K_OVERWRITTEN):
+                b = int(t / BIN_S)
+                if b != cur_bin:
+                    self._bin = cur_bin
+                    idx = self._advance(t)
+                    cur_bin = self._bin
+                self._dropped_bins[idx] += 1
+                if k == K_REJECTED:  # it dropped its item: on to make the next one
+                    w.state, w.item, w.share = PRODUCING, -1, WORKING
+                else:  # the oldest left; this producer's PUT follows at once
+                    if t > occ_since:
+                        occ_area += occ * (t - occ_since)
+                        occ_since = t
+                    occ = size
             elif k == K_STOPPED:
                 w.state, w.share = S.STOPPED, NO_SHARE
                 acc = self._retired[w.role]
@@ -239,6 +259,15 @@ class Metrics:
         produced = sum(self._produced_bins[i] for i in idx)
         consumed = sum(self._consumed_bins[i] for i in idx)
         return produced / (k * BIN_S), consumed / (k * BIN_S)
+
+    def dropped_rate(self, now: float) -> float:
+        """Items dropped by the full policy per second, over the same window as
+        :meth:`rates`."""
+        self._advance(now)
+        span = min(RATE_WINDOW_S, max(now - self.t0, BIN_S))
+        k = max(1, min(int(RATE_WINDOW_S / BIN_S), round(span / BIN_S)))
+        dropped = sum(self._dropped_bins[(self._bin - i) % N_BINS] for i in range(1, k + 1))
+        return dropped / (k * BIN_S)
 
     def mean_occupancy(self, now: float) -> float:
         area = self._occ_area + self.occupancy * max(0.0, now - self._occ_since)

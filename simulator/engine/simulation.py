@@ -63,12 +63,14 @@ from simulator.engine.events import (
     K_GET_WAIT,
     K_GOT,
     K_INSIDE,
+    K_INSIDE_END,
     K_LOCK_FREE,
     K_LOCK_HELD,
     K_LOCK_WAIT,
     K_PRODUCED,
     K_PUT,
     K_PUT_WAIT,
+    K_REJECTED,
     K_SEM_GIVE,
     K_SEM_TAKE,
     K_SEM_WAIT,
@@ -95,7 +97,9 @@ DEADLOCK_AFTER_S = 1.0
 
 #: the ordinary events: one step is exactly one of these (events of other kinds that the
 #: worker writes on the way, such as the Inside view's lock events, ride along)
-STEP_KINDS = frozenset({K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT, K_CONSUMED})
+STEP_KINDS = frozenset(
+    {K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT, K_CONSUMED, K_REJECTED}
+)
 #: what ends a step: its ordinary event, or the worker ending (item limit, stop, error);
 #: with the no-lock bug also UNLOCKED_READ, the race window between reading an index and
 #: writing it back (so a learner can interleave two puts or two gets by hand)
@@ -130,6 +134,8 @@ def step_line(ev: Event) -> str:
         return f"{w} waits to put {item}: buffer full ({ev.size} in buffer)"
     if kind == K_PUT:
         return f"{w} put {item} ({ev.size} in buffer)"
+    if kind == K_REJECTED:
+        return f"{w} dropped {item}: buffer full ({ev.size} in buffer)"
     if kind == K_GET_WAIT:
         return f"{w} waits for an item: buffer empty"
     if kind == K_GOT:
@@ -239,6 +245,15 @@ class Snapshot:
     inside: dict[str, Any] | None = None
     #: how many violations there were (``violations`` keeps the first ones)
     violation_count: int = 0
+    #: items a producer dropped on a full buffer (full policy ``timeout``, ``drop-newest``)
+    rejected: int = 0
+    #: items overwritten in the buffer to make room (full policy ``drop-oldest``)
+    overwritten: int = 0
+    #: items dropped (rejected + overwritten) per second, over the rates' window
+    dropped_rate: float = 0.0
+    #: the first ids of the rejected and of the overwritten items
+    rejected_ids: tuple[int, ...] = ()
+    overwritten_ids: tuple[int, ...] = ()
 
 
 def _wait_names(buffer: str, bug: str) -> dict[str, str]:
@@ -547,6 +562,9 @@ class Simulation:
             for role in ROLES:
                 if f"{role}_sleep" in changed or "time_scale" in changed:
                     backend.set_sleep(role, *config.effective_sleep(role))
+            if changed & {"full_policy", "put_timeout"}:
+                backend.set_policy(config.full_policy, config.put_timeout)
+            for role in ROLES:
                 names = self._names[role]
                 want = config.producers if role is Role.PRODUCER else config.consumers
                 while len(names) < want:
@@ -672,6 +690,9 @@ class Simulation:
         if self.state != RunState.RUNNING or not self.ready.is_set() or self.finished.is_set():
             self._quiet_since = now
             return
+        if self.config.full_policy != "block":  # a dropping producer never waits for good
+            self._quiet_since = now
+            return
         if self._deadlock or now - self._quiet_since < DEADLOCK_AFTER_S:
             return
         with self._lock:
@@ -778,6 +799,11 @@ class Simulation:
                 waits=self._waits,
                 inside=copy.deepcopy(self._inside_state),
                 violation_count=led.violation_count,
+                rejected=led.rejected,
+                overwritten=led.overwritten,
+                dropped_rate=met.dropped_rate(now),
+                rejected_ids=tuple(led.rejected_ids),
+                overwritten_ids=tuple(led.overwritten_ids),
             )
 
 
@@ -787,7 +813,7 @@ def _book_inside(state: dict[str, Any], batch: list[RawEvent]) -> None:
     conditions, semaphores = state["conditions"], state["semaphores"]
     lock = state["lock"] or {"holder": None, "waiting": []}  # None: a buffer with no lock
     for _t, k, w, _item, size, value in batch:
-        if k < K_INSIDE and k != K_STOPPED:
+        if not K_INSIDE <= k <= K_INSIDE_END and k != K_STOPPED:
             continue
         if k == K_LOCK_WAIT:
             if w not in lock["waiting"]:

@@ -214,6 +214,7 @@ class SimulationCanvas(QGraphicsView):
             self._last_full = now
             self._show_figures(items, workers, capacity, fast)
         self._move_tokens(lay, items, workers, now, fast)
+        self._move_drops(lay, items, now, fast)
         items.fast_note.show(fast)
         items.banner.show(banner_text(self.state, snap))
 
@@ -295,6 +296,30 @@ class SimulationCanvas(QGraphicsView):
         for t in tokens[k:]:
             t.hide()
 
+    def _move_drops(self, lay: Layout, items: SceneItems, now: float, fast: bool) -> None:
+        """Items the full policy let go, leaving the picture downwards with their word:
+        a rejected one from its producer's hand, an overwritten one from the buffer's
+        exit (the oldest item's place)."""
+        live = [] if fast else self.model.live_drops(now)
+        pool = items.drops
+        k = 0
+        for d in live:
+            if k >= len(pool):
+                break
+            if d.word == "rejected":
+                card = lay.producers.get(d.worker)
+                if card is None:
+                    continue
+                a = held_anchor(card, Role.PRODUCER, lay)
+            else:
+                a = QPointF(lay.exit.x() - lay.token.width() / 2, lay.exit.y())
+            b = QPointF(a.x(), lay.height + lay.token.height())
+            p = d.progress(now)
+            pool[k].show(d.item, d.word, a + (b - a) * ease(p), p)
+            k += 1
+        for drop in pool[k:]:
+            drop.hide()
+
     # ---- what the canvas shows ---------------------------------------------------------
     def dump(self) -> dict[str, Any]:
         """What the canvas shows, read back from its scene items (not from the snapshot):
@@ -332,10 +357,14 @@ class SimulationCanvas(QGraphicsView):
             }
             for card in items.cards.values()
         ]
+        drops = [
+            {"item": item_label(d.item), "word": d.word.text} for d in items.drops if d.visible
+        ]
         return {
             "header": {"count": int(header[1])},
             "buffer": {"mode": lay.mode, "count": count, "items": drawn},
             "cards": cards,
+            "drops": drops,
         }
 
 

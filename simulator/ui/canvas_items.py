@@ -256,6 +256,45 @@ class TokenItem:
             self.box.setVisible(False)
 
 
+class DropItem:
+    """An item leaving the picture by the full policy: its tag with a thick border in the
+    drop colour, and the word ("rejected", "overwritten") beside it, fading as it goes.
+    Colour and word together: the word says what the colour means."""
+
+    def __init__(self, scene: QGraphicsScene, st: Styles, size: QSizeF, labelled: bool) -> None:
+        self.token = TokenItem(scene, st, size, labelled)
+        self.token.box.setZValue(11)
+        self.pen = QPen(DROP_COLOR, 3)
+        # the word in the darker shade (readable on the light surface), bold
+        self.word = Label(scene, st.token_font, QBrush(theme.ALARM_COLOR))
+        self.word.item.setParentItem(self.token.box)
+        self.word.item.setPos(size.width() / 2 + 4, -st.token_fm.height() / 2)
+        self.item = -2
+        self.hide()
+
+    @property
+    def visible(self) -> bool:
+        return self.token.visible
+
+    def show(self, item: int, word: str, pos: QPointF, fade: float) -> None:
+        """``item`` at ``pos`` with ``word``, ``fade`` (0-1) of the way out."""
+        if item != self.item:
+            self.item = item
+            self.token.show(item, pos)
+            self.token.box.setPen(self.pen)  # the drop's border, over the producer's
+        else:
+            self.token.show(item, pos)
+        self.word.set(word)
+        self.token.box.setOpacity(1.0 - 0.7 * fade)
+
+    def hide(self) -> None:
+        self.token.hide()
+
+
+#: the colour of an item dropped by the full policy (Okabe-Ito vermillion, as dropped/s)
+DROP_COLOR = QColor(theme.OKABE_ITO["vermillion"])
+
+
 class CardItem:
     """One worker: box, state stripe, name, state word, count, held item, wait line.
 

@@ -954,6 +954,8 @@ class MainWindow(QMainWindow):
                 "consumed": snap.consumed,
                 "in_buffer": snap.in_buffer,
                 "in_hand": snap.in_hand,
+                "rejected": snap.rejected,
+                "overwritten": snap.overwritten,
                 "capacity": snap.capacity,
                 "ok": snap.ok,
                 "mean_occupancy": snap.mean_occupancy,

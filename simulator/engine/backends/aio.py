@@ -27,9 +27,11 @@ from simulator.engine.events import (
     get_wait_event,
     got_event,
     inside_event,
+    overwritten_event,
     produced_event,
     put_event,
     put_wait_event,
+    rejected_event,
     sleep_event,
     started_event,
     stopped_event,
@@ -46,6 +48,9 @@ class _HeldQueue(asyncio.Queue[int]):
     """
 
     held = False
+    _emit: Any = None  #: where :meth:`offer` writes its events (set by the backend)
+    #: workers in a timed put (settled, as those in a hand-written buffer's wait)
+    waiting: set[str] = frozenset()  # type: ignore[assignment]
     #: workers granted a single step while held (the backend's set, shared; set in
     #: :meth:`AsyncioBackend._run` before any worker runs)
     granted: set[str]
@@ -72,6 +77,49 @@ class _HeldQueue(asyncio.Queue[int]):
             await self._wait(self._getters)
         self.spend(worker)  # its GOT follows
         return self.get_nowait()
+
+    async def offer(self, item: int, worker: str, policy: str, timeout: float) -> None:
+        """Put ``item`` by a full policy other than ``block``, writing its events (set
+        ``_emit`` first). On a full queue: ``timeout`` waits for room at most ``timeout``
+        seconds, then drops the item (REJECTED); ``drop-newest`` drops it at once
+        (``put_nowait`` would raise ``QueueFull``); ``drop-oldest`` removes the oldest
+        item (OVERWRITTEN; done: ``unfinished_tasks`` - 1) and puts. Nothing is decided
+        while the simulator holds ``worker``."""
+        emit = self._emit
+        while self.holds(worker):
+            await self._wait(self._putters)
+        if self.full():
+            if policy == "drop-oldest":
+                old = self._queue.popleft()  # type: ignore[attr-defined]
+                self._unfinished_tasks -= 1  # type: ignore[attr-defined]
+                emit(overwritten_event(worker, old, self.qsize()))
+            elif policy == "drop-newest" or not await self._put_within(item, worker, timeout):
+                self.spend(worker)  # a step's one event: this REJECTED
+                emit(rejected_event(worker, item, self.qsize()))
+                return
+            else:  # put by put_held, in this task: nothing ran in between
+                emit(put_event(worker, item, self.qsize()))
+                return
+        self.spend(worker)  # a step's one event: this PUT
+        self.put_nowait(item)
+        emit(put_event(worker, item, self.qsize()))
+
+    async def _put_within(self, item: int, worker: str, timeout: float) -> bool:
+        """The queue full: PUT_WAIT, then :meth:`put_held` for at most ``timeout``
+        seconds; True if the item is in. A drop waits for the hold to end first."""
+        self._emit(put_wait_event(worker, item, self.maxsize))
+        self.spend(worker)
+        self.waiting.add(worker)
+        try:
+            async with asyncio.timeout(timeout):  # in this task (wait_for may not be)
+                await self.put_held(item, worker)
+            return True
+        except TimeoutError:
+            while self.holds(worker):
+                await self._wait(self._putters)
+            return False
+        finally:
+            self.waiting.discard(worker)
 
     async def _wait(self, waiters: deque[asyncio.Future[None]]) -> None:
         waiter = asyncio.get_running_loop().create_future()
@@ -129,12 +177,45 @@ class _LibraryQueue(_HeldQueue):
         self.waiting: set[str] = set()
         self._recorded: set[str] = set()  # whose PUT_WAIT / GET_WAIT is recorded
         self._items: dict[str, int] = {}  # the item each producer is putting
+        self._nowait: set[str] = set()  # producers in put_nowait (a drop policy)
 
     async def put_item(self, item: int, worker: str) -> None:
         """``asyncio.Queue.put`` itself (the hooks write the events)."""
         self._items[worker] = item
         try:
             await asyncio.Queue.put(self, item)
+        finally:
+            self._left(worker, "not_full")
+
+    async def offer(self, item: int, worker: str, policy: str, timeout: float) -> None:
+        """A full policy other than ``block`` with the library's own calls: ``timeout``
+        is ``asyncio.Queue.put`` under ``asyncio.timeout(timeout)``, ``drop-newest``
+        ``put_nowait``; their ``TimeoutError`` / ``QueueFull`` drops the item (REJECTED).
+        ``drop-oldest`` removes the oldest item (OVERWRITTEN, counted done), then
+        ``put_nowait``s. Nothing is decided while the simulator holds ``worker``."""
+        self._items[worker] = item
+        try:
+            while self.holds(worker):
+                await self._wait(self._putters)
+            try:
+                if policy == "timeout":  # in this task: the hooks know who puts
+                    async with asyncio.timeout(timeout):
+                        await asyncio.Queue.put(self, item)
+                    return
+                if policy == "drop-oldest" and asyncio.Queue.full(self):
+                    old = self._queue.popleft()  # type: ignore[attr-defined]
+                    self._unfinished_tasks -= 1  # type: ignore[attr-defined]
+                    self._emit(overwritten_event(worker, old, self.qsize()))
+                self._nowait.add(worker)  # put_nowait asks full(): no wait to record
+                try:
+                    asyncio.Queue.put_nowait(self, item)
+                finally:
+                    self._nowait.discard(worker)
+            except (asyncio.QueueFull, TimeoutError):
+                while self.holds(worker):  # the drop is not written while paused
+                    await self._wait(self._putters)
+                self.spend(worker)  # a step's one event: this REJECTED
+                self._emit(rejected_event(worker, item, self.qsize()))
         finally:
             self._left(worker, "not_full")
 
@@ -175,7 +256,7 @@ class _LibraryQueue(_HeldQueue):
     def full(self) -> bool:
         really = super().full()
         worker = _task_worker()
-        if worker is None or worker[0] != "P":
+        if worker is None or worker[0] != "P" or worker in self._nowait:
             return really
         return self._blocked(worker, really, "not_full")
 
@@ -269,6 +350,8 @@ class AsyncioBackend(Backend):
         )
         self.granted: set[str] = set()  # workers granted a single step (see base)
         self.queue.granted = self.granted
+        if cls is None and not self.inside:  # the plain queue: its offer writes events
+            self.queue._emit, self.queue.waiting = self.emit, set()
         with self._hold_lock:
             self._apply_hold(self.held)
             self._started = True
@@ -472,8 +555,16 @@ class AsyncioBackend(Backend):
                 emit(produced_event(name, held))
                 if q.held:  # hold point: before the put (it holds the item)
                     await self._hold(t, True)
-                    if not custom and not q.full():  # (a hand-written buffer spends it)
-                        q.spend(name)  # a step's one event: this PUT
+                    blocks = self.full_policy == "block"  # (else offer spends it)
+                    if not custom and blocks and not q.full():  # (a hand-written buffer
+                        q.spend(name)  # spends it) a step's one event: this PUT
+                if self.full_policy != "block":  # timeout, drop-newest, drop-oldest
+                    await q.offer(held, name, self.full_policy, self.put_timeout)
+                    held = -1
+                    # a put that drops need not wait: at zero sleeps this loop would
+                    # never await, and no other task (nor a pause) would ever run
+                    await asyncio.sleep(0)
+                    continue
                 if custom:
                     await q.put_item(held, name)
                     held = -1

@@ -105,6 +105,9 @@ class Backend(ABC):
         self.sleeps: dict[Role, tuple[float, float]] = {
             role: config.effective_sleep(role) for role in ROLES
         }
+        #: the full policy and the timeout of ``timeout`` (live: each put reads them)
+        self.full_policy: str = config.full_policy
+        self.put_timeout: float = config.put_timeout
         #: workers :meth:`stop` had to end by force (they did not stop in time); the
         #: engine's books tell whether each held an item (lost) or not (a warning)
         self.terminated: list[str] = []
@@ -135,6 +138,15 @@ class Backend(ABC):
         progress: each is redrawn from the new range (see :func:`work`)."""
         self.sleeps[role] = (lo, hi)
         self._sleep_changed(role)
+
+    def set_policy(self, policy: str, timeout: float) -> None:
+        """Use ``policy`` (and ``timeout`` for ``timeout``) from the next put on; a put
+        already waiting keeps the policy it began with."""
+        self.full_policy, self.put_timeout = policy, timeout
+        self._policy_changed()
+
+    def _policy_changed(self) -> None:  # noqa: B027 (threads, asyncio: nothing to do)
+        """Pass the new policy on to where the workers read it (processes: shared)."""
 
     @abstractmethod
     def _sleep_changed(self, role: Role) -> None:
@@ -248,8 +260,10 @@ class WorkerRuntime(Protocol):
     def ticket(self) -> bool: ...
 
     def put(self, item: int, /) -> None:
-        """Put ``item``, waiting while the buffer is full *or* held; :class:`Closed` on
-        stop."""
+        """Put ``item`` as the full policy says: waiting while the buffer is full *or*
+        held (``block``; ``timeout`` up to the put timeout, then REJECTED), REJECTED at
+        once when full (``drop-newest``), or OVERWRITTEN the oldest (``drop-oldest``);
+        never completing while held; :class:`Closed` on stop."""
         ...
 
     def get(self) -> int:

@@ -94,7 +94,11 @@ class _ThreadWorker:
         return limit is None or next(self.b.tickets) < limit
 
     def put(self, item: int) -> None:
-        self.buffer.put_item(item, self.name)
+        b = self.b
+        if b.full_policy == "block":  # the usual case: the plain put
+            self.buffer.put_item(item, self.name)
+        else:
+            self.buffer.offer(item, self.name, b.full_policy, b.put_timeout)
 
     def get(self) -> int:
         return self.buffer.get_item(self.name, self.retiring)
