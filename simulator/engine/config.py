@@ -21,6 +21,8 @@ BACKENDS: tuple[str, ...] = ("threads", "processes", "asyncio")
 BUFFERS: tuple[str, ...] = ("queue", "condition", "semaphore")
 #: the classic bugs that can be switched on (each acts on the ``condition`` buffer)
 BUGS: tuple[str, ...] = ("none", "no-lock", "if-not-while", "lost-wakeup")
+#: what a worker's drawn time is spent on: waiting (like I/O) or pure-Python computation
+WORKS: tuple[str, ...] = ("sleep", "cpu")
 
 Kind = Literal["int", "float", "range", "choice"]
 
@@ -30,6 +32,7 @@ ITEMS_HELP = "produce exactly N items, let consumers finish them, then stop"
 SLOW_HELP = "slow motion: 0.5 makes every sleep and animation twice as long"
 BUFFER_HELP = "queue (the library's), condition or semaphore (hand-written); default: queue"
 BUG_HELP = "break the condition buffer on purpose; default: none"
+WORK_KIND_HELP = "sleep (waiting, like I/O) or cpu (pure-Python computation); default: sleep"
 
 
 class ConfigError(ValueError):
@@ -152,6 +155,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("time_scale", "float", 0.1, 1, live=True, help=SLOW_HELP),
         Setting("buffer", "choice", choices=BUFFERS, help=BUFFER_HELP),
         Setting("bug", "choice", choices=BUGS, help=BUG_HELP),
+        Setting("work", "choice", choices=WORKS, live=True, help=WORK_KIND_HELP),
     )
 }
 
@@ -177,6 +181,9 @@ class SimulationConfig:
     buffer: str = "queue"
     #: a classic bug switched on in the ``condition`` buffer (see :data:`BUGS`)
     bug: str = "none"
+    #: what each drawn working time is: a sleep, or that long of computation on an idle
+    #: core (see :mod:`~simulator.engine.cpu`)
+    work: str = "sleep"
 
     def __post_init__(self) -> None:
         # field by field in the table's order, so the first bad one is the one named

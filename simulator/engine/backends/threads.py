@@ -20,6 +20,7 @@ from simulator.engine.backends.thread_buffer import BoundedBuffer
 from simulator.engine.backends.thread_buffers import buffer_class
 from simulator.engine.backends.thread_queue import LibraryQueue
 from simulator.engine.config import SimulationConfig
+from simulator.engine.cpu import thread_cpu
 from simulator.engine.workers import ROLES, Role
 
 
@@ -89,6 +90,12 @@ class _ThreadWorker:
 
     nap = staticmethod(time.sleep)  # a short sleep is a plain one (see base.work)
 
+    def cpu_rate(self) -> float:
+        return self.b.cpu_rate
+
+    def flush(self) -> None:
+        pass  # a thread's events are in the engine's inbox already
+
     def ticket(self) -> bool:
         limit = self.limit
         return limit is None or next(self.b.tickets) < limit
@@ -149,6 +156,14 @@ class ThreadBackend(Backend):
         assert self.buffer is not None
         self.buffer.wake_getters()
         self._retired = [r for r in self._retired if r.thread.is_alive()] + [w]
+
+    def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
+        per = {}
+        for name, w in list(self.workers.items()):
+            cpu = thread_cpu(w.thread.ident)
+            if cpu is not None:
+                per[name] = cpu
+        return per, sum(per.values()) if per else None
 
     def _sleep_changed(self, role: Role) -> None:
         self.sleep_gen[role] += 1
