@@ -79,6 +79,7 @@ from simulator.ui.predictor import key as prediction_key
 from simulator.ui.stats import StatsPanel, read_books
 
 if TYPE_CHECKING:
+    from simulator.ui.compare_dialog import CompareDialog
     from simulator.ui.recorder import Recorder
     from simulator.ui.sweep_dialog import SweepDialog
 
@@ -204,6 +205,7 @@ class MainWindow(QMainWindow):
         self.timeline = TimelinePlayer(scenario)
         self.recorder: Recorder | None = None
         self.sweep_dialog: SweepDialog | None = None  # Simulation ▸ Sweep…, made when asked
+        self.compare_dialog: CompareDialog | None = None  # Compare backends…, when asked
         self._presenting = False  # presentation mode (full screen, larger text)
         self.font_scale = 1.0
         self.frame_listeners: list[FrameListener] = []  # extra per-frame callbacks
@@ -474,6 +476,14 @@ class MainWindow(QMainWindow):
             self.open_sweep,
         )
         self._action(
+            "compare",
+            "&Compare backends…",
+            "",
+            "The same settings on threads, processes and asyncio, one after another, charted"
+            " (with work cpu: the GIL)",
+            self.open_compare,
+        )
+        self._action(
             "inside",
             "&Inside (code, lock, conditions)",
             "Ctrl+I",
@@ -489,6 +499,7 @@ class MainWindow(QMainWindow):
             sim.addAction(self.actions_by_name[key])
         sim.addSeparator()
         sim.addAction(self.actions_by_name["sweep"])
+        sim.addAction(self.actions_by_name["compare"])
         sim.addSeparator()
         sim.addAction(self.actions_by_name["quit"])
         scen = bar.addMenu("S&cenarios")
@@ -1138,6 +1149,20 @@ class MainWindow(QMainWindow):
         self.sweep_dialog.activateWindow()
 
     @Slot()
+    def open_compare(self) -> None:
+        """Simulation ▸ Compare backends…: the dialog, around the current settings (its
+        runs are a child ``pcsim compare``, which stops the window's run when it starts)."""
+        from simulator.ui.compare_dialog import CompareDialog
+
+        if self.compare_dialog is None:
+            self.compare_dialog = CompareDialog(self.controls.current(), self.bridge.stop, self)
+        elif not self.compare_dialog.running:
+            self.compare_dialog.set_config(self.controls.current())
+        self.compare_dialog.show()
+        self.compare_dialog.raise_()
+        self.compare_dialog.activateWindow()
+
+    @Slot()
     def _about(self) -> None:
         QMessageBox.about(
             self,
@@ -1153,6 +1178,8 @@ class MainWindow(QMainWindow):
             self.toggle_recording()  # finish the file
         if self.sweep_dialog is not None:
             self.sweep_dialog.close()  # stops its child
+        if self.compare_dialog is not None:
+            self.compare_dialog.close()  # stops its child
         if not self.isFullScreen():
             self.settings.setValue("geometry", self.saveGeometry())
         self.bridge.stop()
