@@ -153,7 +153,16 @@ class ControlPanel(QWidget):
             "Break the condition buffer on purpose (Break it menu): no-lock, if-not-while, "
             "lost-wakeup. Choosing one switches Buffer to condition. Applies at the next start."
         )
+        self.work = QComboBox()
+        self.work.setObjectName("work_combo")
+        self.work.addItems(list(SETTINGS["work"].choices))
+        self.work.setToolTip(
+            "What each drawn working time is: sleep (waiting, like I/O) or cpu (that long of "
+            "pure-Python computation on an idle core: threads then take turns holding the "
+            "GIL, processes use the cores, asyncio blocks its loop). Live."
+        )
         form.addRow("Backend", self.backend)
+        form.addRow("Work", self.work)
         form.addRow("Buffer", self.buffer)
         form.addRow("Bug", self.bug)
         form.addRow("Seed", self.seed)
@@ -176,6 +185,7 @@ class ControlPanel(QWidget):
             w.valueChanged.connect(self._changed)
         self.backend.currentTextChanged.connect(self._changed)
         self.buffer.currentTextChanged.connect(self._changed)
+        self.work.currentTextChanged.connect(self._changed)
         self.bug.currentTextChanged.connect(self._bug_chosen)
         for combo in (self.backend, self.buffer, self.bug):
             combo.currentTextChanged.connect(self._grey)
@@ -193,6 +203,7 @@ class ControlPanel(QWidget):
             self.backend,
             self.buffer,
             self.bug,
+            self.work,
             self.seed,
         )
 
@@ -220,6 +231,7 @@ class ControlPanel(QWidget):
             self.backend.setCurrentText(cfg.backend)
             self.buffer.setCurrentText(cfg.buffer)
             self.bug.setCurrentText(cfg.bug)
+            self.work.setCurrentText(cfg.work)
             self.seed.setValue(-1 if cfg.seed is None else cfg.seed)
             self.time_scale.setValue(cfg.time_scale)
             self._config = cfg
@@ -284,6 +296,7 @@ class ControlPanel(QWidget):
             backend=self.backend.currentText(),
             buffer=self.buffer.currentText(),
             bug=self.bug.currentText(),
+            work=self.work.currentText(),
             seed=None if self.seed.value() < 0 else self.seed.value(),
             time_scale=round(self.time_scale.value(), 2),
         )

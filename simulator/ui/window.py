@@ -71,6 +71,7 @@ from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.controls import ControlPanel
+from simulator.ui.cpu_meter import CpuMeter
 from simulator.ui.inside_view import InsideView
 from simulator.ui.log import EventLog
 from simulator.ui.plots import LivePlot
@@ -239,6 +240,7 @@ class MainWindow(QMainWindow):
         self.plot.set_capacity(config.capacity)
         self.log = EventLog()
         self.stats = StatsPanel()
+        self.cpu_meter = CpuMeter()  # a core per row: the GIL made visible (work cpu)
         self.controls = ControlPanel(config, self.actions_by_name)
         #: View ▸ Inside: the code each worker runs and the buffer's primitives (a dock)
         self.inside_view = InsideView(config)
@@ -308,6 +310,7 @@ class MainWindow(QMainWindow):
         side_lay.setContentsMargins(6, 6, 6, 6)
         side_lay.addWidget(self.controls)
         side_lay.addWidget(self.stats)
+        side_lay.addWidget(self.cpu_meter)
         side_lay.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(side)
