@@ -310,7 +310,6 @@ class MainWindow(QMainWindow):
         side_lay.setContentsMargins(6, 6, 6, 6)
         side_lay.addWidget(self.controls)
         side_lay.addWidget(self.stats)
-        side_lay.addWidget(self.cpu_meter)
         side_lay.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(side)
@@ -343,6 +342,7 @@ class MainWindow(QMainWindow):
         self.rate_label = QLabel()
         self.statusBar().addWidget(self.state_label, 1)
         self.statusBar().addPermanentWidget(self.rec_label)
+        self.statusBar().addPermanentWidget(self.cpu_meter)
         self.statusBar().addPermanentWidget(self.rate_label)
         self._events_seen = 0
         self._rate_t = time.monotonic()
@@ -776,6 +776,7 @@ class MainWindow(QMainWindow):
         if full:
             self._show_status()
             self._show_strip()
+            self.cpu_meter.show_workers(snap.cpu_percent, snap.backend)
         self.last_frame_s = time.perf_counter() - t0
         for listener in self.frame_listeners:
             listener(frame)
