@@ -25,8 +25,8 @@ import time
 #: how much work one chunk is (seconds on an idle core): the hold/stop check period
 CHUNK_S = 0.001
 #: how long one calibration sample computes
-_SAMPLE_S = 0.01
-_SAMPLES = 5
+_SAMPLE_S = 0.002
+_SAMPLES = 20
 
 
 def spin(n: int) -> int:
