@@ -180,7 +180,7 @@ class Metrics:
                 w.acc[s] += t - w.since
             w.since = t
             if k == K_SLEEP:  # the production or consumption time
-                w.meant += value
+                w.meant += value  # type: ignore[operator]  # a SLEEP's value is its seconds
                 if w.role is PRODUCER:
                     w.state, w.item = PRODUCING, -1
                 else:
