@@ -20,6 +20,7 @@ every task runs on the one loop thread, whose CPU is reported as the backend's t
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 #: how much work one chunk is (seconds on an idle core): the hold/stop check period
@@ -66,8 +67,10 @@ def gil_enabled() -> bool:
 
 
 def thread_cpu(ident: int | None) -> float | None:
-    """CPU seconds used so far by the live thread ``ident`` (``Thread.ident``), or None
-    where a thread's clock cannot be read from outside (not Unix, thread ended)."""
+    """CPU seconds used so far by the thread ``ident`` (``Thread.ident``), or None where
+    a thread's clock cannot be read from outside (not Unix). The thread must be alive
+    for certain while this runs (an ended thread's clock id is freed memory: reading it
+    can crash the interpreter): use :class:`ThreadClock`."""
     getclock = getattr(time, "pthread_getcpuclockid", None)
     if ident is None or getclock is None:
         return None
@@ -75,6 +78,39 @@ def thread_cpu(ident: int | None) -> float | None:
         return time.clock_gettime(getclock(ident))
     except (OSError, OverflowError, ValueError):
         return None
+
+
+class ThreadClock:
+    """One thread's CPU clock, safe to read from any thread at any time.
+
+    The thread calls :meth:`begin` first and :meth:`end` last (in a ``finally``); while
+    it runs between the two, :meth:`read` reads its clock from outside under a lock,
+    which :meth:`end` takes too, so the clock is never read once the thread may be gone.
+    After :meth:`end`, :meth:`read` gives its last reading."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ident: int | None = None
+        self._last: float | None = None
+
+    def begin(self) -> None:
+        """Called by the thread itself when it starts."""
+        with self._lock:
+            self._ident = threading.get_ident()
+
+    def end(self) -> None:
+        """Called by the thread itself as its last act."""
+        with self._lock:
+            self._last = time.thread_time()
+            self._ident = None
+
+    def read(self) -> float | None:
+        """CPU seconds the thread used so far (its last reading once it ended), or None
+        (not started, or not measurable here)."""
+        with self._lock:
+            if self._ident is not None:
+                return thread_cpu(self._ident)
+            return self._last
 
 
 def process_cpu(pid: int | None) -> float | None:

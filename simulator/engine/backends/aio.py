@@ -17,7 +17,7 @@ from typing import Any
 
 from simulator.engine.backends.aio_buffers import _task_worker, buffer_class
 from simulator.engine.backends.base import Backend, worker_rng
-from simulator.engine.cpu import CHUNK_S, spin, thread_cpu
+from simulator.engine.cpu import CHUNK_S, ThreadClock, spin
 from simulator.engine.events import (
     ITEM_SHIFT,
     K_COND_WAIT,
@@ -246,6 +246,7 @@ class AsyncioBackend(Backend):
 
     def start(self, workers: list[tuple[Role, str, int]]) -> None:
         self.loop = asyncio.new_event_loop()
+        self._clock = ThreadClock()  # the loop thread's CPU time (see engine/cpu.py)
         self.tasks: dict[str, _Task] = {}
         self.sleep_gen: dict[Role, int] = {role: 0 for role in ROLES}
         self._booted = threading.Event()
@@ -256,6 +257,13 @@ class AsyncioBackend(Backend):
             self.add(*w)
 
     def _run(self) -> None:
+        self._clock.begin()
+        try:
+            self._run_loop()
+        finally:
+            self._clock.end()
+
+    def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
         # the library's asyncio.Queue, or a hand-written buffer (config.buffer), which
         # writes its own put/get events
@@ -462,7 +470,7 @@ class AsyncioBackend(Backend):
 
     def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
         # per task it cannot be measured: they all run on the loop's one thread
-        return {}, thread_cpu(self._thread.ident)
+        return {}, self._clock.read()
 
     # ---- stop ----------------------------------------------------------------------
     async def _shutdown(self) -> int:
