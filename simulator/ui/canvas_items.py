@@ -331,8 +331,10 @@ class CardItem:
             self.held = TokenItem(scene, st, lay.token, True)
             self.held_pos = held_anchor(rect, view.role, lay)
         #: "CPU 48 %" (work cpu): on the third line right of the item in hand, or on
-        #: the second right of the state word; left out where it does not fit
-        self.cpu = Label(scene, small, st.muted)
+        #: the second right of the state word; left out where it does not fit. Made
+        #: the first time there is one to show (a sleep run's scene has no such item)
+        self.cpu: Label | None = None
+        self._scene = scene
         self.cpu_y = rect.top() + (self.lines - 1) * row + (row - self.fm.height()) / 2
         self.cpu_left = (
             self.held_pos.x() + lay.token.width() / 2 + 6 if self.lines == 3 else self.word_x
@@ -404,9 +406,12 @@ class CardItem:
                 w = self.fm.horizontalAdvance(t)
                 if left + w <= self.right:
                     text = t
+                    if self.cpu is None:
+                        self.cpu = Label(self._scene, self.st.small, self.st.muted)
                     self.cpu.item.setPos(self.right - w, self.cpu_y)
                     break
-        self.cpu.set(text)
+        if self.cpu is not None:
+            self.cpu.set(text)
 
     def update(self, state: str, done: int | None, held: int) -> None:
         """Show ``state`` (a display state), ``done`` (None: leave the count) and the
