@@ -110,6 +110,17 @@ class Report(TypedDict):
     deadlock: bool
     #: with ``deadlock``: [worker, what it waits on ("not_full", "not_empty", ...)]
     waits: list[list[str]]
+    #: "sleep" or "cpu" (see engine/cpu.py), and with cpu the kernel's measured speed
+    work: str
+    calibration: dict[str, float] | None
+    #: False only on a free-threaded interpreter
+    gil_enabled: bool
+    #: the workers' CPU seconds over the run's seconds, in % of one core (None: not
+    #: measurable); on asyncio the loop thread's
+    cpu_percent: float | None
+    #: per role: {"cpu_share": share of its time on a CPU (None on asyncio: per task it
+    #: cannot be measured), "meant_share": share it was meant to work}
+    cpu: dict[str, dict[str, float | None]]
 
 
 def dropped_warning(snap: Snapshot) -> list[str]:
@@ -169,6 +180,11 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "bottleneck": "",
         "deadlock": snap.deadlock,
         "waits": [list(w) for w in snap.waits],
+        "work": cfg.work,
+        "calibration": snap.calibration,
+        "gil_enabled": snap.gil_enabled,
+        "cpu_percent": None if snap.cpu_percent is None else round(snap.cpu_percent, 1),
+        "cpu": snap.role_cpu,
     }
 
 
@@ -208,6 +224,25 @@ def _violated(report: Report) -> str:
     if more > 0:
         lines.append(f"… and {more:,} more")
     return "\n  ".join(lines)
+
+
+def _share(x: float | None) -> str:
+    return "not measurable per task" if x is None else f"{100 * x:.0f} %"
+
+
+def _work_lines(report: Report) -> tuple[str, str]:
+    """What the working time was, and how much of each role's time was on a CPU."""
+    cal = report.get("calibration")
+    speed = f" ({cal['iterations_per_ms']:,.0f} iterations/ms on one core)" if cal else ""
+    cpu = report.get("cpu_percent")
+    use = "" if cpu is None else f"; CPU {cpu:.0f} % of one core"
+    roles = report.get("cpu", {})
+    shares = "; ".join(
+        f"{role}s {_share(r.get('cpu_share'))} (meant to work {_share(r.get('meant_share'))})"
+        for role, r in roles.items()
+    )
+    gil = "" if report.get("gil_enabled", True) else "; no GIL (free-threaded)"
+    return f"{report.get('work', 'sleep')}{speed}{use}{gil}", shares
 
 
 def table(report: Report) -> str:
@@ -258,6 +293,8 @@ def table(report: Report) -> str:
             + _predicted(report, "consumer_blocked_fraction", "{:.1f} %", 100),
         ),
         ("bottleneck", report["bottleneck"]),
+        ("work", _work_lines(report)[0]),
+        ("on a CPU", _work_lines(report)[1]),
         ("workers ready after", _ms_or_dash(report["startup_ms"])),
         ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
         ("invariant", "ok" if report["ok"] else _violated(report)),

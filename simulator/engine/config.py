@@ -29,6 +29,8 @@ PROCESS_POLICIES: tuple[str, ...] = ("block", "timeout", "drop-newest")
 DROP_OLDEST_WHY = (
     "multiprocessing.JoinableQueue has no atomic remove-oldest-and-put; use threads or asyncio"
 )
+#: what a worker's drawn time is spent on: waiting (like I/O) or pure-Python computation
+WORKS: tuple[str, ...] = ("sleep", "cpu")
 
 Kind = Literal["int", "float", "range", "choice"]
 
@@ -44,6 +46,7 @@ POLICY_HELP = (
     "default: block"
 )
 PUT_TIMEOUT_HELP = "with --full-policy timeout: how long a put waits before it drops its item"
+WORK_KIND_HELP = "sleep (waiting, like I/O) or cpu (pure-Python computation); default: sleep"
 
 
 class ConfigError(ValueError):
@@ -180,6 +183,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("bug", "choice", choices=BUGS, help=BUG_HELP),
         Setting("full_policy", "choice", choices=FULL_POLICIES, live=True, help=POLICY_HELP),
         Setting("put_timeout", "float", 0.001, 10, live=True, unit=" s", help=PUT_TIMEOUT_HELP),
+        Setting("work", "choice", choices=WORKS, live=True, help=WORK_KIND_HELP),
     )
 }
 
@@ -210,6 +214,9 @@ class SimulationConfig:
     full_policy: str = "block"
     #: seconds a put waits under ``full_policy = "timeout"`` before it drops its item
     put_timeout: float = 0.1
+    #: what each drawn working time is: a sleep, or that long of computation on an idle
+    #: core (see :mod:`~simulator.engine.cpu`)
+    work: str = "sleep"
 
     def __post_init__(self) -> None:
         # field by field in the table's order, so the first bad one is the one named

@@ -50,7 +50,7 @@ NO_SHARE = -1  #: the ``share`` of a state in neither (STARTING, STOPPED)
 
 
 class WorkerStat:
-    __slots__ = ("acc", "done", "item", "name", "role", "share", "since", "state")
+    __slots__ = ("acc", "done", "item", "meant", "name", "role", "share", "since", "state")
 
     def __init__(self, name: str, t: float) -> None:
         self.name = name
@@ -63,6 +63,8 @@ class WorkerStat:
         self.item = -1
         self.done = 0
         self.acc = [0.0, 0.0]  # working, blocked seconds
+        #: seconds it was meant to work: the sum of its drawn working times
+        self.meant = 0.0
 
     def shares(self, now: float) -> tuple[float, float]:
         acc = list(self.acc)
@@ -73,6 +75,11 @@ class WorkerStat:
         if total <= 0:
             return (0.0, 0.0)
         return (acc[0] / total, acc[1] / total)
+
+    def wall(self, now: float) -> float:
+        """Seconds spent working or blocked (what the time shares divide)."""
+        extra = now - self.since if self.share >= 0 and now > self.since else 0.0
+        return self.acc[0] + self.acc[1] + extra
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +92,11 @@ class WorkerView:
     done: int
     since: float
     shares: tuple[float, float]  # working, blocked
+    #: the share of its time it was meant to work (its drawn working times / its time)
+    meant_share: float = 0.0
+    #: the share of its time it was really on a CPU; None where not measurable
+    #: (filled in by the simulation, see :mod:`~simulator.engine.cpu`)
+    cpu_share: float | None = None
 
 
 class Metrics:
@@ -109,6 +121,8 @@ class Metrics:
         self.waits_empty = 0
         self.workers: dict[str, WorkerStat] = {}
         self._retired: dict[Role, list[float]] = {role: [0.0, 0.0] for role in ROLES}
+        #: retired workers' (meant seconds, wall seconds), per role
+        self._retired_meant: dict[Role, list[float]] = {role: [0.0, 0.0] for role in ROLES}
 
     def restart(self, t0: float) -> None:
         """Start the clock again at ``t0`` (the moment every worker was ready).
@@ -128,8 +142,10 @@ class Metrics:
         self._occ_since = max(self._occ_since, t0)
         for w in self.workers.values():
             w.acc = [0.0, 0.0]
+            w.meant = 0.0
             w.since = max(w.since, t0)
         self._retired = {role: [0.0, 0.0] for role in ROLES}
+        self._retired_meant = {role: [0.0, 0.0] for role in ROLES}
 
     def _advance(self, t: float) -> int:
         b = int(t / BIN_S)
@@ -160,7 +176,7 @@ class Metrics:
         last_t = self.last_t
         # kinds as plain ints (an IntEnum member compares more slowly) and each worker's
         # share index kept beside its state: with the ledger's, 2.55 -> 1.66 us per item
-        for t, k, name, item, size, _value in batch:
+        for t, k, name, item, size, value in batch:
             w = workers.get(name)
             if w is None:
                 w = workers[name] = WorkerStat(name, t)
@@ -170,6 +186,7 @@ class Metrics:
                 w.acc[s] += t - w.since
             w.since = t
             if k == K_SLEEP:  # the production or consumption time
+                w.meant += value  # type: ignore[operator]  # a SLEEP's value is its seconds
                 if w.role is PRODUCER:
                     w.state, w.item = PRODUCING, -1
                 else:
@@ -227,6 +244,9 @@ class Metrics:
                 acc = self._retired[w.role]
                 acc[0] += w.acc[0]
                 acc[1] += w.acc[1]
+                meant = self._retired_meant[w.role]
+                meant[0] += w.meant
+                meant[1] += w.acc[0] + w.acc[1]
                 del workers[name]
             if t > last_t:
                 last_t = t
@@ -305,8 +325,22 @@ class Metrics:
         total = acc[0] + acc[1]
         return acc[BLOCKED] / total if total > 0 else 0.0
 
+    def meant_fraction(self, role: Role, now: float) -> float:
+        """The share of ``role``'s time its workers were meant to work (their drawn
+        working times over their time working or blocked), retired ones included."""
+        meant, wall = self._retired_meant[role]
+        for w in self.workers.values():
+            if w.role == role:
+                meant += w.meant
+                wall += w.wall(now)
+        return min(1.0, meant / wall) if wall > 0 else 0.0
+
     def worker_views(self, now: float) -> tuple[WorkerView, ...]:
-        return tuple(
-            WorkerView(w.name, w.role, w.state, w.item, w.done, w.since, w.shares(now))
-            for w in self.workers.values()
-        )
+        views = []
+        for w in self.workers.values():
+            wall = w.wall(now)
+            meant = min(1.0, w.meant / wall) if wall > 0 else 0.0
+            views.append(
+                WorkerView(w.name, w.role, w.state, w.item, w.done, w.since, w.shares(now), meant)
+            )
+        return tuple(views)

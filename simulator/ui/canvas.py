@@ -233,6 +233,7 @@ class SimulationCanvas(QGraphicsView):
         # an item flying to a consumer is drawn by its token, not twice
         arriving = set() if fast else self.model.arriving()
         states: dict[str, list[str]] = {"producer": [], "consumer": []}
+        cpu_work = snap is not None and snap.config.work == "cpu"  # then each card's CPU
         for v in workers:
             card = items.cards.get(v.name)
             if card is None:
@@ -240,6 +241,7 @@ class SimulationCanvas(QGraphicsView):
             shown = theme.display_state(self.state, v.state)
             states[v.role].append(shown)
             card.update(shown, v.done, v.item if v.item not in arriving else -1)
+            card.show_cpu(v.cpu_share if cpu_work else None, v.meant_share)
         for role, tally in items.tallies.items():
             tally.show(states[role])
         if items.bar is not None:

@@ -369,6 +369,16 @@ class CardItem:
         if self.lines == 3:
             self.held = TokenItem(scene, st, lay.token, True)
             self.held_pos = held_anchor(rect, view.role, lay)
+        #: "CPU 48 %" (work cpu): on the third line right of the item in hand, or on
+        #: the second right of the state word; left out where it does not fit. Made
+        #: the first time there is one to show (a sleep run's scene has no such item)
+        self.cpu: Label | None = None
+        self._scene = scene
+        self.cpu_y = rect.top() + (self.lines - 1) * row + (row - self.fm.height()) / 2
+        self.cpu_left = (
+            self.held_pos.x() + lay.token.width() / 2 + 6 if self.lines == 3 else self.word_x
+        )
+        self.shown_cpu: tuple[str, str] = ("", "")
         if view.role == Role.PRODUCER:
             a, b = QPointF(rect.right(), rect.center().y()), lay.entrance
         else:
@@ -418,6 +428,29 @@ class CardItem:
         if text and width != self.count_w:
             self.count_w = width
             self.count.item.setPos(self.right - width, self.count_y)
+
+    def show_cpu(self, cpu: float | None, meant: float) -> None:
+        """The share of its time on a CPU beside the share it was meant to work
+        (``CPU 48 % of 95 %``, else ``CPU 48 %``), where it fits; None: nothing."""
+        key = ("" if cpu is None else f"{100 * cpu:.0f}|{100 * meant:.0f}", self.shown_state)
+        if key == self.shown_cpu:
+            return
+        self.shown_cpu = key
+        text = ""
+        if cpu is not None and self.lines >= 2 and not self.tallied:
+            left = self.cpu_left
+            if self.lines == 2 and self.state.text:
+                left += self.fm.horizontalAdvance(self.state.text) + 8
+            for t in (f"CPU {100 * cpu:.0f} % of {100 * meant:.0f} %", f"CPU {100 * cpu:.0f} %"):
+                w = self.fm.horizontalAdvance(t)
+                if left + w <= self.right:
+                    text = t
+                    if self.cpu is None:
+                        self.cpu = Label(self._scene, self.st.small, self.st.muted)
+                    self.cpu.item.setPos(self.right - w, self.cpu_y)
+                    break
+        if self.cpu is not None:
+            self.cpu.set(text)
 
     def update(self, state: str, done: int | None, held: int) -> None:
         """Show ``state`` (a display state), ``done`` (None: leave the count) and the

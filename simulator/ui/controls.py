@@ -169,7 +169,16 @@ class ControlPanel(QWidget):
             "Break the condition buffer on purpose (Break it menu): no-lock, if-not-while, "
             "lost-wakeup. Choosing one switches Buffer to condition. Applies at the next start."
         )
+        self.work = QComboBox()
+        self.work.setObjectName("work_combo")
+        self.work.addItems(list(SETTINGS["work"].choices))
+        self.work.setToolTip(
+            "What each drawn working time is: sleep (waiting, like I/O) or cpu (that long of "
+            "pure-Python computation on an idle core: threads then take turns holding the "
+            "GIL, processes use the cores, asyncio blocks its loop). Live."
+        )
         form.addRow("Backend", self.backend)
+        form.addRow("Work", self.work)
         form.addRow("Buffer", self.buffer)
         form.addRow("Bug", self.bug)
         self.full_policy = QComboBox()
@@ -222,6 +231,7 @@ class ControlPanel(QWidget):
         self.backend.currentTextChanged.connect(self._changed)
         self.buffer.currentTextChanged.connect(self._changed)
         self.full_policy.currentTextChanged.connect(self._changed)
+        self.work.currentTextChanged.connect(self._changed)
         self.bug.currentTextChanged.connect(self._bug_chosen)
         for combo in (self.backend, self.buffer, self.bug, self.full_policy):
             combo.currentTextChanged.connect(self._grey)
@@ -241,6 +251,7 @@ class ControlPanel(QWidget):
             self.bug,
             self.full_policy,
             self.put_timeout,
+            self.work,
             self.seed,
         )
 
@@ -270,6 +281,7 @@ class ControlPanel(QWidget):
             self.bug.setCurrentText(cfg.bug)
             self.full_policy.setCurrentText(cfg.full_policy)
             self.put_timeout.setValue(cfg.put_timeout)
+            self.work.setCurrentText(cfg.work)
             self.seed.setValue(-1 if cfg.seed is None else cfg.seed)
             self.time_scale.setValue(cfg.time_scale)
             self._config = cfg
@@ -353,6 +365,7 @@ class ControlPanel(QWidget):
             bug=self.bug.currentText(),
             full_policy=self.full_policy.currentText(),
             put_timeout=round(self.put_timeout.value(), 3),
+            work=self.work.currentText(),
             seed=None if self.seed.value() < 0 else self.seed.value(),
             time_scale=round(self.time_scale.value(), 2),
         )

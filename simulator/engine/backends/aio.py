@@ -17,6 +17,7 @@ from typing import Any
 
 from simulator.engine.backends.aio_buffers import _task_worker, buffer_class
 from simulator.engine.backends.base import Backend, worker_rng
+from simulator.engine.cpu import CHUNK_S, ThreadClock, spin
 from simulator.engine.events import (
     ITEM_SHIFT,
     K_COND_WAIT,
@@ -322,8 +323,11 @@ def _wake(fut: asyncio.Future[bool] | None, early: bool) -> None:
 class AsyncioBackend(Backend):
     exact_order = True
 
+    _stop_asked = False
+
     def start(self, workers: list[tuple[Role, str, int]]) -> None:
         self.loop = asyncio.new_event_loop()
+        self._clock = ThreadClock()  # the loop thread's CPU time (see engine/cpu.py)
         self.tasks: dict[str, _Task] = {}
         self.sleep_gen: dict[Role, int] = {role: 0 for role in ROLES}
         self._booted = threading.Event()
@@ -334,6 +338,13 @@ class AsyncioBackend(Backend):
             self.add(*w)
 
     def _run(self) -> None:
+        self._clock.begin()
+        try:
+            self._run_loop()
+        finally:
+            self._clock.end()
+
+    def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
         # the library's asyncio.Queue, or a hand-written buffer (config.buffer), which
         # writes its own put/get events
@@ -460,7 +471,11 @@ class AsyncioBackend(Backend):
     async def _work(self, t: _Task, held: int) -> bool:
         """:func:`~.base.work` as a coroutine: sleep the working time, suspended while
         held, redrawn on a new sleep range. True if the task must leave (a producer that
-        was retired; a stop cancels the task instead)."""
+        was retired; a stop cancels the task instead). With ``work = "cpu"``,
+        :meth:`_compute`."""
+        rate = self.cpu_rate
+        if rate > 0.0:
+            return await self._compute(t, held, rate)
         loop, role, producer = self.loop, t.role, held == NO_ITEM
         gen = self.sleep_gen[role]
         lo, hi = self.sleeps[role]
@@ -503,6 +518,46 @@ class AsyncioBackend(Backend):
             if slept >= d:
                 return False
 
+    async def _compute(self, t: _Task, held: int, rate: float) -> bool:
+        """:func:`~.base.compute` as a coroutine: the working time computed on the loop's
+        thread, without awaiting, so it blocks every other task (as CPU-bound code in a
+        coroutine does). Between chunks it looks at the thread-safe flags a pause or a
+        stop sets (:attr:`held`, ``_stop_asked``) and only then yields to the loop, which
+        applies the hold or cancels the task."""
+        role, producer = t.role, held == NO_ITEM
+        gen = self.sleep_gen[role]
+        lo, hi = self.sleeps[role]
+        d = t.uniform(lo, hi)
+        self.emit(sleep_event(t.name, held, d))
+        chunk = max(1, int(rate * CHUNK_S))
+        done, total = 0, int(d * rate)
+        while True:
+            if self.queue.holds(t.name):  # suspended (also after a step ended at the SLEEP)
+                await self._hold(t, not producer, self.sleep_gen[role] != gen)
+                if producer and t.retiring:
+                    return True
+            if self.sleep_gen[role] != gen:
+                gen = self.sleep_gen[role]
+                lo, hi = self.sleeps[role]
+                d = t.uniform(lo, hi)
+                total = int(d * rate)
+                self.emit(sleep_event(t.name, held, d))
+            while done < total:
+                n = min(chunk, total - done)
+                spin(n)
+                done += n
+                if self.held or self._stop_asked:
+                    break
+            if done >= total:
+                return False
+            await asyncio.sleep(0)  # let the loop apply the hold, or cancel us on stop
+            if producer and t.retiring:
+                return True
+
+    def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
+        # per task it cannot be measured: they all run on the loop's one thread
+        return {}, self._clock.read()
+
     # ---- stop ----------------------------------------------------------------------
     async def _shutdown(self) -> int:
         me = asyncio.current_task()
@@ -513,6 +568,7 @@ class AsyncioBackend(Backend):
         return self.queue.qsize()
 
     def stop(self, timeout: float = 1.0) -> int:
+        self._stop_asked = True  # a task computing yields to the loop (see _compute)
         fut = asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop)
         remaining = fut.result(timeout)
         self.loop.call_soon_threadsafe(self.loop.stop)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.engine.backends.base import Backend, Closed, run_consumer, run_producer, worker_rng
+from simulator.engine.cpu import process_cpu
 from simulator.engine.events import (
     K_STOPPED,
     NO_ITEM,
@@ -96,6 +97,8 @@ class _Shared:
     limit: int | None
     seed: int | None
     boot_lock: Any  # guards every child's boot state (BOOTING -> RUNNING or CANCELLED)
+    #: shared double: iterations per second of CPU work, 0.0 to sleep (live: set_work)
+    cpu_rate: Any
     parent_pid: int
     #: shared doubles: the full policy's code (:data:`POLICY_CODES`), the put timeout (s);
     #: live: each put reads them
@@ -166,6 +169,9 @@ class _ProcessWorker:
         if out and (seconds >= FLUSH_AGE_S or _now() - out[0][0] >= FLUSH_AGE_S):
             self.flush()
         time.sleep(seconds)
+
+    def cpu_rate(self) -> float:
+        return float(self.sh.cpu_rate.value)
 
     def ticket(self) -> bool:
         if self.sh.limit is None:
@@ -330,6 +336,7 @@ class ProcessBackend(Backend):
             limit=self.config.items,
             seed=self.config.seed,
             boot_lock=ctx.Lock(),
+            cpu_rate=ctx.RawValue("d", self.cpu_rate),
             parent_pid=os.getpid(),
             policy=ctx.RawArray("d", [POLICY_CODES[self.full_policy], self.put_timeout]),
         )
@@ -433,6 +440,22 @@ class ProcessBackend(Backend):
             retire.value = 1
             wake.release()
             self._leaving.append((name, proc))
+
+    def set_work(self, rate: float) -> None:
+        super().set_work(rate)
+        shared = getattr(self, "shared", None)
+        if shared is not None:
+            shared.cpu_rate.value = rate
+
+    def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
+        with self._lock:
+            procs = [(name, entry[0].pid) for name, entry in self.procs.items()]
+        per = {}
+        for name, pid in procs:
+            cpu = process_cpu(pid)
+            if cpu is not None:
+                per[name] = cpu
+        return per, sum(per.values()) if per else None
 
     def _sleep_changed(self, role: Role) -> None:
         lo, hi = self.sleeps[role]
