@@ -301,7 +301,7 @@ class SimulationCanvas(QGraphicsView):
     def _move_drops(self, lay: Layout, items: SceneItems, now: float, fast: bool) -> None:
         """Items the full policy let go, leaving the picture downwards with their word:
         a rejected one from its producer's hand, an overwritten one from the buffer's
-        exit (the oldest item's place)."""
+        exit (the oldest item's place); they fade out above the legend."""
         live = [] if fast else self.model.live_drops(now)
         pool = items.drops
         k = 0
@@ -314,8 +314,13 @@ class SimulationCanvas(QGraphicsView):
                     continue
                 a = held_anchor(card, Role.PRODUCER, lay)
             else:
-                a = QPointF(lay.exit.x() - lay.token.width() / 2, lay.exit.y())
-            b = QPointF(a.x(), lay.height + lay.token.height())
+                # from just under the exit's caption (its word would cover it)
+                a = QPointF(
+                    lay.exit.x() - lay.token.width() / 2, lay.exit.y() + lay.token.height()
+                )
+            # down to just above the legend (it fades on the way), never over it
+            floor = lay.legend.top() - lay.token.height()
+            b = QPointF(a.x(), max(a.y() + lay.token.height(), floor))
             p = d.progress(now)
             pool[k].show(d.item, d.word, a + (b - a) * ease(p), p)
             k += 1

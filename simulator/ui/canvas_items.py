@@ -285,7 +285,16 @@ class DropItem:
         else:
             self.token.show(item, pos)
         self.word.set(word)
-        self.token.box.setOpacity(1.0 - 0.7 * fade)
+        # an overwritten item leaves from the buffer's exit, beside the consumers' cards:
+        # its word goes on the left, clear of them; a rejected one's on the right
+        half = self.token.box.path().boundingRect().width() / 2
+        fm_h = self.word.item.boundingRect().height()
+        if word == "overwritten":
+            x = -half - 4 - self.word.item.boundingRect().width()
+        else:
+            x = half + 4
+        self.word.item.setPos(x, -fm_h / 2)
+        self.token.box.setOpacity(1.0 - fade)  # gone by the end: no pile at the floor
 
     def hide(self) -> None:
         self.token.hide()
