@@ -70,6 +70,12 @@ def run_average(consumed: int, elapsed: float) -> float:
 DROPPED_PEN = theme.OKABE_ITO["vermillion"]
 
 
+def shows_drops(snap: Snapshot) -> bool:
+    """Whether the graph draws the dropped/s line for ``snap``'s run: a dropping full
+    policy, or drops already booked (the policy may have changed live)."""
+    return snap.config.full_policy != "block" or bool(snap.rejected or snap.overwritten)
+
+
 class LivePlot(pg.GraphicsLayoutWidget):
     _built = False  #: True once the plots exist (see resizeEvent)
 
@@ -334,8 +340,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         """Sample ``snap`` (at most every :data:`SAMPLE_S` of run time, only while
         running); the run's average in the title follows every snapshot handed in, so it
         agrees with the statistics' on the same frame."""
-        drops = snap.config.full_policy != "block" or bool(snap.rejected or snap.overwritten)
-        if drops and not self.drops:
+        if shows_drops(snap) and not self.drops:
             self.drops = True
             self._show_title()
         average = run_average(snap.consumed, snap.elapsed)
