@@ -305,6 +305,8 @@ class SimulationCanvas(QGraphicsView):
         live = [] if fast else self.model.live_drops(now)
         pool = items.drops
         k = 0
+        worded: list[QPointF] = []  # where a word is shown: a second one there would overprint
+        near_y, near_x = lay.token.height(), lay.token.width() * 3
         for d in live:
             if k >= len(pool):
                 break
@@ -322,7 +324,17 @@ class SimulationCanvas(QGraphicsView):
             floor = lay.legend.top() - lay.token.height()
             b = QPointF(a.x(), max(a.y() + lay.token.height(), floor))
             p = d.progress(now)
-            pool[k].show(d.item, d.word, a + (b - a) * ease(p), p)
+            pos = a + (b - a) * ease(p)
+            # the token always shows; its word only where no other word is, and a rejected
+            # one's not beside the buffer (it would cover the buffer's captions)
+            clear = all(
+                abs(pos.y() - q.y()) > near_y or abs(pos.x() - q.x()) > near_x for q in worded
+            ) and not (
+                d.word == "rejected" and lay.buffer.adjusted(-near_x, 0, 0, near_y).contains(pos)
+            )
+            if clear:
+                worded.append(pos)
+            pool[k].show(d.item, d.word, pos, p, worded=clear)
             k += 1
         for drop in pool[k:]:
             drop.hide()
@@ -365,7 +377,9 @@ class SimulationCanvas(QGraphicsView):
             for card in items.cards.values()
         ]
         drops = [
-            {"item": item_label(d.item), "word": d.word.text} for d in items.drops if d.visible
+            {"item": item_label(d.item), "word": d.kind, "worded": bool(d.word.text)}
+            for d in items.drops
+            if d.visible
         ]
         return {
             "header": {"count": int(header[1])},

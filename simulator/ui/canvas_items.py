@@ -270,21 +270,24 @@ class DropItem:
         self.word.item.setParentItem(self.token.box)
         self.word.item.setPos(size.width() / 2 + 4, -st.token_fm.height() / 2)
         self.item = -2
+        self.kind = ""  #: "rejected" or "overwritten", shown in words or not
         self.hide()
 
     @property
     def visible(self) -> bool:
         return self.token.visible
 
-    def show(self, item: int, word: str, pos: QPointF, fade: float) -> None:
-        """``item`` at ``pos`` with ``word``, ``fade`` (0-1) of the way out."""
+    def show(self, item: int, word: str, pos: QPointF, fade: float, worded: bool = True) -> None:
+        """``item`` at ``pos`` with ``word`` (unless not ``worded``: another drop's word
+        is where this one's would be), ``fade`` (0-1) of the way out."""
+        self.kind = word
         if item != self.item:
             self.item = item
             self.token.show(item, pos)
             self.token.box.setPen(self.pen)  # the drop's border, over the producer's
         else:
             self.token.show(item, pos)
-        self.word.set(word)
+        self.word.set(word if worded else "")
         # an overwritten item leaves from the buffer's exit, beside the consumers' cards:
         # its word goes on the left, clear of them; a rejected one's on the right
         half = self.token.box.path().boundingRect().width() / 2

@@ -72,7 +72,8 @@ class CpuMeter(QWidget):
             self.workers.setText("")
             return
         who = "loop thread" if backend == "asyncio" else "workers"
-        self.workers.setText(f"{who} {percent:.0f} % · machine:")
+        # short: the status bar is shared at 1024 px (the tooltip says the rest)
+        self.workers.setText(f"{who} {percent:.0f} % ·")
 
     @Slot()
     def refresh(self) -> None:

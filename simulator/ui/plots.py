@@ -205,8 +205,12 @@ class LivePlot(pg.GraphicsLayoutWidget):
         if self.drops:  # a dropping full policy: its line, named as the others
             curves.append((DROPPED_PEN, "┈ dropped"))
         lines = [(theme.CONSUMED_PEN, f"┈ run avg {avg}"), (shade, f"╍ predicted {guess}")]
-        # one line, or two: the measured curves, then the two horizontal lines
-        self._fit_title(self.rates, [[curves + lines], [curves, lines]])
+        # one line, or two: the measured curves, then the two horizontal lines; with the
+        # dropped line at 1024 px, three (nothing of the legend is ever clipped)
+        wordings = [[curves + lines], [curves, lines]]
+        if self.drops:
+            wordings.append([curves[:2], [curves[2], lines[0]], [lines[1]]])
+        self._fit_title(self.rates, wordings)
 
     def _show_occ_title(self) -> None:
         p = self.prediction
@@ -226,8 +230,8 @@ class LivePlot(pg.GraphicsLayoutWidget):
         font.setPixelSize(self.text_px)
         fm = QFontMetricsF(font)
         # a plot's title spans its view box, not the axis beside it; box-drawing marks
-        # may come from a wider fallback font: a tenth to spare
-        room = (self.width() - self.rates.getAxis("left").width() - 24) / 1.1
+        # may come from a wider fallback font: some to spare
+        room = (self.width() - self.rates.getAxis("left").width() - 24) / 1.3
         lines = wordings[-1]
         for lines in wordings:
             if all(fm.horizontalAdvance("   ".join(t for _, t in ln)) <= room for ln in lines):
