@@ -488,7 +488,7 @@ def run_headless(
     timeline = TimelinePlayer(scenario)
     applied: list[TimelineEntry] = []
     out = _Output(sys.stdout)
-    sim = Simulation(config)
+    sim = Simulation(config, inside=events)  # --events prints the inside events too
 
     def json_line(ev: Any) -> str:
         return json.dumps(to_json(ev)) + "\n"

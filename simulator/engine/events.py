@@ -51,7 +51,7 @@ class Kind(IntEnum):
     CONSUMED = 8  #: a consumer finished ``item`` (``task_done``)
     ERROR = 9  #: a worker failed; ``value`` is the message
     # ---- the "inside" kinds: what the buffer's primitives do, recorded only when a run is
-    # started with ``inside=True`` (the window's Inside view); ``value`` is
+    # started with ``inside=True`` (the Inside view, ``pcsim run --events``); ``value`` is
     # the primitive's name ("mutex", "not_full", "empty", ...). The books skip them.
     LOCK_WAIT = 10  #: ``worker`` waits for the lock ``value`` (someone else holds it)
     LOCK_HELD = 11  #: ``worker`` holds the lock ``value``

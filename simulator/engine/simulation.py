@@ -53,7 +53,7 @@ from enum import StrEnum
 from typing import Any
 
 from simulator.engine.backends import backend_class
-from simulator.engine.backends.base import Backend
+from simulator.engine.backends.base import INBOX_HIGH, INBOX_LOW, Backend
 from simulator.engine.channel import EventChannel
 from simulator.engine.config import LIVE_FIELDS, SimulationConfig
 from simulator.engine.cpu import calibrate, gil_enabled
@@ -93,6 +93,9 @@ from simulator.engine.metrics import Metrics, WorkerView
 from simulator.engine.workers import ROLES, Role, WorkerState, role_of, worker_name
 
 BOOKING_PERIOD_S = 0.005  # how often the bookkeeping thread drains the inbox
+#: the most events one booking pass books (under the books' lock: a snapshot waits for
+#: at most one such pass, ~20 ms)
+BOOKING_BATCH = 5_000
 #: a run in which every live worker waits and nothing happens for this long (of running
 #: time: not paused, not starting) is a deadlock
 DEADLOCK_AFTER_S = 1.0
@@ -329,6 +332,7 @@ class Simulation:
         self._names: dict[Role, list[str]] = {role: [] for role in ROLES}
         self._numbers: dict[Role, int] = {role: 0 for role in ROLES}
         self._passes = 0  # bookkeeping passes done (a step waits for one to end)
+        self._throttles = 0  # times the workers were held for the books to catch up
         self._pending: _PendingStep | None = None  # a step the books have not seen yet
         self._last_step: tuple[str, str] | None = None
         self._stepped = ""  # the last worker stepped by round robin
@@ -399,6 +403,7 @@ class Simulation:
             self._numbers = {role: 0 for role in ROLES}
             self._calibration = 0.0  # measured again for each run (see _cpu_rate)
             backend = backend_class(self.config.backend)(self.config, self._inbox.append)
+            backend.backlog = self._inbox.__len__
             backend.set_work(self._cpu_rate(self.config))
             self._inside_run = backend.inside = self.inside
             workers = [self._new_worker(Role.PRODUCER) for _ in range(self.config.producers)]
@@ -645,7 +650,8 @@ class Simulation:
             self._booking_stop.set()
             if self._booker is not None:
                 self._booker.join()
-            self._book_once()  # whatever arrived after the bookkeeper's last pass
+            while self._inbox:  # whatever arrived after the bookkeeper's last pass
+                self._book_once()
             with self._lock:
                 self._book_terminated(backend.terminated)
                 if self._awaiting:
@@ -762,7 +768,9 @@ class Simulation:
         return tuple(out)
 
     def _booking_loop(self) -> None:
-        while not self._booking_stop.wait(BOOKING_PERIOD_S):
+        period = BOOKING_PERIOD_S
+        while not self._booking_stop.wait(period):
+            self._throttle()
             self._book_once()
             self._passes += 1
             now = time.monotonic()
@@ -771,6 +779,23 @@ class Simulation:
             self._check_deadlock()
             if self.after_booking is not None:
                 self.after_booking()
+            # a backlog left (a batch's worth or more): the next pass at once
+            period = 0.0 if len(self._inbox) >= BOOKING_BATCH else BOOKING_PERIOD_S
+
+    def _throttle(self) -> None:
+        """Hold the workers while the inbox holds more than :data:`~.base.INBOX_HIGH` events not
+        yet booked, and let them go once under :data:`INBOX_LOW` (hysteresis: one hold
+        per backlog, not one per pass). Nothing grows without bound, and a snapshot
+        never waits behind a pass of millions of events."""
+        backend = self._backend
+        if backend is None:
+            return
+        backlog = len(self._inbox)
+        if backlog > INBOX_HIGH:
+            self._throttles += not backend.throttled
+            backend.throttle(True)
+        elif backlog < INBOX_LOW and backend.throttled:
+            backend.throttle(False)
 
     def _check_deadlock(self) -> None:
         """A deadlock: every live worker waits (on a full or an empty buffer) and no
@@ -797,9 +822,11 @@ class Simulation:
         self.deadlocked.set()
 
     def _book_once(self) -> None:
-        """Book what the workers appended since the last pass, then hand it on."""
+        """Book what the workers appended since the last pass (at most
+        :data:`BOOKING_BATCH` events: the books' lock is never held for long), then hand
+        it on."""
         inbox = self._inbox
-        n = len(inbox)
+        n = min(len(inbox), BOOKING_BATCH)
         if not n:
             return
         pop = inbox.popleft

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections import deque
 from typing import Any
 
 from simulator.engine.backends.aio_buffers import _task_worker, buffer_class
-from simulator.engine.backends.base import Backend, worker_rng
+from simulator.engine.backends.base import INBOX_HIGH, INBOX_LOW, Backend, worker_rng
 from simulator.engine.cpu import CHUNK_S, ThreadClock, spin
 from simulator.engine.events import (
     ITEM_SHIFT,
@@ -585,14 +586,29 @@ class AsyncioBackend(Backend):
         return True
 
     # ---- the workers ---------------------------------------------------------------
+    def _wait_for_books(self) -> None:
+        """Block the loop's thread (every task: they share it) until the engine has
+        booked all but :data:`~.base.INBOX_LOW` of the events, or for 1 s at most. The
+        books' own throttle (a hold) cannot be relied on here: a busy loop thread can
+        keep the bookkeeper from the GIL for most of a second, and the events pile up.
+        Blocking releases the GIL, so the books catch up; nothing is lost or skipped."""
+        deadline = time.monotonic() + 1.0
+        while self.backlog() > INBOX_LOW and not self._stop_asked:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
+
     async def _producer(self, t: _Task) -> None:
         name, emit, q, sleeps = t.name, self.emit, self.queue, self.sleeps
         custom = self.custom
         role = Role.PRODUCER  # an enum attribute costs ~60 ns a lookup: once, not per item
         base, seq, held = t.number << ITEM_SHIFT, 0, -1
+        backlog = self.backlog
         emit(started_event(name))
         try:
             while True:
+                if backlog() > INBOX_HIGH:  # the books are far behind: the loop waits
+                    self._wait_for_books()
                 if q.held:  # hold point: before the next item (a step spends its grant
                     # here if the SLEEP comes next)
                     await self._hold(t, False, sleeps[role][1] > 0.0)

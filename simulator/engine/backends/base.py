@@ -83,6 +83,15 @@ def worker_rng(seed: int | None, name: str) -> random.Random:
     return random.Random(f"{seed}:{name}") if seed is not None else random.Random()
 
 
+#: the most events the workers may be ahead of the books: past it they hold until the
+#: books are back under :data:`INBOX_LOW`. Without it the asyncio backend with the
+#: Inside view at zero sleeps wrote millions of events a second, the inbox grew to tens
+#: of millions and one booking pass held the books' lock for seconds (it looked like a
+#: stall after a resume)
+INBOX_HIGH = 20_000
+INBOX_LOW = 2_000
+
+
 class Backend(ABC):
     """Runs the workers. The :class:`~simulator.engine.simulation.Simulation` names them.
 
@@ -114,6 +123,10 @@ class Backend(ABC):
         self.terminated: list[str] = []
         self.paused = False  #: the user paused the run
         self.gated = True  #: the start gate is closed (until :meth:`open_gate`)
+        #: the books are too far behind the workers (see :meth:`throttle`)
+        self.throttled = False
+        #: how many events wait to be booked (the engine sets it to its inbox's length)
+        self.backlog: Callable[[], int] = lambda: 0
         self._hold_lock = threading.Lock()  # pause, resume and open_gate may race
         #: iterations of :func:`~simulator.engine.cpu.spin` per second when the work is
         #: CPU (``config.work == "cpu"``), else 0.0: what the workers read; set by
@@ -123,7 +136,7 @@ class Backend(ABC):
     @property
     def held(self) -> bool:
         """True while workers must hold at their next step: paused, or still gated."""
-        return self.paused or self.gated
+        return self.paused or self.gated or self.throttled
 
     @abstractmethod
     def start(self, workers: list[tuple[Role, str, int]]) -> None:
@@ -179,13 +192,23 @@ class Backend(ABC):
         """End a pause; the workers go on exactly where they held (unless still gated)."""
         with self._hold_lock:
             self.paused = False
-            self._set_hold(self.gated)
+            self._set_hold(self.held)
 
     def open_gate(self) -> None:
         """Let the initial workers begin (unless paused meanwhile: then on resume)."""
         with self._hold_lock:
             self.gated = False
-            self._set_hold(self.paused)
+            self._set_hold(self.held)
+
+    def throttle(self, on: bool) -> None:
+        """Hold every worker at its next step while ``on``: the engine's books have fallen
+        too far behind the events (at zero sleeps a worker can write events faster than
+        they are booked). The same hold as pause, so nothing is lost and nothing moves
+        until the books catch up; the run's clock goes on, so throughput says so."""
+        with self._hold_lock:
+            if self.throttled != on:
+                self.throttled = on
+                self._set_hold(self.held)
 
     @abstractmethod
     def _set_hold(self, held: bool) -> None:
