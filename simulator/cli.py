@@ -84,7 +84,9 @@ def _add(group: Any, setting: Setting, **extra: Any) -> None:
     default = ", default %(default)s" if "default" in extra else ""
     help = f"{setting.help}, {setting.span}{default}"
     kwargs: dict[str, Any] = {"dest": setting.name, "help": help}
-    if setting.kind == "choice":
+    if setting.kind == "text":  # checked with the whole config (see config.check)
+        kwargs.update(type=str, metavar=setting.name.upper(), help=setting.help)
+    elif setting.kind == "choice":
         kwargs.update(choices=setting.choices, default=None, help=setting.help)
     elif setting.kind == "range":
         kwargs.update(nargs=2, type=_checked(setting.bound()), metavar=("MIN", "MAX"))
@@ -298,6 +300,9 @@ def _run(args: argparse.Namespace) -> int:
         duration = args.duration
         if duration is None and args.items is None:
             duration = scenario.duration if scenario and scenario.duration else DEFAULT_DURATION_S
+        code = _broker_ready(cfg)
+        if code is not None:
+            return code
         return run_headless(
             cfg,
             scenario,
@@ -306,6 +311,28 @@ def _run(args: argparse.Namespace) -> int:
             events=args.events,
             signals=signals,
         )
+
+
+def _broker_ready(cfg: SimulationConfig) -> int | None:
+    """For the redis backend, before any work: None if its broker can be used (a
+    private ``redis-server`` can start, or ``--broker`` answers); else the exit code
+    after one line (4: redis-server missing or the broker silent). A refused password is
+    bad input (UsageError, exit 2)."""
+    if cfg.backend != "redis":
+        return None
+    from simulator.engine.broker import BrokerError, check_broker, check_private
+
+    try:
+        if cfg.broker is not None:
+            check_broker(cfg.broker)
+        else:
+            check_private()
+    except BrokerError as err:
+        if err.code == exitcodes.USAGE:
+            raise UsageError(f"--broker: {err}") from None
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return err.code
+    return None
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -354,6 +381,9 @@ def _gui(args: argparse.Namespace) -> int:
     _output_path("--screenshot", args.screenshot)
     _output_path("--dump-view", args.dump_view)
     scenario, cfg = _settings(args)
+    code = _broker_ready(cfg)
+    if code is not None:
+        return code
     from simulator.ui.app import run_app
 
     return run_app(

@@ -1,4 +1,4 @@
-"""Three real runtimes behind one contract (:class:`~.base.Backend`).
+"""Four real runtimes behind one contract (:class:`~.base.Backend`).
 
 Backends are imported lazily so that a spawned worker process loads only what it runs.
 """
@@ -25,6 +25,10 @@ def backend_class(name: str) -> type[Backend]:
         from simulator.engine.backends.aio import AsyncioBackend
 
         return AsyncioBackend
+    if name == "redis":
+        from simulator.engine.backends.redis_backend import RedisBackend
+
+        return RedisBackend
     raise ValueError(f"unknown backend {name!r}")
 
 
