@@ -40,9 +40,18 @@ WHY_QUEUE_ONLY = (
     "The processes backend takes buffer queue only: its workers are separate processes and "
     "share a multiprocessing JoinableQueue; the hand-written buffers live in one process."
 )
-WHY_BUG_BACKEND = "A bug needs the condition buffer on threads or asyncio, not processes."
+WHY_BUG_BACKEND = "A bug needs the condition buffer on threads or asyncio, not processes or redis."
 WHY_BUG_BUFFER = "A bug acts on the condition buffer: set Bug to none first."
 WHY_NO_PROCESSES = "The processes backend takes buffer queue only: set Buffer to queue first."
+WHY_REDIS_QUEUE = (
+    "The redis backend takes buffer queue only: the buffer is the broker's lists (items and "
+    "free-slot tokens), moved by Lua scripts."
+)
+WHY_NO_REDIS = "The redis backend takes buffer queue and no bug: set Buffer to queue first."
+WHY_REDIS_MISSING = (
+    "The redis backend needs redis-server (apt install redis-server), or start pcsim with "
+    "--backend redis --broker redis://HOST:PORT to use a running one."
+)
 
 
 def refused(field: str, choice: str, backend: str, buffer: str, bug: str) -> str:
@@ -52,6 +61,8 @@ def refused(field: str, choice: str, backend: str, buffer: str, bug: str) -> str
     if field == "buffer":
         if backend == "processes" and choice != "queue":
             return WHY_QUEUE_ONLY
+        if backend == "redis" and choice != "queue":
+            return WHY_REDIS_QUEUE
         if bug != "none" and choice != "condition":
             return WHY_BUG_BUFFER
     elif field == "bug":
@@ -59,7 +70,16 @@ def refused(field: str, choice: str, backend: str, buffer: str, bug: str) -> str
             return WHY_BUG_BACKEND
     elif field == "backend" and choice == "processes" and (buffer != "queue" or bug != "none"):
         return WHY_NO_PROCESSES
+    elif field == "backend" and choice == "redis" and (buffer != "queue" or bug != "none"):
+        return WHY_NO_REDIS
     return ""
+
+
+def redis_missing(cfg: SimulationConfig) -> bool:
+    """True if the redis backend cannot run: no ``redis-server`` and no ``--broker``."""
+    import shutil
+
+    return cfg.broker is None and shutil.which("redis-server") is None
 
 
 def _range_slider(tip: str) -> QLabeledDoubleRangeSlider:
@@ -127,7 +147,8 @@ class ControlPanel(QWidget):
         self.backend.addItems(list(SETTINGS["backend"].choices))
         self.backend.setToolTip(
             "threads: threading.Thread + queue.Queue; processes: multiprocessing + "
-            "JoinableQueue; asyncio: tasks + asyncio.Queue. Applies at the next start."
+            "JoinableQueue; asyncio: tasks + asyncio.Queue; redis: a Redis broker's lists, "
+            "workers may join from other terminals (pcsim worker). Applies at the next start."
         )
         self.seed = QSpinBox()
         self.seed.setRange(-1, int(SETTINGS["seed"].hi))
@@ -259,6 +280,8 @@ class ControlPanel(QWidget):
             assert isinstance(model, QStandardItemModel)
             for i in range(combo.count()):
                 why = refused(field, combo.itemText(i), backend, buffer, bug)
+                if not why and field == "backend" and combo.itemText(i) == "redis":
+                    why = WHY_REDIS_MISSING if redis_missing(self._config) else ""
                 item = model.item(i)
                 item.setEnabled(not why)
                 item.setToolTip(why)
