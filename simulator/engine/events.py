@@ -72,6 +72,10 @@ class Kind(IntEnum):
     #: index it read, ``item`` the item it puts (or -1). It is the race window made
     #: visible, and a single step ends on it (see ``NoLockBuffer._sim_race``)
     UNLOCKED_READ = 20
+    # ---- the broker's own kind (redis): not an inside kind, booked like a put
+    #: the consumer ``worker`` died (its heartbeat expired) holding ``item``: the item went
+    #: back to the exit end of the buffer (it is taken next); ``size`` the length after
+    RECOVERED = 21
 
 
 # The kinds as plain ints, for the hot paths: the books compare raw tuples' kinds with
@@ -99,12 +103,15 @@ class Kind(IntEnum):
     K_SEM_GIVE,
     K_TASKS,
     K_UNLOCKED_READ,
+    K_RECOVERED,
 ) = (int(k) for k in Kind)
 
 #: the first of the inside kinds: every kind ``>= K_INSIDE`` is one (the books skip them
 #: with this one comparison)
 K_INSIDE = K_LOCK_WAIT
-INSIDE_KINDS: frozenset[Kind] = frozenset(k for k in Kind if k >= K_INSIDE)
+INSIDE_KINDS: frozenset[Kind] = frozenset(k for k in Kind if K_INSIDE <= k < K_RECOVERED)
+#: the kinds only a broker writes (the redis backend): a dead worker's item recovered
+BROKER_KINDS: frozenset[Kind] = frozenset({Kind.RECOVERED})
 
 
 class Event(NamedTuple):
@@ -195,6 +202,11 @@ def unlocked_read_event(worker: str, item: int, index: str, value: int) -> RawEv
     return (_now(), K_UNLOCKED_READ, worker, item, value, index)
 
 
+def recovered_event(worker: str, item: int, size: int) -> RawEvent:
+    """The dead consumer ``worker``'s ``item`` is back in the buffer (length ``size``)."""
+    return (_now(), K_RECOVERED, worker, item, size, 0.0)
+
+
 def item_id(producer_number: int, seq: int) -> int:
     return producer_number << ITEM_SHIFT | seq
 
@@ -226,6 +238,7 @@ _LINES = {
     Kind.SEM_GIVE: "{w} gives semaphore {value} (count now {size})",
     Kind.TASKS: "{w}: unfinished_tasks = {size}",
     Kind.UNLOCKED_READ: "{w} read {value} = {size} without the lock",
+    Kind.RECOVERED: "{w} died holding {item}: recovered, back in the buffer ({size})",
 }
 
 
@@ -251,6 +264,6 @@ def to_json(ev: Event) -> dict[str, object]:
         d["item"] = item_label(ev.item)
     if ev.size >= 0:
         d["size"] = ev.size
-    if ev.kind in (Kind.SLEEP, Kind.ERROR) or ev.kind >= K_INSIDE:
+    if ev.kind in (Kind.SLEEP, Kind.ERROR) or ev.kind in INSIDE_KINDS:
         d["value"] = ev.value
     return d

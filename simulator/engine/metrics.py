@@ -20,6 +20,7 @@ from simulator.engine.events import (
     K_PRODUCED,
     K_PUT,
     K_PUT_WAIT,
+    K_RECOVERED,
     K_SLEEP,
     K_STOPPED,
     RawEvent,
@@ -202,6 +203,12 @@ class Metrics:
             elif k == K_GET_WAIT:
                 w.state, w.item, w.share = S.WAITING_EMPTY, -1, BLOCKED
                 self.waits_empty += 1
+            elif k == K_RECOVERED:  # a dead consumer's item back in the buffer (redis)
+                w.item = -1
+                if t > occ_since:
+                    occ_area += occ * (t - occ_since)
+                    occ_since = t
+                occ = size
             elif k == K_STOPPED:
                 w.state, w.share = S.STOPPED, NO_SHARE
                 acc = self._retired[w.role]
