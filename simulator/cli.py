@@ -1,4 +1,4 @@
-"""One command-line front: ``pcsim [gui] | run | sweep | record | bench``.
+"""One command-line front: ``pcsim [gui] | run | sweep | record | bench | worker``.
 
 Only the subcommand that runs is imported: ``pcsim run`` never loads Qt, and the GUI's
 modules are imported inside :func:`_gui`. Every flag is generated from, and checked by,
@@ -227,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     _bench_parser(sub)
     _record_parser(sub, common)
     _gui_parser(sub, common)
+    from simulator.worker_cli import add_parser as worker_parser  # light: no engine
+
+    worker_parser(sub, _worker)
     return parser
 
 
@@ -413,6 +416,12 @@ def _record(args: argparse.Namespace) -> int:
 
     request = RecordRequest(args.out, args.seconds, args.fps, size, args.view)
     return run_app(cfg, scenario=scenario, record=request)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from simulator.worker_cli import run
+
+    return run(args)
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -271,3 +271,128 @@ def test_a_bad_broker_url_or_password_is_exit_2():
     finally:
         server.stop()
     assert not pid_alive(server.pid or 0)
+
+
+def _join(sim: Simulation, *args: str) -> subprocess.Popen[str]:
+    """``pcsim worker`` joining ``sim``'s run, in a process of its own."""
+    backend = sim._backend
+    assert isinstance(backend, RedisBackend) and backend.url is not None
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulator", "worker", "--broker", backend.url.url(),
+         "--run", backend.run, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+class _Seen:
+    """Every event of a run so far (drained from its channel on each look)."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.ch = sim.subscribe()
+        self.events: list = []
+
+    def __call__(self) -> list:
+        self.events += self.ch.drain()
+        return self.events
+
+
+def test_a_joined_worker_process_consumes_items_and_stops_with_the_run():
+    sim = Simulation(_config(consumers=1, consumer_sleep=(0.05, 0.1)))
+    seen = _Seen(sim)
+    sim.start()
+    proc = None
+    try:
+        assert sim.ready.wait(30)
+        proc = _join(sim, "--role", "consumer", "--count", "2", "--name", "laptop")
+
+        def joined_consumed() -> set[str]:
+            return {e.worker for e in seen() if e.kind == Kind.CONSUMED and e.worker > "C1000"}
+
+        assert wait_for(lambda: joined_consumed() == {"C1001", "C1002"}, timeout=60)
+    finally:
+        sim.stop()
+        if proc is not None:
+            try:
+                assert proc.wait(20) == 0, proc.stderr.read() if proc.stderr else ""
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(10)
+    snap = sim.snapshot()
+    assert snap.ok, snap.violations
+    stopped = {e.worker for e in seen() if e.kind == Kind.STOPPED}
+    assert {"C1001", "C1002"} <= stopped  # they stopped with the run, and said so
+
+
+def test_a_killed_consumer_s_item_is_recovered_and_consumed_once():
+    sim = Simulation(
+        _config(producers=1, consumers=1, producer_sleep=(0.05, 0.1), consumer_sleep=(1.0, 1.0))
+    )
+    seen = _Seen(sim)
+    sim.start()
+    proc = None
+    try:
+        assert sim.ready.wait(30)
+        proc = _join(sim, "--role", "consumer")
+
+        def held() -> int | None:
+            got = [e for e in seen() if e.worker == "C1001" and e.kind == Kind.GOT]
+            return got[0].item if got else None
+
+        assert wait_for(lambda: held() is not None, timeout=60)
+        item = held()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+        def recovered() -> bool:
+            return any(e.kind == Kind.RECOVERED and e.item == item for e in seen())
+
+        assert wait_for(recovered, timeout=15), "the item was not recovered"
+        done = lambda: [e for e in seen() if e.kind == Kind.CONSUMED and e.item == item]  # noqa: E731
+        assert wait_for(lambda: done(), timeout=30)
+    finally:
+        sim.stop()
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert [e.worker for e in done()] == ["C1"]
+    snap = sim.snapshot()
+    assert snap.ok, snap.violations
+    assert snap.duplicates == 0
+    assert "C1001" not in {w.name for w in snap.workers}  # its card is gone
+
+
+def test_pcsim_worker_refuses_an_unknown_run_and_a_bad_broker():
+    out = _pcsim("worker", "--broker", "redis://h:0/0", "--run", "x", "--role", "consumer")
+    assert out.returncode == 2 and "--broker must be" in out.stderr
+    out = _pcsim(
+        "worker", "--broker", "redis://:pw@127.0.0.1:1/0", "--run", "x", "--role", "producer"
+    )
+    assert out.returncode == 4 and "pw@" not in out.stderr
+    from simulator.engine.broker import PrivateServer
+
+    server = PrivateServer()
+    url = server.start()
+    try:
+        out = _pcsim("worker", "--broker", url.url(), "--run", "nope", "--role", "consumer")
+        assert out.returncode == 2 and "no run 'nope'" in out.stderr, out.stderr
+    finally:
+        server.stop()
+
+
+def test_listen_prints_the_join_command():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", "--backend", "redis", "--listen",
+         "127.0.0.1", "--duration", "3", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    command = [line.strip() for line in err.splitlines() if "pcsim worker" in line]
+    assert command and "--broker redis://:" in command[0] and "--run " in command[0]
+    assert ":***@" not in command[0]  # the one place the password is shown
+    assert "redis://:" not in out  # never in the report

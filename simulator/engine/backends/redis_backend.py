@@ -35,7 +35,17 @@ from simulator.engine.backends.base import (
     run_producer,
     worker_rng,
 )
-from simulator.engine.backends.redis_buffer import DONE, GET, PUT, Keys, line, parse
+from simulator.engine.backends.redis_buffer import (
+    BEAT_EVERY_S,
+    BEAT_TTL_MS,
+    DONE,
+    GET,
+    PUT,
+    RECOVER,
+    Keys,
+    line,
+    parse,
+)
 from simulator.engine.broker import BrokerError, PrivateServer, client, connect
 from simulator.engine.broker_url import BrokerUrl, parse_broker_url
 from simulator.engine.config import SimulationConfig
@@ -45,11 +55,13 @@ from simulator.engine.events import (
     K_GOT,
     K_PUT,
     K_PUT_WAIT,
+    K_RECOVERED,
     K_STARTED,
     K_STOPPED,
     NO_ITEM,
     RawEvent,
     error_event,
+    stopped_event,
 )
 from simulator.engine.workers import ROLES, Role
 
@@ -73,6 +85,7 @@ class _Scripts:
         self.put = conn.register_script(PUT)
         self.get = conn.register_script(GET)
         self.done = conn.register_script(DONE)
+        self.recover = conn.register_script(RECOVER)
 
 
 class _RedisWorker:
@@ -98,15 +111,25 @@ class _RedisWorker:
         self.thread.daemon = True
         k = self.keys
         self._put_keys = [k.items, k.free, k.events, k.wake]
-        self._get_keys = [k.items, k.hand(name), k.events, k.hands]
+        self._get_keys = [k.items, k.hand(name), k.events]
         self._done_keys = [k.hand(name), k.free, k.events]
 
     def _run(self, target: Any) -> None:
+        k, name = self.keys, self.name
         try:
+            pipe = self.conn.pipeline(transaction=False)
+            pipe.set(k.beat(name), "1", px=BEAT_TTL_MS)
+            pipe.sadd(k.members, name)
+            pipe.execute()
             target(self)
         except Exception as exc:  # the broker went away mid-step: say so where one can
             self.pool.failed(self.name, exc)
         finally:
+            with contextlib.suppress(Exception):
+                pipe = self.conn.pipeline(transaction=False)
+                pipe.srem(k.members, name)
+                pipe.delete(k.beat(name))
+                pipe.execute()
             with contextlib.suppress(Exception):
                 self.conn.close()
 
@@ -301,6 +324,25 @@ class WorkerPool:
         self.scripts = _Scripts(self._conn)
         self._on_failure = on_failure
         self.failure: str | None = None
+        self._beating = threading.Event()
+        self._beater = threading.Thread(target=self._beat, name="pcsim-heartbeat", daemon=True)
+        self._beater.start()
+
+    def _beat(self) -> None:
+        """Refresh every live worker's heartbeat (see :mod:`.redis_buffer`)."""
+        conn = client(self.url)
+        try:
+            while not self._beating.wait(BEAT_EVERY_S):
+                names = [n for n, w in list(self.workers.items()) if w.thread.is_alive()]
+                if not names:
+                    continue
+                pipe = conn.pipeline(transaction=False)
+                for name in names:
+                    pipe.set(self.keys.beat(name), "1", px=BEAT_TTL_MS)
+                with contextlib.suppress(Exception):
+                    pipe.execute()
+        finally:
+            conn.close()
 
     def failed(self, name: str, exc: BaseException) -> None:
         if self.stopping and self.failure is None:
@@ -356,6 +398,8 @@ class WorkerPool:
         for w in everyone:
             if w.thread.ident is not None:
                 w.thread.join(max(0.0, deadline - _now()))
+        self._beating.set()
+        self._beater.join(2.0)
         self._conn.close()
         return [w.name for w in everyone if w.thread.is_alive()]
 
@@ -383,6 +427,7 @@ class RedisBackend(Backend):
         self._reader: threading.Thread | None = None
         self._reading = True
         self._last_id = "0-0"
+        self._recover_failed = ""  #: why the last look for dead workers failed
 
     # ---- start -----------------------------------------------------------------------
     def _open_broker(self) -> BrokerUrl:
@@ -406,7 +451,8 @@ class RedisBackend(Backend):
         k, cap = self.keys, self.config.capacity
         p, c = self.sleeps[Role.PRODUCER], self.sleeps[Role.CONSUMER]
         pipe = conn.pipeline(transaction=True)
-        pipe.delete(k.items, k.free, k.wake, k.events, k.tickets, k.hands, k.ctl)
+        pipe.delete(k.items, k.free, k.wake, k.events, k.tickets, k.members, k.ctl)
+        pipe.delete(k.joined, k.hosts)
         pipe.rpush(k.free, *(["1"] * cap))
         pipe.hset(
             k.ctl,
@@ -423,6 +469,7 @@ class RedisBackend(Backend):
                 "limit": self.config.items or 0,
                 "seed": -1 if self.config.seed is None else self.config.seed,
                 "clock": repr(_now()),
+                "clock_at": repr(_broker_time(conn)),
             },
         )
         # joined workers number themselves from 1001 on: never a name the run gives
@@ -480,6 +527,7 @@ class RedisBackend(Backend):
         return len(entries)
 
     def _read_loop(self) -> None:
+        next_check = _now() + BEAT_EVERY_S
         while self._reading:
             try:
                 self._read(READ_BLOCK_MS)
@@ -487,6 +535,34 @@ class RedisBackend(Backend):
                 if self._reading:
                     self.emit(error_event("broker", NO_ITEM, f"{type(exc).__name__}: {exc}"))
                 return
+            if _now() >= next_check:
+                next_check = _now() + BEAT_EVERY_S
+                try:
+                    self.recover_dead()
+                except Exception as exc:  # the next read says whether the broker is gone
+                    self._recover_failed = f"{type(exc).__name__}: {exc}"
+
+    def recover_dead(self) -> list[str]:
+        """Find workers whose heartbeat expired (not this process's own threads, which
+        are alive while they run) and recover their items (see :mod:`.redis_buffer`);
+        the names of the dead."""
+        pool, k, conn = self.pool, self.keys, self._conn
+        if pool is None or pool.stopping:
+            return []
+        mine = {n for n, w in list(pool.workers.items()) if w.thread.is_alive()}
+        dead = []
+        for raw in conn.smembers(k.members):
+            name = raw.decode()
+            if name in mine:
+                continue
+            t = _now()
+            args = [f"{t!r}|{K_RECOVERED}|{name}|", line(stopped_event(name, NO_ITEM)), name]
+            keys = [k.hand(name), k.items, k.events, k.beat(name), k.members, k.wake]
+            if int(pool.scripts.recover(keys=keys, args=args, client=conn)):
+                dead.append(name)
+                with contextlib.suppress(Exception):
+                    conn.srem(k.joined, name)
+        return dead
 
     # ---- the contract ----------------------------------------------------------------
     def add(self, role: Role, name: str, number: int) -> None:
@@ -553,7 +629,7 @@ class RedisBackend(Backend):
     def joined_alive(self) -> bool:
         """Whether a worker that joined through ``pcsim worker`` still runs."""
         with contextlib.suppress(Exception):
-            return bool(self._conn.scard(self.keys.key("joined")))
+            return bool(self._conn.scard(self.keys.joined))
         return False
 
     def _close_broker(self) -> None:
@@ -568,6 +644,12 @@ class RedisBackend(Backend):
                 conn.close()
         if self.server is not None:
             self.server.stop()
+
+
+def _broker_time(conn: Any) -> float:
+    """The broker's clock (``TIME``) in seconds: the one clock every worker can read."""
+    sec, usec = conn.time()
+    return float(sec) + float(usec) / 1e6
 
 
 def pid_alive(pid: int) -> bool:

@@ -13,7 +13,16 @@ The semaphore solution, across machines. A run named ``NAME`` keeps, under
 * ``events``: one stream of event lines, read by the engine in the broker's own order;
 * ``ctl``: the run's live settings (held, stopping, sleep ranges and their generations),
   which joined workers (``pcsim worker``) follow; ``tickets``: the item limit's count;
-  ``numbers:ROLE``: joined workers' numbers; ``beat:WORKER``: a consumer's heartbeat.
+  ``numbers:ROLE``: joined workers' numbers; ``beat:WORKER``: a worker's heartbeat (a
+  key that expires), ``members``: the workers alive, ``joined``/``hosts``: the workers
+  that joined through ``pcsim worker`` and where they run.
+
+**Reliable hand-off.** A consumer's item sits in its own ``hand`` list from the GET script
+until the DONE script removes it. Each worker refreshes its heartbeat every
+:data:`BEAT_EVERY_S`; once one has expired (:data:`BEAT_TTL_MS`: the process was killed,
+the machine is gone), the engine's RECOVER script moves that worker's item back to the
+exit end of the buffer (taken next) and says so (RECOVERED, then the worker's STOPPED):
+the books count the item once, as a put again.
 
 **Exact books.** Every move of an item and its event are one Lua script, so one atomic
 step on the broker: the engine reads PUT, GOT and CONSUMED in exactly the order the
@@ -39,6 +48,9 @@ from simulator.engine.events import K_ERROR, RawEvent
 
 #: the largest number of wake-up tokens kept (puts with nobody waiting leave some)
 WAKE_KEEP = 64
+#: a heartbeat lives this long unless refreshed: a worker silent this long is dead
+BEAT_TTL_MS = 3000
+BEAT_EVERY_S = 0.5  #: how often each process refreshes its workers' heartbeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +87,20 @@ class Keys:
         return self.key("tickets")
 
     @property
-    def hands(self) -> str:
-        """The set of consumers that have an in-hand list (for recovery)."""
-        return self.key("hands")
+    def members(self) -> str:
+        """The set of workers alive (each keeps a heartbeat): the engine looks there for
+        dead ones whose item to recover."""
+        return self.key("members")
+
+    @property
+    def joined(self) -> str:
+        """The set of workers that joined through ``pcsim worker`` and still run."""
+        return self.key("joined")
+
+    @property
+    def hosts(self) -> str:
+        """A hash: joined worker -> where it runs (its --name, or its host name)."""
+        return self.key("hosts")
 
     def hand(self, worker: str) -> str:
         return self.key(f"hand:{worker}")
@@ -138,7 +161,7 @@ redis.call('LTRIM', KEYS[4], -WAKE_KEEP, -1)
 return n
 """.replace("WAKE_KEEP", str(WAKE_KEEP))
 
-# KEYS: items, hand, events, hands. ARGV: pre, GOT line prefix "t|7|worker|", GET_WAIT
+# KEYS: items, hand, events. ARGV: pre, GOT line prefix "t|7|worker|", GET_WAIT
 # line ('' after the first try), the worker's name.
 # Returns the item taken, or false if the buffer is empty (nothing taken).
 GET = """
@@ -151,7 +174,6 @@ if not item then
   if w ~= '' then redis.call('XADD', KEYS[3], '*', 'e', w) end
   return false
 end
-redis.call('SADD', KEYS[4], ARGV[4])
 local e = ARGV[2] .. item .. '|' .. redis.call('LLEN', KEYS[1]) .. '|0.0'
 if ARGV[1] ~= '' then e = ARGV[1] .. '\\n' .. e end
 redis.call('XADD', KEYS[3], '*', 'e', e)
@@ -170,20 +192,24 @@ redis.call('XADD', KEYS[3], '*', 'e', e)
 return n
 """
 
-# KEYS: hand, items, events, beat, hands, wake. ARGV: RECOVERED line prefix
-# "t|21|worker|", the worker. Moves a dead consumer's in-hand item (if its heartbeat
-# expired) back to the exit end of the buffer. Returns the item, or false.
+# KEYS: hand, items, events, beat, members, wake. ARGV: RECOVERED line prefix
+# "t|21|worker|", the worker's STOPPED line, the worker. If the worker's heartbeat has
+# expired, it is dead: its in-hand item (if any) goes back to the exit end of the buffer,
+# announced by RECOVERED, and the worker by STOPPED. Returns 0 (alive), 1 (dead, empty
+# handed) or 2 (dead, its item recovered).
 RECOVER = """
-if redis.call('EXISTS', KEYS[4]) == 1 then return false end
+if redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
+local e = ARGV[2]
+local found = 1
 local item = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
-if not item then
-  redis.call('SREM', KEYS[5], ARGV[2])
-  return false
+if item then
+  e = ARGV[1] .. item .. '|' .. redis.call('LLEN', KEYS[2]) .. '|0.0\\n' .. e
+  redis.call('RPUSH', KEYS[6], '1')
+  found = 2
 end
-local n = redis.call('LLEN', KEYS[2])
-redis.call('XADD', KEYS[3], '*', 'e', ARGV[1] .. item .. '|' .. n .. '|0.0')
-redis.call('RPUSH', KEYS[6], '1')
-return item
+redis.call('SREM', KEYS[5], ARGV[3])
+redis.call('XADD', KEYS[3], '*', 'e', e)
+return found
 """
 
 
