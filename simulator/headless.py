@@ -99,6 +99,8 @@ class Report(TypedDict):
     signal: NotRequired[str]
     #: the run ended at a deadlock (exit 3): every worker waited and nothing moved
     deadlock: bool
+    #: what failed outside the books and ended the run (exit 4: the broker vanished)
+    failure: NotRequired[str]
     #: with ``deadlock``: [worker, what it waits on ("not_full", "not_empty", ...)]
     waits: list[list[str]]
 
@@ -443,6 +445,7 @@ def run_headless(
         while not (
             sim.finished.is_set()
             or sim.deadlocked.is_set()
+            or sim.broken.is_set()
             or signals.signum
             or out.closed.is_set()
         ):
@@ -499,6 +502,9 @@ def run_headless(
             )
     if signals.signum is not None:
         report["signal"] = signal.Signals(signals.signum).name
+    snap_failure = sim.snapshot().failure
+    if snap_failure is not None:
+        report["failure"] = snap_failure
     out.write(json.dumps(report) + "\n" if as_json else table(report))
     if out.closed.is_set():
         return exitcodes.PIPE
@@ -506,4 +512,9 @@ def run_headless(
         return exitcodes.BOOKS  # the books broke: that outranks how the run ended
     if report["deadlock"]:
         return exitcodes.STUCK
+    if "failure" in report:
+        print(
+            f"pcsim: {report['failure']} (the books above are those up to then)", file=sys.stderr
+        )
+        return exitcodes.OUTSIDE
     return signals.exit_code or exitcodes.OK

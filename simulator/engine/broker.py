@@ -34,6 +34,9 @@ from simulator.engine.lifeline import set_parent_death_signal
 
 START_TIMEOUT_S = 10.0  #: how long a private server may take to answer
 CONNECT_TIMEOUT_S = 3.0  #: how long a broker may take to answer a connection
+#: how long a broker may take to answer a command (the longest blocking one waits 0.1 s):
+#: a broker cut off by the network ends the run after this, never a hang
+COMMAND_TIMEOUT_S = 5.0
 MISSING = (
     "redis-server is not installed: install it (apt install redis-server) "
     "or pass --broker redis://HOST:PORT to use a running one"
@@ -62,6 +65,8 @@ def _free_port(host: str) -> int:
 def client(url: BrokerUrl, **kwargs: Any) -> Any:
     """A new ``redis.Redis`` connection to ``url`` (each worker has its own)."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     return redis.Redis(
         host=url.host,
@@ -70,6 +75,8 @@ def client(url: BrokerUrl, **kwargs: Any) -> Any:
         username=url.username,
         password=url.password,
         socket_connect_timeout=CONNECT_TIMEOUT_S,
+        socket_timeout=COMMAND_TIMEOUT_S,
+        retry=Retry(NoBackoff(), 0),  # a broker gone is gone: say so at once
         **kwargs,
     )
 

@@ -239,6 +239,9 @@ class Snapshot:
     inside: dict[str, Any] | None = None
     #: how many violations there were (``violations`` keeps the first ones)
     violation_count: int = 0
+    #: what failed outside the books and ended the run (the redis broker vanished), else
+    #: None; the books are those up to that moment
+    failure: str | None = None
 
 
 def _wait_names(buffer: str, bug: str) -> dict[str, str]:
@@ -289,6 +292,9 @@ class Simulation:
         self._booker: threading.Thread | None = None
         self._booking_stop = threading.Event()
         self.finished = threading.Event()  # set when an item limit is fully consumed
+        #: set when something outside the books failed (the redis backend's broker
+        #: vanished): the run cannot go on; :attr:`Snapshot.failure` says what
+        self.broken = threading.Event()
         #: set once every initially requested worker is ready: the run's clock starts
         #: then (see the module's notes); stays clear for a run stopped while starting
         self.ready = threading.Event()
@@ -310,6 +316,7 @@ class Simulation:
         self._requested = 0
         self._startup_ms: float | None = None
         self._warnings: list[str] = []
+        self._failure: str | None = None
         self._pending = None
         self._last_step = None
         self._stepped = ""
@@ -357,6 +364,7 @@ class Simulation:
                 raise RuntimeError("the simulation is already running")
             self._inbox.clear()
             self.finished.clear()
+            self.broken.clear()
             self.ready.clear()
             self._names = {role: [] for role in ROLES}
             self._numbers = {role: 0 for role in ROLES}
@@ -597,11 +605,18 @@ class Simulation:
             t0 = time.monotonic()
             self._stopping = True
             remaining = backend.stop()
+            failure = getattr(backend, "failure", None)
+            if failure is not None:  # the real queue is out of reach: the books stand,
+                self._failure = failure  # and what workers held they held at the stop
+                remaining = self.ledger.in_buffer
             self._booking_stop.set()
             if self._booker is not None:
                 self._booker.join()
             self._book_once()  # whatever arrived after the bookkeeper's last pass
             with self._lock:
+                if failure is not None:
+                    self.ledger.held_at_stop += len(self.ledger.held)
+                    self.ledger.held.clear()
                 self._book_terminated(backend.terminated)
                 if self._awaiting:
                     ready = self._requested - len(self._awaiting)
@@ -657,6 +672,9 @@ class Simulation:
     def _booking_loop(self) -> None:
         while not self._booking_stop.wait(BOOKING_PERIOD_S):
             self._book_once()
+            backend = self._backend
+            if backend is not None and getattr(backend, "failure", None) is not None:
+                self.broken.set()
             self._passes += 1
             self._check_deadlock()
             if self.after_booking is not None:
@@ -768,6 +786,7 @@ class Simulation:
                 workers=met.worker_views(now),
                 buffer=tuple(led.in_buffer_ids),
                 warnings=tuple(self._warnings),
+                failure=self._failure,
                 startup_ms=self._startup_ms,
                 starting=(requested - len(self._awaiting), requested),
                 started_at=self._t0,

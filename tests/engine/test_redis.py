@@ -396,3 +396,34 @@ def test_listen_prints_the_join_command():
     assert command and "--broker redis://:" in command[0] and "--run " in command[0]
     assert ":***@" not in command[0]  # the one place the password is shown
     assert "redis://:" not in out  # never in the report
+
+
+def test_a_broker_that_vanishes_ends_the_run_with_its_books_and_exit_4():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", "--backend", "redis", "--duration", "60",
+         "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+
+        def server() -> psutil.Process | None:
+            kids = psutil.Process(proc.pid).children(recursive=True)
+            return next((c for c in kids if c.name() == "redis-server"), None)
+
+        assert wait_for(lambda: server() is not None, timeout=30)
+        child = server()
+        assert child is not None
+        time.sleep(1.0)  # some items made and consumed
+        child.kill()
+        out, err = proc.communicate(timeout=30)  # ends by itself: never a hang
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 4, (proc.returncode, err, out[-800:])
+    assert "vanished" in err and len(err.strip().splitlines()) == 1
+    report = json.loads(out)
+    assert report["ok"] and "vanished" in report["failure"]
+    assert report["produced"] == report["consumed"] + report["in_buffer"] + report["in_hand"]

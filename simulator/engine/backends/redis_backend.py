@@ -428,6 +428,9 @@ class RedisBackend(Backend):
         self._reading = True
         self._last_id = "0-0"
         self._recover_failed = ""  #: why the last look for dead workers failed
+        #: what failed outside the books (the broker vanished): the run cannot go on;
+        #: the simulation ends it and keeps its books as they were (exit 4)
+        self.failure: str | None = None
 
     # ---- start -----------------------------------------------------------------------
     def _open_broker(self) -> BrokerUrl:
@@ -504,7 +507,28 @@ class RedisBackend(Backend):
             self.add(*w)
 
     def _worker_failed(self, name: str, exc: BaseException) -> None:
-        self.emit(error_event(name, NO_ITEM, f"broker: {type(exc).__name__}: {exc}"))
+        if _lost_broker(exc) or self.failure is not None or not self._broker_answers():
+            self._broker_lost(exc)
+        else:  # a failure of the worker itself: the books show it
+            self.emit(error_event(name, NO_ITEM, f"{type(exc).__name__}: {exc}"))
+
+    def _broker_answers(self) -> bool:
+        """Whether the broker still answers a PING on a new connection."""
+        if self.url is None:
+            return False
+        try:
+            conn = client(self.url)
+            try:
+                return bool(conn.ping())
+            finally:
+                conn.close()
+        except Exception:
+            return False
+
+    def _broker_lost(self, exc: BaseException) -> None:
+        if self.failure is None:
+            where = self.url.redacted() if self.url is not None else "the broker"
+            self.failure = f"the broker {where} vanished: {type(exc).__name__}: {exc}"
 
     # ---- the event stream ------------------------------------------------------------
     def _read(self, block: int | None) -> int:
@@ -533,7 +557,7 @@ class RedisBackend(Backend):
                 self._read(READ_BLOCK_MS)
             except Exception as exc:
                 if self._reading:
-                    self.emit(error_event("broker", NO_ITEM, f"{type(exc).__name__}: {exc}"))
+                    self._worker_failed("broker", exc)
                 return
             if _now() >= next_check:
                 next_check = _now() + BEAT_EVERY_S
@@ -609,17 +633,20 @@ class RedisBackend(Backend):
         if self._reader is not None:
             self._reader.join(2.0)
         remaining = 0
-        try:
-            while self._read(None):
-                pass
-            remaining = int(self._conn.llen(self.keys.items))
-        except Exception as exc:
-            self.emit(error_event("broker", NO_ITEM, f"{type(exc).__name__}: {exc}"))
+        if self.failure is None:
+            try:
+                while self._read(None):
+                    pass
+                remaining = int(self._conn.llen(self.keys.items))
+            except Exception as exc:
+                self._worker_failed("broker", exc)
         self._close_broker()
         return remaining
 
     def _wait_for_joined(self) -> None:
         """Give workers that joined from elsewhere a moment to write STOPPED."""
+        if self.failure is not None:
+            return
         # Joined workers follow the ctl hash every CTL_POLL_S; their STOPPED events
         # arrive through the stream, which the reader is still reading.
         deadline = _now() + JOINED_STOP_S
@@ -644,6 +671,13 @@ class RedisBackend(Backend):
                 conn.close()
         if self.server is not None:
             self.server.stop()
+
+
+def _lost_broker(exc: BaseException) -> bool:
+    """Whether ``exc`` says the broker is out of reach (not a fault of the worker)."""
+    import redis
+
+    return isinstance(exc, redis.ConnectionError | redis.TimeoutError | OSError)
 
 
 def _broker_time(conn: Any) -> float:
