@@ -84,6 +84,8 @@ class WorkerView:
     done: int
     since: float
     shares: tuple[float, float]  # working, blocked
+    #: where it runs, for a worker that joined from elsewhere (``pcsim worker``), else ""
+    host: str = ""
 
 
 class Metrics:
@@ -283,8 +285,15 @@ class Metrics:
         total = acc[0] + acc[1]
         return acc[BLOCKED] / total if total > 0 else 0.0
 
-    def worker_views(self, now: float) -> tuple[WorkerView, ...]:
+    def worker_views(
+        self, now: float, hosts: dict[str, str] | None = None
+    ) -> tuple[WorkerView, ...]:
+        """Every live worker as views show it; ``hosts`` names where joined ones run."""
+        hosts = hosts or {}
         return tuple(
-            WorkerView(w.name, w.role, w.state, w.item, w.done, w.since, w.shares(now))
+            WorkerView(
+                w.name, w.role, w.state, w.item, w.done, w.since, w.shares(now),
+                hosts.get(w.name, ""),
+            )
             for w in self.workers.values()
-        )
+        )  # fmt: skip

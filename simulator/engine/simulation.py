@@ -783,7 +783,7 @@ class Simulation:
                 consumer_blocked=met.blocked_fraction(Role.CONSUMER, now),
                 waits_full=met.waits_full,
                 waits_empty=met.waits_empty,
-                workers=met.worker_views(now),
+                workers=met.worker_views(now, getattr(self._backend, "hosts", None)),
                 buffer=tuple(led.in_buffer_ids),
                 warnings=tuple(self._warnings),
                 failure=self._failure,

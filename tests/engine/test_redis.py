@@ -311,6 +311,8 @@ def test_a_joined_worker_process_consumes_items_and_stops_with_the_run():
             return {e.worker for e in seen() if e.kind == Kind.CONSUMED and e.worker > "C1000"}
 
         assert wait_for(lambda: joined_consumed() == {"C1001", "C1002"}, timeout=60)
+        hosts = {w.name: w.host for w in sim.snapshot().workers}
+        assert hosts["C1001"] == hosts["C1002"] == "laptop" and hosts["C1"] == ""
     finally:
         sim.stop()
         if proc is not None:

@@ -428,6 +428,8 @@ class RedisBackend(Backend):
         self._reading = True
         self._last_id = "0-0"
         self._recover_failed = ""  #: why the last look for dead workers failed
+        #: joined worker -> where it runs (its ``pcsim worker --name``, or its host)
+        self.hosts: dict[str, str] = {}
         #: what failed outside the books (the broker vanished): the run cannot go on;
         #: the simulation ends it and keeps its books as they were (exit 4)
         self.failure: str | None = None
@@ -544,11 +546,20 @@ class RedisBackend(Backend):
             e = fields.get(b"e", b"")
             if e:
                 for ev in parse(e.decode()):
+                    if ev[1] == K_STARTED and self.pool and ev[2] not in self.pool.workers:
+                        self._learn_host(ev[2])  # a joined worker: before its card shows
                     emit(ev)
         last = entries[-1][0]
         self._last_id = last.decode() if isinstance(last, bytes) else last
         conn.xtrim(key, minid=self._last_id, approximate=False)
         return len(entries)
+
+    def _learn_host(self, name: str) -> None:
+        """Where the joined worker ``name`` runs (``pcsim worker`` wrote it before it
+        started the worker), for its card: :attr:`hosts`."""
+        host = self._conn.hget(self.keys.hosts, name)
+        if host:
+            self.hosts[name] = host.decode()
 
     def _read_loop(self) -> None:
         next_check = _now() + BEAT_EVERY_S
