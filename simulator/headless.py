@@ -101,6 +101,9 @@ class Report(TypedDict):
     deadlock: bool
     #: what failed outside the books and ended the run (exit 4: the broker vanished)
     failure: NotRequired[str]
+    #: redis: the workers that joined through ``pcsim worker``, each with where it ran
+    #: and the items it put (a producer) or consumed (a consumer)
+    joined: NotRequired[list[dict[str, Any]]]
     #: with ``deadlock``: [worker, what it waits on ("not_full", "not_empty", ...)]
     waits: list[list[str]]
 
@@ -502,9 +505,14 @@ def run_headless(
             )
     if signals.signum is not None:
         report["signal"] = signal.Signals(signals.signum).name
-    snap_failure = sim.snapshot().failure
-    if snap_failure is not None:
-        report["failure"] = snap_failure
+    last = sim.snapshot()
+    if last.failure is not None:
+        report["failure"] = last.failure
+    if last.joined:
+        report["joined"] = [
+            {"worker": name, "host": host, "put" if name[:1] == "P" else "consumed": n}
+            for name, host, n in last.joined
+        ]
     out.write(json.dumps(report) + "\n" if as_json else table(report))
     if out.closed.is_set():
         return exitcodes.PIPE

@@ -242,6 +242,9 @@ class Snapshot:
     #: what failed outside the books and ended the run (the redis broker vanished), else
     #: None; the books are those up to that moment
     failure: str | None = None
+    #: after a stop, the workers that joined from elsewhere (redis: ``pcsim worker``):
+    #: (name, where it runs, items it put or consumed)
+    joined: tuple[tuple[str, str, int], ...] = ()
 
 
 def _wait_names(buffer: str, bug: str) -> dict[str, str]:
@@ -317,6 +320,7 @@ class Simulation:
         self._startup_ms: float | None = None
         self._warnings: list[str] = []
         self._failure: str | None = None
+        self._joined: tuple[tuple[str, str, int], ...] = ()
         self._pending = None
         self._last_step = None
         self._stepped = ""
@@ -605,6 +609,10 @@ class Simulation:
             t0 = time.monotonic()
             self._stopping = True
             remaining = backend.stop()
+            self._joined = tuple(
+                (name, getattr(backend, "hosts", {}).get(name, ""), n)
+                for name, n in getattr(backend, "joined", {}).items()
+            )
             failure = getattr(backend, "failure", None)
             if failure is not None:  # the real queue is out of reach: the books stand,
                 self._failure = failure  # and what workers held they held at the stop
@@ -787,6 +795,7 @@ class Simulation:
                 buffer=tuple(led.in_buffer_ids),
                 warnings=tuple(self._warnings),
                 failure=self._failure,
+                joined=self._joined,
                 startup_ms=self._startup_ms,
                 starting=(requested - len(self._awaiting), requested),
                 started_at=self._t0,

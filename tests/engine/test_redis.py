@@ -326,6 +326,11 @@ def test_a_joined_worker_process_consumes_items_and_stops_with_the_run():
     assert snap.ok, snap.violations
     stopped = {e.worker for e in seen() if e.kind == Kind.STOPPED}
     assert {"C1001", "C1002"} <= stopped  # they stopped with the run, and said so
+    joined = {name: (host, n) for name, host, n in snap.joined}
+    assert set(joined) == {"C1001", "C1002"}
+    for name, (host, n) in joined.items():
+        mine = [e for e in seen() if e.kind == Kind.CONSUMED and e.worker == name]
+        assert (host, n) == ("laptop", len(mine)) and n > 0
 
 
 def test_a_killed_consumer_s_item_is_recovered_and_consumed_once():

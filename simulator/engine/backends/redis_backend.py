@@ -75,6 +75,7 @@ READ_COUNT = 2000  #: stream entries read at once
 STOP_JOIN_S = 3.0  #: how long stop waits for the workers
 JOINED_STOP_S = 2.0  #: how long stop waits for joined workers to say STOPPED
 CTL_POLL_S = 0.1  #: how often a joined worker process reads the run's ctl hash
+_COUNTED = frozenset({K_CONSUMED, K_PUT, K_STARTED})  # what the reader notes of joined ones
 
 
 class _Scripts:
@@ -430,6 +431,9 @@ class RedisBackend(Backend):
         self._recover_failed = ""  #: why the last look for dead workers failed
         #: joined worker -> where it runs (its ``pcsim worker --name``, or its host)
         self.hosts: dict[str, str] = {}
+        #: joined worker -> items it put (a producer) or consumed (a consumer)
+        self.joined: dict[str, int] = {}
+        self._local: set[str] = set()  # every worker of the run's own, leaving ones too
         #: what failed outside the books (the broker vanished): the run cannot go on;
         #: the simulation ends it and keeps its books as they were (exit 4)
         self.failure: str | None = None
@@ -541,13 +545,18 @@ class RedisBackend(Backend):
         if not got:
             return 0
         entries = got[0][1]
-        emit = self.emit
+        emit, local, joined = self.emit, self._local, self.joined
         for _id, fields in entries:
             e = fields.get(b"e", b"")
             if e:
                 for ev in parse(e.decode()):
-                    if ev[1] == K_STARTED and self.pool and ev[2] not in self.pool.workers:
-                        self._learn_host(ev[2])  # a joined worker: before its card shows
+                    k = ev[1]
+                    if k in _COUNTED and ev[2] not in local:
+                        if k == K_STARTED:  # a joined worker: where it runs, before its card
+                            self._learn_host(ev[2])
+                            joined.setdefault(ev[2], 0)
+                        else:
+                            joined[ev[2]] = joined.get(ev[2], 0) + 1
                     emit(ev)
         last = entries[-1][0]
         self._last_id = last.decode() if isinstance(last, bytes) else last
@@ -602,6 +611,7 @@ class RedisBackend(Backend):
     # ---- the contract ----------------------------------------------------------------
     def add(self, role: Role, name: str, number: int) -> None:
         assert self.pool is not None
+        self._local.add(name)
         self.pool.add(role, name, number)
 
     def retire(self, name: str) -> None:
