@@ -434,3 +434,26 @@ def test_a_broker_that_vanishes_ends_the_run_with_its_books_and_exit_4():
     report = json.loads(out)
     assert report["ok"] and "vanished" in report["failure"]
     assert report["produced"] == report["consumed"] + report["in_buffer"] + report["in_hand"]
+
+
+def test_a_run_stopped_before_a_killed_worker_is_recovered_still_balances():
+    sim = Simulation(_config(producers=1, consumers=1, consumer_sleep=(2.0, 2.0)))
+    seen = _Seen(sim)
+    sim.start()
+    proc = None
+    try:
+        assert sim.ready.wait(30)
+        proc = _join(sim, "--role", "consumer")
+        assert wait_for(
+            lambda: any(e.worker == "C1001" and e.kind == Kind.GOT for e in seen()), timeout=60
+        )
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        sim.stop()  # at once: its heartbeat has not expired yet
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    snap = sim.snapshot()
+    assert snap.ok, snap.violations
+    assert snap.lost == 0

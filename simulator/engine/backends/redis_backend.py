@@ -75,7 +75,8 @@ READ_COUNT = 2000  #: stream entries read at once
 STOP_JOIN_S = 3.0  #: how long stop waits for the workers
 JOINED_STOP_S = 2.0  #: how long stop waits for joined workers to say STOPPED
 CTL_POLL_S = 0.1  #: how often a joined worker process reads the run's ctl hash
-_COUNTED = frozenset({K_CONSUMED, K_PUT, K_STARTED})  # what the reader notes of joined ones
+#: the kinds the reader notes of joined workers
+_COUNTED = frozenset({K_CONSUMED, K_PUT, K_STARTED, K_STOPPED})
 
 
 class _Scripts:
@@ -434,6 +435,7 @@ class RedisBackend(Backend):
         #: joined worker -> items it put (a producer) or consumed (a consumer)
         self.joined: dict[str, int] = {}
         self._local: set[str] = set()  # every worker of the run's own, leaving ones too
+        self._joined_stopped: set[str] = set()  # joined workers whose STOPPED came
         #: what failed outside the books (the broker vanished): the run cannot go on;
         #: the simulation ends it and keeps its books as they were (exit 4)
         self.failure: str | None = None
@@ -555,6 +557,8 @@ class RedisBackend(Backend):
                         if k == K_STARTED:  # a joined worker: where it runs, before its card
                             self._learn_host(ev[2])
                             joined.setdefault(ev[2], 0)
+                        elif k == K_STOPPED:
+                            self._joined_stopped.add(ev[2])
                         else:
                             joined[ev[2]] = joined.get(ev[2], 0) + 1
                     emit(ev)
@@ -661,6 +665,9 @@ class RedisBackend(Backend):
                 remaining = int(self._conn.llen(self.keys.items))
             except Exception as exc:
                 self._worker_failed("broker", exc)
+        for name in self.joined:  # gone silent (killed, cut off): what it held, it holds
+            if name not in self._joined_stopped:
+                self.emit(stopped_event(name, NO_ITEM))
         self._close_broker()
         return remaining
 
