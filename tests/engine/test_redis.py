@@ -457,3 +457,24 @@ def test_a_run_stopped_before_a_killed_worker_is_recovered_still_balances():
     snap = sim.snapshot()
     assert snap.ok, snap.violations
     assert snap.lost == 0
+
+
+def test_a_retired_consumer_finishing_a_long_item_keeps_its_heartbeat():
+    """Retired mid-item, it finishes the item for longer than a heartbeat lives: it must
+    not be taken for dead (its item recovered and consumed twice)."""
+    sim = Simulation(_config(producers=1, consumers=2, consumer_sleep=(4.5, 4.5)))
+    seen = _Seen(sim)
+    sim.start()
+    try:
+        assert sim.ready.wait(30)
+        assert wait_for(
+            lambda: any(e.worker == "C2" and e.kind == Kind.GOT for e in seen()), timeout=30
+        )
+        sim.apply(sim.config.replace(consumers=1))  # C2 leaves after its item
+        assert wait_for(
+            lambda: any(e.worker == "C2" and e.kind == Kind.STOPPED for e in seen()), timeout=30
+        )
+    finally:
+        sim.stop()
+    assert not [e for e in seen() if e.kind == Kind.RECOVERED]
+    assert sim.snapshot().ok, sim.snapshot().violations

@@ -335,7 +335,7 @@ class WorkerPool:
         conn = client(self.url)
         try:
             while not self._beating.wait(BEAT_EVERY_S):
-                names = [n for n, w in list(self.workers.items()) if w.thread.is_alive()]
+                names = self.alive()
                 if not names:
                     continue
                 pipe = conn.pipeline(transaction=False)
@@ -353,6 +353,11 @@ class WorkerPool:
             self.failure = f"{name}: {type(exc).__name__}: {exc}"
         if self._on_failure is not None:
             self._on_failure(name, exc)
+
+    def alive(self) -> set[str]:
+        """The workers of this pool whose thread runs (retired ones finishing too)."""
+        everyone = list(self.workers.values()) + list(self._leaving)
+        return {w.name for w in everyone if w.thread.is_alive()}
 
     def add(self, role: Role, name: str, number: int) -> None:
         w = _RedisWorker(self, role, name, number)
@@ -597,7 +602,7 @@ class RedisBackend(Backend):
         pool, k, conn = self.pool, self.keys, self._conn
         if pool is None or pool.stopping:
             return []
-        mine = {n for n, w in list(pool.workers.items()) if w.thread.is_alive()}
+        mine = pool.alive()
         dead = []
         for raw in conn.smembers(k.members):
             name = raw.decode()
