@@ -188,10 +188,13 @@ def _follow(conn: Any, keys: Any, pool: Any, gens: dict[Role, str], stop: _Stop)
             if gen != gens[role]:
                 gens[role] = gen
                 pool.set_sleep(role, *_sleep(ctl, role))
+        if ctl.get("producers_leave") == "1":  # a draining stop: producers go first
+            for name in [n for n in pool.workers if n[:1] == "P"]:
+                pool.retire(name)
         held = ctl.get("held") == "1"
         if held != pool.holding:
             pool.set_hold(held)
-        if not any(w.thread.is_alive() for w in pool.workers.values()):
+        if not pool.alive():
             break  # an item limit reached: they all finished
     pool.stop(STOP_JOIN_S)
     return code

@@ -478,3 +478,29 @@ def test_a_retired_consumer_finishing_a_long_item_keeps_its_heartbeat():
         sim.stop()
     assert not [e for e in seen() if e.kind == Kind.RECOVERED]
     assert sim.snapshot().ok, sim.snapshot().violations
+
+
+def test_a_draining_stop_sends_joined_producers_away_too():
+    # fast producers: the buffer is full and the joined ones wait to put when it begins
+    sim = Simulation(_config(producers=1, consumers=2, producer_sleep=(0.0, 0.002)))
+    seen = _Seen(sim)
+    sim.start()
+    proc = None
+    try:
+        assert sim.ready.wait(30)
+        proc = _join(sim, "--role", "producer", "--count", "2")
+        assert wait_for(
+            lambda: any(e.worker == "P1001" and e.kind == Kind.PUT for e in seen()), timeout=60
+        )
+        t0 = time.monotonic()
+        sim.stop(drain=True, drain_timeout=30)
+        assert time.monotonic() - t0 < 20  # the drain ended: no producer kept on
+        assert proc.wait(20) == 0
+    finally:
+        sim.stop()
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    snap = sim.snapshot()
+    assert snap.ok, snap.violations
+    assert (snap.in_buffer, snap.in_hand) == (0, 0) and snap.produced == snap.consumed

@@ -624,8 +624,14 @@ class RedisBackend(Backend):
         self.pool.add(role, name, number)
 
     def retire(self, name: str) -> None:
-        assert self.pool is not None
-        self.pool.retire(name)
+        """Retire worker ``name``. Once no producer of the run's own is left (a run keeps
+        one at least, so only a draining stop gets there), joined producers are told to
+        leave too (``ctl`` ``producers_leave``): the buffer can then drain."""
+        pool = self.pool
+        assert pool is not None
+        pool.retire(name)
+        if name[:1] == "P" and not any(n[:1] == "P" for n in pool.workers):
+            self._write_ctl({"producers_leave": 1})
 
     def _write_ctl(self, mapping: dict[str, Any]) -> None:
         conn = getattr(self, "_conn", None)
