@@ -249,6 +249,11 @@ def table(report: Report) -> str:
         rows.insert(-1, ("events written", f"{report['events_written']:,}{missing}"))
     if "signal" in report:
         rows.insert(-1, ("stopped by", report["signal"]))
+    for w in report.get("joined", []):  # redis: workers that joined via pcsim worker
+        did = f"{w['put']} put" if "put" in w else f"{w['consumed']} consumed"
+        rows.insert(-1, ("joined", f"{w['worker']} on {w['host']}: {did}"))
+    if "failure" in report:
+        rows.insert(-1, ("failed", report["failure"]))
     for warning in report["warnings"]:
         rows.insert(-1, ("warning", warning))
     width = max(len(k) for k, _ in rows)
