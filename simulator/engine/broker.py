@@ -43,6 +43,13 @@ MISSING = (
 )
 
 
+PORT_TRIES = 3  #: free ports tried for a private server (another program may take one)
+
+
+class _EndedAtOnce(Exception):
+    """The server exited while starting (most likely: its port was taken meanwhile)."""
+
+
 class BrokerError(Exception):
     """The broker cannot be used; ``code`` is the exit code that says why (2 or 4)."""
 
@@ -62,8 +69,9 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def client(url: BrokerUrl, **kwargs: Any) -> Any:
-    """A new ``redis.Redis`` connection to ``url`` (each worker has its own)."""
+def client(url: BrokerUrl, timeout: float = COMMAND_TIMEOUT_S, **kwargs: Any) -> Any:
+    """A new ``redis.Redis`` connection to ``url`` (each worker has its own); a command
+    that gets no answer for ``timeout`` seconds fails."""
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
@@ -75,20 +83,20 @@ def client(url: BrokerUrl, **kwargs: Any) -> Any:
         username=url.username,
         password=url.password,
         socket_connect_timeout=CONNECT_TIMEOUT_S,
-        socket_timeout=COMMAND_TIMEOUT_S,
+        socket_timeout=timeout,
         retry=Retry(NoBackoff(), 0),  # a broker gone is gone: say so at once
         **kwargs,
     )
 
 
-def connect(url: BrokerUrl, what: str = "broker") -> Any:
+def connect(url: BrokerUrl, what: str = "broker", timeout: float = COMMAND_TIMEOUT_S) -> Any:
     """A connection to ``url`` that answered PING; :class:`BrokerError` otherwise (exit 2
     for a refused password, 4 for a broker that does not answer)."""
     try:
         import redis
     except ImportError:
         raise BrokerError("the Python package redis is missing: pip install redis") from None
-    conn = client(url)
+    conn = client(url, timeout)
     try:
         conn.ping()
     except redis.AuthenticationError:
@@ -165,10 +173,24 @@ class PrivateServer:
 
     def start(self, timeout: float = START_TIMEOUT_S) -> BrokerUrl:
         """Start the server and wait until it answers; :class:`BrokerError` (exit 4) if
-        it is not installed or does not come up."""
+        it is not installed or does not come up. A free port chosen here can be taken
+        by another program before the server binds it: then it tries another (up to
+        :data:`PORT_TRIES` times; not for a port given with ``--listen``)."""
         program = server_program()
         if program is None:
             raise BrokerError(MISSING)
+        tries = 1 if self.port else PORT_TRIES
+        for attempt in range(1, tries + 1):
+            try:
+                return self._start_once(program, timeout)
+            except _EndedAtOnce as err:
+                self.stop()
+                if attempt == tries:
+                    raise BrokerError(str(err)) from None
+                self.port, self._stop, self._started = None, threading.Event(), threading.Event()
+        raise AssertionError("unreachable")
+
+    def _start_once(self, program: str, timeout: float) -> BrokerUrl:
         self._dir = tempfile.mkdtemp(prefix="pcsim-redis-")
         self._keeper = threading.Thread(
             target=self._keep, args=(program,), name="pcsim-broker", daemon=True
@@ -178,24 +200,23 @@ class PrivateServer:
         if self._error is not None or self.proc is None:
             self.stop()
             raise BrokerError(f"could not start redis-server: {self._error}")
-        url = BrokerUrl(self.bind, self.port or 0, 0, self.password)
+        url = BrokerUrl(_reach(self.bind), self.port or 0, 0, self.password)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                self.stop()
-                raise BrokerError(
+                raise _EndedAtOnce(
                     f"redis-server ended at once (exit code {self.proc.returncode}) "
                     f"on {self.bind}:{self.port}"
                 )
             with contextlib.suppress(BrokerError):
-                connect(BrokerUrl(_reach(self.bind), url.port, 0, self.password)).close()
+                connect(url, timeout=0.5).close()  # not someone else's on that port
                 break
             if time.monotonic() > deadline:
                 self.stop()
                 raise BrokerError(f"redis-server did not answer within {timeout:g} s")
             time.sleep(0.02)
-        self.url = BrokerUrl(_reach(self.bind), url.port, 0, self.password)
-        return self.url
+        self.url = url
+        return url
 
     def _keep(self, program: str) -> None:
         """The keeper thread: start the server (it dies with this thread), wait for

@@ -504,3 +504,32 @@ def test_a_draining_stop_sends_joined_producers_away_too():
     snap = sim.snapshot()
     assert snap.ok, snap.violations
     assert (snap.in_buffer, snap.in_hand) == (0, 0) and snap.produced == snap.consumed
+
+
+def test_a_private_server_whose_port_was_taken_tries_another(monkeypatch):
+    import socket
+
+    from simulator.engine import broker
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    ports = [taken.getsockname()[1]]
+    real = broker._free_port
+    monkeypatch.setattr(broker, "_free_port", lambda host: ports.pop() if ports else real(host))
+    server = broker.PrivateServer()
+    try:
+        url = server.start()
+        assert url.port != taken.getsockname()[1]
+        broker.connect(url).close()
+    finally:
+        server.stop()
+        taken.close()
+    with (
+        pytest.raises(broker.BrokerError, match="ended at once") as err,  # given: no retry
+        socket.socket() as s,
+    ):
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        broker.PrivateServer(f"127.0.0.1:{s.getsockname()[1]}").start()
+    assert err.value.code == 4
