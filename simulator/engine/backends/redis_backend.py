@@ -235,6 +235,10 @@ class _RedisWorker:
         """Put ``item``, waiting (on the ``free`` tokens) while the buffer is full or
         held; :class:`Closed` on stop."""
         pool, conn, put = self.pool, self.conn, self.pool.scripts.put
+        while pool.holding:  # held since the last hold point: the put waits too
+            self.hold(True)
+            if pool.stopping:
+                raise Closed
         wait = f"{self._stamp(K_PUT_WAIT, item)}{pool.capacity}|0.0"
         args = [str(item), self._pre(), self._stamp(K_PUT, item), "0", wait]
         if int(put(keys=self._put_keys, args=args, client=conn)) >= 0:
@@ -262,9 +266,13 @@ class _RedisWorker:
         list) while the buffer is empty or held; :class:`Closed` on stop or retire."""
         pool, conn, get = self.pool, self.conn, self.pool.scripts.get
         name = self.name
+        while pool.holding:  # held since the last hold point: the get waits too
+            self.hold()
+            if self.exiting():
+                raise Closed
         wait = f"{_now() + self._offset!r}|{K_GET_WAIT}|{name}|{NO_ITEM}|0|0.0"
         got = self._stamp(K_GOT)
-        item = get(keys=self._get_keys, args=[self._pre(), got, wait, name], client=conn)
+        item = get(keys=self._get_keys, args=[self._pre(), got, wait], client=conn)
         if item is not None:
             return int(item)
         wake = self.keys.wake
@@ -280,7 +288,7 @@ class _RedisWorker:
                 raise Closed
             if pool.holding:
                 continue
-            args = [self._pre(), self._stamp(K_GOT), "", name]
+            args = [self._pre(), self._stamp(K_GOT), ""]
             item = get(keys=self._get_keys, args=args, client=conn)
             if item is not None:
                 return int(item)

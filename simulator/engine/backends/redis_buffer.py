@@ -136,10 +136,6 @@ def parse(entry: str) -> list[RawEvent]:
     return out
 
 
-def _joined(pre: str, own: str) -> str:
-    return own if not pre else pre + "\n" + own
-
-
 # KEYS: items, free, events, wake. ARGV: item, pre, PUT line without "size|value",
 # have a token (1) or take one now (0), PUT_WAIT line (written when the buffer is full).
 # Returns the buffer's length after the put, or -1 if it is full (nothing put).
@@ -162,7 +158,7 @@ return n
 """.replace("WAKE_KEEP", str(WAKE_KEEP))
 
 # KEYS: items, hand, events. ARGV: pre, GOT line prefix "t|7|worker|", GET_WAIT
-# line ('' after the first try), the worker's name.
+# line ('' after the first try).
 # Returns the item taken, or false if the buffer is empty (nothing taken).
 GET = """
 local item = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
@@ -211,12 +207,3 @@ redis.call('SREM', KEYS[5], ARGV[3])
 redis.call('XADD', KEYS[3], '*', 'e', e)
 return found
 """
-
-
-def put_args(item: int, pre: str, put_prefix: str, have_token: bool, wait: str) -> list[str]:
-    return [str(item), pre, put_prefix, "1" if have_token else "0", wait]
-
-
-def joined(pre: str, own: str) -> str:
-    """``pre`` lines then ``own`` (for a plain XADD)."""
-    return _joined(pre, own)
