@@ -21,7 +21,7 @@ BACKEND_BUFFERS = [
     ("asyncio", "condition"),
     ("asyncio", "semaphore"),
     ("processes", "queue"),
-]
+] + ([("redis", "queue")] if "redis" in BACKENDS else [])
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 30.0, step: float = 0.01) -> bool:
