@@ -1,4 +1,4 @@
-"""One command-line front: ``pcsim [gui] | run | sweep | record | bench | worker``.
+"""One command-line front: ``pcsim [gui] | run | sweep | compare | record | bench | worker``.
 
 Only the subcommand that runs is imported: ``pcsim run`` never loads Qt, and the GUI's
 modules are imported inside :func:`_gui`. Every flag is generated from, and checked by,
@@ -154,6 +154,38 @@ def _sweep_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     sweep.set_defaults(func=_sweep)
 
 
+def _compare_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    from simulator.engine.config import BACKENDS
+
+    # the ones on this machine alone (redis needs a redis-server: asked for by name)
+    local = [b for b in BACKENDS if b != "redis"]
+
+    compare = sub.add_parser(
+        "compare",
+        parents=[common],
+        help="the same settings on each backend in turn, side by side",
+        description="Run the same settings on each backend, one after another (a fresh "
+        "engine each); print a table, write JSON and a bar chart. With --work cpu it "
+        "shows the GIL: threads take turns, processes use the cores.",
+    )
+    compare.add_argument(
+        "--backends",
+        nargs="+",
+        default=list(local),
+        metavar="BACKEND",
+        help=f"which backends, in order (default: {' '.join(local)}; also redis)",
+    )
+    _add(compare, SWEEP_SECONDS, default=5.0, metavar="SECONDS")
+    compare.add_argument("--json", metavar="PATH", help="also write every run to PATH")
+    compare.add_argument("--out", metavar="PATH", help="write the chart: chart.png or .svg")
+    compare.add_argument(
+        "--progress",
+        action="store_true",
+        help="one JSON object per line instead of the table (for the window's dialog)",
+    )
+    compare.set_defaults(func=_compare)
+
+
 def _bench_parser(sub: Any) -> None:
     bench = sub.add_parser(
         "bench",
@@ -224,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _config_flags()
     _run_parser(sub, common)
     _sweep_parser(sub, common)
+    _compare_parser(sub, common)
     _bench_parser(sub)
     _record_parser(sub, common)
     _gui_parser(sub, common)
@@ -362,6 +395,38 @@ def _sweep(args: argparse.Namespace) -> int:
             cfg,
             name,
             values,
+            args.seconds,
+            signals=signals,
+            json_path=args.json,
+            out_path=args.out,
+            progress=args.progress,
+        )
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from simulator.compare import backend_configs, run_compare
+    from simulator.headless import StopSignals
+    from simulator.sweep import check_chart_output
+
+    with StopSignals() as signals:  # first: a signal from here on ends in what is done
+        if _IS_CHILD:  # a terminal's Ctrl+C reaches the whole group; the parent decides
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _output_path("--json", args.json)
+        if args.out is not None:
+            try:
+                check_chart_output(args.out)
+            except ValueError as err:
+                raise UsageError(f"--out: {err}") from None
+        if args.backend is not None:
+            raise UsageError("--backend: compare runs every one of --backends; leave it out")
+        _, cfg = _settings(args)
+        try:
+            backend_configs(cfg, args.backends)  # every backend, before the first run
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        return run_compare(
+            cfg,
+            args.backends,
             args.seconds,
             signals=signals,
             json_path=args.json,

@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NotRequired, TextIO, TypedDict
 
 from simulator import exitcodes
+from simulator.engine.events import item_label
 
 if TYPE_CHECKING:
     from simulator.engine.config import SimulationConfig
@@ -51,6 +52,9 @@ class Report(TypedDict):
     backend: str
     buffer: str
     bug: str
+    #: what a producer did on a full buffer (block, timeout, drop-newest, drop-oldest)
+    full_policy: str
+    put_timeout: float
     producers: int
     consumers: int
     capacity: int
@@ -65,6 +69,11 @@ class Report(TypedDict):
     in_hand: int
     lost: int
     duplicates: int
+    #: dropped by the full policy (not a broken book: still ``ok``), with the first ids
+    rejected: int
+    overwritten: int
+    rejected_ids: list[str]
+    overwritten_ids: list[str]
     ok: bool
     violations: list[str]  #: the first ones (at most 20)
     violation_count: int  #: all of them
@@ -106,6 +115,28 @@ class Report(TypedDict):
     joined: NotRequired[list[dict[str, Any]]]
     #: with ``deadlock``: [worker, what it waits on ("not_full", "not_empty", ...)]
     waits: list[list[str]]
+    #: "sleep" or "cpu" (see engine/cpu.py), and with cpu the kernel's measured speed
+    work: str
+    calibration: dict[str, float] | None
+    #: False only on a free-threaded interpreter
+    gil_enabled: bool
+    #: the workers' CPU seconds over the run's seconds, in % of one core (None: not
+    #: measurable); on asyncio the loop thread's
+    cpu_percent: float | None
+    #: per role: {"cpu_share": share of its time on a CPU (None on asyncio: per task it
+    #: cannot be measured), "meant_share": share it was meant to work}
+    cpu: dict[str, dict[str, float | None]]
+
+
+def dropped_warning(snap: Snapshot) -> list[str]:
+    """The warning of a run whose full policy dropped items (none if it dropped none)."""
+    if not snap.rejected and not snap.overwritten:
+        return []
+    return [
+        f"full policy {snap.config.full_policy} dropped {snap.rejected + snap.overwritten} "
+        f"items (rejected {snap.rejected}, overwritten {snap.overwritten}): counted, "
+        "not lost"
+    ]
 
 
 def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Report:
@@ -116,6 +147,8 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "backend": cfg.backend,
         "buffer": cfg.buffer,
         "bug": cfg.bug,
+        "full_policy": cfg.full_policy,
+        "put_timeout": cfg.put_timeout,
         "producers": cfg.producers,
         "consumers": cfg.consumers,
         "capacity": cfg.capacity,
@@ -130,6 +163,10 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "in_hand": snap.in_hand,
         "lost": snap.lost,
         "duplicates": snap.duplicates,
+        "rejected": snap.rejected,
+        "overwritten": snap.overwritten,
+        "rejected_ids": [item_label(i) for i in snap.rejected_ids],
+        "overwritten_ids": [item_label(i) for i in snap.overwritten_ids],
         "ok": snap.ok,
         "violations": list(snap.violations),
         "violation_count": snap.violation_count,
@@ -143,11 +180,16 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "waits_empty": snap.waits_empty,
         "stop_latency_ms": round(stop_latency_s * 1000.0, 2),
         "startup_ms": None if snap.startup_ms is None else round(snap.startup_ms, 1),
-        "warnings": list(snap.warnings),
+        "warnings": list(snap.warnings) + dropped_warning(snap),
         "predicted": {},
         "bottleneck": "",
         "deadlock": snap.deadlock,
         "waits": [list(w) for w in snap.waits],
+        "work": cfg.work,
+        "calibration": snap.calibration,
+        "gil_enabled": snap.gil_enabled,
+        "cpu_percent": None if snap.cpu_percent is None else round(snap.cpu_percent, 1),
+        "cpu": snap.role_cpu,
     }
 
 
@@ -189,6 +231,25 @@ def _violated(report: Report) -> str:
     return "\n  ".join(lines)
 
 
+def _share(x: float | None) -> str:
+    return "not measurable per task" if x is None else f"{100 * x:.0f} %"
+
+
+def _work_lines(report: Report) -> tuple[str, str]:
+    """What the working time was, and how much of each role's time was on a CPU."""
+    cal = report.get("calibration")
+    speed = f" ({cal['iterations_per_ms']:,.0f} iterations/ms on one core)" if cal else ""
+    cpu = report.get("cpu_percent")
+    use = "" if cpu is None else f"; CPU {cpu:.0f} % of one core"
+    roles = report.get("cpu", {})
+    shares = "; ".join(
+        f"{role}s {_share(r.get('cpu_share'))} (meant to work {_share(r.get('meant_share'))})"
+        for role, r in roles.items()
+    )
+    gil = "" if report.get("gil_enabled", True) else "; no GIL (free-threaded)"
+    return f"{report.get('work', 'sleep')}{speed}{use}{gil}", shares
+
+
 def table(report: Report) -> str:
     """The report as the aligned table ``pcsim run`` prints without ``--json``: each
     figure the model predicts has its prediction beside it."""
@@ -206,6 +267,11 @@ def table(report: Report) -> str:
         ("produced / consumed", f"{report['produced']} / {report['consumed']}"),
         ("in buffer / in hand", f"{report['in_buffer']} / {report['in_hand']}"),
         ("lost / duplicates", f"{report['lost']} / {report['duplicates']}"),
+        (
+            "dropped by policy",
+            f"{report['rejected']} rejected / {report['overwritten']} overwritten  "
+            f"(full policy {report['full_policy']})",
+        ),
         (
             "throughput",
             f"{report['throughput_per_s']:.1f} items/s"
@@ -232,6 +298,8 @@ def table(report: Report) -> str:
             + _predicted(report, "consumer_blocked_fraction", "{:.1f} %", 100),
         ),
         ("bottleneck", report["bottleneck"]),
+        ("work", _work_lines(report)[0]),
+        ("on a CPU", _work_lines(report)[1]),
         ("workers ready after", _ms_or_dash(report["startup_ms"])),
         ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
         ("invariant", "ok" if report["ok"] else _violated(report)),
@@ -510,6 +578,8 @@ def run_headless(
             )
     if signals.signum is not None:
         report["signal"] = signal.Signals(signals.signum).name
+    if as_json and (report["rejected"] or report["overwritten"]):
+        print(f"pcsim: warning: {dropped_warning(sim.snapshot())[0]}", file=sys.stderr)
     last = sim.snapshot()
     if last.failure is not None:
         report["failure"] = last.failure

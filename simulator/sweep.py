@@ -172,13 +172,14 @@ def settings_json(cfg: SimulationConfig) -> dict[str, Any]:
 
 
 def run_point(
-    cfg: SimulationConfig, seconds: float, signals: StopSignals
+    cfg: SimulationConfig, seconds: float, signals: StopSignals, model: bool = True
 ) -> tuple[dict[str, Any], bool]:
     """Run ``cfg`` for real for ``seconds`` of its clock (which starts when every worker
     is ready), then ask the model what a run that long from an empty buffer shows.
     Returns ``(point, complete)``: ``point`` holds ``measured`` (the keys of
     :func:`simulator.headless.report_of`), ``predicted``, ``bottleneck`` and ``ok``;
-    ``complete`` is False if a signal cut the run short (its figures then cover less)."""
+    ``complete`` is False if a signal cut the run short (its figures then cover less).
+    Without ``model`` (``pcsim compare``) the model is not asked: ``predicted`` is {}."""
     from simulator.engine.simulation import Simulation
     from simulator.headless import report_of
     from simulator.theory import predict
@@ -201,13 +202,13 @@ def run_point(
     measured.pop("predicted")
     measured.pop("bottleneck")
     complete = signals.signum is None
-    if not complete:  # its figures are dropped: only its books count, and quickly
+    if not complete or not model:  # cut short: its figures are dropped, only its books count
         return {
             "measured": measured,
             "predicted": {},
             "bottleneck": "",
             "ok": measured["ok"],
-        }, False
+        }, complete
     # after the stop, so the model's quarter second takes nothing from the run
     predicted = predict(cfg, duration_s=elapsed) if elapsed > 0 else predict(cfg)
     point = {
@@ -333,7 +334,7 @@ def run_sweep(
         Path(json_path).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     code = exitcodes.OK
     if out_path is not None and result["points"]:
-        problem = _write_chart(result, out_path)
+        problem = write_chart(result, out_path)
         if problem:
             print(f"pcsim sweep: --out: {problem}", file=sys.stderr)
             code = exitcodes.OUTSIDE
@@ -346,9 +347,10 @@ def run_sweep(
     return signals.exit_code or code
 
 
-def _write_chart(result: dict[str, Any], path: str) -> str | None:
-    """Draw the chart into ``path`` with Qt (offscreen if there is no screen); None, or
-    why it could not be written."""
+def write_chart(result: dict[str, Any], path: str) -> str | None:
+    """Draw the chart of ``result`` (a sweep's or a comparison's dict, see
+    :func:`simulator.ui.chart.paint`) into ``path`` with Qt (offscreen if there is no
+    screen); None, or why it could not be written."""
     import os
 
     if "QT_QPA_PLATFORM" not in os.environ and not (

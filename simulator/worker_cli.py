@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
             offset=offset,
         )
         gens = {r: ctl.get(f"{r}_gen", "0") for r in Role}
+        _follow_work(pool, ctl)
         pool.set_hold(ctl.get("held") == "1")
         where = args.name or socket.gethostname()
         names = []
@@ -161,6 +162,22 @@ def _sleep(ctl: dict[str, str], role: Role) -> tuple[float, float]:
     return float(ctl.get(f"{role}_lo", "0")), float(ctl.get(f"{role}_hi", "0"))
 
 
+_calibrated: list[float] = []  # this machine's CPU kernel speed, measured once
+
+
+def _follow_work(pool: Any, ctl: dict[str, str]) -> None:
+    """``work = "cpu"``: compute at this machine's own calibrated speed (``cpu.py``);
+    else sleep."""
+    if ctl.get("work") == "cpu":
+        if not _calibrated:
+            from simulator.engine.cpu import calibrate
+
+            _calibrated.append(calibrate())
+        pool.cpu_rate = _calibrated[0]
+    else:
+        pool.cpu_rate = 0.0
+
+
 def _follow(conn: Any, keys: Any, pool: Any, gens: dict[Role, str], stop: _Stop) -> int:
     """Mirror the run's ctl hash into the pool until the run stops (or this process is
     asked to leave); the exit code."""
@@ -191,6 +208,7 @@ def _follow(conn: Any, keys: Any, pool: Any, gens: dict[Role, str], stop: _Stop)
         if ctl.get("producers_leave") == "1":  # a draining stop: producers go first
             for name in [n for n in pool.workers if n[:1] == "P"]:
                 pool.retire(name)
+        _follow_work(pool, ctl)
         held = ctl.get("held") == "1"
         if held != pool.holding:
             pool.set_hold(held)

@@ -21,6 +21,16 @@ BACKENDS: tuple[str, ...] = ("threads", "processes", "asyncio", "redis")
 BUFFERS: tuple[str, ...] = ("queue", "condition", "semaphore")
 #: the classic bugs that can be switched on (each acts on the ``condition`` buffer)
 BUGS: tuple[str, ...] = ("none", "no-lock", "if-not-while", "lost-wakeup")
+#: what a producer does when the buffer is full: wait (back-pressure), wait up to
+#: ``put_timeout`` then drop its item, drop its item at once, or overwrite the oldest
+FULL_POLICIES: tuple[str, ...] = ("block", "timeout", "drop-newest", "drop-oldest")
+#: the full policies the processes backend offers, and why not the rest
+PROCESS_POLICIES: tuple[str, ...] = ("block", "timeout", "drop-newest")
+DROP_OLDEST_WHY = (
+    "multiprocessing.JoinableQueue has no atomic remove-oldest-and-put; use threads or asyncio"
+)
+#: what a worker's drawn time is spent on: waiting (like I/O) or pure-Python computation
+WORKS: tuple[str, ...] = ("sleep", "cpu")
 
 Kind = Literal["int", "float", "range", "choice", "text"]
 
@@ -30,6 +40,13 @@ ITEMS_HELP = "produce exactly N items, let consumers finish them, then stop"
 SLOW_HELP = "slow motion: 0.5 makes every sleep and animation twice as long"
 BUFFER_HELP = "queue (the library's), condition or semaphore (hand-written); default: queue"
 BUG_HELP = "break the condition buffer on purpose; default: none"
+POLICY_HELP = (
+    "when the buffer is full: block (wait), timeout (wait up to --put-timeout, then drop "
+    "the item), drop-newest (drop it at once), drop-oldest (overwrite the oldest); "
+    "default: block"
+)
+PUT_TIMEOUT_HELP = "with --full-policy timeout: how long a put waits before it drops its item"
+WORK_KIND_HELP = "sleep (waiting, like I/O) or cpu (pure-Python computation); default: sleep"
 BROKER_HELP = (
     "--backend redis: use this Redis, redis://[:PASSWORD@]HOST:PORT/DB (default: a private one)"
 )
@@ -51,6 +68,18 @@ class ConfigError(ValueError):
     def describe(self, name: str) -> str:
         """The message with the field shown as ``name`` (a CLI flag, a scenario key)."""
         return f"{name} must be {self.allowed} (got {self.got!r})"
+
+
+class NotOffered(ConfigError):
+    """A valid value that a backend does not offer: ``name value is not offered on
+    backend (why)``."""
+
+    def __init__(self, field: str, got: object, backend: str, why: str) -> None:
+        self.backend, self.why = backend, why
+        super().__init__(field, f"not {got!r} on {backend}", got)
+
+    def describe(self, name: str) -> str:
+        return f"{name} {self.got} is not offered on {self.backend} ({self.why})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +194,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("time_scale", "float", 0.1, 1, live=True, help=SLOW_HELP),
         Setting("buffer", "choice", choices=BUFFERS, help=BUFFER_HELP),
         Setting("bug", "choice", choices=BUGS, help=BUG_HELP),
+        Setting("full_policy", "choice", choices=FULL_POLICIES, live=True, help=POLICY_HELP),
+        Setting("put_timeout", "float", 0.001, 10, live=True, unit=" s", help=PUT_TIMEOUT_HELP),
+        Setting("work", "choice", choices=WORKS, live=True, help=WORK_KIND_HELP),
         # where the redis backend's broker is: never a scenario key (it may hold a password)
         Setting("broker", "text", optional=True, key=None, help=BROKER_HELP),
         Setting("listen", "text", optional=True, key=None, help=LISTEN_HELP),
@@ -193,6 +225,14 @@ class SimulationConfig:
     buffer: str = "queue"
     #: a classic bug switched on in the ``condition`` buffer (see :data:`BUGS`)
     bug: str = "none"
+    #: what a producer does when the buffer is full (see :data:`FULL_POLICIES`); live:
+    #: the next put follows the new policy
+    full_policy: str = "block"
+    #: seconds a put waits under ``full_policy = "timeout"`` before it drops its item
+    put_timeout: float = 0.1
+    #: what each drawn working time is: a sleep, or that long of computation on an idle
+    #: core (see :mod:`~simulator.engine.cpu`)
+    work: str = "sleep"
     #: the redis backend's broker URL (None: a private ``redis-server``)
     broker: str | None = None
     #: the redis backend's private server listens on this address (None: 127.0.0.1 only)
@@ -214,6 +254,12 @@ class SimulationConfig:
                 raise ConfigError(
                     "backend", "threads or asyncio when a bug is chosen", self.backend
                 )
+            # a bug shows what goes wrong while producers wait on a full buffer: every
+            # other policy changes that wait, so the bugs need the one that waits
+            if self.full_policy != "block":
+                raise ConfigError("full_policy", "block when a bug is chosen", self.full_policy)
+        if self.backend == "processes" and self.full_policy not in PROCESS_POLICIES:
+            raise NotOffered("full_policy", self.full_policy, "processes", DROP_OLDEST_WHY)
 
     def replace(self, **changes: object) -> SimulationConfig:
         """A copy with ``changes`` applied and validated."""
@@ -236,9 +282,17 @@ class SimulationConfig:
         return lo / self.time_scale, hi / self.time_scale
 
 
+#: why the redis backend offers only the full policy block
+REDIS_POLICY_WHY = (
+    "a producer waits on the broker's free-slot tokens; the other policies are not written "
+    "as Lua scripts yet"
+)
+
+
 def _check_redis(cfg: SimulationConfig) -> None:
-    """What combines with the redis backend (DESIGN: buffer queue, no bug, a well-formed
-    broker URL; --broker and --listen only with it, and not together)."""
+    """What combines with the redis backend (DESIGN: buffer queue, no bug, full policy
+    block, a well-formed broker URL; --broker and --listen only with it, and not
+    together)."""
     if cfg.backend != "redis":
         field = "broker" if cfg.broker is not None else "listen"
         raise ConfigError(field, "given only with the redis backend", cfg.backend)
@@ -246,6 +300,8 @@ def _check_redis(cfg: SimulationConfig) -> None:
         raise ConfigError("buffer", "queue with the redis backend", cfg.buffer)
     if cfg.bug != "none":
         raise ConfigError("backend", "threads or asyncio when a bug is chosen", cfg.backend)
+    if cfg.full_policy != "block":  # a producer waits on the broker's free-slot tokens
+        raise NotOffered("full_policy", cfg.full_policy, "redis", REDIS_POLICY_WHY)
     if cfg.broker is not None:
         if cfg.listen is not None:
             allowed = "left out with --broker (it opens the private server)"

@@ -67,15 +67,25 @@ class Kind(IntEnum):
     SEM_GIVE = 18  #: ``worker`` released the semaphore ``value``; ``size`` the count after
     #: ``size`` is the buffer's ``unfinished_tasks`` after a put (+1) or task_done (-1)
     TASKS = 19
+    # ---- the full policy's drops (ordinary kinds, booked; numbered after the inside
+    # kinds so that those keep their numbers, see :func:`is_inside`)
+    #: the producer ``worker`` dropped its ``item``: the buffer was full (``timeout``: for
+    #: the whole wait, ``drop-newest``: at once); ``size`` is the buffer's length then
+    REJECTED = 20
+    #: ``item``, the oldest in the buffer, was overwritten by ``worker``'s put
+    #: (``drop-oldest``); it counts as done (``task_done``). ``size`` is the buffer's
+    #: length after it left; the PUT of the new item follows
+    OVERWRITTEN = 21
+    # ---- an inside kind numbered after the drops (see :func:`is_inside`)
     #: BUG ``no-lock`` only: ``worker`` read the buffer's index ``value`` ("tail" in put,
     #: "head" in get) *outside* the lock and has not written it back yet; ``size`` is the
     #: index it read, ``item`` the item it puts (or -1). It is the race window made
     #: visible, and a single step ends on it (see ``NoLockBuffer._sim_race``)
-    UNLOCKED_READ = 20
+    UNLOCKED_READ = 22
     # ---- the broker's own kind (redis): not an inside kind, booked like a put
     #: the consumer ``worker`` died (its heartbeat expired) holding ``item``: the item went
     #: back to the exit end of the buffer (it is taken next); ``size`` the length after
-    RECOVERED = 21
+    RECOVERED = 23
 
 
 # The kinds as plain ints, for the hot paths: the books compare raw tuples' kinds with
@@ -102,16 +112,28 @@ class Kind(IntEnum):
     K_SEM_TAKE,
     K_SEM_GIVE,
     K_TASKS,
+    K_REJECTED,
+    K_OVERWRITTEN,
     K_UNLOCKED_READ,
     K_RECOVERED,
 ) = (int(k) for k in Kind)
 
-#: the first of the inside kinds: every kind ``>= K_INSIDE`` is one (the books skip them
-#: with this one comparison)
+#: the first of the inside kinds: every kind ``K_INSIDE <= k <= K_INSIDE_END`` is one,
+#: and so is :data:`K_UNLOCKED_READ` (numbered after the drops)
 K_INSIDE = K_LOCK_WAIT
-INSIDE_KINDS: frozenset[Kind] = frozenset(k for k in Kind if K_INSIDE <= k < K_RECOVERED)
+K_INSIDE_END = K_TASKS
+INSIDE_KINDS: frozenset[Kind] = frozenset(
+    k for k in Kind if K_INSIDE <= k <= K_INSIDE_END or k == K_UNLOCKED_READ
+)
+#: the kinds of an item that left by the full policy, not by a consumer
+DROP_KINDS: frozenset[int] = frozenset({K_REJECTED, K_OVERWRITTEN})
 #: the kinds only a broker writes (the redis backend): a dead worker's item recovered
 BROKER_KINDS: frozenset[Kind] = frozenset({Kind.RECOVERED})
+
+
+def is_inside(kind: int) -> bool:
+    """True for the inside kinds (locks, conditions, semaphores, unfinished tasks)."""
+    return K_INSIDE <= kind <= K_INSIDE_END or kind == K_UNLOCKED_READ
 
 
 class Event(NamedTuple):
@@ -196,6 +218,16 @@ def tasks_event(worker: str, unfinished: int) -> RawEvent:
     return (_now(), K_TASKS, worker, NO_ITEM, unfinished, "unfinished_tasks")
 
 
+def rejected_event(worker: str, item: int, size: int) -> RawEvent:
+    """The producer ``worker`` dropped ``item``: the buffer (``size`` long) was full."""
+    return (_now(), K_REJECTED, worker, item, size, 0.0)
+
+
+def overwritten_event(worker: str, item: int, size: int) -> RawEvent:
+    """``worker`` overwrote ``item``, the oldest in the buffer; ``size`` items remain."""
+    return (_now(), K_OVERWRITTEN, worker, item, size, 0.0)
+
+
 def unlocked_read_event(worker: str, item: int, index: str, value: int) -> RawEvent:
     """``worker`` read the index ``index`` ("tail", "head"), which was ``value``, without
     the lock (the no-lock bug), about to put ``item`` (or :data:`NO_ITEM` in a get)."""
@@ -237,6 +269,8 @@ _LINES = {
     Kind.SEM_TAKE: "{w} takes semaphore {value} (count now {size})",
     Kind.SEM_GIVE: "{w} gives semaphore {value} (count now {size})",
     Kind.TASKS: "{w}: unfinished_tasks = {size}",
+    Kind.REJECTED: "Rejected: {item} by {w} (buffer full)",
+    Kind.OVERWRITTEN: "Overwritten: {item} by {w} (oldest dropped)",
     Kind.UNLOCKED_READ: "{w} read {value} = {size} without the lock",
     Kind.RECOVERED: "{w} died holding {item}: recovered, back in the buffer ({size})",
 }
@@ -264,6 +298,6 @@ def to_json(ev: Event) -> dict[str, object]:
         d["item"] = item_label(ev.item)
     if ev.size >= 0:
         d["size"] = ev.size
-    if ev.kind in (Kind.SLEEP, Kind.ERROR) or ev.kind in INSIDE_KINDS:
+    if ev.kind in (Kind.SLEEP, Kind.ERROR) or is_inside(ev.kind):
         d["value"] = ev.value
     return d

@@ -10,6 +10,15 @@ ones, against facts the event stream does not make true by construction:
 * on exactly ordered backends (threads, asyncio) the buffer length the queue itself
   reported in each put/got event equals the ledger's count;
 * at the end, :meth:`close_books` compares the books with what the real queue still held.
+
+A full policy other than ``block`` lets items leave without a consumer: REJECTED (the
+producer dropped its item: ``timeout``, ``drop-newest``) and OVERWRITTEN (the oldest item
+in the buffer made room: ``drop-oldest``). Both are booked by id, so that
+
+    produced = consumed + in_buffer + in_hand + rejected + overwritten
+
+holds exactly; an item taken after it was overwritten (or never put, because it was
+rejected) is a violation like any take of an item not in the buffer.
 """
 
 from __future__ import annotations
@@ -21,9 +30,11 @@ from simulator.engine.events import (
     K_CONSUMED,
     K_ERROR,
     K_GOT,
+    K_OVERWRITTEN,
     K_PRODUCED,
     K_PUT,
     K_RECOVERED,
+    K_REJECTED,
     K_SLEEP,
     K_STOPPED,
     RawEvent,
@@ -32,6 +43,8 @@ from simulator.engine.events import (
 
 _SEQ_MASK = (1 << ITEM_SHIFT) - 1
 MAX_VIOLATIONS = 20
+#: how many ids of rejected and of overwritten items the books keep (the first ones)
+MAX_DROPPED_IDS = 20
 
 
 class SeqTracker:
@@ -72,6 +85,13 @@ class Ledger:
     violation_count: int = 0
     lost: int = 0
     closed: bool = False
+    #: items a producer dropped because the buffer was full (``timeout``, ``drop-newest``)
+    rejected: int = 0
+    #: items in the buffer overwritten to make room (``drop-oldest``; done for ``join``)
+    overwritten: int = 0
+    #: the first :data:`MAX_DROPPED_IDS` ids of each
+    rejected_ids: list[int] = field(default_factory=list)
+    overwritten_ids: list[int] = field(default_factory=list)
 
     def _violate(self, message: str, first: bool = False) -> None:
         """Record a violation; the first :data:`MAX_VIOLATIONS` keep their words, and a
@@ -139,6 +159,25 @@ class Ledger:
             elif k == K_STOPPED:
                 if held.pop(worker, None) is not None:
                     self.held_at_stop += 1
+            elif k == K_REJECTED:  # the producer dropped the item it held: never put
+                self.rejected += 1
+                held.pop(worker, None)
+                if len(self.rejected_ids) < MAX_DROPPED_IDS:
+                    self.rejected_ids.append(item)
+            elif k == K_OVERWRITTEN:  # the oldest item left the buffer, done, unconsumed
+                self.overwritten += 1
+                if len(self.overwritten_ids) < MAX_DROPPED_IDS:
+                    self.overwritten_ids.append(item)
+                if ids.pop(item, None) is None:
+                    if strict:
+                        self._violate(f"{worker} overwrote {item_label(item)}, not in the buffer")
+                    else:
+                        self.early_gets.add(item)
+                elif strict and size != len(ids):
+                    self._violate(
+                        f"buffer reported {size} items after {worker}'s overwrite, "
+                        f"books say {len(ids)}"
+                    )
             elif k == K_ERROR:
                 self._violate(f"{worker} failed: {value}")
             elif k == K_RECOVERED:  # redis: a dead consumer's item, back at the exit end
@@ -173,12 +212,17 @@ class Ledger:
 
     @property
     def in_buffer(self) -> int:
-        return self.put - self.got
+        return self.put - self.got - self.overwritten
 
     @property
     def in_hand(self) -> int:
-        """Produced but not yet put, or taken but not yet finished."""
-        return (self.produced - self.put) + (self.got - self.consumed)
+        """Produced but neither put nor rejected yet, or taken but not yet finished."""
+        return (self.produced - self.put - self.rejected) + (self.got - self.consumed)
+
+    @property
+    def dropped(self) -> int:
+        """Items the full policy let go: rejected + overwritten."""
+        return self.rejected + self.overwritten
 
     def close_books(self, remaining: int) -> None:
         """After the workers have stopped: compare with the ``remaining`` items really
@@ -187,13 +231,17 @@ class Ledger:
         self.closed = True
         # an item consumed twice counts once: the copies hide as many lost items
         distinct = self.consumed - self.duplicates
-        self.lost = max(0, self.produced - distinct - remaining - self.held_at_stop)
+        dropped = self.rejected + self.overwritten
+        self.lost = max(0, self.produced - distinct - remaining - self.held_at_stop - dropped)
         if self.lost:
             twice = f" ({self.duplicates} consumed twice)" if self.duplicates else ""
+            policy = (
+                f", rejected {self.rejected}, overwritten {self.overwritten}" if dropped else ""
+            )
             self._violate(
                 f"{self.lost} item(s) lost: produced {self.produced}, consumed "
                 f"{distinct} different items{twice}, left in buffer {remaining}, held "
-                f"{self.held_at_stop}",
+                f"{self.held_at_stop}{policy}",
                 first=True,
             )
         if remaining != self.in_buffer:

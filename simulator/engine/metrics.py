@@ -17,10 +17,12 @@ from simulator.engine.events import (
     K_CONSUMED,
     K_GET_WAIT,
     K_GOT,
+    K_OVERWRITTEN,
     K_PRODUCED,
     K_PUT,
     K_PUT_WAIT,
     K_RECOVERED,
+    K_REJECTED,
     K_SLEEP,
     K_STOPPED,
     RawEvent,
@@ -49,7 +51,7 @@ NO_SHARE = -1  #: the ``share`` of a state in neither (STARTING, STOPPED)
 
 
 class WorkerStat:
-    __slots__ = ("acc", "done", "item", "name", "role", "share", "since", "state")
+    __slots__ = ("acc", "done", "item", "meant", "name", "role", "share", "since", "state")
 
     def __init__(self, name: str, t: float) -> None:
         self.name = name
@@ -62,6 +64,8 @@ class WorkerStat:
         self.item = -1
         self.done = 0
         self.acc = [0.0, 0.0]  # working, blocked seconds
+        #: seconds it was meant to work: the sum of its drawn working times
+        self.meant = 0.0
 
     def shares(self, now: float) -> tuple[float, float]:
         acc = list(self.acc)
@@ -72,6 +76,11 @@ class WorkerStat:
         if total <= 0:
             return (0.0, 0.0)
         return (acc[0] / total, acc[1] / total)
+
+    def wall(self, now: float) -> float:
+        """Seconds spent working or blocked (what the time shares divide)."""
+        extra = now - self.since if self.share >= 0 and now > self.since else 0.0
+        return self.acc[0] + self.acc[1] + extra
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,11 @@ class WorkerView:
     done: int
     since: float
     shares: tuple[float, float]  # working, blocked
+    #: the share of its time it was meant to work (its drawn working times / its time)
+    meant_share: float = 0.0
+    #: the share of its time it was really on a CPU; None where not measurable
+    #: (filled in by the simulation, see :mod:`~simulator.engine.cpu`)
+    cpu_share: float | None = None
     #: where it runs, for a worker that joined from elsewhere (``pcsim worker``), else ""
     host: str = ""
 
@@ -95,6 +109,8 @@ class Metrics:
         self.last_t = t0
         self._produced_bins = [0] * N_BINS
         self._consumed_bins = [0] * N_BINS
+        #: items let go by the full policy (rejected or overwritten) per bin
+        self._dropped_bins = [0] * N_BINS
         self._bin = int(t0 / BIN_S)
         self.occupancy = 0
         self.max_occupancy = 0
@@ -108,6 +124,8 @@ class Metrics:
         self.waits_empty = 0
         self.workers: dict[str, WorkerStat] = {}
         self._retired: dict[Role, list[float]] = {role: [0.0, 0.0] for role in ROLES}
+        #: retired workers' (meant seconds, wall seconds), per role
+        self._retired_meant: dict[Role, list[float]] = {role: [0.0, 0.0] for role in ROLES}
 
     def restart(self, t0: float) -> None:
         """Start the clock again at ``t0`` (the moment every worker was ready).
@@ -121,13 +139,16 @@ class Metrics:
         self.last_t = max(self.last_t, t0)
         self._produced_bins = [0] * N_BINS
         self._consumed_bins = [0] * N_BINS
+        self._dropped_bins = [0] * N_BINS
         self._bin = int(t0 / BIN_S)
         self._occ_area = 0.0
         self._occ_since = max(self._occ_since, t0)
         for w in self.workers.values():
             w.acc = [0.0, 0.0]
+            w.meant = 0.0
             w.since = max(w.since, t0)
         self._retired = {role: [0.0, 0.0] for role in ROLES}
+        self._retired_meant = {role: [0.0, 0.0] for role in ROLES}
 
     def _advance(self, t: float) -> int:
         b = int(t / BIN_S)
@@ -136,6 +157,7 @@ class Metrics:
                 j = (self._bin + i) % N_BINS
                 self._produced_bins[j] = 0
                 self._consumed_bins[j] = 0
+                self._dropped_bins[j] = 0
             self._bin = b
         return b % N_BINS
 
@@ -157,7 +179,7 @@ class Metrics:
         last_t = self.last_t
         # kinds as plain ints (an IntEnum member compares more slowly) and each worker's
         # share index kept beside its state: with the ledger's, 2.55 -> 1.66 us per item
-        for t, k, name, item, size, _value in batch:
+        for t, k, name, item, size, value in batch:
             w = workers.get(name)
             if w is None:
                 w = workers[name] = WorkerStat(name, t)
@@ -167,6 +189,7 @@ class Metrics:
                 w.acc[s] += t - w.since
             w.since = t
             if k == K_SLEEP:  # the production or consumption time
+                w.meant += value  # type: ignore[operator]  # a SLEEP's value is its seconds
                 if w.role is PRODUCER:
                     w.state, w.item = PRODUCING, -1
                 else:
@@ -205,6 +228,20 @@ class Metrics:
             elif k == K_GET_WAIT:
                 w.state, w.item, w.share = S.WAITING_EMPTY, -1, BLOCKED
                 self.waits_empty += 1
+            elif k in (K_REJECTED, K_OVERWRITTEN):
+                b = int(t / BIN_S)
+                if b != cur_bin:
+                    self._bin = cur_bin
+                    idx = self._advance(t)
+                    cur_bin = self._bin
+                self._dropped_bins[idx] += 1
+                if k == K_REJECTED:  # it dropped its item: on to make the next one
+                    w.state, w.item, w.share = PRODUCING, -1, WORKING
+                else:  # the oldest left; this producer's PUT follows at once
+                    if t > occ_since:
+                        occ_area += occ * (t - occ_since)
+                        occ_since = t
+                    occ = size
             elif k == K_RECOVERED:  # a dead consumer's item back in the buffer (redis)
                 w.item = -1
                 if t > occ_since:
@@ -216,6 +253,9 @@ class Metrics:
                 acc = self._retired[w.role]
                 acc[0] += w.acc[0]
                 acc[1] += w.acc[1]
+                meant = self._retired_meant[w.role]
+                meant[0] += w.meant
+                meant[1] += w.acc[0] + w.acc[1]
                 del workers[name]
             if t > last_t:
                 last_t = t
@@ -248,6 +288,15 @@ class Metrics:
         produced = sum(self._produced_bins[i] for i in idx)
         consumed = sum(self._consumed_bins[i] for i in idx)
         return produced / (k * BIN_S), consumed / (k * BIN_S)
+
+    def dropped_rate(self, now: float) -> float:
+        """Items dropped by the full policy per second, over the same window as
+        :meth:`rates`."""
+        self._advance(now)
+        span = min(RATE_WINDOW_S, max(now - self.t0, BIN_S))
+        k = max(1, min(int(RATE_WINDOW_S / BIN_S), round(span / BIN_S)))
+        dropped = sum(self._dropped_bins[(self._bin - i) % N_BINS] for i in range(1, k + 1))
+        return dropped / (k * BIN_S)
 
     def mean_occupancy(self, now: float) -> float:
         area = self._occ_area + self.occupancy * max(0.0, now - self._occ_since)
@@ -285,15 +334,30 @@ class Metrics:
         total = acc[0] + acc[1]
         return acc[BLOCKED] / total if total > 0 else 0.0
 
+    def meant_fraction(self, role: Role, now: float) -> float:
+        """The share of ``role``'s time its workers were meant to work (their drawn
+        working times over their time working or blocked), retired ones included."""
+        meant, wall = self._retired_meant[role]
+        for w in self.workers.values():
+            if w.role == role:
+                meant += w.meant
+                wall += w.wall(now)
+        return min(1.0, meant / wall) if wall > 0 else 0.0
+
     def worker_views(
         self, now: float, hosts: dict[str, str] | None = None
     ) -> tuple[WorkerView, ...]:
-        """Every live worker as views show it; ``hosts`` names where joined ones run."""
+        """Every live worker as views show it; ``hosts`` names where joined ones run
+        (the redis backend's ``pcsim worker``)."""
         hosts = hosts or {}
-        return tuple(
-            WorkerView(
-                w.name, w.role, w.state, w.item, w.done, w.since, w.shares(now),
-                hosts.get(w.name, ""),
-            )
-            for w in self.workers.values()
-        )  # fmt: skip
+        views = []
+        for w in self.workers.values():
+            wall = w.wall(now)
+            meant = min(1.0, w.meant / wall) if wall > 0 else 0.0
+            views.append(
+                WorkerView(
+                    w.name, w.role, w.state, w.item, w.done, w.since, w.shares(now), meant,
+                    host=hosts.get(w.name, ""),
+                )
+            )  # fmt: skip
+        return tuple(views)

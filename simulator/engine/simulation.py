@@ -43,6 +43,7 @@ holds a run before its first event, so stepping can begin from the empty buffer.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import time
 from collections import deque
@@ -55,6 +56,7 @@ from simulator.engine.backends import backend_class
 from simulator.engine.backends.base import Backend
 from simulator.engine.channel import EventChannel
 from simulator.engine.config import LIVE_FIELDS, SimulationConfig
+from simulator.engine.cpu import calibrate, gil_enabled
 from simulator.engine.events import (
     K_COND_WAIT,
     K_COND_WOKE,
@@ -63,12 +65,14 @@ from simulator.engine.events import (
     K_GET_WAIT,
     K_GOT,
     K_INSIDE,
+    K_INSIDE_END,
     K_LOCK_FREE,
     K_LOCK_HELD,
     K_LOCK_WAIT,
     K_PRODUCED,
     K_PUT,
     K_PUT_WAIT,
+    K_REJECTED,
     K_SEM_GIVE,
     K_SEM_TAKE,
     K_SEM_WAIT,
@@ -86,16 +90,20 @@ from simulator.engine.events import (
 )
 from simulator.engine.ledger import Ledger
 from simulator.engine.metrics import Metrics, WorkerView
-from simulator.engine.workers import ROLES, Role, WorkerState, worker_name
+from simulator.engine.workers import ROLES, Role, WorkerState, role_of, worker_name
 
 BOOKING_PERIOD_S = 0.005  # how often the bookkeeping thread drains the inbox
 #: a run in which every live worker waits and nothing happens for this long (of running
 #: time: not paused, not starting) is a deadlock
 DEADLOCK_AFTER_S = 1.0
+#: how often the bookkeeping thread reads the workers' CPU clocks (see engine/cpu.py)
+CPU_SAMPLE_S = 0.25
 
 #: the ordinary events: one step is exactly one of these (events of other kinds that the
 #: worker writes on the way, such as the Inside view's lock events, ride along)
-STEP_KINDS = frozenset({K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT, K_CONSUMED})
+STEP_KINDS = frozenset(
+    {K_SLEEP, K_PRODUCED, K_PUT_WAIT, K_PUT, K_GET_WAIT, K_GOT, K_CONSUMED, K_REJECTED}
+)
 #: what ends a step: its ordinary event, or the worker ending (item limit, stop, error);
 #: with the no-lock bug also UNLOCKED_READ, the race window between reading an index and
 #: writing it back (so a learner can interleave two puts or two gets by hand)
@@ -130,6 +138,8 @@ def step_line(ev: Event) -> str:
         return f"{w} waits to put {item}: buffer full ({ev.size} in buffer)"
     if kind == K_PUT:
         return f"{w} put {item} ({ev.size} in buffer)"
+    if kind == K_REJECTED:
+        return f"{w} dropped {item}: buffer full ({ev.size} in buffer)"
     if kind == K_GET_WAIT:
         return f"{w} waits for an item: buffer empty"
     if kind == K_GOT:
@@ -239,6 +249,27 @@ class Snapshot:
     inside: dict[str, Any] | None = None
     #: how many violations there were (``violations`` keeps the first ones)
     violation_count: int = 0
+    #: items a producer dropped on a full buffer (full policy ``timeout``, ``drop-newest``)
+    rejected: int = 0
+    #: items overwritten in the buffer to make room (full policy ``drop-oldest``)
+    overwritten: int = 0
+    #: items dropped (rejected + overwritten) per second, over the rates' window
+    dropped_rate: float = 0.0
+    #: the first ids of the rejected and of the overwritten items
+    rejected_ids: tuple[int, ...] = ()
+    overwritten_ids: tuple[int, ...] = ()
+    #: with ``work = "cpu"``: the kernel's speed on one core, measured at the start
+    #: (``{"iterations_per_ms": …}``); None while the work is slept
+    calibration: dict[str, float] | None = None
+    #: whether this interpreter has a GIL (a free-threaded build lets threads scale)
+    gil_enabled: bool = True
+    #: every worker's CPU seconds over the run's wall seconds, in percent (100 = one
+    #: core busy); None where not measurable. On asyncio: the loop thread's.
+    cpu_percent: float | None = None
+    #: per role ("producer", "consumer"): ``{"cpu_share": …, "meant_share": …}``, the
+    #: share of its workers' time on a CPU (None if not measurable per worker: asyncio)
+    #: and the share they were meant to work
+    role_cpu: dict[str, dict[str, float | None]] = dataclasses.field(default_factory=dict)
     #: what failed outside the books and ended the run (the redis broker vanished), else
     #: None; the books are those up to that moment
     failure: str | None = None
@@ -310,6 +341,7 @@ class Simulation:
         self._pending: _PendingStep | None = None  # a step the books have not seen yet
         self._last_step: tuple[str, str] | None = None
         self._stepped = ""  # the last worker stepped by round robin
+        self._calibration: float = 0.0  # spin iterations per second; 0.0: not measured
         self._reset_books()
 
     def _reset_books(self) -> None:
@@ -337,6 +369,11 @@ class Simulation:
         self._waits: tuple[tuple[str, str], ...] = ()
         self.deadlocked.clear()
         self._stopping = False  # the workers' last events do not end a deadlock
+        #: worker -> [cpu at its first reading after the clock started, its time, the
+        #: latest cpu, its time] (kept after a worker stops, for the role's share)
+        self._cpu: dict[str, list[float]] = {}
+        self._cpu_total: list[float] | None = None  # the same for the whole backend
+        self._cpu_sampled = 0.0
 
     def set_inside(self, inside: bool) -> None:
         """Record the inside events (``True``) or not, from the next start on."""
@@ -372,7 +409,9 @@ class Simulation:
             self.ready.clear()
             self._names = {role: [] for role in ROLES}
             self._numbers = {role: 0 for role in ROLES}
+            self._calibration = 0.0  # measured again for each run (see _cpu_rate)
             backend = backend_class(self.config.backend)(self.config, self._inbox.append)
+            backend.set_work(self._cpu_rate(self.config))
             self._inside_run = backend.inside = self.inside
             workers = [self._new_worker(Role.PRODUCER) for _ in range(self.config.producers)]
             workers += [self._new_worker(Role.CONSUMER) for _ in range(self.config.consumers)]
@@ -556,9 +595,14 @@ class Simulation:
             backend = self._backend
             if self.state not in (RunState.RUNNING, RunState.PAUSED) or backend is None:
                 return frozenset()
+            if "work" in changed:
+                backend.set_work(self._cpu_rate(config))
             for role in ROLES:
                 if f"{role}_sleep" in changed or "time_scale" in changed:
                     backend.set_sleep(role, *config.effective_sleep(role))
+            if changed & {"full_policy", "put_timeout"}:
+                backend.set_policy(config.full_policy, config.put_timeout)
+            for role in ROLES:
                 names = self._names[role]
                 want = config.producers if role is Role.PRODUCER else config.consumers
                 while len(names) < want:
@@ -606,6 +650,7 @@ class Simulation:
                     if busy == 0 and not producers_alive:
                         break
                     time.sleep(0.01)
+            self._sample_cpu(backend, time.monotonic())  # the last reading of live workers
             t0 = time.monotonic()
             self._stopping = True
             remaining = backend.stop()
@@ -677,6 +722,68 @@ class Simulation:
             backend.open_gate()
 
     # ---- bookkeeping -------------------------------------------------------------
+    def _cpu_rate(self, config: SimulationConfig) -> float:
+        """The calibrated speed of the CPU kernel for ``config.work == "cpu"`` (measured
+        once per run, the first time it is needed), else 0.0 (sleep)."""
+        if config.work != "cpu":
+            return 0.0
+        if not self._calibration:
+            self._calibration = calibrate()
+        return self._calibration
+
+    def _sample_cpu(self, backend: Backend | None, now: float) -> None:
+        """Read the workers' CPU clocks (after the clock started): the first reading of
+        each is its baseline, so interpreter start-up does not count."""
+        if backend is None or not self.ready.is_set():
+            return
+        self._cpu_sampled = now
+        per, total = backend.cpu_seconds()
+        with self._lock:
+            books = self._cpu
+            for name, cpu in per.items():
+                b = books.get(name)
+                if b is None:
+                    books[name] = [cpu, now, cpu, now]
+                else:
+                    b[2], b[3] = cpu, now
+            if total is not None:
+                if self._cpu_total is None:
+                    self._cpu_total = [total, now, total, now]
+                else:
+                    self._cpu_total[2:] = [total, now]
+
+    def _cpu_views(self) -> tuple[float | None, dict[str, dict[str, float | None]]]:
+        """(cpu percent of the whole run, each role's shares) from the readings (under
+        ``self._lock``)."""
+        tot = self._cpu_total
+        percent = None
+        if tot is not None and tot[3] > tot[1]:
+            percent = 100.0 * (tot[2] - tot[0]) / (tot[3] - tot[1])
+        roles: dict[str, dict[str, float | None]] = {}
+        now = self._t_end if self._t_end is not None else time.monotonic()
+        for role in ROLES:
+            cpu = wall = 0.0
+            for name, (c0, t0, c1, t1) in self._cpu.items():
+                if role_of(name) is role:
+                    cpu += c1 - c0
+                    wall += t1 - t0
+            roles[str(role)] = {
+                "cpu_share": round(cpu / wall, 4) if wall > 0 else None,
+                "meant_share": round(self.metrics.meant_fraction(role, now), 4),
+            }
+        return percent, roles
+
+    def _worker_cpu(self, views: tuple[WorkerView, ...]) -> tuple[WorkerView, ...]:
+        """``views`` with each measurable worker's CPU share (under ``self._lock``)."""
+        books = self._cpu
+        out = []
+        for v in views:
+            b = books.get(v.name)
+            if b is not None and b[3] > b[1]:
+                v = dataclasses.replace(v, cpu_share=(b[2] - b[0]) / (b[3] - b[1]))
+            out.append(v)
+        return tuple(out)
+
     def _booking_loop(self) -> None:
         while not self._booking_stop.wait(BOOKING_PERIOD_S):
             self._book_once()
@@ -684,6 +791,9 @@ class Simulation:
             if backend is not None and getattr(backend, "failure", None) is not None:
                 self.broken.set()
             self._passes += 1
+            now = time.monotonic()
+            if now - self._cpu_sampled >= CPU_SAMPLE_S:
+                self._sample_cpu(self._backend, now)
             self._check_deadlock()
             if self.after_booking is not None:
                 self.after_booking()
@@ -696,6 +806,9 @@ class Simulation:
         An event after it (a false alarm) clears it."""
         now = time.monotonic()
         if self.state != RunState.RUNNING or not self.ready.is_set() or self.finished.is_set():
+            self._quiet_since = now
+            return
+        if self.config.full_policy != "block":  # a dropping producer never waits for good
             self._quiet_since = now
             return
         if self._deadlock or now - self._quiet_since < DEADLOCK_AFTER_S:
@@ -767,6 +880,7 @@ class Simulation:
             now = self._t_end if self._t_end is not None else time.monotonic()
             p_rate, c_rate = met.rates(now)
             requested = self._requested
+            cpu_percent, role_cpu = self._cpu_views()
             return Snapshot(
                 state=self.state,
                 config=self.config,
@@ -791,7 +905,9 @@ class Simulation:
                 consumer_blocked=met.blocked_fraction(Role.CONSUMER, now),
                 waits_full=met.waits_full,
                 waits_empty=met.waits_empty,
-                workers=met.worker_views(now, getattr(self._backend, "hosts", None)),
+                workers=self._worker_cpu(
+                    met.worker_views(now, getattr(self._backend, "hosts", None))
+                ),
                 buffer=tuple(led.in_buffer_ids),
                 warnings=tuple(self._warnings),
                 failure=self._failure,
@@ -806,6 +922,19 @@ class Simulation:
                 waits=self._waits,
                 inside=copy.deepcopy(self._inside_state),
                 violation_count=led.violation_count,
+                rejected=led.rejected,
+                overwritten=led.overwritten,
+                dropped_rate=met.dropped_rate(now),
+                rejected_ids=tuple(led.rejected_ids),
+                overwritten_ids=tuple(led.overwritten_ids),
+                calibration=(
+                    {"iterations_per_ms": round(self._calibration / 1000.0, 1)}
+                    if self.config.work == "cpu" and self._calibration
+                    else None
+                ),
+                gil_enabled=gil_enabled(),
+                cpu_percent=cpu_percent,
+                role_cpu=role_cpu,
             )
 
 
@@ -815,7 +944,7 @@ def _book_inside(state: dict[str, Any], batch: list[RawEvent]) -> None:
     conditions, semaphores = state["conditions"], state["semaphores"]
     lock = state["lock"] or {"holder": None, "waiting": []}  # None: a buffer with no lock
     for _t, k, w, _item, size, value in batch:
-        if k < K_INSIDE and k != K_STOPPED:
+        if not K_INSIDE <= k <= K_INSIDE_END and k != K_STOPPED:
             continue
         if k == K_LOCK_WAIT:
             if w not in lock["waiting"]:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Kind
+from simulator.engine.events import Kind, is_inside
 from simulator.engine.workers import Role, role_of
 
 #: what can be expected, measured over a window of the run
@@ -48,6 +48,11 @@ FIGURES: dict[str, str] = {
     "errors": "workers that failed (an ERROR event: a broken get)",
     "taken_twice": "items taken from the buffer a second time (a broken buffer)",
     "deadlock": "1 if every live worker waited and nothing moved for 1 s or more, else 0",
+    "rejected": "items a producer dropped on a full buffer (full policy timeout, drop-newest)",
+    "overwritten": "items overwritten in the buffer to make room (full policy drop-oldest)",
+    "dropped_per_s": "items dropped (rejected + overwritten) per second in the window",
+    "mean_age_ms": "mean time from made to taken of the items taken in the window (ms): "
+    "the wait in the producer's hand plus the time in the buffer",
 }
 #: how long every worker must wait, with nothing happening, for ``deadlock`` (real s)
 DEADLOCK_S = 1.0
@@ -158,6 +163,9 @@ def measure(
     occ_area = 0.0
     occ_since = start
     produced = consumed = waits_full = waits_empty = errors = taken_twice = 0
+    rejected = overwritten = 0
+    made: dict[int, float] = {}  # item -> when it was made (until it is taken or dropped)
+    ages: list[float] = []  # made-to-taken of the items taken in the window
     taken: set[int] = set()  # every item taken since the run's start
     blocked_now: dict[str, bool] = {}  # live worker -> waiting on a full / empty buffer
     last_t = start
@@ -203,12 +211,23 @@ def measure(
         last_t = t
         if kind == Kind.STOPPED:
             blocked_now.pop(name, None)
-        elif kind < Kind.LOCK_WAIT:  # the inside kinds do not change what a worker does
+        elif not is_inside(kind):  # the inside kinds do not change what a worker does
             blocked_now[name] = kind in (Kind.PUT_WAIT, Kind.GET_WAIT)
         if kind == Kind.GOT:
             if item in taken:
                 taken_twice += inside
             taken.add(item)
+            t_made = made.pop(item, None)
+            if inside and t_made is not None:
+                ages.append(t - t_made)
+        elif kind == Kind.PRODUCED:
+            made[item] = t
+        elif kind in (Kind.REJECTED, Kind.OVERWRITTEN):
+            made.pop(item, None)
+            if inside and kind == Kind.REJECTED:
+                rejected += 1
+            elif inside:
+                overwritten += 1
         elif inside and kind == Kind.ERROR:
             errors += 1
         if name in since:
@@ -251,4 +270,9 @@ def measure(
         "errors": errors,
         "taken_twice": taken_twice,
         "deadlock": deadlock,
+        "rejected": rejected,
+        "overwritten": overwritten,
+        "dropped_per_s": (rejected + overwritten) / (span * speed),
+        # a time, so in the scenario's own seconds as the rates (``speed`` times longer)
+        "mean_age_ms": 1000.0 * speed * sum(ages) / len(ages) if ages else 0.0,
     }

@@ -134,6 +134,19 @@ def bottleneck_sentence(p: Prediction) -> str:
     return f"{head}: {tail} {share:.0%} of the time.".replace("%", " %")
 
 
+def _unmodelled(config: SimulationConfig) -> str | None:
+    """Why the ideal model cannot stand for ``config`` (a setting it does not model), or
+    None. A prediction it cannot make is said, not drawn wrong."""
+    if config.full_policy != "block":
+        return f"the model knows only the full policy block (not {config.full_policy})"
+    if config.work == "cpu" and config.backend != "processes":
+        return (
+            f"the model knows no GIL: computing {config.backend} workers share one core "
+            "(use processes, or compare with pcsim compare)"
+        )
+    return None
+
+
 def predict(
     config: SimulationConfig, *, duration_s: float | None = None, seed: int = 0
 ) -> Prediction:
@@ -147,6 +160,9 @@ def predict(
         pace_mean = min(mean_time(config, Role.PRODUCER), mean_time(config, Role.CONSUMER))
     else:
         pace_mean = mean_time(config, pace)
+    reason = _unmodelled(config)
+    if reason is not None:
+        return Prediction(config, bounds, None, reason)
     if pace_mean < MIN_MEAN_S:
         reason = (
             f"mean sleeps under {MIN_MEAN_S * 1000:g} ms: the machine, not the settings, "

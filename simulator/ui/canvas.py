@@ -214,6 +214,7 @@ class SimulationCanvas(QGraphicsView):
             self._last_full = now
             self._show_figures(items, workers, capacity, fast)
         self._move_tokens(lay, items, workers, now, fast)
+        self._move_drops(lay, items, now, fast)
         items.fast_note.show(fast)
         items.banner.show(banner_text(self.state, snap))
 
@@ -232,6 +233,7 @@ class SimulationCanvas(QGraphicsView):
         # an item flying to a consumer is drawn by its token, not twice
         arriving = set() if fast else self.model.arriving()
         states: dict[str, list[str]] = {"producer": [], "consumer": []}
+        cpu_work = snap is not None and snap.config.work == "cpu"  # then each card's CPU
         for v in workers:
             card = items.cards.get(v.name)
             if card is None:
@@ -239,6 +241,7 @@ class SimulationCanvas(QGraphicsView):
             shown = theme.display_state(self.state, v.state)
             states[v.role].append(shown)
             card.update(shown, v.done, v.item if v.item not in arriving else -1)
+            card.show_cpu(v.cpu_share if cpu_work else None, v.meant_share)
         for role, tally in items.tallies.items():
             tally.show(states[role])
         if items.bar is not None:
@@ -295,6 +298,47 @@ class SimulationCanvas(QGraphicsView):
         for t in tokens[k:]:
             t.hide()
 
+    def _move_drops(self, lay: Layout, items: SceneItems, now: float, fast: bool) -> None:
+        """Items the full policy let go, leaving the picture downwards with their word:
+        a rejected one from its producer's hand, an overwritten one from the buffer's
+        exit (the oldest item's place); they fade out above the legend."""
+        live = [] if fast else self.model.live_drops(now)
+        pool = items.drops
+        k = 0
+        worded: list[QPointF] = []  # where a word is shown: a second one there would overprint
+        near_y, near_x = lay.token.height(), lay.token.width() * 3
+        for d in live:
+            if k >= len(pool):
+                break
+            if d.word == "rejected":
+                card = lay.producers.get(d.worker)
+                if card is None:
+                    continue
+                a = held_anchor(card, Role.PRODUCER, lay)
+            else:
+                # from just under the exit's caption (its word would cover it)
+                a = QPointF(
+                    lay.exit.x() - lay.token.width() / 2, lay.exit.y() + lay.token.height()
+                )
+            # down to just above the legend (it fades on the way), never over it
+            floor = lay.legend.top() - lay.token.height()
+            b = QPointF(a.x(), max(a.y() + lay.token.height(), floor))
+            p = d.progress(now)
+            pos = a + (b - a) * ease(p)
+            # the token always shows; its word only where no other word is, and a rejected
+            # one's not beside the buffer (it would cover the buffer's captions)
+            clear = all(
+                abs(pos.y() - q.y()) > near_y or abs(pos.x() - q.x()) > near_x for q in worded
+            ) and not (
+                d.word == "rejected" and lay.buffer.adjusted(-near_x, 0, 0, near_y).contains(pos)
+            )
+            if clear:
+                worded.append(pos)
+            pool[k].show(d.item, d.word, pos, p, worded=clear)
+            k += 1
+        for drop in pool[k:]:
+            drop.hide()
+
     # ---- what the canvas shows ---------------------------------------------------------
     def dump(self) -> dict[str, Any]:
         """What the canvas shows, read back from its scene items (not from the snapshot):
@@ -332,10 +376,16 @@ class SimulationCanvas(QGraphicsView):
             }
             for card in items.cards.values()
         ]
+        drops = [
+            {"item": item_label(d.item), "word": d.kind, "worded": bool(d.word.text)}
+            for d in items.drops
+            if d.visible
+        ]
         return {
             "header": {"count": int(header[1])},
             "buffer": {"mode": lay.mode, "count": count, "items": drawn},
             "cards": cards,
+            "drops": drops,
         }
 
 

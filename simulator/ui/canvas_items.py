@@ -256,6 +256,57 @@ class TokenItem:
             self.box.setVisible(False)
 
 
+class DropItem:
+    """An item leaving the picture by the full policy: its tag with a thick border in the
+    drop colour, and the word ("rejected", "overwritten") beside it, fading as it goes.
+    Colour and word together: the word says what the colour means."""
+
+    def __init__(self, scene: QGraphicsScene, st: Styles, size: QSizeF, labelled: bool) -> None:
+        self.token = TokenItem(scene, st, size, labelled)
+        self.token.box.setZValue(11)
+        self.pen = QPen(DROP_COLOR, 3)
+        # the word in the darker shade (readable on the light surface), bold
+        self.word = Label(scene, st.token_font, QBrush(theme.ALARM_COLOR))
+        self.word.item.setParentItem(self.token.box)
+        self.word.item.setPos(size.width() / 2 + 4, -st.token_fm.height() / 2)
+        self.item = -2
+        self.kind = ""  #: "rejected" or "overwritten", shown in words or not
+        self.hide()
+
+    @property
+    def visible(self) -> bool:
+        return self.token.visible
+
+    def show(self, item: int, word: str, pos: QPointF, fade: float, worded: bool = True) -> None:
+        """``item`` at ``pos`` with ``word`` (unless not ``worded``: another drop's word
+        is where this one's would be), ``fade`` (0-1) of the way out."""
+        self.kind = word
+        if item != self.item:
+            self.item = item
+            self.token.show(item, pos)
+            self.token.box.setPen(self.pen)  # the drop's border, over the producer's
+        else:
+            self.token.show(item, pos)
+        self.word.set(word if worded else "")
+        # an overwritten item leaves from the buffer's exit, beside the consumers' cards:
+        # its word goes on the left, clear of them; a rejected one's on the right
+        half = self.token.box.path().boundingRect().width() / 2
+        fm_h = self.word.item.boundingRect().height()
+        if word == "overwritten":
+            x = -half - 4 - self.word.item.boundingRect().width()
+        else:
+            x = half + 4
+        self.word.item.setPos(x, -fm_h / 2)
+        self.token.box.setOpacity(1.0 - fade)  # gone by the end: no pile at the floor
+
+    def hide(self) -> None:
+        self.token.hide()
+
+
+#: the colour of an item dropped by the full policy (Okabe-Ito vermillion, as dropped/s)
+DROP_COLOR = QColor(theme.OKABE_ITO["vermillion"])
+
+
 class CardItem:
     """One worker: box, state stripe, name, state word, count, held item, wait line.
 
@@ -332,6 +383,16 @@ class CardItem:
         if self.lines == 3:
             self.held = TokenItem(scene, st, lay.token, True)
             self.held_pos = held_anchor(rect, view.role, lay)
+        #: "CPU 48 %" (work cpu): on the third line right of the item in hand, or on
+        #: the second right of the state word; left out where it does not fit. Made
+        #: the first time there is one to show (a sleep run's scene has no such item)
+        self.cpu: Label | None = None
+        self._scene = scene
+        self.cpu_y = rect.top() + (self.lines - 1) * row + (row - self.fm.height()) / 2
+        self.cpu_left = (
+            self.held_pos.x() + lay.token.width() / 2 + 6 if self.lines == 3 else self.word_x
+        )
+        self.shown_cpu: tuple[str, str] = ("", "")
         if view.role == Role.PRODUCER:
             a, b = QPointF(rect.right(), rect.center().y()), lay.entrance
         else:
@@ -381,6 +442,29 @@ class CardItem:
         if text and width != self.count_w:
             self.count_w = width
             self.count.item.setPos(self.right - width, self.count_y)
+
+    def show_cpu(self, cpu: float | None, meant: float) -> None:
+        """The share of its time on a CPU beside the share it was meant to work
+        (``CPU 48 % of 95 %``, else ``CPU 48 %``), where it fits; None: nothing."""
+        key = ("" if cpu is None else f"{100 * cpu:.0f}|{100 * meant:.0f}", self.shown_state)
+        if key == self.shown_cpu:
+            return
+        self.shown_cpu = key
+        text = ""
+        if cpu is not None and self.lines >= 2 and not self.tallied:
+            left = self.cpu_left
+            if self.lines == 2 and self.state.text:
+                left += self.fm.horizontalAdvance(self.state.text) + 8
+            for t in (f"CPU {100 * cpu:.0f} % of {100 * meant:.0f} %", f"CPU {100 * cpu:.0f} %"):
+                w = self.fm.horizontalAdvance(t)
+                if left + w <= self.right:
+                    text = t
+                    if self.cpu is None:
+                        self.cpu = Label(self._scene, self.st.small, self.st.muted)
+                    self.cpu.item.setPos(self.right - w, self.cpu_y)
+                    break
+        if self.cpu is not None:
+            self.cpu.set(text)
 
     def update(self, state: str, done: int | None, held: int) -> None:
         """Show ``state`` (a display state), ``done`` (None: leave the count) and the

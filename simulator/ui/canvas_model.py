@@ -6,6 +6,10 @@ the picture must never lag behind reality, so the model keeps no backlog: a work
 most one token in flight (a newer one replaces it), the number of tokens is capped, and a
 frame with more moves than can be followed switches to *fast mode*, where only states,
 fill and counters are shown until the rate drops.
+
+Drops are the items a full policy lets go (REJECTED by a producer, OVERWRITTEN in the
+buffer): each is seen leaving the picture for :data:`DROP_S`, with its word; at most
+:data:`MAX_DROPS` at once (the newest), none in fast mode.
 """
 
 from __future__ import annotations
@@ -18,6 +22,24 @@ TWEEN_S = 0.25
 MAX_TOKENS = 48
 FAST_MOVES_PER_FRAME = 24  # more puts+gets than this in one frame: stop animating
 FAST_HOLD_S = 1.0  # stay in fast mode this long after the last busy frame
+DROP_S = 0.9  #: how long a dropped item is seen leaving (long enough to read its word)
+MAX_DROPS = 8
+#: the word a dropped item carries as it leaves
+DROP_WORDS = {int(Kind.REJECTED): "rejected", int(Kind.OVERWRITTEN): "overwritten"}
+
+
+@dataclass(slots=True)
+class Drop:
+    """An item the full policy let go: from the producer's hand (``rejected``) or the
+    buffer's exit (``overwritten``), out of the picture."""
+
+    item: int
+    worker: str  #: the producer that dropped it, or whose put overwrote it
+    word: str  #: "rejected" or "overwritten"
+    t0: float
+
+    def progress(self, now: float) -> float:
+        return min(1.0, max(0.0, (now - self.t0) / DROP_S))
 
 
 @dataclass(slots=True)
@@ -35,10 +57,12 @@ class CanvasModel:
     def __init__(self, duration: float = TWEEN_S) -> None:
         self.duration = duration
         self.tokens: dict[str, Token] = {}  # by worker: one in flight each
+        self.drops: list[Drop] = []  # items leaving by the full policy, oldest first
         self.fast_until = 0.0
 
     def clear(self) -> None:
         self.tokens.clear()
+        self.drops.clear()
         self.fast_until = 0.0
 
     def fast(self, now: float) -> bool:
@@ -50,14 +74,21 @@ class CanvasModel:
         if total > 8 * FAST_MOVES_PER_FRAME:  # clearly too many: do not even scan
             self.fast_until = now + FAST_HOLD_S
             self.tokens.clear()
+            self.drops.clear()
             return
         moves = [e for e in batch if e.kind == Kind.PUT or e.kind == Kind.GOT]
         if len(moves) > FAST_MOVES_PER_FRAME:
             self.fast_until = now + FAST_HOLD_S
             self.tokens.clear()
+            self.drops.clear()
             return
         if self.fast(now):
             return
+        for e in batch:
+            word = DROP_WORDS.get(e.kind)
+            if word is not None:
+                self.drops.append(Drop(e.item, e.worker, word, now))
+        del self.drops[:-MAX_DROPS]
         for e in moves:
             if e.kind == Kind.GOT:  # taken at once: its trip into the slot is over
                 for w in [w for w, t in self.tokens.items() if t.inbound and t.item == e.item]:
@@ -73,6 +104,11 @@ class CanvasModel:
         for w in done:
             del self.tokens[w]
         return list(self.tokens.values())
+
+    def live_drops(self, now: float) -> list[Drop]:
+        """Drops still leaving; finished ones are forgotten."""
+        self.drops = [d for d in self.drops if now - d.t0 < DROP_S]
+        return list(self.drops)
 
     def in_flight(self) -> set[int]:
         return {t.item for t in self.tokens.values()}

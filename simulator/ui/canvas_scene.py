@@ -8,7 +8,7 @@ added in drawing order: later builders' items lie over earlier ones at equal dep
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QFont, QPen
@@ -22,6 +22,7 @@ from simulator.ui.canvas_items import (
     Banner,
     Caption,
     CardItem,
+    DropItem,
     FillBar,
     Headers,
     Label,
@@ -33,7 +34,7 @@ from simulator.ui.canvas_items import (
     rounded,
 )
 from simulator.ui.canvas_layout import Layout
-from simulator.ui.canvas_model import MAX_TOKENS
+from simulator.ui.canvas_model import MAX_DROPS, MAX_TOKENS
 
 FAST_NOTE = "too fast to animate: showing states and counts"
 FAST_NOTE_SHORT = "too fast to animate"
@@ -66,6 +67,8 @@ class SceneItems:
     tallies: dict[str, Tally]
     #: the FIFO marks under the buffer, as drawn
     marks: list[Label]
+    #: a pool of MAX_DROPS tags of items leaving by the full policy, with their word
+    drops: list[DropItem] = field(default_factory=list)
 
 
 def build_scene(
@@ -95,6 +98,7 @@ def build_scene(
         caption=Caption(scene, st, lay),
         tallies=tallies,
         marks=marks,
+        drops=build_drops(scene, st, lay),
     )
 
 
@@ -154,6 +158,12 @@ def build_tokens(scene: QGraphicsScene, st: Styles, lay: Layout) -> list[TokenIt
     """The pool of travelling tags, hidden; labelled while they are tall enough to read."""
     labelled = lay.token.height() >= 15
     return [TokenItem(scene, st, lay.token, labelled) for _ in range(MAX_TOKENS)]
+
+
+def build_drops(scene: QGraphicsScene, st: Styles, lay: Layout) -> list[DropItem]:
+    """The pool of dropped items' tags (the full policy), hidden."""
+    labelled = lay.token.height() >= 15
+    return [DropItem(scene, st, lay.token, labelled) for _ in range(MAX_DROPS)]
 
 
 def build_legend(scene: QGraphicsScene, st: Styles, lay: Layout) -> Toggle:

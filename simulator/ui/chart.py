@@ -1,4 +1,8 @@
-"""The sweep's chart, one drawing for the command line and the window.
+"""The sweep's and the comparison's charts, one drawing for the command line and the
+window.
+
+``pcsim compare`` (a dict with ``runs``) draws bars instead (:class:`_BarPainter`):
+throughput and CPU use per backend.
 
 ``pcsim sweep --out`` and the window's Sweep dialog draw the same picture from the same
 dict (the sweep's JSON, :func:`simulator.sweep.run_sweep`) through :func:`paint`: a
@@ -361,10 +365,149 @@ def _alone(values: Sequence[float | None], i: int) -> bool:
     return not (before or after)
 
 
+def compare_title_lines(data: dict[str, Any]) -> tuple[str, str]:
+    """The comparison chart's title and settings line."""
+    names = ", ".join(data.get("compare", []))
+    title = f"The same settings on {names}: work {data.get('work', 'sleep')}"
+    cfg = data.get("config", {})
+    parts: list[str] = []
+    if cfg:
+        parts.append(f"{cfg.get('producers')} producers, {cfg.get('consumers')} consumers")
+        parts.append(f"capacity {cfg.get('capacity')}")
+        for role in ("producer", "consumer"):
+            lo, hi = cfg.get(f"{role}_sleep", [0, 0])
+            parts.append(f"{role} sleep {lo:g}–{hi:g} s")
+    parts.append(f"{data.get('seconds', 0):g} s per backend, one after another")
+    runs = data.get("runs", [])
+    cal = next((r.get("calibration") for r in runs if r.get("calibration")), None)
+    note = "CPU: the workers' CPU time over the run's time; 100 % = one core busy"
+    if cal:
+        note += f" · cpu work calibrated at {cal['iterations_per_ms']:,.0f} iterations/ms"
+    if runs and not runs[0].get("gil_enabled", True):
+        note += " · free-threaded Python (no GIL)"
+    return title, " · ".join(parts) + "\n" + note
+
+
+class _BarPainter(_Painter):
+    """``pcsim compare``'s chart: one bar per backend in two panels, throughput and CPU
+    use, each bar labelled with its number (words beside colours)."""
+
+    def draw(self) -> None:
+        p, r = self.p, self.rect
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(r, self.bg)
+        pad = 14.0
+        inner = r.adjusted(pad, pad, -pad, -pad)
+        title, settings = compare_title_lines(self.data)
+        y = self._text_block(title, _font(TITLE_PX, True), self.ink, inner, inner.top())
+        y = self._text_block(settings, _font(SMALL_PX), self.muted, inner, y + 2)
+        names = list(self.data.get("compare", []))
+        runs = {r["backend"]: r for r in self.data.get("runs", [])}
+        rest = QRectF(inner.left(), y + 8, inner.width(), inner.bottom() - y - 8)
+        split = rest.top() + rest.height() * 0.5
+        tput = [_num(runs[n]["throughput_per_s"]) if n in runs else None for n in names]
+        cpu = [_num(runs[n]["cpu_percent"]) if n in runs else None for n in names]
+        fm = QFontMetricsF(_font(TEXT_PX))
+        tmax = max([v for v in tput if v is not None] or [1.0]) * 1.15
+        cmax = max([v for v in cpu if v is not None] + [100.0]) * 1.15
+        labels = [_fmt(t) for t in _ticks(tmax) + _ticks(cmax)]
+        self.left_w = max(fm.horizontalAdvance(t) for t in labels) + 12
+        self._bars(
+            QRectF(rest.left(), rest.top(), rest.width(), split - rest.top()),
+            "Throughput (items/s)",
+            names,
+            tput,
+            tmax,
+            THROUGHPUT,
+            "{:,.1f}/s",
+        )
+        self._bars(
+            QRectF(rest.left(), split + 10, rest.width(), rest.bottom() - split - 10),
+            "CPU use (% of one core)",
+            names,
+            cpu,
+            cmax,
+            CONSUMERS,
+            "{:.0f} %",
+        )
+        if not runs:
+            p.setFont(_font(TEXT_PX))
+            p.setPen(self.muted)
+            p.drawText(rest, Qt.AlignmentFlag.AlignCenter, "waiting for the first run…")
+        p.restore()
+
+    def _bars(
+        self,
+        area: QRectF,
+        title: str,
+        names: Sequence[str],
+        values: Sequence[float | None],
+        ymax: float,
+        color: str,
+        fmt: str,
+    ) -> None:
+        p = self.p
+        fm = QFontMetricsF(_font(TEXT_PX))
+        p.setFont(_font(TEXT_PX, True))
+        p.setPen(self.ink)
+        p.drawText(QPointF(area.left(), area.top() + fm.ascent()), title)
+        ticks = _ticks(ymax)
+        ytop = ticks[-1]
+        top = area.top() + fm.height() + 8
+        plot = QRectF(
+            area.left() + self.left_w,
+            top,
+            area.width() - self.left_w - 8,
+            area.bottom() - top - fm.height() - 8,
+        )
+        if plot.height() < 20 or plot.width() < 20:
+            return
+        p.setFont(_font(TEXT_PX))
+        for t in ticks:
+            yy = plot.bottom() - plot.height() * t / ytop
+            p.setPen(QPen(self.grid, 1))
+            p.drawLine(QPointF(plot.left(), yy), QPointF(plot.right(), yy))
+            p.setPen(self.muted)
+            p.drawText(
+                QRectF(area.left(), yy - fm.height() / 2, self.left_w - 8, fm.height()),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                _fmt(t),
+            )
+        n = max(1, len(names))
+        slot = plot.width() / n
+        for i, (name, v) in enumerate(zip(names, values, strict=True)):
+            x = plot.left() + slot * i
+            p.setPen(self.ink)
+            p.drawText(
+                QRectF(x, plot.bottom() + 4, slot, fm.height()),
+                int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop),
+                name,
+            )
+            if v is None:
+                continue
+            h = plot.height() * v / ytop
+            bar = QRectF(x + slot * 0.25, plot.bottom() - h, slot * 0.5, h)
+            p.fillRect(bar, QColor(color))
+            p.setPen(self.ink)
+            p.drawText(
+                QRectF(x, bar.top() - fm.height() - 2, slot, fm.height()),
+                int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom),
+                fmt.format(v),
+            )
+        p.setPen(QPen(self.muted, 1.2))
+        p.drawLine(plot.bottomLeft(), plot.bottomRight())
+        p.drawLine(plot.bottomLeft(), plot.topLeft())
+
+
 def paint(painter: QPainter, rect: QRectF, data: dict[str, Any]) -> None:
-    """Draw the sweep ``data`` (the JSON's dict, perhaps with fewer points than values:
-    a sweep still running) into ``rect`` in the current theme's colours."""
-    _Painter(painter, rect, data).draw()
+    """Draw ``data`` into ``rect`` in the current theme's colours: a sweep's dict (the
+    JSON's, perhaps with fewer points than values: a sweep still running) as lines, or a
+    comparison's (``pcsim compare``'s, with ``runs``) as bars."""
+    if "runs" in data:
+        _BarPainter(painter, rect, data).draw()
+    else:
+        _Painter(painter, rect, data).draw()
 
 
 def render(data: dict[str, Any], size: tuple[int, int] = FILE_SIZE) -> QImage:
@@ -389,7 +532,7 @@ def save_chart(data: dict[str, Any], path: str | Path, size: tuple[int, int] = F
     if out.suffix.lower() == ".svg":
         from PySide6.QtSvg import QSvgGenerator
 
-        title, settings = title_lines(data)
+        title, settings = (compare_title_lines if "runs" in data else title_lines)(data)
         gen = QSvgGenerator()
         gen.setFileName(str(out))
         gen.setSize(QSize(w, h))

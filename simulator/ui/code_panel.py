@@ -39,7 +39,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
-from simulator.engine.events import Event, Kind
+from simulator.engine.events import Event, Kind, is_inside
 from simulator.ui import theme
 
 # ---- which functions run -------------------------------------------------------------
@@ -237,7 +237,7 @@ class MarkerTracker:
         v = str(value)
         for where, patterns in table:
             name = _role_section(worker, where)
-            lockish = int(kind) >= LOCK_WAIT and int(kind) != Kind.UNLOCKED_READ
+            lockish = is_inside(kind) and int(kind) != Kind.UNLOCKED_READ
             if name == "get" and lockish and self._ordinary.get(worker) in (Kind.GOT, Kind.SLEEP):
                 name = "consumer"  # a consumer past its get: the lock is task_done's
             if name.startswith("producer") != worker.startswith("P") and name in (
@@ -270,7 +270,7 @@ class MarkerTracker:
                 ordinary.pop(worker, None)
                 step_marks.pop(worker, None)
                 continue
-            if kind < LOCK_WAIT:  # where it is depends on the kind alone
+            if not is_inside(kind):  # where it is depends on the kind alone
                 ordinary[worker] = kind
                 key = (worker[0] == "P", kind, "", False)
             elif kind in STAY:
@@ -283,7 +283,7 @@ class MarkerTracker:
                 mark = cache[key] = locate(worker, kind, value)
             if mark is not None:
                 marks[worker] = mark
-                if kind < LOCK_WAIT or kind == read:
+                if not is_inside(kind) or kind == read:
                     step_marks[worker] = mark
 
 

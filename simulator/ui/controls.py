@@ -43,21 +43,46 @@ WHY_QUEUE_ONLY = (
 WHY_BUG_BACKEND = "A bug needs the condition buffer on threads or asyncio, not processes or redis."
 WHY_BUG_BUFFER = "A bug acts on the condition buffer: set Bug to none first."
 WHY_NO_PROCESSES = "The processes backend takes buffer queue only: set Buffer to queue first."
+WHY_NO_DROP_OLDEST = (
+    "drop-oldest is not offered on processes: multiprocessing.JoinableQueue has no atomic "
+    "remove-oldest-and-put."
+)
+WHY_POLICY_BUG = "A bug shows what goes wrong while producers wait: it needs Full buffer block."
+WHY_NO_PROCESSES_POLICY = "drop-oldest is not offered on processes: set Full buffer first."
 WHY_REDIS_QUEUE = (
     "The redis backend takes buffer queue only: the buffer is the broker's lists (items and "
     "free-slot tokens), moved by Lua scripts."
 )
 WHY_NO_REDIS = "The redis backend takes buffer queue and no bug: set Buffer to queue first."
+WHY_REDIS_POLICY = (
+    "The redis backend offers Full buffer block only: a producer waits on the broker's "
+    "free-slot tokens."
+)
+WHY_NO_REDIS_POLICY = "The redis backend offers Full buffer block only: set Full buffer first."
 WHY_REDIS_MISSING = (
     "The redis backend needs redis-server (apt install redis-server), or start pcsim with "
     "--backend redis --broker redis://HOST:PORT to use a running one."
 )
 
 
-def refused(field: str, choice: str, backend: str, buffer: str, bug: str) -> str:
+def refused(
+    field: str, choice: str, backend: str, buffer: str, bug: str, policy: str = "block"
+) -> str:
     """Why ``choice`` for ``field`` does not combine with the other settings shown ("" if
     it does). A bug chosen with another buffer is allowed here: choosing it switches the
-    buffer to condition (:meth:`ControlPanel._bug_chosen`)."""
+    buffer to condition and the full policy to block (:meth:`ControlPanel._bug_chosen`)."""
+    if field == "full_policy":
+        if choice == "drop-oldest" and backend == "processes":
+            return WHY_NO_DROP_OLDEST
+        if choice != "block" and backend == "redis":
+            return WHY_REDIS_POLICY
+        if choice != "block" and bug != "none":
+            return WHY_POLICY_BUG
+        return ""
+    if field == "backend" and choice == "processes" and policy == "drop-oldest":
+        return WHY_NO_PROCESSES_POLICY
+    if field == "backend" and choice == "redis" and policy != "block":
+        return WHY_NO_REDIS_POLICY
     if field == "buffer":
         if backend == "processes" and choice != "queue":
             return WHY_QUEUE_ONLY
@@ -174,9 +199,40 @@ class ControlPanel(QWidget):
             "Break the condition buffer on purpose (Break it menu): no-lock, if-not-while, "
             "lost-wakeup. Choosing one switches Buffer to condition. Applies at the next start."
         )
+        self.work = QComboBox()
+        self.work.setObjectName("work_combo")
+        self.work.addItems(list(SETTINGS["work"].choices))
+        self.work.setToolTip(
+            "What each drawn working time is: sleep (waiting, like I/O) or cpu (that long of "
+            "pure-Python computation on an idle core: threads then take turns holding the "
+            "GIL, processes use the cores, asyncio blocks its loop). Live."
+        )
         form.addRow("Backend", self.backend)
+        form.addRow("Work", self.work)
         form.addRow("Buffer", self.buffer)
         form.addRow("Bug", self.bug)
+        self.full_policy = QComboBox()
+        self.full_policy.setObjectName("full_policy_combo")
+        self.full_policy.addItems(list(SETTINGS["full_policy"].choices))
+        self.full_policy.setToolTip(
+            "What a producer does when the buffer is full: block (wait: back-pressure), "
+            "timeout (wait up to Put timeout, then drop its item), drop-newest (drop it at "
+            "once: load shedding), drop-oldest (overwrite the oldest item: a ring buffer). "
+            "Applies at once, from the next put."
+        )
+        timeout = SETTINGS["put_timeout"]
+        self.put_timeout = QDoubleSpinBox()
+        self.put_timeout.setObjectName("put_timeout_spin")
+        self.put_timeout.setRange(timeout.lo, timeout.hi)
+        self.put_timeout.setDecimals(3)
+        self.put_timeout.setSingleStep(0.01)
+        self.put_timeout.setSuffix(" s")
+        self.put_timeout.setToolTip(
+            f"With Full buffer timeout: how long a put waits before it drops its item "
+            f"({timeout.span}). Applies at once."
+        )
+        form.addRow("Full buffer", self.full_policy)
+        form.addRow("Put timeout", self.put_timeout)
         form.addRow("Seed", self.seed)
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -193,12 +249,21 @@ class ControlPanel(QWidget):
         self._send_soon = qdebounced(self._send, timeout=DEBOUNCE_MS, parent=self)
         for s in (self.producer_sleep, self.consumer_sleep):
             s.valueChanged.connect(self._changed)
-        for w in (self.producers, self.consumers, self.capacity, self.seed, self.time_scale):
+        for w in (
+            self.producers,
+            self.consumers,
+            self.capacity,
+            self.seed,
+            self.time_scale,
+            self.put_timeout,
+        ):
             w.valueChanged.connect(self._changed)
         self.backend.currentTextChanged.connect(self._changed)
         self.buffer.currentTextChanged.connect(self._changed)
+        self.full_policy.currentTextChanged.connect(self._changed)
+        self.work.currentTextChanged.connect(self._changed)
         self.bug.currentTextChanged.connect(self._bug_chosen)
-        for combo in (self.backend, self.buffer, self.bug):
+        for combo in (self.backend, self.buffer, self.bug, self.full_policy):
             combo.currentTextChanged.connect(self._grey)
         self.load(config)
 
@@ -214,6 +279,9 @@ class ControlPanel(QWidget):
             self.backend,
             self.buffer,
             self.bug,
+            self.full_policy,
+            self.put_timeout,
+            self.work,
             self.seed,
         )
 
@@ -241,6 +309,9 @@ class ControlPanel(QWidget):
             self.backend.setCurrentText(cfg.backend)
             self.buffer.setCurrentText(cfg.buffer)
             self.bug.setCurrentText(cfg.bug)
+            self.full_policy.setCurrentText(cfg.full_policy)
+            self.put_timeout.setValue(cfg.put_timeout)
+            self.work.setCurrentText(cfg.work)
             self.seed.setValue(-1 if cfg.seed is None else cfg.seed)
             self.time_scale.setValue(cfg.time_scale)
             self._config = cfg
@@ -263,23 +334,35 @@ class ControlPanel(QWidget):
                 f"Bug {bug} acts on the condition buffer: Buffer switched from {was} to "
                 "condition (at the next start)."
             )
+        if bug != "none" and self.full_policy.currentText() != "block":
+            was = self.full_policy.currentText()
+            with signals_blocked(self.full_policy):
+                self.full_policy.setCurrentText("block")
+            self._grey()
+            self.message.emit(f"Bug {bug} needs producers that wait: Full buffer {was} -> block.")
         self._changed()
 
     @Slot()
     def _grey(self, *_args: object) -> None:
         """Grey out every combo entry the other settings shown refuse, its tooltip saying
         why (the config's cross-field rules), so no choice can end in an error."""
-        backend, buffer, bug = (
+        backend, buffer, bug, policy = (
             self.backend.currentText(),
             self.buffer.currentText(),
             self.bug.currentText(),
+            self.full_policy.currentText(),
         )
-        combos = (("backend", self.backend), ("buffer", self.buffer), ("bug", self.bug))
+        combos = (
+            ("backend", self.backend),
+            ("buffer", self.buffer),
+            ("bug", self.bug),
+            ("full_policy", self.full_policy),
+        )
         for field, combo in combos:
             model = combo.model()
             assert isinstance(model, QStandardItemModel)
             for i in range(combo.count()):
-                why = refused(field, combo.itemText(i), backend, buffer, bug)
+                why = refused(field, combo.itemText(i), backend, buffer, bug, policy)
                 if not why and field == "backend" and combo.itemText(i) == "redis":
                     why = WHY_REDIS_MISSING if redis_missing(self._config) else ""
                 item = model.item(i)
@@ -288,7 +371,12 @@ class ControlPanel(QWidget):
 
     def greyed(self, field: str) -> dict[str, str]:
         """{choice: why} for the entries of the ``field`` combo greyed out now."""
-        combo = {"backend": self.backend, "buffer": self.buffer, "bug": self.bug}[field]
+        combo = {
+            "backend": self.backend,
+            "buffer": self.buffer,
+            "bug": self.bug,
+            "full_policy": self.full_policy,
+        }[field]
         model = combo.model()
         assert isinstance(model, QStandardItemModel)
         return {
@@ -307,6 +395,9 @@ class ControlPanel(QWidget):
             backend=self.backend.currentText(),
             buffer=self.buffer.currentText(),
             bug=self.bug.currentText(),
+            full_policy=self.full_policy.currentText(),
+            put_timeout=round(self.put_timeout.value(), 3),
+            work=self.work.currentText(),
             seed=None if self.seed.value() < 0 else self.seed.value(),
             time_scale=round(self.time_scale.value(), 2),
         )

@@ -49,7 +49,7 @@ Marker = tuple[int, str, int]
 #: a token in flight on the canvas: (item, worker, inbound, progress 0..1)
 TokenState = tuple[int, str, bool, float]
 #: a graph sample: (run time, produced/s, consumed/s, occupancy)
-Sample = tuple[float, float, float, float]
+Sample = tuple[float, float, float, float, float]  # t, produced, consumed, occupancy, dropped
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,13 @@ class History:
         self._enforce()
 
     def add_sample(
-        self, t: float, produced: float, consumed: float, occupancy: float, running: bool
+        self,
+        t: float,
+        produced: float,
+        consumed: float,
+        occupancy: float,
+        running: bool,
+        dropped: float = 0.0,
     ) -> bool:
         """Offer the graph the snapshot it is handed at run time ``t``; keep a sample by
         the graph's own rule (LivePlot.on_snapshot: at most every :data:`SAMPLE_S`, and
@@ -161,7 +167,7 @@ class History:
             return False
         if not self._samples and t < -1.0 + SAMPLE_S:
             return False
-        self._samples.append((t, produced, consumed, occupancy))
+        self._samples.append((t, produced, consumed, occupancy, dropped))
         self._nbytes += _SAMPLE_BYTES
         return True
 

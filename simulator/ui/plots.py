@@ -66,6 +66,16 @@ def run_average(consumed: int, elapsed: float) -> float:
     return consumed / elapsed if elapsed > 0 else 0.0
 
 
+#: the full policy's drops (rejected + overwritten per second): vermillion, dotted
+DROPPED_PEN = theme.OKABE_ITO["vermillion"]
+
+
+def shows_drops(snap: Snapshot) -> bool:
+    """Whether the graph draws the dropped/s line for ``snap``'s run: a dropping full
+    policy, or drops already booked (the policy may have changed live)."""
+    return snap.config.full_policy != "block" or bool(snap.rejected or snap.overwritten)
+
+
 class LivePlot(pg.GraphicsLayoutWidget):
     _built = False  #: True once the plots exist (see resizeEvent)
 
@@ -76,6 +86,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.produced = np.zeros(N)
         self.consumed = np.zeros(N)
         self.occupancy = np.zeros(N)
+        self.dropped = np.zeros(N)
+        #: the run drops items by its full policy: the dropped/s line is in the legend
+        self.drops = False
         self.n = 0
         self._last_sample = -1.0
         self.average = 0.0  #: the run's average consumed/s at the last sample
@@ -88,6 +101,10 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.consumed_curve = self.rates.plot(
             name="consumed/s",
             pen=pg.mkPen(theme.CONSUMED_PEN, width=2.5, style=Qt.PenStyle.DashLine),
+        )
+        self.dropped_curve = self.rates.plot(
+            name="dropped/s",
+            pen=pg.mkPen(DROPPED_PEN, width=2.5, style=Qt.PenStyle.DotLine),
         )
         self.average_line = pg.InfiniteLine(pos=0, angle=0)
         self.average_line.setVisible(False)
@@ -145,7 +162,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         px = self.text_px
         self.setBackground(theme.hex_color("plot_bg"))
         style = {"color": ink, "font-size": f"{px}px"}
-        self._title_key: tuple[str, str, int, int] | None = None
+        self._title_key: tuple[str, str, int, int, bool] | None = None
         self._show_title()
         self.rates.setLabel("left", "items/s", **style)
         self.occ.setLabel("left", "items", **style)
@@ -179,15 +196,21 @@ class LivePlot(pg.GraphicsLayoutWidget):
         rates, in the longest wording that fits the graph's width (:meth:`_fit_title`)."""
         avg = f"{self.average:,.1f}" if self.n else "–"
         guess = _predicted_text(self.prediction, self.predicted_rate)
-        key = (avg, guess, self.width(), self.text_px)
+        key = (avg, guess, self.width(), self.text_px, self.drops)
         if key == self._title_key:
             return
         self._title_key = key
         shade = _predicted_color(theme.CONSUMED_PEN)
         curves = [(theme.PRODUCED_PEN, "━ produced"), (theme.CONSUMED_PEN, "╍ consumed")]
+        if self.drops:  # a dropping full policy: its line, named as the others
+            curves.append((DROPPED_PEN, "┈ dropped"))
         lines = [(theme.CONSUMED_PEN, f"┈ run avg {avg}"), (shade, f"╍ predicted {guess}")]
-        # one line, or two: the measured curves, then the two horizontal lines
-        self._fit_title(self.rates, [[curves + lines], [curves, lines]])
+        # one line, or two: the measured curves, then the two horizontal lines; with the
+        # dropped line at 1024 px, three (nothing of the legend is ever clipped)
+        wordings = [[curves + lines], [curves, lines]]
+        if self.drops:
+            wordings.append([curves[:2], [curves[2], lines[0]], [lines[1]]])
+        self._fit_title(self.rates, wordings)
 
     def _show_occ_title(self) -> None:
         p = self.prediction
@@ -207,8 +230,8 @@ class LivePlot(pg.GraphicsLayoutWidget):
         font.setPixelSize(self.text_px)
         fm = QFontMetricsF(font)
         # a plot's title spans its view box, not the axis beside it; box-drawing marks
-        # may come from a wider fallback font: a tenth to spare
-        room = (self.width() - self.rates.getAxis("left").width() - 24) / 1.1
+        # may come from a wider fallback font: some to spare
+        room = (self.width() - self.rates.getAxis("left").width() - 24) / 1.3
         lines = wordings[-1]
         for lines in wordings:
             if all(fm.horizontalAdvance("   ".join(t for _, t in ln)) <= room for ln in lines):
@@ -282,7 +305,13 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.n = 0
         self._last_sample = -1.0
         self.average = 0.0
-        for c in (self.produced_curve, self.consumed_curve, self.occupancy_curve):
+        self.drops = False
+        for c in (
+            self.produced_curve,
+            self.consumed_curve,
+            self.occupancy_curve,
+            self.dropped_curve,
+        ):
             c.setData([], [])
         self.average_line.setVisible(False)
         self._set_span(0.0)
@@ -315,6 +344,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
         """Sample ``snap`` (at most every :data:`SAMPLE_S` of run time, only while
         running); the run's average in the title follows every snapshot handed in, so it
         agrees with the statistics' on the same frame."""
+        if shows_drops(snap) and not self.drops:
+            self.drops = True
+            self._show_title()
         average = run_average(snap.consumed, snap.elapsed)
         if average != self.average and snap.elapsed > 0:
             self.average = average
@@ -326,16 +358,21 @@ class LivePlot(pg.GraphicsLayoutWidget):
         if t - self._last_sample < SAMPLE_S:
             return
         self._last_sample = t
-        self.add_sample(t, snap.produced_rate, snap.consumed_rate, snap.occupancy)
+        self.add_sample(
+            t, snap.produced_rate, snap.consumed_rate, snap.occupancy, snap.dropped_rate
+        )
         if snap.capacity != self.capacity_line.value():
             self.set_capacity(snap.capacity)
 
-    def add_sample(self, t: float, produced: float, consumed: float, occupancy: float) -> None:
+    def add_sample(
+        self, t: float, produced: float, consumed: float, occupancy: float, dropped: float = 0.0
+    ) -> None:
         for arr, v in (
             (self.t, t),
             (self.produced, produced),
             (self.consumed, consumed),
             (self.occupancy, occupancy),
+            (self.dropped, dropped),
         ):
             arr[:-1] = arr[1:]
             arr[-1] = v
@@ -345,6 +382,8 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.produced_curve.setData(ts, self.produced[sl], skipFiniteCheck=True)
         self.consumed_curve.setData(ts, self.consumed[sl], skipFiniteCheck=True)
         self.occupancy_curve.setData(ts, self.occupancy[sl], skipFiniteCheck=True)
+        if self.drops:
+            self.dropped_curve.setData(ts, self.dropped[sl], skipFiniteCheck=True)
         self._set_span(t)
         self.average_line.setValue(self.average)
         self.average_line.setVisible(True)
@@ -360,6 +399,8 @@ class LivePlot(pg.GraphicsLayoutWidget):
         peak = max(self.average, self.predicted_rate or 0.0)
         if self.n:
             peak = max(peak, float(self.produced[sl].max()), float(self.consumed[sl].max()))
+            if self.drops:
+                peak = max(peak, float(self.dropped[sl].max()))
         return peak
 
 

@@ -37,7 +37,7 @@ DEBOUNCE_MS = 150
 #: predictions kept, the oldest forgotten first
 KEEP = 64
 
-Key = tuple[int, int, int, tuple[float, float], tuple[float, float]]
+Key = tuple[int, int, int, tuple[float, float], tuple[float, float], str, str]
 
 
 def key(cfg: SimulationConfig, capacity: int | None = None) -> Key:
@@ -49,6 +49,8 @@ def key(cfg: SimulationConfig, capacity: int | None = None) -> Key:
         cfg.capacity if capacity is None else capacity,
         cfg.effective_sleep(Role.PRODUCER),
         cfg.effective_sleep(Role.CONSUMER),
+        cfg.full_policy,  # the model stands for block only (see prediction._unmodelled)
+        cfg.work if cfg.backend != "processes" else "",
     )
 
 

@@ -32,8 +32,8 @@ from simulator.engine.simulation import RUNNING, Snapshot
 from simulator.ui import theme
 from simulator.ui.canvas_model import CanvasModel, Token
 from simulator.ui.code_panel import Mark, MarkerTracker
-from simulator.ui.history import FrameState, History
-from simulator.ui.plots import N, run_average
+from simulator.ui.history import FrameState, History, Sample
+from simulator.ui.plots import N, run_average, shows_drops
 
 if TYPE_CHECKING:
     from simulator.ui.canvas import SimulationCanvas
@@ -160,17 +160,19 @@ def markers_of(tracker: MarkerTracker) -> dict[str, tuple[int, str, int]]:
 
 def load_plot(
     plot: LivePlot,
-    samples: list[tuple[float, float, float, float]],
+    samples: list[Sample],
     snap: Snapshot | None,
     rates_top: float | None = None,
 ) -> None:
     """Make ``plot`` show what it showed when ``snap`` was on show: its last N samples up
     to then, the run's average of ``snap``, its time span and (if given) y range."""
     plot.reset()
+    plot.drops = snap is not None and shows_drops(snap)
     s = samples[-N:]
     n = len(s)
     if n:
-        for k, arr in enumerate((plot.t, plot.produced, plot.consumed, plot.occupancy)):
+        arrays = (plot.t, plot.produced, plot.consumed, plot.occupancy, plot.dropped)
+        for k, arr in enumerate(arrays):
             arr[N - n :] = [x[k] for x in s]
         plot.n = n
         plot._last_sample = s[-1][0]
@@ -182,6 +184,8 @@ def load_plot(
         plot.produced_curve.setData(ts, plot.produced[sl], skipFiniteCheck=True)
         plot.consumed_curve.setData(ts, plot.consumed[sl], skipFiniteCheck=True)
         plot.occupancy_curve.setData(ts, plot.occupancy[sl], skipFiniteCheck=True)
+        if plot.drops:
+            plot.dropped_curve.setData(ts, plot.dropped[sl], skipFiniteCheck=True)
         plot._set_span(s[-1][0])
         plot.average_line.setValue(plot.average)
         plot.average_line.setVisible(True)
@@ -308,6 +312,7 @@ class Replayer:
             shown.consumed_rate,
             shown.occupancy,
             shown.state == RUNNING,
+            shown.dropped_rate,
         )
 
     def _show_bar(self, t: float, force: bool = False) -> None:

@@ -26,7 +26,10 @@ from simulator.ui import theme
 from simulator.ui.plots import run_average
 
 #: the books line when they balance: produced = consumed + in buffer + in hand
-BOOKS = re.compile(r"^✓ balanced: ([\d,]+) = ([\d,]+) \+ ([\d,]+) \+ ([\d,]+)$")
+BOOKS = re.compile(
+    r"^✓ balanced: ([\d,]+) = ([\d,]+) \+ ([\d,]+) \+ ([\d,]+)"
+    r"(?: \+ ([\d,]+) rejected \+ ([\d,]+) overwritten)?$"
+)
 #: the longest first line of a wrapped row name (see StatsPanel._fit_names)
 NAME_LINES = ("Throughput now /", "Occupancy now /", "Time in buffer", "Time blocked")
 #: the rows that have a "predicted" figure beside the measured one
@@ -108,6 +111,9 @@ class StatsPanel(QGroupBox):
         ("consumed", "Consumed"),
         ("in_buffer", "In buffer"),
         ("in_hand", "In hand"),
+        # the full policy's drops (issue 14): counted by id, not lost
+        ("rejected", "Rejected"),
+        ("overwritten", "Overwritten"),
         # no-break spaces keep "(P / C)" and "p50 / p95" whole when a name wraps
         ("throughput", "Throughput now / run\u00a0avg"),
         ("occupancy", "Occupancy now / max\u00a0/\u00a0mean"),
@@ -260,6 +266,8 @@ class StatsPanel(QGroupBox):
         v["consumed"].setText(f"{snap.consumed:,}")
         v["in_buffer"].setText(f"{snap.in_buffer:,} of {snap.capacity:,}")
         v["in_hand"].setText(f"{snap.in_hand:,}")
+        v["rejected"].setText(f"{snap.rejected:,}")
+        v["overwritten"].setText(f"{snap.overwritten:,}")
         average = run_average(snap.consumed, snap.elapsed)
         v["throughput"].setText(f"{snap.consumed_rate:,.1f} / {average:,.1f} items/s")
         v["occupancy"].setText(
@@ -273,11 +281,19 @@ class StatsPanel(QGroupBox):
         self.little.setText(littles_law(snap))
         inv = v["invariant"]
         if snap.ok:
+            dropped = (
+                f" + {snap.rejected:,} rejected + {snap.overwritten:,} overwritten"
+                if snap.rejected or snap.overwritten
+                else ""
+            )
             inv.setText(
                 f"✓ balanced: {snap.produced:,} = {snap.consumed:,} + {snap.in_buffer:,} + "
-                f"{snap.in_hand:,}"
+                f"{snap.in_hand:,}{dropped}"
             )
-            tip = "produced = consumed + in buffer + in hand; no item taken twice"
+            tip = (
+                "produced = consumed + in buffer + in hand + rejected + overwritten; no "
+                "item taken twice"
+            )
             style = f"color: {theme.hex_color('ok')}; font-weight: bold; {self._size()}"
         else:
             inv.setText("✗ " + (snap.violations[0] if snap.violations else "mismatch"))
@@ -300,7 +316,7 @@ class StatsPanel(QGroupBox):
     def read(self) -> dict[str, int | None]:
         """The counts as the labels show them (None where a label shows no number)."""
         out: dict[str, int | None] = {}
-        for key in ("in_buffer", "produced", "consumed", "in_hand"):
+        for key in ("in_buffer", "produced", "consumed", "in_hand", "rejected", "overwritten"):
             text = self.values[key].text().split(" of ")[0].replace(",", "")
             out[key] = int(text) if text.isdigit() else None
         return out
@@ -326,15 +342,21 @@ def read_books(text: str) -> dict[str, object]:
             "consumed": None,
             "in_buffer": None,
             "in_hand": None,
+            "rejected": None,
+            "overwritten": None,
             "ok": False,
             "text": text,
         }
-    produced, consumed, in_buffer, in_hand = (int(g.replace(",", "")) for g in m.groups())
+    produced, consumed, in_buffer, in_hand, rejected, overwritten = (
+        int(g.replace(",", "")) if g else 0 for g in m.groups()
+    )
     return {
         "produced": produced,
         "consumed": consumed,
         "in_buffer": in_buffer,
         "in_hand": in_hand,
+        "rejected": rejected,
+        "overwritten": overwritten,
         "ok": True,
         "text": text,
     }

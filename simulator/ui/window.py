@@ -79,6 +79,7 @@ from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.controls import ControlPanel
+from simulator.ui.cpu_meter import CpuMeter
 from simulator.ui.guide import GUIDE_CAPTION, GuidePanel, worker_for_key
 from simulator.ui.inside_view import InsideView
 from simulator.ui.log import EventLog
@@ -89,6 +90,7 @@ from simulator.ui.replay_bar import KEY_STEP_S, ReplayBar, Replayer
 from simulator.ui.stats import StatsPanel, read_books
 
 if TYPE_CHECKING:
+    from simulator.ui.compare_dialog import CompareDialog
     from simulator.ui.recorder import Recorder
     from simulator.ui.sweep_dialog import SweepDialog
 
@@ -214,6 +216,7 @@ class MainWindow(QMainWindow):
         self.timeline = TimelinePlayer(scenario)
         self.recorder: Recorder | None = None
         self.sweep_dialog: SweepDialog | None = None  # Simulation ▸ Sweep…, made when asked
+        self.compare_dialog: CompareDialog | None = None  # Compare backends…, when asked
         self._presenting = False  # presentation mode (full screen, larger text)
         self.font_scale = 1.0
         self.frame_listeners: list[FrameListener] = []  # extra per-frame callbacks
@@ -249,6 +252,7 @@ class MainWindow(QMainWindow):
         self.plot.set_capacity(config.capacity)
         self.log = EventLog()
         self.stats = StatsPanel()
+        self.cpu_meter = CpuMeter()  # a core per row: the GIL made visible (work cpu)
         self.controls = ControlPanel(config, self.actions_by_name)
         #: View ▸ Inside: the code each worker runs and the buffer's primitives (a dock)
         self.inside_view = InsideView(config)
@@ -366,6 +370,7 @@ class MainWindow(QMainWindow):
         self.rate_label = QLabel()
         self.statusBar().addWidget(self.state_label, 1)
         self.statusBar().addPermanentWidget(self.rec_label)
+        self.statusBar().addPermanentWidget(self.cpu_meter)
         self.statusBar().addPermanentWidget(self.rate_label)
         self._events_seen = 0
         self._rate_t = time.monotonic()
@@ -503,6 +508,14 @@ class MainWindow(QMainWindow):
             self.open_sweep,
         )
         self._action(
+            "compare",
+            "&Compare backends…",
+            "",
+            "The same settings on threads, processes and asyncio, one after another, charted"
+            " (with work cpu: the GIL)",
+            self.open_compare,
+        )
+        self._action(
             "inside",
             "&Inside (code, lock, conditions)",
             "Ctrl+I",
@@ -539,6 +552,7 @@ class MainWindow(QMainWindow):
             sim.addAction(self.actions_by_name[key])
         sim.addSeparator()
         sim.addAction(self.actions_by_name["sweep"])
+        sim.addAction(self.actions_by_name["compare"])
         sim.addSeparator()
         sim.addAction(self.actions_by_name["quit"])
         scen = bar.addMenu("S&cenarios")
@@ -874,6 +888,7 @@ class MainWindow(QMainWindow):
             if full:
                 self._show_status()
                 self._show_strip()
+                self.cpu_meter.show_workers(snap.cpu_percent, snap.backend)
             self.replay.record(snap.elapsed, self.shown or snap)
         if self.guide.active and snap.state == PAUSED:
             self.guide.on_step(snap.last_step)  # the step it asked for moves it on
@@ -954,6 +969,8 @@ class MainWindow(QMainWindow):
                 "consumed": snap.consumed,
                 "in_buffer": snap.in_buffer,
                 "in_hand": snap.in_hand,
+                "rejected": snap.rejected,
+                "overwritten": snap.overwritten,
                 "capacity": snap.capacity,
                 "ok": snap.ok,
                 "mean_occupancy": snap.mean_occupancy,
@@ -1268,6 +1285,20 @@ class MainWindow(QMainWindow):
         self.sweep_dialog.activateWindow()
 
     @Slot()
+    def open_compare(self) -> None:
+        """Simulation ▸ Compare backends…: the dialog, around the current settings (its
+        runs are a child ``pcsim compare``, which stops the window's run when it starts)."""
+        from simulator.ui.compare_dialog import CompareDialog
+
+        if self.compare_dialog is None:
+            self.compare_dialog = CompareDialog(self.controls.current(), self.bridge.stop, self)
+        elif not self.compare_dialog.running:
+            self.compare_dialog.set_config(self.controls.current())
+        self.compare_dialog.show()
+        self.compare_dialog.raise_()
+        self.compare_dialog.activateWindow()
+
+    @Slot()
     def _about(self) -> None:
         QMessageBox.about(
             self,
@@ -1283,6 +1314,8 @@ class MainWindow(QMainWindow):
             self.toggle_recording()  # finish the file
         if self.sweep_dialog is not None:
             self.sweep_dialog.close()  # stops its child
+        if self.compare_dialog is not None:
+            self.compare_dialog.close()  # stops its child
         if not self.isFullScreen():
             self.settings.setValue("geometry", self.saveGeometry())
         self.bridge.stop()

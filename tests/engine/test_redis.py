@@ -163,6 +163,8 @@ def test_step_is_not_offered():
         ({"buffer": "condition"}, "buffer"),
         ({"buffer": "semaphore"}, "buffer"),
         ({"bug": "no-lock"}, "backend"),
+        ({"full_policy": "drop-newest"}, "full_policy"),
+        ({"full_policy": "timeout"}, "full_policy"),
         ({"broker": "http://host"}, "broker"),
         ({"broker": "redis://h:99999/0"}, "broker"),
         ({"backend": "threads", "broker": "redis://h:6379/0"}, "broker"),
@@ -533,3 +535,17 @@ def test_a_private_server_whose_port_was_taken_tries_another(monkeypatch):
         s.listen()
         broker.PrivateServer(f"127.0.0.1:{s.getsockname()[1]}").start()
     assert err.value.code == 4
+
+
+def test_cpu_work_runs_on_redis_with_exact_books():
+    sim = Simulation(
+        _config(items=60, work="cpu", producer_sleep=(0.001, 0.003), consumer_sleep=(0.002, 0.005))
+    )
+    sim.start()
+    try:
+        assert sim.finished.wait(60)
+    finally:
+        sim.stop()
+    snap = sim.snapshot()
+    assert (snap.produced, snap.consumed, snap.ok) == (60, 60, True), snap.violations
+    assert snap.calibration is not None

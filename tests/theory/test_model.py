@@ -154,3 +154,13 @@ def test_a_wandering_fill_is_predicted_with_its_spread():
     assert balanced.as_json()["mean_occupancy_pm"] > 0.5
     full = predict(SimulationConfig())
     assert occupancy_text(full) == f"{full.run.mean_occupancy:.1f}"  # type: ignore[union-attr]
+
+
+def test_the_model_declines_what_it_does_not_model():
+    """A dropping full policy and CPU work on one core's backends are not the model's
+    pattern: no figures, and a reason that names the setting (said, not drawn wrong)."""
+    p = predict(SimulationConfig(full_policy="drop-newest"))
+    assert p.throughput_per_s is None and "drop-newest" in (p.reason or "")
+    p = predict(SimulationConfig(work="cpu", backend="threads"))
+    assert p.throughput_per_s is None and "GIL" in (p.reason or "")
+    assert predict(SimulationConfig(work="cpu", backend="processes")).reason is None

@@ -250,7 +250,8 @@ def test_dump_shape(qtbot):
     canvas = _canvas(qtbot, cfg)
     canvas.on_snapshot(_snap(cfg, _mixed(1234 % 1000)))
     dump = canvas.dump()
-    assert set(dump) == {"header", "buffer", "cards"}
+    assert set(dump) == {"header", "buffer", "cards", "drops"}
+    assert dump["drops"] == []  # nothing dropped: a blocking run
     assert dump["header"] == {"count": 234}
     assert dump["buffer"] == {"mode": "bar", "count": 234, "items": []}
     assert [c["name"] for c in dump["cards"]] == ["P1", "P2", "C1"]

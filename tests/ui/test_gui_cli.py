@@ -81,3 +81,45 @@ def test_the_startup_probe_reports_the_first_paint_and_closes():
     assert first_paint_time(out.stdout) is not None
     assert first_paint_time("hello\nfirst-paint 12.5\n") == 12.5
     assert first_paint_time("first-painted 3\n") is None
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--scenario", "lost-wakeup-deadlock", "--exit-after", "12"], 3),
+        (
+            [
+                "--buffer",
+                "condition",
+                "--bug",
+                "no-lock",
+                "--producers",
+                "4",
+                "--consumers",
+                "4",
+                "--producer-sleep",
+                "0",
+                "0",
+                "--consumer-sleep",
+                "0",
+                "0",
+                "--exit-after",
+                "4",
+            ],
+            1,
+        ),
+    ],
+    ids=["deadlock-3", "books-1"],
+)
+def test_a_timed_window_exits_with_the_runs_own_code(args, code):
+    """A timed ``pcsim gui`` says how the run went as ``pcsim run`` does: 3 for a
+    deadlock, 1 for broken books (exit codes keep one meaning each)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(
+        [sys.executable, "-m", "simulator", "gui", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert out.returncode == code, out.stderr

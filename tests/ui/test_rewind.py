@@ -289,3 +289,40 @@ def test_a_new_run_forgets_the_history_and_leaves_replay(window, qtbot):
     # it is not before the new run's first)
     qtbot.waitUntil(lambda: (history.span() or (9, 0))[0] < 0.5 <= history.span()[1])
     assert not window.replay.active
+
+
+def test_replay_redraws_the_dropped_line_of_a_dropping_run(qtbot):
+    """A drop-newest run's dropped/s line is in the graph's replay too (the samples keep
+    the dropped rate), and a block run's replay has no such line."""
+    from simulator.ui.replay_bar import load_plot
+
+    sim = Simulation(
+        SimulationConfig(
+            full_policy="drop-newest",
+            producer_sleep=(0.0, 0.002),
+            consumer_sleep=(0.01, 0.02),
+            capacity=2,
+        )
+    )
+    sim.start()
+    try:
+        assert sim.ready.wait(30)
+        deadline = time.monotonic() + 30
+        while sim.snapshot().rejected == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        snap = sim.snapshot()
+    finally:
+        sim.stop()
+    assert snap.rejected > 0
+    plot = plots.LivePlot()
+    qtbot.addWidget(plot)
+    samples = [(0.1 * k, 5.0, 4.0, 2.0, 7.0 + k) for k in range(1, 11)]
+    load_plot(plot, samples, snap)
+    _xs, ys = plot.dropped_curve.getData()
+    assert list(ys) == [7.0 + k for k in range(1, 11)]
+    assert "dropped" in plot.title_text() or plot.drops
+    blocked = dataclasses.replace(
+        snap, config=snap.config.replace(full_policy="block"), rejected=0, overwritten=0
+    )
+    load_plot(plot, samples, blocked)
+    assert plot.drops is False

@@ -112,7 +112,14 @@ def test_stats_show_the_rolling_rate_and_the_run_average(qtbot):
     qtbot.addWidget(panel)
     panel.on_snapshot(snapshot(consumed=9, elapsed=2.0, consumed_rate=6.25))
     assert panel.values["throughput"].text() == "6.2 / 4.5 items/s"
-    assert panel.read() == {"in_buffer": 2, "produced": 12, "consumed": 9, "in_hand": 1}
+    assert panel.read() == {
+        "in_buffer": 2,
+        "produced": 12,
+        "consumed": 9,
+        "in_hand": 1,
+        "rejected": 0,
+        "overwritten": 0,
+    }
     books = read_books(panel.books_text())
     assert books["ok"] and books["produced"] == 12 and books["in_hand"] == 1
     assert read_books("✗ P1-4 consumed twice")["ok"] is False

@@ -17,6 +17,7 @@ from typing import Any
 
 from simulator.engine.backends.aio_buffers import _task_worker, buffer_class
 from simulator.engine.backends.base import Backend, worker_rng
+from simulator.engine.cpu import CHUNK_S, ThreadClock, spin
 from simulator.engine.events import (
     ITEM_SHIFT,
     K_COND_WAIT,
@@ -27,9 +28,11 @@ from simulator.engine.events import (
     get_wait_event,
     got_event,
     inside_event,
+    overwritten_event,
     produced_event,
     put_event,
     put_wait_event,
+    rejected_event,
     sleep_event,
     started_event,
     stopped_event,
@@ -46,6 +49,9 @@ class _HeldQueue(asyncio.Queue[int]):
     """
 
     held = False
+    _emit: Any = None  #: where :meth:`offer` writes its events (set by the backend)
+    #: workers in a timed put (settled, as those in a hand-written buffer's wait)
+    waiting: set[str] = frozenset()  # type: ignore[assignment]
     #: workers granted a single step while held (the backend's set, shared; set in
     #: :meth:`AsyncioBackend._run` before any worker runs)
     granted: set[str]
@@ -72,6 +78,49 @@ class _HeldQueue(asyncio.Queue[int]):
             await self._wait(self._getters)
         self.spend(worker)  # its GOT follows
         return self.get_nowait()
+
+    async def offer(self, item: int, worker: str, policy: str, timeout: float) -> None:
+        """Put ``item`` by a full policy other than ``block``, writing its events (set
+        ``_emit`` first). On a full queue: ``timeout`` waits for room at most ``timeout``
+        seconds, then drops the item (REJECTED); ``drop-newest`` drops it at once
+        (``put_nowait`` would raise ``QueueFull``); ``drop-oldest`` removes the oldest
+        item (OVERWRITTEN; done: ``unfinished_tasks`` - 1) and puts. Nothing is decided
+        while the simulator holds ``worker``."""
+        emit = self._emit
+        while self.holds(worker):
+            await self._wait(self._putters)
+        if self.full():
+            if policy == "drop-oldest":
+                old = self._queue.popleft()  # type: ignore[attr-defined]
+                self._unfinished_tasks -= 1  # type: ignore[attr-defined]
+                emit(overwritten_event(worker, old, self.qsize()))
+            elif policy == "drop-newest" or not await self._put_within(item, worker, timeout):
+                self.spend(worker)  # a step's one event: this REJECTED
+                emit(rejected_event(worker, item, self.qsize()))
+                return
+            else:  # put by put_held, in this task: nothing ran in between
+                emit(put_event(worker, item, self.qsize()))
+                return
+        self.spend(worker)  # a step's one event: this PUT
+        self.put_nowait(item)
+        emit(put_event(worker, item, self.qsize()))
+
+    async def _put_within(self, item: int, worker: str, timeout: float) -> bool:
+        """The queue full: PUT_WAIT, then :meth:`put_held` for at most ``timeout``
+        seconds; True if the item is in. A drop waits for the hold to end first."""
+        self._emit(put_wait_event(worker, item, self.maxsize))
+        self.spend(worker)
+        self.waiting.add(worker)
+        try:
+            async with asyncio.timeout(timeout):  # in this task (wait_for may not be)
+                await self.put_held(item, worker)
+            return True
+        except TimeoutError:
+            while self.holds(worker):
+                await self._wait(self._putters)
+            return False
+        finally:
+            self.waiting.discard(worker)
 
     async def _wait(self, waiters: deque[asyncio.Future[None]]) -> None:
         waiter = asyncio.get_running_loop().create_future()
@@ -129,12 +178,45 @@ class _LibraryQueue(_HeldQueue):
         self.waiting: set[str] = set()
         self._recorded: set[str] = set()  # whose PUT_WAIT / GET_WAIT is recorded
         self._items: dict[str, int] = {}  # the item each producer is putting
+        self._nowait: set[str] = set()  # producers in put_nowait (a drop policy)
 
     async def put_item(self, item: int, worker: str) -> None:
         """``asyncio.Queue.put`` itself (the hooks write the events)."""
         self._items[worker] = item
         try:
             await asyncio.Queue.put(self, item)
+        finally:
+            self._left(worker, "not_full")
+
+    async def offer(self, item: int, worker: str, policy: str, timeout: float) -> None:
+        """A full policy other than ``block`` with the library's own calls: ``timeout``
+        is ``asyncio.Queue.put`` under ``asyncio.timeout(timeout)``, ``drop-newest``
+        ``put_nowait``; their ``TimeoutError`` / ``QueueFull`` drops the item (REJECTED).
+        ``drop-oldest`` removes the oldest item (OVERWRITTEN, counted done), then
+        ``put_nowait``s. Nothing is decided while the simulator holds ``worker``."""
+        self._items[worker] = item
+        try:
+            while self.holds(worker):
+                await self._wait(self._putters)
+            try:
+                if policy == "timeout":  # in this task: the hooks know who puts
+                    async with asyncio.timeout(timeout):
+                        await asyncio.Queue.put(self, item)
+                    return
+                if policy == "drop-oldest" and asyncio.Queue.full(self):
+                    old = self._queue.popleft()  # type: ignore[attr-defined]
+                    self._unfinished_tasks -= 1  # type: ignore[attr-defined]
+                    self._emit(overwritten_event(worker, old, self.qsize()))
+                self._nowait.add(worker)  # put_nowait asks full(): no wait to record
+                try:
+                    asyncio.Queue.put_nowait(self, item)
+                finally:
+                    self._nowait.discard(worker)
+            except (asyncio.QueueFull, TimeoutError):
+                while self.holds(worker):  # the drop is not written while paused
+                    await self._wait(self._putters)
+                self.spend(worker)  # a step's one event: this REJECTED
+                self._emit(rejected_event(worker, item, self.qsize()))
         finally:
             self._left(worker, "not_full")
 
@@ -175,7 +257,7 @@ class _LibraryQueue(_HeldQueue):
     def full(self) -> bool:
         really = super().full()
         worker = _task_worker()
-        if worker is None or worker[0] != "P":
+        if worker is None or worker[0] != "P" or worker in self._nowait:
             return really
         return self._blocked(worker, really, "not_full")
 
@@ -241,8 +323,11 @@ def _wake(fut: asyncio.Future[bool] | None, early: bool) -> None:
 class AsyncioBackend(Backend):
     exact_order = True
 
+    _stop_asked = False
+
     def start(self, workers: list[tuple[Role, str, int]]) -> None:
         self.loop = asyncio.new_event_loop()
+        self._clock = ThreadClock()  # the loop thread's CPU time (see engine/cpu.py)
         self.tasks: dict[str, _Task] = {}
         self.sleep_gen: dict[Role, int] = {role: 0 for role in ROLES}
         self._booted = threading.Event()
@@ -253,6 +338,13 @@ class AsyncioBackend(Backend):
             self.add(*w)
 
     def _run(self) -> None:
+        self._clock.begin()
+        try:
+            self._run_loop()
+        finally:
+            self._clock.end()
+
+    def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
         # the library's asyncio.Queue, or a hand-written buffer (config.buffer), which
         # writes its own put/get events
@@ -269,6 +361,8 @@ class AsyncioBackend(Backend):
         )
         self.granted: set[str] = set()  # workers granted a single step (see base)
         self.queue.granted = self.granted
+        if cls is None and not self.inside:  # the plain queue: its offer writes events
+            self.queue._emit, self.queue.waiting = self.emit, set()
         with self._hold_lock:
             self._apply_hold(self.held)
             self._started = True
@@ -377,7 +471,11 @@ class AsyncioBackend(Backend):
     async def _work(self, t: _Task, held: int) -> bool:
         """:func:`~.base.work` as a coroutine: sleep the working time, suspended while
         held, redrawn on a new sleep range. True if the task must leave (a producer that
-        was retired; a stop cancels the task instead)."""
+        was retired; a stop cancels the task instead). With ``work = "cpu"``,
+        :meth:`_compute`."""
+        rate = self.cpu_rate
+        if rate > 0.0:
+            return await self._compute(t, held, rate)
         loop, role, producer = self.loop, t.role, held == NO_ITEM
         gen = self.sleep_gen[role]
         lo, hi = self.sleeps[role]
@@ -420,6 +518,46 @@ class AsyncioBackend(Backend):
             if slept >= d:
                 return False
 
+    async def _compute(self, t: _Task, held: int, rate: float) -> bool:
+        """:func:`~.base.compute` as a coroutine: the working time computed on the loop's
+        thread, without awaiting, so it blocks every other task (as CPU-bound code in a
+        coroutine does). Between chunks it looks at the thread-safe flags a pause or a
+        stop sets (:attr:`held`, ``_stop_asked``) and only then yields to the loop, which
+        applies the hold or cancels the task."""
+        role, producer = t.role, held == NO_ITEM
+        gen = self.sleep_gen[role]
+        lo, hi = self.sleeps[role]
+        d = t.uniform(lo, hi)
+        self.emit(sleep_event(t.name, held, d))
+        chunk = max(1, int(rate * CHUNK_S))
+        done, total = 0, int(d * rate)
+        while True:
+            if self.queue.holds(t.name):  # suspended (also after a step ended at the SLEEP)
+                await self._hold(t, not producer, self.sleep_gen[role] != gen)
+                if producer and t.retiring:
+                    return True
+            if self.sleep_gen[role] != gen:
+                gen = self.sleep_gen[role]
+                lo, hi = self.sleeps[role]
+                d = t.uniform(lo, hi)
+                total = int(d * rate)
+                self.emit(sleep_event(t.name, held, d))
+            while done < total:
+                n = min(chunk, total - done)
+                spin(n)
+                done += n
+                if self.held or self._stop_asked:
+                    break
+            if done >= total:
+                return False
+            await asyncio.sleep(0)  # let the loop apply the hold, or cancel us on stop
+            if producer and t.retiring:
+                return True
+
+    def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
+        # per task it cannot be measured: they all run on the loop's one thread
+        return {}, self._clock.read()
+
     # ---- stop ----------------------------------------------------------------------
     async def _shutdown(self) -> int:
         me = asyncio.current_task()
@@ -430,6 +568,7 @@ class AsyncioBackend(Backend):
         return self.queue.qsize()
 
     def stop(self, timeout: float = 1.0) -> int:
+        self._stop_asked = True  # a task computing yields to the loop (see _compute)
         fut = asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop)
         remaining = fut.result(timeout)
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -472,8 +611,16 @@ class AsyncioBackend(Backend):
                 emit(produced_event(name, held))
                 if q.held:  # hold point: before the put (it holds the item)
                     await self._hold(t, True)
-                    if not custom and not q.full():  # (a hand-written buffer spends it)
-                        q.spend(name)  # a step's one event: this PUT
+                    blocks = self.full_policy == "block"  # (else offer spends it)
+                    if not custom and blocks and not q.full():  # (a hand-written buffer
+                        q.spend(name)  # spends it) a step's one event: this PUT
+                if self.full_policy != "block":  # timeout, drop-newest, drop-oldest
+                    await q.offer(held, name, self.full_policy, self.put_timeout)
+                    held = -1
+                    # a put that drops need not wait: at zero sleeps this loop would
+                    # never await, and no other task (nor a pause) would ever run
+                    await asyncio.sleep(0)
+                    continue
                 if custom:
                     await q.put_item(held, name)
                     held = -1

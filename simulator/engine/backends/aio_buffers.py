@@ -22,6 +22,7 @@ is cancelled the same way (it holds nothing yet).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any, Literal
 
 from simulator.engine.backends.slot_books import SlotBooks
@@ -250,6 +251,37 @@ class AioConditionBuffer(_AioSimHooks):
             self._sim_put(item, worker)
             self.not_empty.notify()  # one consumer may now take it
 
+    async def offer(self, item: int, worker: str, policy: str, timeout: float) -> None:
+        """Put ``item`` by a full policy other than ``block``; when the buffer is full,
+        ``timeout`` waits at most ``timeout`` seconds for a slot, ``drop-newest`` not at
+        all (the item is dropped: rejected), ``drop-oldest`` overwrites the oldest item
+        (it counts as done) and so always has a slot."""
+        async with self.mutex:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while self.count == self.capacity or self._sim_paused(worker):
+                if not self._sim_paused(worker):  # really full (never drop while paused)
+                    if policy == "drop-oldest":
+                        self._sim_overwrite(worker)  # the oldest leaves: a slot is free
+                        break
+                    left = deadline - loop.time()
+                    if policy == "drop-newest" or left <= 0:
+                        self._sim_reject(item, worker)  # the item is dropped
+                        return
+                    self._sim_put_wait(item, worker)
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(left):
+                            await self.not_full.wait()
+                else:
+                    self._sim_put_wait(item, worker)
+                    await self.not_full.wait()
+            self.slots[self.tail] = item
+            self.tail = (self.tail + 1) % self.capacity
+            self.count += 1
+            self.unfinished_tasks += 1
+            self._sim_put(item, worker)
+            self.not_empty.notify()  # one consumer may now take it
+
     async def get(self, worker: str) -> int:
         """Remove and return the oldest item, waiting while the buffer is empty."""
         async with self.mutex:
@@ -457,6 +489,57 @@ class AioSemaphoreBuffer(_AioSimHooks):
             self.unfinished_tasks += 1
             self._sim_put(item, worker)
         self.full.release()  # one more item to take
+
+    async def offer(self, item: int, worker: str, policy: str, timeout: float) -> None:
+        """Put ``item`` by a full policy other than ``block``: ``timeout`` is
+        ``empty.acquire()`` for at most ``timeout`` seconds, ``drop-newest`` takes a free
+        slot only if one is there; without one the item is dropped (rejected).
+        ``drop-oldest`` takes an item nobody has claimed yet (``full``) out of the ring
+        (overwritten, counted done) and keeps its slot."""
+        await self._sim_while_paused(worker)  # never decide while paused
+        if not self.empty.locked():
+            await self.empty.acquire()  # a free slot: this does not wait
+        elif policy == "drop-oldest":
+            while self.empty.locked():
+                if not self.full.locked():  # an unclaimed item: it is overwritten
+                    await self.full.acquire()  # (does not wait)
+                    async with self.mutex:
+                        self._sim_overwrite(worker)
+                    break  # its slot is this producer's now
+                await asyncio.sleep(0)  # every item is being taken: a slot frees soon
+            else:
+                await self.empty.acquire()
+        elif policy == "drop-newest" or not await self._sim_down_until(item, worker, timeout):
+            self._sim_reject(item, worker)  # no free slot: the item is dropped
+            return
+        async with self.mutex:
+            self.slots[self.tail] = item
+            self.tail = (self.tail + 1) % self.capacity
+            self.count += 1
+            self.unfinished_tasks += 1
+            self._sim_put(item, worker)
+        self.full.release()  # one more item to take
+
+    async def _sim_down_until(self, item: int, worker: str, timeout: float) -> bool:
+        """``empty.acquire()`` for at most ``timeout`` seconds, recording PUT_WAIT; then
+        wait while held. False if no slot came."""
+        self._sim_put_wait(item, worker)
+        self._blocked[worker] = self.empty
+        try:
+            async with asyncio.timeout(timeout):
+                await self.empty.acquire()
+        except TimeoutError:
+            await self._sim_while_paused(worker)  # the drop is not written while paused
+            return False
+        finally:
+            self.waiting.discard(worker)
+            self._blocked.pop(worker, None)
+        try:
+            await self._sim_while_paused(worker)
+        except asyncio.CancelledError:
+            self.empty.release()
+            raise
+        return True
 
     async def get(self, worker: str) -> int:
         """Remove and return the oldest item, waiting while the buffer is empty."""

@@ -56,6 +56,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from simulator.engine.config import SimulationConfig
+from simulator.engine.cpu import CHUNK_S, spin
 from simulator.engine.events import (
     ITEM_SHIFT,
     NO_ITEM,
@@ -105,12 +106,19 @@ class Backend(ABC):
         self.sleeps: dict[Role, tuple[float, float]] = {
             role: config.effective_sleep(role) for role in ROLES
         }
+        #: the full policy and the timeout of ``timeout`` (live: each put reads them)
+        self.full_policy: str = config.full_policy
+        self.put_timeout: float = config.put_timeout
         #: workers :meth:`stop` had to end by force (they did not stop in time); the
         #: engine's books tell whether each held an item (lost) or not (a warning)
         self.terminated: list[str] = []
         self.paused = False  #: the user paused the run
         self.gated = True  #: the start gate is closed (until :meth:`open_gate`)
         self._hold_lock = threading.Lock()  # pause, resume and open_gate may race
+        #: iterations of :func:`~simulator.engine.cpu.spin` per second when the work is
+        #: CPU (``config.work == "cpu"``), else 0.0: what the workers read; set by
+        #: :meth:`set_work`
+        self.cpu_rate = 0.0
 
     @property
     def held(self) -> bool:
@@ -135,6 +143,27 @@ class Backend(ABC):
         progress: each is redrawn from the new range (see :func:`work`)."""
         self.sleeps[role] = (lo, hi)
         self._sleep_changed(role)
+
+    def set_policy(self, policy: str, timeout: float) -> None:
+        """Use ``policy`` (and ``timeout`` for ``timeout``) from the next put on; a put
+        already waiting keeps the policy it began with."""
+        self.full_policy, self.put_timeout = policy, timeout
+        self._policy_changed()
+
+    def _policy_changed(self) -> None:  # noqa: B027 (threads, asyncio: nothing to do)
+        """Pass the new policy on to where the workers read it (processes: shared)."""
+
+    def set_work(self, rate: float) -> None:
+        """From each worker's next working time on, compute ``rate`` iterations per
+        second of work (``work = "cpu"``), or sleep (``rate`` 0.0). Called before
+        :meth:`start` too. A working time in progress finishes as it began."""
+        self.cpu_rate = rate
+
+    def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
+        """CPU seconds used so far: per live worker (those that can be measured), and by
+        the backend's workers together (None if not measurable). See
+        :mod:`~simulator.engine.cpu`."""
+        return {}, None
 
     @abstractmethod
     def _sleep_changed(self, role: Role) -> None:
@@ -245,11 +274,23 @@ class WorkerRuntime(Protocol):
         """Sleep ``seconds`` (less than :data:`PLAIN_SLEEP_S`) plainly, uninterruptibly."""
         ...
 
+    def cpu_rate(self) -> float:
+        """0.0 while the working time is slept (``work = "sleep"``); with ``work =
+        "cpu"``, the calibrated iterations of :func:`~simulator.engine.cpu.spin` per
+        second, so that ``d`` seconds of work is ``d × rate`` iterations."""
+        ...
+
+    def flush(self) -> None:
+        """Send the events written so far on their way (a child batches them)."""
+        ...
+
     def ticket(self) -> bool: ...
 
     def put(self, item: int, /) -> None:
-        """Put ``item``, waiting while the buffer is full *or* held; :class:`Closed` on
-        stop."""
+        """Put ``item`` as the full policy says: waiting while the buffer is full *or*
+        held (``block``; ``timeout`` up to the put timeout, then REJECTED), REJECTED at
+        once when full (``drop-newest``), or OVERWRITTEN the oldest (``drop-oldest``);
+        never completing while held; :class:`Closed` on stop."""
         ...
 
     def get(self) -> int:
@@ -279,7 +320,12 @@ def work(rt: WorkerRuntime, held: int) -> bool:
     by a new SLEEP event of ``d'``. Nothing is emitted while held. A sleep shorter than
     :data:`PLAIN_SLEEP_S` is plain and whole (the caller's next hold point holds, stops
     or retires it).
+
+    With ``work = "cpu"`` the time is computed instead (:func:`compute`).
     """
+    rate = rt.cpu_rate()
+    if rate > 0.0:
+        return compute(rt, held, rate)
     lo, hi = rt.sleep_range()
     if hi < PLAIN_SLEEP_S:  # the usual case at high rates: one plain sleep, nothing else
         d = rt.uniform(lo, hi)
@@ -312,6 +358,51 @@ def work(rt: WorkerRuntime, held: int) -> bool:
         if not rt.sleep(d - slept):
             return False  # slept it all
         slept += _now() - t0
+        if rt.stopping() or (producer and rt.retiring()):
+            return True
+
+
+def compute(rt: WorkerRuntime, held: int, rate: float) -> bool:
+    """:func:`work` with ``work = "cpu"``: the drawn time ``d`` is ``d × rate``
+    iterations of :func:`~simulator.engine.cpu.spin`, computed in chunks of
+    :data:`~simulator.engine.cpu.CHUNK_S` of work. After each chunk the worker looks
+    whether it must hold, stop, leave or redraw, so a pause or a stop acts within about
+    a millisecond of work (longer in wall time when the GIL is busy elsewhere). Held, the
+    work done so far is kept; a redraw counts it against the new ``d'``. Same return as
+    :func:`work`."""
+    lo, hi = rt.sleep_range()
+    gen = rt.sleep_generation()
+    d = rt.uniform(lo, hi)
+    rt.emit(sleep_event(rt.name, held, d))
+    if d >= 0.005:
+        rt.flush()  # a child: the picture shows the item being worked on
+    chunk = max(1, int(rate * CHUNK_S))
+    done = 0  # iterations computed
+    total = int(d * rate)
+    producer = held == NO_ITEM
+    attention, sleep_generation = rt.attention, rt.sleep_generation
+    while True:
+        if rt.held():  # suspended (also right after a step that ended at the SLEEP)
+            rt.hold(not producer, sleep_generation() != gen)  # a redraw is an event
+            if rt.stopping() or (producer and rt.retiring()):
+                return True
+        g = sleep_generation()
+        if g != gen:
+            gen = g
+            lo, hi = rt.sleep_range()
+            d = rt.uniform(lo, hi)
+            total = int(d * rate)
+            rt.emit(sleep_event(rt.name, held, d))
+        while done < total:
+            n = min(chunk, total - done)
+            spin(n)
+            done += n
+            if sleep_generation() != gen:
+                break
+            if attention() and (rt.held() or rt.stopping() or (producer and rt.retiring())):
+                break
+        if done >= total:
+            return False
         if rt.stopping() or (producer and rt.retiring()):
             return True
 

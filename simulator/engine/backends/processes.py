@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.engine.backends.base import Backend, Closed, run_consumer, run_producer, worker_rng
+from simulator.engine.cpu import process_cpu
 from simulator.engine.events import (
     K_STOPPED,
     NO_ITEM,
@@ -47,6 +48,7 @@ from simulator.engine.events import (
     got_event,
     put_event,
     put_wait_event,
+    rejected_event,
 )
 from simulator.engine.lifeline import become_child, quiet_resource_tracker, sigint_blocked
 from simulator.engine.workers import Role, role_of
@@ -60,6 +62,9 @@ FLUSH_AGE_S = 0.005
 POLL_S = 0.05  # how often a blocked put/get looks at the stop flag
 TICKET_BLOCK = 32  # item-limit tickets taken at once: one shared lock per 32 items
 HELD, STOPPING = 0, 1  # the indexes of the shared flags
+#: the full policies as the shared number children read (see :attr:`_Shared.policy`)
+POLICY_CODES = {"block": 0, "timeout": 1, "drop-newest": 2}
+BLOCK, TIMEOUT, DROP_NEWEST = 0, 1, 2
 BOOTING, RUNNING, CANCELLED = 0, 1, 2  # a child's boot state
 STOP_JOIN_S = 2.0  # how long stop waits for running children before terminating them
 HOLD_POLL_S = 0.05  # how often a holding child looks whether it may go on, unwoken
@@ -92,7 +97,12 @@ class _Shared:
     limit: int | None
     seed: int | None
     boot_lock: Any  # guards every child's boot state (BOOTING -> RUNNING or CANCELLED)
+    #: shared double: iterations per second of CPU work, 0.0 to sleep (live: set_work)
+    cpu_rate: Any
     parent_pid: int
+    #: shared doubles: the full policy's code (:data:`POLICY_CODES`), the put timeout (s);
+    #: live: each put reads them
+    policy: Any = None
 
 
 class _ProcessWorker:
@@ -160,6 +170,9 @@ class _ProcessWorker:
             self.flush()
         time.sleep(seconds)
 
+    def cpu_rate(self) -> float:
+        return float(self.sh.cpu_rate.value)
+
     def ticket(self) -> bool:
         if self.sh.limit is None:
             return True
@@ -174,12 +187,56 @@ class _ProcessWorker:
         return True
 
     def put(self, item: int) -> None:
+        policy = int(self.sh.policy[0])
+        if policy != BLOCK:
+            self._offer(item, policy, self.sh.policy[1])
+            return
         buf = self.sh.buffer
         try:
             buf.put_nowait(item)
         except queue.Full:
             self._wait_to_put(item)
         self.emit(put_event(self.name, item, buf.qsize()))
+
+    def _offer(self, item: int, policy: int, timeout: float) -> None:
+        """Put ``item`` by ``timeout`` (``JoinableQueue.put(timeout=…)``, in slices of
+        :data:`POLL_S` that also look at the flags; held time does not count) or
+        ``drop-newest`` (``put_nowait``); ``queue.Full`` at the end drops the item
+        (REJECTED). Never decides while held; :class:`Closed` on stop."""
+        buf, flags = self.sh.buffer, self.flags
+        if flags[HELD]:
+            self.hold(True)
+        if flags[STOPPING]:
+            raise Closed
+        try:
+            buf.put_nowait(item)
+        except queue.Full:
+            if policy == DROP_NEWEST or not self._wait_to_put_until(item, timeout):
+                self.emit(rejected_event(self.name, item, buf.qsize()))
+                return
+        self.emit(put_event(self.name, item, buf.qsize()))
+
+    def _wait_to_put_until(self, item: int, timeout: float) -> bool:
+        """The buffer was full: PUT_WAIT, then ``put(timeout=…)`` for at most
+        ``timeout`` seconds of unheld time; True if the item is in."""
+        buf, flags = self.sh.buffer, self.flags
+        self.emit(put_wait_event(self.name, item, self.sh.capacity))
+        self.flush()
+        left = timeout
+        while True:
+            if flags[STOPPING]:
+                raise Closed
+            if flags[HELD]:
+                self.hold(True)
+                continue
+            if left <= 0.0:
+                return False
+            t0 = _now()
+            try:
+                buf.put(item, timeout=min(POLL_S, left))
+                return True
+            except queue.Full:
+                left -= _now() - t0
 
     def _wait_to_put(self, item: int) -> None:
         """The buffer was full: wait (recording it once) until the item is in, holding
@@ -279,7 +336,9 @@ class ProcessBackend(Backend):
             limit=self.config.items,
             seed=self.config.seed,
             boot_lock=ctx.Lock(),
+            cpu_rate=ctx.RawValue("d", self.cpu_rate),
             parent_pid=os.getpid(),
+            policy=ctx.RawArray("d", [POLICY_CODES[self.full_policy], self.put_timeout]),
         )
         with self._hold_lock:  # the children hold from their first step while held
             shared.flags[HELD] = 1 if self.held else 0
@@ -382,6 +441,22 @@ class ProcessBackend(Backend):
             wake.release()
             self._leaving.append((name, proc))
 
+    def set_work(self, rate: float) -> None:
+        super().set_work(rate)
+        shared = getattr(self, "shared", None)
+        if shared is not None:
+            shared.cpu_rate.value = rate
+
+    def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
+        with self._lock:
+            procs = [(name, entry[0].pid) for name, entry in self.procs.items()]
+        per = {}
+        for name, pid in procs:
+            cpu = process_cpu(pid)
+            if cpu is not None:
+                per[name] = cpu
+        return per, sum(per.values()) if per else None
+
     def _sleep_changed(self, role: Role) -> None:
         lo, hi = self.sleeps[role]
         off = _sleep_offset(role)
@@ -389,6 +464,12 @@ class ProcessBackend(Backend):
         self.shared.sleeps[off + 1] = hi
         self.shared.sleep_gen[0 if role == Role.PRODUCER else 1] += 1  # after the range
         self._wake_all(role)
+
+    def _policy_changed(self) -> None:
+        shared = getattr(self, "shared", None)
+        if shared is not None:  # (not started: start() reads it)
+            shared.policy[1] = self.put_timeout  # the timeout first: the code says "use"
+            shared.policy[0] = POLICY_CODES[self.full_policy]
 
     def _wake_all(self, role: Role | None = None) -> None:
         """Release the semaphore of every child (of ``role``): a sleeper or a holder

@@ -206,6 +206,9 @@ class _RedisWorker:
             return True
         return False
 
+    def cpu_rate(self) -> float:
+        return self.pool.cpu_rate
+
     def nap(self, seconds: float) -> None:
         if self._out and (seconds >= FLUSH_AGE_S or _now() - self._oldest >= FLUSH_AGE_S):
             self.flush()
@@ -328,6 +331,8 @@ class WorkerPool:
         self.holding = False
         self.stopping = False
         self.attention = False
+        #: spin iterations per second of ``work = "cpu"``, 0.0 to sleep (see ``cpu.py``)
+        self.cpu_rate = 0.0
         self.workers: dict[str, _RedisWorker] = {}
         self._leaving: list[_RedisWorker] = []
         self._conn = client(url)
@@ -492,6 +497,7 @@ class RedisBackend(Backend):
                 "capacity": cap,
                 "limit": self.config.items or 0,
                 "seed": -1 if self.config.seed is None else self.config.seed,
+                "work": "cpu" if self.cpu_rate > 0.0 else "sleep",
                 "clock": repr(_now()),
                 "clock_at": repr(_broker_time(conn)),
             },
@@ -520,6 +526,7 @@ class RedisBackend(Backend):
         except BrokerError:
             self._close_broker()
             raise
+        self.pool.cpu_rate = self.cpu_rate
         with self._hold_lock:
             self.pool.set_hold(self.held)
         self._reader = threading.Thread(target=self._read_loop, name="pcsim-events", daemon=True)
@@ -640,6 +647,14 @@ class RedisBackend(Backend):
         pool.retire(name)
         if name[:1] == "P" and not any(n[:1] == "P" for n in pool.workers):
             self._write_ctl({"producers_leave": 1})
+
+    def set_work(self, rate: float) -> None:
+        """As on every backend; joined workers learn it from ``ctl`` ``work`` and
+        calibrate the CPU kernel on their own machine."""
+        super().set_work(rate)
+        if self.pool is not None:
+            self.pool.cpu_rate = rate
+        self._write_ctl({"work": "cpu" if rate > 0.0 else "sleep"})
 
     def _write_ctl(self, mapping: dict[str, Any]) -> None:
         conn = getattr(self, "_conn", None)

@@ -16,8 +16,10 @@ from simulator.engine.events import (
     RawEvent,
     get_wait_event,
     got_event,
+    overwritten_event,
     put_event,
     put_wait_event,
+    rejected_event,
     tasks_event,
 )
 
@@ -87,3 +89,20 @@ class SlotBooks:
         self._recorded.discard(worker)
         self.spend(worker)  # a step's one event: this GOT
         self._emit(got_event(worker, item, self.count))
+
+    def _sim_reject(self, item: int, worker: str) -> None:
+        """The full policy drops ``item``: REJECTED, with the count (the buffer is full)."""
+        self.waiting.discard(worker)
+        self._recorded.discard(worker)
+        self.spend(worker)  # a step's one event: this REJECTED
+        self._emit(rejected_event(worker, item, self.count))
+
+    def _sim_overwrite(self, worker: str) -> None:
+        """``drop-oldest``: the oldest item leaves its slot unconsumed and counts as done
+        (``unfinished_tasks`` - 1, so ``join`` still returns); OVERWRITTEN with the count
+        after. The caller then puts its item in the freed slot."""
+        old = self.slots[self.head]
+        self.head = (self.head + 1) % self.capacity
+        self.count -= 1
+        self.unfinished_tasks -= 1
+        self._emit(overwritten_event(worker, old, self.count))

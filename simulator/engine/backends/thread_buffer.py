@@ -18,6 +18,7 @@ the simulator needs and the standard class lacks on Python 3.11:
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Callable
 
 from simulator.engine.backends.base import Closed
@@ -25,8 +26,10 @@ from simulator.engine.events import (
     RawEvent,
     get_wait_event,
     got_event,
+    overwritten_event,
     put_event,
     put_wait_event,
+    rejected_event,
 )
 
 
@@ -76,6 +79,70 @@ class BoundedBuffer(queue.Queue):
             self.unfinished_tasks += 1
             self._emit(put_event(worker, item, len(q)))
             self.not_empty.notify()
+
+    def offer(self, item: int, worker: str, policy: str, timeout: float) -> None:
+        """Put ``item`` by a full policy other than ``block``. On a full buffer:
+        ``timeout`` waits up to ``timeout`` seconds of unheld time for room, then drops
+        the item (REJECTED, as ``put(timeout=…)`` raising ``queue.Full``); ``drop-newest``
+        drops it at once (``put_nowait``); ``drop-oldest`` removes the oldest item
+        (OVERWRITTEN; it counts as done: ``unfinished_tasks`` - 1) and puts. Never
+        completes while held; :class:`Closed` if the buffer closes."""
+        q = self.queue
+        with self.mutex:
+            if self.held:
+                self._wait_while_held(worker)
+            if self.closed:
+                raise Closed
+            if len(q) >= self.maxsize:
+                if policy == "drop-oldest":
+                    old = q.popleft()
+                    self.unfinished_tasks -= 1  # done, unconsumed: join() still returns
+                    self._emit(overwritten_event(worker, old, len(q)))
+                elif policy == "drop-newest" or not self._wait_until(item, worker, timeout):
+                    self.spend(worker)  # a step's one event: this REJECTED
+                    self._emit(rejected_event(worker, item, len(q)))
+                    return
+            self.spend(worker)  # a step's one event: this PUT
+            q.append(item)
+            self.unfinished_tasks += 1
+            self._emit(put_event(worker, item, len(q)))
+            self.not_empty.notify()
+
+    def _wait_while_held(self, worker: str) -> None:
+        """Under the mutex: wait while the simulator holds ``worker``."""
+        self.waiting.add(worker)
+        try:
+            while self.holds(worker):
+                if self.closed:
+                    raise Closed
+                self.not_full.wait()
+        finally:
+            self.waiting.discard(worker)
+
+    def _wait_until(self, item: int, worker: str, timeout: float) -> bool:
+        """Under the mutex, the buffer full: PUT_WAIT, then wait for room at most
+        ``timeout`` seconds (the time held does not count); True if there is room."""
+        self.spend(worker)  # a step's one event: this PUT_WAIT
+        self._emit(put_wait_event(worker, item, self.maxsize))
+        left = timeout
+        self.waiting.add(worker)
+        try:
+            while True:
+                if self.closed:
+                    raise Closed
+                if self.holds(worker):
+                    self.not_full.wait()
+                    continue
+                if len(self.queue) < self.maxsize:
+                    return True
+                if left <= 0.0:
+                    return False
+                t0 = time.monotonic()
+                self.not_full.wait(left)
+                if not self.holds(worker):
+                    left -= time.monotonic() - t0
+        finally:
+            self.waiting.discard(worker)
 
     def _wait_for_room(self, item: int, worker: str) -> None:
         """The slow path of :meth:`put_item` (under the mutex): PUT_WAIT is recorded once,

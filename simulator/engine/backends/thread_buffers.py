@@ -186,6 +186,34 @@ class ConditionBuffer(_SimHooks):
             self._sim_put(item, worker)
             self.not_empty.notify()  # one consumer may now take it
 
+    def offer(self, item: int, worker: str, policy: str, timeout: float) -> None:
+        """Put ``item`` by a full policy other than ``block``; when the buffer is full,
+        ``timeout`` waits at most ``timeout`` seconds for a slot, ``drop-newest`` not at
+        all (the item is dropped: rejected), ``drop-oldest`` overwrites the oldest item
+        (it counts as done) and so always has a slot."""
+        with self.mutex:
+            deadline = time.monotonic() + timeout
+            while self.count == self.capacity or self._sim_paused(worker):
+                if not self._sim_paused(worker):  # really full (never drop while paused)
+                    if policy == "drop-oldest":
+                        self._sim_overwrite(worker)  # the oldest leaves: a slot is free
+                        break
+                    left = deadline - time.monotonic()
+                    if policy == "drop-newest" or left <= 0:
+                        self._sim_reject(item, worker)  # the item is dropped
+                        return
+                    self._sim_put_wait(item, worker)
+                    self.not_full.wait(left)
+                else:
+                    self._sim_put_wait(item, worker)
+                    self.not_full.wait()
+            self.slots[self.tail] = item
+            self.tail = (self.tail + 1) % self.capacity
+            self.count += 1
+            self.unfinished_tasks += 1
+            self._sim_put(item, worker)
+            self.not_empty.notify()  # one consumer may now take it
+
     def get(self, worker: str, retiring: Callable[[], bool] = _never) -> int:
         """Remove and return the oldest item, waiting while the buffer is empty."""
         with self.mutex:
@@ -457,6 +485,37 @@ class SemaphoreBuffer(_SimHooks):
             self._sim_put(item, worker)
         self.full.release()  # one more item to take
 
+    def offer(self, item: int, worker: str, policy: str, timeout: float) -> None:
+        """Put ``item`` by a full policy other than ``block``: ``timeout`` is
+        ``empty.acquire(timeout=…)``, ``drop-newest`` ``empty.acquire(False)``; without a
+        free slot the item is dropped (rejected). ``drop-oldest`` takes an item nobody
+        has claimed yet (``full.acquire(False)``) out of the ring (overwritten, counted
+        done) and keeps its slot."""
+        if policy == "drop-oldest":
+            while not self.empty.acquire(False):  # no free slot
+                if self.full.acquire(False):  # an unclaimed item: it is overwritten
+                    with self.mutex:
+                        self._sim_while_paused(worker)
+                        self._sim_overwrite(worker)
+                    break  # its slot is this producer's now
+                if self.closed:
+                    raise Closed
+                if self.empty.acquire(True, POLL_S / 10):  # every item is being taken
+                    break
+        elif not self._sim_down_until(self.empty, item, worker, timeout, policy):
+            with self.mutex:
+                self._sim_while_paused(worker)
+                self._sim_reject(item, worker)  # no free slot: the item is dropped
+            return
+        with self.mutex:
+            self._sim_while_paused(worker)
+            self.slots[self.tail] = item
+            self.tail = (self.tail + 1) % self.capacity
+            self.count += 1
+            self.unfinished_tasks += 1
+            self._sim_put(item, worker)
+        self.full.release()  # one more item to take
+
     def get(self, worker: str, retiring: Callable[[], bool] = _never) -> int:
         """Remove and return the oldest item, waiting while the buffer is empty."""
         self._sim_down(self.full, NO_ITEM, worker, retiring)  # full.acquire(): an item
@@ -493,6 +552,36 @@ class SemaphoreBuffer(_SimHooks):
                     raise Closed
         finally:
             with self.mutex:  # (not settled until it waits again, in _sim_while_paused)
+                self.waiting.discard(worker)
+                del self._blocked[worker]
+
+    def _sim_down_until(
+        self, sem: threading.Semaphore, item: int, worker: str, timeout: float, policy: str
+    ) -> bool:
+        """``sem.acquire(False)`` (``drop-newest``) or ``sem.acquire(timeout=timeout)``,
+        recording PUT_WAIT if it waits; False if no token came."""
+        if sem.acquire(False):
+            return True
+        if policy == "drop-newest":
+            return False
+        with self.mutex:
+            if self.closed:
+                raise Closed
+            self.waiting.add(worker)
+            self._blocked[worker] = sem
+            self._record_wait(worker, item, full=True)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                if sem.acquire(True, min(POLL_S, left)):
+                    return True
+                if self.closed:
+                    raise Closed
+        finally:
+            with self.mutex:
                 self.waiting.discard(worker)
                 del self._blocked[worker]
 

@@ -48,8 +48,10 @@ from simulator.engine.events import (
     RawEvent,
     get_wait_event,
     got_event,
+    overwritten_event,
     put_event,
     put_wait_event,
+    rejected_event,
 )
 
 _PUT, _GET = 1, 2  # what the calling worker is doing (the thread-local's ``op``)
@@ -78,8 +80,46 @@ class LibraryQueue(BoundedBuffer):
         closes."""
         ctx = self._ctx
         ctx.op, ctx.worker, ctx.item, ctx.waited = _PUT, worker, item, False
+        ctx.policy = "block"
         try:
             queue.Queue.put(self, item)
+        finally:
+            ctx.op = None
+
+    def offer(self, item: int, worker: str, policy: str, timeout: float) -> None:
+        """Put ``item`` by a full policy other than ``block``, with the library's own
+        calls: ``timeout`` is ``queue.Queue.put(item, timeout=…)`` and ``drop-newest``
+        ``put_nowait(item)``; their ``queue.Full`` drops the item (REJECTED).
+        ``drop-oldest`` removes the oldest item under the lock (OVERWRITTEN, counted done)
+        and then ``put_nowait``s, again if another producer took the slot meanwhile."""
+        ctx = self._ctx
+        ctx.op, ctx.worker, ctx.item, ctx.waited = _PUT, worker, item, False
+        ctx.policy = policy
+        try:
+            while True:
+                if policy == "drop-oldest":
+                    with self.mutex:
+                        self._wait_while_held(worker)
+                        if self.closed:
+                            raise Closed
+                        q = self.queue
+                        if len(q) >= self.maxsize:
+                            old = q.popleft()
+                            self.unfinished_tasks -= 1  # done, unconsumed
+                            self._emit(overwritten_event(worker, old, len(q)))
+                try:
+                    if policy == "timeout":
+                        queue.Queue.put(self, item, timeout=timeout)
+                    else:
+                        queue.Queue.put_nowait(self, item)
+                    return
+                except queue.Full:
+                    if policy == "drop-oldest":
+                        continue  # another producer took the freed slot: again
+                    with self.mutex:
+                        self.spend(worker)  # a step's one event: this REJECTED
+                        self._emit(rejected_event(worker, item, len(self.queue)))
+                    return
         finally:
             ctx.op = None
 
@@ -114,11 +154,19 @@ class LibraryQueue(BoundedBuffer):
             self.waiting.discard(worker)
             raise Closed
         held = self.held
-        if held and self.holds(worker):  # paused: the loop waits as if full
-            self.waiting.add(worker)
-            return self.maxsize
+        policy = getattr(ctx, "policy", "block")
+        if held and self.holds(worker):
+            if policy == "block":  # paused: the loop waits as if full
+                self.waiting.add(worker)
+                return self.maxsize
+            # a put that may give up must not give up while paused: it waits here (the
+            # lock is held; wait() lets it go) until the hold ends, then looks
+            self._wait_while_held(worker)
+            n, held = len(self.queue), self.held
         if n < self.maxsize:  # room: _put follows (and spends a step's grant)
             self.waiting.discard(worker)
+            return n
+        if policy in ("drop-newest", "drop-oldest"):  # put_nowait: Full, no wait
             return n
         if not ctx.waited:  # really full: PUT_WAIT, once per put
             ctx.waited = True

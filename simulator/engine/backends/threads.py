@@ -20,6 +20,7 @@ from simulator.engine.backends.thread_buffer import BoundedBuffer
 from simulator.engine.backends.thread_buffers import buffer_class
 from simulator.engine.backends.thread_queue import LibraryQueue
 from simulator.engine.config import SimulationConfig
+from simulator.engine.cpu import ThreadClock
 from simulator.engine.workers import ROLES, Role
 
 
@@ -40,9 +41,17 @@ class _ThreadWorker:
         self.parked = False  #: waiting at a hold point (see :meth:`ThreadBackend.settled`)
         self.is_retiring = False
         self.limit = backend.config.items  # the item limit (fixed for a run)
-        target = run_producer if role == Role.PRODUCER else run_consumer
-        self.thread = threading.Thread(target=target, args=(self,), name=f"pcsim-{name}")
+        self.target = run_producer if role == Role.PRODUCER else run_consumer
+        self.clock = ThreadClock()  # its CPU time, read by the engine (see engine/cpu.py)
+        self.thread = threading.Thread(target=self._run, name=f"pcsim-{name}")
         self.thread.daemon = True
+
+    def _run(self) -> None:
+        self.clock.begin()
+        try:
+            self.target(self)
+        finally:
+            self.clock.end()
 
     def attention(self) -> bool:
         return self.b.attention or self.is_retiring
@@ -89,12 +98,22 @@ class _ThreadWorker:
 
     nap = staticmethod(time.sleep)  # a short sleep is a plain one (see base.work)
 
+    def cpu_rate(self) -> float:
+        return self.b.cpu_rate
+
+    def flush(self) -> None:
+        pass  # a thread's events are in the engine's inbox already
+
     def ticket(self) -> bool:
         limit = self.limit
         return limit is None or next(self.b.tickets) < limit
 
     def put(self, item: int) -> None:
-        self.buffer.put_item(item, self.name)
+        b = self.b
+        if b.full_policy == "block":  # the usual case: the plain put
+            self.buffer.put_item(item, self.name)
+        else:
+            self.buffer.offer(item, self.name, b.full_policy, b.put_timeout)
 
     def get(self) -> int:
         return self.buffer.get_item(self.name, self.retiring)
@@ -149,6 +168,14 @@ class ThreadBackend(Backend):
         assert self.buffer is not None
         self.buffer.wake_getters()
         self._retired = [r for r in self._retired if r.thread.is_alive()] + [w]
+
+    def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
+        per = {}
+        for name, w in list(self.workers.items()):
+            cpu = w.clock.read()
+            if cpu is not None:
+                per[name] = cpu
+        return per, sum(per.values()) if per else None
 
     def _sleep_changed(self, role: Role) -> None:
         self.sleep_gen[role] += 1

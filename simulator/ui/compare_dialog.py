@@ -1,0 +1,155 @@
+"""Simulation ▸ Compare backends…: ``pcsim compare`` from the window, a bar per backend.
+
+Runs in a lifeline child process like the Sweep dialog
+(:class:`~simulator.ui.child_run.ChildRunDialog`): the measured workers must not share
+the window's GIL, and the window's own run stops first so the two do not compete for the
+cores. The work kind is chosen here (sleep or cpu), the other settings are the window's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QWidget,
+)
+
+from simulator import exitcodes
+from simulator.compare import backend_configs
+from simulator.engine.config import BACKENDS, SETTINGS, SimulationConfig
+from simulator.sweep import config_args
+from simulator.ui.child_run import ChildRunDialog
+
+
+class CompareDialog(ChildRunDialog):
+    """Run ``config`` on each chosen backend in a child ``pcsim compare``; show the bars.
+
+    :attr:`data` is the comparison's dict so far (the JSON's layout, ``runs``)."""
+
+    chart_name = "compare.png"
+
+    def __init__(
+        self,
+        config: SimulationConfig,
+        stop_run: Callable[[], object] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(stop_run, parent)
+        self.setWindowTitle("Compare backends: the same settings on each")
+        self.config = config
+        self.backends = {name: QCheckBox(name) for name in BACKENDS}
+        row = QHBoxLayout()
+        for name, box in self.backends.items():
+            box.setChecked(name != "redis")  # redis needs a redis-server: by choice
+            row.addWidget(box)
+        row.addStretch(1)
+        self.work = QComboBox()
+        self.work.addItems(list(SETTINGS["work"].choices))
+        self.work.setToolTip(
+            "sleep: the drawn time is waited (like I/O); cpu: it is computed in pure Python"
+        )
+        self.seconds = QDoubleSpinBox()
+        self.seconds.setRange(0.5, 3600)
+        self.seconds.setDecimals(1)
+        self.seconds.setValue(5.0)
+        self.seconds.setSuffix(" s")
+        self.seconds.setToolTip("How long each backend runs for real")
+        form = QFormLayout()
+        form.addRow("Backends", row)
+        form.addRow("Work", self.work)
+        form.addRow("Each backend runs", self.seconds)
+        self.form.addLayout(form)
+        self.set_config(config)
+        self._show_running(False)
+        self.resize(900, 760)
+
+    def set_config(self, config: SimulationConfig) -> None:
+        """Compare ``config`` (the window's current settings) from the next Run."""
+        self.config = config
+        self.work.setCurrentText(config.work)
+        cores = os.cpu_count() or 1
+        self.note.setText(
+            "Each backend runs the window's settings for real, one after another. With work "
+            "cpu, threads take turns holding the GIL, processes use the cores, asyncio's "
+            f"computation blocks its loop. This machine has {cores} "
+            f"core{'s' if cores != 1 else ''}; the window's run stops first."
+        )
+
+    def _inputs(self) -> list[QWidget]:
+        return [*self.backends.values(), self.work, self.seconds]
+
+    def chosen(self) -> list[str]:
+        return [name for name, box in self.backends.items() if box.isChecked()]
+
+    def start(self) -> bool:
+        """Check the choice, stop the window's run, start the child; False (and the
+        reason shown) if it will not do or a comparison is already running."""
+        if self.running:
+            return False
+        backends = self.chosen()
+        try:
+            cfg = self.config.replace(work=self.work.currentText())
+            backend_configs(cfg, backends)
+        except ValueError as err:
+            self._say(str(err), error=True)
+            return False
+        seconds = self.seconds.value()
+        args = ["compare", *[a for a in _without_backend(config_args(cfg))]]
+        args += ["--backends", *backends, "--seconds", repr(float(seconds))]
+        # a run is its clock plus the workers' start (processes: interpreters to spawn)
+        self._launch(args, len(backends), seconds + 1.0, f"Running {len(backends)} backends…")
+        return True
+
+    def _on_message(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("event")
+        if kind == "start":
+            self.data = {k: v for k, v in msg.items() if k != "event"}
+            self.chart.set_data(self.data)
+        elif kind == "run_started":
+            self._step_started(int(msg.get("index", 0)))
+            n = len(self.data.get("compare", []))
+            self._say(f"Backend {self._step_index + 1} of {n}: {msg.get('backend')}…")
+        elif kind == "run" and self.data:
+            run = msg["run"]
+            self.data["runs"].append(run)
+            self._step_done(int(msg.get("index", 0)))
+            self.chart.set_data(self.data)
+            self._say(f"{run['backend']}: {run['throughput_per_s']:.1f} items/s")
+
+    def _ended(self, code: int, crashed: bool, why: str) -> None:
+        runs = self.data.get("runs", [])
+        if code == exitcodes.OK and not crashed:
+            self.progress.setValue(self.progress.maximum())
+            speed = self.data.get("speedup_vs_threads", {})
+            said = ", ".join(f"{k} {v:.2f} ×" for k, v in speed.items())
+            self._say(
+                f"Done: {len(runs)} backends." + (f" Against threads: {said}." if said else "")
+            )
+        elif code == exitcodes.BOOKS and not crashed:
+            self._say("The books broke on a backend (ok: false): an item lost or doubled.", True)
+        elif crashed or code >= exitcodes.SIGNAL_BASE:
+            self._say(f"Stopped after {len(runs)} backends.")
+        else:
+            self._say(f"The comparison failed (exit {code}): {why}", error=True)
+
+
+def _without_backend(args: list[str]) -> list[str]:
+    """``config_args`` without ``--backend X``: compare takes ``--backends``."""
+    out: list[str] = []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a == SETTINGS["backend"].flag:
+            skip = True
+            continue
+        out.append(a)
+    return out
