@@ -1,4 +1,4 @@
-"""One command-line front: ``pcsim [gui] | run | sweep | compare | record | bench``.
+"""One command-line front: ``pcsim [gui] | run | sweep | compare | record | bench | worker``.
 
 Only the subcommand that runs is imported: ``pcsim run`` never loads Qt, and the GUI's
 modules are imported inside :func:`_gui`. Every flag is generated from, and checked by,
@@ -84,7 +84,9 @@ def _add(group: Any, setting: Setting, **extra: Any) -> None:
     default = ", default %(default)s" if "default" in extra else ""
     help = f"{setting.help}, {setting.span}{default}"
     kwargs: dict[str, Any] = {"dest": setting.name, "help": help}
-    if setting.kind == "choice":
+    if setting.kind == "text":  # checked with the whole config (see config.check)
+        kwargs.update(type=str, metavar=setting.name.upper(), help=setting.help)
+    elif setting.kind == "choice":
         kwargs.update(choices=setting.choices, default=None, help=setting.help)
     elif setting.kind == "range":
         kwargs.update(nargs=2, type=_checked(setting.bound()), metavar=("MIN", "MAX"))
@@ -155,6 +157,9 @@ def _sweep_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def _compare_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     from simulator.engine.config import BACKENDS
 
+    # the ones on this machine alone (redis needs a redis-server: asked for by name)
+    local = [b for b in BACKENDS if b != "redis"]
+
     compare = sub.add_parser(
         "compare",
         parents=[common],
@@ -166,9 +171,9 @@ def _compare_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     compare.add_argument(
         "--backends",
         nargs="+",
-        default=list(BACKENDS),
+        default=list(local),
         metavar="BACKEND",
-        help=f"which backends, in order (default: {' '.join(BACKENDS)})",
+        help=f"which backends, in order (default: {' '.join(local)}; also redis)",
     )
     _add(compare, SWEEP_SECONDS, default=5.0, metavar="SECONDS")
     compare.add_argument("--json", metavar="PATH", help="also write every run to PATH")
@@ -255,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     _bench_parser(sub)
     _record_parser(sub, common)
     _gui_parser(sub, common)
+    from simulator.worker_cli import add_parser as worker_parser  # light: no engine
+
+    worker_parser(sub, _worker)
     return parser
 
 
@@ -328,6 +336,9 @@ def _run(args: argparse.Namespace) -> int:
         duration = args.duration
         if duration is None and args.items is None:
             duration = scenario.duration if scenario and scenario.duration else DEFAULT_DURATION_S
+        code = _broker_ready(cfg)
+        if code is not None:
+            return code
         return run_headless(
             cfg,
             scenario,
@@ -336,6 +347,28 @@ def _run(args: argparse.Namespace) -> int:
             events=args.events,
             signals=signals,
         )
+
+
+def _broker_ready(cfg: SimulationConfig) -> int | None:
+    """For the redis backend, before any work: None if its broker can be used (a
+    private ``redis-server`` can start, or ``--broker`` answers); else the exit code
+    after one line (4: redis-server missing or the broker silent). A refused password is
+    bad input (UsageError, exit 2)."""
+    if cfg.backend != "redis":
+        return None
+    from simulator.engine.broker import BrokerError, check_broker, check_private
+
+    try:
+        if cfg.broker is not None:
+            check_broker(cfg.broker)
+        else:
+            check_private()
+    except BrokerError as err:
+        if err.code == exitcodes.USAGE:
+            raise UsageError(f"--broker: {err}") from None
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return err.code
+    return None
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -416,6 +449,9 @@ def _gui(args: argparse.Namespace) -> int:
     _output_path("--screenshot", args.screenshot)
     _output_path("--dump-view", args.dump_view)
     scenario, cfg = _settings(args)
+    code = _broker_ready(cfg)
+    if code is not None:
+        return code
     from simulator.ui.app import run_app
 
     return run_app(
@@ -445,6 +481,12 @@ def _record(args: argparse.Namespace) -> int:
 
     request = RecordRequest(args.out, args.seconds, args.fps, size, args.view)
     return run_app(cfg, scenario=scenario, record=request)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from simulator.worker_cli import run
+
+    return run(args)
 
 
 def _bench(args: argparse.Namespace) -> int:

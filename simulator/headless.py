@@ -108,6 +108,11 @@ class Report(TypedDict):
     signal: NotRequired[str]
     #: the run ended at a deadlock (exit 3): every worker waited and nothing moved
     deadlock: bool
+    #: what failed outside the books and ended the run (exit 4: the broker vanished)
+    failure: NotRequired[str]
+    #: redis: the workers that joined through ``pcsim worker``, each with where it ran
+    #: and the items it put (a producer) or consumed (a consumer)
+    joined: NotRequired[list[dict[str, Any]]]
     #: with ``deadlock``: [worker, what it waits on ("not_full", "not_empty", ...)]
     waits: list[list[str]]
     #: "sleep" or "cpu" (see engine/cpu.py), and with cpu the kernel's measured speed
@@ -312,6 +317,11 @@ def table(report: Report) -> str:
         rows.insert(-1, ("events written", f"{report['events_written']:,}{missing}"))
     if "signal" in report:
         rows.insert(-1, ("stopped by", report["signal"]))
+    for w in report.get("joined", []):  # redis: workers that joined via pcsim worker
+        did = f"{w['put']} put" if "put" in w else f"{w['consumed']} consumed"
+        rows.insert(-1, ("joined", f"{w['worker']} on {w['host']}: {did}"))
+    if "failure" in report:
+        rows.insert(-1, ("failed", report["failure"]))
     for warning in report["warnings"]:
         rows.insert(-1, ("warning", warning))
     width = max(len(k) for k, _ in rows)
@@ -511,6 +521,7 @@ def run_headless(
         while not (
             sim.finished.is_set()
             or sim.deadlocked.is_set()
+            or sim.broken.is_set()
             or signals.signum
             or out.closed.is_set()
         ):
@@ -569,6 +580,14 @@ def run_headless(
         report["signal"] = signal.Signals(signals.signum).name
     if as_json and (report["rejected"] or report["overwritten"]):
         print(f"pcsim: warning: {dropped_warning(sim.snapshot())[0]}", file=sys.stderr)
+    last = sim.snapshot()
+    if last.failure is not None:
+        report["failure"] = last.failure
+    if last.joined:
+        report["joined"] = [
+            {"worker": name, "host": host, "put" if name[:1] == "P" else "consumed": n}
+            for name, host, n in last.joined
+        ]
     out.write(json.dumps(report) + "\n" if as_json else table(report))
     if out.closed.is_set():
         return exitcodes.PIPE
@@ -576,4 +595,9 @@ def run_headless(
         return exitcodes.BOOKS  # the books broke: that outranks how the run ended
     if report["deadlock"]:
         return exitcodes.STUCK
+    if "failure" in report:
+        print(
+            f"pcsim: {report['failure']} (the books above are those up to then)", file=sys.stderr
+        )
+        return exitcodes.OUTSIDE
     return signals.exit_code or exitcodes.OK

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
 
-BACKENDS: tuple[str, ...] = ("threads", "processes", "asyncio")
+BACKENDS: tuple[str, ...] = ("threads", "processes", "asyncio", "redis")
 #: the bounded buffers to choose: the library's queue, or a hand-written one
 BUFFERS: tuple[str, ...] = ("queue", "condition", "semaphore")
 #: the classic bugs that can be switched on (each acts on the ``condition`` buffer)
@@ -32,7 +32,7 @@ DROP_OLDEST_WHY = (
 #: what a worker's drawn time is spent on: waiting (like I/O) or pure-Python computation
 WORKS: tuple[str, ...] = ("sleep", "cpu")
 
-Kind = Literal["int", "float", "range", "choice"]
+Kind = Literal["int", "float", "range", "choice", "text"]
 
 SLEEP_HELP = "a producer sleeps a random time in MIN–MAX before each item"
 WORK_HELP = "a consumer works a random time in MIN–MAX on each item"
@@ -47,6 +47,13 @@ POLICY_HELP = (
 )
 PUT_TIMEOUT_HELP = "with --full-policy timeout: how long a put waits before it drops its item"
 WORK_KIND_HELP = "sleep (waiting, like I/O) or cpu (pure-Python computation); default: sleep"
+BROKER_HELP = (
+    "--backend redis: use this Redis, redis://[:PASSWORD@]HOST:PORT/DB (default: a private one)"
+)
+LISTEN_HELP = (
+    "--backend redis: open the private server on ADDRESS[:PORT] (password-protected) "
+    "to `pcsim worker`s"
+)
 
 
 class ConfigError(ValueError):
@@ -120,6 +127,8 @@ class Setting:
             return f"an integer in {self.span}"
         if self.kind == "float":
             return f"a number in {self.span}"
+        if self.kind == "text":
+            return self.help
         if self.kind == "range":
             return f"two numbers MIN MAX in {self.span} with MIN <= MAX"
         return "one of " + ", ".join(self.choices)
@@ -159,6 +168,10 @@ def check(setting: Setting | str, value: object) -> Any:
         if not s.lo <= a <= b <= s.hi:
             raise ConfigError(s.name, s.allowed, tuple(value))
         return (float(a), float(b))
+    if s.kind == "text":
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(s.name, "a non-empty text", value)
+        return value.strip()
     if value not in s.choices:
         raise ConfigError(s.name, s.allowed, value)
     return value
@@ -184,6 +197,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("full_policy", "choice", choices=FULL_POLICIES, live=True, help=POLICY_HELP),
         Setting("put_timeout", "float", 0.001, 10, live=True, unit=" s", help=PUT_TIMEOUT_HELP),
         Setting("work", "choice", choices=WORKS, live=True, help=WORK_KIND_HELP),
+        # where the redis backend's broker is: never a scenario key (it may hold a password)
+        Setting("broker", "text", optional=True, key=None, help=BROKER_HELP),
+        Setting("listen", "text", optional=True, key=None, help=LISTEN_HELP),
     )
 }
 
@@ -217,6 +233,10 @@ class SimulationConfig:
     #: what each drawn working time is: a sleep, or that long of computation on an idle
     #: core (see :mod:`~simulator.engine.cpu`)
     work: str = "sleep"
+    #: the redis backend's broker URL (None: a private ``redis-server``)
+    broker: str | None = None
+    #: the redis backend's private server listens on this address (None: 127.0.0.1 only)
+    listen: str | None = None
 
     def __post_init__(self) -> None:
         # field by field in the table's order, so the first bad one is the one named
@@ -225,6 +245,8 @@ class SimulationConfig:
         # then the rules across fields: what combines with what
         if self.backend == "processes" and self.buffer != "queue":
             raise ConfigError("buffer", "queue with the processes backend", self.buffer)
+        if self.backend == "redis" or self.broker is not None or self.listen is not None:
+            _check_redis(self)
         if self.bug != "none":
             if self.buffer != "condition":
                 raise ConfigError("buffer", "condition when a bug is chosen", self.buffer)
@@ -258,3 +280,42 @@ class SimulationConfig:
         """The sleep range the workers really use: the setting stretched by the time scale."""
         lo, hi = self.sleep_for(role)
         return lo / self.time_scale, hi / self.time_scale
+
+
+#: why the redis backend offers only the full policy block
+REDIS_POLICY_WHY = (
+    "a producer waits on the broker's free-slot tokens; the other policies are not written "
+    "as Lua scripts yet"
+)
+
+
+def _check_redis(cfg: SimulationConfig) -> None:
+    """What combines with the redis backend (DESIGN: buffer queue, no bug, full policy
+    block, a well-formed broker URL; --broker and --listen only with it, and not
+    together)."""
+    if cfg.backend != "redis":
+        field = "broker" if cfg.broker is not None else "listen"
+        raise ConfigError(field, "given only with the redis backend", cfg.backend)
+    if cfg.buffer != "queue":
+        raise ConfigError("buffer", "queue with the redis backend", cfg.buffer)
+    if cfg.bug != "none":
+        raise ConfigError("backend", "threads or asyncio when a bug is chosen", cfg.backend)
+    if cfg.full_policy != "block":  # a producer waits on the broker's free-slot tokens
+        raise NotOffered("full_policy", cfg.full_policy, "redis", REDIS_POLICY_WHY)
+    if cfg.broker is not None:
+        if cfg.listen is not None:
+            allowed = "left out with --broker (it opens the private server)"
+            raise ConfigError("listen", allowed, cfg.listen)
+        from simulator.engine.broker_url import BrokerUrlError, parse_broker_url
+
+        try:
+            parse_broker_url(cfg.broker)
+        except BrokerUrlError as err:
+            raise ConfigError("broker", str(err), redact_url(cfg.broker)) from None
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password shown as ``***`` (what every output shows)."""
+    from simulator.engine.broker_url import redact
+
+    return redact(url)

@@ -82,6 +82,10 @@ class Kind(IntEnum):
     #: index it read, ``item`` the item it puts (or -1). It is the race window made
     #: visible, and a single step ends on it (see ``NoLockBuffer._sim_race``)
     UNLOCKED_READ = 22
+    # ---- the broker's own kind (redis): not an inside kind, booked like a put
+    #: the consumer ``worker`` died (its heartbeat expired) holding ``item``: the item went
+    #: back to the exit end of the buffer (it is taken next); ``size`` the length after
+    RECOVERED = 23
 
 
 # The kinds as plain ints, for the hot paths: the books compare raw tuples' kinds with
@@ -111,6 +115,7 @@ class Kind(IntEnum):
     K_REJECTED,
     K_OVERWRITTEN,
     K_UNLOCKED_READ,
+    K_RECOVERED,
 ) = (int(k) for k in Kind)
 
 #: the first of the inside kinds: every kind ``K_INSIDE <= k <= K_INSIDE_END`` is one,
@@ -122,6 +127,8 @@ INSIDE_KINDS: frozenset[Kind] = frozenset(
 )
 #: the kinds of an item that left by the full policy, not by a consumer
 DROP_KINDS: frozenset[int] = frozenset({K_REJECTED, K_OVERWRITTEN})
+#: the kinds only a broker writes (the redis backend): a dead worker's item recovered
+BROKER_KINDS: frozenset[Kind] = frozenset({Kind.RECOVERED})
 
 
 def is_inside(kind: int) -> bool:
@@ -227,6 +234,11 @@ def unlocked_read_event(worker: str, item: int, index: str, value: int) -> RawEv
     return (_now(), K_UNLOCKED_READ, worker, item, value, index)
 
 
+def recovered_event(worker: str, item: int, size: int) -> RawEvent:
+    """The dead consumer ``worker``'s ``item`` is back in the buffer (length ``size``)."""
+    return (_now(), K_RECOVERED, worker, item, size, 0.0)
+
+
 def item_id(producer_number: int, seq: int) -> int:
     return producer_number << ITEM_SHIFT | seq
 
@@ -260,6 +272,7 @@ _LINES = {
     Kind.REJECTED: "Rejected: {item} by {w} (buffer full)",
     Kind.OVERWRITTEN: "Overwritten: {item} by {w} (oldest dropped)",
     Kind.UNLOCKED_READ: "{w} read {value} = {size} without the lock",
+    Kind.RECOVERED: "{w} died holding {item}: recovered, back in the buffer ({size})",
 }
 
 

@@ -33,6 +33,7 @@ from simulator.engine.events import (
     K_OVERWRITTEN,
     K_PRODUCED,
     K_PUT,
+    K_RECOVERED,
     K_REJECTED,
     K_SLEEP,
     K_STOPPED,
@@ -179,6 +180,14 @@ class Ledger:
                     )
             elif k == K_ERROR:
                 self._violate(f"{worker} failed: {value}")
+            elif k == K_RECOVERED:  # redis: a dead consumer's item, back at the exit end
+                put += 1  # in the buffer once more: got again, still consumed only once
+                held.pop(worker, None)
+                self.in_buffer_ids = ids = {item: t, **ids}
+                if strict and size != len(ids):
+                    self._violate(
+                        f"buffer reported {size} items after a recovery, books say {len(ids)}"
+                    )
         self.put += put
         self.got += got
         self.produced += produced

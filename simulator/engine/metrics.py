@@ -21,6 +21,7 @@ from simulator.engine.events import (
     K_PRODUCED,
     K_PUT,
     K_PUT_WAIT,
+    K_RECOVERED,
     K_REJECTED,
     K_SLEEP,
     K_STOPPED,
@@ -97,6 +98,8 @@ class WorkerView:
     #: the share of its time it was really on a CPU; None where not measurable
     #: (filled in by the simulation, see :mod:`~simulator.engine.cpu`)
     cpu_share: float | None = None
+    #: where it runs, for a worker that joined from elsewhere (``pcsim worker``), else ""
+    host: str = ""
 
 
 class Metrics:
@@ -239,6 +242,12 @@ class Metrics:
                         occ_area += occ * (t - occ_since)
                         occ_since = t
                     occ = size
+            elif k == K_RECOVERED:  # a dead consumer's item back in the buffer (redis)
+                w.item = -1
+                if t > occ_since:
+                    occ_area += occ * (t - occ_since)
+                    occ_since = t
+                occ = size
             elif k == K_STOPPED:
                 w.state, w.share = S.STOPPED, NO_SHARE
                 acc = self._retired[w.role]
@@ -335,12 +344,20 @@ class Metrics:
                 wall += w.wall(now)
         return min(1.0, meant / wall) if wall > 0 else 0.0
 
-    def worker_views(self, now: float) -> tuple[WorkerView, ...]:
+    def worker_views(
+        self, now: float, hosts: dict[str, str] | None = None
+    ) -> tuple[WorkerView, ...]:
+        """Every live worker as views show it; ``hosts`` names where joined ones run
+        (the redis backend's ``pcsim worker``)."""
+        hosts = hosts or {}
         views = []
         for w in self.workers.values():
             wall = w.wall(now)
             meant = min(1.0, w.meant / wall) if wall > 0 else 0.0
             views.append(
-                WorkerView(w.name, w.role, w.state, w.item, w.done, w.since, w.shares(now), meant)
-            )
+                WorkerView(
+                    w.name, w.role, w.state, w.item, w.done, w.since, w.shares(now), meant,
+                    host=hosts.get(w.name, ""),
+                )
+            )  # fmt: skip
         return tuple(views)

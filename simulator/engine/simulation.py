@@ -273,6 +273,12 @@ class Snapshot:
     #: share of its workers' time on a CPU (None if not measurable per worker: asyncio)
     #: and the share they were meant to work
     role_cpu: dict[str, dict[str, float | None]] = dataclasses.field(default_factory=dict)
+    #: what failed outside the books and ended the run (the redis broker vanished), else
+    #: None; the books are those up to that moment
+    failure: str | None = None
+    #: after a stop, the workers that joined from elsewhere (redis: ``pcsim worker``):
+    #: (name, where it runs, items it put or consumed)
+    joined: tuple[tuple[str, str, int], ...] = ()
 
 
 def _wait_names(buffer: str, bug: str) -> dict[str, str]:
@@ -323,6 +329,9 @@ class Simulation:
         self._booker: threading.Thread | None = None
         self._booking_stop = threading.Event()
         self.finished = threading.Event()  # set when an item limit is fully consumed
+        #: set when something outside the books failed (the redis backend's broker
+        #: vanished): the run cannot go on; :attr:`Snapshot.failure` says what
+        self.broken = threading.Event()
         #: set once every initially requested worker is ready: the run's clock starts
         #: then (see the module's notes); stays clear for a run stopped while starting
         self.ready = threading.Event()
@@ -346,6 +355,8 @@ class Simulation:
         self._requested = 0
         self._startup_ms: float | None = None
         self._warnings: list[str] = []
+        self._failure: str | None = None
+        self._joined: tuple[tuple[str, str, int], ...] = ()
         self._pending = None
         self._last_step = None
         self._stepped = ""
@@ -398,6 +409,7 @@ class Simulation:
                 raise RuntimeError("the simulation is already running")
             self._inbox.clear()
             self.finished.clear()
+            self.broken.clear()
             self.ready.clear()
             self._names = {role: [] for role in ROLES}
             self._numbers = {role: 0 for role in ROLES}
@@ -647,12 +659,23 @@ class Simulation:
             t0 = time.monotonic()
             self._stopping = True
             remaining = backend.stop()
+            self._joined = tuple(
+                (name, getattr(backend, "hosts", {}).get(name, ""), n)
+                for name, n in getattr(backend, "joined", {}).items()
+            )
+            failure = getattr(backend, "failure", None)
+            if failure is not None:  # the real queue is out of reach: the books stand,
+                self._failure = failure  # and what workers held they held at the stop
+                remaining = self.ledger.in_buffer
             self._booking_stop.set()
             if self._booker is not None:
                 self._booker.join()
             while self._inbox:  # whatever arrived after the bookkeeper's last pass
                 self._book_once()
             with self._lock:
+                if failure is not None:
+                    self.ledger.held_at_stop += len(self.ledger.held)
+                    self.ledger.held.clear()
                 self._book_terminated(backend.terminated)
                 if self._awaiting:
                     ready = self._requested - len(self._awaiting)
@@ -772,6 +795,9 @@ class Simulation:
         while not self._booking_stop.wait(period):
             self._throttle()
             self._book_once()
+            backend = self._backend
+            if backend is not None and getattr(backend, "failure", None) is not None:
+                self.broken.set()
             self._passes += 1
             now = time.monotonic()
             if now - self._cpu_sampled >= CPU_SAMPLE_S:
@@ -906,9 +932,13 @@ class Simulation:
                 consumer_blocked=met.blocked_fraction(Role.CONSUMER, now),
                 waits_full=met.waits_full,
                 waits_empty=met.waits_empty,
-                workers=self._worker_cpu(met.worker_views(now)),
+                workers=self._worker_cpu(
+                    met.worker_views(now, getattr(self._backend, "hosts", None))
+                ),
                 buffer=tuple(led.in_buffer_ids),
                 warnings=tuple(self._warnings),
+                failure=self._failure,
+                joined=self._joined,
                 startup_ms=self._startup_ms,
                 starting=(requested - len(self._awaiting), requested),
                 started_at=self._t0,

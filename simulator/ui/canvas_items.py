@@ -342,20 +342,22 @@ class CardItem:
         self.lines = card_lines(rect, s)
         self.tallied = tallied and self.lines == 1
         small = st.small
+        # a worker that joined from elsewhere (pcsim worker) says where it runs
+        title = f"{view.name} · {view.host}" if view.host else view.name
         name_px = min(16 * s, h * 0.3) if self.lines > 1 else min(13 * s, (h - 4) / 1.3)
         name_font = st.font(name_px, True)
         # a narrow card: a smaller name (never under MIN_TEXT_PX), then less inset
         while (
-            QFontMetricsF(name_font).horizontalAdvance(view.name) > self.right - x
+            QFontMetricsF(name_font).horizontalAdvance(title) > self.right - x
             and name_font.pixelSize() > MIN_TEXT_PX
         ):
             name_font = st.font(name_font.pixelSize() - 1, True)
-        if QFontMetricsF(name_font).horizontalAdvance(view.name) > self.right - x:
+        if QFontMetricsF(name_font).horizontalAdvance(title) > self.right - x:
             x = rect.left() + 6 * s + 1
         self.name = Label(scene, name_font, st.ink)
-        self.name.set(view.name)
+        self.name.set(title)
         self.fm = st.small_fm
-        name_w = QFontMetricsF(name_font).horizontalAdvance(view.name)
+        name_w = QFontMetricsF(name_font).horizontalAdvance(title)
         row = h / self.lines
         name_h = QFontMetricsF(name_font).height()
         self.name.item.setPos(x, rect.top() + (row - name_h) / 2)

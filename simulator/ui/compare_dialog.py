@@ -46,8 +46,8 @@ class CompareDialog(ChildRunDialog):
         self.config = config
         self.backends = {name: QCheckBox(name) for name in BACKENDS}
         row = QHBoxLayout()
-        for box in self.backends.values():
-            box.setChecked(True)
+        for name, box in self.backends.items():
+            box.setChecked(name != "redis")  # redis needs a redis-server: by choice
             row.addWidget(box)
         row.addStretch(1)
         self.work = QComboBox()

@@ -40,7 +40,7 @@ WHY_QUEUE_ONLY = (
     "The processes backend takes buffer queue only: its workers are separate processes and "
     "share a multiprocessing JoinableQueue; the hand-written buffers live in one process."
 )
-WHY_BUG_BACKEND = "A bug needs the condition buffer on threads or asyncio, not processes."
+WHY_BUG_BACKEND = "A bug needs the condition buffer on threads or asyncio, not processes or redis."
 WHY_BUG_BUFFER = "A bug acts on the condition buffer: set Bug to none first."
 WHY_NO_PROCESSES = "The processes backend takes buffer queue only: set Buffer to queue first."
 WHY_NO_DROP_OLDEST = (
@@ -49,6 +49,20 @@ WHY_NO_DROP_OLDEST = (
 )
 WHY_POLICY_BUG = "A bug shows what goes wrong while producers wait: it needs Full buffer block."
 WHY_NO_PROCESSES_POLICY = "drop-oldest is not offered on processes: set Full buffer first."
+WHY_REDIS_QUEUE = (
+    "The redis backend takes buffer queue only: the buffer is the broker's lists (items and "
+    "free-slot tokens), moved by Lua scripts."
+)
+WHY_NO_REDIS = "The redis backend takes buffer queue and no bug: set Buffer to queue first."
+WHY_REDIS_POLICY = (
+    "The redis backend offers Full buffer block only: a producer waits on the broker's "
+    "free-slot tokens."
+)
+WHY_NO_REDIS_POLICY = "The redis backend offers Full buffer block only: set Full buffer first."
+WHY_REDIS_MISSING = (
+    "The redis backend needs redis-server (apt install redis-server), or start pcsim with "
+    "--backend redis --broker redis://HOST:PORT to use a running one."
+)
 
 
 def refused(
@@ -60,14 +74,20 @@ def refused(
     if field == "full_policy":
         if choice == "drop-oldest" and backend == "processes":
             return WHY_NO_DROP_OLDEST
+        if choice != "block" and backend == "redis":
+            return WHY_REDIS_POLICY
         if choice != "block" and bug != "none":
             return WHY_POLICY_BUG
         return ""
     if field == "backend" and choice == "processes" and policy == "drop-oldest":
         return WHY_NO_PROCESSES_POLICY
+    if field == "backend" and choice == "redis" and policy != "block":
+        return WHY_NO_REDIS_POLICY
     if field == "buffer":
         if backend == "processes" and choice != "queue":
             return WHY_QUEUE_ONLY
+        if backend == "redis" and choice != "queue":
+            return WHY_REDIS_QUEUE
         if bug != "none" and choice != "condition":
             return WHY_BUG_BUFFER
     elif field == "bug":
@@ -75,7 +95,16 @@ def refused(
             return WHY_BUG_BACKEND
     elif field == "backend" and choice == "processes" and (buffer != "queue" or bug != "none"):
         return WHY_NO_PROCESSES
+    elif field == "backend" and choice == "redis" and (buffer != "queue" or bug != "none"):
+        return WHY_NO_REDIS
     return ""
+
+
+def redis_missing(cfg: SimulationConfig) -> bool:
+    """True if the redis backend cannot run: no ``redis-server`` and no ``--broker``."""
+    import shutil
+
+    return cfg.broker is None and shutil.which("redis-server") is None
 
 
 def _range_slider(tip: str) -> QLabeledDoubleRangeSlider:
@@ -143,7 +172,8 @@ class ControlPanel(QWidget):
         self.backend.addItems(list(SETTINGS["backend"].choices))
         self.backend.setToolTip(
             "threads: threading.Thread + queue.Queue; processes: multiprocessing + "
-            "JoinableQueue; asyncio: tasks + asyncio.Queue. Applies at the next start."
+            "JoinableQueue; asyncio: tasks + asyncio.Queue; redis: a Redis broker's lists, "
+            "workers may join from other terminals (pcsim worker). Applies at the next start."
         )
         self.seed = QSpinBox()
         self.seed.setRange(-1, int(SETTINGS["seed"].hi))
@@ -333,6 +363,8 @@ class ControlPanel(QWidget):
             assert isinstance(model, QStandardItemModel)
             for i in range(combo.count()):
                 why = refused(field, combo.itemText(i), backend, buffer, bug, policy)
+                if not why and field == "backend" and combo.itemText(i) == "redis":
+                    why = WHY_REDIS_MISSING if redis_missing(self._config) else ""
                 item = model.item(i)
                 item.setEnabled(not why)
                 item.setToolTip(why)

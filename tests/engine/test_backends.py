@@ -42,7 +42,7 @@ configs = st.builds(
     seed=st.integers(0, 1000),
     items=st.integers(1, 150),
 )
-EXAMPLES = {"threads": 20, "asyncio": 20, "processes": 4}
+EXAMPLES = {"threads": 20, "asyncio": 20, "processes": 4, "redis": 6}
 
 
 @pytest.mark.parametrize(("backend", "buffer"), BACKEND_BUFFERS)

@@ -62,7 +62,7 @@ def test_the_table_has_one_row_per_field_in_field_order():
     assert list(SETTINGS) == [f.name for f in dataclasses.fields(SimulationConfig)]
     for s in SETTINGS.values():
         assert s.flag.startswith("--") and s.help
-        assert s.kind in ("int", "float", "range", "choice")
+        assert s.kind in ("int", "float", "range", "choice", "text")
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_check_returns_the_canonical_value(name, value, expected):
         ("time_scale", "0.5", "a number in 0.1–1"),
         ("consumer_sleep", (1, 0.5), "two numbers MIN MAX in 0–10 s with MIN <= MAX"),
         ("consumer_sleep", (1,), "two numbers MIN MAX in 0–10 s with MIN <= MAX"),
-        ("backend", "fibers", "one of threads, processes, asyncio"),
+        ("backend", "fibers", "one of threads, processes, asyncio, redis"),
         ("items", None, None),  # optional: None is "not set"
     ],
 )

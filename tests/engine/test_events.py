@@ -1,6 +1,7 @@
 """The event record's helpers: item ids and the classic one-line description."""
 
 from simulator.engine.events import (
+    BROKER_KINDS,
     DROP_KINDS,
     INSIDE_KINDS,
     Event,
@@ -43,11 +44,12 @@ def _shape(ev: Event) -> tuple[object, ...]:
 
 
 #: what running workers write (STOPPED comes with the stop, ERROR is not provoked)
-#: (the drops of a full policy other than block: tests/engine/test_full_policy.py)
+#: (the drops of a full policy other than block: tests/engine/test_full_policy.py; a
+#: broker's recovery: tests/engine/test_redis.py)
 _RUNNING_KINDS = {
     k
     for k in Kind
-    if k not in INSIDE_KINDS and k not in DROP_KINDS and k not in (Kind.ERROR, Kind.STOPPED)
+    if k not in INSIDE_KINDS | DROP_KINDS | BROKER_KINDS and k not in (Kind.ERROR, Kind.STOPPED)
 }
 
 
@@ -92,10 +94,17 @@ def _kinds_and_shapes(backend: str) -> dict[int, set[tuple[object, ...]]]:
 
 
 def test_every_backend_writes_every_kind_in_the_same_shape():
-    seen = {b: _kinds_and_shapes(b) for b in ("threads", "asyncio", "processes")}
+    import shutil
+
+    backends = ["threads", "asyncio", "processes"]
+    if shutil.which("redis-server"):  # the redis backend's events, from its Lua scripts too
+        backends.append("redis")
+    seen = {b: _kinds_and_shapes(b) for b in backends}
     # an error is not provoked here; the inside kinds are recorded only when asked (and
     # tests/engine/test_buffers.py checks them)
-    every = {k for k in Kind if k != Kind.ERROR and k not in INSIDE_KINDS | DROP_KINDS}
+    every = {
+        k for k in Kind if k != Kind.ERROR and k not in INSIDE_KINDS | DROP_KINDS | BROKER_KINDS
+    }
     for backend, shapes in seen.items():
         missing = {Kind(k).name for k in every - set(shapes)}
         assert not missing, f"{backend} never wrote {missing}"

@@ -82,7 +82,10 @@ def test_pause_freezes_a_full_buffer_and_resume_goes_on(backend):
     assert snap.ok, snap.violations
 
 
-@pytest.mark.parametrize(("backend", "n"), [("threads", 4), ("asyncio", 4), ("processes", 8)])
+@pytest.mark.parametrize(
+    ("backend", "n"),
+    [("threads", 4), ("asyncio", 4), ("processes", 8)] + [("redis", 8)] * ("redis" in BACKENDS),
+)
 def test_no_item_is_made_before_the_clock_starts(backend, n):
     """The start gate: workers ready early hold until every initial worker is ready."""
     sim = Simulation(
@@ -111,7 +114,7 @@ def test_no_item_is_made_before_the_clock_starts(backend, n):
     assert early <= {"STARTED"}, early
 
 
-@pytest.mark.parametrize("backend", ["threads", "asyncio"])
+@pytest.mark.parametrize("backend", ["threads", "asyncio"] + ["redis"] * ("redis" in BACKENDS))
 def test_a_run_paused_while_starting_stays_held_until_resumed(backend):
     sim = Simulation(
         SimulationConfig(backend=backend, producer_sleep=(0, 0), consumer_sleep=(0, 0))

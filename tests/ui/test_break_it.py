@@ -17,8 +17,10 @@ from simulator.ui.controls import (
     WHY_BUG_BACKEND,
     WHY_BUG_BUFFER,
     WHY_NO_PROCESSES,
+    WHY_NO_REDIS,
     WHY_QUEUE_ONLY,
     ControlPanel,
+    redis_missing,
     refused,
 )
 from simulator.ui.window import BREAK_IT, BROKEN, FIXED, MainWindow
@@ -75,6 +77,7 @@ def test_greyed_entries_are_exactly_those_the_config_refuses(panel):
                     assert (g in panel.greyed("bug")) is not ok, (backend, buffer, bug, g)
                 for k in SETTINGS["backend"].choices:
                     ok = _valid(backend=k, buffer=buffer, bug=bug)
+                    ok = ok and not (k == "redis" and redis_missing(panel.current()))
                     assert (k in panel.greyed("backend")) is not ok, (backend, buffer, bug, k)
 
 
@@ -84,7 +87,7 @@ def test_greyed_entries_say_why(panel):
     assert set(panel.greyed("bug")) == {"no-lock", "if-not-while", "lost-wakeup"}
     assert set(panel.greyed("bug").values()) == {WHY_BUG_BACKEND}
     panel.load(SimulationConfig(buffer="condition", bug="lost-wakeup"))
-    assert panel.greyed("backend") == {"processes": WHY_NO_PROCESSES}
+    assert panel.greyed("backend") == {"processes": WHY_NO_PROCESSES, "redis": WHY_NO_REDIS}
     assert panel.greyed("buffer") == {"queue": WHY_BUG_BUFFER, "semaphore": WHY_BUG_BUFFER}
     assert refused("bug", "none", "processes", "queue", "none") == ""
 

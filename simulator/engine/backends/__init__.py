@@ -1,4 +1,4 @@
-"""Three real runtimes behind one contract (:class:`~.base.Backend`).
+"""Four real runtimes behind one contract (:class:`~.base.Backend`).
 
 Backends are imported lazily so that a spawned worker process loads only what it runs.
 """
@@ -25,6 +25,10 @@ def backend_class(name: str) -> type[Backend]:
         from simulator.engine.backends.aio import AsyncioBackend
 
         return AsyncioBackend
+    if name == "redis":
+        from simulator.engine.backends.redis_backend import RedisBackend
+
+        return RedisBackend
     raise ValueError(f"unknown backend {name!r}")
 
 
@@ -35,7 +39,12 @@ def buffer_code(backend: str, buffer: str, bug: str = "none") -> dict[str, Calla
     when the code is shown, with ``inside=True``: :class:`~.thread_queue.LibraryQueue`
     calls them and rides on their ``_qsize``/``_put``/``_get`` hooks), on asyncio
     ``asyncio.Queue``'s own ``put``/``get`` (likewise: aio ``_LibraryQueue``), on processes
-    ``multiprocessing``'s ``JoinableQueue.put``/``get``."""
+    ``multiprocessing``'s ``JoinableQueue.put``/``get``; on redis the worker's put and
+    get around the broker's Lua scripts."""
+    if backend == "redis":  # the worker's side of the Lua scripts (redis_buffer.py)
+        from simulator.engine.backends.redis_backend import _RedisWorker
+
+        return {"put": _RedisWorker.put, "get": _RedisWorker.get}
     if buffer == "queue":
         if backend == "asyncio":  # the library's own, run when the Inside view is on
             import asyncio
