@@ -46,6 +46,11 @@ CONSUMERS = theme.OKABE_ITO["purple"]  # the colour of "waiting: buffer empty"
 _app: QGuiApplication | None = None
 
 
+def _count(n: object, noun: str) -> str:
+    """``1 producer``, ``2 producers``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def ensure_app() -> None:
     """A Qt application for painting, if none exists yet (``pcsim sweep --out``). The
     caller chooses the platform first (offscreen when there is no screen)."""
@@ -149,8 +154,8 @@ def title_lines(data: dict[str, Any]) -> tuple[str, str]:
             parts.append(text)
 
     if cfg:
-        add("producers", f"{cfg.get('producers')} producers")
-        add("consumers", f"{cfg.get('consumers')} consumers")
+        add("producers", _count(cfg.get("producers"), "producer"))
+        add("consumers", _count(cfg.get("consumers"), "consumer"))
         add("capacity", f"capacity {cfg.get('capacity')}")
         for role in ("producer", "consumer"):
             lo, hi = cfg.get(f"{role}_sleep", [0, 0])
@@ -372,7 +377,8 @@ def compare_title_lines(data: dict[str, Any]) -> tuple[str, str]:
     cfg = data.get("config", {})
     parts: list[str] = []
     if cfg:
-        parts.append(f"{cfg.get('producers')} producers, {cfg.get('consumers')} consumers")
+        who = (_count(cfg.get("producers"), "producer"), _count(cfg.get("consumers"), "consumer"))
+        parts.append(", ".join(who))
         parts.append(f"capacity {cfg.get('capacity')}")
         for role in ("producer", "consumer"):
             lo, hi = cfg.get(f"{role}_sleep", [0, 0])

@@ -225,7 +225,7 @@ def test_lost_wakeup_scenario_deadlocks_with_every_marker_on_a_wait_line(qtbot):
         assert sorted(names) == ["C1", "C2", "C3", "P1", "P2", "P3"]
         markers = dump["inside"]["markers"]
         assert set(markers) == set(names)
-        assert all(line.endswith(".wait()") for line in markers.values()), markers
+        assert all(line.endswith(".wait()") for line in markers.values()), str(markers)
         assert dump["inside"]["visible"] is True
         assert dump["inside"]["primitives"]["deadlock"] is True
         assert {wk for wk, _on in dump["inside"]["primitives"]["waits"]} == set(names)
