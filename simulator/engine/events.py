@@ -131,6 +131,11 @@ DROP_KINDS: frozenset[int] = frozenset({K_REJECTED, K_OVERWRITTEN})
 BROKER_KINDS: frozenset[Kind] = frozenset({Kind.RECOVERED})
 
 
+#: the inside kinds that leave a worker on the line it was on (releasing a lock, counting
+#: a finished task): the code panel's marker stays; every other kind moves it
+MARKER_STAYS: frozenset[int] = frozenset({K_LOCK_FREE, K_TASKS})
+
+
 def is_inside(kind: int) -> bool:
     """True for the inside kinds (locks, conditions, semaphores, unfinished tasks)."""
     return K_INSIDE <= kind <= K_INSIDE_END or kind == K_UNLOCKED_READ

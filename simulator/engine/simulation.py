@@ -81,9 +81,11 @@ from simulator.engine.events import (
     K_STOPPED,
     K_TASKS,
     K_UNLOCKED_READ,
+    MARKER_STAYS,
     NO_ITEM,
     Event,
     RawEvent,
+    is_inside,
     item_label,
     make,
     stopped_event,
@@ -252,6 +254,11 @@ class Snapshot:
     inside: dict[str, Any] | None = None
     #: how many violations there were (``violations`` keeps the first ones)
     violation_count: int = 0
+    #: for a run started with ``inside=True``: where each live worker is, as the books
+    #: saw it: ``{"P1": (last ordinary kind, last kind that moved it, its value)}`` —
+    #: the code panel's markers come from this (a frame carries only the newest events,
+    #: so a marker fed from events alone could lag the snapshot it is painted with)
+    where: dict[str, tuple[int, int, str]] | None = None
     #: items a producer dropped on a full buffer (full policy ``timeout``, ``drop-newest``)
     rejected: int = 0
     #: items overwritten in the buffer to make room (full policy ``drop-oldest``)
@@ -303,6 +310,7 @@ def _new_inside(config: SimulationConfig) -> dict[str, Any]:
     # asyncio.Queue has no lock: one thread runs it, and its waiters are futures
     lockless = config.backend == "asyncio" and config.buffer == "queue"
     return {
+        "where": {},
         "lock": None if lockless else {"name": "mutex", "holder": None, "waiting": []},
         "conditions": conditions,
         "semaphores": semaphores,
@@ -947,7 +955,8 @@ class Simulation:
                 buffer_kind=self._run_buffer,
                 deadlock=self._deadlock,
                 waits=self._waits,
-                inside=copy.deepcopy(self._inside_state),
+                inside=_shown_inside(self._inside_state),
+                where=None if self._inside_state is None else dict(self._inside_state["where"]),
                 violation_count=led.violation_count,
                 rejected=led.rejected,
                 overwritten=led.overwritten,
@@ -965,12 +974,30 @@ class Simulation:
             )
 
 
+def _shown_inside(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """:attr:`Snapshot.inside`: the primitives' state (a copy), without ``where``."""
+    if state is None:
+        return None
+    return copy.deepcopy({k: v for k, v in state.items() if k != "where"})
+
+
 def _book_inside(state: dict[str, Any], batch: list[RawEvent]) -> None:
     """Update the primitives' state (:attr:`Snapshot.inside`) from a batch's inside
-    events (and STOPPED: a worker that left waits on nothing)."""
+    events (and STOPPED: a worker that left waits on nothing), and where each worker is
+    (``state["where"]``: its last ordinary kind, and the last kind and value that moved
+    it; see :attr:`Snapshot.where`)."""
     conditions, semaphores = state["conditions"], state["semaphores"]
     lock = state["lock"] or {"holder": None, "waiting": []}  # None: a buffer with no lock
+    where: dict[str, tuple[int, int, str]] = state["where"]
     for _t, k, w, _item, size, value in batch:
+        if k == K_STOPPED:
+            where.pop(w, None)
+        elif k not in MARKER_STAYS:
+            if is_inside(k):
+                last = where.get(w)
+                where[w] = (last[0] if last else k, k, str(value))
+            else:
+                where[w] = (k, k, "")
         if not K_INSIDE <= k <= K_INSIDE_END and k != K_STOPPED:
             continue
         if k == K_LOCK_WAIT:

@@ -258,6 +258,30 @@ class MarkerTracker:
                     return Mark(sec.first + i, lines[i].strip(), int(kind))
         return None
 
+    def sync(self, where: dict[str, tuple[int, int, str]] | None) -> None:
+        """Put every worker's marker where the frame's snapshot says it is
+        (:attr:`~simulator.engine.simulation.Snapshot.where`, booked from every event):
+        a frame carries only the newest events, so a worker whose last event was cut
+        from it would keep an old line beside a snapshot that has it waiting. None (a
+        run without the inside events): the events alone."""
+        if where is None:
+            return
+        marks, ordinary, cache, locate = self.marks, self._ordinary, self._cache, self.locate
+        for worker in [w for w in marks if w not in where]:
+            del marks[worker]
+        for worker, (last_ordinary, kind, value) in where.items():
+            ordinary[worker] = last_ordinary
+            if is_inside(kind):
+                key = (worker[0] == "P", kind, value, last_ordinary in _PAST_GET)
+            else:
+                key = (worker[0] == "P", kind, "", False)
+            try:
+                mark = cache[key]
+            except KeyError:
+                mark = cache[key] = locate(worker, kind, value)
+            if mark is not None:
+                marks[worker] = mark
+
     def feed(self, events: Iterable[Event]) -> None:
         """Move the markers to where these events (in order) leave each worker (one
         dict look-up per event once each kind's line is known: it runs on every frame)."""
@@ -447,9 +471,14 @@ class CodePanel(QPlainTextEdit):
         self.tracker.reset()
         self._refresh_marks()
 
-    def on_events(self, events: Iterable[Event]) -> None:
+    def on_events(
+        self, events: Iterable[Event], where: dict[str, tuple[int, int, str]] | None = None
+    ) -> None:
+        """Move the markers by ``events``, then to where the snapshot's ``where`` says
+        (see :meth:`MarkerTracker.sync`); repaint only if one moved."""
         before = {w: m.line for w, m in self.tracker.marks.items()}
         self.tracker.feed(events)
+        self.tracker.sync(where)
         after = {w: m.line for w, m in self.tracker.marks.items()}
         if before != after:
             self._refresh_marks()

@@ -227,14 +227,14 @@ class InsideView(QWidget):
             )
             if batch:
                 self.code.tracker.feed(batch)
+            self.code.tracker.sync(getattr(snap, "where", None))
             return
         self.code.show_run(
             snap.backend,
             str(getattr(snap, "buffer_kind", _buffer(cfg))),
             str(getattr(cfg, "bug", "none")),
         )
-        if batch:
-            self.code.on_events(batch)
+        self.code.on_events(batch, getattr(snap, "where", None))
         # a single step: the stepped worker's marker is the line it moved past
         last = snap.last_step if snap.state == "paused" else None
         moved = last is not None and last[0] and not last[1].startswith(f"{last[0]} cannot")

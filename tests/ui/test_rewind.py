@@ -212,7 +212,7 @@ def test_a_20_s_run_rewound_to_5_s_shows_the_frame_recorded_at_5_s(qtbot):
         window.bridge.start()
         _wait_elapsed(window, qtbot, 20.0)
         history = window.replay.history
-        assert history.span()[0] < 0.1 and history.span()[1] >= 20.0
+        assert history.span()[0] < 1.0 and history.span()[1] >= 20.0  # from (near) the start
 
         # drag the slider to 5.0 s (its steps are tenths of a second)
         window.replay_bar.slider.setValue(50)
