@@ -20,7 +20,13 @@ BACKENDS: tuple[str, ...] = ("threads", "processes", "asyncio")
 #: the bounded buffers to choose: the library's queue, or a hand-written one
 BUFFERS: tuple[str, ...] = ("queue", "condition", "semaphore")
 #: the classic bugs that can be switched on (each acts on the ``condition`` buffer)
-BUGS: tuple[str, ...] = ("none", "no-lock", "if-not-while", "lost-wakeup")
+BUGS: tuple[str, ...] = ("none", "no-lock", "if-not-while", "lost-wakeup", "missing-task-done")
+#: the bugs that break the condition buffer itself (the others act on the worker loops)
+BUFFER_BUGS: tuple[str, ...] = ("no-lock", "if-not-while", "lost-wakeup")
+#: how a run ends at its stop (``--items`` N: once the Nth item is produced): producers
+#: stop and consumers empty the buffer; one sentinel per consumer through the buffer;
+#: the buffer's ``join()``; every worker stopped where it stands, its items discarded
+SHUTDOWNS: tuple[str, ...] = ("drain", "poison-pill", "join", "terminate")
 #: what a producer does when the buffer is full: wait (back-pressure), wait up to
 #: ``put_timeout`` then drop its item, drop its item at once, or overwrite the oldest
 FULL_POLICIES: tuple[str, ...] = ("block", "timeout", "drop-newest", "drop-oldest")
@@ -39,7 +45,15 @@ WORK_HELP = "a consumer works a random time in MIN–MAX on each item"
 ITEMS_HELP = "produce exactly N items, let consumers finish them, then stop"
 SLOW_HELP = "slow motion: 0.5 makes every sleep and animation twice as long"
 BUFFER_HELP = "queue (the library's), condition or semaphore (hand-written); default: queue"
-BUG_HELP = "break the condition buffer on purpose; default: none"
+BUG_HELP = (
+    "break it on purpose: no-lock, if-not-while, lost-wakeup (the condition buffer), "
+    "missing-task-done (consumers skip task_done: any buffer); default: none"
+)
+SHUTDOWN_HELP = (
+    "how the run ends at its stop (with --items N: once the Nth item is produced): drain, "
+    "poison-pill, join or terminate; default: none chosen (--items drains, --duration "
+    "stops at once)"
+)
 POLICY_HELP = (
     "when the buffer is full: block (wait), timeout (wait up to --put-timeout, then drop "
     "the item), drop-newest (drop it at once), drop-oldest (overwrite the oldest); "
@@ -184,6 +198,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("full_policy", "choice", choices=FULL_POLICIES, live=True, help=POLICY_HELP),
         Setting("put_timeout", "float", 0.001, 10, live=True, unit=" s", help=PUT_TIMEOUT_HELP),
         Setting("work", "choice", choices=WORKS, live=True, help=WORK_KIND_HELP),
+        Setting(
+            "shutdown", "choice", choices=SHUTDOWNS, optional=True, live=True, help=SHUTDOWN_HELP
+        ),
     )
 }
 
@@ -217,6 +234,9 @@ class SimulationConfig:
     #: what each drawn working time is: a sleep, or that long of computation on an idle
     #: core (see :mod:`~simulator.engine.cpu`)
     work: str = "sleep"
+    #: how the run ends (see :data:`SHUTDOWNS`); None: not chosen, today's stop (an item
+    #: limit drains, a stop halts at once). Read at the stop, so it is "live"
+    shutdown: str | None = None
 
     def __post_init__(self) -> None:
         # field by field in the table's order, so the first bad one is the one named
@@ -225,7 +245,7 @@ class SimulationConfig:
         # then the rules across fields: what combines with what
         if self.backend == "processes" and self.buffer != "queue":
             raise ConfigError("buffer", "queue with the processes backend", self.buffer)
-        if self.bug != "none":
+        if self.bug in BUFFER_BUGS:
             if self.buffer != "condition":
                 raise ConfigError("buffer", "condition when a bug is chosen", self.buffer)
             if self.backend not in ("threads", "asyncio"):

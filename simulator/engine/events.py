@@ -189,9 +189,14 @@ def got_event(worker: str, item: int, size: int) -> RawEvent:
     return (_now(), K_GOT, worker, item, size, 0.0)
 
 
-def consumed_event(worker: str, item: int) -> RawEvent:
-    """``worker`` finished ``item`` (``task_done``)."""
-    return (_now(), K_CONSUMED, worker, item, NO_SIZE, 0.0)
+#: the ``value`` of a CONSUMED whose ``task_done()`` was skipped (``--bug missing-task-done``)
+NO_TASK_DONE = "no task_done"
+
+
+def consumed_event(worker: str, item: int, done: bool = True) -> RawEvent:
+    """``worker`` finished ``item`` (``task_done``; with ``done`` False it skipped it, and
+    ``value`` says so: :data:`NO_TASK_DONE`)."""
+    return (_now(), K_CONSUMED, worker, item, NO_SIZE, 0.0 if done else NO_TASK_DONE)
 
 
 def error_event(worker: str, held: int, message: str) -> RawEvent:
@@ -231,10 +236,30 @@ def item_id(producer_number: int, seq: int) -> int:
     return producer_number << ITEM_SHIFT | seq
 
 
+#: Poison pills (shutdown ``poison-pill``) are items of the reserved producer number 0:
+#: ids 1, 2, ... up to this, never a real item (producers are numbered from 1). The books
+#: do not count them as items; a consumer that takes one ends.
+PILL_MAX = (1 << ITEM_SHIFT) - 1
+#: who puts the pills (and calls ``join()``): the main thread, as in the classic program
+MAIN = "main"
+
+
+def pill_id(k: int) -> int:
+    """The ``k``-th poison pill's id (``k`` from 1)."""
+    return k
+
+
+def is_pill(item: int) -> bool:
+    """True for a poison pill's id (see :data:`PILL_MAX`)."""
+    return 0 < item <= PILL_MAX
+
+
 def item_label(item: int) -> str:
-    """``P1-42``: the 42nd item of producer P1."""
+    """``P1-42``: the 42nd item of producer P1; ``pill-2``: the second poison pill."""
     if item < 0:
         return "-"
+    if item <= PILL_MAX:
+        return f"pill-{item}"
     return f"P{item >> ITEM_SHIFT}-{item & ((1 << ITEM_SHIFT) - 1)}"
 
 
