@@ -720,9 +720,13 @@ class Simulation:
 
     def _join(self, backend: Backend, deadline: float) -> threading.Event:
         """The ending ``join``: the buffer's own ``join()``, watched. Returns the event
-        set when it returned; a join that can never return is recorded as stuck."""
+        set when it returned. A join that can never return is recorded as stuck after
+        :data:`STUCK_JOIN_S`: of waiting while the books know items consumed without
+        ``task_done``, or of every consumer waiting on an empty buffer; one still
+        waiting at ``deadline`` counts as stuck too."""
         self._joining = True
         done = backend.start_join()
+        began = time.monotonic()
         idle_since: float | None = None
         while not done.wait(0.02):
             now = time.monotonic()
@@ -734,7 +738,10 @@ class Simulation:
                 idle_since = None
             elif idle_since is None:
                 idle_since = now
-            if (idle_since is not None and now - idle_since >= STUCK_JOIN_S) or (now >= deadline):
+            with self._lock:  # items consumed without task_done: it can never return
+                doomed = bool(self.ledger.undone_ids) and now - began >= STUCK_JOIN_S
+            idle_long = idle_since is not None and now - idle_since >= STUCK_JOIN_S
+            if doomed or idle_long or now >= deadline:
                 with self._lock:
                     waits = self.ledger.join_waits_for(limit=10**6)
                     self._stuck_join = tuple(waits)
