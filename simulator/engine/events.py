@@ -236,30 +236,31 @@ def item_id(producer_number: int, seq: int) -> int:
     return producer_number << ITEM_SHIFT | seq
 
 
-#: Poison pills (shutdown ``poison-pill``) are items of the reserved producer number 0:
-#: ids 1, 2, ... up to this, never a real item (producers are numbered from 1). The books
-#: do not count them as items; a consumer that takes one ends.
-PILL_MAX = (1 << ITEM_SHIFT) - 1
+#: Poison pills (shutdown ``poison-pill``) are items of a reserved producer number, far
+#: above any real producer's: ids ``PILL_MIN + k`` for k = 1, 2, ... The books do not
+#: count them as items; a consumer that takes one ends.
+PILL_NUMBER = 0xFFFF
+PILL_MIN = PILL_NUMBER << ITEM_SHIFT
 #: who puts the pills (and calls ``join()``): the main thread, as in the classic program
 MAIN = "main"
 
 
 def pill_id(k: int) -> int:
     """The ``k``-th poison pill's id (``k`` from 1)."""
-    return k
+    return PILL_MIN | k
 
 
 def is_pill(item: int) -> bool:
-    """True for a poison pill's id (see :data:`PILL_MAX`)."""
-    return 0 < item <= PILL_MAX
+    """True for a poison pill's id (see :data:`PILL_MIN`)."""
+    return item > PILL_MIN
 
 
 def item_label(item: int) -> str:
     """``P1-42``: the 42nd item of producer P1; ``pill-2``: the second poison pill."""
     if item < 0:
         return "-"
-    if item <= PILL_MAX:
-        return f"pill-{item}"
+    if item > PILL_MIN:
+        return f"pill-{item & ((1 << ITEM_SHIFT) - 1)}"
     return f"P{item >> ITEM_SHIFT}-{item & ((1 << ITEM_SHIFT) - 1)}"
 
 

@@ -46,7 +46,7 @@ from simulator.engine.events import (
     K_REJECTED,
     K_SLEEP,
     K_STOPPED,
-    PILL_MAX,
+    PILL_MIN,
     RawEvent,
     item_label,
 )
@@ -147,7 +147,7 @@ class Ledger:
             if k == SLEEP:  # a third of all events, and nothing to book: out first
                 continue
             if k == PUT:
-                if item <= PILL_MAX:  # a poison pill: in the buffer, not an item
+                if item > PILL_MIN:  # a poison pill: in the buffer, not an item
                     self.pills_put += 1
                     if item in self.early_gets:
                         self.early_gets.discard(item)
@@ -165,7 +165,7 @@ class Ledger:
                     )
                 held.pop(worker, None)
             elif k == GOT:
-                if 0 < item <= PILL_MAX:  # a consumer took a pill: it ends (done at once)
+                if item > PILL_MIN:  # a consumer took a pill: it ends (done at once)
                     self.pills_got += 1
                     if ids.pop(item, None) is None:
                         self.early_gets.add(item)
@@ -269,7 +269,7 @@ class Ledger:
         ``limit``: those consumed without ``task_done`` first (they never will be), then
         those in consumers' hands, then the buffer's, oldest first."""
         ids = list(self.undone_ids[:limit])
-        ids += [i for w, i in self.held.items() if w[:1] == "C" and i > PILL_MAX]
+        ids += [i for w, i in self.held.items() if w[:1] == "C" and 0 <= i < PILL_MIN]
         ids += list(self.in_buffer_ids)
         return ids[:limit]
 
@@ -280,7 +280,7 @@ class Ledger:
         seen: set[int] = set()
         moment: list[int] = []
         for i in [*self.in_buffer_ids, *self.held.values(), *self.early_gets]:
-            if i > PILL_MAX and i not in seen:
+            if 0 <= i < PILL_MIN and i not in seen:
                 seen.add(i)
                 moment.append(i)
         self.moment_ids = moment
@@ -300,7 +300,7 @@ class Ledger:
     def discard(self) -> None:
         """Close the books of a chosen ``terminate``: what was in the buffer or in a
         hand at the moment is DISCARDED, by id (not lost: the user chose to lose it)."""
-        in_buf = {i for i in self.in_buffer_ids if i > PILL_MAX}
+        in_buf = {i for i in self.in_buffer_ids if i < PILL_MIN}
         self.discarded_ids = list(self.moment_ids)
         self.discarded = len(self.discarded_ids)
         self.discarded_from_buffer = sum(1 for i in self.discarded_ids if i in in_buf)
