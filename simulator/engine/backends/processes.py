@@ -419,7 +419,7 @@ class ProcessBackend(Backend):
         """A child that ended by itself with a failure (killed from outside, crashed
         while booting) is an error the books must show, once."""
         with self._lock:
-            if self.shared.flags[STOPPING]:
+            if self.shared.flags[STOPPING] or getattr(self, "_chosen_terminate", False):
                 return
             dead = [
                 (name, entry[0].exitcode)
@@ -539,7 +539,8 @@ class ProcessBackend(Backend):
         child dies where it stands), then clean up as :meth:`stop`. Called while held:
         the children have flushed their events and wait, so none dies half-way through
         writing to a queue."""
-        with self._lock:
+        with self._lock:  # from now on a child's death is the one asked for
+            self._chosen_terminate = True
             named = [(name, entry[0]) for name, entry in self.procs.items()]
             named += self._leaving
         for _, p in named:
@@ -547,7 +548,6 @@ class ProcessBackend(Backend):
                 p.terminate()
         for _, p in named:
             p.join(1.0)
-        self._chosen_terminate = True
         return self.stop(0.0)
 
     def stop(self, timeout: float = 1.0) -> int:
