@@ -78,7 +78,7 @@ from simulator.theory import Prediction
 from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
-from simulator.ui.controls import ControlPanel
+from simulator.ui.controls import ENDINGS, ControlPanel
 from simulator.ui.cpu_meter import CpuMeter
 from simulator.ui.guide import GUIDE_CAPTION, GuidePanel, worker_for_key
 from simulator.ui.inside_view import InsideView
@@ -436,8 +436,12 @@ class MainWindow(QMainWindow):
             self._step,
         )
         self._action(
-            "stop", "S&top", "Esc", "Stop every worker (the run's numbers stay)", self.bridge.stop
+            "stop", "S&top", "Esc", "Stop every worker (the run's numbers stay)", self._stop
         )
+        for ending, (text, tip) in ENDINGS.items():
+            self._action(
+                f"end_{ending}", text, "", tip, lambda _=False, e=ending: self._end_with(e)
+            )
         self._action(
             "reset", "&Reset", "R", "Stop and clear the picture, graph and log", self._reset
         )
@@ -550,6 +554,10 @@ class MainWindow(QMainWindow):
         sim = bar.addMenu("&Simulation")
         for key in ("start", "step", "stop", "reset"):
             sim.addAction(self.actions_by_name[key])
+        stop_by = sim.addMenu("Stop &by")
+        stop_by.setToolTipsVisible(True)
+        for ending in ENDINGS:
+            stop_by.addAction(self.actions_by_name[f"end_{ending}"])
         sim.addSeparator()
         sim.addAction(self.actions_by_name["sweep"])
         sim.addAction(self.actions_by_name["compare"])
@@ -755,6 +763,18 @@ class MainWindow(QMainWindow):
         self.guide.restart()
 
     @Slot()
+    def _stop(self) -> None:
+        """Stop (Esc, the button): by the configured ending (``shutdown``), or at once
+        when none is chosen."""
+        self.bridge.end()
+
+    def _end_with(self, ending: str) -> None:
+        """Make ``ending`` the configured one (the Stop button's label says which) and,
+        while a run goes, end it so now."""
+        self._use_config(self.bridge.config.replace(shutdown=ending))
+        self.bridge.end(ending)
+
+    @Slot()
     def _reset(self) -> None:
         self.bridge.reset()
         self.replay.clear()
@@ -778,6 +798,8 @@ class MainWindow(QMainWindow):
             )
         )
         self.actions_by_name["stop"].setEnabled(state in (RUNNING, PAUSED))
+        shutdown = self.bridge.config.shutdown
+        self.actions_by_name["stop"].setText(f"S&top: {shutdown}" if shutdown else "S&top")
         self._enable_step(state)
         self._show_status(state)
         if state == STOPPED and self.bridge.last_snapshot is not None:
