@@ -42,6 +42,8 @@ class TimelineEntry(TypedDict):
     applied_at: float  #: when it was applied
     set: dict[str, object]  #: the changes (ranges as lists, as JSON has them)
     caption: str | None
+    #: with the step's ``end``: the books of the run it ended
+    ended: NotRequired[dict[str, object]]
 
 
 class Report(TypedDict):
@@ -142,6 +144,19 @@ def dropped_warning(snap: Snapshot) -> list[str]:
         f"items (rejected {snap.rejected}, overwritten {snap.overwritten}): counted, "
         "not lost"
     ]
+
+
+def _ended(snap: Snapshot) -> dict[str, object]:
+    """The books of a run a timeline step ended (``end``), for its timeline entry."""
+    return {
+        "shutdown": snap.ending,
+        "produced": snap.produced,
+        "consumed": snap.consumed,
+        "discarded": snap.discarded,
+        "lost": snap.lost,
+        "unfinished_tasks": snap.unfinished_tasks,
+        "ok": snap.ok,
+    }
 
 
 def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Report:
@@ -549,16 +564,24 @@ def run_headless(
             sim.finished.wait(step)
             for cfg, st in timeline.play(time.monotonic() - t0, sim.config):
                 sim.apply(cfg)
-                applied.append(
-                    {
-                        "at": st.at,
-                        "applied_at": round(time.monotonic() - t0, 3),
-                        "set": _jsonable(st.changes),
-                        "caption": st.caption,
-                    }
-                )
+                entry: TimelineEntry = {
+                    "at": st.at,
+                    "applied_at": round(time.monotonic() - t0, 3),
+                    "set": _jsonable(st.changes),
+                    "caption": st.caption,
+                }
+                applied.append(entry)
                 if st.caption and not as_json:
                     out.write(f"[{st.at:6.1f} s] {st.caption}\n")
+                if st.end is not None:  # end this run so; a fresh one if more steps follow
+                    sim.stop(ending=st.end)
+                    entry["ended"] = _ended(sim.snapshot())
+                    if not as_json:
+                        out.write(f"         ended by {st.end}: {entry['ended']}\n")
+                    if not timeline.done:
+                        sim.start()
+                        while not (sim.ready.wait(0.05) or signals.signum):
+                            pass
         elapsed = sim.elapsed
     else:
         elapsed = 0.0

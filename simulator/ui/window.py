@@ -97,6 +97,8 @@ if TYPE_CHECKING:
 TITLE = "pcsim — producer–consumer simulator"
 #: the figures of every view refresh together, at most this often while running
 FIGURES_S = 0.1
+#: how long the picture of a run a timeline step ended stays before the next run starts
+CONTINUE_AFTER_END_MS = 1500
 #: presentation mode's extra text scale, on top of the user's
 PRESENT_BOOST = 1.35
 
@@ -214,6 +216,9 @@ class MainWindow(QMainWindow):
         #: the caption after Break it ▸ Fix it (no scenario): what the fix changed
         self.fixed_caption = ""
         self.timeline = TimelinePlayer(scenario)
+        self._scenario_t0 = 0.0  # the scenario's clock: its first run's start
+        self._continuing = False  # the next start goes on with the scenario's timeline
+        self._continue_after_end = False  # a timeline step ended the run: start again
         self.recorder: Recorder | None = None
         self.sweep_dialog: SweepDialog | None = None  # Simulation ▸ Sweep…, made when asked
         self.compare_dialog: CompareDialog | None = None  # Compare backends…, when asked
@@ -758,8 +763,12 @@ class MainWindow(QMainWindow):
         # the run's capacity (perhaps one deferred during the last run) before its first sample
         self.plot.set_capacity(self.bridge.config.capacity)
         self.log.set_origin(t0)
-        self.timeline = TimelinePlayer(self.scenario)
-        self.canvas.set_caption(self._scenario_caption())  # a timeline may have changed it
+        if self._continuing:  # the same scenario after a step's ending: its clock goes on
+            self._continuing = False
+        else:
+            self.timeline = TimelinePlayer(self.scenario)
+            self._scenario_t0 = t0
+            self.canvas.set_caption(self._scenario_caption())  # a timeline may change it
         self.guide.restart()
 
     @Slot()
@@ -798,6 +807,9 @@ class MainWindow(QMainWindow):
             )
         )
         self.actions_by_name["stop"].setEnabled(state in (RUNNING, PAUSED))
+        if state == STOPPED and self._continue_after_end:
+            self._continue_after_end = False
+            QTimer.singleShot(CONTINUE_AFTER_END_MS, self._continue_scenario)
         shutdown = self.bridge.config.shutdown
         self.actions_by_name["stop"].setText(f"S&top: {shutdown}" if shutdown else "S&top")
         self._enable_step(state)
@@ -888,8 +900,8 @@ class MainWindow(QMainWindow):
         t0 = time.perf_counter()
         batch, total, snap = frame.events, frame.total, frame.snapshot
         self._events_seen += total
-        if snap.state == RUNNING:
-            self._play_timeline(snap.elapsed)
+        if snap.state == RUNNING:  # on the scenario's clock (it goes on across endings)
+            self._play_timeline(snap.started_at - self._scenario_t0 + snap.elapsed)
         now = time.monotonic()
         full = (
             self.shown is None
@@ -1033,6 +1045,16 @@ class MainWindow(QMainWindow):
             self._use_config(cfg)
             if step.caption:
                 self.replay.set_live_caption(step.caption)
+            if step.end is not None:  # end the run so; then a fresh one, if steps follow
+                self._continue_after_end = not self.timeline.done
+                self.bridge.end(step.end)
+                return
+
+    def _continue_scenario(self) -> None:
+        """After a timeline step's ending: a fresh run, the timeline going on."""
+        if self.bridge.state not in (RUNNING, PAUSED):
+            self._continuing = True
+            self.bridge.start()
 
     def run_scenario(self, name_or_path: str) -> bool:
         """Load a scenario and run it from the start; a bad file changes nothing."""
