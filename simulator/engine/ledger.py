@@ -260,9 +260,10 @@ class Ledger:
         """What the buffer's ``unfinished_tasks`` is by the books: every put not yet
         marked ``task_done`` (in the buffer, in a consumer's hand, or consumed without
         it), pills in the buffer included; an overwritten item counts as done."""
-        consumers_hold = self.got - self.consumed
-        pills = self.pills_put - self.pills_got
-        return self.in_buffer + consumers_hold + len(self.undone_ids) + pills
+        consumers_hold = self.got - self.consumed  # (a terminate's discards included:
+        pills = self.pills_put - self.pills_got  # the real queue never saw them done)
+        buffered = self.in_buffer + self.discarded_from_buffer
+        return buffered + consumers_hold + len(self.undone_ids) + pills
 
     def join_waits_for(self, limit: int = 50) -> list[int]:
         """The ids ``join()`` waits for (see :attr:`unfinished_tasks`), at most

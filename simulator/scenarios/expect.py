@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Kind, is_inside
+from simulator.engine.events import MAIN, Kind, is_inside
 from simulator.engine.workers import Role, role_of
 
 #: what can be expected, measured over a window of the run
@@ -216,6 +216,10 @@ def measure(
         inside = t >= start
         all_waited_until(t)
         last_t = t
+        if name == MAIN:  # the main thread's poison pills: not a worker, not an item
+            if kind == Kind.PUT:
+                note_occupancy(t, size)
+            continue
         if kind == Kind.STOPPED:
             blocked_now.pop(name, None)
         elif not is_inside(kind):  # the inside kinds do not change what a worker does
