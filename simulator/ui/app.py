@@ -241,8 +241,10 @@ def _finish(app: QApplication, window: MainWindow, outcome: _Outcome) -> None:
     snap = window.bridge.last_snapshot
     if snap is not None and not snap.ok:
         outcome.code = exitcodes.BOOKS  # the books broke: that outranks how it ended
-    elif snap is not None and not outcome.code and (
-        snap.deadlock or getattr(snap, "stuck_join", None) is not None
+    elif (
+        snap is not None
+        and not outcome.code
+        and (snap.deadlock or getattr(snap, "stuck_join", None) is not None)
     ):
         outcome.code = exitcodes.STUCK
     window.close()

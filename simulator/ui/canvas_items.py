@@ -598,8 +598,9 @@ class Headers:
         scene.addItem(self.frame)
         self.frame_key = ""
 
-    def show(self, n: int | None, capacity: int) -> None:
-        """Show the counts; ``n`` is the number of items in the buffer (None: no run)."""
+    def show(self, n: int | None, capacity: int, pills: int = 0) -> None:
+        """Show the counts; ``n`` is the number of items in the buffer (None: no run),
+        ``pills`` the poison pills beside them (not items: named apart)."""
         lay, fm = self.lay, self.fm
         s = lay.scale
         text = f"Consumers ({len(lay.consumers)})"
@@ -615,6 +616,10 @@ class Headers:
             elif n <= 0:
                 status, key = "EMPTY", WorkerState.WAITING_EMPTY
         text = f"Buffer  {n or 0} / {capacity}"
+        if pills:
+            text += f" + {pills} STOP"
+            if (n or 0) + pills >= capacity:
+                status, key = "FULL", WorkerState.WAITING_FULL
         if text != self.buffer.text or status != self.status.text:
             gap = 12 * s
             total = fm.horizontalAdvance(text) + (
