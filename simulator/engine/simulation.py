@@ -955,6 +955,9 @@ class Simulation:
         if self.config.full_policy != "block":  # a dropping producer never waits for good
             self._quiet_since = now
             return
+        if self._ending is not None:  # an ending watches its own waits (a stuck join)
+            self._quiet_since = now
+            return
         if self._deadlock or now - self._quiet_since < DEADLOCK_AFTER_S:
             return
         with self._lock:
