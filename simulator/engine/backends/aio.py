@@ -699,9 +699,7 @@ class AsyncioBackend(Backend):
                         held = await q.get_item(name)
                     finally:
                         t.interruptible = False
-                    if is_pill(held):  # a poison pill: no more items
-                        q.task_done()
-                        held = -1
+                    if is_pill(held):  # a poison pill: no more items (marked done below)
                         break
                     if sleeps[role][1] > 0.0:
                         if q.held:  # hold point: between GOT and the SLEEP
@@ -725,9 +723,7 @@ class AsyncioBackend(Backend):
                     finally:
                         t.interruptible = t.parked = False
                 emit(got_event(name, held, q.qsize()))
-                if is_pill(held):  # a poison pill: no more items
-                    q.task_done()
-                    held = -1
+                if is_pill(held):  # a poison pill: no more items (marked done below)
                     break
                 if sleeps[role][1] > 0.0:
                     if q.held:  # hold point: between GOT and the SLEEP
@@ -735,7 +731,7 @@ class AsyncioBackend(Backend):
                     await self._work(t, held)
                 if q.held:  # hold point: before CONSUMED (it holds the item)
                     await self._hold(t, True, True)
-                if not skip:  # (the bug skips it: join() waits for this item for ever)
+                if not skip:  # (the bug skips it: a join waits for this item for ever)
                     q.task_done()
                 emit(consumed_event(name, held, not skip))
                 held = -1
@@ -744,6 +740,9 @@ class AsyncioBackend(Backend):
         except Exception as exc:
             emit(error_event(name, held, f"{type(exc).__name__}: {exc}"))
         finally:
+            if is_pill(held):  # the pill it took: marked done, as every item put must be
+                q.task_done()
+                held = -1
             emit(stopped_event(name, held))
 
 

@@ -481,8 +481,9 @@ def run_producer(rt: WorkerRuntime) -> None:
 def run_consumer(rt: WorkerRuntime) -> None:
     """Take an item (waiting while the buffer is empty), consume it (the sleep), finish
     it. Holds at every step while the backend is held (see the module's notes). Ends on
-    a poison pill (which it marks done); with ``--bug missing-task-done`` it never calls
-    ``task_done()`` for an item (the CONSUMED event says so)."""
+    a poison pill, which it marks done as it leaves (it was put: a join waits for it);
+    with ``--bug missing-task-done`` it skips marking its items done (the CONSUMED event
+    says so)."""
     name, emit, attention = rt.name, rt.emit, rt.attention
     skip = rt.skip_task_done
     held = -1
@@ -496,8 +497,6 @@ def run_consumer(rt: WorkerRuntime) -> None:
                     break
             held = rt.get()
             if is_pill(held):  # a poison pill (shutdown poison-pill): no more items
-                rt.task_done()  # it was put, so join() waits for it too
-                held = -1
                 break
             if rt.sleep_range()[1] > 0.0:
                 if attention():  # hold point: between GOT and the SLEEP
@@ -521,5 +520,8 @@ def run_consumer(rt: WorkerRuntime) -> None:
     except Exception as exc:
         emit(error_event(name, held, f"{type(exc).__name__}: {exc}"))
     finally:
+        if is_pill(held):  # the pill it took: marked done, as every item put must be
+            rt.task_done()
+            held = -1
         emit(stopped_event(name, held))
         rt.finish()
