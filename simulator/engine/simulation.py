@@ -337,7 +337,9 @@ class Simulation:
         self._gated: Backend | None = None  # a backend whose start gate is still closed
         self._booker: threading.Thread | None = None
         self._booking_stop = threading.Event()
-        self.finished = threading.Event()  # set when an item limit is fully consumed
+        #: set when an item limit is reached: the Nth item produced with an ending chosen
+        #: (the ending starts then), else the Nth consumed
+        self.finished = threading.Event()
         #: set once every initially requested worker is ready: the run's clock starts
         #: then (see the module's notes); stays clear for a run stopped while starting
         self.ready = threading.Event()
