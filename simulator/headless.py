@@ -42,6 +42,8 @@ class TimelineEntry(TypedDict):
     applied_at: float  #: when it was applied
     set: dict[str, object]  #: the changes (ranges as lists, as JSON has them)
     caption: str | None
+    #: with the step's ``end``: the books of the run it ended
+    ended: NotRequired[dict[str, object]]
 
 
 class Report(TypedDict):
@@ -126,6 +128,16 @@ class Report(TypedDict):
     #: per role: {"cpu_share": share of its time on a CPU (None on asyncio: per task it
     #: cannot be measured), "meant_share": share it was meant to work}
     cpu: dict[str, dict[str, float | None]]
+    #: how the run ended (drain, poison-pill, join, terminate), None: a plain stop
+    shutdown: str | None
+    #: a chosen terminate: the items it discarded (in the buffer or in a hand at its
+    #: moment), every id; not lost, still ``ok`` (exit 0, with a warning)
+    discarded: int
+    discarded_ids: list[str]
+    #: the buffer's unfinished_tasks by the books at the end (put, not task_done)
+    unfinished_tasks: int
+    #: a join() that could never return: the items never marked done (exit 3); None
+    stuck_join: list[str] | None
 
 
 def dropped_warning(snap: Snapshot) -> list[str]:
@@ -137,6 +149,19 @@ def dropped_warning(snap: Snapshot) -> list[str]:
         f"items (rejected {snap.rejected}, overwritten {snap.overwritten}): counted, "
         "not lost"
     ]
+
+
+def _ended(snap: Snapshot) -> dict[str, object]:
+    """The books of a run a timeline step ended (``end``), for its timeline entry."""
+    return {
+        "shutdown": snap.ending,
+        "produced": snap.produced,
+        "consumed": snap.consumed,
+        "discarded": snap.discarded,
+        "lost": snap.lost,
+        "unfinished_tasks": snap.unfinished_tasks,
+        "ok": snap.ok,
+    }
 
 
 def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Report:
@@ -190,6 +215,13 @@ def report_of(snap: Snapshot, stop_latency_s: float, duration_s: float) -> Repor
         "gil_enabled": snap.gil_enabled,
         "cpu_percent": None if snap.cpu_percent is None else round(snap.cpu_percent, 1),
         "cpu": snap.role_cpu,
+        "shutdown": snap.ending,
+        "discarded": snap.discarded,
+        "discarded_ids": [item_label(i) for i in snap.discarded_ids],
+        "unfinished_tasks": snap.unfinished_tasks,
+        "stuck_join": (
+            None if snap.stuck_join is None else [item_label(i) for i in snap.stuck_join]
+        ),
     }
 
 
@@ -304,6 +336,17 @@ def table(report: Report) -> str:
         ("stop took", f"{report['stop_latency_ms']:.1f} ms"),
         ("invariant", "ok" if report["ok"] else _violated(report)),
     ]
+    if report.get("shutdown"):
+        ended = str(report["shutdown"])
+        if report.get("discarded"):
+            ids = report["discarded_ids"]
+            ended += f": {report['discarded']} discarded ({', '.join(ids[:8])}"
+            ended += " …)" if len(ids) > 8 else ")"
+        if report.get("stuck_join") is not None:
+            stuck = report["stuck_join"] or []
+            ended += f": join() STUCK, never task_done: {', '.join(stuck[:8])}"
+            ended += " …" if len(stuck) > 8 else ""
+        rows.insert(-1, ("ended by", ended))
     if report.get("deadlock"):
         waits = ", ".join(f"{w} on {on}" for w, on in report.get("waits", []))
         rows.append(("deadlock", f"DEADLOCK: every worker waits ({waits})"))
@@ -532,21 +575,32 @@ def run_headless(
             sim.finished.wait(step)
             for cfg, st in timeline.play(time.monotonic() - t0, sim.config):
                 sim.apply(cfg)
-                applied.append(
-                    {
-                        "at": st.at,
-                        "applied_at": round(time.monotonic() - t0, 3),
-                        "set": _jsonable(st.changes),
-                        "caption": st.caption,
-                    }
-                )
+                entry: TimelineEntry = {
+                    "at": st.at,
+                    "applied_at": round(time.monotonic() - t0, 3),
+                    "set": _jsonable(st.changes),
+                    "caption": st.caption,
+                }
+                applied.append(entry)
                 if st.caption and not as_json:
                     out.write(f"[{st.at:6.1f} s] {st.caption}\n")
+                if st.end is not None:  # end this run so; a fresh one if more steps follow
+                    sim.stop(ending=st.end)
+                    entry["ended"] = _ended(sim.snapshot())
+                    if not as_json:
+                        out.write(f"         ended by {st.end}: {entry['ended']}\n")
+                    if not timeline.done:
+                        sim.start()
+                        while not (sim.ready.wait(0.05) or signals.signum):
+                            pass
         elapsed = sim.elapsed
     else:
         elapsed = 0.0
     # The stop: signals only set a flag now, so nothing below can be interrupted halfway.
-    stop_latency = sim.stop()
+    # The chosen ending (at the Nth item produced, or at the end of --duration); a
+    # signal or a closed output stops at once.
+    ending = None if signals.signum or out.closed.is_set() else config.shutdown
+    stop_latency = sim.stop(ending=ending)
     if writer is not None:
         writer.close()
     if out.closed.is_set():
@@ -588,12 +642,16 @@ def run_headless(
             {"worker": name, "host": host, "put" if name[:1] == "P" else "consumed": n}
             for name, host, n in last.joined
         ]
+    if as_json and (report["discarded"] or report["stuck_join"] is not None):
+        for w in report["warnings"]:
+            if w.startswith(("terminate discarded", "join() can never")):
+                print(f"pcsim: warning: {w}", file=sys.stderr)
     out.write(json.dumps(report) + "\n" if as_json else table(report))
     if out.closed.is_set():
         return exitcodes.PIPE
     if not report["ok"]:
         return exitcodes.BOOKS  # the books broke: that outranks how the run ended
-    if report["deadlock"]:
+    if report["deadlock"] or report["stuck_join"] is not None:
         return exitcodes.STUCK
     if "failure" in report:
         print(

@@ -93,6 +93,11 @@ class RemoteAPI(SimulationAPI, Protocol):
         """Everything that arrived since the last poll (None before a first snapshot)."""
         ...
 
+    def end(self, ending: str) -> None:
+        """Begin the ending ``ending`` (drain, poison-pill, join, terminate) and return at
+        once; the run's state turns stopped when it is done."""
+        ...
+
     def forget(self) -> None:
         """Back to idle after a stop (the next start opens fresh books)."""
         ...

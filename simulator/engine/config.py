@@ -20,7 +20,13 @@ BACKENDS: tuple[str, ...] = ("threads", "processes", "asyncio", "redis")
 #: the bounded buffers to choose: the library's queue, or a hand-written one
 BUFFERS: tuple[str, ...] = ("queue", "condition", "semaphore")
 #: the classic bugs that can be switched on (each acts on the ``condition`` buffer)
-BUGS: tuple[str, ...] = ("none", "no-lock", "if-not-while", "lost-wakeup")
+BUGS: tuple[str, ...] = ("none", "no-lock", "if-not-while", "lost-wakeup", "missing-task-done")
+#: the bugs that break the condition buffer itself (the others act on the worker loops)
+BUFFER_BUGS: tuple[str, ...] = ("no-lock", "if-not-while", "lost-wakeup")
+#: how a run ends at its stop (``--items`` N: once the Nth item is produced): producers
+#: stop and consumers empty the buffer; one sentinel per consumer through the buffer;
+#: the buffer's ``join()``; every worker stopped where it stands, its items discarded
+SHUTDOWNS: tuple[str, ...] = ("drain", "poison-pill", "join", "terminate")
 #: what a producer does when the buffer is full: wait (back-pressure), wait up to
 #: ``put_timeout`` then drop its item, drop its item at once, or overwrite the oldest
 FULL_POLICIES: tuple[str, ...] = ("block", "timeout", "drop-newest", "drop-oldest")
@@ -39,7 +45,15 @@ WORK_HELP = "a consumer works a random time in MIN–MAX on each item"
 ITEMS_HELP = "produce exactly N items, let consumers finish them, then stop"
 SLOW_HELP = "slow motion: 0.5 makes every sleep and animation twice as long"
 BUFFER_HELP = "queue (the library's), condition or semaphore (hand-written); default: queue"
-BUG_HELP = "break the condition buffer on purpose; default: none"
+BUG_HELP = (
+    "break it on purpose: no-lock, if-not-while, lost-wakeup (the condition buffer), "
+    "missing-task-done (consumers skip task_done: any buffer); default: none"
+)
+SHUTDOWN_HELP = (
+    "how the run ends at its stop (with --items N: once the Nth item is produced): drain, "
+    "poison-pill, join or terminate; default: none chosen (--items drains, --duration "
+    "stops at once)"
+)
 POLICY_HELP = (
     "when the buffer is full: block (wait), timeout (wait up to --put-timeout, then drop "
     "the item), drop-newest (drop it at once), drop-oldest (overwrite the oldest); "
@@ -200,6 +214,9 @@ SETTINGS: dict[str, Setting] = {
         # where the redis backend's broker is: never a scenario key (it may hold a password)
         Setting("broker", "text", optional=True, key=None, help=BROKER_HELP),
         Setting("listen", "text", optional=True, key=None, help=LISTEN_HELP),
+        Setting(
+            "shutdown", "choice", choices=SHUTDOWNS, optional=True, live=True, help=SHUTDOWN_HELP
+        ),
     )
 }
 
@@ -237,6 +254,9 @@ class SimulationConfig:
     broker: str | None = None
     #: the redis backend's private server listens on this address (None: 127.0.0.1 only)
     listen: str | None = None
+    #: how the run ends (see :data:`SHUTDOWNS`); None: not chosen, today's stop (an item
+    #: limit drains, a stop halts at once). Read at the stop, so it is "live"
+    shutdown: str | None = None
 
     def __post_init__(self) -> None:
         # field by field in the table's order, so the first bad one is the one named
@@ -247,7 +267,7 @@ class SimulationConfig:
             raise ConfigError("buffer", "queue with the processes backend", self.buffer)
         if self.backend == "redis" or self.broker is not None or self.listen is not None:
             _check_redis(self)
-        if self.bug != "none":
+        if self.bug in BUFFER_BUGS:
             if self.buffer != "condition":
                 raise ConfigError("buffer", "condition when a bug is chosen", self.buffer)
             if self.backend not in ("threads", "asyncio"):
@@ -289,6 +309,13 @@ REDIS_POLICY_WHY = (
 )
 
 
+#: why the redis backend ends by drain only (DESIGN asks poison-pill and terminate too)
+REDIS_SHUTDOWN_WHY = (
+    "the redis backend ends by drain only for now (poison pills and terminate through the "
+    "broker are not built); use threads, asyncio or processes"
+)
+
+
 def _check_redis(cfg: SimulationConfig) -> None:
     """What combines with the redis backend (DESIGN: buffer queue, no bug, full policy
     block, a well-formed broker URL; --broker and --listen only with it, and not
@@ -302,6 +329,8 @@ def _check_redis(cfg: SimulationConfig) -> None:
         raise ConfigError("backend", "threads or asyncio when a bug is chosen", cfg.backend)
     if cfg.full_policy != "block":  # a producer waits on the broker's free-slot tokens
         raise NotOffered("full_policy", cfg.full_policy, "redis", REDIS_POLICY_WHY)
+    if cfg.shutdown not in (None, "drain"):  # pills, join and terminate: not built yet
+        raise NotOffered("shutdown", cfg.shutdown, "redis", REDIS_SHUTDOWN_WHY)
     if cfg.broker is not None:
         if cfg.listen is not None:
             allowed = "left out with --broker (it opens the private server)"

@@ -201,9 +201,14 @@ def got_event(worker: str, item: int, size: int) -> RawEvent:
     return (_now(), K_GOT, worker, item, size, 0.0)
 
 
-def consumed_event(worker: str, item: int) -> RawEvent:
-    """``worker`` finished ``item`` (``task_done``)."""
-    return (_now(), K_CONSUMED, worker, item, NO_SIZE, 0.0)
+#: the ``value`` of a CONSUMED whose ``task_done()`` was skipped (``--bug missing-task-done``)
+NO_TASK_DONE = "no task_done"
+
+
+def consumed_event(worker: str, item: int, done: bool = True) -> RawEvent:
+    """``worker`` finished ``item`` (``task_done``; with ``done`` False it skipped it, and
+    ``value`` says so: :data:`NO_TASK_DONE`)."""
+    return (_now(), K_CONSUMED, worker, item, NO_SIZE, 0.0 if done else NO_TASK_DONE)
 
 
 def error_event(worker: str, held: int, message: str) -> RawEvent:
@@ -248,10 +253,31 @@ def item_id(producer_number: int, seq: int) -> int:
     return producer_number << ITEM_SHIFT | seq
 
 
+#: Poison pills (shutdown ``poison-pill``) are items of a reserved producer number, far
+#: above any real producer's: ids ``PILL_MIN + k`` for k = 1, 2, ... The books do not
+#: count them as items; a consumer that takes one ends.
+PILL_NUMBER = 0xFFFF
+PILL_MIN = PILL_NUMBER << ITEM_SHIFT
+#: who puts the pills (and calls ``join()``): the main thread, as in the classic program
+MAIN = "main"
+
+
+def pill_id(k: int) -> int:
+    """The ``k``-th poison pill's id (``k`` from 1)."""
+    return PILL_MIN | k
+
+
+def is_pill(item: int) -> bool:
+    """True for a poison pill's id (see :data:`PILL_MIN`)."""
+    return item > PILL_MIN
+
+
 def item_label(item: int) -> str:
-    """``P1-42``: the 42nd item of producer P1."""
+    """``P1-42``: the 42nd item of producer P1; ``pill-2``: the second poison pill."""
     if item < 0:
         return "-"
+    if item > PILL_MIN:
+        return f"pill-{item & ((1 << ITEM_SHIFT) - 1)}"
     return f"P{item >> ITEM_SHIFT}-{item & ((1 << ITEM_SHIFT) - 1)}"
 
 

@@ -19,6 +19,16 @@ in the buffer made room: ``drop-oldest``). Both are booked by id, so that
 
 holds exactly; an item taken after it was overwritten (or never put, because it was
 rejected) is a violation like any take of an item not in the buffer.
+
+The endings add two things. A chosen ``terminate`` DISCARDS what was in the buffer and
+in every hand at its moment (:meth:`Ledger.freeze`, then :meth:`Ledger.discard` at
+the close), by id, so that ``produced = consumed + discarded + rejected + overwritten``;
+events that arrive stamped after the moment (workers winding down) are not booked, only
+counted (:attr:`Ledger.after_moment`). Poison pills travel through the buffer (they are
+in :attr:`Ledger.in_buffer_ids`, so the picture shows them) but are not items: no count
+includes them. And the books follow ``task_done``: a CONSUMED that skipped it (``--bug
+missing-task-done``) leaves its item unfinished for ``join()``
+(:attr:`Ledger.unfinished_tasks`, :meth:`Ledger.join_waits_for`).
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from simulator.engine.events import (
     K_REJECTED,
     K_SLEEP,
     K_STOPPED,
+    PILL_MIN,
     RawEvent,
     item_label,
 )
@@ -92,6 +103,22 @@ class Ledger:
     #: the first :data:`MAX_DROPPED_IDS` ids of each
     rejected_ids: list[int] = field(default_factory=list)
     overwritten_ids: list[int] = field(default_factory=list)
+    #: poison pills put and taken (not items: no other count includes them)
+    pills_put: int = 0
+    pills_got: int = 0
+    #: items consumed without ``task_done()`` (``--bug missing-task-done``): every id
+    undone_ids: list[int] = field(default_factory=list)
+    #: a chosen ``terminate``: the ids in the buffer or in a hand at its moment (set by
+    #: :meth:`freeze`), then discarded by :meth:`discard`
+    frozen: bool = False
+    moment_ids: list[int] = field(default_factory=list)
+    discarded: int = 0
+    discarded_ids: list[int] = field(default_factory=list)
+    #: of the discarded: how many were in the buffer, how many in a hand
+    discarded_from_buffer: int = 0
+    discarded_from_hands: int = 0
+    #: item events stamped after the terminate's moment: not booked (see the module)
+    after_moment: int = 0
 
     def _violate(self, message: str, first: bool = False) -> None:
         """Record a violation; the first :data:`MAX_VIOLATIONS` keep their words, and a
@@ -121,6 +148,13 @@ class Ledger:
             if k == SLEEP:  # a third of all events, and nothing to book: out first
                 continue
             if k == PUT:
+                if item > PILL_MIN:  # a poison pill: in the buffer, not an item
+                    self.pills_put += 1
+                    if item in self.early_gets:
+                        self.early_gets.discard(item)
+                    else:
+                        ids[item] = t
+                    continue
                 put += 1
                 if item in self.early_gets:
                     self.early_gets.discard(item)
@@ -132,6 +166,11 @@ class Ledger:
                     )
                 held.pop(worker, None)
             elif k == GOT:
+                if item > PILL_MIN:  # a consumer took a pill: it ends (done at once)
+                    self.pills_got += 1
+                    if ids.pop(item, None) is None:
+                        self.early_gets.add(item)
+                    continue
                 got += 1
                 held[worker] = item
                 t_put = ids.pop(item, None)
@@ -156,6 +195,8 @@ class Ledger:
                 elif not tracker.add(seq):
                     self.duplicates += 1
                     self._violate(f"{item_label(item)} consumed twice ({worker})")
+                if value:  # it skipped task_done() (the bug): join() waits for it for ever
+                    self.undone_ids.append(item)
             elif k == K_STOPPED:
                 if held.pop(worker, None) is not None:
                     self.held_at_stop += 1
@@ -212,12 +253,82 @@ class Ledger:
 
     @property
     def in_buffer(self) -> int:
-        return self.put - self.got - self.overwritten
+        return self.put - self.got - self.overwritten - self.discarded_from_buffer
 
     @property
     def in_hand(self) -> int:
         """Produced but neither put nor rejected yet, or taken but not yet finished."""
-        return (self.produced - self.put - self.rejected) + (self.got - self.consumed)
+        return (
+            (self.produced - self.put - self.rejected)
+            + (self.got - self.consumed)
+            - self.discarded_from_hands
+        )
+
+    @property
+    def unfinished_tasks(self) -> int:
+        """What the buffer's ``unfinished_tasks`` is by the books: every put not yet
+        marked ``task_done`` (in the buffer, in a consumer's hand, or consumed without
+        it), pills in the buffer included; an overwritten item counts as done."""
+        consumers_hold = self.got - self.consumed  # (a terminate's discards included:
+        pills = self.pills_put - self.pills_got  # the real queue never saw them done)
+        buffered = self.in_buffer + self.discarded_from_buffer
+        return buffered + consumers_hold + len(self.undone_ids) + pills
+
+    def join_waits_for(self, limit: int = 50) -> list[int]:
+        """The ids ``join()`` waits for (see :attr:`unfinished_tasks`), at most
+        ``limit``: those consumed without ``task_done`` first (they never will be), then
+        those in consumers' hands, then the buffer's, oldest first."""
+        ids = list(self.undone_ids[:limit])
+        ids += [i for w, i in self.held.items() if w[:1] == "C" and 0 <= i < PILL_MIN]
+        ids += list(self.in_buffer_ids)
+        return ids[:limit]
+
+    def freeze(self) -> list[int]:
+        """The terminate's moment: remember (and return) the ids in the buffer and in
+        every hand now, buffer first, oldest first; from now on item events are not
+        booked (see :meth:`feed_after`)."""
+        seen: set[int] = set()
+        moment: list[int] = []
+        for i in [*self.in_buffer_ids, *self.held.values(), *self.early_gets]:
+            if 0 <= i < PILL_MIN and i not in seen:
+                seen.add(i)
+                moment.append(i)
+        self.moment_ids = moment
+        self.frozen = True
+        return moment
+
+    def feed_after(self, batch: list[RawEvent]) -> None:
+        """Book a batch that came after the terminate's moment: workers' last words
+        (STOPPED, ERROR) only; item events are counted in :attr:`after_moment`."""
+        for ev in batch:
+            k = ev[1]
+            if k in (K_PRODUCED, K_PUT, K_GOT, K_CONSUMED, K_REJECTED, K_OVERWRITTEN):
+                self.after_moment += 1
+            elif k == K_ERROR:
+                self._violate(f"{ev[2]} failed: {ev[5]}")
+
+    def discard(self) -> None:
+        """Close the books of a chosen ``terminate``: what was in the buffer or in a
+        hand at the moment is DISCARDED, by id (not lost: the user chose to lose it)."""
+        in_buf = {i for i in self.in_buffer_ids if i < PILL_MIN}
+        self.discarded_ids = list(self.moment_ids)
+        self.discarded = len(self.discarded_ids)
+        self.discarded_from_buffer = sum(1 for i in self.discarded_ids if i in in_buf)
+        self.discarded_from_hands = self.discarded - self.discarded_from_buffer
+        self.in_buffer_ids.clear()
+        self.held.clear()
+        self.early_gets.clear()
+        self.closed = True
+        distinct = self.consumed - self.duplicates
+        dropped = self.rejected + self.overwritten
+        self.lost = max(0, self.produced - distinct - dropped - self.discarded)
+        if self.lost or distinct + dropped + self.discarded != self.produced:
+            self._violate(
+                f"terminate's books do not balance: produced {self.produced}, consumed "
+                f"{distinct}, discarded {self.discarded}, rejected {self.rejected}, "
+                f"overwritten {self.overwritten}",
+                first=True,
+            )
 
     @property
     def dropped(self) -> int:
@@ -229,6 +340,7 @@ class Ledger:
         left in the queue. Anything produced that is neither consumed, nor in the queue,
         nor held by a worker at its stop, was lost."""
         self.closed = True
+        remaining -= self.pills_put - self.pills_got  # pills left in the real queue
         # an item consumed twice counts once: the copies hide as many lost items
         distinct = self.consumed - self.duplicates
         dropped = self.rejected + self.overwritten

@@ -25,6 +25,7 @@ from simulator.engine.events import (
     K_REJECTED,
     K_SLEEP,
     K_STOPPED,
+    MAIN,
     RawEvent,
 )
 from simulator.engine.workers import ROLES, Role, WorkerState, role_of
@@ -182,6 +183,14 @@ class Metrics:
         for t, k, name, item, size, value in batch:
             w = workers.get(name)
             if w is None:
+                if name == MAIN:  # the main thread's poison pills: only occupancy moves
+                    if k == K_PUT:
+                        if t > occ_since:
+                            occ_area += occ * (t - occ_since)
+                            occ_since = t
+                        occ = size
+                        occ_max = max(occ_max, size)
+                    continue
                 w = workers[name] = WorkerStat(name, t)
             # leave the old state: add its time to its share
             s = w.share

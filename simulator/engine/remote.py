@@ -37,6 +37,13 @@ EVENTS_PER_FRAME = 200  # the newest events sent per frame; the count of all is 
 REPLY_TIMEOUT_S = 10.0
 
 
+def _end(sim: Simulation, ending: str, publish: Any) -> None:
+    """Run the ending ``ending`` to its stop, then publish the final state (the frames
+    show it under way: the bookkeeping thread publishes as it books)."""
+    sim.stop(ending=ending)
+    publish(force=True)
+
+
 def _serve(
     conn: Any, config: SimulationConfig, parent_pid: int = 0, death_signal: bool = False
 ) -> None:
@@ -96,6 +103,13 @@ def _serve(
                 elif cmd == "stop":
                     result = sim.stop()
                     publish(force=True)  # the final state, before the reply
+                elif cmd == "end":  # an ending takes seconds: run it, keep serving
+                    ending = threading.Thread(
+                        target=_end, args=(sim, args[0], publish), name="pcsim-ending"
+                    )
+                    ending.daemon = True
+                    ending.start()
+                    result = None
                 elif cmd == "pause":
                     sim.pause()
                     result = None
@@ -155,6 +169,7 @@ class RemoteSimulation:
         self._events: deque[Event] = deque(maxlen=EVENTS_PER_FRAME)
         self._total = 0
         self._latest: Snapshot | None = None
+        self._ending = False  # an ending runs in the engine (see end)
         ctx = mp.get_context("spawn")
         quiet_resource_tracker()  # the engine's workers share this process's tracker
         self._conn, child = ctx.Pipe()
@@ -258,6 +273,9 @@ class RemoteSimulation:
         self.dropped += total - len(events)
         if self._latest is None:
             return None
+        if self._ending and self._latest.state == RunState.STOPPED:
+            self._ending = False  # the ending is done: the run has stopped
+            self.state = RunState.STOPPED
         return Frame(events, total, self._latest)
 
     # ---- the Simulation API ------------------------------------------------------
@@ -266,6 +284,7 @@ class RemoteSimulation:
         :class:`EngineDied` if it has ended."""
         self._events.clear()
         self._total = 0
+        self._ending = False
         self.started_at = self._call("start", self.inside, paused)
         self.state = RunState.PAUSED if paused else RunState.RUNNING
 
@@ -307,6 +326,15 @@ class RemoteSimulation:
         took = self._call("stop")
         self.state = RunState.STOPPED
         return took
+
+    def end(self, ending: str) -> None:
+        """Begin the ending ``ending`` (see :meth:`Simulation.stop`) in the engine and
+        return at once: the frames show it under way, and :attr:`state` turns STOPPED
+        with the first frame whose snapshot says the run stopped (see :meth:`poll`)."""
+        if self.state not in (RunState.RUNNING, RunState.PAUSED) or self.ended:
+            return
+        self._ending = True
+        self._call("end", ending)
 
     def forget(self) -> None:
         """Back to idle after a stop (the next start opens fresh books)."""

@@ -103,6 +103,12 @@ BOOKING_BATCH = 5_000
 DEADLOCK_AFTER_S = 1.0
 #: how often the bookkeeping thread reads the workers' CPU clocks (see engine/cpu.py)
 CPU_SAMPLE_S = 0.25
+#: a ``join()`` that has not returned while every consumer has waited on an empty buffer
+#: this long can never return (items were never marked done): the run is stuck (exit 3)
+STUCK_JOIN_S = 2.0
+#: how long a terminate lets held workers settle (a child's blocked get polls every
+#: 50 ms, and flushes its events when it holds) before it kills them
+TERMINATE_SETTLE_S = 0.15
 
 #: the ordinary events: one step is exactly one of these (events of other kinds that the
 #: worker writes on the way, such as the Inside view's lock events, ride along)
@@ -286,6 +292,18 @@ class Snapshot:
     #: after a stop, the workers that joined from elsewhere (redis: ``pcsim worker``):
     #: (name, where it runs, items it put or consumed)
     joined: tuple[tuple[str, str, int], ...] = ()
+    #: the ending under way or done ("drain", "poison-pill", "join", "terminate"); None
+    #: while the run goes on (or for a plain stop)
+    ending: str | None = None
+    #: the buffer's ``unfinished_tasks`` by the books: every put not yet ``task_done``
+    unfinished_tasks: int = 0
+    #: while the ending ``join`` waits (and after): the first ids it waits for
+    join_waits_for: tuple[int, ...] = ()
+    #: a chosen ``terminate``: how many items it discarded and which (every id)
+    discarded: int = 0
+    discarded_ids: tuple[int, ...] = ()
+    #: a ``join()`` that could never return: the items never marked done (exit 3)
+    stuck_join: tuple[int, ...] | None = None
 
 
 def _wait_names(buffer: str, bug: str) -> dict[str, str]:
@@ -336,7 +354,9 @@ class Simulation:
         self._gated: Backend | None = None  # a backend whose start gate is still closed
         self._booker: threading.Thread | None = None
         self._booking_stop = threading.Event()
-        self.finished = threading.Event()  # set when an item limit is fully consumed
+        #: set when an item limit is reached: the Nth item produced with an ending chosen
+        #: (the ending starts then), else the Nth consumed
+        self.finished = threading.Event()
         #: set when something outside the books failed (the redis backend's broker
         #: vanished): the run cannot go on; :attr:`Snapshot.failure` says what
         self.broken = threading.Event()
@@ -386,6 +406,13 @@ class Simulation:
         self._cpu: dict[str, list[float]] = {}
         self._cpu_total: list[float] | None = None  # the same for the whole backend
         self._cpu_sampled = 0.0
+        self._ending: str | None = None  # the ending under way (see stop)
+        self._joining = False  # the ending join waits in join()
+        self._stuck_join: tuple[int, ...] | None = None
+        #: a terminate's moment (event time), and the events booked to metrics but not
+        #: yet to the ledger since then (sorted out at the stop: see _close_terminate)
+        self._moment: float | None = None
+        self._after: list[RawEvent] | None = None
 
     def set_inside(self, inside: bool) -> None:
         """Record the inside events (``True``) or not, from the next start on."""
@@ -632,41 +659,72 @@ class Simulation:
                     self._open_gate_if_ready()
             return frozenset(changed - LIVE_FIELDS)
 
-    def stop(self, drain: bool = False, drain_timeout: float = 10.0) -> float:
-        """Stop every worker and return how long the stop itself took (seconds).
+    def stop(
+        self, drain: bool = False, drain_timeout: float = 10.0, ending: str | None = None
+    ) -> float:
+        """Stop every worker and return how long the stop itself took (seconds): the
+        final interruption and join, not the ending before it.
 
-        With ``drain``, producers leave first and consumers empty the buffer (for at most
-        ``drain_timeout`` seconds) so that, after it, produced = consumed.
+        ``ending`` (or ``drain=True``, which is ``ending="drain"``) says how the run ends
+        first (see :data:`~.config.SHUTDOWNS`; each waits at most ``drain_timeout``):
 
-        Workers still starting are not waited for (they have done nothing yet). A
-        worker the backend had to terminate breaks the books only if it held an item
-        (which is then lost); otherwise it is a warning in :attr:`Snapshot.warnings`.
+        * ``drain``: producers leave, consumers empty the buffer: produced = consumed;
+        * ``poison-pill``: producers leave, then the main thread puts one pill per
+          consumer through the buffer; each consumer ends when it takes one;
+        * ``join``: producers leave, then the buffer's own ``join()`` waits until every
+          item is ``task_done``; consumers are stopped after it. A join that cannot
+          return (every consumer has waited on an empty buffer for
+          :data:`STUCK_JOIN_S`) is :attr:`Snapshot.stuck_join`;
+        * ``terminate``: every worker held where it stands, then ended (processes:
+          ``Process.terminate()``); what was in the buffer or in a hand at the moment
+          (the Nth item's PRODUCED with ``--items``, else now) is discarded, by id.
+
+        None: a plain stop, every worker interrupted (what is left stays in the books as
+        in buffer and in hand). Workers still starting are not waited for. A worker the
+        backend had to terminate breaks the books only if it held an item (which is then
+        lost); otherwise it is a warning in :attr:`Snapshot.warnings`.
         """
+        if drain and ending is None:
+            ending = "drain"
         with self._control:
             backend = self._backend
             if backend is None or self.state not in (RunState.RUNNING, RunState.PAUSED):
                 return 0.0
-            self._gated = None  # the gate stays as it is (a drain opens it below)
+            self._gated = None  # the gate stays as it is (an ending opens it below)
             self._drop_step()
-            if drain:
+            self._ending = ending
+            if ending == "terminate":
+                return self._terminate(backend)
+            pills: threading.Thread | None = None
+            join_done: threading.Event | None = None
+            if ending is not None:
+                deadline = time.monotonic() + drain_timeout
                 self.resume()
                 backend.open_gate()  # stopped while starting: let them finish too
                 for name in self._names[Role.PRODUCER]:
                     backend.retire(name)
-                deadline = time.monotonic() + drain_timeout
-                while time.monotonic() < deadline:
+                self._wait_until(lambda b: not self._alive(Role.PRODUCER), deadline)
+                if ending == "drain":
+                    self._wait_until(lambda b: b.in_buffer + b.in_hand == 0, deadline)
+                elif ending == "poison-pill":
                     with self._lock:
-                        busy = self.ledger.in_buffer + self.ledger.in_hand
-                        producers_alive = any(
-                            w.role is Role.PRODUCER for w in self.metrics.workers.values()
-                        )
-                    if busy == 0 and not producers_alive:
-                        break
-                    time.sleep(0.01)
+                        n = self._alive(Role.CONSUMER)
+                    pills = threading.Thread(
+                        target=backend.put_pills, args=(n,), name="pcsim-pills", daemon=True
+                    )
+                    pills.start()
+                    self._wait_until(lambda b: not self._alive(Role.CONSUMER), deadline)
+                elif ending == "join":
+                    join_done = self._join(backend, deadline)
             self._sample_cpu(backend, time.monotonic())  # the last reading of live workers
             t0 = time.monotonic()
             self._stopping = True
             remaining = backend.stop()
+            if pills is not None:
+                pills.join(2.0)
+            if join_done is not None and not join_done.is_set():
+                backend.release_join()
+            self._joining = False
             self._joined = tuple(
                 (name, getattr(backend, "hosts", {}).get(name, ""), n)
                 for name, n in getattr(backend, "joined", {}).items()
@@ -675,26 +733,126 @@ class Simulation:
             if failure is not None:  # the real queue is out of reach: the books stand,
                 self._failure = failure  # and what workers held they held at the stop
                 remaining = self.ledger.in_buffer
-            self._booking_stop.set()
-            if self._booker is not None:
-                self._booker.join()
-            while self._inbox:  # whatever arrived after the bookkeeper's last pass
-                self._book_once()
+            self._stop_booking()
             with self._lock:
                 if failure is not None:
                     self.ledger.held_at_stop += len(self.ledger.held)
                     self.ledger.held.clear()
                 self._book_terminated(backend.terminated)
-                if self._awaiting:
-                    ready = self._requested - len(self._awaiting)
-                    self._warnings.append(
-                        f"stopped while starting: {ready} of {self._requested} workers were ready"
-                    )
+                self._note_starting()
                 self.ledger.close_books(remaining)
-            self._t_end = time.monotonic()
-            self._backend = None
-            self.state = RunState.STOPPED
-            return self._t_end - t0
+            return self._stopped(t0)
+
+    def _alive(self, role: Role) -> int:
+        """How many workers of ``role`` have not stopped (by the books' events)."""
+        return sum(1 for w in list(self.metrics.workers.values()) if w.role is role)
+
+    def _wait_until(self, done: Callable[[Ledger], bool], deadline: float) -> bool:
+        """Wait (booked events in hand) until ``done(ledger)`` or ``deadline``."""
+        while time.monotonic() < deadline:
+            with self._lock:
+                if done(self.ledger):
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def _join(self, backend: Backend, deadline: float) -> threading.Event:
+        """The ending ``join``: the buffer's own ``join()``, watched. Returns the event
+        set when it returned. A join that can never return is recorded as stuck after
+        :data:`STUCK_JOIN_S`: of waiting while the books know items consumed without
+        ``task_done``, or of every consumer waiting on an empty buffer; one still
+        waiting at ``deadline`` counts as stuck too."""
+        self._joining = True
+        done = backend.start_join()
+        began = time.monotonic()
+        idle_since: float | None = None
+        while not done.wait(0.02):
+            now = time.monotonic()
+            with self._lock:
+                consumers = [w for w in self.metrics.workers.values() if w.role is Role.CONSUMER]
+                idle = all(w.state == WorkerState.WAITING_EMPTY for w in consumers)
+                idle = idle and self.ledger.in_buffer == 0 and not self._inbox
+            if not idle:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            with self._lock:  # items consumed without task_done: it can never return
+                doomed = bool(self.ledger.undone_ids) and now - began >= STUCK_JOIN_S
+            idle_long = idle_since is not None and now - idle_since >= STUCK_JOIN_S
+            if doomed or idle_long or now >= deadline:
+                with self._lock:
+                    waits = self.ledger.join_waits_for(limit=10**6)
+                    self._stuck_join = tuple(waits)
+                    self._warnings.append(
+                        f"join() can never return: {len(waits)} item(s) never marked "
+                        "task_done: "
+                        + ", ".join(item_label(i) for i in waits[:12])
+                        + (" …" if len(waits) > 12 else "")
+                    )
+                break
+        return done
+
+    def _terminate(self, backend: Backend) -> float:
+        """The ending ``terminate`` (under ``self._control``): hold every worker where it
+        stands, kill them, then close the books at the moment (see :meth:`stop`)."""
+        backend.pause()
+        self.state = RunState.PAUSED
+        deadline = time.monotonic() + TERMINATE_SETTLE_S
+        while time.monotonic() < deadline:  # the held workers' last events come in
+            time.sleep(0.01)
+        with self._lock:
+            if self._after is None:  # no moment yet (a Stop, the end of --duration): now
+                self._moment = time.monotonic()
+                self._after = []
+        self._sample_cpu(backend, time.monotonic())
+        t0 = time.monotonic()
+        self._stopping = True
+        backend.terminate()
+        self._stop_booking()
+        with self._lock:
+            late = sorted(self._after or [], key=lambda ev: ev[0])
+            moment = self._moment if self._moment is not None else time.monotonic()
+            self._after = None
+            self.ledger.feed([ev for ev in late if ev[0] <= moment])
+            self.ledger.freeze()
+            self.ledger.feed_after([ev for ev in late if ev[0] > moment])
+            self.ledger.discard()
+            for name in list(self.metrics.workers):  # killed: they said nothing more
+                self.metrics.feed([stopped_event(name, NO_ITEM)], [])
+            self._note_starting()
+            if self.ledger.after_moment:
+                self._warnings.append(
+                    f"{self.ledger.after_moment} event(s) after the terminate's moment "
+                    "were not booked (workers still winding down)"
+                )
+            self._warnings.append(
+                f"terminate discarded {self.ledger.discarded} item(s) "
+                f"({self.ledger.discarded_from_buffer} in the buffer, "
+                f"{self.ledger.discarded_from_hands} in hand): counted, by id"
+            )
+        return self._stopped(t0)
+
+    def _stop_booking(self) -> None:
+        """End the bookkeeping thread and book whatever arrived after its last pass."""
+        self._booking_stop.set()
+        if self._booker is not None:
+            self._booker.join()
+        while self._inbox:  # (a pass books at most BOOKING_BATCH)
+            self._book_once()
+
+    def _note_starting(self) -> None:
+        """A run stopped while starting says so (under ``self._lock``)."""
+        if self._awaiting:
+            ready = self._requested - len(self._awaiting)
+            self._warnings.append(
+                f"stopped while starting: {ready} of {self._requested} workers were ready"
+            )
+
+    def _stopped(self, t0: float) -> float:
+        self._t_end = time.monotonic()
+        self._backend = None
+        self.state = RunState.STOPPED
+        return self._t_end - t0
 
     def _book_terminated(self, names: list[str]) -> None:
         """Book workers that were ended by force (under ``self._lock``)."""
@@ -706,6 +864,20 @@ class Simulation:
                 self._warnings.append(f"{name} did not stop in time and was terminated")
             if name in self.metrics.workers:  # it will not say STOPPED itself
                 self.metrics.feed([stopped_event(name, NO_ITEM)], [])
+
+    def _moment_cut(self, batch: list[RawEvent]) -> int | None:
+        """With ``terminate`` and ``--items`` N: the length of the head of ``batch`` up to
+        and including the Nth item's PRODUCED (the terminate's moment), else None."""
+        cfg = self.config
+        if cfg.shutdown != "terminate" or cfg.items is None:
+            return None
+        need = cfg.items - self.ledger.produced
+        for i, ev in enumerate(batch):
+            if ev[1] == K_PRODUCED:
+                need -= 1
+                if need <= 0:
+                    return i + 1
+        return None
 
     def _find_step(self, pending: _PendingStep, batch: list[RawEvent]) -> bool:
         """Book a pending step's event if it is in ``batch`` (under ``self._lock``); True
@@ -844,6 +1016,9 @@ class Simulation:
         if self.config.full_policy != "block":  # a dropping producer never waits for good
             self._quiet_since = now
             return
+        if self._ending is not None:  # an ending watches its own waits (a stuck join)
+            self._quiet_since = now
+            return
         if self._deadlock or now - self._quiet_since < DEADLOCK_AFTER_S:
             return
         with self._lock:
@@ -872,7 +1047,17 @@ class Simulation:
                 self.deadlocked.clear()
             if self._inside_state is not None:
                 _book_inside(self._inside_state, batch)
-            latencies = self.ledger.feed(batch)
+            if self._after is not None:  # after a terminate's moment: sorted at the stop
+                self._after.extend(batch)
+                latencies: list[float] = []
+            else:
+                cut = self._moment_cut(batch)
+                if cut is None:
+                    latencies = self.ledger.feed(batch)
+                else:  # the Nth item's PRODUCED: the terminate's moment
+                    latencies = self.ledger.feed(batch[:cut])
+                    self._moment = batch[cut - 1][0]
+                    self._after = batch[cut:]
             self.metrics.feed(batch, latencies)
             awaiting = self._awaiting
             if awaiting:  # only while starting: who has reported ready (or failed)?
@@ -882,7 +1067,13 @@ class Simulation:
                 if not awaiting:
                     self._mark_ready(time.monotonic())
             limit = self.config.items
-            if limit is not None and self.ledger.consumed >= limit:
+            # with an ending chosen, it starts once the Nth item is produced; without,
+            # the run ends once the Nth is consumed (today's item limit)
+            if limit is not None and (
+                (self.ledger.produced >= limit or self._after is not None)
+                if self.config.shutdown
+                else self.ledger.consumed >= limit
+            ):
                 self.finished.set()
             pending = self._pending
             stepped = pending is not None and self._find_step(pending, batch)
@@ -971,6 +1162,16 @@ class Simulation:
                 gil_enabled=gil_enabled(),
                 cpu_percent=cpu_percent,
                 role_cpu=role_cpu,
+                ending=self._ending,
+                unfinished_tasks=led.unfinished_tasks,
+                join_waits_for=(
+                    tuple(led.join_waits_for())
+                    if self._joining or self._stuck_join is not None
+                    else ()
+                ),
+                discarded=led.discarded,
+                discarded_ids=tuple(led.discarded_ids),
+                stuck_join=self._stuck_join,
             )
 
 

@@ -109,9 +109,21 @@ def _phases(sc: Scenario) -> list[tuple[str, str | None, float, float, tuple[Exp
     return out
 
 
+def _ending_figures(sim: Simulation) -> dict[str, float]:
+    """The figures of :data:`~.expect.ENDING_FIGURES` from a run an ending closed."""
+    snap = sim.snapshot()
+    return {
+        "discarded": float(snap.discarded),
+        "lost": float(snap.lost),
+        "unfinished": float(snap.unfinished_tasks),
+    }
+
+
 def check(scenario: Scenario, *, speed: float = 1.0, seed: int | None = None) -> list[Phase]:
     """Play ``scenario`` (``speed`` times faster) to its end on a real simulation and
-    return every phase with its measured figures and verdicts."""
+    return every phase with its measured figures and verdicts. A step with ``end`` ends
+    the run so and starts a fresh one (if more steps follow): its phase is judged on the
+    ended run (its events up to the stop, and its closed books)."""
     if scenario.guide:
         return check_guide(scenario, seed=seed)
     fast = scaled(scenario, speed)
@@ -119,24 +131,44 @@ def check(scenario: Scenario, *, speed: float = 1.0, seed: int | None = None) ->
     duration = fast.duration or DEFAULT_DURATION_S
     sim = Simulation(config)
     channel = sim.subscribe(maxlen=5_000_000)
-    events: list[Any] = []
+    runs: list[list[Any]] = [[]]  # each run's events (item ids start again in each)
     applied: list[float] = []  # monotonic time each step was applied
+    run_of: list[int] = [0]  # the run each phase is judged in
+    stopped_at: dict[int, float] = {}  # phase -> when the ending it asked for was done
+    ended: dict[int, dict[str, float]] = {}  # phase -> the closed books' figures
     player = TimelinePlayer(fast)
-    sim.start()
-    try:
+
+    def start() -> None:
+        sim.start()
         if not sim.ready.wait(READY_TIMEOUT_S):
             raise RuntimeError(f"{scenario.name}: workers not ready after {READY_TIMEOUT_S} s")
+
+    start()
+    try:
         t0 = sim.started_at
         while (now := time.monotonic()) < t0 + duration:
             time.sleep(min(0.01, t0 + duration - now))
-            for cfg, _step in player.play(time.monotonic() - t0, sim.config):
+            for cfg, step in player.play(time.monotonic() - t0, sim.config):
                 sim.apply(cfg)
                 applied.append(time.monotonic())
-            events.extend(channel.drain())
+                run_of.append(len(runs) - 1)
+                if step.end is not None:
+                    sim.stop(ending=step.end)
+                    stopped_at[len(applied)] = time.monotonic()
+                    ended[len(applied)] = _ending_figures(sim)
+                    runs[-1].extend(channel.drain())
+                    if not player.done:
+                        runs.append([])
+                        start()
+            runs[-1].extend(channel.drain())
         t_end = time.monotonic()
     finally:
-        sim.stop()
-    events.extend(channel.drain())
+        last = len(applied)
+        if sim.state in ("running", "paused"):
+            sim.stop(ending=sim.config.shutdown)
+            if sim.config.shutdown is not None:
+                ended[last] = _ending_figures(sim)
+    runs[-1].extend(channel.drain())
     sim.unsubscribe(channel)
 
     phases = []
@@ -149,8 +181,10 @@ def check(scenario: Scenario, *, speed: float = 1.0, seed: int | None = None) ->
         if i > 0:
             settings = settings.replace(**steps[i - 1].changes)
         end = applied[i] if i < len(applied) else t_end
-        start = min(begin + settle, end)
-        figures = measure(events, start, end, speed)
+        end = stopped_at.get(i, end)
+        start_at = min(begin + settle, end)
+        figures = measure(runs[run_of[i]], start_at, end, speed)
+        figures.update(ended.get(i, {}))
         verdicts = tuple(
             Verdict(
                 e.figure,
@@ -161,7 +195,7 @@ def check(scenario: Scenario, *, speed: float = 1.0, seed: int | None = None) ->
             )
             for e in expectations
         )
-        window = ((start - t0) * speed, (end - t0) * speed)
+        window = ((start_at - t0) * speed, (end - t0) * speed)
         phases.append(Phase(name, caption, window, settings, figures, verdicts))
     return phases
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Kind, is_inside
+from simulator.engine.events import MAIN, Kind, is_inside
 from simulator.engine.workers import Role, role_of
 
 #: what can be expected, measured over a window of the run
@@ -53,7 +53,14 @@ FIGURES: dict[str, str] = {
     "dropped_per_s": "items dropped (rejected + overwritten) per second in the window",
     "mean_age_ms": "mean time from made to taken of the items taken in the window (ms): "
     "the wait in the producer's hand plus the time in the buffer",
+    # the books of a run an ending closed (a step's ``end``, or the scenario's end with a
+    # shutdown); 0 in a phase that ended no run
+    "discarded": "items a terminate discarded (in the buffer or in hand at its moment)",
+    "lost": "items produced that the closed books cannot account for",
+    "unfinished": "items put and never marked task_done when the run ended",
 }
+#: the figures read from the books of an ended run rather than from the window's events
+ENDING_FIGURES = ("discarded", "lost", "unfinished")
 #: how long every worker must wait, with nothing happening, for ``deadlock`` (real s)
 DEADLOCK_S = 1.0
 
@@ -209,6 +216,10 @@ def measure(
         inside = t >= start
         all_waited_until(t)
         last_t = t
+        if name == MAIN:  # the main thread's poison pills: not a worker, not an item
+            if kind == Kind.PUT:
+                note_occupancy(t, size)
+            continue
         if kind == Kind.STOPPED:
             blocked_now.pop(name, None)
         elif not is_inside(kind):  # the inside kinds do not change what a worker does
@@ -275,4 +286,5 @@ def measure(
         "dropped_per_s": (rejected + overwritten) / (span * speed),
         # a time, so in the scenario's own seconds as the rates (``speed`` times longer)
         "mean_age_ms": 1000.0 * speed * sum(ages) / len(ages) if ages else 0.0,
+        **dict.fromkeys(ENDING_FIGURES, 0.0),  # (the check fills these in for an ending)
     }

@@ -13,6 +13,7 @@ A scenario is a TOML file (read with the standard ``tomllib``)::
     [[timeline]]                       # optional, any number, in any order
     at = 10                            # seconds after the start
     set = { consumer_sleep = [0.05, 0.1] }   # live settings only
+    end = "poison-pill"                # optional: end the run so (see below)
     caption = "Consumers speed up: the buffer drains"
     settle = 1                         # optional: judge the claim from 1 s after the step
     expect = { end_occupancy = "<=1" } # optional: what the caption claims, in figures
@@ -21,6 +22,12 @@ A scenario is a TOML file (read with the standard ``tomllib``)::
     step = "P1"                        # the worker the learner is asked to step
     caption = "Step P1: it reads tail"
     shows = "P1 read tail = 0"         # the step's line must contain this (checked)
+
+A step with ``end`` (one of the endings: drain, poison-pill, join, terminate) ends the
+run that way, then starts a fresh one with the same settings if more steps follow (the
+scenario's clock goes on); its ``expect`` may judge the ended run's books (the figures
+``discarded``, ``lost``, ``unfinished``), and a scenario whose ``[config]`` sets
+``shutdown`` ends so at its end.
 
 A scenario with a ``guide`` starts paused: the learner is the scheduler, and the guide
 panel shows one caption at a time, advancing when the step it asks for has been made
@@ -44,7 +51,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.engine.config import SETTINGS, ConfigError, Setting, SimulationConfig, check
+from simulator.engine.config import (
+    SETTINGS,
+    SHUTDOWNS,
+    ConfigError,
+    Setting,
+    SimulationConfig,
+    check,
+)
 from simulator.resources import asset
 from simulator.scenarios.expect import Expectation, ExpectationError, parse_all
 
@@ -64,7 +78,7 @@ TOP_KEYS = (
     "expect",
     "guide",
 )
-STEP_KEYS = ("at", "set", "caption", "settle", "expect")
+STEP_KEYS = ("at", "set", "caption", "settle", "expect", "end")
 GUIDE_KEYS = ("step", "caption", "shows")
 #: the longest run, of a scenario file or of ``--duration`` (one limit for both)
 MAX_DURATION_S = 7 * 24 * 3600.0
@@ -89,6 +103,9 @@ class Step:
     #: what the caption claims, judged from ``at + settle`` until the next step (or the end)
     expect: tuple[Expectation, ...] = ()
     settle: float = 0.0
+    #: end the run by this ending (see :data:`~simulator.engine.config.SHUTDOWNS`),
+    #: then start a fresh one if more steps follow; None: the run goes on
+    end: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +280,10 @@ def load(name_or_path: str) -> Scenario:
             caption = _text(path, f"{where}.caption", caption)
         expect = _expectations(path, f"{where}.expect", entry.get("expect", {}))
         settle = _seconds(path, f"{where}.settle", entry.get("settle", 0.0), 0.0, MAX_DURATION_S)
-        steps.append(Step(at, changes, caption, expect, settle))
+        end = entry.get("end")
+        if end is not None and end not in SHUTDOWNS:
+            raise ScenarioError(path, f"{where}.end", "must be one of " + ", ".join(SHUTDOWNS))
+        steps.append(Step(at, changes, caption, expect, settle, end))
     steps.sort(key=lambda s: s.at)
     expect = _expectations(path, "expect", data.get("expect", {}))
     settle = _seconds(path, "settle", data.get("settle", 0.0), 0.0, MAX_DURATION_S)

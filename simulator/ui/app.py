@@ -234,13 +234,18 @@ def _open_window(
 def _finish(app: QApplication, window: MainWindow, outcome: _Outcome) -> None:
     """End a timed run with the run's own exit code, as ``pcsim run`` would give it:
     1 if the books broke (whatever else happened), else 4 if an engine died on its way
-    or a file could not be written, else 3 if it deadlocked; close, quit the loop."""
+    or a file could not be written, else 3 if it deadlocked (or its join() could never
+    return); close, quit the loop."""
     if window.bridge.engines_lost:
         outcome.code = exitcodes.OUTSIDE
     snap = window.bridge.last_snapshot
     if snap is not None and not snap.ok:
         outcome.code = exitcodes.BOOKS  # the books broke: that outranks how it ended
-    elif snap is not None and snap.deadlock and not outcome.code:
+    elif (
+        snap is not None
+        and not outcome.code
+        and (snap.deadlock or getattr(snap, "stuck_join", None) is not None)
+    ):
         outcome.code = exitcodes.STUCK
     window.close()
     app.quit()

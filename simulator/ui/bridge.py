@@ -184,6 +184,21 @@ class EngineBridge(QObject):
         self.stateChanged.emit(self.sim.state)
         return took
 
+    def end(self, ending: str | None = None) -> None:
+        """Stop the run by ``ending`` (None: the configured ``shutdown``; none chosen: a
+        plain :meth:`stop`). The ending runs in the engine while the frames keep coming
+        (the join counter counts down on the canvas); :meth:`tick` sees it finish."""
+        ending = ending or self.sim.config.shutdown
+        if ending is None:
+            self.stop()
+            return
+        if self.sim.state not in (RunState.RUNNING, RunState.PAUSED):
+            return
+        try:
+            self.sim.end(ending)
+        except EngineDied:
+            self._check_engine()
+
     def reset(self) -> None:
         """Stop and forget the run: views clear and wait for a new start (the next start
         opens fresh books)."""
@@ -221,6 +236,10 @@ class EngineBridge(QObject):
             return  # nothing new: nothing to redraw
         self.last_snapshot = frame.snapshot
         self.frameReady.emit(frame)
+        stopped = frame.snapshot.state == RunState.STOPPED == self.sim.state
+        if stopped and self.timer.isActive():  # an ending finished in the engine
+            self.timer.stop()
+            self.stateChanged.emit(self.sim.state)
 
     def _check_engine(self) -> None:
         """If the engine died, say so once: the frames stop, the state is "stopped", and

@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QSizePolicy, QWidget
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Event, item_label
+from simulator.engine.events import Event, is_pill, item_label
 from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, Snapshot
 from simulator.engine.workers import ROLES, Role, number_of, worker_name
@@ -229,7 +229,8 @@ class SimulationCanvas(QGraphicsView):
         snap = self.snapshot
         self.shown_snapshot = snap
         ids = snap.buffer if snap is not None else ()
-        items.headers.show(snap.in_buffer if snap is not None else None, capacity)
+        pills = sum(1 for i in ids if is_pill(i)) if snap is not None and snap.ending else 0
+        items.headers.show(snap.in_buffer if snap is not None else None, capacity, pills)
         # an item flying to a consumer is drawn by its token, not twice
         arriving = set() if fast else self.model.arriving()
         states: dict[str, list[str]] = {"producer": [], "consumer": []}

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QGraphicsTextItem,
 )
 
-from simulator.engine.events import ITEM_SHIFT, item_label
+from simulator.engine.events import ITEM_SHIFT, is_pill, item_label
 from simulator.engine.metrics import WorkerView
 from simulator.engine.workers import Role, WorkerState
 from simulator.ui import theme
@@ -72,6 +72,10 @@ class Styles:
         }
         self.token_brush = [QBrush(QColor(h)) for h in theme.TOKEN_HUES]
         self.token_pen = [QPen(QColor(h).darker(150), 1.5) for h in theme.TOKEN_HUES]
+        #: a poison pill: white with a heavy black border, and the word STOP (no
+        #: producer's tint: no producer made it)
+        self.pill_brush = QBrush(QColor("#FFFFFF"))
+        self.pill_pen = QPen(QColor("#000000"), 3.0 * s)
         self.empty_pen = QPen(theme.color("slot_empty"), 1, Qt.PenStyle.DashLine)
         self.token_ink = QBrush(QColor(theme.TOKEN_INK))  # tokens are pastel in every theme
         self.no_brush = QBrush(Qt.BrushStyle.NoBrush)
@@ -108,7 +112,9 @@ class Styles:
         return f
 
     def token(self, item: int) -> tuple[QBrush, QPen]:
-        """An item's colours: those of the producer that made it."""
+        """An item's colours: those of the producer that made it (a pill's own)."""
+        if is_pill(item):
+            return self.pill_brush, self.pill_pen
         i = ((item >> ITEM_SHIFT) - 1) % len(self.token_brush)
         return self.token_brush[i], self.token_pen[i]
 
@@ -151,7 +157,8 @@ class Label:
         full = item_label(item)
         producer, _, seq = full.partition("-")
         text = ""
-        for t in (full, f"{producer}\n{seq}", seq):
+        tries = ("STOP", "pill") if is_pill(item) else (full, f"{producer}\n{seq}", seq)
+        for t in tries:
             lines = t.split("\n")
             tall = len(lines) * fm.height() <= size.height() + 2
             if tall and max(fm.horizontalAdvance(x) for x in lines) <= size.width():
@@ -209,7 +216,8 @@ class Banner:
         self.box.setVisible(text is not None)
         if text is None:
             return
-        alarm = text.startswith("DEADLOCK")  # red, and the word says it too
+        # red, and the word says it too: a deadlock, a join that never returns, losses
+        alarm = text.startswith(("DEADLOCK", "STUCK", "TERMINATED"))
         self.box.setBrush(QBrush(QColor(179, 38, 30, 235) if alarm else QColor(31, 35, 40, 225)))
         w = self.metrics.horizontalAdvance(text) + 40
         rect = QRectF(self.center.x() - w / 2, self.center.y() - self.height / 2, w, self.height)
@@ -604,8 +612,9 @@ class Headers:
         scene.addItem(self.frame)
         self.frame_key = ""
 
-    def show(self, n: int | None, capacity: int) -> None:
-        """Show the counts; ``n`` is the number of items in the buffer (None: no run)."""
+    def show(self, n: int | None, capacity: int, pills: int = 0) -> None:
+        """Show the counts; ``n`` is the number of items in the buffer (None: no run),
+        ``pills`` the poison pills beside them (not items: named apart)."""
         lay, fm = self.lay, self.fm
         s = lay.scale
         text = f"Consumers ({len(lay.consumers)})"
@@ -621,6 +630,10 @@ class Headers:
             elif n <= 0:
                 status, key = "EMPTY", WorkerState.WAITING_EMPTY
         text = f"Buffer  {n or 0} / {capacity}"
+        if pills:
+            text += f" + {pills} STOP"
+            if (n or 0) + pills >= capacity:
+                status, key = "FULL", WorkerState.WAITING_FULL
         if text != self.buffer.text or status != self.status.text:
             gap = 12 * s
             total = fm.horizontalAdvance(text) + (

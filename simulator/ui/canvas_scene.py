@@ -14,8 +14,9 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QFont, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
+from simulator.engine.events import item_label
 from simulator.engine.metrics import WorkerView
-from simulator.engine.simulation import PAUSED, RUNNING, Snapshot
+from simulator.engine.simulation import PAUSED, RUNNING, STOPPED, Snapshot
 from simulator.engine.workers import Role
 from simulator.ui import theme
 from simulator.ui.canvas_items import (
@@ -225,6 +226,9 @@ def banner_text(run_state: str, snap: Snapshot | None) -> str | None:
     deadlock: who waits on what (:func:`deadlock_text`)."""
     if snap is not None and getattr(snap, "deadlock", False) and run_state != PAUSED:
         return deadlock_text(getattr(snap, "waits", ()))
+    ending = ending_text(snap)
+    if ending is not None:
+        return ending
     if run_state == PAUSED:
         if snap is not None and snap.last_step is not None:  # a single step: who, why
             return f"PAUSED · Step: {snap.last_step[1]} — → steps again, Space resumes"
@@ -233,6 +237,46 @@ def banner_text(run_state: str, snap: Snapshot | None) -> str | None:
         ready, wanted = snap.starting
         if ready < wanted:
             return f"Starting workers {ready}/{wanted}…"
+    return None
+
+
+def _ids(ids: tuple[int, ...] | list[int], n: int = 4) -> str:
+    """``P1-7, P2-4, …``: the first ``n`` ids, and an ellipsis if there are more."""
+    shown = ", ".join(item_label(i) for i in list(ids)[:n])
+    return shown + (", …" if len(ids) > n else "")
+
+
+def ending_text(snap: Snapshot | None) -> str | None:
+    """What the ending under way (or done) does, in words (None: no ending): ``join()
+    waits: 3 unfinished (P1-7, P2-4, …)`` counting down; a join that can never return
+    (``STUCK``, red like a deadlock); what a terminate discarded."""
+    ending = getattr(snap, "ending", None)
+    if snap is None or ending is None:
+        return None
+    stuck = getattr(snap, "stuck_join", None)
+    if stuck is not None:
+        return (
+            f"STUCK — join() can never return: {len(stuck)} never marked task_done ({_ids(stuck)})"
+        )
+    stopped = snap.state == STOPPED
+    if ending == "join":
+        if stopped:
+            return "join() returned: every item task_done; consumers stopped"
+        waits = snap.join_waits_for
+        who = f" ({_ids(waits)})" if waits else ""
+        return f"join() waits: {snap.unfinished_tasks} unfinished{who}"
+    if ending == "poison-pill":
+        if stopped:
+            return "poison pills taken: every consumer ended, nothing lost"
+        return "poison-pill: producers stopped; one STOP pill per consumer, through the buffer"
+    if ending == "drain":
+        if stopped:
+            return "drained: producers stopped, consumers emptied the buffer"
+        return f"drain: producers stopped; consumers empty the buffer ({snap.in_buffer} left)"
+    if ending == "terminate":
+        if not stopped:
+            return "terminate: every worker stopped where it stands…"
+        return f"TERMINATED — {snap.discarded} discarded ({_ids(snap.discarded_ids)})"
     return None
 
 

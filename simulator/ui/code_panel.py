@@ -39,7 +39,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
-from simulator.engine.events import Event, Kind, is_inside
+from simulator.engine.events import MAIN, Event, Kind, is_inside
 from simulator.ui import theme
 
 # ---- which functions run -------------------------------------------------------------
@@ -289,6 +289,8 @@ class MarkerTracker:
         stopped, past_get, read = _K_STOPPED, _PAST_GET, _K_UNLOCKED_READ
         step_marks = self.step_marks
         for _t, kind, worker, _item, _size, value in events:
+            if worker == MAIN:  # the main thread's poison pills: it runs no worker loop
+                continue
             if kind == stopped:
                 marks.pop(worker, None)  # gone: no marker
                 ordinary.pop(worker, None)

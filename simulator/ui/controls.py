@@ -13,22 +13,56 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QStandardItemModel
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QLabel,
+    QMenu,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 from superqt import QLabeledDoubleRangeSlider
 from superqt.utils import qdebounced, signals_blocked
 
-from simulator.engine.config import LIVE_FIELDS, SETTINGS, ConfigError, SimulationConfig
+from simulator.engine.config import (
+    BUFFER_BUGS,
+    LIVE_FIELDS,
+    SETTINGS,
+    SHUTDOWNS,
+    ConfigError,
+    SimulationConfig,
+)
 from simulator.ui import theme
+
+#: the Stop button's menu: each ending, and one line on what it does and what it loses
+ENDINGS: dict[str, tuple[str, str]] = {
+    "drain": (
+        "&Drain",
+        "Producers stop; consumers finish every item in the buffer. Loses nothing.",
+    ),
+    "poison-pill": (
+        "&Poison pill",
+        "Producers stop; one STOP pill per consumer goes through the buffer, each consumer "
+        "ends when it takes one. Loses nothing.",
+    ),
+    "join": (
+        "&Join",
+        "Producers stop; the buffer's join() waits until every item is task_done, then "
+        "consumers stop. Loses nothing (never returns if task_done is missing).",
+    ),
+    "terminate": (
+        "&Terminate",
+        "Every worker stopped where it stands (processes: Process.terminate()). Loses "
+        "what is in the buffer and in hand: counted as discarded, by id.",
+    ),
+}
 
 SLIDER_MAX_S = 2.0  # the sliders' scale; widened when a setting lies beyond it
 DEBOUNCE_MS = 150
@@ -76,7 +110,7 @@ def refused(
             return WHY_NO_DROP_OLDEST
         if choice != "block" and backend == "redis":
             return WHY_REDIS_POLICY
-        if choice != "block" and bug != "none":
+        if choice != "block" and bug in BUFFER_BUGS:
             return WHY_POLICY_BUG
         return ""
     if field == "backend" and choice == "processes" and policy == "drop-oldest":
@@ -88,12 +122,14 @@ def refused(
             return WHY_QUEUE_ONLY
         if backend == "redis" and choice != "queue":
             return WHY_REDIS_QUEUE
-        if bug != "none" and choice != "condition":
+        if bug in BUFFER_BUGS and choice != "condition":
             return WHY_BUG_BUFFER
     elif field == "bug":
-        if choice != "none" and backend not in BUG_BACKENDS:
+        if choice in BUFFER_BUGS and backend not in BUG_BACKENDS:
             return WHY_BUG_BACKEND
-    elif field == "backend" and choice == "processes" and (buffer != "queue" or bug != "none"):
+    elif (
+        field == "backend" and choice == "processes" and (buffer != "queue" or bug in BUFFER_BUGS)
+    ):
         return WHY_NO_PROCESSES
     elif field == "backend" and choice == "redis" and (buffer != "queue" or bug != "none"):
         return WHY_NO_REDIS
@@ -130,11 +166,16 @@ class ControlPanel(QWidget):
         self._config = config  #: the settings last loaded or sent
 
         buttons = QGridLayout()
-        self.buttons: dict[str, QPushButton] = {}
+        self.buttons: dict[str, QAbstractButton] = {}
         for i, key in enumerate(("start", "step", "stop", "reset")):
-            b = QPushButton()
+            b: QAbstractButton
+            if key == "stop" and all(f"end_{e}" in actions for e in SHUTDOWNS):
+                b = _stop_button(actions)
+            else:
+                push = QPushButton()
+                _bind(push, actions[key])
+                b = push
             b.setMinimumHeight(32)
-            _bind(b, actions[key])
             self.buttons[key] = b
             buttons.addWidget(b, 0, i)
 
@@ -325,7 +366,7 @@ class ControlPanel(QWidget):
     def _bug_chosen(self, bug: str) -> None:
         """A bug acts on the condition buffer: choosing one switches the buffer to
         condition (and says so) rather than leaving a combination the config refuses."""
-        if bug != "none" and self.buffer.currentText() != "condition":
+        if bug in BUFFER_BUGS and self.buffer.currentText() != "condition":
             was = self.buffer.currentText()
             with signals_blocked(self.buffer):
                 self.buffer.setCurrentText("condition")
@@ -334,7 +375,7 @@ class ControlPanel(QWidget):
                 f"Bug {bug} acts on the condition buffer: Buffer switched from {was} to "
                 "condition (at the next start)."
             )
-        if bug != "none" and self.full_policy.currentText() != "block":
+        if bug in BUFFER_BUGS and self.full_policy.currentText() != "block":
             was = self.full_policy.currentText()
             with signals_blocked(self.full_policy):
                 self.full_policy.setCurrentText("block")
@@ -434,6 +475,22 @@ class ControlPanel(QWidget):
         self.note.setStyleSheet(f"color: {color}; font-style: italic")
         self.note.setText(text)
         self.note.show()
+
+
+def _stop_button(actions: dict[str, QAction]) -> QToolButton:
+    """Stop: a click ends the run by the configured ending (the ``stop`` action); its
+    arrow offers the four endings, each saying what it does and what it loses."""
+    b = QToolButton()
+    b.setDefaultAction(actions["stop"])
+    b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    b.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+    b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    menu = QMenu(b)
+    menu.setToolTipsVisible(True)
+    for e in SHUTDOWNS:
+        menu.addAction(actions[f"end_{e}"])
+    b.setMenu(menu)
+    return b
 
 
 def _bind(button: QPushButton, action: QAction) -> None:

@@ -28,7 +28,7 @@ from simulator.ui.plots import run_average
 #: the books line when they balance: produced = consumed + in buffer + in hand
 BOOKS = re.compile(
     r"^✓ balanced: ([\d,]+) = ([\d,]+) \+ ([\d,]+) \+ ([\d,]+)"
-    r"(?: \+ ([\d,]+) rejected \+ ([\d,]+) overwritten)?$"
+    r"(?: \+ ([\d,]+) rejected \+ ([\d,]+) overwritten)?(?: \+ ([\d,]+) discarded)?$"
 )
 #: the longest first line of a wrapped row name (see StatsPanel._fit_names)
 NAME_LINES = ("Throughput now /", "Occupancy now /", "Time in buffer", "Time blocked")
@@ -114,6 +114,8 @@ class StatsPanel(QGroupBox):
         # the full policy's drops (issue 14): counted by id, not lost
         ("rejected", "Rejected"),
         ("overwritten", "Overwritten"),
+        # a chosen terminate (issue 15): what was in the buffer or in hand, by id
+        ("discarded", "Discarded"),
         # no-break spaces keep "(P / C)" and "p50 / p95" whole when a name wraps
         ("throughput", "Throughput now / run\u00a0avg"),
         ("occupancy", "Occupancy now / max\u00a0/\u00a0mean"),
@@ -268,6 +270,8 @@ class StatsPanel(QGroupBox):
         v["in_hand"].setText(f"{snap.in_hand:,}")
         v["rejected"].setText(f"{snap.rejected:,}")
         v["overwritten"].setText(f"{snap.overwritten:,}")
+        discarded = getattr(snap, "discarded", 0)
+        v["discarded"].setText(f"{discarded:,}" + (" (terminate)" if discarded else ""))
         average = run_average(snap.consumed, snap.elapsed)
         v["throughput"].setText(f"{snap.consumed_rate:,.1f} / {average:,.1f} items/s")
         v["occupancy"].setText(
@@ -286,13 +290,15 @@ class StatsPanel(QGroupBox):
                 if snap.rejected or snap.overwritten
                 else ""
             )
+            if discarded:
+                dropped += f" + {discarded:,} discarded"
             inv.setText(
                 f"✓ balanced: {snap.produced:,} = {snap.consumed:,} + {snap.in_buffer:,} + "
                 f"{snap.in_hand:,}{dropped}"
             )
             tip = (
-                "produced = consumed + in buffer + in hand + rejected + overwritten; no "
-                "item taken twice"
+                "produced = consumed + in buffer + in hand + rejected + overwritten "
+                "(+ discarded by a terminate); no item taken twice"
             )
             style = f"color: {theme.hex_color('ok')}; font-weight: bold; {self._size()}"
         else:
@@ -316,8 +322,9 @@ class StatsPanel(QGroupBox):
     def read(self) -> dict[str, int | None]:
         """The counts as the labels show them (None where a label shows no number)."""
         out: dict[str, int | None] = {}
-        for key in ("in_buffer", "produced", "consumed", "in_hand", "rejected", "overwritten"):
-            text = self.values[key].text().split(" of ")[0].replace(",", "")
+        keys = ("in_buffer", "produced", "consumed", "in_hand", "rejected", "overwritten")
+        for key in (*keys, "discarded"):
+            text = self.values[key].text().split(" ")[0].replace(",", "")
             out[key] = int(text) if text.isdigit() else None
         return out
 
@@ -344,10 +351,11 @@ def read_books(text: str) -> dict[str, object]:
             "in_hand": None,
             "rejected": None,
             "overwritten": None,
+            "discarded": None,
             "ok": False,
             "text": text,
         }
-    produced, consumed, in_buffer, in_hand, rejected, overwritten = (
+    produced, consumed, in_buffer, in_hand, rejected, overwritten, discarded = (
         int(g.replace(",", "")) if g else 0 for g in m.groups()
     )
     return {
@@ -357,6 +365,7 @@ def read_books(text: str) -> dict[str, object]:
         "in_hand": in_hand,
         "rejected": rejected,
         "overwritten": overwritten,
+        "discarded": discarded,
         "ok": True,
         "text": text,
     }

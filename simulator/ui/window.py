@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
 )
 
 import simulator
-from simulator.engine.config import SimulationConfig
+from simulator.engine.config import ConfigError, SimulationConfig
 from simulator.engine.events import Event, item_label
 from simulator.engine.frame import Frame
 from simulator.engine.simulation import (
@@ -78,7 +78,7 @@ from simulator.theory import Prediction
 from simulator.ui import theme
 from simulator.ui.bridge import EngineBridge
 from simulator.ui.canvas import SimulationCanvas
-from simulator.ui.controls import ControlPanel
+from simulator.ui.controls import ENDINGS, ControlPanel
 from simulator.ui.cpu_meter import CpuMeter
 from simulator.ui.guide import GUIDE_CAPTION, GuidePanel, worker_for_key
 from simulator.ui.inside_view import InsideView
@@ -97,6 +97,8 @@ if TYPE_CHECKING:
 TITLE = "pcsim — producer–consumer simulator"
 #: the figures of every view refresh together, at most this often while running
 FIGURES_S = 0.1
+#: how long the picture of a run a timeline step ended stays before the next run starts
+CONTINUE_AFTER_END_MS = 1500
 #: presentation mode's extra text scale, on top of the user's
 PRESENT_BOOST = 1.35
 
@@ -214,6 +216,9 @@ class MainWindow(QMainWindow):
         #: the caption after Break it ▸ Fix it (no scenario): what the fix changed
         self.fixed_caption = ""
         self.timeline = TimelinePlayer(scenario)
+        self._scenario_t0 = 0.0  # the scenario's clock: its first run's start
+        self._continuing = False  # the next start goes on with the scenario's timeline
+        self._continue_after_end = False  # a timeline step ended the run: start again
         self.recorder: Recorder | None = None
         self.sweep_dialog: SweepDialog | None = None  # Simulation ▸ Sweep…, made when asked
         self.compare_dialog: CompareDialog | None = None  # Compare backends…, when asked
@@ -436,8 +441,12 @@ class MainWindow(QMainWindow):
             self._step,
         )
         self._action(
-            "stop", "S&top", "Esc", "Stop every worker (the run's numbers stay)", self.bridge.stop
+            "stop", "S&top", "Esc", "Stop every worker (the run's numbers stay)", self._stop
         )
+        for ending, (text, tip) in ENDINGS.items():
+            self._action(
+                f"end_{ending}", text, "", tip, lambda _=False, e=ending: self._end_with(e)
+            )
         self._action(
             "reset", "&Reset", "R", "Stop and clear the picture, graph and log", self._reset
         )
@@ -550,6 +559,10 @@ class MainWindow(QMainWindow):
         sim = bar.addMenu("&Simulation")
         for key in ("start", "step", "stop", "reset"):
             sim.addAction(self.actions_by_name[key])
+        stop_by = sim.addMenu("Stop &by")
+        stop_by.setToolTipsVisible(True)
+        for ending in ENDINGS:
+            stop_by.addAction(self.actions_by_name[f"end_{ending}"])
         sim.addSeparator()
         sim.addAction(self.actions_by_name["sweep"])
         sim.addAction(self.actions_by_name["compare"])
@@ -750,9 +763,43 @@ class MainWindow(QMainWindow):
         # the run's capacity (perhaps one deferred during the last run) before its first sample
         self.plot.set_capacity(self.bridge.config.capacity)
         self.log.set_origin(t0)
-        self.timeline = TimelinePlayer(self.scenario)
-        self.canvas.set_caption(self._scenario_caption())  # a timeline may have changed it
+        if self._continuing:  # the same scenario after a step's ending: its clock goes on
+            self._continuing = False
+        else:
+            self.timeline = TimelinePlayer(self.scenario)
+            self._scenario_t0 = t0
+            self.canvas.set_caption(self._scenario_caption())  # a timeline may change it
         self.guide.restart()
+
+    @Slot()
+    def _stop(self) -> None:
+        """Stop (Esc, the button): by the configured ending (``shutdown``), or at once
+        when none is chosen."""
+        self.bridge.end()
+
+    def _end_with(self, ending: str) -> None:
+        """Make ``ending`` the configured one (the Stop button's label says which) and,
+        while a run goes, end it so now."""
+        try:
+            cfg = self.bridge.config.replace(shutdown=ending)
+        except ConfigError as err:  # not offered on this backend (redis: drain only)
+            self.statusBar().showMessage(err.describe("Stop by " + ending), 8000)
+            return
+        self._use_config(cfg)
+        self.bridge.end(ending)
+
+    def _enable_endings(self) -> None:
+        """Grey out the endings the settings' backend does not offer, saying why."""
+        for ending, (_text, tip) in ENDINGS.items():
+            action = self.actions_by_name[f"end_{ending}"]
+            try:
+                self.bridge.config.replace(shutdown=ending)
+            except ConfigError as err:
+                action.setEnabled(False)
+                action.setToolTip(err.describe(ending))
+            else:
+                action.setEnabled(True)
+                action.setToolTip(tip)
 
     @Slot()
     def _reset(self) -> None:
@@ -778,6 +825,11 @@ class MainWindow(QMainWindow):
             )
         )
         self.actions_by_name["stop"].setEnabled(state in (RUNNING, PAUSED))
+        if state == STOPPED and self._continue_after_end:
+            self._continue_after_end = False
+            QTimer.singleShot(CONTINUE_AFTER_END_MS, self._continue_scenario)
+        shutdown = self.bridge.config.shutdown
+        self.actions_by_name["stop"].setText(f"S&top: {shutdown}" if shutdown else "S&top")
         self._enable_step(state)
         self._show_status(state)
         if state == STOPPED and self.bridge.last_snapshot is not None:
@@ -786,6 +838,7 @@ class MainWindow(QMainWindow):
     def _enable_step(self, state: RunState) -> None:
         """Step: only while paused, and only on a backend that can step (the run's own,
         which a pending backend change does not alter)."""
+        self._enable_endings()
         snap = self.bridge.last_snapshot
         running = state in (RUNNING, PAUSED) and snap is not None
         backend = snap.backend if running and snap is not None else self.bridge.config.backend
@@ -866,8 +919,8 @@ class MainWindow(QMainWindow):
         t0 = time.perf_counter()
         batch, total, snap = frame.events, frame.total, frame.snapshot
         self._events_seen += total
-        if snap.state == RUNNING:
-            self._play_timeline(snap.elapsed)
+        if snap.state == RUNNING:  # on the scenario's clock (it goes on across endings)
+            self._play_timeline(snap.started_at - self._scenario_t0 + snap.elapsed)
         now = time.monotonic()
         full = (
             self.shown is None
@@ -1011,6 +1064,16 @@ class MainWindow(QMainWindow):
             self._use_config(cfg)
             if step.caption:
                 self.replay.set_live_caption(step.caption)
+            if step.end is not None:  # end the run so; then a fresh one, if steps follow
+                self._continue_after_end = not self.timeline.done
+                self.bridge.end(step.end)
+                return
+
+    def _continue_scenario(self) -> None:
+        """After a timeline step's ending: a fresh run, the timeline going on."""
+        if self.bridge.state not in (RUNNING, PAUSED):
+            self._continuing = True
+            self.bridge.start()
 
     def run_scenario(self, name_or_path: str) -> bool:
         """Load a scenario and run it from the start; a bad file changes nothing."""

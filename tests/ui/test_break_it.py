@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
 
-from simulator.engine.config import SETTINGS, ConfigError, SimulationConfig
+from simulator.engine.config import BUFFER_BUGS, SETTINGS, ConfigError, SimulationConfig
 from simulator.scenarios.scenario import load
 from simulator.ui.code_panel import compact, run_functions, source_of
 from simulator.ui.controls import (
@@ -70,9 +70,10 @@ def test_greyed_entries_are_exactly_those_the_config_refuses(panel):
                     ok = _valid(backend=backend, buffer=b, bug=bug)
                     assert (b in panel.greyed("buffer")) is not ok, (backend, buffer, bug, b)
                 for g in SETTINGS["bug"].choices:
-                    # a bug brings its buffer along (choosing it switches to condition)
+                    # a buffer's bug brings its buffer along (choosing it switches to
+                    # condition); missing-task-done is the consumers' and keeps the buffer
                     ok = _valid(
-                        backend=backend, buffer="condition" if g != "none" else buffer, bug=g
+                        backend=backend, buffer="condition" if g in BUFFER_BUGS else buffer, bug=g
                     )
                     assert (g in panel.greyed("bug")) is not ok, (backend, buffer, bug, g)
                 for k in SETTINGS["backend"].choices:

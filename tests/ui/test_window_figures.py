@@ -119,6 +119,7 @@ def test_stats_show_the_rolling_rate_and_the_run_average(qtbot):
         "in_hand": 1,
         "rejected": 0,
         "overwritten": 0,
+        "discarded": 0,
     }
     books = read_books(panel.books_text())
     assert books["ok"] and books["produced"] == 12 and books["in_hand"] == 1

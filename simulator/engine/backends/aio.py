@@ -10,6 +10,7 @@ same interruptible sleep as :func:`~.base.work` (see :mod:`~.base`).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import threading
 import time
@@ -23,13 +24,16 @@ from simulator.engine.events import (
     ITEM_SHIFT,
     K_COND_WAIT,
     K_COND_WOKE,
+    MAIN,
     NO_ITEM,
     consumed_event,
     error_event,
     get_wait_event,
     got_event,
     inside_event,
+    is_pill,
     overwritten_event,
+    pill_id,
     produced_event,
     put_event,
     put_wait_event,
@@ -576,6 +580,36 @@ class AsyncioBackend(Backend):
         self._thread.join(timeout)
         return remaining
 
+    # ---- the endings (see Backend.put_pills, start_join) -------------------------------
+    async def _put_pills(self, count: int) -> None:
+        q, emit = self.queue, self.emit
+        for k in range(1, count + 1):
+            item = pill_id(k)
+            if self.custom:  # a hand-written buffer (or the library's, traced) writes its PUT
+                await q.put_item(item, MAIN)
+                continue
+            if q.full():
+                await q.put_held(item, MAIN)
+            else:
+                q.put_nowait(item)
+            emit(put_event(MAIN, item, q.qsize()))
+
+    def put_pills(self, count: int) -> None:
+        fut = asyncio.run_coroutine_threadsafe(self._put_pills(count), self.loop)
+        with contextlib.suppress(asyncio.CancelledError, concurrent.futures.CancelledError):
+            fut.result()
+
+    def start_join(self) -> threading.Event:
+        done = threading.Event()
+        fut = asyncio.run_coroutine_threadsafe(self.queue.join(), self.loop)
+
+        def returned(f: concurrent.futures.Future[None]) -> None:
+            if not f.cancelled() and f.exception() is None:
+                done.set()
+
+        fut.add_done_callback(returned)
+        return done  # a stuck join is cancelled with every task by stop()
+
     def _ticket(self) -> bool:
         limit = self.config.items
         if limit is None:
@@ -664,6 +698,7 @@ class AsyncioBackend(Backend):
         name, emit, q, sleeps = t.name, self.emit, self.queue, self.sleeps
         custom = self.custom
         role = Role.CONSUMER
+        skip = self.config.bug == "missing-task-done"
         held = -1
         emit(started_event(name))
         try:
@@ -680,14 +715,17 @@ class AsyncioBackend(Backend):
                         held = await q.get_item(name)
                     finally:
                         t.interruptible = False
+                    if is_pill(held):  # a poison pill: no more items (marked done below)
+                        break
                     if sleeps[role][1] > 0.0:
                         if q.held:  # hold point: between GOT and the SLEEP
                             await self._hold(t, True, True)
                         await self._work(t, held)
                     if q.held:  # hold point: before CONSUMED (it holds the item)
                         await self._hold(t, True, True)
-                    q.task_done()
-                    emit(consumed_event(name, held))
+                    if not skip:
+                        q.task_done()
+                    emit(consumed_event(name, held, not skip))
                     held = -1
                     continue
                 try:
@@ -701,20 +739,26 @@ class AsyncioBackend(Backend):
                     finally:
                         t.interruptible = t.parked = False
                 emit(got_event(name, held, q.qsize()))
+                if is_pill(held):  # a poison pill: no more items (marked done below)
+                    break
                 if sleeps[role][1] > 0.0:
                     if q.held:  # hold point: between GOT and the SLEEP
                         await self._hold(t, True, True)
                     await self._work(t, held)
                 if q.held:  # hold point: before CONSUMED (it holds the item)
                     await self._hold(t, True, True)
-                q.task_done()
-                emit(consumed_event(name, held))
+                if not skip:  # (the bug skips it: a join waits for this item for ever)
+                    q.task_done()
+                emit(consumed_event(name, held, not skip))
                 held = -1
         except asyncio.CancelledError:
             pass
         except Exception as exc:
             emit(error_event(name, held, f"{type(exc).__name__}: {exc}"))
         finally:
+            if is_pill(held):  # the pill it took: marked done, as every item put must be
+                q.task_done()
+                held = -1
             emit(stopped_event(name, held))
 
 

@@ -63,6 +63,7 @@ from simulator.engine.events import (
     RawEvent,
     consumed_event,
     error_event,
+    is_pill,
     produced_event,
     sleep_event,
     started_event,
@@ -245,6 +246,31 @@ class Backend(ABC):
         """Interrupt every wait, sleep and hold, join every worker; return how many items
         the real queue still held."""
 
+    # ---- the endings (see Simulation.stop): what the main thread of the classic
+    # program does once its producers are done
+    def put_pills(self, count: int) -> None:
+        """Put ``count`` poison pills (:func:`~simulator.engine.events.pill_id` 1, 2, ...)
+        through the buffer as the main thread (:data:`~simulator.engine.events.MAIN`),
+        each a real put that waits for room; returns once they are all in (or the buffer
+        closed)."""
+        raise NotImplementedError
+
+    def start_join(self) -> threading.Event:
+        """Call the buffer's own ``join()`` (off the caller's thread) and return an event
+        set when it returns: once every item put has been marked ``task_done``."""
+        raise NotImplementedError
+
+    def release_join(self) -> None:  # noqa: B027 (a backend without a stuck join)
+        """After :meth:`stop`: end a ``join()`` that can never return (items never marked
+        done), so no thread of pcsim is left waiting in it."""
+
+    def terminate(self) -> int:
+        """Stop every worker where it stands, items and all (processes:
+        ``Process.terminate()``; threads and asyncio: every worker interrupted at once,
+        mid-item), join them; return how many items the real queue still held. Call it
+        while held, so that nobody is half-way through a put or get."""
+        return self.stop()
+
 
 class WorkerRuntime(Protocol):
     name: str
@@ -323,6 +349,9 @@ class WorkerRuntime(Protocol):
 
     def task_done(self) -> None: ...
     def finish(self) -> None: ...
+
+    #: ``--bug missing-task-done``: the consumer never calls :meth:`task_done`
+    skip_task_done: bool
 
 
 _now = time.monotonic
@@ -474,8 +503,12 @@ def run_producer(rt: WorkerRuntime) -> None:
 
 def run_consumer(rt: WorkerRuntime) -> None:
     """Take an item (waiting while the buffer is empty), consume it (the sleep), finish
-    it. Holds at every step while the backend is held (see the module's notes)."""
+    it. Holds at every step while the backend is held (see the module's notes). Ends on
+    a poison pill, which it marks done as it leaves (it was put: a join waits for it);
+    with ``--bug missing-task-done`` it skips marking its items done (the CONSUMED event
+    says so)."""
     name, emit, attention = rt.name, rt.emit, rt.attention
+    skip = rt.skip_task_done
     held = -1
     emit(started_event(name))
     try:
@@ -486,6 +519,8 @@ def run_consumer(rt: WorkerRuntime) -> None:
                 if rt.exiting():
                     break
             held = rt.get()
+            if is_pill(held):  # a poison pill (shutdown poison-pill): no more items
+                break
             if rt.sleep_range()[1] > 0.0:
                 if attention():  # hold point: between GOT and the SLEEP
                     rt.hold(True, True)
@@ -497,13 +532,19 @@ def run_consumer(rt: WorkerRuntime) -> None:
                 rt.hold(True, True)
                 if rt.stopping():
                     break
-            rt.task_done()
-            emit(consumed_event(name, held))
+            if skip:  # the bug: join() will wait for this item for ever
+                emit(consumed_event(name, held, False))
+            else:
+                rt.task_done()
+                emit(consumed_event(name, held))
             held = -1
     except Closed:
         pass
     except Exception as exc:
         emit(error_event(name, held, f"{type(exc).__name__}: {exc}"))
     finally:
+        if is_pill(held):  # the pill it took: marked done, as every item put must be
+            rt.task_done()
+            held = -1
         emit(stopped_event(name, held))
         rt.finish()

@@ -41,11 +41,13 @@ from simulator.engine.backends.base import Backend, Closed, run_consumer, run_pr
 from simulator.engine.cpu import process_cpu
 from simulator.engine.events import (
     K_STOPPED,
+    MAIN,
     NO_ITEM,
     RawEvent,
     error_event,
     get_wait_event,
     got_event,
+    pill_id,
     put_event,
     put_wait_event,
     rejected_event,
@@ -103,6 +105,8 @@ class _Shared:
     #: shared doubles: the full policy's code (:data:`POLICY_CODES`), the put timeout (s);
     #: live: each put reads them
     policy: Any = None
+    #: ``--bug missing-task-done``: consumers never call ``task_done()``
+    skip_task_done: bool = False
 
 
 class _ProcessWorker:
@@ -119,6 +123,7 @@ class _ProcessWorker:
         self._flush_at = 1  # the first event (STARTED) goes at once: "I am ready"
         self._offset = _sleep_offset(role)
         self._gen = 0 if role == Role.PRODUCER else 1
+        self.skip_task_done = sh.skip_task_done
 
     def emit(self, ev: RawEvent) -> None:
         self._out.append(ev)
@@ -339,6 +344,7 @@ class ProcessBackend(Backend):
             cpu_rate=ctx.RawValue("d", self.cpu_rate),
             parent_pid=os.getpid(),
             policy=ctx.RawArray("d", [POLICY_CODES[self.full_policy], self.put_timeout]),
+            skip_task_done=self.config.bug == "missing-task-done",
         )
         with self._hold_lock:  # the children hold from their first step while held
             shared.flags[HELD] = 1 if self.held else 0
@@ -413,7 +419,7 @@ class ProcessBackend(Backend):
         """A child that ended by itself with a failure (killed from outside, crashed
         while booting) is an error the books must show, once."""
         with self._lock:
-            if self.shared.flags[STOPPING]:
+            if self.shared.flags[STOPPING] or getattr(self, "_chosen_terminate", False):
                 return
             dead = [
                 (name, entry[0].exitcode)
@@ -488,6 +494,62 @@ class ProcessBackend(Backend):
         shared.flags[HELD] = 1 if held else 0
         self._wake_all()  # sleepers suspend, holders go on
 
+    # ---- the endings (see Backend.put_pills, start_join, terminate) -------------------
+    def put_pills(self, count: int) -> None:
+        buf, flags = self.shared.buffer, self.shared.flags
+        for k in range(1, count + 1):
+            item = pill_id(k)
+            while True:  # the main process's put: waits for room, as any put
+                if flags[STOPPING]:
+                    return
+                try:
+                    buf.put(item, timeout=POLL_S)
+                    break
+                except queue.Full:
+                    continue
+            self.emit(put_event(MAIN, item, buf.qsize()))
+
+    def start_join(self) -> threading.Event:
+        done = threading.Event()
+        buf = self.shared.buffer
+
+        def join() -> None:
+            buf.join()  # JoinableQueue.join: until every put is task_done, in any process
+            done.set()
+
+        self._joiner = threading.Thread(target=join, name="pcsim-join", daemon=True)
+        self._joiner.start()
+        return done
+
+    def release_join(self) -> None:
+        joiner = getattr(self, "_joiner", None)
+        if joiner is None or not joiner.is_alive():
+            return
+        buf = self.shared.buffer
+        # JoinableQueue.join waits on its condition until the unfinished-tasks semaphore
+        # is zero: take it down to zero and wake it, as the last task_done() would
+        with buf._cond:
+            while buf._unfinished_tasks.acquire(False):
+                pass
+            buf._cond.notify_all()
+        joiner.join(1.0)
+
+    def terminate(self) -> int:
+        """``Process.terminate()`` every child at once (SIGTERM, its default action: the
+        child dies where it stands), then clean up as :meth:`stop`. Called while held:
+        the children have flushed their events and wait, so none dies half-way through
+        writing to a queue."""
+        with self._lock:  # from now on a child's death is the one asked for
+            self._chosen_terminate = True
+            named = [(name, entry[0]) for name, entry in self.procs.items()]
+            named += self._leaving
+        for _, p in named:
+            if p.is_alive():
+                p.terminate()
+        for _, p in named:
+            p.join(1.0)
+        return self.stop(0.0)
+
     def stop(self, timeout: float = 1.0) -> int:
         """Stop and join every child. Children still booting are cancelled and
         terminated at once (they hold nothing); running ones get ``max(timeout,
@@ -519,7 +581,8 @@ class ProcessBackend(Backend):
             if p.is_alive():  # never leave a process behind
                 p.terminate()
                 p.join(1.0)
-                if name not in self._said_stopped and name not in cancelled:
+                chosen = getattr(self, "_chosen_terminate", False)
+                if name not in self._said_stopped and name not in cancelled and not chosen:
                     self.terminated.append(name)  # ended by force in the middle of its work
         self._spawn_requests.put(None)  # every child is joined: the spawner may end
         self._spawner.join(2.0)

@@ -11,6 +11,7 @@ from typing import Any
 
 from simulator.engine.backends.base import (
     Backend,
+    Closed,
     Emit,
     run_consumer,
     run_producer,
@@ -21,6 +22,7 @@ from simulator.engine.backends.thread_buffers import buffer_class
 from simulator.engine.backends.thread_queue import LibraryQueue
 from simulator.engine.config import SimulationConfig
 from simulator.engine.cpu import ThreadClock
+from simulator.engine.events import MAIN, pill_id
 from simulator.engine.workers import ROLES, Role
 
 
@@ -41,6 +43,7 @@ class _ThreadWorker:
         self.parked = False  #: waiting at a hold point (see :meth:`ThreadBackend.settled`)
         self.is_retiring = False
         self.limit = backend.config.items  # the item limit (fixed for a run)
+        self.skip_task_done = backend.config.bug == "missing-task-done"
         self.target = run_producer if role == Role.PRODUCER else run_consumer
         self.clock = ThreadClock()  # its CPU time, read by the engine (see engine/cpu.py)
         self.thread = threading.Thread(target=self._run, name=f"pcsim-{name}")
@@ -222,6 +225,35 @@ class ThreadBackend(Backend):
             w.parked or w.name in waiting or not w.thread.is_alive()
             for w in list(self.workers.values())
         )
+
+    def put_pills(self, count: int) -> None:
+        for k in range(1, count + 1):
+            try:
+                self.buffer.put_item(pill_id(k), MAIN)
+            except Closed:
+                return
+
+    def start_join(self) -> threading.Event:
+        done = threading.Event()
+        buffer = self.buffer
+
+        def join() -> None:
+            buffer.join()  # queue.Queue.join, or the hand-written buffer's own
+            done.set()
+
+        self._joiner = threading.Thread(target=join, name="pcsim-join", daemon=True)
+        self._joiner.start()
+        return done
+
+    def release_join(self) -> None:
+        joiner = getattr(self, "_joiner", None)
+        if joiner is None or not joiner.is_alive():
+            return
+        buffer = self.buffer
+        with buffer.all_tasks_done:  # what task_done() would say after the last item
+            buffer.unfinished_tasks = 0
+            buffer.all_tasks_done.notify_all()
+        joiner.join(1.0)
 
     def stop(self, timeout: float = 1.0) -> int:
         self.stopping = self.attention = True
