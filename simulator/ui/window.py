@@ -783,7 +783,7 @@ class MainWindow(QMainWindow):
         try:
             cfg = self.bridge.config.replace(shutdown=ending)
         except ConfigError as err:  # not offered on this backend (redis: drain only)
-            self.statusBar().showMessage(err.describe("Stop by " + ending), 8000)
+            self.statusBar().showMessage(err.describe("The ending"), 8000)
             return
         self._use_config(cfg)
         self.bridge.end(ending)
@@ -796,7 +796,7 @@ class MainWindow(QMainWindow):
                 self.bridge.config.replace(shutdown=ending)
             except ConfigError as err:
                 action.setEnabled(False)
-                action.setToolTip(err.describe(ending))
+                action.setToolTip(err.describe("The ending"))
             else:
                 action.setEnabled(True)
                 action.setToolTip(tip)
