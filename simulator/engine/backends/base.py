@@ -85,10 +85,12 @@ def worker_rng(seed: int | None, name: str) -> random.Random:
 
 
 #: the most events the workers may be ahead of the books: past it they hold until the
-#: books are back under :data:`INBOX_LOW`. Without it the asyncio backend with the
-#: Inside view at zero sleeps wrote millions of events a second, the inbox grew to tens
-#: of millions and one booking pass held the books' lock for seconds (it looked like a
-#: stall after a resume)
+#: books are back under :data:`INBOX_LOW` (a hard bound on asyncio, whose loop checks it
+#: before every item; on threads and processes the bookkeeper's hold, which the inbox can
+#: overshoot by what the workers write before the hold reaches them: ~2x seen). Without
+#: it the asyncio backend with the Inside view at zero sleeps wrote millions of events a
+#: second, the inbox grew to tens of millions and one booking pass held the books' lock
+#: for seconds (it looked like a stall after a resume)
 INBOX_HIGH = 20_000
 INBOX_LOW = 2_000
 
@@ -207,8 +209,9 @@ class Backend(ABC):
         they are booked). The same hold as pause, so nothing is lost and nothing moves
         until the books catch up; the run's clock goes on, so throughput says so."""
         with self._hold_lock:
-            if self.throttled != on:
-                self.throttled = on
+            was = self.held
+            self.throttled = on
+            if self.held != was:  # (re-applying a hold would drop a step's grant)
                 self._set_hold(self.held)
 
     @abstractmethod

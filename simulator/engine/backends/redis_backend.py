@@ -103,6 +103,8 @@ class _RedisWorker:
         self.go = threading.Event()  #: ends a hold (resume, stop, retire)
         self.parked = False
         self.is_retiring = False
+        #: the broker's workers always mark their items done (no bug is offered on redis)
+        self.skip_task_done = False
         self.tickets_left = 0
         self._out: list[str] = []  # event lines not yet written (see redis_buffer)
         self._oldest = 0.0  # when the oldest of them happened
