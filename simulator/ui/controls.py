@@ -87,6 +87,7 @@ WHY_REDIS_QUEUE = (
     "The redis backend takes buffer queue only: the buffer is the broker's lists (items and "
     "free-slot tokens), moved by Lua scripts."
 )
+WHY_REDIS_BUG = "The redis backend offers no bug: its workers always mark their items done."
 WHY_NO_REDIS = "The redis backend takes buffer queue and no bug: set Buffer to queue first."
 WHY_REDIS_POLICY = (
     "The redis backend offers Full buffer block only: a producer waits on the broker's "
@@ -127,6 +128,8 @@ def refused(
     elif field == "bug":
         if choice in BUFFER_BUGS and backend not in BUG_BACKENDS:
             return WHY_BUG_BACKEND
+        if choice != "none" and backend == "redis":
+            return WHY_REDIS_BUG
     elif (
         field == "backend" and choice == "processes" and (buffer != "queue" or bug in BUFFER_BUGS)
     ):
