@@ -15,15 +15,11 @@ runs this command as a child with ``--progress`` (:mod:`simulator.ui.compare_dia
 from __future__ import annotations
 
 import json
-import signal
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulator import exitcodes
 from simulator.engine.config import BACKENDS, ConfigError, SimulationConfig
-from simulator.sweep import _Output, run_point, settings_json, write_chart
+from simulator.sweep import _Output, finish, run_point, settings_json
 
 if TYPE_CHECKING:
     from simulator.headless import StopSignals
@@ -181,22 +177,15 @@ def run_compare(
         say(f"\n({work}; CPU: the workers' CPU time over the run's, 100 % = one core)\n")
         for name, x in result["speedup_vs_threads"].items():
             say(f"{name}: {x:.2f} × the throughput of threads\n")
-    if signals.signum is not None:
-        result["signal"] = signal.Signals(signals.signum).name
-        done, total = len(result["runs"]), len(configs)
-        print(f"pcsim compare: stopped after {done} of {total} runs", file=sys.stderr)
-    if json_path is not None:
-        Path(json_path).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    code = exitcodes.OK
-    if out_path is not None and result["runs"]:
-        problem = write_chart(result, out_path)
-        if problem:
-            print(f"pcsim compare: --out: {problem}", file=sys.stderr)
-            code = exitcodes.OUTSIDE
-    if progress:
-        say(json.dumps({"event": "done", "runs": len(result["runs"])}) + "\n")
-    if books_broke:
-        return exitcodes.BOOKS
-    if out is not None and out.closed:
-        return exitcodes.PIPE
-    return signals.exit_code or code
+    return finish(
+        "compare",
+        result,
+        "runs",
+        len(configs),
+        signals=signals,
+        json_path=json_path,
+        out_path=out_path,
+        say=say if progress else None,
+        books_broke=books_broke,
+        closed=out is not None and out.closed,
+    )

@@ -326,23 +326,55 @@ def run_sweep(
         )
         for point in result["points"]:
             say(f"{name} {point['value']:g}: {point['bottleneck']}\n")
+    return finish(
+        "sweep",
+        result,
+        "points",
+        len(numbers),
+        signals=signals,
+        json_path=json_path,
+        out_path=out_path,
+        say=say if progress else None,
+        books_broke=books_broke,
+        closed=out is not None and out.closed,
+    )
+
+
+def finish(
+    command: str,
+    result: dict[str, Any],
+    key: str,
+    total: int,
+    *,
+    signals: StopSignals,
+    json_path: str | None,
+    out_path: str | None,
+    say: Callable[[str], None] | None,
+    books_broke: bool,
+    closed: bool,
+) -> int:
+    """The end that ``pcsim sweep`` and ``pcsim compare`` share: say a signal's stop,
+    write the JSON and the chart, the progress stream's ``done`` (``say``, if given),
+    and the exit code: 1 if any run's books broke (that outranks the rest), 141 quietly
+    if the reader went away, 128 + N after signal N, 4 if the chart could not be
+    written, else 0. ``key`` names ``result``'s list of runs ("points", "runs")."""
+    done = len(result[key])
     if signals.signum is not None:
         result["signal"] = signal.Signals(signals.signum).name
-        done, total = len(result["points"]), len(numbers)
-        print(f"pcsim sweep: stopped after {done} of {total} points", file=sys.stderr)
+        print(f"pcsim {command}: stopped after {done} of {total} {key}", file=sys.stderr)
     if json_path is not None:
         Path(json_path).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     code = exitcodes.OK
-    if out_path is not None and result["points"]:
+    if out_path is not None and done:
         problem = write_chart(result, out_path)
         if problem:
-            print(f"pcsim sweep: --out: {problem}", file=sys.stderr)
+            print(f"pcsim {command}: --out: {problem}", file=sys.stderr)
             code = exitcodes.OUTSIDE
-    if progress:
-        say(json.dumps({"event": "done", "points": len(result["points"])}) + "\n")
+    if say is not None:
+        say(json.dumps({"event": "done", key: done}) + "\n")
     if books_broke:
         return exitcodes.BOOKS
-    if out is not None and out.closed:
+    if closed:
         return exitcodes.PIPE  # quietly: whoever read the table has what they wanted
     return signals.exit_code or code
 
