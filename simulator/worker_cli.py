@@ -8,11 +8,15 @@ They are named from 1001 on (``C1001``, ...), so never like the run's own, and t
 window shows them (their host in the run's ``hosts`` hash). This process follows the
 run's ``ctl`` hash every :data:`~.redis_backend.CTL_POLL_S`: pause, live sleeps, and the
 stop, after which it exits 0. Ctrl+C (or SIGTERM) lets its workers finish the item in
-hand and leave; a kill -9 leaves an item in a consumer's hand, which the engine recovers
-once the heartbeat expires.
+hand and leave (while the run is paused, once it resumes); a second Ctrl+C leaves at
+once and gives the items in hand back to the buffer (shown as recovered). A kill -9
+leaves an item in a consumer's hand, which the engine recovers once the heartbeat
+expires; a process stalled that long (suspended) finds its workers declared dead, fenced
+off (they change nothing more: the item is never consumed twice), and leaves.
 
 Exit codes: 2 for a bad URL, a refused password or an unknown run (one line); 4 if the
-broker does not answer or vanishes.
+broker does not answer or vanishes, or the run declared this process's workers dead;
+130/143 after Ctrl+C/SIGTERM.
 """
 
 from __future__ import annotations
@@ -54,13 +58,17 @@ def add_parser(sub: Any, func: Any) -> None:
 
 
 class _Stop:
-    """SIGINT/SIGTERM: leave after the item in hand."""
+    """SIGINT/SIGTERM: leave after the item in hand; a second one: leave now, giving the
+    item in hand back to the buffer."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
         self.event = threading.Event()
+        self.now = threading.Event()
 
     def __call__(self, signum: int, _frame: object) -> None:
+        if self.event.is_set():
+            self.now.set()
         self.signum = signum
         self.event.set()
 
@@ -182,17 +190,26 @@ def _follow(conn: Any, keys: Any, pool: Any, gens: dict[Role, str], stop: _Stop)
     """Mirror the run's ctl hash into the pool until the run stops (or this process is
     asked to leave); the exit code."""
     from simulator.engine.backends.redis_backend import CTL_POLL_S, STOP_JOIN_S
+    from simulator.engine.backends.redis_buffer import BEAT_TTL_MS
 
     code = exitcodes.OK
+    told = False
     while True:
-        if stop.event.wait(CTL_POLL_S):  # leave: each finishes its item first
+        if stop.now.wait(CTL_POLL_S):  # leave at once: what each holds goes back
+            back = pool.leave_now()
+            if back:
+                print(f"pcsim worker: {', '.join(back)} gave its item back", file=sys.stderr)
+            return code
+        if stop.event.is_set() and not told:  # leave: each finishes its item first
+            told = True
             for name in list(pool.workers):
-                pool.retire(name)
-            pool.set_hold(False)
-            leaving = list(pool._leaving)
-            for w in leaving:
-                w.thread.join(30.0)
-            break
+                pool.retire(name)  # (one holding an item stays held while the run is)
+            if pool.holding:
+                print(
+                    "pcsim worker: leaving once the run resumes and the items in hand are "
+                    "done; Ctrl+C again leaves now and gives them back",
+                    file=sys.stderr,
+                )
         try:
             ctl = _decode(conn.hgetall(keys.ctl))
         except Exception:
@@ -213,6 +230,14 @@ def _follow(conn: Any, keys: Any, pool: Any, gens: dict[Role, str], stop: _Stop)
         if held != pool.holding:
             pool.set_hold(held)
         if not pool.alive():
-            break  # an item limit reached: they all finished
+            break  # they all finished: an item limit, a poison pill, leaving, or fenced
     pool.stop(STOP_JOIN_S)
+    if pool.fenced:
+        print(
+            f"pcsim worker: the run declared {', '.join(pool.fenced)} dead (no heartbeat for "
+            f"{BEAT_TTL_MS / 1000:g} s: was this process suspended?) and gave back what "
+            "it held; it left the run",
+            file=sys.stderr,
+        )
+        code = exitcodes.OUTSIDE
     return code

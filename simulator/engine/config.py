@@ -309,10 +309,10 @@ REDIS_POLICY_WHY = (
 )
 
 
-#: why the redis backend ends by drain only (DESIGN asks poison-pill and terminate too)
+#: why the redis backend offers no ending ``join`` (DESIGN: drain, poison-pill, terminate)
 REDIS_SHUTDOWN_WHY = (
-    "the redis backend ends by drain only for now (poison pills and terminate through the "
-    "broker are not built); use threads, asyncio or processes"
+    "a join() across machines would need every worker's task_done counted on the broker; "
+    "end by drain, poison-pill or terminate, or use threads, asyncio or processes"
 )
 
 
@@ -329,7 +329,7 @@ def _check_redis(cfg: SimulationConfig) -> None:
         raise ConfigError("backend", "threads or asyncio when a bug is chosen", cfg.backend)
     if cfg.full_policy != "block":  # a producer waits on the broker's free-slot tokens
         raise NotOffered("full_policy", cfg.full_policy, "redis", REDIS_POLICY_WHY)
-    if cfg.shutdown not in (None, "drain"):  # pills, join and terminate: not built yet
+    if cfg.shutdown == "join":
         raise NotOffered("shutdown", cfg.shutdown, "redis", REDIS_SHUTDOWN_WHY)
     if cfg.broker is not None:
         if cfg.listen is not None:

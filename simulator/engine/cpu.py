@@ -22,6 +22,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Iterable
 
 #: how much work one chunk is (seconds on an idle core): the hold/stop check period
 CHUNK_S = 0.001
@@ -125,3 +126,16 @@ def process_cpu(pid: int | None) -> float | None:
         return float(t.user + t.system)
     except Exception:  # gone, a zombie, no psutil: not measurable
         return None
+
+
+def read_clocks(
+    clocks: Iterable[tuple[str, ThreadClock]],
+) -> tuple[dict[str, float], float | None]:
+    """Each named thread's CPU seconds (those measurable) and their sum, or None if none
+    is: what :meth:`~.backends.base.Backend.cpu_seconds` returns for worker threads."""
+    per = {}
+    for name, clock in clocks:
+        cpu = clock.read()
+        if cpu is not None:
+            per[name] = cpu
+    return per, sum(per.values()) if per else None

@@ -782,7 +782,7 @@ class MainWindow(QMainWindow):
         while a run goes, end it so now."""
         try:
             cfg = self.bridge.config.replace(shutdown=ending)
-        except ConfigError as err:  # not offered on this backend (redis: drain only)
+        except ConfigError as err:  # not offered on this backend (redis: no join)
             self.statusBar().showMessage(err.describe("The ending"), 8000)
             return
         self._use_config(cfg)

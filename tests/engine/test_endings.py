@@ -51,8 +51,8 @@ def _started(config: SimulationConfig) -> tuple[Simulation, object]:
 @pytest.mark.parametrize("ending", ENDINGS)
 @pytest.mark.parametrize(("backend", "buffer"), BACKEND_BUFFERS)
 def test_every_ending_stops_and_balances_the_books(backend, buffer, ending):
-    if backend == "redis" and ending != "drain":
-        pytest.skip("redis ends by drain only (poison-pill, join, terminate: not built)")
+    if backend == "redis" and ending == "join":
+        pytest.skip("redis offers no join() (see test_redis: it is refused, exit 2)")
     sim, ch = _started(SimulationConfig(backend=backend, buffer=buffer, **LOAD))
     t0 = time.monotonic()
     sim.stop(ending=ending)

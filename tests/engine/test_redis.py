@@ -18,7 +18,7 @@ import pytest
 from simulator.engine.backends.redis_backend import RedisBackend, pid_alive
 from simulator.engine.broker_url import redact
 from simulator.engine.config import ConfigError, SimulationConfig
-from simulator.engine.events import Kind
+from simulator.engine.events import Kind, is_pill
 from simulator.engine.simulation import Simulation
 from simulator.engine.workers import Role
 from tests.engine.waiting import wait_for
@@ -169,6 +169,7 @@ def test_step_is_not_offered():
         ({"broker": "redis://h:99999/0"}, "broker"),
         ({"backend": "threads", "broker": "redis://h:6379/0"}, "broker"),
         ({"listen": "0.0.0.0", "broker": "redis://h:6379/0"}, "listen"),
+        ({"shutdown": "join"}, "shutdown"),
     ],
 )
 def test_what_does_not_combine_with_redis_is_refused(changes, field):
@@ -549,3 +550,138 @@ def test_cpu_work_runs_on_redis_with_exact_books():
     snap = sim.snapshot()
     assert (snap.produced, snap.consumed, snap.ok) == (60, 60, True), snap.violations
     assert snap.calibration is not None
+    assert snap.cpu_percent is not None and snap.cpu_percent > 0.0  # its threads, measured
+
+
+def _stderr(proc: subprocess.Popen[str]) -> str:
+    return proc.stderr.read() if proc.stderr else ""
+
+
+def test_a_stalled_consumer_is_fenced_off_and_its_item_consumed_once():
+    """SIGSTOP a joined consumer holding an item for longer than a heartbeat lives: the
+    run takes it for dead and gives its item back; once it runs again (SIGCONT), its
+    finish is fenced off (no second CONSUMED), and it leaves with exit 4."""
+    sim = Simulation(
+        _config(producers=1, consumers=1, producer_sleep=(0.05, 0.1), consumer_sleep=(1.0, 1.0))
+    )
+    seen = _Seen(sim)
+    sim.start()
+    proc = None
+    try:
+        assert sim.ready.wait(30)
+        proc = _join(sim, "--role", "consumer")
+
+        def held() -> int | None:
+            got = [e for e in seen() if e.worker == "C1001" and e.kind == Kind.GOT]
+            return got[0].item if got else None
+
+        assert wait_for(lambda: held() is not None, timeout=60)
+        item = held()
+        os.kill(proc.pid, signal.SIGSTOP)
+        assert wait_for(
+            lambda: any(e.kind == Kind.RECOVERED and e.item == item for e in seen()), timeout=15
+        ), "the stalled consumer's item was not recovered"
+        os.kill(proc.pid, signal.SIGCONT)
+        assert proc.wait(30) == 4, _stderr(proc)
+        assert "declared C1001 dead" in _stderr(proc)
+        done = lambda: [e for e in seen() if e.kind == Kind.CONSUMED and e.item == item]  # noqa: E731
+        assert wait_for(lambda: done(), timeout=30)
+        time.sleep(0.5)  # a late, unfenced finish of C1001 would arrive by now
+    finally:
+        if proc is not None and proc.poll() is None:
+            os.kill(proc.pid, signal.SIGCONT)
+        sim.stop()
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert [e.worker for e in done()] == ["C1"]
+    after = [e for e in seen() if e.worker == "C1001"]
+    assert after[-1].kind == Kind.STOPPED  # nothing from it after the run's STOPPED for it
+    snap = sim.snapshot()
+    assert snap.ok, snap.violations
+    assert snap.duplicates == 0
+
+
+def test_a_dead_producer_s_slot_token_goes_back():
+    """A producer that took a free-slot token while it waited and died before its put
+    does not take a slot of the buffer with it: RECOVER returns the token."""
+    sim = Simulation(_config(producers=1, consumers=1, capacity=3, consumer_sleep=(0.5, 0.5)))
+    sim.start()
+    try:
+        assert sim.ready.wait(30)
+        backend = sim._backend
+        assert isinstance(backend, RedisBackend) and backend.pool is not None
+        conn, k = backend._conn, backend.keys
+        sim.pause()
+        assert wait_for(backend.settled, timeout=10)
+        free = conn.llen(k.free)
+        conn.rpush(k.token("P9"), "1")  # P9 took a token while it waited, then died
+        conn.sadd(k.members, "P9")  # (no heartbeat: it expired)
+        assert backend.recover_dead() == ["P9"]
+        assert (conn.llen(k.token("P9")), conn.llen(k.free)) == (0, free + 1)
+        sim.resume()
+    finally:
+        sim.stop()
+    assert sim.snapshot().ok, sim.snapshot().violations
+
+
+def test_poison_pills_end_joined_consumers_too():
+    sim = Simulation(_config(producers=1, consumers=1, consumer_sleep=(0.02, 0.05)))
+    seen = _Seen(sim)
+    sim.start()
+    proc = None
+    try:
+        assert sim.ready.wait(30)
+        proc = _join(sim, "--role", "consumer", "--count", "2")
+        assert wait_for(
+            lambda: {e.worker for e in seen() if e.kind == Kind.CONSUMED} >= {"C1001", "C1002"},
+            timeout=60,
+        )
+        sim.stop(ending="poison-pill", drain_timeout=30)
+        assert proc.wait(20) == 0, _stderr(proc)
+    finally:
+        sim.stop()
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    snap = sim.snapshot()
+    assert snap.ok, snap.violations
+    pills = {e.worker for e in seen() if e.kind == Kind.GOT and is_pill(e.item)}
+    assert pills == {"C1", "C1001", "C1002"}  # one pill each, the joined ones too
+    assert snap.produced == snap.consumed and (snap.in_buffer, snap.in_hand) == (0, 0)
+
+
+def test_ctrl_c_while_paused_waits_for_the_resume_and_twice_gives_the_item_back():
+    sim = Simulation(_config(producers=1, consumers=1, consumer_sleep=(3.0, 3.0)))
+    seen = _Seen(sim)
+    sim.start()
+    proc = None
+    try:
+        assert sim.ready.wait(30)
+        proc = _join(sim, "--role", "consumer")
+        assert wait_for(
+            lambda: any(e.worker == "C1001" and e.kind == Kind.GOT for e in seen()), timeout=60
+        )
+        item = next(e.item for e in seen() if e.worker == "C1001" and e.kind == Kind.GOT)
+        sim.pause()
+        time.sleep(0.5)  # the joined process sees the pause
+        proc.send_signal(signal.SIGINT)
+        time.sleep(4.0)  # longer than its item: held, it does not finish it
+        assert proc.poll() is None
+        assert not [e for e in seen() if e.worker == "C1001" and e.kind == Kind.CONSUMED]
+        proc.send_signal(signal.SIGINT)  # leave now: the item goes back
+        assert proc.wait(20) == 130, _stderr(proc)
+        assert wait_for(
+            lambda: any(e.kind == Kind.RECOVERED and e.item == item for e in seen()), timeout=10
+        )
+        sim.resume()
+        done = lambda: [e for e in seen() if e.kind == Kind.CONSUMED and e.item == item]  # noqa: E731
+        assert wait_for(lambda: done(), timeout=30)
+    finally:
+        sim.stop()
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert [e.worker for e in done()] == ["C1"]
+    snap = sim.snapshot()
+    assert snap.ok, snap.violations

@@ -39,6 +39,7 @@ from simulator.engine.backends.redis_buffer import (
     BEAT_EVERY_S,
     BEAT_TTL_MS,
     DONE,
+    FENCED,
     GET,
     PUT,
     RECOVER,
@@ -49,6 +50,7 @@ from simulator.engine.backends.redis_buffer import (
 from simulator.engine.broker import BrokerError, PrivateServer, client, connect
 from simulator.engine.broker_url import BrokerUrl, parse_broker_url
 from simulator.engine.config import SimulationConfig
+from simulator.engine.cpu import ThreadClock, read_clocks
 from simulator.engine.events import (
     K_CONSUMED,
     K_GET_WAIT,
@@ -58,9 +60,12 @@ from simulator.engine.events import (
     K_RECOVERED,
     K_STARTED,
     K_STOPPED,
+    MAIN,
     NO_ITEM,
     RawEvent,
     error_event,
+    is_pill,
+    pill_id,
     stopped_event,
 )
 from simulator.engine.workers import ROLES, Role
@@ -110,16 +115,22 @@ class _RedisWorker:
         self._oldest = 0.0  # when the oldest of them happened
         self._offset = pool.offset
         self._waited = False  # this get already wrote its GET_WAIT
+        self._last = NO_ITEM  # the item this consumer took last (a pill is done apart)
+        #: the run declared this worker dead (its heartbeat expired while it was stalled)
+        #: and gave back what it held: it changes nothing more and leaves in silence
+        self.fenced = False
+        self.clock = ThreadClock()  # its CPU time, read by the engine (see engine/cpu.py)
         target = run_producer if role == Role.PRODUCER else run_consumer
         self.thread = threading.Thread(target=self._run, args=(target,), name=f"pcsim-{name}")
         self.thread.daemon = True
         k = self.keys
-        self._put_keys = [k.items, k.free, k.events, k.wake]
-        self._get_keys = [k.items, k.hand(name), k.events]
-        self._done_keys = [k.hand(name), k.free, k.events]
+        self._put_keys = [k.items, k.free, k.events, k.wake, k.members, k.token(name)]
+        self._get_keys = [k.items, k.hand(name), k.events, k.members]
+        self._done_keys = [k.hand(name), k.free, k.events, k.members]
 
     def _run(self, target: Any) -> None:
         k, name = self.keys, self.name
+        self.clock.begin()
         try:
             pipe = self.conn.pipeline(transaction=False)
             pipe.set(k.beat(name), "1", px=BEAT_TTL_MS)
@@ -136,6 +147,7 @@ class _RedisWorker:
                 pipe.execute()
             with contextlib.suppress(Exception):
                 self.conn.close()
+            self.clock.end()
 
     # ---- events ---------------------------------------------------------------------
     def _pre(self) -> str:
@@ -146,6 +158,8 @@ class _RedisWorker:
         return "\n".join(out)
 
     def emit(self, ev: RawEvent) -> None:
+        if self.fenced:  # declared dead: the run already wrote its STOPPED
+            return
         if ev[1] == K_CONSUMED:  # the finish of an item: one script with its event
             self._done(ev)
             return
@@ -157,16 +171,25 @@ class _RedisWorker:
             self.flush()
 
     def flush(self) -> None:
-        if self._out:
+        if self._out and not self.fenced:
             self.conn.xadd(self.keys.events, {"e": self._pre()})
 
     def _done(self, ev: RawEvent) -> None:
-        item = ev[3]
-        self.pool.scripts.done(
-            keys=self._done_keys,
-            args=[str(item), self._pre(), line(ev, self._offset)],
-            client=self.conn,
-        )
+        self._finish(ev[3], line(ev, self._offset))
+
+    def _finish(self, item: int, event: str) -> None:
+        """The DONE script: ``item`` leaves this consumer's hand, its slot's token goes
+        back; :class:`Closed` if the run fenced this worker off."""
+        args = [str(item), self._pre(), event, self.name]
+        if self.pool.scripts.done(keys=self._done_keys, args=args, client=self.conn) == FENCED:
+            self._fence()
+
+    def _fence(self) -> None:
+        """A script said the run declared this worker dead: leave without a word."""
+        self.fenced = True
+        self._out = []
+        self.pool.fenced.append(self.name)
+        raise Closed
 
     # ---- holding, sleeping -------------------------------------------------------
     def attention(self) -> bool:
@@ -245,25 +268,31 @@ class _RedisWorker:
             if pool.stopping:
                 raise Closed
         wait = f"{self._stamp(K_PUT_WAIT, item)}{pool.capacity}|0.0"
-        args = [str(item), self._pre(), self._stamp(K_PUT, item), "0", wait]
-        if int(put(keys=self._put_keys, args=args, client=conn)) >= 0:
+        args = [str(item), self._pre(), self._stamp(K_PUT, item), "0", wait, self.name]
+        n = int(put(keys=self._put_keys, args=args, client=conn))
+        if n == FENCED:
+            self._fence()
+        if n >= 0:
             return
-        free = self.keys.free
+        free, token = self.keys.free, self.keys.token(self.name)
         while True:
             if pool.stopping:
                 raise Closed
             if pool.holding:
                 self.hold(True)
                 continue
-            if conn.blpop([free], timeout=POLL_S) is None:
+            # the token waits on the broker, not here: a producer that dies now gives
+            # it back through RECOVER
+            if conn.blmove(free, token, POLL_S, "LEFT", "RIGHT") is None:
                 continue
             if pool.holding:  # a free slot, but the put must not complete while held
                 self.hold(True)
             if pool.stopping:
-                conn.lpush(free, "1")  # give the slot back
+                conn.lmove(token, free, "LEFT", "RIGHT")  # give the slot back
                 raise Closed
-            args = [str(item), self._pre(), self._stamp(K_PUT, item), "1", ""]
-            put(keys=self._put_keys, args=args, client=conn)
+            args = [str(item), self._pre(), self._stamp(K_PUT, item), "1", "", self.name]
+            if int(put(keys=self._put_keys, args=args, client=conn)) == FENCED:
+                self._fence()
             return
 
     def get(self) -> int:
@@ -277,9 +306,9 @@ class _RedisWorker:
                 raise Closed
         wait = f"{_now() + self._offset!r}|{K_GET_WAIT}|{name}|{NO_ITEM}|0|0.0"
         got = self._stamp(K_GOT)
-        item = get(keys=self._get_keys, args=[self._pre(), got, wait], client=conn)
+        item = get(keys=self._get_keys, args=[self._pre(), got, wait, name], client=conn)
         if item is not None:
-            return int(item)
+            return self._took(item)
         wake = self.keys.wake
         while True:
             if self.exiting():
@@ -293,13 +322,25 @@ class _RedisWorker:
                 raise Closed
             if pool.holding:
                 continue
-            args = [self._pre(), self._stamp(K_GOT), ""]
+            args = [self._pre(), self._stamp(K_GOT), "", name]
             item = get(keys=self._get_keys, args=args, client=conn)
             if item is not None:
-                return int(item)
+                return self._took(item)
+
+    def _took(self, reply: Any) -> int:
+        """The GET script's reply: the item (bytes), or FENCED (a number)."""
+        if isinstance(reply, int) and reply == FENCED:
+            self._fence()
+        self._last = int(reply)
+        return self._last
 
     def task_done(self) -> None:
-        pass  # the finish is the CONSUMED event's script (see emit)
+        """An item's finish is the CONSUMED event's script (see :meth:`emit`); a poison
+        pill's, which the books do not count, is the same script without an event: the
+        pill leaves the hand and its slot's token goes back."""
+        if is_pill(self._last):
+            with contextlib.suppress(Closed):  # fenced off: RECOVER gave the pill back
+                self._finish(self._last, "")
 
     def finish(self) -> None:
         if self.tickets_left:  # give back what this worker will not make
@@ -337,6 +378,8 @@ class WorkerPool:
         self.cpu_rate = 0.0
         self.workers: dict[str, _RedisWorker] = {}
         self._leaving: list[_RedisWorker] = []
+        #: workers the run declared dead while they were only stalled (see FENCED)
+        self.fenced: list[str] = []
         self._conn = client(url)
         self.scripts = _Scripts(self._conn)
         self._on_failure = on_failure
@@ -358,6 +401,32 @@ class WorkerPool:
                     pipe.set(self.keys.beat(name), "1", px=BEAT_TTL_MS)
                 with contextlib.suppress(Exception):
                     pipe.execute()
+        finally:
+            conn.close()
+
+    def recover(self, name: str, conn: Any, leaving: bool = False) -> int:
+        """The RECOVER script for worker ``name`` (see :mod:`.redis_buffer`): if its
+        heartbeat expired, or it is ``leaving`` at once, what it held goes back; 0 (alive),
+        1 (gone, empty handed) or 2 (gone, its item back in the buffer)."""
+        k, t = self.keys, _now() + self.offset
+        stopped = line(stopped_event(name, NO_ITEM), self.offset)
+        args = [f"{t!r}|{K_RECOVERED}|{name}|", stopped, name, "1" if leaving else "0"]
+        keys = [k.hand(name), k.items, k.events, k.beat(name), k.members, k.wake]
+        keys += [k.token(name), k.free]
+        return int(self.scripts.recover(keys=keys, args=args, client=conn))
+
+    def leave_now(self) -> list[str]:
+        """Every worker of this pool leaves at once, mid-item (``pcsim worker``'s second
+        Ctrl+C): silenced first (the run writes their last words), stopped, and what each
+        held given back through RECOVER, announced as recovered. The names that gave an
+        item back."""
+        everyone = list(self.workers.values()) + self._leaving
+        for w in everyone:
+            w.fenced = True  # from here on the broker speaks for them
+        self.stop(STOP_JOIN_S)
+        conn = client(self.url)
+        try:
+            return [w.name for w in everyone if self.recover(w.name, conn, leaving=True) == 2]
         finally:
             conn.close()
 
@@ -619,16 +688,13 @@ class RedisBackend(Backend):
         pool, k, conn = self.pool, self.keys, self._conn
         if pool is None or pool.stopping:
             return []
-        mine = pool.alive()
+        mine = pool.alive() | {MAIN}  # (the main thread's pills: see put_pills)
         dead = []
         for raw in conn.smembers(k.members):
             name = raw.decode()
             if name in mine:
                 continue
-            t = _now()
-            args = [f"{t!r}|{K_RECOVERED}|{name}|", line(stopped_event(name, NO_ITEM)), name]
-            keys = [k.hand(name), k.items, k.events, k.beat(name), k.members, k.wake]
-            if int(pool.scripts.recover(keys=keys, args=args, client=conn)):
+            if pool.recover(name, conn):
                 dead.append(name)
                 with contextlib.suppress(Exception):
                     conn.srem(k.joined, name)
@@ -681,6 +747,36 @@ class RedisBackend(Backend):
 
     def settled(self) -> bool:
         return self.pool is None or self.pool.settled()
+
+    def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
+        """The run's own worker threads' CPU time; joined workers run elsewhere, so they
+        are not in it (their cards show no CPU figure)."""
+        pool = self.pool
+        if pool is None:
+            return {}, None
+        return read_clocks((name, w.clock) for name, w in list(pool.workers.items()))
+
+    # ---- the endings (see Backend.put_pills, terminate) -------------------------------
+    def put_pills(self, count: int) -> None:
+        """The main thread's poison pills: each a real put through the PUT script, on a
+        connection of its own, waiting on the free-slot tokens like any producer's. A
+        consumer that takes one (a joined one too) marks it done and leaves."""
+        pool = self.pool
+        assert pool is not None
+        main = _RedisWorker(pool, Role.PRODUCER, MAIN, 0)
+        try:
+            main.conn.sadd(self.keys.members, MAIN)  # the scripts' fence lets it put
+            for k in range(1, count + 1):
+                main.put(pill_id(k))
+        except Closed:
+            pass
+        except Exception as exc:  # the broker went away: the run ends by exit 4
+            pool.failed(MAIN, exc)
+        finally:
+            with contextlib.suppress(Exception):
+                main.conn.srem(self.keys.members, MAIN)
+            with contextlib.suppress(Exception):
+                main.conn.close()
 
     def stop(self, timeout: float = 1.0) -> int:
         """Stop the workers (and tell joined ones), read the last events, count what the

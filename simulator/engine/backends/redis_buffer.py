@@ -8,6 +8,7 @@ The semaphore solution, across machines. A run named ``NAME`` keeps, under
 * ``free``: K free-slot tokens; a producer takes one before it puts (and waits on this
   list, ``BLPOP``, while the buffer is full), a consumer gives one back when it is done;
 * ``hand:WORKER``: the item a consumer holds, moved there atomically from ``items``;
+* ``token:WORKER``: the free-slot token a waiting producer took and has not used yet;
 * ``wake``: a wake-up list; each put pushes a token, a consumer that found the buffer
   empty blocks on it (with a timeout, so a lost token only delays it);
 * ``events``: one stream of event lines, read by the engine in the broker's own order;
@@ -105,6 +106,12 @@ class Keys:
     def hand(self, worker: str) -> str:
         return self.key(f"hand:{worker}")
 
+    def token(self, worker: str) -> str:
+        """The free-slot token a producer took while it waited (``BLMOVE`` from ``free``)
+        and has not used yet: kept on the broker, so a producer that dies here does not
+        take a slot of the buffer with it."""
+        return self.key(f"token:{worker}")
+
     def beat(self, worker: str) -> str:
         return self.key(f"beat:{worker}")
 
@@ -136,10 +143,21 @@ def parse(entry: str) -> list[RawEvent]:
     return out
 
 
-# KEYS: items, free, events, wake. ARGV: item, pre, PUT line without "size|value",
-# have a token (1) or take one now (0), PUT_WAIT line (written when the buffer is full).
-# Returns the buffer's length after the put, or -1 if it is full (nothing put).
+#: what a script returns to a worker the run has declared dead (see the module's notes)
+FENCED = -2
+
+# Every worker's script first checks that the worker is still a member of the run: one
+# whose heartbeat expired was declared dead (RECOVER took it out of ``members``, gave its
+# item and slot token back and wrote its STOPPED). If it was only stalled (SIGSTOP, a
+# suspended laptop) and comes back, its scripts are *fenced*: they change nothing and
+# write nothing, so an item given back is never consumed twice, and the worker leaves.
+
+# KEYS: items, free, events, wake, members, token. ARGV: item, pre, PUT line without
+# "size|value", have a token in ``token`` (1) or take one from ``free`` now (0), PUT_WAIT
+# line (written when the buffer is full), the worker.
+# Returns the buffer's length after the put, -1 if it is full (nothing put), or FENCED.
 PUT = """
+if redis.call('SISMEMBER', KEYS[5], ARGV[6]) == 0 then return FENCED end
 if ARGV[4] == '0' then
   if not redis.call('LPOP', KEYS[2]) then
     local w = ARGV[5]
@@ -147,6 +165,8 @@ if ARGV[4] == '0' then
     redis.call('XADD', KEYS[3], '*', 'e', w)
     return -1
   end
+else
+  redis.call('LPOP', KEYS[6])
 end
 local n = redis.call('RPUSH', KEYS[1], ARGV[1])
 local e = ARGV[3] .. n .. '|0.0'
@@ -155,12 +175,13 @@ redis.call('XADD', KEYS[3], '*', 'e', e)
 redis.call('RPUSH', KEYS[4], '1')
 redis.call('LTRIM', KEYS[4], -WAKE_KEEP, -1)
 return n
-""".replace("WAKE_KEEP", str(WAKE_KEEP))
+""".replace("WAKE_KEEP", str(WAKE_KEEP)).replace("FENCED", str(FENCED))
 
-# KEYS: items, hand, events. ARGV: pre, GOT line prefix "t|7|worker|", GET_WAIT
-# line ('' after the first try).
-# Returns the item taken, or false if the buffer is empty (nothing taken).
+# KEYS: items, hand, events, members. ARGV: pre, GOT line prefix "t|7|worker|", GET_WAIT
+# line ('' after the first try), the worker.
+# Returns the item taken, false if the buffer is empty (nothing taken), or FENCED.
 GET = """
+if redis.call('SISMEMBER', KEYS[4], ARGV[4]) == 0 then return FENCED end
 local item = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
 if not item then
   local w = ARGV[3]
@@ -174,27 +195,31 @@ local e = ARGV[2] .. item .. '|' .. redis.call('LLEN', KEYS[1]) .. '|0.0'
 if ARGV[1] ~= '' then e = ARGV[1] .. '\\n' .. e end
 redis.call('XADD', KEYS[3], '*', 'e', e)
 return item
-"""
+""".replace("FENCED", str(FENCED))
 
-# KEYS: hand, free, events. ARGV: item, pre, CONSUMED line.
-# Returns 1, or 0 if the item was no longer in hand (recovered meanwhile: the slot's
-# token went back with it, so none is returned here).
+# KEYS: hand, free, events, members. ARGV: item, pre, CONSUMED line ('' for a poison
+# pill's finish, which the books do not count), the worker.
+# Returns 1 (done: its slot's token goes back to ``free``), or FENCED.
 DONE = """
-local n = redis.call('LREM', KEYS[1], 1, ARGV[1])
-if n > 0 then redis.call('RPUSH', KEYS[2], '1') end
+if redis.call('SISMEMBER', KEYS[4], ARGV[4]) == 0 then return FENCED end
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) > 0 then redis.call('RPUSH', KEYS[2], '1') end
 local e = ARGV[3]
-if ARGV[2] ~= '' then e = ARGV[2] .. '\\n' .. e end
-redis.call('XADD', KEYS[3], '*', 'e', e)
-return n
-"""
+if ARGV[2] ~= '' then
+  if e == '' then e = ARGV[2] else e = ARGV[2] .. '\\n' .. e end
+end
+if e ~= '' then redis.call('XADD', KEYS[3], '*', 'e', e) end
+return 1
+""".replace("FENCED", str(FENCED))
 
-# KEYS: hand, items, events, beat, members, wake. ARGV: RECOVERED line prefix
-# "t|21|worker|", the worker's STOPPED line, the worker. If the worker's heartbeat has
-# expired, it is dead: its in-hand item (if any) goes back to the exit end of the buffer,
-# announced by RECOVERED, and the worker by STOPPED. Returns 0 (alive), 1 (dead, empty
-# handed) or 2 (dead, its item recovered).
+# KEYS: hand, items, events, beat, members, wake, token, free. ARGV: RECOVERED line prefix
+# "t|23|worker|", the worker's STOPPED line, the worker, '1' when the worker itself leaves
+# at once (``pcsim worker``'s second Ctrl+C). If the worker's heartbeat has expired, it
+# is dead (or it leaves): its in-hand item (if any) goes back to the exit end of the buffer,
+# announced by RECOVERED, a slot token it took and had not used yet goes back to
+# ``free``, and the worker is announced STOPPED and fenced (out of ``members``). Returns
+# 0 (alive), 1 (dead, empty handed) or 2 (dead, its item recovered).
 RECOVER = """
-if redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
+if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
 local e = ARGV[2]
 local found = 1
 local item = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
@@ -203,6 +228,7 @@ if item then
   redis.call('RPUSH', KEYS[6], '1')
   found = 2
 end
+while redis.call('LMOVE', KEYS[7], KEYS[8], 'LEFT', 'RIGHT') do end
 redis.call('SREM', KEYS[5], ARGV[3])
 redis.call('XADD', KEYS[3], '*', 'e', e)
 return found

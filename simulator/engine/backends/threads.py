@@ -21,7 +21,7 @@ from simulator.engine.backends.thread_buffer import BoundedBuffer
 from simulator.engine.backends.thread_buffers import buffer_class
 from simulator.engine.backends.thread_queue import LibraryQueue
 from simulator.engine.config import SimulationConfig
-from simulator.engine.cpu import ThreadClock
+from simulator.engine.cpu import ThreadClock, read_clocks
 from simulator.engine.events import MAIN, pill_id
 from simulator.engine.workers import ROLES, Role
 
@@ -173,12 +173,7 @@ class ThreadBackend(Backend):
         self._retired = [r for r in self._retired if r.thread.is_alive()] + [w]
 
     def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
-        per = {}
-        for name, w in list(self.workers.items()):
-            cpu = w.clock.read()
-            if cpu is not None:
-                per[name] = cpu
-        return per, sum(per.values()) if per else None
+        return read_clocks((name, w.clock) for name, w in list(self.workers.items()))
 
     def _sleep_changed(self, role: Role) -> None:
         self.sleep_gen[role] += 1
