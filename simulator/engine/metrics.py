@@ -84,6 +84,10 @@ class WorkerStat:
         return self.acc[0] + self.acc[1] + extra
 
 
+#: how many stopped workers' counts :attr:`Metrics.gone` keeps
+KEEP_GONE = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerView:
     name: str
@@ -127,6 +131,9 @@ class Metrics:
         self._retired: dict[Role, list[float]] = {role: [0.0, 0.0] for role in ROLES}
         #: retired workers' (meant seconds, wall seconds), per role
         self._retired_meant: dict[Role, list[float]] = {role: [0.0, 0.0] for role in ROLES}
+        #: each stopped worker's last count, newest last (at most :data:`KEEP_GONE`), so
+        #: the picture after a stop still says how much each one did
+        self.gone: dict[str, int] = {}
 
     def restart(self, t0: float) -> None:
         """Start the clock again at ``t0`` (the moment every worker was ready).
@@ -266,6 +273,10 @@ class Metrics:
                 meant[0] += w.meant
                 meant[1] += w.acc[0] + w.acc[1]
                 del workers[name]
+                gone = self.gone
+                gone[name] = w.done
+                if len(gone) > KEEP_GONE:
+                    del gone[next(iter(gone))]
             if t > last_t:
                 last_t = t
         self._bin = cur_bin
@@ -352,6 +363,17 @@ class Metrics:
                 meant += w.meant
                 wall += w.wall(now)
         return min(1.0, meant / wall) if wall > 0 else 0.0
+
+    def stopped_views(self, names: list[str], t: float) -> tuple[WorkerView, ...]:
+        """``names`` (workers no longer live) as stopped, each with its last count: the
+        cards after a stop."""
+        live = self.workers
+        return tuple(
+            WorkerView(name, role_of(name), WorkerState.STOPPED, -1, self.gone.get(name, 0),
+                       t, (0.0, 0.0))
+            for name in names
+            if name not in live
+        )  # fmt: skip
 
     def worker_views(
         self, now: float, hosts: dict[str, str] | None = None

@@ -1111,6 +1111,15 @@ class Simulation:
         end = self._t_end if self._t_end is not None else time.monotonic()
         return max(0.0, end - self._t0)
 
+    def _stopped_cards(self, now: float) -> tuple[WorkerView, ...]:
+        """After a stop, the run's own last workers as stopped, each with its count, so
+        the cards still say how much each one did (under ``self._lock``; joined workers
+        are in the report's ``joined``)."""
+        if self.state != RunState.STOPPED:
+            return ()
+        names = self._names[Role.PRODUCER] + self._names[Role.CONSUMER]
+        return self.metrics.stopped_views(names, now)
+
     def snapshot(self) -> Snapshot:
         with self._lock:
             led, met = self.ledger, self.metrics
@@ -1144,7 +1153,8 @@ class Simulation:
                 waits_empty=met.waits_empty,
                 workers=self._worker_cpu(
                     met.worker_views(now, getattr(self._backend, "hosts", None))
-                ),
+                )
+                + self._stopped_cards(now),
                 buffer=tuple(led.in_buffer_ids),
                 warnings=tuple(self._warnings) + self._throttle_warning(),
                 failure=self._failure,

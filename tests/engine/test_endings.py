@@ -175,3 +175,19 @@ def test_the_ledger_books_pills_apart_and_discards_by_id():
     led.discard()
     assert led.after_moment == 1 and led.discarded_ids == [b] and led.ok
     assert (led.in_buffer, led.in_hand, led.lost) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("ending", [None, "terminate"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_after_a_stop_every_card_keeps_its_worker_s_count(backend, ending):
+    """The cards after a stop say how much each worker did (they used to read "0 done"
+    once the workers' STOPPED events had removed them from the live views)."""
+    sim, _ch = _started(SimulationConfig(backend=backend, producers=2, consumers=3, **LOAD))
+    assert wait_for(lambda: sim.snapshot().consumed >= 10, 30.0)
+    sim.stop(ending=ending)
+    snap = sim.snapshot()
+    cards = {w.name: w for w in snap.workers}
+    assert set(cards) == {"P1", "P2", "C1", "C2", "C3"}
+    assert {w.state for w in cards.values()} == {"stopped"}
+    assert sum(w.done for w in cards.values() if w.role == "consumer") == snap.consumed
+    assert 0 < sum(w.done for w in cards.values() if w.role == "producer") <= snap.produced

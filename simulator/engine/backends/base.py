@@ -53,7 +53,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.cpu import CHUNK_S, spin
@@ -361,6 +361,38 @@ _now = time.monotonic
 #: sleeps shorter than this are plain ``time.sleep`` (see the module's notes): a pause, a
 #: stop or a new sleep range acts when they end, so within this long
 PLAIN_SLEEP_S = 0.05
+
+
+class ThreadWorkerFlags:
+    """The part of a :class:`WorkerRuntime` that a worker *thread* reads from the object
+    that steers it (``owner``: the threads backend, or a redis :class:`WorkerPool`): its
+    attention, stopping, sleeps and CPU rate, shared by every thread it runs. The owner
+    has ``attention``, ``stopping``, ``sleeps``, ``sleep_gen`` and ``cpu_rate``."""
+
+    owner: Any
+    role: Role
+    is_retiring: bool
+
+    def attention(self) -> bool:
+        return self.owner.attention or self.is_retiring
+
+    def exiting(self) -> bool:
+        return self.is_retiring or self.owner.stopping
+
+    def stopping(self) -> bool:
+        return bool(self.owner.stopping)
+
+    def retiring(self) -> bool:
+        return self.is_retiring
+
+    def sleep_range(self) -> tuple[float, float]:
+        return self.owner.sleeps[self.role]  # type: ignore[no-any-return]
+
+    def sleep_generation(self) -> int:
+        return self.owner.sleep_gen[self.role]  # type: ignore[no-any-return]
+
+    def cpu_rate(self) -> float:
+        return float(self.owner.cpu_rate)
 
 
 def work(rt: WorkerRuntime, held: int) -> bool:

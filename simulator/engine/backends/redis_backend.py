@@ -31,6 +31,7 @@ from simulator.engine.backends.base import (
     Backend,
     Closed,
     Emit,
+    ThreadWorkerFlags,
     run_consumer,
     run_producer,
     worker_rng,
@@ -95,11 +96,11 @@ class _Scripts:
         self.recover = conn.register_script(RECOVER)
 
 
-class _RedisWorker:
+class _RedisWorker(ThreadWorkerFlags):
     """The :class:`~.base.WorkerRuntime` of one worker thread, on its own connection."""
 
     def __init__(self, pool: WorkerPool, role: Role, name: str, number: int) -> None:
-        self.pool = pool
+        self.pool = self.owner = pool
         self.role, self.name, self.number = role, name, number
         self.conn = client(pool.url, single_connection_client=True)
         self.keys = pool.keys
@@ -192,9 +193,6 @@ class _RedisWorker:
         raise Closed
 
     # ---- holding, sleeping -------------------------------------------------------
-    def attention(self) -> bool:
-        return self.pool.attention or self.is_retiring
-
     def held(self) -> bool:
         return self.pool.holding
 
@@ -209,30 +207,12 @@ class _RedisWorker:
         finally:
             self.parked = False
 
-    def exiting(self) -> bool:
-        return self.is_retiring or self.pool.stopping
-
-    def stopping(self) -> bool:
-        return self.pool.stopping
-
-    def retiring(self) -> bool:
-        return self.is_retiring
-
-    def sleep_range(self) -> tuple[float, float]:
-        return self.pool.sleeps[self.role]
-
-    def sleep_generation(self) -> int:
-        return self.pool.sleep_gen[self.role]
-
     def sleep(self, seconds: float) -> bool:
         self.flush()
         if self.wake.wait(seconds):
             self.wake.clear()
             return True
         return False
-
-    def cpu_rate(self) -> float:
-        return self.pool.cpu_rate
 
     def nap(self, seconds: float) -> None:
         if self._out and (seconds >= FLUSH_AGE_S or _now() - self._oldest >= FLUSH_AGE_S):

@@ -13,6 +13,7 @@ from simulator.engine.backends.base import (
     Backend,
     Closed,
     Emit,
+    ThreadWorkerFlags,
     run_consumer,
     run_producer,
     worker_rng,
@@ -26,11 +27,11 @@ from simulator.engine.events import MAIN, pill_id
 from simulator.engine.workers import ROLES, Role
 
 
-class _ThreadWorker:
+class _ThreadWorker(ThreadWorkerFlags):
     """The :class:`~.base.WorkerRuntime` of one thread."""
 
     def __init__(self, backend: ThreadBackend, role: Role, name: str, number: int) -> None:
-        self.b = backend
+        self.b = self.owner = backend
         self.role, self.name, self.number = role, name, number
         self.emit = backend.emit
         assert backend.buffer is not None  # started
@@ -56,9 +57,6 @@ class _ThreadWorker:
         finally:
             self.clock.end()
 
-    def attention(self) -> bool:
-        return self.b.attention or self.is_retiring
-
     def held(self) -> bool:
         return self.b.holding and self.name not in self.b.granted
 
@@ -77,21 +75,6 @@ class _ThreadWorker:
         finally:
             self.parked = False
 
-    def exiting(self) -> bool:
-        return self.is_retiring or self.b.stopping
-
-    def stopping(self) -> bool:
-        return self.b.stopping
-
-    def retiring(self) -> bool:
-        return self.is_retiring
-
-    def sleep_range(self) -> tuple[float, float]:
-        return self.b.sleeps[self.role]
-
-    def sleep_generation(self) -> int:
-        return self.b.sleep_gen[self.role]
-
     def sleep(self, seconds: float) -> bool:
         if self.wake.wait(seconds):
             # whoever set it changed a flag first: the caller re-checks them after this
@@ -100,9 +83,6 @@ class _ThreadWorker:
         return False
 
     nap = staticmethod(time.sleep)  # a short sleep is a plain one (see base.work)
-
-    def cpu_rate(self) -> float:
-        return self.b.cpu_rate
 
     def flush(self) -> None:
         pass  # a thread's events are in the engine's inbox already
