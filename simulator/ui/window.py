@@ -796,6 +796,11 @@ class MainWindow(QMainWindow):
             self._scenario_t0 = t0
             self.canvas.set_caption(self._scenario_caption())  # a timeline may change it
         self.guide.restart()
+        if self.bridge.join_command:  # redis --listen: say where the command is (not it)
+            self.statusBar().showMessage(
+                "Others can join this run: Simulation ▸ Invite workers… shows the command",
+                30_000,
+            )
 
     @Slot()
     def _stop(self) -> None:
