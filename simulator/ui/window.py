@@ -799,7 +799,7 @@ class MainWindow(QMainWindow):
         if self.bridge.join_command:  # redis --listen: say where the command is (not it)
             self.statusBar().showMessage(
                 "Others can join this run: Simulation ▸ Invite workers… shows the command",
-                30_000,
+                10_000,
             )
 
     @Slot()
