@@ -107,10 +107,6 @@ class InviteDialog(QDialog):
     def __init__(self, join_command: str, text_px: int = 13, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Invite workers to this run")
-        px = max(12, text_px)
-        font = QFont(self.font())
-        font.setPixelSize(px)
-        self.setFont(font)
         self.commands: dict[str, str] = {}
         self.lines: dict[str, QLabel] = {}
         self.copy_buttons: dict[str, QPushButton] = {}
@@ -122,11 +118,8 @@ class InviteDialog(QDialog):
         grid.setVerticalSpacing(4)
         for i, role in enumerate(ROLES):
             title = QLabel(ROLE_WORDS[role])
-            bold = QFont(font)
-            bold.setBold(True)
-            title.setFont(bold)
+            title.setStyleSheet("font-weight: bold")  # the dialog's size (set_text_px)
             line = QLabel()
-            line.setFont(_mono(px))
             line.setTextFormat(Qt.TextFormat.PlainText)
             line.setWordWrap(True)
             line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -165,11 +158,24 @@ class InviteDialog(QDialog):
         self._copied.setSingleShot(True)
         self._copied.setInterval(COPIED_MS)
         self._copied.timeout.connect(self._uncopied)
-        self.set_command(join_command)
+        self.set_command(join_command, text_px)
 
-    def set_command(self, join_command: str) -> None:
+    def set_text_px(self, px: int) -> None:
+        """The dialog's text at the window's size (never under 12 px), the commands
+        monospaced at the same size."""
+        px = max(12, px)
+        font = QFont(self.font())
+        font.setPixelSize(px)
+        self.setFont(font)
+        for line in self.lines.values():
+            line.setFont(_mono(px))
+
+    def set_command(self, join_command: str, text_px: int | None = None) -> None:
         """Show the commands of a (new) run: ``join_command`` is the engine's; the
-        password is hidden again (a new run has a new one)."""
+        password is hidden again (a new run has a new one, and the dialog opens hiding
+        it). ``text_px``: the window's text size now (presentation mode is larger)."""
+        if text_px is not None:
+            self.set_text_px(text_px)
         self.commands = {role: command_for(join_command, role) for role in ROLES}
         self.show_password.setChecked(False)
         # wide enough for the full command on one line (so Show does not re-wrap it), up to

@@ -916,7 +916,7 @@ class MainWindow(QMainWindow):
         if self.invite_dialog is None:
             self.invite_dialog = InviteDialog(command, self.text_px, self)
         else:
-            self.invite_dialog.set_command(command)
+            self.invite_dialog.set_command(command, self.text_px)
         self.invite_dialog.show()
         self.invite_dialog.raise_()
         self.invite_dialog.activateWindow()

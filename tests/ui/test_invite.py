@@ -20,7 +20,7 @@ from PySide6.QtGui import QGuiApplication
 from simulator.engine.broker_url import parse_broker_url
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import STOPPED
-from simulator.ui.invite_dialog import ROLES, command_for, why_not
+from simulator.ui.invite_dialog import ROLES, InviteDialog, command_for, why_not
 from simulator.ui.window import MainWindow
 
 needs_redis = pytest.mark.skipif(
@@ -62,6 +62,20 @@ def test_why_invite_is_greyed_names_what_is_missing():
     assert "--backend redis --listen" in why_not(SimulationConfig(), True, "")
     assert "127.0.0.1 only" in why_not(_listening(listen=None), True, "")
     assert "Start the run first" in why_not(_listening(), False, "")
+
+
+def test_the_dialog_alone_masks_and_keeps_its_text_readable(qtbot):
+    d = InviteDialog(JOIN, text_px=8)  # asked for less: never under 12 px
+    qtbot.addWidget(d)
+    assert d.shown("consumer") == JOIN.replace(":s3cret@", ":***@")
+    assert d.shown("producer").endswith("--role producer") and "s3cret" not in d.shown("producer")
+    assert d.font().pixelSize() >= 12
+    assert all(line.font().pixelSize() >= 12 for line in d.lines.values())
+    d.show_password.setChecked(True)
+    assert d.shown("consumer") == JOIN
+    d.set_command(JOIN.replace("s3cret", "n3w"), text_px=18)  # a new run: hidden again
+    assert not d.show_password.isChecked() and "n3w" not in d.shown("consumer")
+    assert d.lines["consumer"].font().pixelSize() == 18
 
 
 def test_invite_is_greyed_and_hidden_on_threads(window):
