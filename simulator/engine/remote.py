@@ -44,6 +44,16 @@ def _end(sim: Simulation, ending: str, publish: Any) -> None:
     publish(force=True)
 
 
+def _join_command(sim: Simulation) -> str:
+    """The command that joins ``sim``'s run from another machine (password included), or
+    "" when the run does not listen (only the redis backend with ``--listen`` has one).
+
+    Read off the running backend rather than added to :class:`Simulation`'s API or its
+    :class:`Snapshot`: the password must reach only the window of whoever started the
+    run, once, never the frames (which feed ``--dump-view``, the JSON and recordings)."""
+    return str(getattr(getattr(sim, "_backend", None), "join_command", "") or "")
+
+
 def _serve(
     conn: Any, config: SimulationConfig, parent_pid: int = 0, death_signal: bool = False
 ) -> None:
@@ -97,7 +107,7 @@ def _serve(
                     if args:  # inside events on or off for this run
                         sim.set_inside(bool(args[0]))
                     sim.start(paused=len(args) > 1 and bool(args[1]))
-                    result: object = sim.started_at
+                    result: object = (sim.started_at, _join_command(sim))
                 elif cmd == "apply":
                     result = sim.apply(args[0])
                 elif cmd == "stop":
@@ -170,6 +180,7 @@ class RemoteSimulation:
         self._total = 0
         self._latest: Snapshot | None = None
         self._ending = False  # an ending runs in the engine (see end)
+        self._join_command = ""  # see join_command
         ctx = mp.get_context("spawn")
         quiet_resource_tracker()  # the engine's workers share this process's tracker
         self._conn, child = ctx.Pipe()
@@ -190,6 +201,16 @@ class RemoteSimulation:
     def ended(self) -> bool:
         """True once the engine process has ended without being closed."""
         return bool(self.ended_reason)
+
+    @property
+    def join_command(self) -> str:
+        """The ``pcsim worker`` command that joins the current run from another terminal
+        or machine, password included: redis with ``--listen`` only, "" otherwise and once
+        the run is over (its server is gone). It came once, with the start's reply, never
+        in a frame: show it only to whoever started the run (DESIGN "Redis")."""
+        if self.state not in (RunState.RUNNING, RunState.PAUSED) or self.ended:
+            return ""
+        return self._join_command
 
     @property
     def pid(self) -> int | None:
@@ -285,7 +306,8 @@ class RemoteSimulation:
         self._events.clear()
         self._total = 0
         self._ending = False
-        self.started_at = self._call("start", self.inside, paused)
+        self._join_command = ""
+        self.started_at, self._join_command = self._call("start", self.inside, paused)
         self.state = RunState.PAUSED if paused else RunState.RUNNING
 
     def set_inside(self, inside: bool) -> None:

@@ -70,6 +70,14 @@ class EngineBridge(QObject):
     def state(self) -> RunState:
         return self.sim.state
 
+    @property
+    def join_command(self) -> str:
+        """The ``pcsim worker`` command that joins the run on show from another machine,
+        password included, while it runs (redis with ``--listen``; "" otherwise). The
+        engine sends it once, with its answer to start, never in a frame: only the invite
+        dialog shows it (see :mod:`simulator.ui.invite_dialog`)."""
+        return str(getattr(self.sim, "join_command", "") or "")
+
     # ---- control -------------------------------------------------------------------
     @property
     def engine_lost(self) -> bool:

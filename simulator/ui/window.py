@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -91,6 +92,7 @@ from simulator.ui.stats import StatsPanel, read_books
 
 if TYPE_CHECKING:
     from simulator.ui.compare_dialog import CompareDialog
+    from simulator.ui.invite_dialog import InviteDialog
     from simulator.ui.recorder import Recorder
     from simulator.ui.sweep_dialog import SweepDialog
 
@@ -101,6 +103,11 @@ FIGURES_S = 0.1
 CONTINUE_AFTER_END_MS = 1500
 #: presentation mode's extra text scale, on top of the user's
 PRESENT_BOOST = 1.35
+#: Invite workers…'s tooltip while it can be used
+INVITE_TIP = (
+    "Show the pcsim worker commands that let other terminals or machines join this run "
+    "(password hidden; Copy copies it)"
+)
 
 #: Break it: bug -> (its shipped scenario, menu text, tooltip)
 BREAK_IT: dict[str, tuple[str, str, str]] = {
@@ -222,6 +229,7 @@ class MainWindow(QMainWindow):
         self.recorder: Recorder | None = None
         self.sweep_dialog: SweepDialog | None = None  # Simulation ▸ Sweep…, made when asked
         self.compare_dialog: CompareDialog | None = None  # Compare backends…, when asked
+        self.invite_dialog: InviteDialog | None = None  # Invite workers…, when asked
         self._presenting = False  # presentation mode (full screen, larger text)
         self.font_scale = 1.0
         self.frame_listeners: list[FrameListener] = []  # extra per-frame callbacks
@@ -554,9 +562,17 @@ class MainWindow(QMainWindow):
             "Leave REPLAY: the run as it is now",
             lambda: self.replay.live(),
         )
+        self._action(
+            "invite",
+            "&Invite workers…",
+            "",
+            INVITE_TIP,
+            self.open_invite,
+        )
         self._action("about", "&About pcsim", "", "About pcsim", self._about)
         bar = self.menuBar()
         sim = bar.addMenu("&Simulation")
+        sim.setToolTipsVisible(True)  # a greyed Invite workers… says why
         for key in ("start", "step", "stop", "reset"):
             sim.addAction(self.actions_by_name[key])
         stop_by = sim.addMenu("Stop &by")
@@ -566,6 +582,7 @@ class MainWindow(QMainWindow):
         sim.addSeparator()
         sim.addAction(self.actions_by_name["sweep"])
         sim.addAction(self.actions_by_name["compare"])
+        sim.addAction(self.actions_by_name["invite"])
         sim.addSeparator()
         sim.addAction(self.actions_by_name["quit"])
         scen = bar.addMenu("S&cenarios")
@@ -600,6 +617,15 @@ class MainWindow(QMainWindow):
         view.addAction(self.actions_by_name["screenshot"])
         view.addAction(self.actions_by_name["record"])
         bar.addMenu("&Help").addAction(self.actions_by_name["about"])
+        # Invite workers… as a button too: a teacher inviting the room is presenting (the
+        # menus hidden); shown only with the redis backend, the only one others can join
+        invite = QToolBar("Invite workers", self)
+        invite.setObjectName("invite_bar")
+        invite.setMovable(False)
+        invite.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        invite.addAction(self.actions_by_name["invite"])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, invite)
+        self.invite_bar = invite
 
     def _build_break_menu(self, menu: QMenu) -> None:
         """Break it: each classic bug opens its shipped scenario (settings, caption that
@@ -770,6 +796,11 @@ class MainWindow(QMainWindow):
             self._scenario_t0 = t0
             self.canvas.set_caption(self._scenario_caption())  # a timeline may change it
         self.guide.restart()
+        if self.bridge.join_command:  # redis --listen: say where the command is (not it)
+            self.statusBar().showMessage(
+                "Others can join this run: Simulation ▸ Invite workers… shows the command",
+                10_000,
+            )
 
     @Slot()
     def _stop(self) -> None:
@@ -831,6 +862,7 @@ class MainWindow(QMainWindow):
         shutdown = self.bridge.config.shutdown
         self.actions_by_name["stop"].setText(f"S&top: {shutdown}" if shutdown else "S&top")
         self._enable_step(state)
+        self._enable_invite(state)
         self._show_status(state)
         if state == STOPPED and self.bridge.last_snapshot is not None:
             self.show_figures_now()
@@ -852,6 +884,42 @@ class MainWindow(QMainWindow):
             return
         step.setEnabled(state == PAUSED)
         step.setToolTip("While paused: one worker makes its next move (one event)")
+
+    def _enable_invite(self, state: RunState) -> None:
+        """Invite workers…: only while a run that others can join goes (redis with
+        ``--listen``); greyed otherwise, its tooltip saying why. Its dialog closes when the
+        run ends (the command would join nothing: the run's server is gone)."""
+        from simulator.ui.invite_dialog import why_not
+
+        running = state in (RUNNING, PAUSED)
+        command = self.bridge.join_command if running else ""
+        why = why_not(self.bridge.config, running, command)
+        action = self.actions_by_name["invite"]
+        action.setEnabled(not why)
+        action.setToolTip(why or INVITE_TIP)
+        self.invite_bar.setVisible(self.bridge.config.backend == "redis" or bool(command))
+        if self.invite_dialog is not None:
+            if not command:
+                self.invite_dialog.close()
+            elif command not in self.invite_dialog.commands.values():
+                self.invite_dialog.set_command(command)  # a new run, a new password
+
+    @Slot()
+    def open_invite(self) -> None:
+        """Simulation ▸ Invite workers…: the commands that join the running run, the
+        password hidden until asked for (see :mod:`simulator.ui.invite_dialog`)."""
+        from simulator.ui.invite_dialog import InviteDialog
+
+        command = self.bridge.join_command
+        if not command:
+            return
+        if self.invite_dialog is None:
+            self.invite_dialog = InviteDialog(command, self.text_px, self)
+        else:
+            self.invite_dialog.set_command(command, self.text_px)
+        self.invite_dialog.show()
+        self.invite_dialog.raise_()
+        self.invite_dialog.activateWindow()
 
     def _show_strip(self) -> None:
         """Presentation mode's line: the statistics' throughput and books, as shown there
@@ -1379,6 +1447,8 @@ class MainWindow(QMainWindow):
             self.sweep_dialog.close()  # stops its child
         if self.compare_dialog is not None:
             self.compare_dialog.close()  # stops its child
+        if self.invite_dialog is not None:
+            self.invite_dialog.close()
         if not self.isFullScreen():
             self.settings.setValue("geometry", self.saveGeometry())
         self.bridge.stop()
