@@ -186,13 +186,22 @@ class Toggle:
 
 
 class Banner:
-    """A dark rounded note above the buffer with one line of text, or hidden.
+    """A dark rounded note above the buffer with its text, or hidden.
 
     It says what holds the whole picture still (paused, workers still starting); the box
-    is fitted to the text each time the text changes, never per frame.
+    is fitted to the text each time the text changes, never per frame. A text wider than
+    ``max_width`` (the room between the columns of cards) wraps onto more lines rather
+    than cover a card's name.
     """
 
-    def __init__(self, scene: QGraphicsScene, font: QFont, center: QPointF, height: float):
+    def __init__(
+        self,
+        scene: QGraphicsScene,
+        font: QFont,
+        center: QPointF,
+        height: float,
+        max_width: float = 1e9,
+    ):
         self.box = QGraphicsPathItem()
         self.box.setBrush(QBrush(QColor(31, 35, 40, 225)))
         self.box.setPen(QPen(Qt.PenStyle.NoPen))
@@ -201,7 +210,7 @@ class Banner:
         scene.addItem(self.box)
         self.label = Label(scene, font, QBrush(QColor("#FFFFFF")), self.box)
         self.metrics = QFontMetricsF(font)
-        self.center, self.height = center, height
+        self.center, self.height, self.max_width = center, height, max_width
         self.text: str | None = None
 
     @property
@@ -219,11 +228,31 @@ class Banner:
         # red, and the word says it too: a deadlock, a join that never returns, losses
         alarm = text.startswith(("DEADLOCK", "STUCK", "TERMINATED"))
         self.box.setBrush(QBrush(QColor(179, 38, 30, 235) if alarm else QColor(31, 35, 40, 225)))
-        w = self.metrics.horizontalAdvance(text) + 40
-        rect = QRectF(self.center.x() - w / 2, self.center.y() - self.height / 2, w, self.height)
+        fm = self.metrics
+        lines = wrap(text, fm, self.max_width - 40)
+        w = max(fm.horizontalAdvance(t) for t in lines) + 40
+        h = self.height + fm.lineSpacing() * (len(lines) - 1)
+        rect = QRectF(self.center.x() - w / 2, self.center.y() - h / 2, w, h)
         self.box.setPath(rounded(rect, 8))
-        self.label.set(text)
-        self.label.item.setPos(rect.left() + 20, rect.center().y() - self.metrics.height() / 2)
+        self.label.set("\n".join(lines))
+        text_h = fm.height() + fm.lineSpacing() * (len(lines) - 1)
+        self.label.item.setPos(rect.left() + 20, rect.center().y() - text_h / 2)
+
+
+def wrap(text: str, fm: QFontMetricsF, width: float) -> list[str]:
+    """``text`` in lines no wider than ``width`` where its words allow (greedy, at
+    spaces; a single word wider than ``width`` keeps its own line)."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        trial = f"{line} {word}" if line else word
+        if line and fm.horizontalAdvance(trial) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    lines.append(line)
+    return lines
 
 
 class TokenItem:

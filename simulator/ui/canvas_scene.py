@@ -216,8 +216,10 @@ def build_legend(scene: QGraphicsScene, st: Styles, lay: Layout) -> Toggle:
 def build_banner(scene: QGraphicsScene, st: Styles, lay: Layout) -> Banner:
     """The banner above the buffer (paused, starting workers), hidden."""
     s = lay.scale
-    center = QPointF(lay.width / 2, lay.buffer.top() - 53 * s)
-    return Banner(scene, st.font(16 * s, True), center, 34 * s)
+    # between the columns of cards, never over a card's name
+    left, right = lay.producers_right + 6 * s, lay.consumers_left - 6 * s
+    center = QPointF((left + right) / 2, lay.buffer.top() - 53 * s)
+    return Banner(scene, st.font(16 * s, True), center, 34 * s, max(right - left, 200 * s))
 
 
 def banner_text(run_state: str, snap: Snapshot | None) -> str | None:

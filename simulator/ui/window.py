@@ -897,7 +897,9 @@ class MainWindow(QMainWindow):
         action = self.actions_by_name["invite"]
         action.setEnabled(not why)
         action.setToolTip(why or INVITE_TIP)
-        self.invite_bar.setVisible(self.bridge.config.backend == "redis" or bool(command))
+        cfg = self.bridge.config  # the bar only where others may join (no clutter else)
+        listens = cfg.backend == "redis" and cfg.listen is not None
+        self.invite_bar.setVisible(bool(command) or listens)
         if self.invite_dialog is not None:
             if not command:
                 self.invite_dialog.close()

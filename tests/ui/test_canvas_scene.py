@@ -171,3 +171,21 @@ def test_the_scene_is_rebuilt_only_when_the_layout_changes(qtbot):
     assert canvas._items is not first and canvas._items is not None
     assert len(canvas._items.slots) == 5
     assert card_lines(canvas._layout.producers["P1"], canvas._layout.scale) == 3
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (900, 600)])
+def test_a_long_ending_note_wraps_and_covers_no_card(qtbot, size):
+    """The poison-pill note is wider than the room between the columns at these sizes:
+    it wraps onto more lines instead of covering C1's name (it used to)."""
+    cfg = SimulationConfig(producers=2, consumers=3, capacity=8)
+    canvas = _canvas(qtbot, cfg)
+    canvas.resize(*size)
+    snap = dataclasses.replace(_snapshot(RUNNING, cfg, fill=3), ending="poison-pill")
+    canvas.on_snapshot(snap)
+    canvas.refresh(force=True)
+    items = canvas._items
+    assert items is not None and items.banner.box.isVisible()
+    assert "\n" in items.banner.label.text
+    box = items.banner.box.sceneBoundingRect()
+    for card in items.cards.values():
+        assert not box.intersects(card.box.sceneBoundingRect()), card
