@@ -648,6 +648,7 @@ def test_poison_pills_end_joined_consumers_too():
     assert snap.ok, snap.violations
     pills = {e.worker for e in seen() if e.kind == Kind.GOT and is_pill(e.item)}
     assert pills == {"C1", "C1001", "C1002"}  # one pill each, the joined ones too
+    assert {name for name, _host, _n in snap.joined} == {"C1001", "C1002"}  # not "main"
     assert snap.produced == snap.consumed and (snap.in_buffer, snap.in_hand) == (0, 0)
 
 

@@ -503,7 +503,8 @@ class RedisBackend(Backend):
         self.hosts: dict[str, str] = {}
         #: joined worker -> items it put (a producer) or consumed (a consumer)
         self.joined: dict[str, int] = {}
-        self._local: set[str] = set()  # every worker of the run's own, leaving ones too
+        #: every worker of the run's own, leaving ones too (and the main thread's pills)
+        self._local: set[str] = {MAIN}
         self._joined_stopped: set[str] = set()  # joined workers whose STOPPED came
         #: what failed outside the books (the broker vanished): the run cannot go on;
         #: the simulation ends it and keeps its books as they were (exit 4)
