@@ -222,6 +222,11 @@ class Ledger:
             elif k == K_ERROR:
                 self._violate(f"{worker} failed: {value}")
             elif k == K_RECOVERED:  # redis: a dead consumer's item, back at the exit end
+                if item > PILL_MIN:  # a pill it took: back in the buffer, not an item
+                    self.pills_got -= 1
+                    held.pop(worker, None)
+                    self.in_buffer_ids = ids = {item: t, **ids}
+                    continue
                 put += 1  # in the buffer once more: got again, still consumed only once
                 held.pop(worker, None)
                 self.in_buffer_ids = ids = {item: t, **ids}

@@ -22,6 +22,7 @@ from simulator.engine.events import (
     K_PUT,
     MAIN,
     NO_TASK_DONE,
+    Kind,
     consumed_event,
     got_event,
     is_pill,
@@ -191,3 +192,23 @@ def test_after_a_stop_every_card_keeps_its_worker_s_count(backend, ending):
     assert {w.state for w in cards.values()} == {"stopped"}
     assert sum(w.done for w in cards.values() if w.role == "consumer") == snap.consumed
     assert 0 < sum(w.done for w in cards.values() if w.role == "producer") <= snap.produced
+
+
+def test_a_recovered_pill_is_a_pill_again_not_an_item():
+    """redis: a consumer that dies holding a poison pill has it recovered to the buffer;
+    the books count it as a pill there, not as an item (nothing in hand, one in buffer)."""
+    led = Ledger()
+    pill = pill_id(1)
+    led.feed(
+        [
+            put_event(MAIN, pill, 1),
+            got_event("C1001", pill, 0),
+            (1.0, Kind.RECOVERED, "C1001", pill, 1, 0.0),
+            stopped_event("C1001", -1),
+            got_event("C1", pill, 0),
+        ]
+    )
+    assert (led.put, led.got, led.in_buffer, led.in_hand) == (0, 0, 0, 0)
+    assert (led.pills_put, led.pills_got) == (1, 1)
+    led.close_books(0)
+    assert not led.violations

@@ -686,3 +686,38 @@ def test_ctrl_c_while_paused_waits_for_the_resume_and_twice_gives_the_item_back(
     assert [e.worker for e in done()] == ["C1"]
     snap = sim.snapshot()
     assert snap.ok, snap.violations
+
+
+def test_the_scripts_fence_a_worker_that_is_no_longer_a_member():
+    """A stalled worker the run declared dead (out of ``members``) changes nothing: its
+    put gives back the token it took while it waited (the buffer keeps K slots), its
+    events are not written, and it is not recovered twice (no second STOPPED)."""
+    from simulator.engine.backends.redis_buffer import FENCED
+
+    sim = Simulation(_config(producers=1, consumers=1, capacity=3))
+    sim.start()
+    try:
+        assert sim.ready.wait(30)
+        backend = sim._backend
+        assert isinstance(backend, RedisBackend) and backend.pool is not None
+        pool, conn, k = backend.pool, backend._conn, backend.keys
+        sim.pause()
+        assert wait_for(backend.settled, timeout=10)
+        free, length = conn.llen(k.free), conn.xlen(k.events)
+        conn.lmove(k.free, k.token("P9"), "LEFT", "RIGHT")  # P9 waited, got a token...
+        put = pool.scripts.put(
+            keys=[k.items, k.free, k.events, k.wake, k.members, k.token("P9")],
+            args=["99", "", "0.0|3|P9|99|", "1", "", "P9"],  # ...and puts, fenced
+            client=conn,
+        )
+        flush = pool.scripts.flush(
+            keys=[k.events, k.members], args=["0.0|6|P9|-1|0|0.0", "P9"], client=conn
+        )
+        assert (put, flush) == (FENCED, FENCED)
+        assert conn.llen(k.free) == free and conn.llen(k.token("P9")) == 0
+        assert pool.recover("P9", conn) == pool.recover("P9", conn, leaving=True) == 0
+        assert conn.xlen(k.events) == length  # nothing written for it
+        sim.resume()
+    finally:
+        sim.stop()
+    assert sim.snapshot().ok, sim.snapshot().violations

@@ -41,6 +41,7 @@ from simulator.engine.backends.redis_buffer import (
     BEAT_TTL_MS,
     DONE,
     FENCED,
+    FLUSH,
     GET,
     PUT,
     RECOVER,
@@ -93,6 +94,7 @@ class _Scripts:
         self.put = conn.register_script(PUT)
         self.get = conn.register_script(GET)
         self.done = conn.register_script(DONE)
+        self.flush = conn.register_script(FLUSH)
         self.recover = conn.register_script(RECOVER)
 
 
@@ -173,7 +175,10 @@ class _RedisWorker(ThreadWorkerFlags):
 
     def flush(self) -> None:
         if self._out and not self.fenced:
-            self.conn.xadd(self.keys.events, {"e": self._pre()})
+            args = [self._pre(), self.name]
+            keys = [self.keys.events, self.keys.members]
+            if self.pool.scripts.flush(keys=keys, args=args, client=self.conn) == FENCED:
+                self._fence(leave=False)
 
     def _done(self, ev: RawEvent) -> None:
         self._finish(ev[3], line(ev, self._offset))
@@ -185,12 +190,15 @@ class _RedisWorker(ThreadWorkerFlags):
         if self.pool.scripts.done(keys=self._done_keys, args=args, client=self.conn) == FENCED:
             self._fence()
 
-    def _fence(self) -> None:
-        """A script said the run declared this worker dead: leave without a word."""
-        self.fenced = True
-        self._out = []
-        self.pool.fenced.append(self.name)
-        raise Closed
+    def _fence(self, leave: bool = True) -> None:
+        """A script said the run declared this worker dead: from now on it says nothing
+        (the run wrote its STOPPED); ``leave``: :class:`Closed`, out of its loop."""
+        if not self.fenced:
+            self.fenced = True
+            self._out = []
+            self.pool.fenced.append(self.name)
+        if leave:
+            raise Closed
 
     # ---- holding, sleeping -------------------------------------------------------
     def held(self) -> bool:
@@ -397,18 +405,18 @@ class WorkerPool:
 
     def leave_now(self) -> list[str]:
         """Every worker of this pool leaves at once, mid-item (``pcsim worker``'s second
-        Ctrl+C): silenced first (the run writes their last words), stopped, and what each
-        held given back through RECOVER, announced as recovered. The names that gave an
-        item back."""
-        everyone = list(self.workers.values()) + self._leaving
-        for w in everyone:
-            w.fenced = True  # from here on the broker speaks for them
-        self.stop(STOP_JOIN_S)
+        Ctrl+C): RECOVER first, for each one still a member (one that left already wrote
+        its own STOPPED), gives back what it holds, says so and writes its STOPPED, which
+        fences it off; then the threads are stopped. The names that gave an item back."""
         conn = client(self.url)
         try:
-            return [w.name for w in everyone if self.recover(w.name, conn, leaving=True) == 2]
+            everyone = list(self.workers.values()) + self._leaving
+            back = [w.name for w in everyone if self.recover(w.name, conn, leaving=True) == 2]
         finally:
             conn.close()
+        self.stop(STOP_JOIN_S)
+        self.fenced.clear()  # they left as asked: nobody declared them dead
+        return back
 
     def failed(self, name: str, exc: BaseException) -> None:
         if self.stopping and self.failure is None:

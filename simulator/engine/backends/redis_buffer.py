@@ -155,9 +155,13 @@ FENCED = -2
 # KEYS: items, free, events, wake, members, token. ARGV: item, pre, PUT line without
 # "size|value", have a token in ``token`` (1) or take one from ``free`` now (0), PUT_WAIT
 # line (written when the buffer is full), the worker.
-# Returns the buffer's length after the put, -1 if it is full (nothing put), or FENCED.
+# Returns the buffer's length after the put, -1 if it is full (nothing put), or FENCED
+# (a token taken while it waited goes back to ``free``).
 PUT = """
-if redis.call('SISMEMBER', KEYS[5], ARGV[6]) == 0 then return FENCED end
+if redis.call('SISMEMBER', KEYS[5], ARGV[6]) == 0 then
+  while redis.call('LMOVE', KEYS[6], KEYS[2], 'LEFT', 'RIGHT') do end
+  return FENCED
+end
 if ARGV[4] == '0' then
   if not redis.call('LPOP', KEYS[2]) then
     local w = ARGV[5]
@@ -176,6 +180,14 @@ redis.call('RPUSH', KEYS[4], '1')
 redis.call('LTRIM', KEYS[4], -WAKE_KEEP, -1)
 return n
 """.replace("WAKE_KEEP", str(WAKE_KEEP)).replace("FENCED", str(FENCED))
+
+# KEYS: events, members. ARGV: event lines, the worker. A worker's other events (see the
+# module's notes), written only while it is a member. Returns 1, or FENCED.
+FLUSH = """
+if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0 then return FENCED end
+redis.call('XADD', KEYS[1], '*', 'e', ARGV[1])
+return 1
+""".replace("FENCED", str(FENCED))
 
 # KEYS: items, hand, events, members. ARGV: pre, GOT line prefix "t|7|worker|", GET_WAIT
 # line ('' after the first try), the worker.
@@ -213,12 +225,14 @@ return 1
 
 # KEYS: hand, items, events, beat, members, wake, token, free. ARGV: RECOVERED line prefix
 # "t|23|worker|", the worker's STOPPED line, the worker, '1' when the worker itself leaves
-# at once (``pcsim worker``'s second Ctrl+C). If the worker's heartbeat has expired, it
-# is dead (or it leaves): its in-hand item (if any) goes back to the exit end of the buffer,
-# announced by RECOVERED, a slot token it took and had not used yet goes back to
-# ``free``, and the worker is announced STOPPED and fenced (out of ``members``). Returns
-# 0 (alive), 1 (dead, empty handed) or 2 (dead, its item recovered).
+# at once (``pcsim worker``'s second Ctrl+C). A worker no longer a member has left (or
+# was recovered) already: nothing to do. If its heartbeat has expired, it is dead (or it
+# leaves): its in-hand item (if any) goes back to the exit end of the buffer, announced
+# by RECOVERED, a slot token it took and had not used yet goes back to ``free``, and the
+# worker is announced STOPPED and fenced (out of ``members``). Returns 0 (alive, or gone
+# already), 1 (dead, empty handed) or 2 (dead, its item recovered).
 RECOVER = """
+if redis.call('SISMEMBER', KEYS[5], ARGV[3]) == 0 then return 0 end
 if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
 local e = ARGV[2]
 local found = 1
