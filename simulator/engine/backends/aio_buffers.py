@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 from typing import Any, Literal
 
-from simulator.engine.backends.slot_books import SlotBooks
+from simulator.engine.backends.slot_books import SlotBooks, on_full
 from simulator.engine.events import (
     K_COND_WAIT,
     K_COND_WOKE,
@@ -260,21 +260,18 @@ class AioConditionBuffer(_AioSimHooks):
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
             while self.count == self.capacity or self._sim_paused(worker):
-                if not self._sim_paused(worker):  # really full (never drop while paused)
-                    if policy == "drop-oldest":
-                        self._sim_overwrite(worker)  # the oldest leaves: a slot is free
-                        break
-                    left = deadline - loop.time()
-                    if policy == "drop-newest" or left <= 0:
-                        self._sim_reject(item, worker)  # the item is dropped
-                        return
-                    self._sim_put_wait(item, worker)
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(left):
-                            await self.not_full.wait()
-                else:
-                    self._sim_put_wait(item, worker)
-                    await self.not_full.wait()
+                paused, left = self._sim_paused(worker), deadline - loop.time()
+                choice = on_full(policy, left, paused)
+                if choice == "overwrite":
+                    self._sim_overwrite(worker)  # the oldest leaves: a slot is free
+                    break
+                if choice == "reject":
+                    self._sim_reject(item, worker)  # the item is dropped
+                    return
+                self._sim_put_wait(item, worker)
+                with contextlib.suppress(TimeoutError):  # paused: until the hold ends
+                    async with asyncio.timeout(None if paused else left):
+                        await self.not_full.wait()
             self.slots[self.tail] = item
             self.tail = (self.tail + 1) % self.capacity
             self.count += 1

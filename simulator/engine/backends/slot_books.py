@@ -10,6 +10,7 @@ threads, between two awaits on asyncio.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from simulator.engine.events import (
     NO_ITEM,
@@ -24,6 +25,26 @@ from simulator.engine.events import (
 )
 
 EMPTY = NO_ITEM  #: what a slot holds before its first item (item ids are >= 0)
+
+#: what a producer that finds the buffer full does under a full policy (see :func:`on_full`)
+OnFull = Literal["wait", "overwrite", "reject"]
+
+
+def on_full(policy: str, left: float, paused: bool) -> OnFull:
+    """The full policy's decision, once per look at a full buffer, for a producer with
+    ``left`` seconds of its ``put_timeout`` left: ``"overwrite"`` the oldest item
+    (``drop-oldest``: a slot is then free), ``"reject"`` its own item (``drop-newest``,
+    or ``timeout`` with no time left), or ``"wait"`` (for a slot, at most ``left``
+    seconds; while ``paused``, for the hold to end). Nothing is dropped while paused: a
+    pause must not change the books. Pure, so that the thread and the asyncio buffers
+    decide alike and differ only in how they wait."""
+    if paused:
+        return "wait"
+    if policy == "drop-oldest":
+        return "overwrite"
+    if policy == "drop-newest" or left <= 0:
+        return "reject"
+    return "wait"
 
 
 class SlotBooks:

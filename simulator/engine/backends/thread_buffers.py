@@ -43,7 +43,7 @@ from simulator.engine.backends.inside import (
     InsideSemaphore,
     current_worker,
 )
-from simulator.engine.backends.slot_books import SlotBooks
+from simulator.engine.backends.slot_books import SlotBooks, on_full
 from simulator.engine.events import (
     NO_ITEM,
     RawEvent,
@@ -194,19 +194,16 @@ class ConditionBuffer(_SimHooks):
         with self.mutex:
             deadline = time.monotonic() + timeout
             while self.count == self.capacity or self._sim_paused(worker):
-                if not self._sim_paused(worker):  # really full (never drop while paused)
-                    if policy == "drop-oldest":
-                        self._sim_overwrite(worker)  # the oldest leaves: a slot is free
-                        break
-                    left = deadline - time.monotonic()
-                    if policy == "drop-newest" or left <= 0:
-                        self._sim_reject(item, worker)  # the item is dropped
-                        return
-                    self._sim_put_wait(item, worker)
-                    self.not_full.wait(left)
-                else:
-                    self._sim_put_wait(item, worker)
-                    self.not_full.wait()
+                paused, left = self._sim_paused(worker), deadline - time.monotonic()
+                choice = on_full(policy, left, paused)
+                if choice == "overwrite":
+                    self._sim_overwrite(worker)  # the oldest leaves: a slot is free
+                    break
+                if choice == "reject":
+                    self._sim_reject(item, worker)  # the item is dropped
+                    return
+                self._sim_put_wait(item, worker)
+                self.not_full.wait(None if paused else left)  # paused: until the hold ends
             self.slots[self.tail] = item
             self.tail = (self.tail + 1) % self.capacity
             self.count += 1
