@@ -23,8 +23,8 @@ from simulator.engine.config import SETTINGS, ConfigError, Setting, SimulationCo
 from simulator.scenarios.scenario import DEFAULT_DURATION_S, MAX_DURATION_S
 
 if TYPE_CHECKING:
-    from simulator.headless import StopSignals
     from simulator.scenarios.scenario import Scenario
+    from simulator.sweep import Outputs
 
 PROG = "pcsim"
 DURATION_HELP = "stop after this long (without draining)"
@@ -151,7 +151,7 @@ def _sweep_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def _series_flags(parser: argparse.ArgumentParser, each: str) -> None:
     """The flags ``sweep`` and ``compare`` share (both run a series of runs one after
-    another and end through :func:`simulator.sweep.finish`): how long each of them runs,
+    another through :func:`simulator.sweep.run_series`): how long each of them runs,
     and where the table, the JSON and the chart go. ``each`` names one run ("point")."""
     _add(parser, SWEEP_SECONDS, default=5.0, metavar="SECONDS")
     parser.add_argument("--json", metavar="PATH", help=f"also write every {each} to PATH")
@@ -374,13 +374,13 @@ def _broker_ready(cfg: SimulationConfig) -> int | None:
 
 
 @contextlib.contextmanager
-def _series_start(args: argparse.Namespace) -> Iterator[StopSignals]:
+def _series_start(args: argparse.Namespace) -> Iterator[Outputs]:
     """How ``sweep`` and ``compare`` start: the stop signals caught first (so that a
     signal from here on still ends in what is done and 128 + N), Ctrl+C ignored in the
     window's child (a terminal's reaches the whole group; the parent decides), and
-    ``--json`` and ``--out`` checked before any work."""
+    ``--json`` and ``--out`` checked before any work. Yields where the results go."""
     from simulator.headless import StopSignals
-    from simulator.sweep import check_chart_output
+    from simulator.sweep import Outputs, check_chart_output
 
     with StopSignals() as signals:
         if _IS_CHILD:
@@ -391,35 +391,26 @@ def _series_start(args: argparse.Namespace) -> Iterator[StopSignals]:
                 check_chart_output(args.out)
             except ValueError as err:
                 raise UsageError(f"--out: {err}") from None
-        yield signals
+        yield Outputs(signals, args.json, args.out, args.progress)
 
 
 def _sweep(args: argparse.Namespace) -> int:
     from simulator.sweep import point_configs, run_sweep
 
-    with _series_start(args) as signals:
+    with _series_start(args) as to:
         _, cfg = _settings(args)  # a scenario's starting settings; its timeline plays no part
         name, *values = args.vary
         try:
             point_configs(cfg, name, values)  # every value, before the first point runs
         except ValueError as err:
             raise UsageError(str(err)) from None
-        return run_sweep(
-            cfg,
-            name,
-            values,
-            args.seconds,
-            signals=signals,
-            json_path=args.json,
-            out_path=args.out,
-            progress=args.progress,
-        )
+        return run_sweep(cfg, name, values, args.seconds, to)
 
 
 def _compare(args: argparse.Namespace) -> int:
     from simulator.compare import backend_configs, run_compare
 
-    with _series_start(args) as signals:
+    with _series_start(args) as to:
         if args.backend is not None:
             raise UsageError("--backend: compare runs every one of --backends; leave it out")
         _, cfg = _settings(args)
@@ -427,15 +418,7 @@ def _compare(args: argparse.Namespace) -> int:
             backend_configs(cfg, args.backends)  # every backend, before the first run
         except ValueError as err:
             raise UsageError(str(err)) from None
-        return run_compare(
-            cfg,
-            args.backends,
-            args.seconds,
-            signals=signals,
-            json_path=args.json,
-            out_path=args.out,
-            progress=args.progress,
-        )
+        return run_compare(cfg, args.backends, args.seconds, to)
 
 
 def _gui(args: argparse.Namespace) -> int:
