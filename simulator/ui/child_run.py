@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from simulator import exitcodes
+from simulator.engine.config import SimulationConfig
 from simulator.sweep import CHILD_ENV
 from simulator.ui import theme
 from simulator.ui.chart import SweepChart, save_chart
@@ -63,12 +64,17 @@ def pcsim_command(args: list[str]) -> tuple[str, list[str]]:
 class ChildRunDialog(QDialog):
     """The buttons, progress bar, status line and chart of a child ``pcsim`` run.
 
-    A subclass builds its inputs into :attr:`form` (a layout placed above the buttons),
-    lists them in :meth:`_inputs` (disabled while running), starts the child with
+    A subclass builds its inputs into :attr:`form` (a layout placed above the buttons)
+    in :meth:`_build_form`, lists them in :meth:`_inputs` (disabled while running),
+    takes the window's settings in :meth:`set_config`, starts the child with
     :meth:`_launch`, and words the status line (:meth:`_started_line`,
     :meth:`_run_line`, :meth:`_end_line`, :attr:`what`, :attr:`books_where`).
-    ``stop_run`` (the window's) is called when a child starts. :attr:`data` is the
-    chart's dict so far; :attr:`exit_code` the last child's (None if it crashed)."""
+    ``config`` is the window's settings; ``stop_run`` (the window's) is called when a
+    child starts. :attr:`data` is the chart's dict so far; :attr:`exit_code` the last
+    child's (None if it crashed)."""
+
+    #: the dialog's title
+    title = ""
 
     #: the chart file's name offered by Save chart…
     chart_name = "chart.png"
@@ -81,9 +87,13 @@ class ChildRunDialog(QDialog):
     books_where = "at a point"
 
     def __init__(
-        self, stop_run: Callable[[], object] | None = None, parent: QWidget | None = None
+        self,
+        config: SimulationConfig,
+        stop_run: Callable[[], object] | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.config = config
         self.stop_run = stop_run
         self.data: dict[str, Any] = {}
         self.exit_code: int | None = None
@@ -127,6 +137,12 @@ class ChildRunDialog(QDialog):
         self._tick.setInterval(100)
         self._tick.timeout.connect(self._advance)
 
+        self.setWindowTitle(self.title)
+        self._build_form()
+        self.set_config(config)
+        self._show_running(False)
+        self.resize(900, 760)
+
     def _seconds_box(self, tooltip: str) -> QDoubleSpinBox:
         """The input of ``--seconds``: how long each run of the child runs for real."""
         box = QDoubleSpinBox()
@@ -139,6 +155,13 @@ class ChildRunDialog(QDialog):
         return box
 
     # ---- for subclasses -----------------------------------------------------------------
+    def _build_form(self) -> None:
+        """Build the inputs into :attr:`form` (:attr:`config` is set already)."""
+
+    def set_config(self, config: SimulationConfig) -> None:
+        """Run around ``config`` (the window's current settings) from the next Run."""
+        self.config = config
+
     def _inputs(self) -> list[QWidget]:
         """The inputs to disable while a child runs."""
         return []

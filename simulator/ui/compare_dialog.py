@@ -9,7 +9,6 @@ cores. The work kind is chosen here (sleep or cpu), the other settings are the w
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -35,16 +34,9 @@ class CompareDialog(ChildRunDialog):
     runs_key = "runs"
     what = "comparison"
     books_where = "on a backend"
+    title = "Compare backends: the same settings on each"
 
-    def __init__(
-        self,
-        config: SimulationConfig,
-        stop_run: Callable[[], object] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(stop_run, parent)
-        self.setWindowTitle("Compare backends: the same settings on each")
-        self.config = config
+    def _build_form(self) -> None:
         self.backends = {name: QCheckBox(name) for name in BACKENDS}
         row = QHBoxLayout()
         for name, box in self.backends.items():
@@ -62,9 +54,6 @@ class CompareDialog(ChildRunDialog):
         form.addRow("Work", self.work)
         form.addRow("Each backend runs", self.seconds)
         self.form.addLayout(form)
-        self.set_config(config)
-        self._show_running(False)
-        self.resize(900, 760)
 
     def set_config(self, config: SimulationConfig) -> None:
         """Compare ``config`` (the window's current settings) from the next Run."""

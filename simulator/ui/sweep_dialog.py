@@ -9,7 +9,6 @@ the two do not compete for the cores.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Slot
@@ -37,15 +36,9 @@ class SweepDialog(ChildRunDialog):
     ``stop_run`` (the window's) is called when a sweep starts. :attr:`data` is the
     sweep's dict so far (the JSON's layout); :attr:`exit_code` the last sweep's."""
 
-    def __init__(
-        self,
-        config: SimulationConfig,
-        stop_run: Callable[[], object] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(stop_run, parent)
-        self.setWindowTitle("Sweep: theory beside reality")
-        self.config = config
+    title = "Sweep: theory beside reality"
+
+    def _build_form(self) -> None:
         self.vary = QComboBox()
         self.vary.addItems(list(KNOBS))
         self.vary.setToolTip("The setting each point changes; the others stay as set")
@@ -57,12 +50,8 @@ class SweepDialog(ChildRunDialog):
         form.addRow("Values", self.values)
         form.addRow("Each point runs", self.seconds)
         self.form.addLayout(form)
+        self.vary.setCurrentText("consumers")  # (set_config then fills in its values)
         self.vary.currentTextChanged.connect(self._prefill)
-        self.set_config(config)
-        self.vary.setCurrentText("consumers")
-        self._prefill("consumers")
-        self._show_running(False)
-        self.resize(900, 760)
 
     @property
     def chart_name(self) -> str:  # type: ignore[override]
