@@ -704,36 +704,24 @@ class AsyncioBackend(Backend):
                         q.spend(name)  # a step's one event: this GOT
                 if t.retiring:
                     break
-                if custom:
+                if custom:  # the hand-written buffer writes its own GET_WAIT and GOT
                     t.interruptible = True  # a consumer waiting in get holds nothing
                     try:
                         held = await q.get_item(name)
                     finally:
                         t.interruptible = False
-                    if is_pill(held):  # a poison pill: no more items (marked done below)
-                        break
-                    if sleeps[role][1] > 0.0:
-                        if q.held:  # hold point: between GOT and the SLEEP
-                            await self._hold(t, True, True)
-                        await self._work(t, held)
-                    if q.held:  # hold point: before CONSUMED (it holds the item)
-                        await self._hold(t, True, True)
-                    if not skip:
-                        q.task_done()
-                    emit(consumed_event(name, held, not skip))
-                    held = -1
-                    continue
-                try:
-                    held = q.get_nowait()
-                except asyncio.QueueEmpty:
-                    emit(get_wait_event(name))
-                    q.spend(name)
-                    t.interruptible = t.parked = True
+                else:
                     try:
-                        held = await q.get_held(name)
-                    finally:
-                        t.interruptible = t.parked = False
-                emit(got_event(name, held, q.qsize()))
+                        held = q.get_nowait()
+                    except asyncio.QueueEmpty:
+                        emit(get_wait_event(name))
+                        q.spend(name)
+                        t.interruptible = t.parked = True
+                        try:
+                            held = await q.get_held(name)
+                        finally:
+                            t.interruptible = t.parked = False
+                    emit(got_event(name, held, q.qsize()))
                 if is_pill(held):  # a poison pill: no more items (marked done below)
                     break
                 if sleeps[role][1] > 0.0:
