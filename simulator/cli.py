@@ -11,10 +11,11 @@ The headless run itself lives in :mod:`simulator.headless`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from simulator import exitcodes
@@ -23,6 +24,7 @@ from simulator.scenarios.scenario import DEFAULT_DURATION_S, MAX_DURATION_S
 
 if TYPE_CHECKING:
     from simulator.scenarios.scenario import Scenario
+    from simulator.sweep import Outputs
 
 PROG = "pcsim"
 DURATION_HELP = "stop after this long (without draining)"
@@ -143,15 +145,22 @@ def _sweep_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar=("NAME", "VALUE"),
         help=f"the setting to vary, then its values; NAME is one of {', '.join(KNOBS)}",
     )
-    _add(sweep, SWEEP_SECONDS, default=5.0, metavar="SECONDS")
-    sweep.add_argument("--json", metavar="PATH", help="also write every point to PATH")
-    sweep.add_argument("--out", metavar="PATH", help="write the chart: chart.png or .svg")
-    sweep.add_argument(
+    _series_flags(sweep, "point")
+    sweep.set_defaults(func=_sweep)
+
+
+def _series_flags(parser: argparse.ArgumentParser, each: str) -> None:
+    """The flags ``sweep`` and ``compare`` share (both run a series of runs one after
+    another through :func:`simulator.sweep.run_series`): how long each of them runs,
+    and where the table, the JSON and the chart go. ``each`` names one run ("point")."""
+    _add(parser, SWEEP_SECONDS, default=5.0, metavar="SECONDS")
+    parser.add_argument("--json", metavar="PATH", help=f"also write every {each} to PATH")
+    parser.add_argument("--out", metavar="PATH", help="write the chart: chart.png or .svg")
+    parser.add_argument(
         "--progress",
         action="store_true",
         help="one JSON object per line instead of the table (for the window's dialog)",
     )
-    sweep.set_defaults(func=_sweep)
 
 
 def _compare_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -175,14 +184,7 @@ def _compare_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="BACKEND",
         help=f"which backends, in order (default: {' '.join(local)}; also redis)",
     )
-    _add(compare, SWEEP_SECONDS, default=5.0, metavar="SECONDS")
-    compare.add_argument("--json", metavar="PATH", help="also write every run to PATH")
-    compare.add_argument("--out", metavar="PATH", help="write the chart: chart.png or .svg")
-    compare.add_argument(
-        "--progress",
-        action="store_true",
-        help="one JSON object per line instead of the table (for the window's dialog)",
-    )
+    _series_flags(compare, "run")
     compare.set_defaults(func=_compare)
 
 
@@ -371,13 +373,17 @@ def _broker_ready(cfg: SimulationConfig) -> int | None:
     return None
 
 
-def _sweep(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def _series_start(args: argparse.Namespace) -> Iterator[Outputs]:
+    """How ``sweep`` and ``compare`` start: the stop signals caught first (so that a
+    signal from here on still ends in what is done and 128 + N), Ctrl+C ignored in the
+    window's child (a terminal's reaches the whole group; the parent decides), and
+    ``--json`` and ``--out`` checked before any work. Yields where the results go."""
     from simulator.headless import StopSignals
-    from simulator.sweep import check_chart_output, point_configs, run_sweep
+    from simulator.sweep import Outputs, check_chart_output
 
-    # first, so that a signal from here on still ends in what is done and 128 + N
     with StopSignals() as signals:
-        if _IS_CHILD:  # a terminal's Ctrl+C reaches the whole group; the parent decides
+        if _IS_CHILD:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         _output_path("--json", args.json)
         if args.out is not None:
@@ -385,38 +391,26 @@ def _sweep(args: argparse.Namespace) -> int:
                 check_chart_output(args.out)
             except ValueError as err:
                 raise UsageError(f"--out: {err}") from None
+        yield Outputs(signals, args.json, args.out, args.progress)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from simulator.sweep import point_configs, run_sweep
+
+    with _series_start(args) as to:
         _, cfg = _settings(args)  # a scenario's starting settings; its timeline plays no part
         name, *values = args.vary
         try:
             point_configs(cfg, name, values)  # every value, before the first point runs
         except ValueError as err:
             raise UsageError(str(err)) from None
-        return run_sweep(
-            cfg,
-            name,
-            values,
-            args.seconds,
-            signals=signals,
-            json_path=args.json,
-            out_path=args.out,
-            progress=args.progress,
-        )
+        return run_sweep(cfg, name, values, args.seconds, to)
 
 
 def _compare(args: argparse.Namespace) -> int:
     from simulator.compare import backend_configs, run_compare
-    from simulator.headless import StopSignals
-    from simulator.sweep import check_chart_output
 
-    with StopSignals() as signals:  # first: a signal from here on ends in what is done
-        if _IS_CHILD:  # a terminal's Ctrl+C reaches the whole group; the parent decides
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _output_path("--json", args.json)
-        if args.out is not None:
-            try:
-                check_chart_output(args.out)
-            except ValueError as err:
-                raise UsageError(f"--out: {err}") from None
+    with _series_start(args) as to:
         if args.backend is not None:
             raise UsageError("--backend: compare runs every one of --backends; leave it out")
         _, cfg = _settings(args)
@@ -424,15 +418,7 @@ def _compare(args: argparse.Namespace) -> int:
             backend_configs(cfg, args.backends)  # every backend, before the first run
         except ValueError as err:
             raise UsageError(str(err)) from None
-        return run_compare(
-            cfg,
-            args.backends,
-            args.seconds,
-            signals=signals,
-            json_path=args.json,
-            out_path=args.out,
-            progress=args.progress,
-        )
+        return run_compare(cfg, args.backends, args.seconds, to)
 
 
 def _gui(args: argparse.Namespace) -> int:

@@ -14,15 +14,11 @@ runs this command as a child with ``--progress`` (:mod:`simulator.ui.compare_dia
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from simulator.engine.config import BACKENDS, ConfigError, SimulationConfig
-from simulator.sweep import _Output, finish, run_point, settings_json
-
-if TYPE_CHECKING:
-    from simulator.headless import StopSignals
+from simulator.sweep import Outputs, run_series, settings_json
 
 #: what one run of the comparison reports (the keys of each entry of ``runs``)
 RUN_KEYS = (
@@ -116,28 +112,16 @@ def table_row(run: dict[str, Any]) -> str:
 
 
 def run_compare(
-    base: SimulationConfig,
-    backends: Sequence[str],
-    seconds: float,
-    *,
-    signals: StopSignals,
-    json_path: str | None = None,
-    out_path: str | None = None,
-    progress: bool = False,
-    write: Callable[[str], None] | None = None,
+    base: SimulationConfig, backends: Sequence[str], seconds: float, to: Outputs
 ) -> int:
     """Run ``base`` on each backend for ``seconds`` of its clock, one after another;
-    print the table (or, with ``progress``, one JSON object per line: ``{"event":
-    "start", …}``, ``{"event": "run_started", "index": i, "backend": …}``, ``{"event":
-    "run", "index": i, "run": {…}}``, ``{"event": "done", …}``), write ``json_path``
+    print the table and each backend's speed-up over threads, or the progress stream
+    (``run_started`` with the ``backend``, ``run``), and write ``to``'s JSON
     (``{"runs": [{"backend", "work", "throughput_per_s", "mean_occupancy",
-    "producer_blocked_fraction", "consumer_blocked_fraction", "cpu_percent", …}, …]}``)
-    and the chart ``out_path``. The backends must have passed :func:`backend_configs`.
-    Returns the exit code: 1 if any run's books broke, 128 + N after signal N (the runs
-    done are still written), 4 if the chart could not be written, else 0."""
+    "producer_blocked_fraction", "consumer_blocked_fraction", "cpu_percent", …}, …],
+    "speedup_vs_threads": {…}}``) and chart. The backends must have passed
+    :func:`backend_configs`. Returns :func:`~simulator.sweep.finish`'s exit code."""
     configs = backend_configs(base, backends)
-    out = _Output() if write is None else None
-    say = write or out.write  # type: ignore[union-attr]
     result: dict[str, Any] = {
         "compare": list(backends),
         "work": base.work,
@@ -145,28 +129,9 @@ def run_compare(
         "config": settings_json(base),
         "runs": [],
     }
-    if progress:
-        say(json.dumps({"event": "start", **result}) + "\n")
-    else:
-        say(table_header())
-    books_broke = False
-    for i, cfg in enumerate(configs):
-        if signals.signum or (out is not None and out.closed):
-            break
-        if progress:
-            say(json.dumps({"event": "run_started", "index": i, "backend": cfg.backend}) + "\n")
-        point, complete = run_point(cfg, seconds, signals, model=False)
-        books_broke |= not point["ok"]
-        if not complete:
-            break  # cut short: its figures would not be an S-second run's
-        run = run_entry(point["measured"])
-        result["runs"].append(run)
-        if progress:
-            say(json.dumps({"event": "run", "index": i, "run": run}) + "\n")
-        else:
-            say(table_row(run))
-    result["speedup_vs_threads"] = speedups(result["runs"])
-    if not progress:
+
+    def summary() -> list[str]:
+        result["speedup_vs_threads"] = speedups(result["runs"])
         cal = next((r["calibration"] for r in result["runs"] if r["calibration"]), None)
         work = (
             f"work cpu: each drawn time computed ({cal['iterations_per_ms']:,.0f} "
@@ -174,18 +139,24 @@ def run_compare(
             if cal
             else f"work {base.work}"
         )
-        say(f"\n({work}; CPU: the workers' CPU time over the run's, 100 % = one core)\n")
-        for name, x in result["speedup_vs_threads"].items():
-            say(f"{name}: {x:.2f} × the throughput of threads\n")
-    return finish(
+        return [
+            f"\n({work}; CPU: the workers' CPU time over the run's, 100 % = one core)\n",
+            *(
+                f"{name}: {x:.2f} × the throughput of threads\n"
+                for name, x in result["speedup_vs_threads"].items()
+            ),
+        ]
+
+    return run_series(
         "compare",
         result,
         "runs",
-        len(configs),
-        signals=signals,
-        json_path=json_path,
-        out_path=out_path,
-        say=say if progress else None,
-        books_broke=books_broke,
-        closed=out is not None and out.closed,
+        [({"backend": cfg.backend}, cfg) for cfg in configs],
+        seconds,
+        to,
+        model=False,
+        header=table_header(),
+        entry=lambda _fields, point: run_entry(point["measured"]),
+        row=table_row,
+        summary=summary,
     )

@@ -264,33 +264,38 @@ def table_row(name: str, value: int | float, point: dict[str, Any]) -> str:
     return "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)) + "\n"
 
 
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    """Where ``pcsim sweep`` and ``pcsim compare`` put what they find, and what stops
+    them: the options both take, and :func:`run_series` and :func:`finish` read."""
+
+    #: looked at between runs: a signal ends the series after the run it is in (that
+    #: run's figures are dropped, its books still count), with 128 + N
+    signals: StopSignals
+    #: also write the whole result there as JSON (the runs done, after a signal too)
+    json_path: str | None = None
+    #: write the chart there (``.png`` or ``.svg``); 4 if it cannot be written
+    out_path: str | None = None
+    #: one JSON object per line instead of the table, for the window's dialog:
+    #: ``{"event": "start", …}``, per run ``{"event": "<run>_started", "index": i, …}``
+    #: and ``{"event": "<run>", "index": i, "<run>": {…}}``, then ``{"event": "done",
+    #: "<runs>": n}`` (``<run>``: ``point`` or ``run``)
+    progress: bool = False
+    #: where the text goes instead of standard output (a test's list); None: standard
+    #: output, which a reader may close (exit 141, see :class:`_Output`)
+    write: Callable[[str], None] | None = None
+
+
 def run_sweep(
-    base: SimulationConfig,
-    name: str,
-    values: Sequence[str],
-    seconds: float,
-    *,
-    signals: StopSignals,
-    json_path: str | None = None,
-    out_path: str | None = None,
-    progress: bool = False,
-    write: Callable[[str], None] | None = None,
+    base: SimulationConfig, name: str, values: Sequence[str], seconds: float, to: Outputs
 ) -> int:
     """Run the sweep (each value's point for real then in the model, one after another),
     print the table as points finish and each point's bottleneck sentence at the end,
-    write ``json_path`` and the chart ``out_path`` if given. The values must have passed
-    :func:`point_configs` (the caller reports its ValueError as bad input).
-
-    ``progress``: one JSON object per line on standard output instead of the table
-    (``{"event": "start", ...}``, ``{"event": "point_started", "index": i}``,
-    ``{"event": "point", "index": i, "point": {...}}``, ``{"event": "done", ...}``), for
-    the window's dialog. Returns the exit code: 1 if any point's books broke (that
-    outranks the rest), 128 + N after signal N (the points done are still printed and
-    written), 4 if the chart could not be written, else 0.
+    or the progress stream (``point_started`` with the ``value``, ``point``), and write
+    ``to``'s JSON and chart. The values must have passed :func:`point_configs` (the
+    caller reports its ValueError as bad input). Returns :func:`finish`'s exit code.
     """
     _, numbers, configs = point_configs(base, name, values)
-    out = _Output() if write is None else None
-    say = write or out.write  # type: ignore[union-attr]
     result: dict[str, Any] = {
         "vary": name,
         "values": numbers,
@@ -299,42 +304,85 @@ def run_sweep(
         "config": settings_json(base),
         "points": [],
     }
-    books_broke = False
-    if progress:
-        say(json.dumps({"event": "start", **result}) + "\n")
-    else:
-        say(table_header(name))
-    for i, (value, cfg) in enumerate(zip(numbers, configs, strict=True)):
-        if signals.signum or (out is not None and out.closed):
-            break
-        if progress:
-            say(json.dumps({"event": "point_started", "index": i, "value": value}) + "\n")
-        point, complete = run_point(cfg, seconds, signals)
-        books_broke |= not point["ok"]
-        if not complete:
-            break  # cut short by a signal: its figures would not be an S-second run's
-        point = {"value": value, **point}
-        result["points"].append(point)
-        if progress:
-            say(json.dumps({"event": "point", "index": i, "point": point}) + "\n")
-        else:
-            say(table_row(name, value, point))
-    if not progress:
-        say(
+
+    def summary() -> list[str]:
+        return [
             f"\n(predicted: the ideal model of a {seconds:g} s run from an empty buffer, as "
-            "measured; the sentences: the long run)\n\n"
-        )
-        for point in result["points"]:
-            say(f"{name} {point['value']:g}: {point['bottleneck']}\n")
-    return finish(
+            "measured; the sentences: the long run)\n\n",
+            *(f"{name} {point['value']:g}: {point['bottleneck']}\n" for point in result["points"]),
+        ]
+
+    return run_series(
         "sweep",
         result,
         "points",
-        len(numbers),
-        signals=signals,
-        json_path=json_path,
-        out_path=out_path,
-        say=say if progress else None,
+        [({"value": value}, cfg) for value, cfg in zip(numbers, configs, strict=True)],
+        seconds,
+        to,
+        model=True,
+        header=table_header(name),
+        entry=lambda fields, point: {**fields, **point},
+        row=lambda point: table_row(name, point["value"], point),
+        summary=summary,
+    )
+
+
+def run_series(
+    command: str,
+    result: dict[str, Any],
+    key: str,
+    runs: Sequence[tuple[dict[str, Any], SimulationConfig]],
+    seconds: float,
+    to: Outputs,
+    *,
+    model: bool,
+    header: str,
+    entry: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+    row: Callable[[dict[str, Any]], str],
+    summary: Callable[[], list[str]],
+) -> int:
+    """The loop ``pcsim sweep`` and ``pcsim compare`` share: each of ``runs`` (what its
+    ``<run>_started`` event tells, and its config) run by :func:`run_point` for
+    ``seconds`` of its clock, one after another, its entry (``entry(fields, point)``)
+    appended to ``result[key]`` and reported as ``to`` asks: the table (``header``, a
+    ``row`` a run, then the pieces of ``summary()``) or the progress stream. ``summary``
+    is called after the last run either way (it may add to ``result``). A signal or a closed
+    output ends the series after the run it is in. Returns :func:`finish`'s exit code.
+    """
+    item = key[:-1]  # "points" -> "point": one run's word in the progress stream
+    out = _Output() if to.write is None else None
+    say = to.write or out.write  # type: ignore[union-attr]
+    if to.progress:
+        say(json.dumps({"event": "start", **result}) + "\n")
+    else:
+        say(header)
+    books_broke = False
+    for i, (fields, cfg) in enumerate(runs):
+        if to.signals.signum or (out is not None and out.closed):
+            break
+        if to.progress:
+            say(json.dumps({"event": f"{item}_started", "index": i, **fields}) + "\n")
+        point, complete = run_point(cfg, seconds, to.signals, model=model)
+        books_broke |= not point["ok"]
+        if not complete:
+            break  # cut short by a signal: its figures would not be an S-second run's
+        done = entry(fields, point)
+        result[key].append(done)
+        if to.progress:
+            say(json.dumps({"event": item, "index": i, item: done}) + "\n")
+        else:
+            say(row(done))
+    tail = summary()
+    if not to.progress:
+        for text in tail:
+            say(text)
+    return finish(
+        command,
+        result,
+        key,
+        len(runs),
+        to,
+        say=say if to.progress else None,
         books_broke=books_broke,
         closed=out is not None and out.closed,
     )
@@ -345,10 +393,8 @@ def finish(
     result: dict[str, Any],
     key: str,
     total: int,
+    to: Outputs,
     *,
-    signals: StopSignals,
-    json_path: str | None,
-    out_path: str | None,
     say: Callable[[str], None] | None,
     books_broke: bool,
     closed: bool,
@@ -359,14 +405,14 @@ def finish(
     if the reader went away, 128 + N after signal N, 4 if the chart could not be
     written, else 0. ``key`` names ``result``'s list of runs ("points", "runs")."""
     done = len(result[key])
-    if signals.signum is not None:
-        result["signal"] = signal.Signals(signals.signum).name
+    if to.signals.signum is not None:
+        result["signal"] = signal.Signals(to.signals.signum).name
         print(f"pcsim {command}: stopped after {done} of {total} {key}", file=sys.stderr)
-    if json_path is not None:
-        Path(json_path).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    if to.json_path is not None:
+        Path(to.json_path).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     code = exitcodes.OK
-    if out_path is not None and done:
-        problem = write_chart(result, out_path)
+    if to.out_path is not None and done:
+        problem = write_chart(result, to.out_path)
         if problem:
             print(f"pcsim {command}: --out: {problem}", file=sys.stderr)
             code = exitcodes.OUTSIDE
@@ -376,7 +422,7 @@ def finish(
         return exitcodes.BOOKS
     if closed:
         return exitcodes.PIPE  # quietly: whoever read the table has what they wanted
-    return signals.exit_code or code
+    return to.signals.exit_code or code
 
 
 def write_chart(result: dict[str, Any], path: str) -> str | None:

@@ -10,9 +10,10 @@ Closing the dialog stops it (SIGTERM: it stops the run it is in, writes what is 
 and exits). Starting one stops the window's own run, so the two do not compete for the
 cores.
 
-The child prints one JSON object per line (``--progress``); a subclass turns each into
-:attr:`ChildRunDialog.data` (:meth:`~ChildRunDialog._on_message`) and says how it ended
-(:meth:`~ChildRunDialog._ended`). At the end the child's ``--json`` file is the truth.
+The child prints one JSON object per line (``--progress``, the stream of
+:class:`simulator.sweep.Outputs`), which :meth:`~ChildRunDialog._on_message` turns into
+:attr:`ChildRunDialog.data`; a subclass only words the status line. At the end the
+child's ``--json`` file is the truth.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from PySide6.QtCore import QProcess, QProcessEnvironment, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
+    QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -41,6 +43,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simulator import exitcodes
+from simulator.engine.config import SimulationConfig
 from simulator.sweep import CHILD_ENV
 from simulator.ui import theme
 from simulator.ui.chart import SweepChart, save_chart
@@ -60,19 +64,36 @@ def pcsim_command(args: list[str]) -> tuple[str, list[str]]:
 class ChildRunDialog(QDialog):
     """The buttons, progress bar, status line and chart of a child ``pcsim`` run.
 
-    A subclass builds its inputs into :attr:`form` (a layout placed above the buttons),
-    lists them in :meth:`_inputs` (disabled while running), starts the child with
-    :meth:`_launch`, and implements :meth:`_on_message` and :meth:`_ended`. ``stop_run``
-    (the window's) is called when a child starts. :attr:`data` is the chart's dict so
-    far; :attr:`exit_code` the last child's (None if it crashed)."""
+    A subclass builds its inputs into :attr:`form` (a layout placed above the buttons)
+    in :meth:`_build_form`, lists them in :meth:`_inputs` (disabled while running),
+    takes the window's settings in :meth:`set_config`, starts the child with
+    :meth:`_launch`, and words the status line (:meth:`_started_line`,
+    :meth:`_run_line`, :meth:`_end_line`, :attr:`what`, :attr:`books_where`).
+    ``config`` is the window's settings; ``stop_run`` (the window's) is called when a
+    child starts. :attr:`data` is the chart's dict so far; :attr:`exit_code` the last
+    child's (None if it crashed)."""
+
+    #: the dialog's title
+    title = ""
 
     #: the chart file's name offered by Save chart…
     chart_name = "chart.png"
+    #: the result's list of runs (``"points"``, ``"runs"``); without its ``s``, one run's
+    #: word in the progress stream (``point_started``, ``point``)
+    runs_key = "points"
+    #: what the child does, for "The sweep failed (exit 4): …"
+    what = "sweep"
+    #: where broken books were found, for "The books broke at a point (ok: false): …"
+    books_where = "at a point"
 
     def __init__(
-        self, stop_run: Callable[[], object] | None = None, parent: QWidget | None = None
+        self,
+        config: SimulationConfig,
+        stop_run: Callable[[], object] | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.config = config
         self.stop_run = stop_run
         self.data: dict[str, Any] = {}
         self.exit_code: int | None = None
@@ -116,16 +137,81 @@ class ChildRunDialog(QDialog):
         self._tick.setInterval(100)
         self._tick.timeout.connect(self._advance)
 
+        self.setWindowTitle(self.title)
+        self._build_form()
+        self.set_config(config)
+        self._show_running(False)
+        self.resize(900, 760)
+
+    def _seconds_box(self, tooltip: str) -> QDoubleSpinBox:
+        """The input of ``--seconds``: how long each run of the child runs for real."""
+        box = QDoubleSpinBox()
+        box.setRange(0.5, 3600)
+        box.setDecimals(1)
+        box.setSingleStep(1)
+        box.setValue(5.0)
+        box.setSuffix(" s")
+        box.setToolTip(tooltip)
+        return box
+
     # ---- for subclasses -----------------------------------------------------------------
+    def _build_form(self) -> None:
+        """Build the inputs into :attr:`form` (:attr:`config` is set already)."""
+
+    def set_config(self, config: SimulationConfig) -> None:
+        """Run around ``config`` (the window's current settings) from the next Run."""
+        self.config = config
+
     def _inputs(self) -> list[QWidget]:
         """The inputs to disable while a child runs."""
         return []
 
+    def _started_line(self, msg: dict[str, Any]) -> str:
+        """The status line when the child starts run ``msg["index"]`` (its
+        ``<run>_started`` line, :attr:`_step_index` already set)."""
+        return ""
+
+    def _run_line(self, run: dict[str, Any]) -> str:
+        """The status line when the child has finished ``run`` (its entry)."""
+        return ""
+
+    def _end_line(self, stopped: bool) -> str:
+        """The status line when the child is done, or was ``stopped`` early."""
+        return ""
+
     def _on_message(self, msg: dict[str, Any]) -> None:
-        """Take one progress line of the child."""
+        """Take one progress line of the child: ``start`` is :attr:`data`'s beginning;
+        a run's start and end move the bar, its end adds it to the chart."""
+        one = self.runs_key[:-1]  # "points" -> "point"
+        kind = msg.get("event")
+        if kind == "start":
+            self.data = {k: v for k, v in msg.items() if k != "event"}
+            self.chart.set_data(self.data)
+        elif kind == f"{one}_started":
+            self._step_started(int(msg.get("index", 0)))
+            self._say(self._started_line(msg))
+        elif kind == one and self.data:
+            run = msg[one]
+            self.data[self.runs_key].append(run)
+            self._step_done(int(msg.get("index", 0)))
+            self.chart.set_data(self.data)
+            self._say(self._run_line(run))
 
     def _ended(self, code: int, crashed: bool, why: str) -> None:
-        """Say how the child ended (``why``: its last line on stderr)."""
+        """Say how the child ended, by its exit code (``why``: its last line on stderr):
+        done (the bar full), the books broke, stopped (a signal, or killed), failed."""
+        if code == exitcodes.OK and not crashed:
+            self.progress.setValue(self.progress.maximum())
+            self._say(self._end_line(stopped=False))
+        elif code == exitcodes.BOOKS and not crashed:
+            self._say(
+                f"The books broke {self.books_where} (ok: false): an item lost or doubled.",
+                True,
+            )
+        elif crashed or code >= exitcodes.SIGNAL_BASE:
+            self._say(self._end_line(stopped=True))
+        else:
+            self._say(f"The {self.what} failed (exit {code}): {why}", error=True)
 
     @Slot()
     def start(self) -> bool:

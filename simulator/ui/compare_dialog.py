@@ -9,19 +9,16 @@ cores. The work kind is chosen here (sleep or cpu), the other settings are the w
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QWidget,
 )
 
-from simulator import exitcodes
 from simulator.compare import backend_configs
 from simulator.engine.config import BACKENDS, SETTINGS, SimulationConfig
 from simulator.sweep import config_args
@@ -34,16 +31,12 @@ class CompareDialog(ChildRunDialog):
     :attr:`data` is the comparison's dict so far (the JSON's layout, ``runs``)."""
 
     chart_name = "compare.png"
+    runs_key = "runs"
+    what = "comparison"
+    books_where = "on a backend"
+    title = "Compare backends: the same settings on each"
 
-    def __init__(
-        self,
-        config: SimulationConfig,
-        stop_run: Callable[[], object] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(stop_run, parent)
-        self.setWindowTitle("Compare backends: the same settings on each")
-        self.config = config
+    def _build_form(self) -> None:
         self.backends = {name: QCheckBox(name) for name in BACKENDS}
         row = QHBoxLayout()
         for name, box in self.backends.items():
@@ -55,20 +48,12 @@ class CompareDialog(ChildRunDialog):
         self.work.setToolTip(
             "sleep: the drawn time is waited (like I/O); cpu: it is computed in pure Python"
         )
-        self.seconds = QDoubleSpinBox()
-        self.seconds.setRange(0.5, 3600)
-        self.seconds.setDecimals(1)
-        self.seconds.setValue(5.0)
-        self.seconds.setSuffix(" s")
-        self.seconds.setToolTip("How long each backend runs for real")
+        self.seconds = self._seconds_box("How long each backend runs for real")
         form = QFormLayout()
         form.addRow("Backends", row)
         form.addRow("Work", self.work)
         form.addRow("Each backend runs", self.seconds)
         self.form.addLayout(form)
-        self.set_config(config)
-        self._show_running(False)
-        self.resize(900, 760)
 
     def set_config(self, config: SimulationConfig) -> None:
         """Compare ``config`` (the window's current settings) from the next Run."""
@@ -107,37 +92,20 @@ class CompareDialog(ChildRunDialog):
         self._launch(args, len(backends), seconds + 1.0, f"Running {len(backends)} backends…")
         return True
 
-    def _on_message(self, msg: dict[str, Any]) -> None:
-        kind = msg.get("event")
-        if kind == "start":
-            self.data = {k: v for k, v in msg.items() if k != "event"}
-            self.chart.set_data(self.data)
-        elif kind == "run_started":
-            self._step_started(int(msg.get("index", 0)))
-            n = len(self.data.get("compare", []))
-            self._say(f"Backend {self._step_index + 1} of {n}: {msg.get('backend')}…")
-        elif kind == "run" and self.data:
-            run = msg["run"]
-            self.data["runs"].append(run)
-            self._step_done(int(msg.get("index", 0)))
-            self.chart.set_data(self.data)
-            self._say(f"{run['backend']}: {run['throughput_per_s']:.1f} items/s")
+    def _started_line(self, msg: dict[str, Any]) -> str:
+        n = len(self.data.get("compare", []))
+        return f"Backend {self._step_index + 1} of {n}: {msg.get('backend')}…"
 
-    def _ended(self, code: int, crashed: bool, why: str) -> None:
+    def _run_line(self, run: dict[str, Any]) -> str:
+        return f"{run['backend']}: {run['throughput_per_s']:.1f} items/s"
+
+    def _end_line(self, stopped: bool) -> str:
         runs = self.data.get("runs", [])
-        if code == exitcodes.OK and not crashed:
-            self.progress.setValue(self.progress.maximum())
-            speed = self.data.get("speedup_vs_threads", {})
-            said = ", ".join(f"{k} {v:.2f} ×" for k, v in speed.items())
-            self._say(
-                f"Done: {len(runs)} backends." + (f" Against threads: {said}." if said else "")
-            )
-        elif code == exitcodes.BOOKS and not crashed:
-            self._say("The books broke on a backend (ok: false): an item lost or doubled.", True)
-        elif crashed or code >= exitcodes.SIGNAL_BASE:
-            self._say(f"Stopped after {len(runs)} backends.")
-        else:
-            self._say(f"The comparison failed (exit {code}): {why}", error=True)
+        if stopped:
+            return f"Stopped after {len(runs)} backends."
+        speed = self.data.get("speedup_vs_threads", {})
+        said = ", ".join(f"{k} {v:.2f} ×" for k, v in speed.items())
+        return f"Done: {len(runs)} backends." + (f" Against threads: {said}." if said else "")
 
 
 def _without_backend(args: list[str]) -> list[str]:

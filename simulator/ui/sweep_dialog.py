@@ -9,13 +9,11 @@ the two do not compete for the cores.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QWidget
 
-from simulator import exitcodes
 from simulator.engine.config import SimulationConfig
 from simulator.sweep import KNOBS, config_args, default_values, point_configs
 from simulator.ui.child_run import STOP_GRACE_MS, ChildRunDialog, pcsim_command
@@ -38,38 +36,22 @@ class SweepDialog(ChildRunDialog):
     ``stop_run`` (the window's) is called when a sweep starts. :attr:`data` is the
     sweep's dict so far (the JSON's layout); :attr:`exit_code` the last sweep's."""
 
-    def __init__(
-        self,
-        config: SimulationConfig,
-        stop_run: Callable[[], object] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(stop_run, parent)
-        self.setWindowTitle("Sweep: theory beside reality")
-        self.config = config
+    title = "Sweep: theory beside reality"
+
+    def _build_form(self) -> None:
         self.vary = QComboBox()
         self.vary.addItems(list(KNOBS))
         self.vary.setToolTip("The setting each point changes; the others stay as set")
         self.values = QLineEdit()
         self.values.setToolTip("The values to run, separated by spaces")
-        self.seconds = QDoubleSpinBox()
-        self.seconds.setRange(0.5, 3600)
-        self.seconds.setDecimals(1)
-        self.seconds.setSingleStep(1)
-        self.seconds.setValue(5.0)
-        self.seconds.setSuffix(" s")
-        self.seconds.setToolTip("How long each point runs for real")
+        self.seconds = self._seconds_box("How long each point runs for real")
         form = QFormLayout()
         form.addRow("Vary", self.vary)
         form.addRow("Values", self.values)
         form.addRow("Each point runs", self.seconds)
         self.form.addLayout(form)
+        self.vary.setCurrentText("consumers")  # (set_config then fills in its values)
         self.vary.currentTextChanged.connect(self._prefill)
-        self.set_config(config)
-        self.vary.setCurrentText("consumers")
-        self._prefill("consumers")
-        self._show_running(False)
-        self.resize(900, 760)
 
     @property
     def chart_name(self) -> str:  # type: ignore[override]
@@ -120,32 +102,16 @@ class SweepDialog(ChildRunDialog):
         )
         return True
 
-    def _on_message(self, msg: dict[str, Any]) -> None:
-        kind = msg.get("event")
-        if kind == "start":
-            self.data = {k: v for k, v in msg.items() if k != "event"}
-            self.chart.set_data(self.data)
-        elif kind == "point_started":
-            self._step_started(int(msg.get("index", 0)))
-            n = len(self.data.get("values", []))
-            self._say(
-                f"Point {self._step_index + 1} of {n}: {self.data.get('vary')} {msg.get('value')}…"
-            )
-        elif kind == "point" and self.data:
-            self.data["points"].append(msg["point"])
-            self._step_done(int(msg.get("index", 0)))
-            self.chart.set_data(self.data)
-            self._say(msg["point"].get("bottleneck", ""))
+    def _started_line(self, msg: dict[str, Any]) -> str:
+        n = len(self.data.get("values", []))
+        return f"Point {self._step_index + 1} of {n}: {self.data.get('vary')} {msg.get('value')}…"
 
-    def _ended(self, code: int, crashed: bool, why: str) -> None:
+    def _run_line(self, run: dict[str, Any]) -> str:
+        return str(run.get("bottleneck", ""))
+
+    def _end_line(self, stopped: bool) -> str:
         done = len(self.data.get("points", []))
+        if not stopped:
+            return f"Done: {done} points. Measured solid, predicted dashed."
         total = len(self.data.get("values", [])) or self.progress.maximum() // 100
-        if code == exitcodes.OK and not crashed:
-            self.progress.setValue(self.progress.maximum())
-            self._say(f"Done: {done} points. Measured solid, predicted dashed.")
-        elif code == exitcodes.BOOKS and not crashed:
-            self._say("The books broke at a point (ok: false): an item lost or doubled.", True)
-        elif crashed or code >= exitcodes.SIGNAL_BASE:
-            self._say(f"Stopped after {done} of {total} points.")
-        else:
-            self._say(f"The sweep failed (exit {code}): {why}", error=True)
+        return f"Stopped after {done} of {total} points."

@@ -17,7 +17,14 @@ import pytest
 from simulator.cli import build_parser, config_from_args
 from simulator.engine.config import SimulationConfig
 from simulator.headless import StopSignals
-from simulator.sweep import CHILD_ENV, config_args, default_values, point_configs, run_sweep
+from simulator.sweep import (
+    CHILD_ENV,
+    Outputs,
+    config_args,
+    default_values,
+    point_configs,
+    run_sweep,
+)
 from tests.cli.test_bad_input import one_line, pcsim
 
 FAST = ["--producer-sleep", "0.01", "0.03", "--consumer-sleep", "0.01", "0.03"]
@@ -132,10 +139,12 @@ def test_a_chart_that_cannot_be_written_is_exit_4_after_the_table(tmp_path, qapp
         "capacity",
         ["2"],
         0.5,
-        signals=StopSignals(),  # not entered: no handlers in the test process
-        json_path=str(tmp_path / "s.json"),
-        out_path=str(tmp_path / "gone" / "c.png"),
-        write=lines.append,
+        Outputs(
+            StopSignals(),  # not entered: no handlers in the test process
+            json_path=str(tmp_path / "s.json"),
+            out_path=str(tmp_path / "gone" / "c.png"),
+            write=lines.append,
+        ),
     )
     assert code == 4
     assert json.loads((tmp_path / "s.json").read_text())["points"][0]["ok"] is True

@@ -202,6 +202,24 @@ def test_the_overwritten_item_counts_as_done_for_join():
         buf.join()  # returns: every item is done (consumed or overwritten)
 
 
+@pytest.mark.parametrize(
+    ("policy", "left", "paused", "choice"),
+    [
+        ("timeout", 0.5, False, "wait"),
+        ("timeout", 0.0, False, "reject"),
+        ("drop-newest", 0.5, False, "reject"),
+        ("drop-oldest", 0.0, False, "overwrite"),
+        ("drop-oldest", 0.0, True, "wait"),
+        ("drop-newest", 0.0, True, "wait"),
+    ],
+)
+def test_the_hand_written_buffers_decide_a_full_buffer_alike(policy, left, paused, choice):
+    """The one decision the thread and asyncio monitors share: never drop while paused."""
+    from simulator.engine.backends.slot_books import on_full
+
+    assert on_full(policy, left, paused) == choice
+
+
 def test_processes_refuse_drop_oldest_and_bugs_need_block():
     with pytest.raises(NotOffered) as err:
         SimulationConfig(backend="processes", full_policy="drop-oldest")

@@ -482,10 +482,7 @@ class AsyncioBackend(Backend):
         if rate > 0.0:
             return await self._compute(t, held, rate)
         loop, role, producer = self.loop, t.role, held == NO_ITEM
-        gen = self.sleep_gen[role]
-        lo, hi = self.sleeps[role]
-        d = t.uniform(lo, hi)
-        self.emit(sleep_event(t.name, held, d))
+        gen, d = self._draw(t, held)
         slept = 0.0
         while True:
             if self.queue.holds(t.name):  # suspended (also after a step ended at the SLEEP)
@@ -493,10 +490,7 @@ class AsyncioBackend(Backend):
                 if producer and t.retiring:
                     return True
                 if self.sleep_gen[role] != gen:
-                    gen = self.sleep_gen[role]
-                    lo, hi = self.sleeps[role]
-                    d = t.uniform(lo, hi)
-                    self.emit(sleep_event(t.name, held, d))
+                    gen, d = self._draw(t, held)
                 if slept >= d:
                     return False
             fut: asyncio.Future[bool] = loop.create_future()
@@ -516,12 +510,19 @@ class AsyncioBackend(Backend):
             if self.queue.holds(t.name):
                 continue  # suspended at the top of the loop
             if self.sleep_gen[role] != gen:
-                gen = self.sleep_gen[role]
-                lo, hi = self.sleeps[role]
-                d = t.uniform(lo, hi)
-                self.emit(sleep_event(t.name, held, d))
+                gen, d = self._draw(t, held)
             if slept >= d:
                 return False
+
+    def _draw(self, t: _Task, held: int) -> tuple[int, float]:
+        """Draw ``t``'s working time from its role's sleep range as it is now, and say so
+        (SLEEP, with ``held``). Returns ``(generation, seconds)``: the range's
+        generation read first, so a change in between only makes the caller redraw."""
+        gen = self.sleep_gen[t.role]
+        lo, hi = self.sleeps[t.role]
+        d = t.uniform(lo, hi)
+        self.emit(sleep_event(t.name, held, d))
+        return gen, d
 
     async def _compute(self, t: _Task, held: int, rate: float) -> bool:
         """:func:`~.base.compute` as a coroutine: the working time computed on the loop's
@@ -530,10 +531,7 @@ class AsyncioBackend(Backend):
         stop sets (:attr:`held`, ``_stop_asked``) and only then yields to the loop, which
         applies the hold or cancels the task."""
         role, producer = t.role, held == NO_ITEM
-        gen = self.sleep_gen[role]
-        lo, hi = self.sleeps[role]
-        d = t.uniform(lo, hi)
-        self.emit(sleep_event(t.name, held, d))
+        gen, d = self._draw(t, held)
         chunk = max(1, int(rate * CHUNK_S))
         done, total = 0, int(d * rate)
         while True:
@@ -542,11 +540,8 @@ class AsyncioBackend(Backend):
                 if producer and t.retiring:
                     return True
             if self.sleep_gen[role] != gen:
-                gen = self.sleep_gen[role]
-                lo, hi = self.sleeps[role]
-                d = t.uniform(lo, hi)
+                gen, d = self._draw(t, held)
                 total = int(d * rate)
-                self.emit(sleep_event(t.name, held, d))
             while done < total:
                 n = min(chunk, total - done)
                 spin(n)
@@ -709,36 +704,24 @@ class AsyncioBackend(Backend):
                         q.spend(name)  # a step's one event: this GOT
                 if t.retiring:
                     break
-                if custom:
+                if custom:  # the hand-written buffer writes its own GET_WAIT and GOT
                     t.interruptible = True  # a consumer waiting in get holds nothing
                     try:
                         held = await q.get_item(name)
                     finally:
                         t.interruptible = False
-                    if is_pill(held):  # a poison pill: no more items (marked done below)
-                        break
-                    if sleeps[role][1] > 0.0:
-                        if q.held:  # hold point: between GOT and the SLEEP
-                            await self._hold(t, True, True)
-                        await self._work(t, held)
-                    if q.held:  # hold point: before CONSUMED (it holds the item)
-                        await self._hold(t, True, True)
-                    if not skip:
-                        q.task_done()
-                    emit(consumed_event(name, held, not skip))
-                    held = -1
-                    continue
-                try:
-                    held = q.get_nowait()
-                except asyncio.QueueEmpty:
-                    emit(get_wait_event(name))
-                    q.spend(name)
-                    t.interruptible = t.parked = True
+                else:
                     try:
-                        held = await q.get_held(name)
-                    finally:
-                        t.interruptible = t.parked = False
-                emit(got_event(name, held, q.qsize()))
+                        held = q.get_nowait()
+                    except asyncio.QueueEmpty:
+                        emit(get_wait_event(name))
+                        q.spend(name)
+                        t.interruptible = t.parked = True
+                        try:
+                            held = await q.get_held(name)
+                        finally:
+                            t.interruptible = t.parked = False
+                    emit(got_event(name, held, q.qsize()))
                 if is_pill(held):  # a poison pill: no more items (marked done below)
                     break
                 if sleeps[role][1] > 0.0:

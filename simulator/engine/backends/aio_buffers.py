@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 from typing import Any, Literal
 
-from simulator.engine.backends.slot_books import SlotBooks
+from simulator.engine.backends.slot_books import SlotBooks, pick_buffer
 from simulator.engine.events import (
     K_COND_WAIT,
     K_COND_WOKE,
@@ -260,21 +260,15 @@ class AioConditionBuffer(_AioSimHooks):
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
             while self.count == self.capacity or self._sim_paused(worker):
-                if not self._sim_paused(worker):  # really full (never drop while paused)
-                    if policy == "drop-oldest":
-                        self._sim_overwrite(worker)  # the oldest leaves: a slot is free
-                        break
-                    left = deadline - loop.time()
-                    if policy == "drop-newest" or left <= 0:
-                        self._sim_reject(item, worker)  # the item is dropped
-                        return
-                    self._sim_put_wait(item, worker)
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(left):
-                            await self.not_full.wait()
-                else:
-                    self._sim_put_wait(item, worker)
-                    await self.not_full.wait()
+                paused, left = self._sim_paused(worker), deadline - loop.time()
+                choice = self._sim_when_full(item, worker, policy, left, paused)
+                if choice == "overwrite":
+                    break  # the oldest left: its slot is free
+                if choice == "reject":
+                    return  # the item is dropped
+                with contextlib.suppress(TimeoutError):  # paused: until the hold ends
+                    async with asyncio.timeout(None if paused else left):
+                        await self.not_full.wait()
             self.slots[self.tail] = item
             self.tail = (self.tail + 1) % self.capacity
             self.count += 1
@@ -593,10 +587,7 @@ BUFFERS: dict[tuple[str, str], type[_AioSimHooks]] = {
 
 def buffer_class(buffer: str, bug: str = "none") -> type[_AioSimHooks] | None:
     """The hand-written asyncio buffer for ``buffer`` with ``bug``; None for ``queue``."""
-    if buffer == "queue":
-        return None
-    # missing-task-done is the consumers' bug, not the buffer's: the buffer is as written
-    return BUFFERS[(buffer, bug if (buffer, bug) in BUFFERS else "none")]
+    return pick_buffer(BUFFERS, buffer, bug)
 
 
 __all__ = ["RawEvent", "buffer_class"]

@@ -9,7 +9,8 @@ threads, between two awaits on asyncio.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Literal, TypeVar
 
 from simulator.engine.events import (
     NO_ITEM,
@@ -24,6 +25,39 @@ from simulator.engine.events import (
 )
 
 EMPTY = NO_ITEM  #: what a slot holds before its first item (item ids are >= 0)
+
+B = TypeVar("B")
+
+
+def pick_buffer(table: Mapping[tuple[str, str], B], buffer: str, bug: str) -> B | None:
+    """The class of ``table`` (keyed by ``(buffer, bug)``, one table a backend) for
+    ``buffer`` with ``bug``; None for ``queue`` (the library's, not hand-written). A bug
+    the table lacks is the consumers' (``missing-task-done``), not the buffer's: the
+    buffer is then as written (``(buffer, "none")``)."""
+    if buffer == "queue":
+        return None
+    return table[(buffer, bug if (buffer, bug) in table else "none")]
+
+
+#: what a producer that finds the buffer full does under a full policy (see :func:`on_full`)
+OnFull = Literal["wait", "overwrite", "reject"]
+
+
+def on_full(policy: str, left: float, paused: bool) -> OnFull:
+    """The full policy's decision, once per look at a full buffer, for a producer with
+    ``left`` seconds of its ``put_timeout`` left: ``"overwrite"`` the oldest item
+    (``drop-oldest``: a slot is then free), ``"reject"`` its own item (``drop-newest``,
+    or ``timeout`` with no time left), or ``"wait"`` (for a slot, at most ``left``
+    seconds; while ``paused``, for the hold to end). Nothing is dropped while paused: a
+    pause must not change the books. Pure, so that the thread and the asyncio buffers
+    decide alike and differ only in how they wait."""
+    if paused:
+        return "wait"
+    if policy == "drop-oldest":
+        return "overwrite"
+    if policy == "drop-newest" or left <= 0:
+        return "reject"
+    return "wait"
 
 
 class SlotBooks:
@@ -96,6 +130,28 @@ class SlotBooks:
         self._recorded.discard(worker)
         self.spend(worker)  # a step's one event: this REJECTED
         self._emit(rejected_event(worker, item, self.count))
+
+    def _sim_put_wait(self, item: int, worker: str) -> None:
+        """A put is about to wait: the worker is settled, PUT_WAIT recorded (each
+        backend's own, for how it closes)."""
+        raise NotImplementedError
+
+    def _sim_when_full(
+        self, item: int, worker: str, policy: str, left: float, paused: bool
+    ) -> OnFull:
+        """What ``offer`` does each time it finds the buffer full (or ``paused``): the
+        decision of :func:`on_full`, with its event written here, in the buffer's order:
+        OVERWRITTEN (the caller then puts ``item`` in the freed slot), REJECTED (the
+        caller returns), or the wait's PUT_WAIT (the caller then waits, at most ``left``
+        seconds unless ``paused``). Returns the decision."""
+        choice = on_full(policy, left, paused)
+        if choice == "overwrite":
+            self._sim_overwrite(worker)  # the oldest leaves: a slot is free
+        elif choice == "reject":
+            self._sim_reject(item, worker)  # the item is dropped
+        else:
+            self._sim_put_wait(item, worker)
+        return choice
 
     def _sim_overwrite(self, worker: str) -> None:
         """``drop-oldest``: the oldest item leaves its slot unconsumed and counts as done

@@ -43,7 +43,7 @@ from simulator.engine.backends.inside import (
     InsideSemaphore,
     current_worker,
 )
-from simulator.engine.backends.slot_books import SlotBooks
+from simulator.engine.backends.slot_books import SlotBooks, pick_buffer
 from simulator.engine.events import (
     NO_ITEM,
     RawEvent,
@@ -194,19 +194,13 @@ class ConditionBuffer(_SimHooks):
         with self.mutex:
             deadline = time.monotonic() + timeout
             while self.count == self.capacity or self._sim_paused(worker):
-                if not self._sim_paused(worker):  # really full (never drop while paused)
-                    if policy == "drop-oldest":
-                        self._sim_overwrite(worker)  # the oldest leaves: a slot is free
-                        break
-                    left = deadline - time.monotonic()
-                    if policy == "drop-newest" or left <= 0:
-                        self._sim_reject(item, worker)  # the item is dropped
-                        return
-                    self._sim_put_wait(item, worker)
-                    self.not_full.wait(left)
-                else:
-                    self._sim_put_wait(item, worker)
-                    self.not_full.wait()
+                paused, left = self._sim_paused(worker), deadline - time.monotonic()
+                choice = self._sim_when_full(item, worker, policy, left, paused)
+                if choice == "overwrite":
+                    break  # the oldest left: its slot is free
+                if choice == "reject":
+                    return  # the item is dropped
+                self.not_full.wait(None if paused else left)  # paused: until the hold ends
             self.slots[self.tail] = item
             self.tail = (self.tail + 1) % self.capacity
             self.count += 1
@@ -649,7 +643,4 @@ BUFFERS: dict[tuple[str, str], type[_SimHooks]] = {
 def buffer_class(buffer: str, bug: str = "none") -> type[_SimHooks] | None:
     """The hand-written buffer class for ``buffer`` with ``bug``; None for ``queue`` (the
     library's, :class:`~.thread_buffer.BoundedBuffer`)."""
-    if buffer == "queue":
-        return None
-    # missing-task-done is the consumers' bug, not the buffer's: the buffer is as written
-    return BUFFERS[(buffer, bug if (buffer, bug) in BUFFERS else "none")]
+    return pick_buffer(BUFFERS, buffer, bug)
