@@ -212,3 +212,24 @@ def test_a_recovered_pill_is_a_pill_again_not_an_item():
     assert (led.pills_put, led.pills_got) == (1, 1)
     led.close_books(0)
     assert not led.violations
+
+
+@pytest.mark.parametrize("ending", ["drain", "poison-pill", "join"])
+def test_a_second_stop_cuts_an_ending_short(ending):
+    """Slow consumers make each ending take seconds; a Stop during it ends the run at
+    once (the window's Stop pressed twice), says so, and keeps the books."""
+    sim, _ch = _started(
+        SimulationConfig(producer_sleep=(0.0, 0.01), consumer_sleep=(1.0, 1.0), capacity=8)
+    )
+    ender = threading.Thread(target=sim.stop, kwargs={"ending": ending, "drain_timeout": 30})
+    ender.start()
+    assert wait_for(lambda: sim.snapshot().ending == ending, 10.0)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    sim.stop()
+    ender.join(30)
+    assert not ender.is_alive() and time.monotonic() - t0 < 5.0  # not the 30 s drain
+    snap = sim.snapshot()
+    assert snap.state == STOPPED and snap.ok, snap.violations
+    assert any("second Stop cut the" in w for w in snap.warnings)
+    assert snap.produced == snap.consumed + snap.in_buffer + snap.in_hand
