@@ -315,6 +315,13 @@ class DropItem:
 DROP_COLOR = QColor(theme.OKABE_ITO["vermillion"])
 
 
+def cpu_words(cpu: float, meant: float) -> str:
+    """``CPU 48 % (meant 95 %)``: a card's share of its time on a CPU, then the share it
+    was meant to spend working (its drawn work times); the gap is time it waited for a
+    core (the GIL, a busy machine)."""
+    return f"CPU {100 * cpu:.0f} % (meant {100 * meant:.0f} %)"
+
+
 class CardItem:
     """One worker: box, state stripe, name, state word, count, held item, wait line.
 
@@ -453,7 +460,8 @@ class CardItem:
 
     def show_cpu(self, cpu: float | None, meant: float) -> None:
         """The share of its time on a CPU beside the share it was meant to work
-        (``CPU 48 % of 95 %``, else ``CPU 48 %``), where it fits; None: nothing."""
+        (``CPU 48 % (meant 95 %)``, else ``CPU 48 %``), where it fits; None: nothing.
+        Not "48 % of 95 %": both are shares of the worker's time, not one of the other."""
         key = ("" if cpu is None else f"{100 * cpu:.0f}|{100 * meant:.0f}", self.shown_state)
         if key == self.shown_cpu:
             return
@@ -463,7 +471,7 @@ class CardItem:
             left = self.cpu_left
             if self.lines == 2 and self.state.text:
                 left += self.fm.horizontalAdvance(self.state.text) + 8
-            for t in (f"CPU {100 * cpu:.0f} % of {100 * meant:.0f} %", f"CPU {100 * cpu:.0f} %"):
+            for t in (cpu_words(cpu, meant), f"CPU {100 * cpu:.0f} %"):
                 w = self.fm.horizontalAdvance(t)
                 if left + w <= self.right:
                     text = t

@@ -291,3 +291,16 @@ def test_ok_colour_follows_the_theme():
 def test_contrast_matches_wcag_reference_values():
     assert theme.contrast(QColor("#000000"), QColor("#FFFFFF")) == pytest.approx(21.0)
     assert theme.contrast(QColor("#777777"), QColor("#FFFFFF")) == pytest.approx(4.48, abs=0.01)
+
+
+def test_a_cards_cpu_share_reads_beside_what_it_was_meant_not_as_a_share_of_it(qtbot):
+    """``CPU 42 % (meant 95 %)``: two shares of the worker's time, side by side; never
+    "42 % of 95 %", which reads as a percentage of a percentage."""
+    cfg = SimulationConfig(producers=1, consumers=1, work="cpu")
+    canvas = _canvas(qtbot, cfg, size=(1280, 720))
+    snap = _snap(cfg, ())
+    workers = tuple(dataclasses.replace(w, cpu_share=0.42, meant_share=0.95) for w in snap.workers)
+    canvas.on_snapshot(dataclasses.replace(snap, workers=workers))
+    texts = [t.text() for t in _texts(canvas)]
+    assert "CPU 42 % (meant 95 %)" in texts
+    assert not any(" % of " in t for t in texts)
