@@ -661,7 +661,7 @@ class MainWindow(QMainWindow):
         why there, in one line)."""
         line = self.bridge.step(worker or None)
         if line:
-            self.statusBar().showMessage(f"Step: {line}", 10_000)
+            self.statusBar().showMessage(f"Last step: {line}", 10_000)
 
     @Slot(str)
     def step_worker(self, worker: str) -> bool:
@@ -1276,6 +1276,7 @@ class MainWindow(QMainWindow):
         self.plot.set_text_px(px)
         self.inside_view.set_text_px(px)
         self.canvas.set_boost(self.boost)
+        self.guide.set_text_px(px)
         if self.stats.shown is not None:
             self.stats.on_snapshot(self.stats.shown, force=True)  # the books' style sheet
         # the side panel as wide as its widest row at this size (no clipped numbers)
