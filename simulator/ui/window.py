@@ -282,6 +282,7 @@ class MainWindow(QMainWindow):
             lambda snap: self._show_prediction(snap.config, snap.capacity),
             self._show_status,
             self.show_figures_now,
+            self.log.set_replay,
         )
         #: a guided scenario's captions, one at a time (hidden without a guide)
         self.guide = GuidePanel()
@@ -932,9 +933,13 @@ class MainWindow(QMainWindow):
             self.shown, self._figures_t = snap, now
             if not self.replay.active:
                 self._show_prediction(snap.config, snap.capacity)
+        # a frame is recorded at the time of the snapshot its figures show (not the
+        # frame's own, up to FIGURES_S later): REPLAY's mark, the slider's label and the
+        # status bar then say one time
+        shown = self.shown or snap
         if self.replay.active:  # REPLAY: the run goes on off screen, and is recorded
-            self.log.on_frame(batch, total, self.shown or snap)
-            self.replay.follow(snap.elapsed, self.shown or snap, batch, total)
+            self.log.on_frame(batch, total, shown)
+            self.replay.follow(shown.elapsed, shown, batch, total)
         else:
             for view in self.views:
                 view.on_frame(batch, total, self.shown or snap)
@@ -942,7 +947,7 @@ class MainWindow(QMainWindow):
                 self._show_status()
                 self._show_strip()
                 self.cpu_meter.show_workers(snap.cpu_percent, snap.backend)
-            self.replay.record(snap.elapsed, self.shown or snap)
+            self.replay.record(shown.elapsed, shown)
         if self.guide.active and snap.state == PAUSED:
             self.guide.on_step(snap.last_step)  # the step it asked for moves it on
         self.last_frame_s = time.perf_counter() - t0
