@@ -12,15 +12,59 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 from simulator import exitcodes
 from simulator.engine.config import SimulationConfig
 from simulator.sweep import KNOBS, config_args, default_values, point_configs
 from simulator.ui.child_run import STOP_GRACE_MS, ChildRunDialog, pcsim_command
 
-__all__ = ["STOP_GRACE_MS", "SweepDialog", "sweep_command"]
+__all__ = ["MIN_TRUSTED_ITEMS", "STOP_GRACE_MS", "SweepDialog", "sweep_command", "table_cells"]
+
+#: a point that consumed fewer items than this is flagged: its throughput and shares
+#: rest on too few items to trust (a few slow items swing them)
+MIN_TRUSTED_ITEMS = 200
+#: the table's columns after the varied setting's: measured / predicted side by side
+TABLE_COLUMNS = ("measured/s", "predicted/s", "producers blocked", "consumers blocked", "books")
+
+
+def _pct(x: object) -> str:
+    return "–" if x is None else f"{100 * float(x):.0f} %"  # type: ignore[arg-type]
+
+
+def _rate(x: object) -> str:
+    return "–" if x is None else f"{float(x):.1f}"  # type: ignore[arg-type]
+
+
+def table_cells(point: dict[str, Any]) -> tuple[list[str], str]:
+    """One point's row of the dialog's table (its value, then :data:`TABLE_COLUMNS`), and
+    its warning ("" if none): ``"⚠ 57 items: too few to trust"`` under
+    :data:`MIN_TRUSTED_ITEMS` consumed. The books column says ``✓ balanced`` or
+    ``✗ BROKE`` (``pcsim sweep``'s JSON calls it ``ok``)."""
+    m, p = point.get("measured", {}), point.get("predicted", {})
+    consumed = int(m.get("consumed", 0))
+    warning = f"⚠ {consumed:,} items: too few to trust" if consumed < MIN_TRUSTED_ITEMS else ""
+    measured = _rate(m.get("throughput_per_s"))
+    cells = [
+        f"{point.get('value', 0):g}",
+        f"{measured}  {warning}" if warning else measured,
+        _rate(p.get("throughput_per_s")),
+        f"{_pct(m.get('producer_blocked_fraction'))} / {_pct(p.get('producer_blocked_fraction'))}",
+        f"{_pct(m.get('consumer_blocked_fraction'))} / {_pct(p.get('consumer_blocked_fraction'))}",
+        "✓ balanced" if point.get("ok") else "✗ BROKE",
+    ]
+    return cells, warning
 
 
 def sweep_command(
@@ -64,6 +108,16 @@ class SweepDialog(ChildRunDialog):
         form.addRow("Values", self.values)
         form.addRow("Each point runs", self.seconds)
         self.form.addLayout(form)
+        #: the points as numbers, one row each, under the chart
+        self.table = QTableWidget(0, 1 + len(TABLE_COLUMNS))
+        self.table.setObjectName("sweep_table")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setMaximumHeight(180)
+        layout = self.layout()
+        if layout is not None:
+            layout.addWidget(self.table)
         self.vary.currentTextChanged.connect(self._prefill)
         self.set_config(config)
         self.vary.setCurrentText("consumers")
@@ -120,11 +174,31 @@ class SweepDialog(ChildRunDialog):
         )
         return True
 
+    def show_table(self) -> None:
+        """The table of :attr:`data`'s points so far; a point on too few items says so
+        in its measured cell, in words (and its tooltip says why it matters)."""
+        points = self.data.get("points", [])
+        heads = [str(self.data.get("vary") or self.vary.currentText()), *TABLE_COLUMNS]
+        self.table.setHorizontalHeaderLabels(heads)
+        self.table.setRowCount(len(points))
+        for row, point in enumerate(points):
+            cells, warning = table_cells(point)
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if warning:
+                    item.setToolTip(
+                        f"This point consumed fewer than {MIN_TRUSTED_ITEMS} items: a few "
+                        "slow items swing its figures. Run each point longer."
+                    )
+                self.table.setItem(row, col, item)
+
     def _on_message(self, msg: dict[str, Any]) -> None:
         kind = msg.get("event")
         if kind == "start":
             self.data = {k: v for k, v in msg.items() if k != "event"}
             self.chart.set_data(self.data)
+            self.show_table()
         elif kind == "point_started":
             self._step_started(int(msg.get("index", 0)))
             n = len(self.data.get("values", []))
@@ -135,16 +209,24 @@ class SweepDialog(ChildRunDialog):
             self.data["points"].append(msg["point"])
             self._step_done(int(msg.get("index", 0)))
             self.chart.set_data(self.data)
+            self.show_table()
             self._say(msg["point"].get("bottleneck", ""))
 
     def _ended(self, code: int, crashed: bool, why: str) -> None:
+        self.show_table()  # the JSON's points, as written
         done = len(self.data.get("points", []))
         total = len(self.data.get("values", [])) or self.progress.maximum() // 100
         if code == exitcodes.OK and not crashed:
             self.progress.setValue(self.progress.maximum())
-            self._say(f"Done: {done} points. Measured solid, predicted dashed.")
+            few = sum(1 for p in self.data.get("points", []) if table_cells(p)[1])
+            warn = (
+                f" ⚠ {few} on fewer than {MIN_TRUSTED_ITEMS} items: run each point longer."
+                if few
+                else ""
+            )
+            self._say(f"Done: {done} points. Measured solid, predicted dashed.{warn}")
         elif code == exitcodes.BOOKS and not crashed:
-            self._say("The books broke at a point (ok: false): an item lost or doubled.", True)
+            self._say("The books broke at a point (books ✗ BROKE): an item lost or doubled.", True)
         elif crashed or code >= exitcodes.SIGNAL_BASE:
             self._say(f"Stopped after {done} of {total} points.")
         else:
