@@ -250,8 +250,9 @@ def test_dump_shape(qtbot):
     canvas = _canvas(qtbot, cfg)
     canvas.on_snapshot(_snap(cfg, _mixed(1234 % 1000)))
     dump = canvas.dump()
-    assert set(dump) == {"header", "buffer", "cards", "drops"}
+    assert set(dump) == {"header", "buffer", "cards", "drops", "tokens"}
     assert dump["drops"] == []  # nothing dropped: a blocking run
+    assert dump["tokens"] == []  # nothing on its way
     assert dump["header"] == {"count": 234}
     assert dump["buffer"] == {"mode": "bar", "count": 234, "items": []}
     assert [c["name"] for c in dump["cards"]] == ["P1", "P2", "C1"]
@@ -304,3 +305,29 @@ def test_a_cards_cpu_share_reads_beside_what_it_was_meant_not_as_a_share_of_it(q
     texts = [t.text() for t in _texts(canvas)]
     assert "CPU 42 % (meant 95 %)" in texts
     assert not any(" % of " in t for t in texts)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_consumers_item_in_hand_is_drawn_when_two_take_at_once(qtbot, size):
+    """ "Both cards say consuming, one shows no item": two takes at the same moment send
+    two tokens from the exit, the second overlapping the first, so it was not drawn;
+    yet its card hid the item for the token. A card now hides only what a token
+    draws: each consumer's item is on screen, in its hand or on its way."""
+    cfg = SimulationConfig(producers=1, consumers=2, capacity=4)
+    canvas = _canvas(qtbot, cfg, size)
+    a, b = item_id(1, 1), item_id(1, 2)
+    canvas.on_batch([Event(0.0, Kind.GOT, "C1", a, 1, 0.0), Event(0.0, Kind.GOT, "C2", b, 0, 0.0)])
+    held = {"C1": (WorkerState.CONSUMING, a), "C2": (WorkerState.CONSUMING, b)}
+    canvas.on_snapshot(_snap(cfg, (), held))
+    items = canvas._items
+    assert items is not None
+    flying = {t.item for t in items.tokens if t.visible}
+    cards = {c["name"]: c["item"] for c in canvas.dump()["cards"]}
+    for worker, (_state, item) in held.items():
+        in_hand = cards[worker] == item_label(item)
+        assert in_hand != (item in flying), (worker, cards, flying)  # once, never twice
+    # and once the tokens land, both in hand
+    canvas.model.duration = 0.0
+    canvas.refresh(force=True)
+    cards = {c["name"]: c["item"] for c in canvas.dump()["cards"]}
+    assert cards["C1"] == item_label(a) and cards["C2"] == item_label(b)

@@ -191,10 +191,14 @@ def _assert_shows(dump: dict, st: FrameState) -> None:
         assert dump["buffer"]["items"] == [item_label(i) for i in snap.buffer]
     cards = {c["name"]: c for c in dump["cards"]}
     assert set(cards) == {w.name for w in snap.workers}
+    # a recorded token draws its item on its way (one that would overlap another lands
+    # at once: its item is in the hand)
     arriving = {tok[0] for tok in st.tokens if not tok[2]}
+    flying = set(dump["tokens"])
+    assert flying <= {item_label(i) for i in arriving}
     for w in snap.workers:
         assert cards[w.name]["state"] == theme.display_state(snap.state, w.state), w.name
-        held = w.item if w.item >= 0 and w.item not in arriving else None
+        held = w.item if w.item >= 0 and item_label(w.item) not in flying else None
         assert cards[w.name]["item"] == (None if held is None else item_label(held)), w.name
     assert dump["inside"]["markers"] == {w: m[1] for w, m in st.markers.items()}
     avg = run_average(snap.consumed, snap.elapsed)
