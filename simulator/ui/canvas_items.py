@@ -208,6 +208,19 @@ class Banner:
     def shown(self) -> bool:
         return self.text is not None
 
+    def fit(self, text: str) -> str:
+        """``text`` as drawn: whole if it fits the canvas's width (the banner is centred
+        on it); else without its last " — " part (the keys' hint, "— → steps again,
+        Space resumes"), and cut with "…" only if still too wide (a projector's 800 px
+        with presentation mode's larger text)."""
+        room = 2 * self.center.x() - 48  # the box's padding and a margin
+        if self.metrics.horizontalAdvance(text) <= room:
+            return text
+        head = text.rsplit(" — ", 1)[0]
+        if self.metrics.horizontalAdvance(head) <= room:
+            return head
+        return self.metrics.elidedText(head, Qt.TextElideMode.ElideRight, room)
+
     def show(self, text: str | None) -> None:
         """Show ``text`` (None hides the banner)."""
         if text == self.text:
@@ -219,10 +232,11 @@ class Banner:
         # red, and the word says it too: a deadlock, a join that never returns, losses
         alarm = text.startswith(("DEADLOCK", "STUCK", "TERMINATED"))
         self.box.setBrush(QBrush(QColor(179, 38, 30, 235) if alarm else QColor(31, 35, 40, 225)))
-        w = self.metrics.horizontalAdvance(text) + 40
+        shown = self.fit(text)
+        w = self.metrics.horizontalAdvance(shown) + 40
         rect = QRectF(self.center.x() - w / 2, self.center.y() - self.height / 2, w, self.height)
         self.box.setPath(rounded(rect, 8))
-        self.label.set(text)
+        self.label.set(shown)
         self.label.item.setPos(rect.left() + 20, rect.center().y() - self.metrics.height() / 2)
 
 

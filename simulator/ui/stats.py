@@ -39,7 +39,7 @@ DROP_ROWS = ("rejected", "overwritten", "discarded", "lost")
 #: "Overwritten" means two things: an item a drop-oldest buffer let go (counted, allowed,
 #: the books balance) and an item the no-lock race wrote over (lost: the books break)
 OVERWRITTEN_DROPPED = "Overwritten (dropped)"
-OVERWRITTEN_LOST = "Overwritten (lost: race)"
+OVERWRITTEN_LOST = "Overwritten (lost:\u00a0race)"  # wraps before "(", never inside
 #: the rows that have a "predicted" figure beside the measured one
 PREDICTED_ROWS = ("throughput", "occupancy", "blocked", "latency")
 #: what the predicted column shows while the model works on the frame's settings

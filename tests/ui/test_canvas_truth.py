@@ -331,3 +331,25 @@ def test_every_consumers_item_in_hand_is_drawn_when_two_take_at_once(qtbot, size
     canvas.refresh(force=True)
     cards = {c["name"]: c["item"] for c in canvas.dump()["cards"]}
     assert cards["C1"] == item_label(a) and cards["C2"] == item_label(b)
+
+
+@pytest.mark.parametrize("boost", [1.0, 1.35, 2.0])
+def test_the_paused_banner_fits_the_canvas_however_long_the_last_step(qtbot, boost):
+    """A step's line plus the keys' hint outgrew a projector's 800 px in presentation
+    mode: the hint goes first, then the line is cut with "…"; never clipped."""
+    from simulator.engine.simulation import PAUSED
+
+    cfg = SimulationConfig(producers=2, consumers=1, capacity=4)
+    canvas = _canvas(qtbot, cfg, size=(800, 380))
+    canvas.set_boost(boost)
+    line = "P2 read tail = 0 without the lock: it will write P2-1 into slot 0"
+    snap = dataclasses.replace(_snap(cfg, ()), state=PAUSED, last_step=("P2", line))
+    canvas.on_snapshot(snap)
+    banner = canvas._items.banner
+    assert banner.text is not None and f"Last step: {line}" in banner.text  # in full
+    drawn = banner.label.item.text()
+    assert drawn.startswith("PAUSED · Last step: P2")
+    scene = canvas.scene().sceneRect()
+    for item in (banner.box, banner.label.item):
+        r = item.sceneBoundingRect()
+        assert scene.left() <= r.left() and r.right() <= scene.right(), (boost, r, scene)
