@@ -36,7 +36,14 @@ __all__ = ["MIN_TRUSTED_ITEMS", "STOP_GRACE_MS", "SweepDialog", "sweep_command",
 #: rest on too few items to trust (a few slow items swing them)
 MIN_TRUSTED_ITEMS = 200
 #: the table's columns after the varied setting's: measured / predicted side by side
-TABLE_COLUMNS = ("measured/s", "predicted/s", "producers blocked", "consumers blocked", "books")
+TABLE_COLUMNS = (
+    "measured/s",
+    "predicted/s",
+    "producers blocked",
+    "consumers blocked",
+    "books",
+    "note",
+)
 
 
 def _pct(x: object) -> str:
@@ -50,19 +57,22 @@ def _rate(x: object) -> str:
 def table_cells(point: dict[str, Any]) -> tuple[list[str], str]:
     """One point's row of the dialog's table (its value, then :data:`TABLE_COLUMNS`), and
     its warning ("" if none): ``"⚠ 57 items: too few to trust"`` under
-    :data:`MIN_TRUSTED_ITEMS` consumed. The books column says ``✓ balanced`` or
-    ``✗ BROKE`` (``pcsim sweep``'s JSON calls it ``ok``)."""
+    :data:`MIN_TRUSTED_ITEMS` consumed, in the note column, and a ⚠ beside the measured
+    figure it concerns. The books column says ``✓ balanced`` or ``✗ BROKE``
+    (``pcsim sweep``'s JSON calls it ``ok``)."""
     m, p = point.get("measured", {}), point.get("predicted", {})
     consumed = int(m.get("consumed", 0))
-    warning = f"⚠ {consumed:,} items: too few to trust" if consumed < MIN_TRUSTED_ITEMS else ""
+    items = f"{consumed:,} item{'' if consumed == 1 else 's'}"
+    warning = f"⚠ {items}: too few to trust" if consumed < MIN_TRUSTED_ITEMS else ""
     measured = _rate(m.get("throughput_per_s"))
     cells = [
         f"{point.get('value', 0):g}",
-        f"{measured}  {warning}" if warning else measured,
+        f"{measured} ⚠" if warning else measured,
         _rate(p.get("throughput_per_s")),
         f"{_pct(m.get('producer_blocked_fraction'))} / {_pct(p.get('producer_blocked_fraction'))}",
         f"{_pct(m.get('consumer_blocked_fraction'))} / {_pct(p.get('consumer_blocked_fraction'))}",
         "✓ balanced" if point.get("ok") else "✗ BROKE",
+        warning,
     ]
     return cells, warning
 
@@ -113,8 +123,10 @@ class SweepDialog(ChildRunDialog):
         self.table.setObjectName("sweep_table")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.setMaximumHeight(180)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)  # the note: the rest of the width
+        self.table.setMaximumHeight(130)  # three rows, then it scrolls: the chart first
         layout = self.layout()
         if layout is not None:
             layout.addWidget(self.table)
