@@ -88,12 +88,12 @@ class EventLog(QWidget):
             "log stays live: it lists the run's events as they happen"
         )
         self.title.hide()
-        top.addWidget(self.title)
         top.addWidget(self.kind, 3)
         top.addWidget(self.worker, 2)
         top.addWidget(self.follow)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.title)  # a line of its own: the graph beside needs the width
         lay.addLayout(top)
         lay.addWidget(self.text)
         self.kind.currentTextChanged.connect(self.refilter)
