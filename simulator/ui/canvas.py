@@ -210,10 +210,12 @@ class SimulationCanvas(QGraphicsView):
         now = time.monotonic()
         snap = self.snapshot
         fast = self.model.fast(now)
+        # tokens first: a card hides its item only while a token draws it this frame (a
+        # token skipped as overlapping, or landed, leaves the item in the card's hand)
+        flying = self._move_tokens(lay, items, workers, now, fast)
         if force or not fast or now - self._last_full >= FAST_REFRESH_S:
             self._last_full = now
-            self._show_figures(items, workers, capacity, fast)
-        self._move_tokens(lay, items, workers, now, fast)
+            self._show_figures(items, workers, capacity, fast, flying)
         self._move_drops(lay, items, now, fast)
         items.fast_note.show(fast)
         items.banner.show(banner_text(self.state, snap))
@@ -224,15 +226,18 @@ class SimulationCanvas(QGraphicsView):
         workers: tuple[WorkerView, ...],
         capacity: int,
         fast: bool,
+        flying: set[int],
     ) -> None:
-        """Header, buffer, cards and tallies from :attr:`snapshot`, all at once."""
+        """Header, buffer, cards and tallies from :attr:`snapshot`, all at once; a
+        consumer's item in ``flying`` (drawn by its token this frame) is not drawn in
+        its hand too."""
         snap = self.snapshot
         self.shown_snapshot = snap
         ids = snap.buffer if snap is not None else ()
         pills = sum(1 for i in ids if is_pill(i)) if snap is not None and snap.ending else 0
         items.headers.show(snap.in_buffer if snap is not None else None, capacity, pills)
         # an item flying to a consumer is drawn by its token, not twice
-        arriving = set() if fast else self.model.arriving()
+        arriving = set() if fast else flying
         states: dict[str, list[str]] = {"producer": [], "consumer": []}
         cpu_work = snap is not None and snap.config.work == "cpu"  # then each card's CPU
         for v in workers:
@@ -258,16 +263,18 @@ class SimulationCanvas(QGraphicsView):
         workers: tuple[WorkerView, ...],
         now: float,
         fast: bool,
-    ) -> None:
+    ) -> set[int]:
         """Move the items in flight from the exit to the consumer that took them, while it
         holds them (a put needs no token: the item's slot shows it at once). A token that
-        would overlap another is not drawn this frame."""
+        would overlap another is not drawn this frame: its item stays in the consumer's
+        hand. Returns the items the tokens draw."""
         live = [] if fast else self.model.live_tokens(now)
         tokens = items.tokens
+        drawn: set[int] = set()
         if not live:
             for t in tokens:
                 t.hide()
-            return
+            return drawn
         holding = {v.name: v.item for v in workers}
         half_w, half_h = lay.token.width() / 2, lay.token.height() / 2
         placed: list[tuple[float, float]] = []
@@ -292,12 +299,17 @@ class SimulationCanvas(QGraphicsView):
             pos = a + (b - a) * p
             x, y = pos.x(), pos.y()
             if any(abs(x - px) < 2 * half_w and abs(y - py) < 2 * half_h for px, py in placed):
+                # it would cover another (two takes at once): it lands at once instead,
+                # rather than blink between the hand and the air as the two part
+                del self.model.tokens[tok.worker]
                 continue
             placed.append((x, y))
             tokens[k].show(tok.item, pos)
+            drawn.add(tok.item)
             k += 1
         for t in tokens[k:]:
             t.hide()
+        return drawn
 
     def _move_drops(self, lay: Layout, items: SceneItems, now: float, fast: bool) -> None:
         """Items the full policy let go, leaving the picture downwards with their word:
@@ -387,6 +399,8 @@ class SimulationCanvas(QGraphicsView):
             "buffer": {"mode": lay.mode, "count": count, "items": drawn},
             "cards": cards,
             "drops": drops,
+            # the items on their way to a consumer, each drawn by its token (not its card)
+            "tokens": [item_label(t.item) for t in items.tokens if t.visible],
         }
 
 

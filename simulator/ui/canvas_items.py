@@ -185,6 +185,10 @@ class Toggle:
             self.item.setVisible(shown)
 
 
+#: the most lines a banner wraps onto (then it is cut with "…")
+BANNER_LINES = 2
+
+
 class Banner:
     """A dark rounded note above the buffer with its text, or hidden.
 
@@ -217,6 +221,26 @@ class Banner:
     def shown(self) -> bool:
         return self.text is not None
 
+    def fit(self, text: str) -> list[str]:
+        """``text`` as drawn, in lines no wider than the room between the columns of
+        cards: one line if it fits, else wrapped onto :data:`BANNER_LINES`; if that is
+        not enough, without its last " — " part (the keys' hint, "— → steps again, Space
+        resumes"), and the last line cut with "…" only if still too long (a projector's
+        800 px with presentation mode's larger text)."""
+        fm, room = self.metrics, self.max_width - 40  # the box's padding
+        lines = wrap(text, fm, room)
+        if len(lines) > BANNER_LINES:
+            lines = wrap(text.rsplit(" — ", 1)[0], fm, room)
+        if len(lines) > BANNER_LINES or any(fm.horizontalAdvance(t) > room for t in lines):
+            lines = lines[:BANNER_LINES]
+            lines[-1] = fm.elidedText(
+                " ".join([lines[-1], "…"]) if len(lines) == BANNER_LINES else lines[-1],
+                Qt.TextElideMode.ElideRight,
+                room,
+            )
+            lines = [fm.elidedText(t, Qt.TextElideMode.ElideRight, room) for t in lines]
+        return lines
+
     def show(self, text: str | None) -> None:
         """Show ``text`` (None hides the banner)."""
         if text == self.text:
@@ -229,7 +253,7 @@ class Banner:
         alarm = text.startswith(("DEADLOCK", "STUCK", "TERMINATED"))
         self.box.setBrush(QBrush(QColor(179, 38, 30, 235) if alarm else QColor(31, 35, 40, 225)))
         fm = self.metrics
-        lines = wrap(text, fm, self.max_width - 40)
+        lines = self.fit(text)
         w = max(fm.horizontalAdvance(t) for t in lines) + 40
         h = self.height + fm.lineSpacing() * (len(lines) - 1)
         rect = QRectF(self.center.x() - w / 2, self.center.y() - h / 2, w, h)
@@ -342,6 +366,13 @@ class DropItem:
 
 #: the colour of an item dropped by the full policy (Okabe-Ito vermillion, as dropped/s)
 DROP_COLOR = QColor(theme.OKABE_ITO["vermillion"])
+
+
+def cpu_words(cpu: float, meant: float) -> str:
+    """``CPU 48 % (meant 95 %)``: a card's share of its time on a CPU, then the share it
+    was meant to spend working (its drawn work times); the gap is time it waited for a
+    core (the GIL, a busy machine)."""
+    return f"CPU {100 * cpu:.0f} % (meant {100 * meant:.0f} %)"
 
 
 class CardItem:
@@ -482,7 +513,8 @@ class CardItem:
 
     def show_cpu(self, cpu: float | None, meant: float) -> None:
         """The share of its time on a CPU beside the share it was meant to work
-        (``CPU 48 % of 95 %``, else ``CPU 48 %``), where it fits; None: nothing."""
+        (``CPU 48 % (meant 95 %)``, else ``CPU 48 %``), where it fits; None: nothing.
+        Not "48 % of 95 %": both are shares of the worker's time, not one of the other."""
         key = ("" if cpu is None else f"{100 * cpu:.0f}|{100 * meant:.0f}", self.shown_state)
         if key == self.shown_cpu:
             return
@@ -492,7 +524,7 @@ class CardItem:
             left = self.cpu_left
             if self.lines == 2 and self.state.text:
                 left += self.fm.horizontalAdvance(self.state.text) + 8
-            for t in (f"CPU {100 * cpu:.0f} % of {100 * meant:.0f} %", f"CPU {100 * cpu:.0f} %"):
+            for t in (cpu_words(cpu, meant), f"CPU {100 * cpu:.0f} %"):
                 w = self.fm.horizontalAdvance(t)
                 if left + w <= self.right:
                     text = t

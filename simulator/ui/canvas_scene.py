@@ -233,7 +233,8 @@ def banner_text(run_state: str, snap: Snapshot | None) -> str | None:
         return ending
     if run_state == PAUSED:
         if snap is not None and snap.last_step is not None:  # a single step: who, why
-            return f"PAUSED · Step: {snap.last_step[1]} — → steps again, Space resumes"
+            # "Last step": what just happened (the guide's "step" is what to do next)
+            return f"PAUSED · Last step: {snap.last_step[1]} — → steps again, Space resumes"
         return PAUSED_BANNER
     if snap is not None and run_state == RUNNING:
         ready, wanted = snap.starting

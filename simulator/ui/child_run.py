@@ -83,7 +83,7 @@ class ChildRunDialog(QDialog):
     runs_key = "points"
     #: what the child does, for "The sweep failed (exit 4): …"
     what = "sweep"
-    #: where broken books were found, for "The books broke at a point (ok: false): …"
+    #: where broken books were found, for "The books broke at a point (books ✗ BROKE): …"
     books_where = "at a point"
 
     def __init__(
@@ -205,7 +205,7 @@ class ChildRunDialog(QDialog):
             self._say(self._end_line(stopped=False))
         elif code == exitcodes.BOOKS and not crashed:
             self._say(
-                f"The books broke {self.books_where} (ok: false): an item lost or doubled.",
+                f"The books broke {self.books_where} (books ✗ BROKE): an item lost or doubled.",
                 True,
             )
         elif crashed or code >= exitcodes.SIGNAL_BASE:

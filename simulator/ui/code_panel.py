@@ -530,15 +530,17 @@ class CodePanel(QPlainTextEdit):
         return None if mark is None else mark.line
 
     def gutter_text(self, line: int, workers: list[str]) -> str:
-        """The gutter's words for one line: its workers (``P1,P3``), and ``▶P2`` on the
+        """The gutter's words for one line: its workers (``P1,P3``), and ``▶ P2`` on the
         line the stepped worker moved past (its marker may be further on: the inside
-        events after its step's event, such as the notify after a put, ride along)."""
+        events after its step's event, such as the notify after a put, ride along).
+
+        The stepped worker stands alone after the ▶, the others after a ``·``
+        (``▶ P1 · P2``): "▶P1–2" would read as the item P1-2."""
         text = compact(workers) if workers else ""
         if line != self._step_line_no() or self.stepped is None:
             return text
-        if self.stepped in workers:
-            return f"▶{text}"
-        return f"▶{self.stepped}" + (f" {text}" if text else "")
+        others = compact([w for w in workers if w != self.stepped])
+        return f"▶ {self.stepped}" + (f" · {others}" if others else "")
 
     def _gutter_lines(self) -> dict[int, list[str]]:
         """:meth:`marker_lines` and the stepped worker's moved-past line."""

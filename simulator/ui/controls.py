@@ -94,6 +94,12 @@ WHY_REDIS_POLICY = (
     "free-slot tokens."
 )
 WHY_NO_REDIS_POLICY = "The redis backend offers Full buffer block only: set Full buffer first."
+#: what a put does under each other full policy: why the Put timeout spin is greyed
+WHY_NO_TIMEOUT = {
+    "block": "waits as long as it takes",
+    "drop-newest": "drops its item at once",
+    "drop-oldest": "overwrites the oldest item at once",
+}
 WHY_REDIS_MISSING = (
     "The redis backend needs redis-server (apt install redis-server), or start pcsim with "
     "--backend redis --broker redis://HOST:PORT to use a running one."
@@ -271,10 +277,11 @@ class ControlPanel(QWidget):
         self.put_timeout.setDecimals(3)
         self.put_timeout.setSingleStep(0.01)
         self.put_timeout.setSuffix(" s")
-        self.put_timeout.setToolTip(
+        self.put_timeout_tip = (
             f"With Full buffer timeout: how long a put waits before it drops its item "
             f"({timeout.span}). Applies at once."
         )
+        self.put_timeout.setToolTip(self.put_timeout_tip)
         form.addRow("Full buffer", self.full_policy)
         form.addRow("Put timeout", self.put_timeout)
         form.addRow("Seed", self.seed)
@@ -412,6 +419,17 @@ class ControlPanel(QWidget):
                 item = model.item(i)
                 item.setEnabled(not why)
                 item.setToolTip(why)
+        # the spin means something under one policy only: editable elsewhere, it would
+        # look as if it shaped a blocking or dropping put
+        timed = policy == "timeout"
+        self.put_timeout.setEnabled(timed)
+        self.put_timeout.setToolTip(
+            self.put_timeout_tip
+            if timed
+            else f"Used only with Full buffer timeout (now {policy}: a put "
+            + WHY_NO_TIMEOUT.get(policy, "does not wait with a limit")
+            + "). Choose timeout to set it."
+        )
 
     def greyed(self, field: str) -> dict[str, str]:
         """{choice: why} for the entries of the ``field`` combo greyed out now."""

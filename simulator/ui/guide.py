@@ -108,6 +108,7 @@ class GuidePanel(QFrame):
         self.name = ""
         self.index = 0  #: the guide step asked for now (== len(steps): done)
         self._seen: tuple[str, str] | None = None  # the last step already judged
+        self.text_px = theme.TEXT_PX  #: the window's text size (presentation, Ctrl++)
         self.restyle()
         self.hide()
 
@@ -169,13 +170,27 @@ class GuidePanel(QFrame):
             self.title.setText(f"{self.name} — step {self.index + 1} of {n}")
         self.text.setText(self.current())
 
+    def set_text_px(self, px: int) -> None:
+        """The window's text size (``MainWindow.text_px``: presentation mode, Ctrl++): the
+        style sheet names every label's size, so none is left at the default."""
+        if px != self.text_px:
+            self.text_px = px
+            self.restyle()
+
     def restyle(self) -> None:
+        """The theme's caption colours. Every label in ink (the muted grey is not held
+        to contrast on the caption's yellow) and at a size named from :attr:`text_px`:
+        a style sheet cuts a label off the font it would inherit, so a size left out
+        would stay put while presentation mode enlarges the rest."""
+        px = max(12, self.text_px)
+        big = max(12, round(px * 15 / theme.TEXT_PX))  # the caption itself, a little larger
+        ink = theme.hex_color("ink")
         self.setStyleSheet(
             f"QFrame#guide_panel {{ background: {theme.hex_color('caption')};"
             f" border-bottom: 2px solid {theme.hex_color('caption_edge')}; }}"
-            f"QLabel#guide_title {{ color: {theme.hex_color('muted')}; font-weight: bold; }}"
-            f"QLabel#guide_text {{ color: {theme.hex_color('ink')}; font-size: 15px; }}"
-            f"QLabel#guide_note {{ color: {theme.hex_color('muted')}; }}"
+            f"QLabel#guide_title {{ color: {ink}; font-weight: bold; font-size: {px}px; }}"
+            f"QLabel#guide_text {{ color: {ink}; font-size: {big}px; }}"
+            f"QLabel#guide_note {{ color: {ink}; font-size: {px}px; }}"
         )
 
 

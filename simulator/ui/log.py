@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSizePolicy,
@@ -78,15 +79,29 @@ class EventLog(QWidget):
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         self.worker.setMinimumWidth(110)
+        # REPLAY repaints a past moment everywhere else: the log alone goes on listing
+        # the run's events as they come, and says so while the rest is in the past
+        self.title = QLabel("<b>Event log (live)</b>")  # rich text: the size it inherits
+        self.title.setObjectName("log_title")
+        self.title.setToolTip(
+            "REPLAY shows a past moment in the picture, statistics and graph; the event "
+            "log stays live: it lists the run's events as they happen"
+        )
+        self.title.hide()
         top.addWidget(self.kind, 3)
         top.addWidget(self.worker, 2)
         top.addWidget(self.follow)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.title)  # a line of its own: the graph beside needs the width
         lay.addLayout(top)
         lay.addWidget(self.text)
         self.kind.currentTextChanged.connect(self.refilter)
         self.worker.textChanged.connect(self.refilter)
+
+    def set_replay(self, on: bool) -> None:
+        """REPLAY began (``on``) or ended: the title "Event log (live)" shows meanwhile."""
+        self.title.setVisible(on)
 
     def set_origin(self, t0: float) -> None:
         self.t0 = t0

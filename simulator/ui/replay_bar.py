@@ -214,10 +214,13 @@ class Replayer:
         show_prediction: Callable[[Snapshot], None],
         show_status: Callable[[], None],
         show_live: Callable[[], None],
+        on_replay: Callable[[bool], None] | None = None,
     ) -> None:
         """``show_prediction(snap)`` hands the prediction views ``snap``'s prediction;
         ``show_status()`` redraws the status bar; ``show_live()`` paints the newest
-        snapshot in every view (the window's ``show_figures_now``)."""
+        snapshot in every view (the window's ``show_figures_now``); ``on_replay(on)`` is
+        told when REPLAY begins (True) and ends (False), for what stays live to say so
+        (the event log)."""
         self.canvas, self.plot, self.stats, self.inside, self.bar = (
             canvas,
             plot,
@@ -228,6 +231,7 @@ class Replayer:
         self._show_prediction = show_prediction
         self._show_status = show_status
         self._show_live = show_live
+        self._on_replay = on_replay
         self.history = History()
         #: the recorded state on show (None: live)
         self.state: FrameState | None = None
@@ -349,12 +353,15 @@ class Replayer:
         replayed view paints it. False (nothing changes) with nothing recorded."""
         if not len(self.history):
             return False
-        if self.state is None:  # entering: keep what the live parts are
+        entering = self.state is None
+        if entering:  # keep what the live parts are
             self._live_model = self.canvas.model
             self._live_tracker = self.inside.code.tracker
             self._live_caption = self.canvas.caption
         self.state = self.history.at(t)
         self.repaint()
+        if entering and self._on_replay is not None:
+            self._on_replay(True)
         return True
 
     def step(self, seconds: float) -> None:
@@ -403,6 +410,8 @@ class Replayer:
         if self.state is None:
             return
         self.state = None
+        if self._on_replay is not None:
+            self._on_replay(False)
         self.canvas.model = self._live_model
         self.inside.code.tracker = self._live_tracker
         self.inside.code._refresh_marks()

@@ -31,7 +31,15 @@ BOOKS = re.compile(
     r"(?: \+ ([\d,]+) rejected \+ ([\d,]+) overwritten)?(?: \+ ([\d,]+) discarded)?$"
 )
 #: the longest first line of a wrapped row name (see StatsPanel._fit_names)
-NAME_LINES = ("Throughput now /", "Occupancy now /", "Time in buffer", "Time blocked")
+NAME_LINES = ("Rate now / avg:", "Occupancy now /", "Time in buffer", "Time blocked")
+#: the rows of what left the books other than by a take, and the run that shows each
+#: (see :func:`row_names`): a row that cannot count anything in this run is hidden, so
+#: the figures and the prediction sit higher in the side panel (720 px screens)
+DROP_ROWS = ("rejected", "overwritten", "discarded", "lost")
+#: "Overwritten" means two things: an item a drop-oldest buffer let go (counted, allowed,
+#: the books balance) and an item the no-lock race wrote over (lost: the books break)
+OVERWRITTEN_DROPPED = "Overwritten (dropped)"
+OVERWRITTEN_LOST = "Overwritten (lost:\u00a0race)"  # wraps before "(", never inside
 #: the rows that have a "predicted" figure beside the measured one
 PREDICTED_ROWS = ("throughput", "occupancy", "blocked", "latency")
 #: what the predicted column shows while the model works on the frame's settings
@@ -58,6 +66,32 @@ def predicted_texts(p: Prediction | None) -> dict[str, str]:
     }
     # the narrow column wraps at the slash, never between a number and its unit
     return {k: v.replace(" %", "\u00a0%").replace(" ms", "\u00a0ms") for k, v in texts.items()}
+
+
+def prediction_reason(p: Prediction | None) -> str:
+    """The predicted column's own line for a null prediction ("" otherwise): why each of
+    its figures is "–", at the column's top, where a 720 px screen still shows it."""
+    if p is None or p.run is not None:
+        return ""
+    return f"Predicted –: {p.reason}."
+
+
+def row_names(snap: Snapshot | None, cfg: SimulationConfig) -> dict[str, str | None]:
+    """The names of the rows of :data:`DROP_ROWS` for a run of ``cfg`` that shows ``snap``
+    (None: no run yet); None hides a row, as nothing can be counted in it. A count above
+    zero always shows its row."""
+    n = {key: (getattr(snap, key, 0) or 0) if snap is not None else 0 for key in DROP_ROWS}
+    race = cfg.bug == "no-lock"
+    return {
+        "rejected": "Rejected"
+        if n["rejected"] or cfg.full_policy in ("timeout", "drop-newest")
+        else None,
+        "overwritten": OVERWRITTEN_DROPPED
+        if n["overwritten"] or cfg.full_policy == "drop-oldest"
+        else None,
+        "discarded": "Discarded" if n["discarded"] or cfg.shutdown == "terminate" else None,
+        "lost": (OVERWRITTEN_LOST if race else "Lost") if n["lost"] or race else None,
+    }
 
 
 def prediction_words(p: Prediction | None) -> str:
@@ -118,11 +152,14 @@ class StatsPanel(QGroupBox):
         ("in_hand", "In hand"),
         # the full policy's drops (issue 14): counted by id, not lost
         ("rejected", "Rejected"),
-        ("overwritten", "Overwritten"),
+        ("overwritten", OVERWRITTEN_DROPPED),
         # a chosen terminate (issue 15): what was in the buffer or in hand, by id
         ("discarded", "Discarded"),
+        # a bug's lost items (the books break): no-lock's race overwrites one in its slot
+        ("lost", "Lost"),
+        # one line at 1280 px ("Throughput now / run avg" took two): the value says items/s
+        ("throughput", "Rate now / avg"),
         # no-break spaces keep "(P / C)" and "p50 / p95" whole when a name wraps
-        ("throughput", "Throughput now / run\u00a0avg"),
         ("occupancy", "Occupancy now / max\u00a0/\u00a0mean"),
         ("blocked", "Time blocked (P\u00a0/\u00a0C)"),
         ("latency", "Time in buffer p50\u00a0/\u00a0p95"),
@@ -146,14 +183,23 @@ class StatsPanel(QGroupBox):
         measured = QLabel("measured")
         measured.setToolTip("What this run did, from its own events")
         grid.addWidget(measured, 0, 1)
+        # a null prediction's reason at the column's top: below the fold at 720 px, the
+        # sentence under the rows left the column looking merely blank
+        self.reason = QLabel()
+        self.reason.setObjectName("predicted_reason")
+        self.reason.setWordWrap(True)
+        self.reason.hide()
+        grid.addWidget(self.reason, 1, 0, 1, 3)
         self.values: dict[str, QLabel] = {}
         self.predicted: dict[str, QLabel] = {}
         self._names: list[QLabel] = []
+        self.names: dict[str, QLabel] = {}  #: each row's name, by key
         top = Qt.AlignmentFlag.AlignTop
-        for row, (key, text) in enumerate(self.ROWS, start=1):
+        for row, (key, text) in enumerate(self.ROWS, start=2):
             name = QLabel(text + ":")
             name.setWordWrap(True)  # in two lines at most: see _fit_names
             self._names.append(name)
+            self.names[key] = name
             grid.addWidget(name, row, 0, top)
             value = QLabel("–")
             value.setObjectName(f"stat_{key}")
@@ -171,7 +217,7 @@ class StatsPanel(QGroupBox):
                 grid.addWidget(guess, row, 2, top)
             else:  # nothing to predict: the figure may use the predicted column's room
                 grid.addWidget(value, row, 1, 1, 2, top)
-        row = len(self.ROWS) + 1
+        row = len(self.ROWS) + 2
         self.sentence = QLabel(prediction_words(None))
         self.sentence.setObjectName("predicted_sentence")
         self.sentence.setWordWrap(True)  # a long sentence wraps, never clipped
@@ -194,12 +240,20 @@ class StatsPanel(QGroupBox):
         )
         self.values["latency"].setToolTip("How long items sat in the buffer (recent items)")
         self.values["throughput"].setToolTip(
-            "Items consumed per second: over the last 2 seconds (now) and over the whole "
-            "run (consumed / elapsed)"
+            "Throughput: items consumed per second, over the last 2 seconds (now) and over "
+            "the whole run (consumed / elapsed)"
+        )
+        self.names["throughput"].setToolTip(self.values["throughput"].toolTip())
+        self.names["overwritten"].setToolTip(
+            "Full buffer drop-oldest: a put into a full buffer drops the oldest item to "
+            "make room. Counted by id and allowed: the books still balance."
         )
         self.shown: Snapshot | None = None  #: the snapshot whose figures are on show
         self._unknown = False
+        self._config = SimulationConfig()  #: the settings the rows are named for
+        self._row_names: dict[str, str | None] = {}
         self._fit_names()
+        self._name_rows(None)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.FontChange and hasattr(self, "_names"):
@@ -229,17 +283,45 @@ class StatsPanel(QGroupBox):
         self.little.setText(littles_law_idle())
         self.shown = None
         self._unknown = False
+        self._name_rows(None)
 
     def show_prediction(self, p: Prediction | None) -> None:
         """The predicted column and the bottleneck sentence for ``p``, the prediction for
         the settings of the snapshot on show (None: the model is still at work, "…").
-        The same prediction again is a no-op."""
+        A null prediction's reason stands at the column's top (the sentence under the
+        rows would only repeat it). The same prediction again is a no-op."""
         if p is self.prediction:
             return
         self.prediction = p
         for key, text in predicted_texts(p).items():
             self.predicted[key].setText(text)
         self.sentence.setText(prediction_words(p))
+        reason = prediction_reason(p)
+        self.reason.setText(reason)
+        self.reason.setVisible(bool(reason))
+        self.sentence.setVisible(not reason)
+        self.heading.setText("predicted: –" if reason else "predicted")
+
+    def _name_rows(self, snap: Snapshot | None) -> None:
+        """Name (or hide) the rows of :data:`DROP_ROWS` for the run on show (``snap``'s
+        settings) or, with none, the settings shown (:func:`row_names`)."""
+        cfg = snap.config if snap is not None else self._config
+        names = row_names(snap, cfg)
+        if names == self._row_names:
+            return
+        self._row_names = names
+        for key, text in names.items():
+            for label in (self.names[key], self.values[key]):
+                label.setVisible(text is not None)
+            if text is not None:
+                self.names[key].setText(text + ":")
+        lost = self.names["lost"]
+        lost.setToolTip(
+            "Items lost to the no-lock bug's race: two producers wrote the same slot, the "
+            "second over the first. Not allowed: the books break."
+            if names["lost"] == OVERWRITTEN_LOST
+            else "Items lost to the bug: the books break."
+        )
 
     def set_unknown(self, why: str) -> None:
         """Every number greyed out as "unknown": the engine that kept them is gone, so the
@@ -254,8 +336,12 @@ class StatsPanel(QGroupBox):
         )
         self._unknown = True
 
-    def show_config(self, _cfg: SimulationConfig) -> None:
-        """The numbers are a run's: a new configuration shows none until it runs."""
+    def show_config(self, cfg: SimulationConfig) -> None:
+        """The numbers are a run's: a new configuration shows none until it runs, but the
+        rows it can count are named for it."""
+        self._config = cfg
+        if self.shown is None:
+            self._name_rows(None)
 
     def on_frame(self, _batch: list[Event], _total: int, snap: Snapshot) -> None:
         """The window's frame: the numbers come from the snapshot alone."""
@@ -275,6 +361,8 @@ class StatsPanel(QGroupBox):
         v["in_hand"].setText(f"{snap.in_hand:,}")
         v["rejected"].setText(f"{snap.rejected:,}")
         v["overwritten"].setText(f"{snap.overwritten:,}")
+        v["lost"].setText(f"{snap.lost:,}")
+        self._name_rows(snap)
         discarded = getattr(snap, "discarded", 0)
         v["discarded"].setText(f"{discarded:,}" + (" (terminate)" if discarded else ""))
         average = run_average(snap.consumed, snap.elapsed)

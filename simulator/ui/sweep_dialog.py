@@ -11,14 +11,67 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 from simulator.engine.config import SimulationConfig
 from simulator.sweep import KNOBS, config_args, default_values, point_configs
 from simulator.ui.child_run import STOP_GRACE_MS, ChildRunDialog, pcsim_command
 
-__all__ = ["STOP_GRACE_MS", "SweepDialog", "sweep_command"]
+__all__ = ["MIN_TRUSTED_ITEMS", "STOP_GRACE_MS", "SweepDialog", "sweep_command", "table_cells"]
+
+#: a point that consumed fewer items than this is flagged: its throughput and shares
+#: rest on too few items to trust (a few slow items swing them)
+MIN_TRUSTED_ITEMS = 200
+#: the table's columns after the varied setting's: measured / predicted side by side
+TABLE_COLUMNS = (
+    "measured/s",
+    "predicted/s",
+    "producers blocked",
+    "consumers blocked",
+    "books",
+    "note",
+)
+
+
+def _pct(x: object) -> str:
+    return "–" if x is None else f"{100 * float(x):.0f} %"  # type: ignore[arg-type]
+
+
+def _rate(x: object) -> str:
+    return "–" if x is None else f"{float(x):.1f}"  # type: ignore[arg-type]
+
+
+def table_cells(point: dict[str, Any]) -> tuple[list[str], str]:
+    """One point's row of the dialog's table (its value, then :data:`TABLE_COLUMNS`), and
+    its warning ("" if none): ``"⚠ 57 items: too few to trust"`` under
+    :data:`MIN_TRUSTED_ITEMS` consumed, in the note column, and a ⚠ beside the measured
+    figure it concerns. The books column says ``✓ balanced`` or ``✗ BROKE``
+    (``pcsim sweep``'s JSON calls it ``ok``)."""
+    m, p = point.get("measured", {}), point.get("predicted", {})
+    consumed = int(m.get("consumed", 0))
+    items = f"{consumed:,} item{'' if consumed == 1 else 's'}"
+    warning = f"⚠ {items}: too few to trust" if consumed < MIN_TRUSTED_ITEMS else ""
+    measured = _rate(m.get("throughput_per_s"))
+    cells = [
+        f"{point.get('value', 0):g}",
+        f"{measured} ⚠" if warning else measured,
+        _rate(p.get("throughput_per_s")),
+        f"{_pct(m.get('producer_blocked_fraction'))} / {_pct(p.get('producer_blocked_fraction'))}",
+        f"{_pct(m.get('consumer_blocked_fraction'))} / {_pct(p.get('consumer_blocked_fraction'))}",
+        "✓ balanced" if point.get("ok") else "✗ BROKE",
+        warning,
+    ]
+    return cells, warning
 
 
 def sweep_command(
@@ -52,6 +105,18 @@ class SweepDialog(ChildRunDialog):
         self.form.addLayout(form)
         self.vary.setCurrentText("consumers")  # (set_config then fills in its values)
         self.vary.currentTextChanged.connect(self._prefill)
+        #: the points as numbers, one row each, under the chart
+        self.table = QTableWidget(0, 1 + len(TABLE_COLUMNS))
+        self.table.setObjectName("sweep_table")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)  # the note: the rest of the width
+        self.table.setMaximumHeight(130)  # three rows, then it scrolls: the chart first
+        layout = self.layout()
+        if layout is not None:
+            layout.addWidget(self.table)
 
     @property
     def chart_name(self) -> str:  # type: ignore[override]
@@ -102,6 +167,34 @@ class SweepDialog(ChildRunDialog):
         )
         return True
 
+    def show_table(self) -> None:
+        """The table of :attr:`data`'s points so far; a point on too few items says so
+        in its measured cell, in words (and its tooltip says why it matters)."""
+        points = self.data.get("points", [])
+        heads = [str(self.data.get("vary") or self.vary.currentText()), *TABLE_COLUMNS]
+        self.table.setHorizontalHeaderLabels(heads)
+        self.table.setRowCount(len(points))
+        for row, point in enumerate(points):
+            cells, warning = table_cells(point)
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if warning:
+                    item.setToolTip(
+                        f"This point consumed fewer than {MIN_TRUSTED_ITEMS} items: a few "
+                        "slow items swing its figures. Run each point longer."
+                    )
+                self.table.setItem(row, col, item)
+
+    def _on_message(self, msg: dict[str, Any]) -> None:
+        super()._on_message(msg)
+        if msg.get("event") in ("start", "point"):
+            self.show_table()
+
+    def _ended(self, code: int, crashed: bool, why: str) -> None:
+        self.show_table()  # the JSON's points, as written
+        super()._ended(code, crashed, why)
+
     def _started_line(self, msg: dict[str, Any]) -> str:
         n = len(self.data.get("values", []))
         return f"Point {self._step_index + 1} of {n}: {self.data.get('vary')} {msg.get('value')}…"
@@ -112,6 +205,12 @@ class SweepDialog(ChildRunDialog):
     def _end_line(self, stopped: bool) -> str:
         done = len(self.data.get("points", []))
         if not stopped:
-            return f"Done: {done} points. Measured solid, predicted dashed."
+            few = sum(1 for p in self.data.get("points", []) if table_cells(p)[1])
+            warn = (
+                f" ⚠ {few} on fewer than {MIN_TRUSTED_ITEMS} items: run each point longer."
+                if few
+                else ""
+            )
+            return f"Done: {done} points. Measured solid, predicted dashed.{warn}"
         total = len(self.data.get("values", [])) or self.progress.maximum() // 100
         return f"Stopped after {done} of {total} points."

@@ -290,6 +290,7 @@ class MainWindow(QMainWindow):
             lambda snap: self._show_prediction(snap.config, snap.capacity),
             self._show_status,
             self.show_figures_now,
+            self.log.set_replay,
         )
         #: a guided scenario's captions, one at a time (hidden without a guide)
         self.guide = GuidePanel()
@@ -687,7 +688,7 @@ class MainWindow(QMainWindow):
         why there, in one line)."""
         line = self.bridge.step(worker or None)
         if line:
-            self.statusBar().showMessage(f"Step: {line}", 10_000)
+            self.statusBar().showMessage(f"Last step: {line}", 10_000)
 
     @Slot(str)
     def step_worker(self, worker: str) -> bool:
@@ -1002,9 +1003,13 @@ class MainWindow(QMainWindow):
             self.shown, self._figures_t = snap, now
             if not self.replay.active:
                 self._show_prediction(snap.config, snap.capacity)
+        # a frame is recorded at the time of the snapshot its figures show (not the
+        # frame's own, up to FIGURES_S later): REPLAY's mark, the slider's label and the
+        # status bar then say one time
+        shown = self.shown or snap
         if self.replay.active:  # REPLAY: the run goes on off screen, and is recorded
-            self.log.on_frame(batch, total, self.shown or snap)
-            self.replay.follow(snap.elapsed, self.shown or snap, batch, total)
+            self.log.on_frame(batch, total, shown)
+            self.replay.follow(shown.elapsed, shown, batch, total)
         else:
             for view in self.views:
                 view.on_frame(batch, total, self.shown or snap)
@@ -1012,7 +1017,7 @@ class MainWindow(QMainWindow):
                 self._show_status()
                 self._show_strip()
                 self.cpu_meter.show_workers(snap.cpu_percent, snap.backend)
-            self.replay.record(snap.elapsed, self.shown or snap)
+            self.replay.record(shown.elapsed, shown)
         if self.guide.active and snap.state == PAUSED:
             self.guide.on_step(snap.last_step)  # the step it asked for moves it on
         self.last_frame_s = time.perf_counter() - t0
@@ -1346,6 +1351,7 @@ class MainWindow(QMainWindow):
         self.plot.set_text_px(px)
         self.inside_view.set_text_px(px)
         self.canvas.set_boost(self.boost)
+        self.guide.set_text_px(px)
         if self.stats.shown is not None:
             self.stats.on_snapshot(self.stats.shown, force=True)  # the books' style sheet
         # the side panel as wide as its widest row at this size (no clipped numbers)

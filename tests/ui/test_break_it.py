@@ -208,6 +208,22 @@ def test_the_gutter_names_runs_of_workers_compactly():
     assert compact(["P1", "P3", "P4", "C10"]) == "P1,3–4 C10"
 
 
+def test_the_stepped_workers_mark_stands_apart_from_the_others_on_its_line(qtbot):
+    """ "▶P1–2" read like the item P1-2: the stepped worker stands alone after the ▶."""
+    from simulator.ui.code_panel import CodePanel, Mark
+
+    panel = CodePanel()
+    qtbot.addWidget(panel)
+    panel.tracker.step_marks["P1"] = Mark(3, "tail = self.tail", 0)
+    panel.show_step("P1")
+    assert panel.gutter_text(3, ["P1", "P2"]) == "▶ P1 · P2"
+    assert panel.gutter_text(3, ["P1", "P2", "P3"]) == "▶ P1 · P2–3"
+    assert panel.gutter_text(3, ["P1"]) == "▶ P1"
+    assert panel.gutter_text(3, ["P2"]) == "▶ P1 · P2"  # its marker moved on; P2 is here
+    assert panel.gutter_text(3, []) == "▶ P1"
+    assert panel.gutter_text(4, ["P1", "P2"]) == "P1–2"  # not the stepped line
+
+
 def test_lost_wakeup_scenario_deadlocks_with_every_marker_on_a_wait_line(qtbot):
     """``pcsim gui --scenario lost-wakeup-deadlock --exit-after 30 --dump-view v.json``,
     scaled down: the window runs the scenario until its dump says DEADLOCK (it comes

@@ -250,8 +250,9 @@ def test_dump_shape(qtbot):
     canvas = _canvas(qtbot, cfg)
     canvas.on_snapshot(_snap(cfg, _mixed(1234 % 1000)))
     dump = canvas.dump()
-    assert set(dump) == {"header", "buffer", "cards", "drops"}
+    assert set(dump) == {"header", "buffer", "cards", "drops", "tokens"}
     assert dump["drops"] == []  # nothing dropped: a blocking run
+    assert dump["tokens"] == []  # nothing on its way
     assert dump["header"] == {"count": 234}
     assert dump["buffer"] == {"mode": "bar", "count": 234, "items": []}
     assert [c["name"] for c in dump["cards"]] == ["P1", "P2", "C1"]
@@ -291,3 +292,64 @@ def test_ok_colour_follows_the_theme():
 def test_contrast_matches_wcag_reference_values():
     assert theme.contrast(QColor("#000000"), QColor("#FFFFFF")) == pytest.approx(21.0)
     assert theme.contrast(QColor("#777777"), QColor("#FFFFFF")) == pytest.approx(4.48, abs=0.01)
+
+
+def test_a_cards_cpu_share_reads_beside_what_it_was_meant_not_as_a_share_of_it(qtbot):
+    """``CPU 42 % (meant 95 %)``: two shares of the worker's time, side by side; never
+    "42 % of 95 %", which reads as a percentage of a percentage."""
+    cfg = SimulationConfig(producers=1, consumers=1, work="cpu")
+    canvas = _canvas(qtbot, cfg, size=(1280, 720))
+    snap = _snap(cfg, ())
+    workers = tuple(dataclasses.replace(w, cpu_share=0.42, meant_share=0.95) for w in snap.workers)
+    canvas.on_snapshot(dataclasses.replace(snap, workers=workers))
+    texts = [t.text() for t in _texts(canvas)]
+    assert "CPU 42 % (meant 95 %)" in texts
+    assert not any(" % of " in t for t in texts)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_consumers_item_in_hand_is_drawn_when_two_take_at_once(qtbot, size):
+    """ "Both cards say consuming, one shows no item": two takes at the same moment send
+    two tokens from the exit, the second overlapping the first, so it was not drawn;
+    yet its card hid the item for the token. A card now hides only what a token
+    draws: each consumer's item is on screen, in its hand or on its way."""
+    cfg = SimulationConfig(producers=1, consumers=2, capacity=4)
+    canvas = _canvas(qtbot, cfg, size)
+    a, b = item_id(1, 1), item_id(1, 2)
+    canvas.on_batch([Event(0.0, Kind.GOT, "C1", a, 1, 0.0), Event(0.0, Kind.GOT, "C2", b, 0, 0.0)])
+    held = {"C1": (WorkerState.CONSUMING, a), "C2": (WorkerState.CONSUMING, b)}
+    canvas.on_snapshot(_snap(cfg, (), held))
+    items = canvas._items
+    assert items is not None
+    flying = {t.item for t in items.tokens if t.visible}
+    cards = {c["name"]: c["item"] for c in canvas.dump()["cards"]}
+    for worker, (_state, item) in held.items():
+        in_hand = cards[worker] == item_label(item)
+        assert in_hand != (item in flying), (worker, cards, flying)  # once, never twice
+    # and once the tokens land, both in hand
+    canvas.model.duration = 0.0
+    canvas.refresh(force=True)
+    cards = {c["name"]: c["item"] for c in canvas.dump()["cards"]}
+    assert cards["C1"] == item_label(a) and cards["C2"] == item_label(b)
+
+
+@pytest.mark.parametrize("boost", [1.0, 1.35, 2.0])
+def test_the_paused_banner_fits_the_canvas_however_long_the_last_step(qtbot, boost):
+    """A step's line plus the keys' hint outgrew a projector's 800 px in presentation
+    mode: the hint goes first, then the line is cut with "…"; never clipped."""
+    from simulator.engine.simulation import PAUSED
+
+    cfg = SimulationConfig(producers=2, consumers=1, capacity=4)
+    canvas = _canvas(qtbot, cfg, size=(800, 380))
+    canvas.set_boost(boost)
+    line = "P2 read tail = 0 without the lock: it will write P2-1 into slot 0"
+    snap = dataclasses.replace(_snap(cfg, ()), state=PAUSED, last_step=("P2", line))
+    canvas.on_snapshot(snap)
+    banner = canvas._items.banner
+    assert banner.text is not None and f"Last step: {line}" in banner.text  # in full
+    drawn = banner.label.item.text()
+    assert drawn.startswith("PAUSED · Last step: P2")
+    scene = canvas.scene().sceneRect()
+    for item in (banner.box, banner.label.item):
+        r = item.sceneBoundingRect()
+        assert scene.left() <= r.left() and r.right() <= scene.right(), (boost, r, scene)

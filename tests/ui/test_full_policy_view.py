@@ -106,3 +106,18 @@ def test_dump_view_of_a_drop_oldest_run_shows_the_drops(tmp_path):
     )
     assert "dropped" in dump["graph_title"]
     assert all(d["word"] == "overwritten" for d in dump["drops"])
+
+
+def test_the_put_timeout_spin_is_editable_only_under_timeout_and_says_why(panel):
+    panel.load(SimulationConfig(full_policy="block"))
+    assert not panel.put_timeout.isEnabled()
+    assert "only with Full buffer timeout" in panel.put_timeout.toolTip()
+    assert "block" in panel.put_timeout.toolTip()
+    panel.full_policy.setCurrentText("timeout")
+    assert panel.put_timeout.isEnabled()
+    assert panel.put_timeout.toolTip().startswith("With Full buffer timeout")
+    for policy in ("drop-newest", "drop-oldest"):
+        panel.full_policy.setCurrentText(policy)
+        assert not panel.put_timeout.isEnabled() and policy in panel.put_timeout.toolTip()
+    panel.load(SimulationConfig(full_policy="timeout", put_timeout=0.25))
+    assert panel.put_timeout.isEnabled() and panel.current().put_timeout == 0.25

@@ -77,10 +77,10 @@ def test_step_button_moves_one_worker_and_says_who_and_why(window, qtbot):
     assert snap is not None and snap.last_step is not None
     who, why = snap.last_step
     assert who and why.startswith(who)
-    assert window.statusBar().currentMessage() == f"Step: {why}"
+    assert window.statusBar().currentMessage() == f"Last step: {why}"
     window.show_figures_now()
     items = window.canvas._items
-    assert items is not None and f"Step: {why}" in (items.banner.text or "")
+    assert items is not None and f"Last step: {why}" in (items.banner.text or "")
     window.actions_by_name["start"].trigger()  # resume: Step greys out again
     assert not step.isEnabled()
 

@@ -214,3 +214,31 @@ def test_the_predictor_keeps_the_latest_and_leaves_no_thread(qtbot):
         release.set()
         pred.close()
     assert not [t for t in threading.enumerate() if t.name.startswith("pcsim-predictor")]
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 768)])
+def test_a_null_predictions_reason_is_in_view_without_scrolling(qtbot, size):
+    """At 1280x720 the rows' sentence sat below the fold of the side panel, so the
+    predicted column looked merely blank: its reason now heads the column, in view
+    with the side panel scrolled to the top; the rate's name is one line."""
+    from PySide6.QtCore import QPoint, QRect
+
+    w = MainWindow(FAST.replace(full_policy="drop-oldest"), restore_geometry=False)
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        stats = w.stats
+        qtbot.waitUntil(lambda: stats.reason.isVisible(), timeout=10_000)
+        assert "drop-oldest" in stats.reason.text()
+        w._side.verticalScrollBar().setValue(0)
+        qtbot.wait(50)
+        view = w._side.viewport()
+        top_left = stats.reason.mapTo(view, QPoint(0, 0))
+        box = QRect(top_left, stats.reason.size())
+        assert view.rect().contains(box), (box, view.rect())
+        name = stats.names["throughput"]
+        assert name.height() < 2 * name.fontMetrics().lineSpacing()  # one line
+    finally:
+        w.close()

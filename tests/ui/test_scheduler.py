@@ -9,6 +9,7 @@ from PySide6.QtGui import QKeyEvent
 
 from simulator.engine.simulation import PAUSED
 from simulator.scenarios.scenario import load
+from simulator.ui import theme
 from simulator.ui.guide import DONE_TEXT, worker_for_key
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -144,3 +145,29 @@ def test_a_window_opened_on_the_guided_scenario_starts_it_paused(qtbot):
     finally:
         w.bridge.stop()
         w.close()
+
+
+def test_the_guides_title_and_note_follow_the_windows_text_size(window):
+    """Presentation mode and Ctrl++ enlarge every view's text: the guide's title and
+    its ✓ note too (a style sheet would otherwise pin them to the default size), in
+    ink (the muted grey is not held to contrast on the caption's yellow)."""
+    window.guide.load(load("race-by-hand"))
+    window.guide.note.setText("✓ P1 read tail = 0")
+
+    def px(label):
+        label.ensurePolished()
+        return label.font().pixelSize()
+
+    small = {name: px(getattr(window.guide, name)) for name in ("title", "text", "note")}
+    assert small["title"] == small["note"] == window.text_px
+    try:
+        window.set_font_scale(1.5)
+        big = {name: px(getattr(window.guide, name)) for name in ("title", "text", "note")}
+        assert big["title"] == big["note"] == window.text_px > small["title"]
+        assert big["text"] > small["text"]
+        window.toggle_presentation()  # 35 % larger again
+        assert px(window.guide.title) == window.text_px > big["title"]
+        window.toggle_presentation()
+    finally:  # the text scale is remembered: leave it as other tests expect it
+        window.set_font_scale(1.0)
+    assert theme.hex_color("muted") not in window.guide.styleSheet()

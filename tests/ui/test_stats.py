@@ -40,3 +40,55 @@ def test_broken_books_without_a_message_still_alarm(panel):
     panel.on_snapshot(snapshot(ok=False, violations=()), force=True)
     inv = panel.values["invariant"]
     assert inv.text() == "✗ mismatch" and theme.ALARM_COLOR.name() in inv.styleSheet()
+
+
+def _shows(panel: StatsPanel, key: str) -> bool:
+    return panel.names[key].isVisibleTo(panel) and panel.values[key].isVisibleTo(panel)
+
+
+def test_overwritten_says_dropped_under_drop_oldest_and_lost_in_the_race(panel):
+    """Two meanings, two names: drop-oldest's counted, allowed drop, and the no-lock
+    race's lost item (the books break); a row nothing in the run can count is hidden."""
+    from simulator.engine.config import SimulationConfig
+    from simulator.ui.stats import OVERWRITTEN_DROPPED, OVERWRITTEN_LOST
+
+    plain = snapshot()
+    panel.on_snapshot(plain, force=True)
+    assert not any(_shows(panel, k) for k in ("rejected", "overwritten", "discarded", "lost"))
+    assert _shows(panel, "produced") and _shows(panel, "throughput")
+
+    ring = snapshot(config=SimulationConfig(full_policy="drop-oldest"), overwritten=7)
+    panel.on_snapshot(ring, force=True)
+    assert _shows(panel, "overwritten") and not _shows(panel, "lost")
+    assert panel.names["overwritten"].text() == OVERWRITTEN_DROPPED + ":"
+    assert panel.values["overwritten"].text() == "7"
+    assert "allowed" in panel.names["overwritten"].toolTip()
+
+    race_cfg = SimulationConfig(buffer="condition", bug="no-lock", producers=2)
+    race = snapshot(config=race_cfg, lost=1, ok=False, violations=("1 item lost",))
+    panel.on_snapshot(race, force=True)
+    assert _shows(panel, "lost") and not _shows(panel, "overwritten")
+    assert panel.names["lost"].text() == OVERWRITTEN_LOST + ":"
+    assert panel.values["lost"].text() == "1"
+    assert "books break" in panel.names["lost"].toolTip()
+    # before the race's first loss, the row already names what it will count
+    panel.reset()
+    panel.show_config(race_cfg)
+    assert _shows(panel, "lost") and panel.names["lost"].text() == OVERWRITTEN_LOST + ":"
+
+
+def test_a_null_predictions_reason_heads_the_predicted_column(panel):
+    from simulator.engine.config import SimulationConfig
+    from simulator.theory import predict
+
+    p = predict(SimulationConfig(full_policy="drop-oldest"))
+    assert p.run is None
+    panel.show_prediction(p)
+    assert panel.reason.isVisibleTo(panel) and p.reason in panel.reason.text()
+    assert panel.heading.text() == "predicted: –"
+    assert not panel.sentence.isVisibleTo(panel)  # it would only say it again, lower
+    assert panel.read_predicted()["sentence"].startswith("No prediction (–)")
+    # a real prediction: the reason goes, the sentence comes back
+    panel.show_prediction(predict(SimulationConfig()))
+    assert not panel.reason.isVisibleTo(panel) and panel.sentence.isVisibleTo(panel)
+    assert panel.heading.text() == "predicted"

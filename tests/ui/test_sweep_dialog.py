@@ -84,3 +84,50 @@ def test_the_window_opens_the_sweep_dialog_from_its_menu(window, qtbot):
     dialog = window.sweep_dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.config == window.controls.current()
+
+
+def _point(value: float, consumed: int, ok: bool = True) -> dict:
+    return {
+        "value": value,
+        "measured": {
+            "consumed": consumed,
+            "throughput_per_s": 4.2,
+            "producer_blocked_fraction": 0.5,
+            "consumer_blocked_fraction": 0.0,
+        },
+        "predicted": {
+            "throughput_per_s": 4.4,
+            "producer_blocked_fraction": 0.56,
+            "consumer_blocked_fraction": 0.01,
+        },
+        "bottleneck": "",
+        "ok": ok,
+    }
+
+
+def test_the_table_names_its_books_column_and_flags_points_on_too_few_items(qtbot):
+    from simulator.ui.sweep_dialog import MIN_TRUSTED_ITEMS
+
+    dialog = SweepDialog(TINY)
+    qtbot.addWidget(dialog)
+    dialog.data = {
+        "vary": "consumers",
+        "values": [1, 2, 4],
+        "points": [
+            _point(1, MIN_TRUSTED_ITEMS - 1),
+            _point(2, MIN_TRUSTED_ITEMS),
+            _point(4, 5000, ok=False),
+        ],
+    }
+    dialog.show_table()
+    t = dialog.table
+    heads = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())]
+    assert heads[0] == "consumers" and "books" in heads and "ok" not in heads
+    books = heads.index("books")
+    rows = [[t.item(r, c).text() for c in range(t.columnCount())] for r in range(t.rowCount())]
+    assert rows[0][0] == "1" and rows[0][1] == "4.2 ⚠"
+    assert rows[0][-1] == "⚠ 199 items: too few to trust"
+    assert f"fewer than {MIN_TRUSTED_ITEMS}" in t.item(0, 1).toolTip()
+    assert "⚠" not in " ".join(rows[1]) and not t.item(1, 1).toolTip()  # 200 is enough
+    assert rows[1][3] == "50 % / 56 %" and rows[1][books] == "✓ balanced"
+    assert rows[2][books] == "✗ BROKE"
