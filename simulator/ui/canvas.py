@@ -314,15 +314,29 @@ class SimulationCanvas(QGraphicsView):
     def _move_drops(self, lay: Layout, items: SceneItems, now: float, fast: bool) -> None:
         """Items the full policy let go, leaving the picture downwards with their word:
         a rejected one from its producer's hand, an overwritten one from the buffer's
-        exit (the oldest item's place); they fade out above the legend."""
+        exit (the oldest item's place); they fade out above the legend. A recovered one
+        (a dead consumer's, redis) comes back from the consumers' side to just above the
+        exit and stays there with its word, then fades."""
         live = [] if fast else self.model.live_drops(now)
         pool = items.drops
         k = 0
         worded: list[QPointF] = []  # where a word is shown: a second one there would overprint
         near_y, near_x = lay.token.height(), lay.token.width() * 3
+        recovered = 0
         for d in live:
             if k >= len(pool):
                 break
+            if d.word == "recovered":  # above the exit (its captions are below), stacked
+                p = d.progress(now)
+                a = QPointF(lay.consumers_left - lay.token.width(), lay.exit.y())
+                above = lay.token.height() * (0.9 + 1.2 * recovered)
+                b = QPointF(lay.exit.x() - lay.token.width() / 2, lay.buffer.top() - above)
+                recovered += 1
+                pos = a + (b - a) * ease(min(1.0, p / 0.3))
+                worded.append(pos)
+                pool[k].show(d.item, d.word, pos, max(0.0, (p - 0.75) / 0.25))
+                k += 1
+                continue
             if d.word == "rejected":
                 card = lay.producers.get(d.worker)
                 if card is None:

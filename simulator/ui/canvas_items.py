@@ -353,7 +353,7 @@ class DropItem:
         # its word goes on the left, clear of them; a rejected one's on the right
         half = self.token.box.path().boundingRect().width() / 2
         fm_h = self.word.item.boundingRect().height()
-        if word == "overwritten":
+        if word in ("overwritten", "recovered"):
             x = -half - 4 - self.word.item.boundingRect().width()
         else:
             x = half + 4

@@ -9,7 +9,9 @@ fill and counters are shown until the rate drops.
 
 Drops are the items a full policy lets go (REJECTED by a producer, OVERWRITTEN in the
 buffer): each is seen leaving the picture for :data:`DROP_S`, with its word; at most
-:data:`MAX_DROPS` at once (the newest), none in fast mode.
+:data:`MAX_DROPS` at once (the newest), none in fast mode. The same pool shows an item
+RECOVERED from a dead consumer (redis) coming back to the buffer's exit, with its word,
+for :data:`RECOVER_S`: long enough to be seen, as it is rare and it matters.
 """
 
 from __future__ import annotations
@@ -23,23 +25,33 @@ MAX_TOKENS = 48
 FAST_MOVES_PER_FRAME = 24  # more puts+gets than this in one frame: stop animating
 FAST_HOLD_S = 1.0  # stay in fast mode this long after the last busy frame
 DROP_S = 0.9  #: how long a dropped item is seen leaving (long enough to read its word)
+RECOVER_S = 3.0  #: how long a recovered item is seen coming back, with its word
 MAX_DROPS = 8
 #: the word a dropped item carries as it leaves
-DROP_WORDS = {int(Kind.REJECTED): "rejected", int(Kind.OVERWRITTEN): "overwritten"}
+DROP_WORDS = {
+    int(Kind.REJECTED): "rejected",
+    int(Kind.OVERWRITTEN): "overwritten",
+    int(Kind.RECOVERED): "recovered",
+}
 
 
 @dataclass(slots=True)
 class Drop:
     """An item the full policy let go: from the producer's hand (``rejected``) or the
-    buffer's exit (``overwritten``), out of the picture."""
+    buffer's exit (``overwritten``), out of the picture; or one ``recovered`` from a dead
+    consumer, back to the exit."""
 
     item: int
-    worker: str  #: the producer that dropped it, or whose put overwrote it
-    word: str  #: "rejected" or "overwritten"
+    worker: str  #: the producer that dropped it, whose put overwrote it, or who died
+    word: str  #: "rejected", "overwritten" or "recovered"
     t0: float
 
+    @property
+    def duration(self) -> float:
+        return RECOVER_S if self.word == "recovered" else DROP_S
+
     def progress(self, now: float) -> float:
-        return min(1.0, max(0.0, (now - self.t0) / DROP_S))
+        return min(1.0, max(0.0, (now - self.t0) / self.duration))
 
 
 @dataclass(slots=True)
@@ -107,7 +119,7 @@ class CanvasModel:
 
     def live_drops(self, now: float) -> list[Drop]:
         """Drops still leaving; finished ones are forgotten."""
-        self.drops = [d for d in self.drops if now - d.t0 < DROP_S]
+        self.drops = [d for d in self.drops if now - d.t0 < d.duration]
         return list(self.drops)
 
     def in_flight(self) -> set[int]:

@@ -353,3 +353,31 @@ def test_the_paused_banner_fits_the_canvas_however_long_the_last_step(qtbot, boo
     for item in (banner.box, banner.label.item):
         r = item.sceneBoundingRect()
         assert scene.left() <= r.left() and r.right() <= scene.right(), (boost, r, scene)
+
+
+def test_a_recovered_item_comes_back_to_the_exit_with_its_word(qtbot, monkeypatch):
+    """redis: a dead consumer's item goes back to the buffer's exit; the picture says
+    "recovered" beside the exit, for longer than a drop (rare, and it matters)."""
+    from simulator.engine.events import make, recovered_event
+    from simulator.ui import canvas as canvas_module
+    from simulator.ui.canvas_model import DROP_S, RECOVER_S
+
+    cfg = SimulationConfig(backend="redis", producers=1, consumers=2, capacity=4)
+    canvas = _canvas(qtbot, cfg)
+    item = item_id(1, 7)
+    clock = [100.0]
+    monkeypatch.setattr(canvas_module.time, "monotonic", lambda: clock[0])
+    canvas.on_batch([make(recovered_event("C1001", item, 1))])
+    canvas.on_snapshot(_snap(cfg, (item,)))
+    lay = canvas._layout
+    assert lay is not None
+    for t in (0.05, DROP_S + 0.5, RECOVER_S - 0.3):
+        clock[0] = 100.0 + t
+        canvas.refresh(force=True)
+        drops = canvas.dump()["drops"]
+        assert [(d["item"], d["word"]) for d in drops] == [(item_label(item), "recovered")], t
+    drop = canvas._items.drops[0].token.box.sceneBoundingRect()
+    assert drop.center().x() > lay.buffer.center().x()  # beside the exit, not elsewhere
+    clock[0] = 100.0 + RECOVER_S + 0.1
+    canvas.refresh(force=True)
+    assert canvas.dump()["drops"] == []
