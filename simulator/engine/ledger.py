@@ -104,6 +104,9 @@ class Ledger:
     rejected_ids: list[int] = field(default_factory=list)
     overwritten_ids: list[int] = field(default_factory=list)
     #: poison pills put and taken (not items: no other count includes them)
+    #: items the books had in the buffer that the real queue did not hold at the stop
+    #: (a broken buffer overwrote them): counted lost, no longer in the buffer
+    vanished: int = 0
     pills_put: int = 0
     pills_got: int = 0
     #: items consumed without ``task_done()`` (``--bug missing-task-done``): every id
@@ -258,7 +261,7 @@ class Ledger:
 
     @property
     def in_buffer(self) -> int:
-        return self.put - self.got - self.overwritten - self.discarded_from_buffer
+        return self.put - self.got - self.overwritten - self.discarded_from_buffer - self.vanished
 
     @property
     def in_hand(self) -> int:
@@ -340,10 +343,13 @@ class Ledger:
         """Items the full policy let go: rejected + overwritten."""
         return self.rejected + self.overwritten
 
-    def close_books(self, remaining: int) -> None:
+    def close_books(self, remaining: int, contents: list[int] | None = None) -> None:
         """After the workers have stopped: compare with the ``remaining`` items really
         left in the queue. Anything produced that is neither consumed, nor in the queue,
-        nor held by a worker at its stop, was lost."""
+        nor held by a worker at its stop, was lost. ``contents`` (the real queue's ids,
+        where they can be read: a broken buffer) makes the books' buffer what the queue
+        really holds: an item the books had there and the queue has not is lost, not
+        in the buffer, so the figures add up."""
         self.closed = True
         remaining -= self.pills_put - self.pills_got  # pills left in the real queue
         # an item consumed twice counts once: the copies hide as many lost items
@@ -363,6 +369,12 @@ class Ledger:
             )
         if remaining != self.in_buffer:
             self._violate(f"queue holds {remaining} items, books say {self.in_buffer}")
+            if contents is not None:  # the books' buffer becomes the real one
+                real = set(contents)
+                gone = [i for i in self.in_buffer_ids if i not in real and i < PILL_MIN]
+                for i in gone:
+                    del self.in_buffer_ids[i]
+                self.vanished = len(gone)
         if self.early_gets:
             self._violate(f"{len(self.early_gets)} item(s) taken that were never put")
 

@@ -230,6 +230,11 @@ class Snapshot:
     waits_empty: int
     workers: tuple[WorkerView, ...]
     buffer: tuple[int, ...]  # item ids in the buffer, oldest first
+    #: the real buffer's slots where they can differ from the books' ``buffer`` (the
+    #: no-lock bug: two puts into one slot leave one item where the count claims two),
+    #: oldest first, -1 for a claimed slot that holds nothing; None otherwise. The
+    #: canvas draws these: the picture shows the broken buffer as it is
+    slots: tuple[int, ...] | None = None
     #: what went wrong without breaking the books (e.g. an idle worker that had to be
     #: terminated); a run with warnings is still ``ok``
     warnings: tuple[str, ...] = ()
@@ -410,6 +415,8 @@ class Simulation:
         #: set by a stop that comes while an ending is under way: it cuts the ending's
         #: waits short, so the second Stop is felt at once (not after ``drain_timeout``)
         self._hurry = threading.Event()
+        #: the real slots at the stop (see Snapshot.slots), kept for the final picture
+        self._final_slots: tuple[int, ...] | None = None
         self._joining = False  # the ending join waits in join()
         self._stuck_join: tuple[int, ...] | None = None
         #: a terminate's moment (event time), and the events booked to metrics but not
@@ -698,6 +705,7 @@ class Simulation:
             self._gated = None  # the gate stays as it is (an ending opens it below)
             self._drop_step()
             self._hurry.clear()
+            self._final_slots = None
             self._ending = ending
             if ending == "terminate":
                 return self._terminate(backend)
@@ -744,6 +752,7 @@ class Simulation:
             if failure is not None:  # the real queue is out of reach: the books stand,
                 self._failure = failure  # and what workers held they held at the stop
                 remaining = self.ledger.in_buffer
+            slots = backend.slots()
             self._stop_booking()
             with self._lock:
                 if failure is not None:
@@ -751,7 +760,9 @@ class Simulation:
                     self.ledger.held.clear()
                 self._book_terminated(backend.terminated)
                 self._note_starting()
-                self.ledger.close_books(remaining)
+                contents = None if slots is None else [i for i in slots if i >= 0]
+                self._final_slots = None if slots is None else tuple(slots)
+                self.ledger.close_books(remaining, contents)
             return self._stopped(t0)
 
     def _alive(self, role: Role) -> int:
@@ -1123,6 +1134,15 @@ class Simulation:
         end = self._t_end if self._t_end is not None else time.monotonic()
         return max(0.0, end - self._t0)
 
+    def _slots(self) -> tuple[int, ...] | None:
+        """The real slots (see :attr:`Snapshot.slots`): read now while running, those at
+        the stop after it."""
+        backend = self._backend
+        if backend is None:
+            return self._final_slots
+        slots = backend.slots()
+        return None if slots is None else tuple(slots)
+
     def _stopped_cards(self, now: float) -> tuple[WorkerView, ...]:
         """After a stop, the run's own last workers as stopped, each with its count, so
         the cards still say how much each one did (under ``self._lock``; joined workers
@@ -1168,6 +1188,7 @@ class Simulation:
                 )
                 + self._stopped_cards(now),
                 buffer=tuple(led.in_buffer_ids),
+                slots=self._slots(),
                 warnings=tuple(self._warnings) + self._throttle_warning(),
                 failure=self._failure,
                 joined=self._joined,

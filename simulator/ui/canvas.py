@@ -35,6 +35,7 @@ from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, Snapshot
 from simulator.engine.workers import ROLES, Role, number_of, worker_name
 from simulator.ui import theme
+from simulator.ui.canvas_items import CLAIMED_EMPTY
 from simulator.ui.canvas_layout import MIN_TEXT_PX, Layout, compute_layout, held_anchor
 from simulator.ui.canvas_model import TWEEN_S, CanvasModel, ease
 from simulator.ui.canvas_scene import SceneItems, banner_text, build_scene
@@ -233,7 +234,8 @@ class SimulationCanvas(QGraphicsView):
         its hand too."""
         snap = self.snapshot
         self.shown_snapshot = snap
-        ids = snap.buffer if snap is not None else ()
+        # the real slots where a broken buffer's differ from the books (see Snapshot.slots)
+        ids = () if snap is None else snap.slots if snap.slots is not None else snap.buffer
         pills = sum(1 for i in ids if is_pill(i)) if snap is not None and snap.ending else 0
         items.headers.show(snap.in_buffer if snap is not None else None, capacity, pills)
         # an item flying to a consumer is drawn by its token, not twice
@@ -254,7 +256,8 @@ class SimulationCanvas(QGraphicsView):
             items.bar.show(len(ids), capacity)
         else:
             for i, slot in enumerate(items.slots):
-                slot.show(ids[i] if i < len(ids) else -1)
+                # a place the count claims that holds nothing (see Snapshot.slots)
+                slot.show((ids[i] if ids[i] >= 0 else CLAIMED_EMPTY) if i < len(ids) else -1)
 
     def _move_tokens(
         self,

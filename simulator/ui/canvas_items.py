@@ -596,8 +596,14 @@ class Tally:
         self.label.set("\n".join(lines))
 
 
+#: what a slot shows for a place the buffer's count claims and nothing fills (a broken
+#: buffer: two puts into one slot): a red dashed outline and "?"
+CLAIMED_EMPTY = -2
+
+
 class SlotItem:
-    """One place in the buffer (row and grid modes): empty, or an item's colours."""
+    """One place in the buffer (row and grid modes): empty, or an item's colours, or
+    :data:`CLAIMED_EMPTY`."""
 
     def __init__(self, scene: QGraphicsScene, st: Styles, rect: QRectF, labelled: bool) -> None:
         self.st = st
@@ -609,10 +615,22 @@ class SlotItem:
         self.item = -1
 
     def show(self, item: int) -> None:
-        """Show ``item`` in this slot (-1: empty)."""
+        """Show ``item`` in this slot (-1: empty; :data:`CLAIMED_EMPTY`: counted, empty)."""
         if item == self.item:
             return
         self.item = item
+        if item == CLAIMED_EMPTY:
+            pen = QPen(QColor(179, 38, 30), 2.0, Qt.PenStyle.DashLine)
+            self.box.setPen(pen)
+            self.box.setBrush(self.st.no_brush)
+            if self.label is not None:
+                self.label.item.setBrush(QBrush(QColor(229, 83, 75)))  # read on both themes
+                self.label.set("?")
+                r = self.label.item.boundingRect()
+                self.label.item.setPos(
+                    self.rect.center().x() - r.width() / 2, self.rect.center().y() - r.height() / 2
+                )
+            return
         if item < 0:
             self.box.setPen(self.st.empty_pen)
             self.box.setBrush(self.st.no_brush)
@@ -623,6 +641,7 @@ class SlotItem:
         self.box.setBrush(brush)
         self.box.setPen(pen)
         if self.label is not None:
+            self.label.item.setBrush(self.st.token_ink)
             size = QSizeF(self.rect.width() - 4, self.rect.height())
             self.label.set_item(item, self.rect.center(), size, self.st.slot_fm)
 

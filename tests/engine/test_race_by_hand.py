@@ -109,3 +109,35 @@ def test_a_worker_in_the_race_window_can_always_move_and_stop_never_hangs(backen
     finally:
         sim.stop()
     assert sim.snapshot().state == "stopped"
+
+
+@pytest.mark.parametrize("backend", STEPPING)
+def test_the_picture_shows_the_real_slots_and_the_figures_add_up_after_the_stop(backend):
+    """After the overwrite, the books' buffer lists P1-1 and P2-1 while the real slots
+    hold P2-1 and nothing: the snapshot's ``slots`` (what the canvas draws) are the real
+    ones. After the stop, the books' buffer is the real one: produced = consumed + in
+    buffer + lost (it said 1 in buffer beside 1 lost)."""
+    from simulator.engine.events import item_id
+
+    sim = _paused_from_the_start(backend, "no-lock", producers=2, consumers=1)
+    try:
+        _play(sim, LOST_ORDER[:6])
+        snap = sim.snapshot()
+        assert set(snap.buffer) == {item_id(1, 1), item_id(2, 1)}  # what the PUTs say
+        assert snap.slots == (item_id(2, 1), -1)  # what the buffer holds: one, one slot
+        _play(sim, LOST_ORDER[6:])
+    finally:
+        sim.stop()
+    snap = sim.snapshot()
+    assert snap.lost == 1 and snap.in_buffer == 0 and snap.buffer == ()
+    assert snap.produced == snap.consumed + snap.in_buffer + snap.in_hand + snap.lost
+    assert snap.slots is not None and not [i for i in snap.slots if i >= 0]
+
+
+def test_a_correct_buffer_has_no_slots_of_its_own():
+    sim = _paused_from_the_start("threads", "none", producers=1, consumers=1)
+    try:
+        _play(sim, ["P1", "P1"])
+        assert sim.snapshot().slots is None  # the books' buffer is the truth
+    finally:
+        sim.stop()

@@ -381,3 +381,20 @@ def test_a_recovered_item_comes_back_to_the_exit_with_its_word(qtbot, monkeypatc
     clock[0] = 100.0 + RECOVER_S + 0.1
     canvas.refresh(force=True)
     assert canvas.dump()["drops"] == []
+
+
+def test_a_slot_the_count_claims_and_nothing_fills_is_drawn_as_such(qtbot):
+    """The no-lock race: the count says 2, the slots hold P2-1 and nothing. The canvas
+    draws the real slots (Snapshot.slots): P2-1 at the exit, then a red dashed "?"."""
+    from simulator.ui.canvas_items import CLAIMED_EMPTY
+
+    cfg = SimulationConfig(producers=2, consumers=1, capacity=4)
+    canvas = _canvas(qtbot, cfg)
+    p1, p2 = item_id(1, 1), item_id(2, 1)
+    snap = dataclasses.replace(_snap(cfg, (p1, p2)), slots=(p2, -1))
+    canvas.on_snapshot(snap)
+    canvas.refresh(force=True)
+    slots = canvas._items.slots
+    assert [s.item for s in slots] == [p2, CLAIMED_EMPTY, -1, -1]
+    assert canvas.dump()["buffer"]["items"] == [item_label(p2)]
+    assert slots[1].label is None or slots[1].label.text == "?"

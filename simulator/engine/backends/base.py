@@ -55,6 +55,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from simulator.engine.backends.slot_books import SlotBooks
 from simulator.engine.config import SimulationConfig
 from simulator.engine.cpu import CHUNK_S, spin
 from simulator.engine.events import (
@@ -174,6 +175,16 @@ class Backend(ABC):
         second of work (``work = "cpu"``), or sleep (``rate`` 0.0). Called before
         :meth:`start` too. A working time in progress finishes as it began."""
         self.cpu_rate = rate
+
+    def slots(self) -> list[int] | None:
+        """The real buffer's slots, oldest first (``-1`` for one its count claims and
+        nothing fills), where they can differ from the books' buffer: a buffer with the
+        ``no-lock`` bug, where two puts into one slot leave one item for two; None
+        otherwise (the books' buffer is the truth)."""
+        if self.config.bug != "no-lock":
+            return None
+        buf = getattr(self, "buffer", None) or getattr(self, "queue", None)
+        return buf.ring() if isinstance(buf, SlotBooks) else None
 
     def cpu_seconds(self) -> tuple[dict[str, float], float | None]:
         """CPU seconds used so far: per live worker (those that can be measured), and by

@@ -83,6 +83,13 @@ class SlotBooks:
         #: workers inside a blocking put or get: they are settled
         self.waiting: set[str] = set()
 
+    def ring(self) -> list[int]:
+        """The slots ``count`` claims, oldest first, read without the lock (a moment's
+        look for the picture): :data:`EMPTY` where a claimed slot holds nothing, which
+        only a broken buffer leaves (two puts into one slot)."""
+        n = max(0, min(self.count, self.capacity))
+        return [self.slots[(self.head + i) % self.capacity] for i in range(n)]
+
     # ---- single step (as BoundedBuffer's) ----------------------------------------------
     def holds(self, worker: str) -> bool:
         """True if ``worker`` must not pass now: held, and no step granted to it."""
