@@ -131,9 +131,10 @@ class Metrics:
         self._retired: dict[Role, list[float]] = {role: [0.0, 0.0] for role in ROLES}
         #: retired workers' (meant seconds, wall seconds), per role
         self._retired_meant: dict[Role, list[float]] = {role: [0.0, 0.0] for role in ROLES}
-        #: each stopped worker's last count, newest last (at most :data:`KEEP_GONE`), so
-        #: the picture after a stop still says how much each one did
-        self.gone: dict[str, int] = {}
+        #: each stopped worker's last count and the item it held when it stopped (or -1),
+        #: newest last (at most :data:`KEEP_GONE`), so the picture after a stop still says
+        #: how much each one did and what it holds
+        self.gone: dict[str, tuple[int, int]] = {}
 
     def restart(self, t0: float) -> None:
         """Start the clock again at ``t0`` (the moment every worker was ready).
@@ -274,7 +275,7 @@ class Metrics:
                 meant[1] += w.acc[0] + w.acc[1]
                 del workers[name]
                 gone = self.gone
-                gone[name] = w.done
+                gone[name] = (w.done, item if item is not None and item >= 0 else -1)
                 if len(gone) > KEEP_GONE:
                     del gone[next(iter(gone))]
             if t > last_t:
@@ -365,12 +366,12 @@ class Metrics:
         return min(1.0, meant / wall) if wall > 0 else 0.0
 
     def stopped_views(self, names: list[str], t: float) -> tuple[WorkerView, ...]:
-        """``names`` (workers no longer live) as stopped, each with its last count: the
-        cards after a stop."""
-        live = self.workers
+        """``names`` (workers no longer live) as stopped, each with its last count and
+        the item it held at its stop: the cards after a stop."""
+        live, gone = self.workers, self.gone
         return tuple(
-            WorkerView(name, role_of(name), WorkerState.STOPPED, -1, self.gone.get(name, 0),
-                       t, (0.0, 0.0))
+            WorkerView(name, role_of(name), WorkerState.STOPPED, gone.get(name, (0, -1))[1],
+                       gone.get(name, (0, -1))[0], t, (0.0, 0.0))
             for name in names
             if name not in live
         )  # fmt: skip

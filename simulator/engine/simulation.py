@@ -842,6 +842,9 @@ class Simulation:
             self.ledger.discard()
             for name in list(self.metrics.workers):  # killed: they said nothing more
                 self.metrics.feed([stopped_event(name, NO_ITEM)], [])
+            gone = self.metrics.gone  # what they held was discarded: empty hands
+            for name, (done, _item) in list(gone.items()):
+                gone[name] = (done, -1)
             self._note_starting()
             if self.ledger.after_moment:
                 self._warnings.append(

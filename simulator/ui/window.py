@@ -288,7 +288,7 @@ class MainWindow(QMainWindow):
             self.inside_view,
             self.replay_bar,
             lambda snap: self._show_prediction(snap.config, snap.capacity),
-            self._show_status,
+            self._show_lines,
             self.show_figures_now,
             self.log.set_replay,
         )
@@ -924,6 +924,12 @@ class MainWindow(QMainWindow):
         self.invite_dialog.raise_()
         self.invite_dialog.activateWindow()
 
+    def _show_lines(self) -> None:
+        """The status bar and presentation mode's line, from the statistics on show
+        (live, or the moment REPLAY paints)."""
+        self._show_status()
+        self._show_strip()
+
     def _show_strip(self) -> None:
         """Presentation mode's line: the statistics' throughput and books, as shown there
         (read from their labels, so the two can never disagree)."""
@@ -1317,6 +1323,7 @@ class MainWindow(QMainWindow):
         self._presenting = on
         self._place_inside()
         self._apply_boost()
+        self._show_strip()  # (in REPLAY too: the moment on show)
         if on:
             self.showFullScreen()
         else:

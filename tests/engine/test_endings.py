@@ -192,6 +192,8 @@ def test_after_a_stop_every_card_keeps_its_worker_s_count(backend, ending):
     assert {w.state for w in cards.values()} == {"stopped"}
     assert sum(w.done for w in cards.values() if w.role == "consumer") == snap.consumed
     assert 0 < sum(w.done for w in cards.values() if w.role == "producer") <= snap.produced
+    # and what each held at its stop: the cards' items are the books' "in hand"
+    assert sum(1 for w in cards.values() if w.item >= 0) == snap.in_hand
 
 
 def test_a_recovered_pill_is_a_pill_again_not_an_item():

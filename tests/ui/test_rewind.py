@@ -342,3 +342,24 @@ def test_replay_redraws_the_dropped_line_of_a_dropping_run(qtbot):
     )
     load_plot(plot, samples, blocked)
     assert plot.drops is False
+
+
+def test_presentation_mode_s_line_says_the_replayed_moment(window, qtbot):
+    """The line under the picture in presentation mode reads the statistics on show: in
+    REPLAY, those of the moment replayed (it stayed at the live ones), and so when
+    presentation mode is turned on during REPLAY (it was blank)."""
+    window.bridge.start()
+    _wait_elapsed(window, qtbot, 2.5)
+    assert window.replay.show(0.8)
+    window.toggle_presentation()  # on, in REPLAY
+    try:
+        books = window.stats.values["invariant"].text()
+        assert books and books in window.strip.text()
+        qtbot.wait(600)  # the run goes on underneath: live frames do not change the line
+        assert books in window.strip.text()
+        window.replay.show(1.6)
+        later = window.stats.values["invariant"].text()
+        assert later != books and later in window.strip.text()
+    finally:
+        window.toggle_presentation()
+        window.bridge.stop()
