@@ -707,7 +707,7 @@ class Headers:
         if n is not None:
             if n >= capacity:
                 status, key = "FULL", WorkerState.WAITING_FULL
-            elif n <= 0:
+            elif n <= 0 and not pills:  # pills to take: not a buffer a consumer waits on
                 status, key = "EMPTY", WorkerState.WAITING_EMPTY
         text = f"Buffer  {n or 0} / {capacity}"
         if pills:

@@ -189,3 +189,22 @@ def test_a_long_ending_note_wraps_and_covers_no_card(qtbot, size):
     box = items.banner.box.sceneBoundingRect()
     for card in items.cards.values():
         assert not box.intersects(card.box.sceneBoundingRect()), card
+
+
+def test_a_buffer_of_poison_pills_only_is_not_called_empty(qtbot):
+    """Two STOP pills and no item: the header counts them, without the purple EMPTY of
+    a buffer consumers starve on (they are about to take a pill each)."""
+    from simulator.engine.events import pill_id
+
+    cfg = SimulationConfig(producers=1, consumers=2, capacity=5)
+    canvas = _canvas(qtbot, cfg)
+    snap = dataclasses.replace(
+        _snapshot(RUNNING, cfg, fill=0),
+        ending="poison-pill",
+        buffer=(pill_id(1), pill_id(2)),
+        in_buffer=0,
+    )
+    canvas.on_snapshot(snap)
+    canvas.refresh(force=True)
+    headers = canvas._items.headers
+    assert headers.buffer.text == "Buffer  0 / 5 + 2 STOP" and headers.status.text == ""
