@@ -39,6 +39,8 @@ class CpuMeter(QWidget):
         self.row = QHBoxLayout(self)
         self.row.setContentsMargins(0, 0, 6, 0)
         self.row.setSpacing(4)
+        self.row.addStretch(1)  # any room the status bar gives goes before "CPU:", never
+        # between it and its figures (it opened a wide gap there)
         self.row.addWidget(QLabel("CPU:"))
         self.bars: list[QProgressBar] = []
         self.words: list[QLabel] = []
