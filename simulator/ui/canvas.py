@@ -40,6 +40,8 @@ from simulator.ui.canvas_model import TWEEN_S, CanvasModel, ease
 from simulator.ui.canvas_scene import SceneItems, banner_text, build_scene
 
 FAST_REFRESH_S = 0.05  # in fast mode, the whole picture refreshes at 20 Hz
+#: the canvas's minimum height: headers, one card a side, the buffer and the legend
+MIN_HEIGHT = 260
 
 
 class SimulationCanvas(QGraphicsView):
@@ -64,7 +66,10 @@ class SimulationCanvas(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(560, 300)
+        # the canvas must be given at least this: a taller minimum than its slot in the
+        # window (a guide of four lines above it, the Rewind bar below) made Qt draw it
+        # past the slot, under the Rewind bar; the layout scales down to this height
+        self.setMinimumSize(560, MIN_HEIGHT)
         self.model = CanvasModel()
         self.config = config
         self.snapshot: Snapshot | None = None

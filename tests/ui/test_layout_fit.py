@@ -1,0 +1,55 @@
+"""The window's parts fit the screens a classroom has (1280x720, 1024x768) without one
+drawn over another: the canvas inside its slot above the Rewind bar and every canvas
+item inside the canvas, REPLAY's mark over no legend word, the event log's controls
+readable."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QRectF, QSize
+
+from simulator.scenarios.scenario import load
+from simulator.ui.guide import GUIDE_CAPTION
+from tests.ui.test_scheduler import _start_race
+
+SIZES = [(1280, 720), (1024, 768)]
+
+
+def _outside(canvas) -> list[str]:
+    """The visible scene items (what they say) drawn past the canvas's viewport."""
+    vp = canvas.viewport()
+    room = QRectF(0, 0, vp.width(), vp.height()).adjusted(-1, -1, 1, 1)
+    out = []
+    for item in canvas.scene().items():
+        r = item.sceneBoundingRect()
+        if item.isVisible() and not r.isEmpty() and not room.contains(r):
+            text = getattr(item, "toPlainText", getattr(item, "text", lambda: ""))()
+            out.append(f"{type(item).__name__} {text!r} at {r}")
+    return out
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_guided_race_keeps_the_canvas_above_the_rewind_bar(window, qtbot, size):
+    """The guide grows to four lines when done: the canvas below it gets less room, and
+    is drawn in that room (it was drawn at its old minimum, under the Rewind bar, legend
+    and caption over the slider); the caption goes once the run stopped."""
+    window.resize(QSize(*size))
+    _start_race(window, qtbot)
+    assert window.canvas.caption == GUIDE_CAPTION
+    for i, g in enumerate(load("race-by-hand").guide):
+        assert window.step_worker(g.worker)
+        qtbot.waitUntil(lambda i=i: window.guide.index == i + 1, timeout=15_000)
+    assert window.guide.done
+    qtbot.wait(200)  # the layout settles on the guide's last words
+    window.show_figures_now()
+    canvas, bar = window.canvas, window.replay_bar
+    assert canvas.parentWidget() is bar.parentWidget()
+    assert canvas.geometry().bottom() < bar.geometry().top(), (canvas.geometry(), bar.geometry())
+    assert canvas.viewport().height() == canvas.height()
+    assert window.guide.geometry().bottom() < canvas.geometry().top()
+    assert canvas._items.caption.box.isVisible()
+    assert _outside(canvas) == []
+    window.bridge.stop()
+    qtbot.waitUntil(lambda: not canvas._items.caption.box.isVisible(), timeout=15_000)
+    assert canvas.caption == ""
+    assert _outside(canvas) == []
