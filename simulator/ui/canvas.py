@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPointF, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
@@ -106,6 +106,46 @@ class SimulationCanvas(QGraphicsView):
 
     def sizeHint(self) -> QSize:
         return QSize(900, 420)
+
+    def free_spot(self, w: int, h: int) -> QPoint:
+        """Where a ``w`` x ``h`` box laid over the canvas (REPLAY's mark) covers nothing
+        it draws: the first of the top-right corner under the headers, the top-left one,
+        the middle under the headers, the bottom right (over the legend's end) that is
+        clear of every visible item; else the one that covers the least. Over the
+        legend it hid half its words at 1024 px."""
+        vw, vh = self.viewport().width(), self.viewport().height()
+        lay = self._layout
+        if lay is None:
+            return QPoint(max(0, vw - w - 6), max(0, vh - h - 4))
+        pad = round(lay.legend.left())
+        below_headers = round(lay.header_y + 30 * lay.scale)
+        spots = [
+            QPoint(vw - pad - w, below_headers),
+            QPoint(pad, below_headers),
+            QPoint((vw - w) // 2, below_headers),
+            QPoint(vw - w - 6, vh - h - 4),
+        ]
+        everything = QRectF(0, 0, vw, vh)
+        drawn = [
+            r
+            for item in self.scene().items()
+            if item.isVisible()
+            and not (r := item.sceneBoundingRect()).isEmpty()
+            and r.width() * r.height() < 0.4 * vw * vh  # not a backdrop
+        ]
+
+        def covered(at: QPoint) -> float:
+            box = QRectF(at.x(), at.y(), w, h)
+            if not everything.contains(box):
+                return float("inf")
+            return sum(
+                (cut := box.intersected(r)).width() * cut.height()
+                for r in drawn
+                if box.intersects(r)
+            )
+
+        best = min(spots, key=lambda at: (covered(at) > 0, covered(at)))
+        return QPoint(max(0, best.x()), max(0, best.y()))
 
     # ---- feeding -----------------------------------------------------------------
     def on_batch(self, batch: list[Event], total: int | None = None) -> None:

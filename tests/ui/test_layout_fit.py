@@ -53,3 +53,39 @@ def test_the_guided_race_keeps_the_canvas_above_the_rewind_bar(window, qtbot, si
     qtbot.waitUntil(lambda: not canvas._items.caption.box.isVisible(), timeout=15_000)
     assert canvas.caption == ""
     assert _outside(canvas) == []
+
+
+def _covered_by(widget, canvas) -> list[str]:
+    """The visible scene items that ``widget`` (laid over the canvas) hides a part of."""
+    top_left = canvas.viewport().mapFrom(canvas, widget.pos())
+    box = QRectF(top_left.x(), top_left.y(), widget.width(), widget.height())
+    vp = canvas.viewport()
+    backdrop = 0.4 * vp.width() * vp.height()
+    hidden = []
+    for item in canvas.scene().items():
+        r = item.sceneBoundingRect()
+        small = not r.isEmpty() and r.width() * r.height() < backdrop
+        if item.isVisible() and small and box.intersects(r):
+            text = getattr(item, "toPlainText", getattr(item, "text", lambda: ""))()
+            hidden.append(f"{type(item).__name__} {text!r}")
+    return hidden
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_replay_mark_covers_nothing_the_canvas_draws(window, qtbot, size):
+    """At the canvas's bottom right the mark hid "waiting: empty", "consuming" and
+    "starting" of the legend at 1024 px: it goes where nothing is drawn."""
+    window.resize(QSize(*size))
+    window.bridge.start()
+    qtbot.waitUntil(
+        lambda: getattr(window.bridge.last_snapshot, "elapsed", 0) >= 1.5, timeout=60_000
+    )
+    assert window.replay.show(0.8)
+    mark = window.replay.mark
+    assert mark.isVisible() and mark.text().startswith("REPLAY")
+    canvas = window.canvas
+    assert canvas.rect().contains(mark.geometry())
+    legend = canvas._layout.legend
+    assert not QRectF(mark.geometry()).intersects(legend)
+    assert _covered_by(mark, canvas) == []
+    window.bridge.stop()
