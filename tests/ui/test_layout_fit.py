@@ -89,3 +89,40 @@ def test_the_replay_mark_covers_nothing_the_canvas_draws(window, qtbot, size):
     assert not QRectF(mark.geometry()).intersects(legend)
     assert _covered_by(mark, canvas) == []
     window.bridge.stop()
+
+
+def _field_width(combo) -> int:
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    opt = QStyleOptionComboBox()
+    combo.initStyleOption(opt)
+    return (
+        combo.style()
+        .subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, combo
+        )
+        .width()
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_event_logs_controls_show_their_words_whole(window, qtbot, size):
+    """At 1024 px the filter read "Produced, consu" and the worker field "worker…": the
+    default filter and the field's hint fit; a longer filter name ends in "…" with the
+    whole name in the tooltip, never cut mid-word."""
+    from simulator.ui.log import DEFAULT_FILTER, KIND_FILTERS
+
+    window.resize(QSize(*size))
+    qtbot.wait(100)
+    log = window.log
+    kind, worker = log.kind, log.worker
+    fm = kind.fontMetrics()
+    assert kind.currentText() == DEFAULT_FILTER
+    assert fm.horizontalAdvance(DEFAULT_FILTER) <= _field_width(kind)
+    assert kind.shown_text() == DEFAULT_FILTER
+    hint = worker.placeholderText()
+    assert fm.horizontalAdvance(hint) + 12 <= worker.width(), (hint, worker.width())
+    for name in KIND_FILTERS:
+        kind.setCurrentText(name)
+        shown = kind.shown_text()
+        assert shown == name or (shown.endswith("…") and name in kind.toolTip())
