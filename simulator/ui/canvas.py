@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPointF, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
@@ -41,6 +41,8 @@ from simulator.ui.canvas_model import TWEEN_S, CanvasModel, ease
 from simulator.ui.canvas_scene import SceneItems, banner_text, build_scene
 
 FAST_REFRESH_S = 0.05  # in fast mode, the whole picture refreshes at 20 Hz
+#: the canvas's minimum height: headers, one card a side, the buffer and the legend
+MIN_HEIGHT = 260
 
 
 class SimulationCanvas(QGraphicsView):
@@ -65,7 +67,10 @@ class SimulationCanvas(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(560, 300)
+        # the canvas must be given at least this: a taller minimum than its slot in the
+        # window (a guide of four lines above it, the Rewind bar below) made Qt draw it
+        # past the slot, under the Rewind bar; the layout scales down to this height
+        self.setMinimumSize(560, MIN_HEIGHT)
         self.model = CanvasModel()
         self.config = config
         self.snapshot: Snapshot | None = None
@@ -102,6 +107,46 @@ class SimulationCanvas(QGraphicsView):
 
     def sizeHint(self) -> QSize:
         return QSize(900, 420)
+
+    def free_spot(self, w: int, h: int) -> QPoint:
+        """Where a ``w`` x ``h`` box laid over the canvas (REPLAY's mark) covers nothing
+        it draws: the first of the top-right corner under the headers, the top-left one,
+        the middle under the headers, the bottom right (over the legend's end) that is
+        clear of every visible item; else the one that covers the least. Over the
+        legend it hid half its words at 1024 px."""
+        vw, vh = self.viewport().width(), self.viewport().height()
+        lay = self._layout
+        if lay is None:
+            return QPoint(max(0, vw - w - 6), max(0, vh - h - 4))
+        pad = round(lay.legend.left())
+        below_headers = round(lay.header_y + 30 * lay.scale)
+        spots = [
+            QPoint(vw - pad - w, below_headers),
+            QPoint(pad, below_headers),
+            QPoint((vw - w) // 2, below_headers),
+            QPoint(vw - w - 6, vh - h - 4),
+        ]
+        everything = QRectF(0, 0, vw, vh)
+        drawn = [
+            r
+            for item in self.scene().items()
+            if item.isVisible()
+            and not (r := item.sceneBoundingRect()).isEmpty()
+            and r.width() * r.height() < 0.4 * vw * vh  # not a backdrop
+        ]
+
+        def covered(at: QPoint) -> float:
+            box = QRectF(at.x(), at.y(), w, h)
+            if not everything.contains(box):
+                return float("inf")
+            return sum(
+                (cut := box.intersected(r)).width() * cut.height()
+                for r in drawn
+                if box.intersects(r)
+            )
+
+        best = min(spots, key=lambda at: (covered(at) > 0, covered(at)))
+        return QPoint(max(0, best.x()), max(0, best.y()))
 
     # ---- feeding -----------------------------------------------------------------
     def on_batch(self, batch: list[Event], total: int | None = None) -> None:

@@ -773,6 +773,9 @@ class Caption:
             if r.height() <= room or px <= MIN_TEXT_PX:
                 break
             px = max(MIN_TEXT_PX, px - 1)
+        # never past the canvas's bottom (drawn there, it lay over the Rewind bar): a
+        # caption that does not fit even at the floor covers the legend, not beyond
+        y = max(4.0, min(y, lay.height - 6 - r.height()))
         x = (left + right - r.width()) / 2
         item.setPos(x, y)
         box.setPath(rounded(QRectF(x - 10, y - 4, r.width() + 20, r.height() + 8), 8))

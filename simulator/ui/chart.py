@@ -128,11 +128,20 @@ def _nice_step(top: float, ticks: int = 5) -> float:
     return 10 * power
 
 
-def _ticks(ymax: float) -> list[float]:
-    """The y axis's ticks from 0 to the first nice value at or above ``ymax``."""
-    step = _nice_step(ymax)
+def _ticks(ymax: float, count: int = 5) -> list[float]:
+    """The y axis's ticks from 0 to the first nice value at or above ``ymax``, about
+    ``count`` steps (fewer where a panel is too low for five labels apart)."""
+    step = _nice_step(ymax, max(1, count))
     ytop = step * math.ceil(ymax / step)
     return [i * step for i in range(round(ytop / step) + 1)]
+
+
+def tick_count(plot_h: float, label_h: float) -> int:
+    """How many steps a y axis ``plot_h`` high can label, each label ``label_h`` high
+    with a fifth of a label's room between two (at most 5: 0/20/…/100; at least 1: 0
+    and the top). A low panel (the dialog's at 720 px) gets 0/50/100 instead of six
+    labels printed over each other."""
+    return max(1, min(5, int(plot_h // (label_h * 1.2))))
 
 
 def _fmt(x: float) -> str:
@@ -209,10 +218,18 @@ class _Painter:
         knob = KNOBS.get(self.data.get("vary", ""))
         axis = knob.words if knob else str(self.data.get("vary", ""))
         rest = QRectF(inner.left(), y + 8, inner.width(), inner.bottom() - y - 8)
-        split = rest.top() + rest.height() * 0.56
+        # each panel's words (title, legend, x labels, axis title) first, then the plots
+        # share what is left, 55 % above: a fixed share left the lower plot no room at all
+        # in a chart 320 px high (the dialog's on a 720 px screen)
+        fm = QFontMetricsF(_font(TEXT_PX))
+        words = [
+            self._panel_words(s, rest.width(), axis_title)
+            for s, axis_title in ((top, None), (bottom, axis))
+        ]
+        free = max(0.0, rest.height() - 10 - sum(words))
+        split = rest.top() + words[0] + free * 0.55
         ymax = max([v for s in top for v in s.values if v is not None] or [1.0])
         # one left margin for both panels, so a value's x is the same in each
-        fm = QFontMetricsF(_font(TEXT_PX))
         labels = [_fmt(t) for t in _ticks(ymax * 1.12)] + ["100"]
         self.left_w = max(fm.horizontalAdvance(t) for t in labels) + 12
         self._panel(
@@ -245,8 +262,18 @@ class _Painter:
         self.p.drawText(box, flags, text)
         return y + used.height()
 
-    def _legend(self, series: Sequence[_Series], area: QRectF, y: float) -> float:
-        """The legend, entries flowing left to right and wrapping; returns the y below."""
+    def _panel_words(self, series: Sequence[_Series], width: float, axis: str | None) -> float:
+        """The height a panel of ``width`` spends on anything but its plot (what
+        :meth:`_panel` draws around it)."""
+        fm = QFontMetricsF(_font(TEXT_PX))
+        legend = self._legend(series, QRectF(0, 0, width, 0), 0.0, draw=False)
+        return fm.height() + 4 + legend + 6 + fm.height() + 6 + (fm.height() + 4 if axis else 0)
+
+    def _legend(
+        self, series: Sequence[_Series], area: QRectF, y: float, draw: bool = True
+    ) -> float:
+        """The legend, entries flowing left to right and wrapping; returns the y below
+        (``draw`` False: only that, nothing drawn)."""
         p = self.p
         font = _font(TEXT_PX)
         fm = QFontMetricsF(font)
@@ -256,6 +283,9 @@ class _Painter:
             w = sample + 6 + fm.horizontalAdvance(s.label) + 18
             if x + w > area.right() and x > area.left():
                 x, y = area.left(), y + line_h
+            if not draw:
+                x += w
+                continue
             mid = y + line_h / 2
             self._pen(s)
             p.drawLine(QPointF(x, mid), QPointF(x + sample, mid))
@@ -296,11 +326,11 @@ class _Painter:
         p.setPen(self.ink)
         p.drawText(QPointF(area.left(), area.top() + fm.ascent()), title)
         y = self._legend(series, area, area.top() + fm.height() + 4)
-        ticks = _ticks(ymax)
-        ytop = ticks[-1]
         left_w = self.left_w
         bottom_h = fm.height() + 6 + (fm.height() + 4 if axis_title else 0)
         plot_h = area.bottom() - y - 6 - bottom_h
+        ticks = _ticks(ymax, tick_count(plot_h, fm.height()))
+        ytop = ticks[-1]
         plot = QRectF(area.left() + left_w, y + 6, area.width() - left_w - 8, plot_h)
         if plot.height() < 20 or plot.width() < 20:
             return  # too small to say anything
@@ -567,7 +597,8 @@ class SweepChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data: dict[str, Any] = {}
-        self.setMinimumSize(560, 420)
+        # low enough for the dialog to fit a 720 px screen: the chart takes the rest
+        self.setMinimumSize(560, 320)
 
     def set_data(self, data: dict[str, Any]) -> None:
         """Show ``data`` (the sweep's dict so far)."""

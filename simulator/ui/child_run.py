@@ -61,6 +61,11 @@ def pcsim_command(args: list[str]) -> tuple[str, list[str]]:
     return sys.executable, ["-m", "simulator", *args]
 
 
+#: the dialog's size when it opens: it fits a 1280x720 projector with its frame (the
+#: chart, which stretches, takes what the form and the table leave)
+DIALOG_SIZE = (900, 660)
+
+
 class ChildRunDialog(QDialog):
     """The buttons, progress bar, status line and chart of a child ``pcsim`` run.
 
@@ -141,7 +146,7 @@ class ChildRunDialog(QDialog):
         self._build_form()
         self.set_config(config)
         self._show_running(False)
-        self.resize(900, 760)
+        self.resize(*DIALOG_SIZE)
 
     def _seconds_box(self, tooltip: str) -> QDoubleSpinBox:
         """The input of ``--seconds``: how long each run of the child runs for real."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from simulator.scenarios.scenario import GuideStep, Scenario
@@ -116,6 +116,18 @@ class GuidePanel(QFrame):
     def active(self) -> bool:
         return bool(self.steps)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._hold_height()
+
+    def _hold_height(self) -> None:
+        """Ask for the height the wrapped text needs at this width as a minimum: a layout
+        counts a wrapping label at one line, so the window gave the canvas below the
+        room of the lines it did not count and the canvas spilt under the Rewind bar."""
+        need = self.heightForWidth(self.width()) if self.width() > 0 else -1
+        if need > 0 and need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
     @property
     def done(self) -> bool:
         return self.active and self.index >= len(self.steps)
@@ -169,6 +181,7 @@ class GuidePanel(QFrame):
         else:
             self.title.setText(f"{self.name} — step {self.index + 1} of {n}")
         self.text.setText(self.current())
+        self._hold_height()
 
     def set_text_px(self, px: int) -> None:
         """The window's text size (``MainWindow.text_px``: presentation mode, Ctrl++): the
@@ -194,12 +207,10 @@ class GuidePanel(QFrame):
         )
 
 
-#: the canvas's caption while a guided scenario is on (the guide panel says the rest)
-GUIDE_CAPTION = (
-    "You are the scheduler. Click a card, or press 1–9 for a producer and Shift+1–9 for "
-    "a consumer, to move that worker one step; the guide above says which, the code below "
-    "shows where each one is."
-)
+#: the canvas's caption while a guided run is paused for you to step it (the guide panel
+#: says the rest: who to move, and why). Two lines between the cards at 1024 px: a longer
+#: one covered the legend under it; it is hidden once the run stopped (nothing to step).
+GUIDE_CAPTION = "Click a card, or press 1–9 (Shift+1–9 for a consumer): it moves one step."
 
 #: the guide's last words, once every step was made
 DONE_TEXT = (

@@ -12,16 +12,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from PySide6.QtCore import Slot
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QFont, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
     QVBoxLayout,
     QWidget,
 )
@@ -46,6 +49,34 @@ KIND_FILTERS: dict[str, frozenset[int] | None] = {
 DEFAULT_FILTER = "Produced, consumed"
 
 
+#: the worker field's hint: short enough for its 70 px at 1024 (its tooltip says more)
+WORKER_HINT = "P1, C2 …"
+
+
+class ElidingCombo(QComboBox):
+    """A combo box that ends a name too long for it with "…" (and its tooltip says the
+    whole name) rather than cut it mid-word: "Produced, consu" read as a typo."""
+
+    def shown_text(self) -> str:
+        """The current name as drawn: whole, or elided to the box's text field."""
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        field = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, self
+        )
+        return self.fontMetrics().elidedText(
+            self.currentText(), Qt.TextElideMode.ElideRight, max(0, field.width())
+        )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QStylePainter(self)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, opt)
+        opt.currentText = self.shown_text()
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, opt)
+
+
 class EventLog(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,16 +85,15 @@ class EventLog(QWidget):
         self._pending: list[Event] = []
         self._arrived = 0
         self._last_write = 0.0
-        self.kind = QComboBox()
+        self.kind = ElidingCombo()
         self.kind.addItems(list(KIND_FILTERS))
         self.kind.setCurrentText(DEFAULT_FILTER)
-        self.kind.setToolTip("Which kinds of event to show")
         # the box may shrink below its longest name ("Producing, consuming times"): on a
         # 1024 px screen the graph beside the log needs the width more
         self.kind.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.kind.setMinimumWidth(130)
         self.worker = QLineEdit()
-        self.worker.setPlaceholderText("workers: P1, C2 …")
+        self.worker.setPlaceholderText(WORKER_HINT)
         self.worker.setClearButtonEnabled(True)
         self.worker.setToolTip("Show only these workers (comma-separated); empty shows all")
         self.follow = QCheckBox("Follow")
@@ -76,9 +106,11 @@ class EventLog(QWidget):
         mono = QFont("DejaVu Sans Mono")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.text.setFont(mono)
-        top = QHBoxLayout()
+        top = QGridLayout()
         top.setContentsMargins(0, 0, 0, 0)
-        self.worker.setMinimumWidth(110)
+        self._top = top
+        self._one_row: bool | None = None
+        self.worker.setMinimumWidth(70)
         # REPLAY repaints a past moment everywhere else: the log alone goes on listing
         # the run's events as they come, and says so while the rest is in the past
         self.title = QLabel("<b>Event log (live)</b>")  # rich text: the size it inherits
@@ -88,16 +120,57 @@ class EventLog(QWidget):
             "log stays live: it lists the run's events as they happen"
         )
         self.title.hide()
-        top.addWidget(self.kind, 3)
-        top.addWidget(self.worker, 2)
-        top.addWidget(self.follow)
+        self._arrange(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)  # a line of its own: the graph beside needs the width
         lay.addLayout(top)
         lay.addWidget(self.text)
         self.kind.currentTextChanged.connect(self.refilter)
+        self.kind.currentTextChanged.connect(self._kind_tip)
         self.worker.textChanged.connect(self.refilter)
+        self._kind_tip()
+
+    def _kind_tip(self) -> None:
+        """The filter's tooltip names the kinds on show in full (the box may elide it)."""
+        self.kind.setToolTip(f"Which kinds of event to show: {self.kind.currentText()}")
+
+    def _one_row_width(self) -> int:
+        """The width the controls need on one row: the default filter's name whole, the
+        worker field its hint, and Follow."""
+        fm = self.kind.fontMetrics()
+        kind = fm.horizontalAdvance(DEFAULT_FILTER) + 40  # the box's arrow and margins
+        worker = max(self.worker.minimumWidth(), fm.horizontalAdvance(WORKER_HINT) + 30)
+        spacing = 2 * max(0, self._top.horizontalSpacing())
+        return kind + worker + self.follow.sizeHint().width() + spacing
+
+    def _arrange(self, one_row: bool) -> None:
+        """The filter, the worker field and Follow on one row; or, narrower (the log
+        beside the graph at 1024 px), the filter on a row of its own above the other
+        two, so that neither is cut ("Produced, consu", "worker…")."""
+        if one_row == self._one_row:
+            return
+        self._one_row = one_row
+        top = self._top
+        for w in (self.kind, self.worker, self.follow):
+            top.removeWidget(w)
+        for col in range(3):
+            top.setColumnStretch(col, 0)
+        if one_row:
+            top.addWidget(self.kind, 0, 0)
+            top.addWidget(self.worker, 0, 1)
+            top.addWidget(self.follow, 0, 2)
+            top.setColumnStretch(0, 3)
+            top.setColumnStretch(1, 2)
+        else:
+            top.addWidget(self.kind, 0, 0, 1, 2)
+            top.addWidget(self.worker, 1, 0)
+            top.addWidget(self.follow, 1, 1)
+            top.setColumnStretch(0, 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(self.width() >= self._one_row_width())
 
     def set_replay(self, on: bool) -> None:
         """REPLAY began (``on``) or ended: the title "Event log (live)" shows meanwhile."""

@@ -446,9 +446,8 @@ class Replayer:
         self._place_mark()
 
     def _place_mark(self) -> None:
-        """Bottom right of the canvas: the headers on top name the workers and the
-        buffer, the legend's colours start on the left."""
+        """Where it covers nothing the canvas draws (:meth:`SimulationCanvas.free_spot`:
+        a top corner under the headers, as a rule): at the bottom right it hid half the
+        legend's words at 1024 px."""
         self.mark.adjustSize()
-        x = max(0, self.canvas.width() - self.mark.width() - 6)
-        y = max(0, self.canvas.height() - self.mark.height() - 4)
-        self.mark.move(x, y)
+        self.mark.move(self.canvas.free_spot(self.mark.width(), self.mark.height()))

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
-from simulator.engine.simulation import Snapshot
+from simulator.engine.simulation import STOPPED, Snapshot
 from simulator.theory import Prediction, occupancy_text
 from simulator.ui import theme
 from simulator.ui.plots import run_average
@@ -366,7 +366,10 @@ class StatsPanel(QGroupBox):
         discarded = getattr(snap, "discarded", 0)
         v["discarded"].setText(f"{discarded:,}" + (" (terminate)" if discarded else ""))
         average = run_average(snap.consumed, snap.elapsed)
-        v["throughput"].setText(f"{snap.consumed_rate:,.1f} / {average:,.1f} items/s")
+        # "now" is the last 2 s of a run going on: a stopped run has no rate now (its
+        # last value would read as if something still moved)
+        now = "–" if snap.state == STOPPED else f"{snap.consumed_rate:,.1f}"
+        v["throughput"].setText(f"{now} / {average:,.1f} items/s")
         v["occupancy"].setText(
             f"{snap.occupancy} / {snap.max_occupancy} / {snap.mean_occupancy:.1f}"
         )

@@ -36,8 +36,8 @@ MIN_TRUSTED_ITEMS = 200
 TABLE_COLUMNS = (
     "measured/s",
     "predicted/s",
-    "producers blocked",
-    "consumers blocked",
+    "producers blocked\nmeasured / pred.",
+    "consumers blocked\nmeasured / pred.",
     "books",
     "note",
 )
@@ -113,7 +113,12 @@ class SweepDialog(ChildRunDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)  # the note: the rest of the width
-        self.table.setMaximumHeight(130)  # three rows, then it scrolls: the chart first
+        # rows one line high, the table as high as three of them under the two-line
+        # heads, then it scrolls: the chart gets the rest (the dialog fits 720 px)
+        rows = self.table.verticalHeader()
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self._fit_table()
         layout = self.layout()
         if layout is not None:
             layout.addWidget(self.table)
@@ -185,6 +190,15 @@ class SweepDialog(ChildRunDialog):
                         "slow items swing its figures. Run each point longer."
                     )
                 self.table.setItem(row, col, item)
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """As high as its heads and up to three rows (one while empty), no blank below."""
+        t = self.table
+        shown = min(3, max(1, t.rowCount()))
+        head = t.horizontalHeader().sizeHint().height()
+        rows = shown * t.verticalHeader().defaultSectionSize()
+        t.setFixedHeight(head + rows + 2 * t.frameWidth())
 
     def _on_message(self, msg: dict[str, Any]) -> None:
         super()._on_message(msg)

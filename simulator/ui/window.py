@@ -857,6 +857,8 @@ class MainWindow(QMainWindow):
             )
         )
         self.actions_by_name["stop"].setEnabled(state in (RUNNING, PAUSED))
+        if state == STOPPED and self.guide.active:  # nothing left to step: no "click a card"
+            self.replay.set_live_caption("")
         if state == STOPPED and self._continue_after_end:
             self._continue_after_end = False
             QTimer.singleShot(CONTINUE_AFTER_END_MS, self._continue_scenario)

@@ -131,3 +131,41 @@ def test_the_table_names_its_books_column_and_flags_points_on_too_few_items(qtbo
     assert "⚠" not in " ".join(rows[1]) and not t.item(1, 1).toolTip()  # 200 is enough
     assert rows[1][3] == "50 % / 56 %" and rows[1][books] == "✓ balanced"
     assert rows[2][books] == "✗ BROKE"
+
+
+def test_the_blocked_columns_say_which_figure_is_measured_and_which_predicted(qtbot):
+    dialog = SweepDialog(TINY)
+    qtbot.addWidget(dialog)
+    dialog.data = {"vary": "consumers", "values": [2], "points": [_point(2, 500)]}
+    dialog.show_table()
+    t = dialog.table
+    heads = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())]
+    for side in ("producers", "consumers"):
+        head = next(h for h in heads if h.startswith(f"{side} blocked"))
+        assert "measured / pred." in head  # the cells' order: "50 % / 56 %"
+
+
+def test_the_dialog_fits_a_720_px_screen_with_its_frame(qtbot):
+    """A projector of 1280x720: the dialog opens no taller than 720 px less a title bar
+    and a panel, and its contents allow it (the chart stretches, down to its minimum)."""
+    dialog = SweepDialog(TINY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.height() <= 660 and dialog.width() <= 1280
+    assert dialog.minimumSizeHint().height() <= 660
+
+
+def test_a_low_blocked_panel_labels_fewer_ticks_apart():
+    """Six labels 0-100 in ~50 px printed over each other: a panel that low gets
+    0 / 50 / 100, each label at least a label's height from the next."""
+    from simulator.ui.chart import _ticks, tick_count
+
+    label_h = 15.0
+    for plot_h in (30.0, 50.0, 80.0, 150.0, 400.0):
+        ticks = _ticks(100.0, tick_count(plot_h, label_h))
+        assert ticks[0] == 0 and ticks[-1] == 100
+        apart = plot_h / (len(ticks) - 1)
+        assert apart >= label_h or len(ticks) == 2
+    assert _ticks(100.0, tick_count(40.0, label_h)) == [0, 50, 100]
+    assert len(_ticks(100.0, tick_count(400.0, label_h))) == 6  # tall: 0, 20, … 100
