@@ -89,7 +89,7 @@ COLUMNS = (
     ("producers blocked", 17),
     ("consumers blocked", 17),
     ("CPU", 6),
-    ("ok", 5),
+    ("books", 8),
 )
 
 
@@ -106,7 +106,7 @@ def table_row(run: dict[str, Any]) -> str:
         _pct(run["producer_blocked_fraction"]),
         _pct(run["consumer_blocked_fraction"]),
         "–" if cpu is None else f"{cpu:.0f} %",
-        "ok" if run["ok"] else "BROKE",
+        "balanced" if run["ok"] else "BROKE",
     )
     return "  ".join(f"{c:>{w}}" for c, (_, w) in zip(cells, COLUMNS, strict=True)) + "\n"
 

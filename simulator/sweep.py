@@ -235,7 +235,7 @@ COLUMNS = (
     ("predicted/s", 12),
     ("producers blocked", 18),
     ("consumers blocked", 18),
-    ("ok", 4),
+    ("books", 8),
 )
 
 
@@ -258,7 +258,7 @@ def table_row(name: str, value: int | float, point: dict[str, Any]) -> str:
         _rate(p.get("throughput_per_s")),
         f"{_pct(m['producer_blocked_fraction'])} / {_pct(p.get('producer_blocked_fraction'))}",
         f"{_pct(m['consumer_blocked_fraction'])} / {_pct(p.get('consumer_blocked_fraction'))}",
-        "ok" if point["ok"] else "BROKE",
+        "balanced" if point["ok"] else "BROKE",
     )
     widths = [max(w, len(name) if h == "value" else len(h)) for h, w in COLUMNS]
     return "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)) + "\n"

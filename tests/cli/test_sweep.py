@@ -93,7 +93,7 @@ def test_a_tiny_sweep_prints_its_table_and_writes_json_and_a_png(tmp_path, qapp)
     lines = out.stdout.splitlines()
     assert lines[0].split()[:3] == ["consumers", "measured/s", "predicted/s"]
     assert [ln.split()[0] for ln in lines[2:4]] == ["1", "2"]
-    assert all(ln.split()[-1] == "ok" for ln in lines[2:4])
+    assert all(ln.split()[-1] == "balanced" for ln in lines[2:4])  # the books column
     assert any(ln.startswith("consumers 1: ") and "Consumers" in ln for ln in lines)
     data = json.loads(js.read_text())
     assert (data["vary"], data["values"], data["seconds"]) == ("consumers", [1, 2], 0.5)
@@ -148,7 +148,7 @@ def test_a_chart_that_cannot_be_written_is_exit_4_after_the_table(tmp_path, qapp
     )
     assert code == 4
     assert json.loads((tmp_path / "s.json").read_text())["points"][0]["ok"] is True
-    assert lines[1].split()[-1] == "ok"  # the header, then the point's row
+    assert lines[1].split()[-1] == "balanced"  # the header, then the point's row
 
 
 def test_sigterm_ends_the_sweep_with_the_points_done(tmp_path):
