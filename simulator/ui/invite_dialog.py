@@ -77,12 +77,7 @@ def why_not(config: SimulationConfig, running: bool, join_command: str) -> str:
             "Invite workers needs the redis backend with --listen: "
             "pcsim gui --backend redis --listen 0.0.0.0"
         )
-    if config.broker is not None:
-        return (
-            "This run uses the broker given by --broker: others join with pcsim worker "
-            "--broker (that URL) --run NAME; --listen opens pcsim's own private server"
-        )
-    if config.listen is None:
+    if config.listen is None and config.broker is None:
         return (
             "This run's private server listens on 127.0.0.1 only: start pcsim gui with "
             "--listen ADDRESS to let other machines join"

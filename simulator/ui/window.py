@@ -901,7 +901,7 @@ class MainWindow(QMainWindow):
         action.setEnabled(not why)
         action.setToolTip(why or INVITE_TIP)
         cfg = self.bridge.config  # the bar only where others may join (no clutter else)
-        listens = cfg.backend == "redis" and cfg.listen is not None
+        listens = cfg.backend == "redis" and (cfg.listen or cfg.broker) is not None
         self.invite_bar.setVisible(bool(command) or listens)
         if self.invite_dialog is not None:
             if not command:

@@ -721,3 +721,18 @@ def test_the_scripts_fence_a_worker_that_is_no_longer_a_member():
     finally:
         sim.stop()
     assert sim.snapshot().ok, sim.snapshot().violations
+
+
+def test_a_run_on_a_given_broker_says_how_to_join_it():
+    """The run's name is random: without the printed command, nobody could join a run
+    on a broker given by --broker."""
+    from simulator.engine.broker import PrivateServer
+
+    server = PrivateServer()
+    url = server.start()
+    try:
+        out = _pcsim("run", "--backend", "redis", "--broker", url.url(), "--items", "20", "--json")
+        assert out.returncode == 0, out.stderr
+        assert f"pcsim worker --broker {url.url()} --run " in out.stderr
+    finally:
+        server.stop()

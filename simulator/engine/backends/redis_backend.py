@@ -520,21 +520,25 @@ class RedisBackend(Backend):
 
     # ---- start -----------------------------------------------------------------------
     def _open_broker(self) -> BrokerUrl:
-        if self.config.broker is not None:
-            url = parse_broker_url(self.config.broker)
+        if self.config.broker is not None:  # others join on the same broker, by the
+            url = parse_broker_url(self.config.broker)  # run's name, which only this says
             connect(url).close()
+            self._announce(url)
             return url
         self.server = PrivateServer(self.config.listen)
         url = self.server.start()
         if self.config.listen is not None:
             from simulator.engine.broker import join_host
 
-            public = BrokerUrl(join_host(self.server.bind), url.port, 0, url.password)
-            self.join_command = (
-                f"pcsim worker --broker {public.url()} --run {self.run} --role consumer"
-            )
-            print(f"pcsim: others join this run with:\n  {self.join_command}", file=sys.stderr)
+            self._announce(BrokerUrl(join_host(self.server.bind), url.port, 0, url.password))
         return url
+
+    def _announce(self, url: BrokerUrl) -> None:
+        """Print the command that joins this run on ``url`` (password included: only
+        whoever started the run sees this terminal) and keep it for the window's
+        Invite workers…."""
+        self.join_command = f"pcsim worker --broker {url.url()} --run {self.run} --role consumer"
+        print(f"pcsim: others join this run with:\n  {self.join_command}", file=sys.stderr)
 
     def _init_keys(self, conn: Any) -> None:
         k, cap = self.keys, self.config.capacity
