@@ -336,23 +336,34 @@ def test_a_joined_worker_process_consumes_items_and_stops_with_the_run():
         assert (host, n) == ("laptop", len(mine)) and n > 0
 
 
-def test_a_killed_consumer_s_item_is_recovered_and_consumed_once():
+def _slow_run() -> tuple[Simulation, _Seen]:
+    """A started run with one consumer of its own that takes a second an item."""
     sim = Simulation(
         _config(producers=1, consumers=1, producer_sleep=(0.05, 0.1), consumer_sleep=(1.0, 1.0))
     )
     seen = _Seen(sim)
     sim.start()
+    assert sim.ready.wait(30)
+    return sim, seen
+
+
+def _joined_consumer_holding(sim: Simulation, seen: _Seen) -> tuple[subprocess.Popen[str], int]:
+    """A ``pcsim worker`` consumer (C1001) joined to ``sim``, once it holds an item: its
+    process and the item."""
+    proc = _join(sim, "--role", "consumer")
+    taken = lambda: [e.item for e in seen() if e.worker == "C1001" and e.kind == Kind.GOT]  # noqa: E731
+    if not wait_for(lambda: bool(taken()), timeout=60):
+        proc.kill()
+        proc.wait(10)
+        raise AssertionError("the joined consumer took no item")
+    return proc, taken()[0]
+
+
+def test_a_killed_consumer_s_item_is_recovered_and_consumed_once():
+    sim, seen = _slow_run()
     proc = None
     try:
-        assert sim.ready.wait(30)
-        proc = _join(sim, "--role", "consumer")
-
-        def held() -> int | None:
-            got = [e for e in seen() if e.worker == "C1001" and e.kind == Kind.GOT]
-            return got[0].item if got else None
-
-        assert wait_for(lambda: held() is not None, timeout=60)
-        item = held()
+        proc, item = _joined_consumer_holding(sim, seen)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
 
@@ -561,22 +572,10 @@ def test_a_stalled_consumer_is_fenced_off_and_its_item_consumed_once():
     """SIGSTOP a joined consumer holding an item for longer than a heartbeat lives: the
     run takes it for dead and gives its item back; once it runs again (SIGCONT), its
     finish is fenced off (no second CONSUMED), and it leaves with exit 4."""
-    sim = Simulation(
-        _config(producers=1, consumers=1, producer_sleep=(0.05, 0.1), consumer_sleep=(1.0, 1.0))
-    )
-    seen = _Seen(sim)
-    sim.start()
+    sim, seen = _slow_run()
     proc = None
     try:
-        assert sim.ready.wait(30)
-        proc = _join(sim, "--role", "consumer")
-
-        def held() -> int | None:
-            got = [e for e in seen() if e.worker == "C1001" and e.kind == Kind.GOT]
-            return got[0].item if got else None
-
-        assert wait_for(lambda: held() is not None, timeout=60)
-        item = held()
+        proc, item = _joined_consumer_holding(sim, seen)
         os.kill(proc.pid, signal.SIGSTOP)
         assert wait_for(
             lambda: any(e.kind == Kind.RECOVERED and e.item == item for e in seen()), timeout=15
