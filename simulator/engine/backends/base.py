@@ -383,6 +383,14 @@ class ThreadWorkerFlags:
     owner: Any
     role: Role
     is_retiring: bool
+    wake: threading.Event  #: cuts a sleep short
+    go: threading.Event  #: ends a hold
+
+    def retire(self) -> None:
+        """Leave after the item in hand: out of every sleep and hold at once, to see it."""
+        self.is_retiring = True
+        self.wake.set()
+        self.go.set()
 
     def attention(self) -> bool:
         return self.owner.attention or self.is_retiring

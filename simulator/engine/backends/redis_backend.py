@@ -442,9 +442,7 @@ class WorkerPool:
         w = self.workers.pop(name, None)
         if w is None:
             return
-        w.is_retiring = True
-        w.wake.set()
-        w.go.set()
+        w.retire()
         self._leaving = [r for r in self._leaving if r.thread.is_alive()] + [w]
 
     def set_sleep(self, role: Role, lo: float, hi: float) -> None:

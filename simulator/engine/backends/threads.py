@@ -145,9 +145,7 @@ class ThreadBackend(Backend):
         w = self.workers.pop(name, None)
         if w is None:
             return
-        w.is_retiring = True
-        w.wake.set()
-        w.go.set()
+        w.retire()
         assert self.buffer is not None
         self.buffer.wake_getters()
         self._retired = [r for r in self._retired if r.thread.is_alive()] + [w]
