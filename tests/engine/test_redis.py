@@ -302,12 +302,9 @@ class _Seen:
 
 
 def test_a_joined_worker_process_consumes_items_and_stops_with_the_run():
-    sim = Simulation(_config(consumers=1, consumer_sleep=(0.05, 0.1)))
-    seen = _Seen(sim)
-    sim.start()
+    sim, seen = _started(consumers=1, consumer_sleep=(0.05, 0.1))
     proc = None
     try:
-        assert sim.ready.wait(30)
         proc = _join(sim, "--role", "consumer", "--count", "2", "--name", "laptop")
 
         def joined_consumed() -> set[str]:
@@ -336,15 +333,22 @@ def test_a_joined_worker_process_consumes_items_and_stops_with_the_run():
         assert (host, n) == ("laptop", len(mine)) and n > 0
 
 
-def _slow_run() -> tuple[Simulation, _Seen]:
-    """A started run with one consumer of its own that takes a second an item."""
-    sim = Simulation(
-        _config(producers=1, consumers=1, producer_sleep=(0.05, 0.1), consumer_sleep=(1.0, 1.0))
-    )
+def _started(**kw: object) -> tuple[Simulation, _Seen]:
+    """A run of ``_config(**kw)``, started, every worker ready, and what it records."""
+    sim = Simulation(_config(**kw))
     seen = _Seen(sim)
     sim.start()
-    assert sim.ready.wait(30)
+    if not sim.ready.wait(30):
+        sim.stop()
+        raise AssertionError("the workers were not ready in 30 s")
     return sim, seen
+
+
+def _slow_run() -> tuple[Simulation, _Seen]:
+    """A started run with one consumer of its own that takes a second an item."""
+    return _started(
+        producers=1, consumers=1, producer_sleep=(0.05, 0.1), consumer_sleep=(1.0, 1.0)
+    )
 
 
 def _joined_consumer_holding(sim: Simulation, seen: _Seen) -> tuple[subprocess.Popen[str], int]:
@@ -451,12 +455,9 @@ def test_a_broker_that_vanishes_ends_the_run_with_its_books_and_exit_4():
 
 
 def test_a_run_stopped_before_a_killed_worker_is_recovered_still_balances():
-    sim = Simulation(_config(producers=1, consumers=1, consumer_sleep=(2.0, 2.0)))
-    seen = _Seen(sim)
-    sim.start()
+    sim, seen = _started(producers=1, consumers=1, consumer_sleep=(2.0, 2.0))
     proc = None
     try:
-        assert sim.ready.wait(30)
         proc = _join(sim, "--role", "consumer")
         assert wait_for(
             lambda: any(e.worker == "C1001" and e.kind == Kind.GOT for e in seen()), timeout=60
@@ -476,11 +477,8 @@ def test_a_run_stopped_before_a_killed_worker_is_recovered_still_balances():
 def test_a_retired_consumer_finishing_a_long_item_keeps_its_heartbeat():
     """Retired mid-item, it finishes the item for longer than a heartbeat lives: it must
     not be taken for dead (its item recovered and consumed twice)."""
-    sim = Simulation(_config(producers=1, consumers=2, consumer_sleep=(4.5, 4.5)))
-    seen = _Seen(sim)
-    sim.start()
+    sim, seen = _started(producers=1, consumers=2, consumer_sleep=(4.5, 4.5))
     try:
-        assert sim.ready.wait(30)
         assert wait_for(
             lambda: any(e.worker == "C2" and e.kind == Kind.GOT for e in seen()), timeout=30
         )
@@ -496,12 +494,9 @@ def test_a_retired_consumer_finishing_a_long_item_keeps_its_heartbeat():
 
 def test_a_draining_stop_sends_joined_producers_away_too():
     # fast producers: the buffer is full and the joined ones wait to put when it begins
-    sim = Simulation(_config(producers=1, consumers=2, producer_sleep=(0.0, 0.002)))
-    seen = _Seen(sim)
-    sim.start()
+    sim, seen = _started(producers=1, consumers=2, producer_sleep=(0.0, 0.002))
     proc = None
     try:
-        assert sim.ready.wait(30)
         proc = _join(sim, "--role", "producer", "--count", "2")
         assert wait_for(
             lambda: any(e.worker == "P1001" and e.kind == Kind.PUT for e in seen()), timeout=60
@@ -625,12 +620,9 @@ def test_a_dead_producer_s_slot_token_goes_back():
 
 
 def test_poison_pills_end_joined_consumers_too():
-    sim = Simulation(_config(producers=1, consumers=1, consumer_sleep=(0.02, 0.05)))
-    seen = _Seen(sim)
-    sim.start()
+    sim, seen = _started(producers=1, consumers=1, consumer_sleep=(0.02, 0.05))
     proc = None
     try:
-        assert sim.ready.wait(30)
         proc = _join(sim, "--role", "consumer", "--count", "2")
         assert wait_for(
             lambda: {e.worker for e in seen() if e.kind == Kind.CONSUMED} >= {"C1001", "C1002"},
@@ -652,12 +644,9 @@ def test_poison_pills_end_joined_consumers_too():
 
 
 def test_ctrl_c_while_paused_waits_for_the_resume_and_twice_gives_the_item_back():
-    sim = Simulation(_config(producers=1, consumers=1, consumer_sleep=(3.0, 3.0)))
-    seen = _Seen(sim)
-    sim.start()
+    sim, seen = _started(producers=1, consumers=1, consumer_sleep=(3.0, 3.0))
     proc = None
     try:
-        assert sim.ready.wait(30)
         proc = _join(sim, "--role", "consumer")
         assert wait_for(
             lambda: any(e.worker == "C1001" and e.kind == Kind.GOT for e in seen()), timeout=60

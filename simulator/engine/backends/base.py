@@ -52,7 +52,7 @@ import random
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from simulator.engine.backends.slot_books import SlotBooks
@@ -372,6 +372,14 @@ _now = time.monotonic
 #: sleeps shorter than this are plain ``time.sleep`` (see the module's notes): a pause, a
 #: stop or a new sleep range acts when they end, so within this long
 PLAIN_SLEEP_S = 0.05
+
+
+def wake_role(workers: Iterable[ThreadWorkerFlags], role: Role) -> None:
+    """Cut short the sleep of every worker thread of ``role`` (a new sleep range: each
+    draws again at once, counting what it already slept)."""
+    for w in list(workers):
+        if w.role is role:
+            w.wake.set()
 
 
 class ThreadWorkerFlags:

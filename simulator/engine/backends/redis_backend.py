@@ -34,6 +34,7 @@ from simulator.engine.backends.base import (
     ThreadWorkerFlags,
     run_consumer,
     run_producer,
+    wake_role,
     worker_rng,
 )
 from simulator.engine.backends.redis_buffer import (
@@ -448,9 +449,7 @@ class WorkerPool:
     def set_sleep(self, role: Role, lo: float, hi: float) -> None:
         self.sleeps[role] = (lo, hi)
         self.sleep_gen[role] += 1
-        for w in list(self.workers.values()):
-            if w.role is role:
-                w.wake.set()
+        wake_role(self.workers.values(), role)
 
     def set_hold(self, held: bool) -> None:
         self.holding = held

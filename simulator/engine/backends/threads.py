@@ -16,6 +16,7 @@ from simulator.engine.backends.base import (
     ThreadWorkerFlags,
     run_consumer,
     run_producer,
+    wake_role,
     worker_rng,
 )
 from simulator.engine.backends.thread_buffer import BoundedBuffer
@@ -155,9 +156,7 @@ class ThreadBackend(Backend):
 
     def _sleep_changed(self, role: Role) -> None:
         self.sleep_gen[role] += 1
-        for w in list(self.workers.values()):
-            if w.role is role:
-                w.wake.set()
+        wake_role(self.workers.values(), role)
 
     def _set_hold(self, held: bool) -> None:
         self.holding = held
