@@ -30,15 +30,27 @@ def test_pausing_fast_producers_on_a_full_buffer_freezes_every_view(qtbot):
                 )
             )
 
-        qtbot.waitUntil(full_and_blocked, timeout=20_000)
-        window.actions_by_name["start"].trigger()  # Space: pause
-        assert window.bridge.state == PAUSED
-        qtbot.wait(300)  # the last frames of what happened before the pause arrive
-        before = window.dump_view()
+        # The pause lands a moment after the frame that showed every producer blocked; in
+        # between a consumer may take an item and free one producer. Pause until the
+        # frozen moment is the one this test is about (a resume and a retry otherwise).
+        for _attempt in range(10):
+            qtbot.waitUntil(full_and_blocked, timeout=20_000)
+            window.actions_by_name["start"].trigger()  # Space: pause
+            assert window.bridge.state == PAUSED
+            qtbot.wait(300)  # the last frames of what happened before the pause arrive
+            before = window.dump_view()
+            if before["stats"]["in_buffer"] == scenario.config.capacity and all(
+                c["state"] == "waiting: buffer full"
+                for c in before["cards"]
+                if c["name"].startswith("P")
+            ):
+                break
+            window.actions_by_name["start"].trigger()  # resume, and wait for the moment again
         last_logged = window.log.history[-1]
         qtbot.wait(1000)
         after = window.dump_view()
 
+        assert after["cards"] == before["cards"]  # nothing moved while paused
         producers = [c for c in after["cards"] if c["name"].startswith("P")]
         assert producers and all(c["state"] == "waiting: buffer full" for c in producers)
         assert after["stats"] == before["stats"]
