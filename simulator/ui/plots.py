@@ -66,6 +66,14 @@ def run_average(consumed: int, elapsed: float) -> float:
     return consumed / elapsed if elapsed > 0 else 0.0
 
 
+def rate_text(x: float) -> str:
+    """A rate in items/s as every view writes it: three figures up to 100 (2.35, 3.00,
+    13.2), whole items from there (1,204). One format, so Little's λ, the
+    statistics' run average and the graph's title never show one figure two ways (2.35
+    beside 2.3), and a product on screen multiplies out."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+
+
 #: the full policy's drops (rejected + overwritten per second): vermillion, dotted
 DROPPED_PEN = theme.OKABE_ITO["vermillion"]
 
@@ -194,7 +202,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
         """The rates' title is their legend (inside the plot it would hide data) and
         names the run's average and the predicted throughput beside the two rolling
         rates, in the longest wording that fits the graph's width (:meth:`_fit_title`)."""
-        avg = f"{self.average:,.1f}" if self.n else "–"
+        avg = rate_text(self.average) if self.n else "–"
         guess = _predicted_text(self.prediction, self.predicted_rate)
         key = (avg, guess, self.width(), self.text_px, self.drops)
         if key == self._title_key:
@@ -430,7 +438,7 @@ def _predicted_text(p: object, value: float | None) -> str:
         return "…"
     if value is None:
         return "–"
-    return f"{value:,.1f}"
+    return rate_text(value)
 
 
 class _FewTicks(pg.AxisItem):

@@ -23,7 +23,7 @@ from simulator.engine.events import Event
 from simulator.engine.simulation import STOPPED, Snapshot
 from simulator.theory import Prediction, occupancy_text
 from simulator.ui import theme
-from simulator.ui.plots import run_average
+from simulator.ui.plots import rate_text, run_average
 
 #: the books line when they balance: produced = consumed + in buffer + in hand
 BOOKS = re.compile(
@@ -58,7 +58,7 @@ def predicted_texts(p: Prediction | None) -> dict[str, str]:
     if r is None:
         return dict.fromkeys(PREDICTED_ROWS, "–")
     texts = {
-        "throughput": f"{r.throughput_per_s:,.1f}/s",
+        "throughput": f"{rate_text(r.throughput_per_s)}/s",
         "occupancy": occupancy_text(p),
         "blocked": f"{100 * r.producer_blocked_fraction:.0f} % / "
         f"{100 * r.consumer_blocked_fraction:.0f} %",
@@ -123,9 +123,7 @@ def littles_law(snap: Snapshot) -> str:
     big_l, lw = snap.mean_occupancy, lam * w
     agree = abs(big_l - lw) <= max(LITTLE_WITHIN * max(big_l, lw), 0.05)
     sign = "=" if agree else "vs"
-    # λ with three figures, so the product on screen multiplies out (2.24 × 3.65 = 8.2)
-    rate = f"{lam:,.0f}" if lam >= 100 else f"{lam:.3g}"
-    line = f"Little's law: L {big_l:.1f} {sign} λ {rate}/s × W {w:.3g} s = {lw:.1f}"
+    line = f"Little's law: L {big_l:.1f} {sign} λ {rate_text(lam)}/s × W {w:.3g} s = {lw:.1f}"
     if agree:
         return line
     return (
@@ -138,10 +136,6 @@ def littles_law(snap: Snapshot) -> str:
 LITTLE_WITHIN = 0.05
 #: parses :func:`littles_law`'s line back: L, "=" or "vs", λ, W, λ × W
 LITTLE = re.compile(r"^Little's law: L ([\d.]+) (=|vs) λ ([\d,.]+)/s × W ([\d.e+-]+) s = ([\d.]+)")
-
-
-def _rate(x: float) -> str:
-    return f"{x:,.1f}" if x < 100 else f"{x:,.0f}"
 
 
 class StatsPanel(QGroupBox):
@@ -368,8 +362,8 @@ class StatsPanel(QGroupBox):
         average = run_average(snap.consumed, snap.elapsed)
         # "now" is the last 2 s of a run going on: a stopped run has no rate now (its
         # last value would read as if something still moved)
-        now = "–" if snap.state == STOPPED else f"{snap.consumed_rate:,.1f}"
-        v["throughput"].setText(f"{now} / {average:,.1f} items/s")
+        now = "–" if snap.state == STOPPED else rate_text(snap.consumed_rate)
+        v["throughput"].setText(f"{now} / {rate_text(average)} items/s")
         v["occupancy"].setText(
             f"{snap.occupancy} / {snap.max_occupancy} / {snap.mean_occupancy:.1f}"
         )

@@ -23,7 +23,7 @@ from simulator.engine.simulation import RUNNING, STOPPED, Simulation, Snapshot
 from simulator.ui import history as hist
 from simulator.ui import plots, theme
 from simulator.ui.history import FrameState, History
-from simulator.ui.plots import run_average
+from simulator.ui.plots import rate_text, run_average
 from simulator.ui.window import FIGURES_S, MainWindow
 from tests.ui.runs import FAST
 
@@ -202,7 +202,7 @@ def _assert_shows(dump: dict, st: FrameState) -> None:
         assert cards[w.name]["item"] == (None if held is None else item_label(held)), w.name
     assert dump["inside"]["markers"] == {w: m[1] for w, m in st.markers.items()}
     avg = run_average(snap.consumed, snap.elapsed)
-    assert f"run avg {avg:,.1f}" in dump["graph_title"]
+    assert f"run avg {rate_text(avg)}" in dump["graph_title"]
     assert f"{snap.elapsed:.1f} s" in dump["status"] and dump["status"].startswith("REPLAY")
 
 

@@ -98,7 +98,7 @@ def test_rate_now_is_a_dash_once_the_run_stopped(panel):
     """The rate "now" is the last 2 s of a run going on: after Stop nothing moves, so its
     last value would mislead; the run's average stays."""
     panel.on_snapshot(snapshot(consumed_rate=5.0, consumed=8, elapsed=2.0), force=True)
-    assert panel.values["throughput"].text() == "5.0 / 4.0 items/s"
+    assert panel.values["throughput"].text() == "5.00 / 4.00 items/s"
     stopped = snapshot(state="stopped", consumed_rate=5.0, consumed=8, elapsed=2.0)
     panel.on_snapshot(stopped, force=True)
-    assert panel.values["throughput"].text() == "– / 4.0 items/s"
+    assert panel.values["throughput"].text() == "– / 4.00 items/s"

@@ -101,7 +101,7 @@ def test_the_graph_fits_a_short_run_and_names_its_average(qtbot):
         plot.on_snapshot(snapshot(elapsed=t, consumed=int(3 * t)))
     low, high = plot.rates.getViewBox().viewRange()[0]
     assert (low, high) == pytest.approx((0.0, 10.0))  # not 5/6 empty
-    assert "run avg 3.0" in plot.title_text()
+    assert "run avg 3.00" in plot.title_text()
     assert plot.average_line.isVisible() and plot.average_line.value() == pytest.approx(3.0)
 
 
@@ -111,7 +111,7 @@ def test_stats_show_the_rolling_rate_and_the_run_average(qtbot):
     panel = StatsPanel()
     qtbot.addWidget(panel)
     panel.on_snapshot(snapshot(consumed=9, elapsed=2.0, consumed_rate=6.25))
-    assert panel.values["throughput"].text() == "6.2 / 4.5 items/s"
+    assert panel.values["throughput"].text() == "6.25 / 4.50 items/s"
     assert panel.read() == {
         "in_buffer": 2,
         "produced": 12,
