@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import psutil
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from simulator.engine.backends.redis_backend import RedisBackend, pid_alive
 from simulator.engine.broker_url import redact
 from simulator.engine.config import ConfigError, SimulationConfig
-from simulator.engine.events import Kind, is_pill
+from simulator.engine.events import Event, Kind, is_pill
 from simulator.engine.simulation import Simulation
 from simulator.engine.workers import Role
 from tests.engine.waiting import wait_for
@@ -234,9 +235,7 @@ def test_a_sigkilled_pcsim_leaves_no_redis_server():
         proc.wait(10)
         assert wait_for(lambda: not pid_alive(child.pid), timeout=10), "redis-server orphaned"
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        _kill(proc)
 
 
 def test_without_redis_server_the_run_says_how_and_exits_4():
@@ -319,9 +318,7 @@ def test_a_joined_worker_process_consumes_items_and_stops_with_the_run():
             try:
                 assert proc.wait(20) == 0, proc.stderr.read() if proc.stderr else ""
             finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait(10)
+                _kill(proc)
     snap = sim.snapshot()
     assert snap.ok, snap.violations
     stopped = {e.worker for e in seen() if e.kind == Kind.STOPPED}
@@ -357,10 +354,32 @@ def _joined_consumer_holding(sim: Simulation, seen: _Seen) -> tuple[subprocess.P
     proc = _join(sim, "--role", "consumer")
     taken = lambda: [e.item for e in seen() if e.worker == "C1001" and e.kind == Kind.GOT]  # noqa: E731
     if not wait_for(lambda: bool(taken()), timeout=60):
-        proc.kill()
-        proc.wait(10)
+        _kill(proc)
         raise AssertionError("the joined consumer took no item")
     return proc, taken()[0]
+
+
+def _kill(proc: subprocess.Popen[str] | None) -> None:
+    """``proc`` gone, whatever it was doing (SIGKILL ends a stopped process too)."""
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
+def _end(sim: Simulation, proc: subprocess.Popen[str] | None) -> None:
+    """A test's cleanup: ``sim`` stopped and its joined worker's process gone."""
+    sim.stop()
+    _kill(proc)
+
+
+def _recovered(seen: _Seen, item: int) -> Callable[[], bool]:
+    """Whether ``item`` came back to the buffer from a dead worker's hand."""
+    return lambda: any(e.kind == Kind.RECOVERED and e.item == item for e in seen())
+
+
+def _consumptions(seen: _Seen, item: int) -> Callable[[], list[Event]]:
+    """``item``'s CONSUMED events so far: exactly one once it is taken, whoever took it."""
+    return lambda: [e for e in seen() if e.kind == Kind.CONSUMED and e.item == item]
 
 
 def test_a_killed_consumer_s_item_is_recovered_and_consumed_once():
@@ -370,18 +389,11 @@ def test_a_killed_consumer_s_item_is_recovered_and_consumed_once():
         proc, item = _joined_consumer_holding(sim, seen)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-
-        def recovered() -> bool:
-            return any(e.kind == Kind.RECOVERED and e.item == item for e in seen())
-
-        assert wait_for(recovered, timeout=15), "the item was not recovered"
-        done = lambda: [e for e in seen() if e.kind == Kind.CONSUMED and e.item == item]  # noqa: E731
+        assert wait_for(_recovered(seen, item), timeout=15), "the item was not recovered"
+        done = _consumptions(seen, item)
         assert wait_for(lambda: done(), timeout=30)
     finally:
-        sim.stop()
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        _end(sim, proc)
     assert [e.worker for e in done()] == ["C1"]
     snap = sim.snapshot()
     assert snap.ok, snap.violations
@@ -444,9 +456,7 @@ def test_a_broker_that_vanishes_ends_the_run_with_its_books_and_exit_4():
         child.kill()
         out, err = proc.communicate(timeout=30)  # ends by itself: never a hang
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        _kill(proc)
     assert proc.returncode == 4, (proc.returncode, err, out[-800:])
     assert "vanished" in err and len(err.strip().splitlines()) == 1
     report = json.loads(out)
@@ -465,10 +475,7 @@ def test_a_run_stopped_before_a_killed_worker_is_recovered_still_balances():
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
-        sim.stop()  # at once: its heartbeat has not expired yet
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        _end(sim, proc)  # at once: its heartbeat has not expired yet
     snap = sim.snapshot()
     assert snap.ok, snap.violations
     assert snap.lost == 0
@@ -506,10 +513,7 @@ def test_a_draining_stop_sends_joined_producers_away_too():
         assert time.monotonic() - t0 < 20  # the drain ended: no producer kept on
         assert proc.wait(20) == 0
     finally:
-        sim.stop()
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        _end(sim, proc)
     snap = sim.snapshot()
     assert snap.ok, snap.violations
     assert (snap.in_buffer, snap.in_hand) == (0, 0) and snap.produced == snap.consumed
@@ -572,22 +576,17 @@ def test_a_stalled_consumer_is_fenced_off_and_its_item_consumed_once():
     try:
         proc, item = _joined_consumer_holding(sim, seen)
         os.kill(proc.pid, signal.SIGSTOP)
-        assert wait_for(
-            lambda: any(e.kind == Kind.RECOVERED and e.item == item for e in seen()), timeout=15
-        ), "the stalled consumer's item was not recovered"
+        assert wait_for(_recovered(seen, item), timeout=15), (
+            "the stalled consumer's item was not recovered"
+        )
         os.kill(proc.pid, signal.SIGCONT)
         assert proc.wait(30) == 4, _stderr(proc)
         assert "declared C1001 dead" in _stderr(proc)
-        done = lambda: [e for e in seen() if e.kind == Kind.CONSUMED and e.item == item]  # noqa: E731
+        done = _consumptions(seen, item)
         assert wait_for(lambda: done(), timeout=30)
         time.sleep(0.5)  # a late, unfenced finish of C1001 would arrive by now
     finally:
-        if proc is not None and proc.poll() is None:
-            os.kill(proc.pid, signal.SIGCONT)
-        sim.stop()
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        _end(sim, proc)
     assert [e.worker for e in done()] == ["C1"]
     after = [e for e in seen() if e.worker == "C1001"]
     assert after[-1].kind == Kind.STOPPED  # nothing from it after the run's STOPPED for it
@@ -631,10 +630,7 @@ def test_poison_pills_end_joined_consumers_too():
         sim.stop(ending="poison-pill", drain_timeout=30)
         assert proc.wait(20) == 0, _stderr(proc)
     finally:
-        sim.stop()
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        _end(sim, proc)
     snap = sim.snapshot()
     assert snap.ok, snap.violations
     pills = {e.worker for e in seen() if e.kind == Kind.GOT and is_pill(e.item)}
@@ -660,17 +656,12 @@ def test_ctrl_c_while_paused_waits_for_the_resume_and_twice_gives_the_item_back(
         assert not [e for e in seen() if e.worker == "C1001" and e.kind == Kind.CONSUMED]
         proc.send_signal(signal.SIGINT)  # leave now: the item goes back
         assert proc.wait(20) == 130, _stderr(proc)
-        assert wait_for(
-            lambda: any(e.kind == Kind.RECOVERED and e.item == item for e in seen()), timeout=10
-        )
+        assert wait_for(_recovered(seen, item), timeout=10)
         sim.resume()
-        done = lambda: [e for e in seen() if e.kind == Kind.CONSUMED and e.item == item]  # noqa: E731
+        done = _consumptions(seen, item)
         assert wait_for(lambda: done(), timeout=30)
     finally:
-        sim.stop()
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        _end(sim, proc)
     assert [e.worker for e in done()] == ["C1"]
     snap = sim.snapshot()
     assert snap.ok, snap.violations
