@@ -324,7 +324,8 @@ class SimulationCanvas(QGraphicsView):
                 t.hide()
             return drawn
         holding = {v.name: v.item for v in workers}
-        half_w, half_h = lay.token.width() / 2, lay.token.height() / 2
+        size = lay.held.get("consumer", lay.token)  # every one flies to a consumer's hand
+        half_w, half_h = size.width() / 2, size.height() / 2
         placed: list[tuple[float, float]] = []
         k = 0
         duration = self.model.duration

@@ -448,8 +448,10 @@ class CardItem:
             self.state.item.setVisible(False)
         else:
             self.state.item.setPos(self.word_x, self.word_y)
+        #: the size of the item in this card's hand: the full id where the card has room
+        held = lay.held.get(str(view.role), lay.token)
         if self.lines == 3:
-            self.held = TokenItem(scene, st, lay.token, True)
+            self.held = TokenItem(scene, st, held, True)
             self.held_pos = held_anchor(rect, view.role, lay)
         #: "CPU 48 %" (work cpu): on the third line right of the item in hand, or on
         #: the second right of the state word; left out where it does not fit. Made
@@ -458,7 +460,7 @@ class CardItem:
         self._scene = scene
         self.cpu_y = rect.top() + (self.lines - 1) * row + (row - self.fm.height()) / 2
         self.cpu_left = (
-            self.held_pos.x() + lay.token.width() / 2 + 6 if self.lines == 3 else self.word_x
+            self.held_pos.x() + held.width() / 2 + 6 if self.lines == 3 else self.word_x
         )
         self.shown_cpu: tuple[str, str] = ("", "")
         if view.role == Role.PRODUCER:

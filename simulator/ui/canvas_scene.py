@@ -34,7 +34,7 @@ from simulator.ui.canvas_items import (
     TokenItem,
     rounded,
 )
-from simulator.ui.canvas_layout import Layout
+from simulator.ui.canvas_layout import LABELLED_TOKEN_H, Layout
 from simulator.ui.canvas_model import MAX_DROPS, MAX_TOKENS
 
 FAST_NOTE = "too fast to animate: showing states and counts"
@@ -156,14 +156,18 @@ def build_cards(
 
 
 def build_tokens(scene: QGraphicsScene, st: Styles, lay: Layout) -> list[TokenItem]:
-    """The pool of travelling tags, hidden; labelled while they are tall enough to read."""
-    labelled = lay.token.height() >= 15
-    return [TokenItem(scene, st, lay.token, labelled) for _ in range(MAX_TOKENS)]
+    """The pool of travelling tags, hidden; labelled while they are tall enough to read.
+
+    Every one flies to a consumer's hand, so it has the size of a token there (the
+    full id where the card has room): it lands as the card shows it, without a jump."""
+    size = lay.held.get("consumer", lay.token)
+    labelled = size.height() >= LABELLED_TOKEN_H
+    return [TokenItem(scene, st, size, labelled) for _ in range(MAX_TOKENS)]
 
 
 def build_drops(scene: QGraphicsScene, st: Styles, lay: Layout) -> list[DropItem]:
     """The pool of dropped items' tags (the full policy), hidden."""
-    labelled = lay.token.height() >= 15
+    labelled = lay.token.height() >= LABELLED_TOKEN_H
     return [DropItem(scene, st, lay.token, labelled) for _ in range(MAX_DROPS)]
 
 
