@@ -27,6 +27,7 @@ from simulator.ui.canvas_items import (
     FillBar,
     Headers,
     Label,
+    PendingPills,
     SlotItem,
     Styles,
     Tally,
@@ -70,6 +71,8 @@ class SceneItems:
     marks: list[Label]
     #: a pool of MAX_DROPS tags of items leaving by the full policy, with their word
     drops: list[DropItem] = field(default_factory=list)
+    #: the pills the main thread waits to put (ending poison-pill), hidden at 0
+    pending_pills: PendingPills | None = None
 
 
 def build_scene(
@@ -100,6 +103,7 @@ def build_scene(
         tallies=tallies,
         marks=marks,
         drops=build_drops(scene, st, lay),
+        pending_pills=PendingPills(scene, st, lay),
     )
 
 
