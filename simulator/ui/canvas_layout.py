@@ -249,16 +249,21 @@ def held_sizes(lay: Layout, producers: list[str], measure: Measure) -> dict[str,
         if not rects:
             out[role] = QSizeF(lay.token)
             continue
-        h = min(20.0 * s, min(r.height() for r in rects) * 0.6)
+        card_h = min(r.height() for r in rects)
+        if all(card_lines(r, s) == 3 for r in rects):  # on the card's third line
+            h = min(20.0 * s, card_h * 0.6)
+            room = min(r.width() for r in rects) - 14 * s
+        else:  # beside the card, as tall as it (the gap keeps neighbours' apart)
+            h = min(20.0 * s, card_h - 2)
+            if role == "producer":
+                room = lay.buffer.left() - lay.producers_right - 8
+            else:
+                room = lay.consumers_left - lay.buffer.right() - 8
+            if room < need:  # no room for the full id: the slots' token, as before
+                h = 0.0
         if h < LABELLED_TOKEN_H:
             out[role] = QSizeF(lay.token)
             continue
-        if all(card_lines(r, s) == 3 for r in rects):
-            room = min(r.width() for r in rects) - 14 * s
-        elif role == "producer":
-            room = lay.buffer.left() - lay.producers_right - 8
-        else:
-            room = lay.consumers_left - lay.buffer.right() - 8
         w = max(lay.token.width(), min(need, room))
         out[role] = QSizeF(w, max(lay.token.height(), h))
     return out

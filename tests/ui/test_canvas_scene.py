@@ -77,7 +77,12 @@ def test_builders_make_the_same_items_as_before_the_split(qtbot, capacity, n):
     )
     items, lay = canvas._items, canvas._layout
     assert items is not None and lay is not None
-    assert dict(kinds) == _with_drops(BEFORE_SPLIT[(capacity, n)], lay.token.height() >= 15)
+    want = _with_drops(BEFORE_SPLIT[(capacity, n)], lay.token.height() >= 15)
+    if lay.held["consumer"].height() >= 15 > lay.token.height():
+        # the tokens flying to a consumer carry the full id where the gap beside the
+        # column has room for it, though the slots' tokens are too small for a label
+        want["SimpleText"] += MAX_TOKENS
+    assert dict(kinds) == want
     assert list(items.cards) == [v.name for v in idle_workers(cfg)]
     assert len(items.tokens) == MAX_TOKENS
     if lay.mode == "bar":
