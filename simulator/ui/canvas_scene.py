@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QFont, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
-from simulator.engine.events import item_label
+from simulator.engine.events import is_pill, item_label
 from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import PAUSED, RUNNING, STOPPED, Snapshot
 from simulator.engine.workers import Role
@@ -270,6 +270,10 @@ def ending_text(snap: Snapshot | None) -> str | None:
             f"STUCK — join() can never return: {len(stuck)} never marked task_done ({_ids(stuck)})"
         )
     stopped = snap.state == STOPPED
+    if stopped and ending in ("poison-pill", "drain"):
+        left = cut_short(snap)
+        if left is not None:
+            return left
     if ending == "join":
         if stopped:
             return "join() returned: every item task_done; consumers stopped"
@@ -289,6 +293,21 @@ def ending_text(snap: Snapshot | None) -> str | None:
             return "terminate: every worker stopped where it stands…"
         return f"TERMINATED — {snap.discarded} discarded ({_ids(snap.discarded_ids)})"
     return None
+
+
+def cut_short(snap: Snapshot) -> str | None:
+    """What a stopped drain or poison-pill left behind when it did not finish (its time
+    limit ran out, or a second Stop cut it): ``poison-pill cut short: 2 pills never
+    taken · 0 in buffer, 2 in hand stay in the books``; None if it finished. Saying
+    "every consumer ended, nothing lost" over pills still in the buffer was false."""
+    pills = sum(1 for i in snap.buffer if is_pill(i))
+    if not (pills or snap.in_buffer or snap.in_hand):
+        return None
+    never = f"{pills} pill{'' if pills == 1 else 's'} never taken · " if pills else ""
+    return (
+        f"{snap.ending} cut short: {never}{snap.in_buffer} in buffer, "
+        f"{snap.in_hand} in hand stay in the books"
+    )
 
 
 def deadlock_text(waits: tuple[tuple[str, str], ...] | list[list[str]]) -> str:

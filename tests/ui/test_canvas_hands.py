@@ -21,6 +21,7 @@ from simulator.engine.simulation import RUNNING, STOPPED, Simulation
 from simulator.engine.workers import WorkerState
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.canvas_layout import card_lines, held_anchor
+from simulator.ui.canvas_scene import ending_text
 from tests.engine.waiting import wait_for
 from tests.ui.runs import snapshot_of
 
@@ -170,3 +171,22 @@ def test_a_real_poison_pill_ending_shows_the_waiting_pills_then_hides_them(qtbot
         if ender.is_alive():
             ender.join(90.0)
         sim.stop()
+
+
+def test_a_poison_pill_ending_cut_short_says_what_it_left():
+    """Stopped at its time limit with pills still in the buffer and items in hand, the
+    ending does not claim "every consumer ended, nothing lost"."""
+    cfg = SimulationConfig(producers=1, consumers=2, capacity=4)
+    left = dataclasses.replace(
+        snapshot_of(cfg, (pill_id(1), pill_id(2)), run_state=STOPPED),
+        ending="poison-pill",
+        in_buffer=0,
+        in_hand=2,
+    )
+    assert ending_text(left) == (
+        "poison-pill cut short: 2 pills never taken · 0 in buffer, 2 in hand stay in the books"
+    )
+    done = dataclasses.replace(left, buffer=(), in_hand=0)
+    assert ending_text(done) == "poison pills taken: every consumer ended, nothing lost"
+    drained = dataclasses.replace(done, ending="drain", in_buffer=3, buffer=(item_id(1, 1),) * 3)
+    assert ending_text(drained) == "drain cut short: 3 in buffer, 0 in hand stay in the books"
