@@ -309,6 +309,11 @@ class Snapshot:
     discarded_ids: tuple[int, ...] = ()
     #: a ``join()`` that could never return: the items never marked done (exit 3)
     stuck_join: tuple[int, ...] | None = None
+    #: the ending ``poison-pill``: the pills the main thread has still to put (it waits
+    #: for room in a full buffer), by the books: the pills it was to put less those
+    #: booked into the buffer. 0 when none is due, and once the run has stopped (nobody
+    #: is left waiting to put: a stop that cut the ending short ends the main's put too)
+    pills_waiting: int = 0
 
 
 def _wait_names(buffer: str, bug: str) -> dict[str, str]:
@@ -419,6 +424,7 @@ class Simulation:
         self._final_slots: tuple[int, ...] | None = None
         self._joining = False  # the ending join waits in join()
         self._stuck_join: tuple[int, ...] | None = None
+        self._pills_due = 0  #: the pills the ending poison-pill puts (see pills_waiting)
         #: a terminate's moment (event time), and the events booked to metrics but not
         #: yet to the ledger since then (sorted out at the stop: see _close_terminate)
         self._moment: float | None = None
@@ -722,7 +728,7 @@ class Simulation:
                     self._wait_until(lambda b: b.in_buffer + b.in_hand == 0, deadline)
                 elif ending == "poison-pill":
                     with self._lock:
-                        n = self._alive(Role.CONSUMER)
+                        n = self._pills_due = self._alive(Role.CONSUMER)
                     pills = threading.Thread(
                         target=backend.put_pills, args=(n,), name="pcsim-pills", daemon=True
                     )
@@ -1229,7 +1235,16 @@ class Simulation:
                 discarded=led.discarded,
                 discarded_ids=tuple(led.discarded_ids),
                 stuck_join=self._stuck_join,
+                pills_waiting=self._pills_waiting(),
             )
+
+    def _pills_waiting(self) -> int:
+        """:attr:`Snapshot.pills_waiting` (under ``self._lock``): counted from the PUT
+        events the books already hold, so a pill leaves this count on the same frame it
+        appears in the buffer, on every backend alike."""
+        if self._pills_due == 0 or self._stopping or self.state == RunState.STOPPED:
+            return 0
+        return max(0, self._pills_due - self.ledger.pills_put)
 
 
 def _shown_inside(state: dict[str, Any] | None) -> dict[str, Any] | None:

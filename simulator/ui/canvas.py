@@ -283,6 +283,8 @@ class SimulationCanvas(QGraphicsView):
         ids = () if snap is None else snap.slots if snap.slots is not None else snap.buffer
         pills = sum(1 for i in ids if is_pill(i)) if snap is not None and snap.ending else 0
         items.headers.show(snap.in_buffer if snap is not None else None, capacity, pills)
+        if items.pending_pills is not None:  # the main thread's pills, still to put
+            items.pending_pills.show(getattr(snap, "pills_waiting", 0) if snap else 0)
         # an item flying to a consumer is drawn by its token, not twice
         arriving = set() if fast else flying
         states: dict[str, list[str]] = {"producer": [], "consumer": []}
@@ -324,7 +326,8 @@ class SimulationCanvas(QGraphicsView):
                 t.hide()
             return drawn
         holding = {v.name: v.item for v in workers}
-        half_w, half_h = lay.token.width() / 2, lay.token.height() / 2
+        size = lay.held.get("consumer", lay.token)  # every one flies to a consumer's hand
+        half_w, half_h = size.width() / 2, size.height() / 2
         placed: list[tuple[float, float]] = []
         k = 0
         duration = self.model.duration
@@ -463,6 +466,12 @@ class SimulationCanvas(QGraphicsView):
             "drops": drops,
             # the items on their way to a consumer, each drawn by its token (not its card)
             "tokens": [item_label(t.item) for t in items.tokens if t.visible],
+            # the poison pills the main thread waits to put, as drawn (0: none shown)
+            "pills_waiting": (
+                items.pending_pills.n
+                if items.pending_pills is not None and items.pending_pills.visible
+                else 0
+            ),
         }
 
 

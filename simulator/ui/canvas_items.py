@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QGraphicsTextItem,
 )
 
-from simulator.engine.events import ITEM_SHIFT, is_pill, item_label
+from simulator.engine.events import ITEM_SHIFT, is_pill, item_label, pill_id
 from simulator.engine.metrics import WorkerView
 from simulator.engine.workers import Role, WorkerState
 from simulator.ui import theme
@@ -364,6 +364,52 @@ class DropItem:
         self.token.hide()
 
 
+class PendingPills:
+    """The poison pills the main thread waits to put (the ending poison-pill on a full
+    buffer: :attr:`Snapshot.pills_waiting`): a STOP tag waiting just outside the buffer's
+    entrance, and ``main: 2 pills to put`` above the buffer's entrance end; hidden at 0.
+
+    Without it the picture showed producers gone, a full buffer and consumers working,
+    and nothing of why the run did not end: the main thread blocked in ``put``."""
+
+    def __init__(self, scene: QGraphicsScene, st: Styles, lay: Layout) -> None:
+        fm = st.token_fm
+        w = fm.horizontalAdvance("STOP") + 10
+        h = max(lay.token.height(), fm.height() + 2)
+        self.token = TokenItem(scene, st, QSizeF(w, h), True)
+        self.token.box.setZValue(12)
+        self.label = Label(scene, st.small, st.ink)
+        self.label.item.setZValue(12)
+        top = lay.buffer.top()
+        if lay.entrance.x() - lay.producers_right >= w + 10:
+            # just left of the entrance, clear of the buffer's frame; the words above
+            # the buffer from there
+            self.pos = QPointF(lay.entrance.x() - 5 - w / 2, lay.entrance.y())
+            self.label.item.setPos(self.pos.x() - w / 2, top - st.small_fm.height() - 3)
+        else:  # no room beside it (a narrow window): on the entrance's end of the buffer
+            self.pos = QPointF(lay.buffer.left() + w / 2, top - h / 2 - 3)
+            self.label.item.setPos(
+                lay.buffer.left() + w + 6, self.pos.y() - st.small_fm.height() / 2
+            )
+        self.n = 0
+
+    @property
+    def visible(self) -> bool:
+        return self.token.visible
+
+    def show(self, n: int) -> None:
+        """Show ``n`` pills still to put (0 hides it)."""
+        if n == self.n:
+            return
+        self.n = n
+        if n <= 0:
+            self.token.hide()
+            self.label.set("")
+            return
+        self.token.show(pill_id(1), self.pos)
+        self.label.set(f"main: {n} pill{'' if n == 1 else 's'} to put")
+
+
 #: the colour of an item dropped by the full policy (Okabe-Ito vermillion, as dropped/s)
 DROP_COLOR = QColor(theme.OKABE_ITO["vermillion"])
 
@@ -448,8 +494,10 @@ class CardItem:
             self.state.item.setVisible(False)
         else:
             self.state.item.setPos(self.word_x, self.word_y)
+        #: the size of the item in this card's hand: the full id where the card has room
+        held = lay.held.get(str(view.role), lay.token)
         if self.lines == 3:
-            self.held = TokenItem(scene, st, lay.token, True)
+            self.held = TokenItem(scene, st, held, True)
             self.held_pos = held_anchor(rect, view.role, lay)
         #: "CPU 48 %" (work cpu): on the third line right of the item in hand, or on
         #: the second right of the state word; left out where it does not fit. Made
@@ -458,7 +506,7 @@ class CardItem:
         self._scene = scene
         self.cpu_y = rect.top() + (self.lines - 1) * row + (row - self.fm.height()) / 2
         self.cpu_left = (
-            self.held_pos.x() + lay.token.width() / 2 + 6 if self.lines == 3 else self.word_x
+            self.held_pos.x() + held.width() / 2 + 6 if self.lines == 3 else self.word_x
         )
         self.shown_cpu: tuple[str, str] = ("", "")
         if view.role == Role.PRODUCER:

@@ -54,6 +54,10 @@ class Layout:
     tally: dict[str, QRectF] = field(default_factory=dict)
     producers_right: float = 0.0  #: the right edge of the producers' column
     consumers_left: float = 0.0  #: the left edge of the consumers' column
+    #: per role ("producer", "consumer"): the size of a token in a worker's hand, on its
+    #: card or beside its column (see :func:`held_sizes`); a token flying to a consumer
+    #: has the consumers' size, so it lands as the card shows it
+    held: dict[str, QSizeF] = field(default_factory=dict)
 
 
 def _cells(area: QRectF, names: list[str], max_h: float, min_h: float) -> dict[str, QRectF]:
@@ -207,6 +211,7 @@ def compute_layout(
         slot = lay.slots[0]
         tw, th = min(tw, slot.width()), min(th, slot.height())
     lay.token = QSizeF(tw, th)
+    lay.held = held_sizes(lay, producers, measure)
     lay.entrance = QPointF(lay.buffer.left(), lay.buffer.center().y())
     lay.exit = QPointF(lay.buffer.right(), lay.buffer.center().y())
     return lay
@@ -220,15 +225,58 @@ def card_lines(rect: QRectF, scale: float) -> int:
     return 3 if h >= max(50 * scale, 3 * line + 8) else 2 if h >= 2 * line + 4 else 1
 
 
+#: the widest item number a hand's token is sized for (``P3-888``): a longer one (a
+#: producer's 1000th item) falls back to the label's shorter forms (``Label.set_item``).
+#: Four digits would leave no room on a 1280 px card for the CPU words beside it
+HELD_SEQ = "888"
+#: a token at least this tall carries a label (the tokens' font fits); lower, colour only
+LABELLED_TOKEN_H = 15
+
+
+def held_sizes(lay: Layout, producers: list[str], measure: Measure) -> dict[str, QSizeF]:
+    """Per role, the size of a token in a hand: wide enough for the full id (``P1-11``,
+    ``P12-345``) where there is room, so two hands never read alike (``18`` and ``18``
+    looked like one item taken twice). On a card of three lines the room is the card's
+    third line; beside a column of lower cards, the gap between the column and the
+    buffer. Never narrower than a slot's token (:attr:`Layout.token`); a token too low
+    for a label keeps that size (its colour tells the producer)."""
+    s = lay.scale
+    widest = max((int(n[1:]) for n in producers if n[1:].isdigit()), default=1)
+    need = measure(f"P{widest}-{HELD_SEQ}", text_px(s), True) + 8  # the label's margins
+    out: dict[str, QSizeF] = {}
+    for role, cards in (("producer", lay.producers), ("consumer", lay.consumers)):
+        rects = list(cards.values())
+        if not rects:
+            out[role] = QSizeF(lay.token)
+            continue
+        card_h = min(r.height() for r in rects)
+        if all(card_lines(r, s) == 3 for r in rects):  # on the card's third line
+            h = min(20.0 * s, card_h * 0.6)
+            room = min(r.width() for r in rects) - 14 * s
+        else:  # beside the card, as tall as it (the gap keeps neighbours' apart)
+            h = min(20.0 * s, card_h - 2)
+            if role == "producer":
+                room = lay.buffer.left() - lay.producers_right - 8
+            else:
+                room = lay.consumers_left - lay.buffer.right() - 8
+            if room < need:  # no room for the full id: the slots' token, as before
+                h = 0.0
+        if h < LABELLED_TOKEN_H:
+            out[role] = QSizeF(lay.token)
+            continue
+        w = max(lay.token.width(), min(need, room))
+        out[role] = QSizeF(w, max(lay.token.height(), h))
+    return out
+
+
 def held_anchor(rect: QRectF, role: Role | str, lay: Layout) -> QPointF:
     """Where a card shows the item it holds, so a travelling token lands right there."""
+    size = lay.held.get(str(role), lay.token)
     if card_lines(rect, lay.scale) == 3:
         row = rect.height() / 3
-        return QPointF(
-            rect.left() + 11 * lay.scale + lay.token.width() / 2, rect.top() + 2.5 * row
-        )
+        return QPointF(rect.left() + 11 * lay.scale + size.width() / 2, rect.top() + 2.5 * row)
     # beside the column, never over a card's name
-    half = lay.token.width() / 2 + 2
+    half = size.width() / 2 + 2
     if role == Role.PRODUCER:
         return QPointF(lay.producers_right + half, rect.center().y())
     return QPointF(lay.consumers_left - half, rect.center().y())

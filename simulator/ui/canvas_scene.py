@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QFont, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
-from simulator.engine.events import item_label
+from simulator.engine.events import is_pill, item_label
 from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import PAUSED, RUNNING, STOPPED, Snapshot
 from simulator.engine.workers import Role
@@ -27,6 +27,7 @@ from simulator.ui.canvas_items import (
     FillBar,
     Headers,
     Label,
+    PendingPills,
     SlotItem,
     Styles,
     Tally,
@@ -34,7 +35,7 @@ from simulator.ui.canvas_items import (
     TokenItem,
     rounded,
 )
-from simulator.ui.canvas_layout import Layout
+from simulator.ui.canvas_layout import LABELLED_TOKEN_H, Layout
 from simulator.ui.canvas_model import MAX_DROPS, MAX_TOKENS
 
 FAST_NOTE = "too fast to animate: showing states and counts"
@@ -70,6 +71,8 @@ class SceneItems:
     marks: list[Label]
     #: a pool of MAX_DROPS tags of items leaving by the full policy, with their word
     drops: list[DropItem] = field(default_factory=list)
+    #: the pills the main thread waits to put (ending poison-pill), hidden at 0
+    pending_pills: PendingPills | None = None
 
 
 def build_scene(
@@ -100,6 +103,7 @@ def build_scene(
         tallies=tallies,
         marks=marks,
         drops=build_drops(scene, st, lay),
+        pending_pills=PendingPills(scene, st, lay),
     )
 
 
@@ -156,14 +160,18 @@ def build_cards(
 
 
 def build_tokens(scene: QGraphicsScene, st: Styles, lay: Layout) -> list[TokenItem]:
-    """The pool of travelling tags, hidden; labelled while they are tall enough to read."""
-    labelled = lay.token.height() >= 15
-    return [TokenItem(scene, st, lay.token, labelled) for _ in range(MAX_TOKENS)]
+    """The pool of travelling tags, hidden; labelled while they are tall enough to read.
+
+    Every one flies to a consumer's hand, so it has the size of a token there (the
+    full id where the card has room): it lands as the card shows it, without a jump."""
+    size = lay.held.get("consumer", lay.token)
+    labelled = size.height() >= LABELLED_TOKEN_H
+    return [TokenItem(scene, st, size, labelled) for _ in range(MAX_TOKENS)]
 
 
 def build_drops(scene: QGraphicsScene, st: Styles, lay: Layout) -> list[DropItem]:
     """The pool of dropped items' tags (the full policy), hidden."""
-    labelled = lay.token.height() >= 15
+    labelled = lay.token.height() >= LABELLED_TOKEN_H
     return [DropItem(scene, st, lay.token, labelled) for _ in range(MAX_DROPS)]
 
 
@@ -262,6 +270,10 @@ def ending_text(snap: Snapshot | None) -> str | None:
             f"STUCK — join() can never return: {len(stuck)} never marked task_done ({_ids(stuck)})"
         )
     stopped = snap.state == STOPPED
+    if stopped and ending in ("poison-pill", "drain"):
+        left = cut_short(snap)
+        if left is not None:
+            return left
     if ending == "join":
         if stopped:
             return "join() returned: every item task_done; consumers stopped"
@@ -281,6 +293,21 @@ def ending_text(snap: Snapshot | None) -> str | None:
             return "terminate: every worker stopped where it stands…"
         return f"TERMINATED — {snap.discarded} discarded ({_ids(snap.discarded_ids)})"
     return None
+
+
+def cut_short(snap: Snapshot) -> str | None:
+    """What a stopped drain or poison-pill left behind when it did not finish (its time
+    limit ran out, or a second Stop cut it): ``poison-pill cut short: 2 pills never
+    taken · 0 in buffer, 2 in hand stay in the books``; None if it finished. Saying
+    "every consumer ended, nothing lost" over pills still in the buffer was false."""
+    pills = sum(1 for i in snap.buffer if is_pill(i))
+    if not (pills or snap.in_buffer or snap.in_hand):
+        return None
+    never = f"{pills} pill{'' if pills == 1 else 's'} never taken · " if pills else ""
+    return (
+        f"{snap.ending} cut short: {never}{snap.in_buffer} in buffer, "
+        f"{snap.in_hand} in hand stay in the books"
+    )
 
 
 def deadlock_text(waits: tuple[tuple[str, str], ...] | list[list[str]]) -> str:

@@ -250,7 +250,8 @@ def test_dump_shape(qtbot):
     canvas = _canvas(qtbot, cfg)
     canvas.on_snapshot(_snap(cfg, _mixed(1234 % 1000)))
     dump = canvas.dump()
-    assert set(dump) == {"header", "buffer", "cards", "drops", "tokens"}
+    assert set(dump) == {"header", "buffer", "cards", "drops", "tokens", "pills_waiting"}
+    assert dump["pills_waiting"] == 0  # no ending: no pill waits to be put
     assert dump["drops"] == []  # nothing dropped: a blocking run
     assert dump["tokens"] == []  # nothing on its way
     assert dump["header"] == {"count": 234}
