@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -181,7 +181,8 @@ class ControlPanel(QWidget):
             if key == "stop" and all(f"end_{e}" in actions for e in SHUTDOWNS):
                 b = _stop_button(actions)
             else:
-                push = QPushButton()
+                push = _TextButton()
+                push.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
                 _bind(push, actions[key])
                 b = push
             b.setMinimumHeight(32)
@@ -512,6 +513,21 @@ def _stop_button(actions: dict[str, QAction]) -> QToolButton:
         menu.addAction(actions[f"end_{e}"])
     b.setMenu(menu)
     return b
+
+
+class _TextButton(QPushButton):
+    """A push button as narrow as its text allows: the style's 80 px floor for a text
+    button would make the row of four wider than the side panel of a 1024 px window."""
+
+    def _narrow(self, hint: QSize) -> QSize:
+        width = self.fontMetrics().horizontalAdvance(self.text()) + 24
+        return QSize(min(hint.width(), width), hint.height())
+
+    def sizeHint(self) -> QSize:
+        return self._narrow(super().sizeHint())
+
+    def minimumSizeHint(self) -> QSize:
+        return self._narrow(super().minimumSizeHint())
 
 
 def _bind(button: QPushButton, action: QAction) -> None:

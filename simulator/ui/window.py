@@ -863,7 +863,11 @@ class MainWindow(QMainWindow):
             self._continue_after_end = False
             QTimer.singleShot(CONTINUE_AFTER_END_MS, self._continue_scenario)
         shutdown = self.bridge.config.shutdown
-        self.actions_by_name["stop"].setText(f"S&top: {shutdown}" if shutdown else "S&top")
+        stop = self.actions_by_name["stop"]
+        stop.setText(f"S&top: {shutdown}" if shutdown else "S&top")  # the menus' wording
+        # the button names the ending on a line of its own: "Stop: terminate" on one line
+        # widened the side panel past a 1024 px window (Reset and the figures cut off)
+        stop.setIconText(f"Stop\n{shutdown}" if shutdown else "Stop")
         self._enable_step(state)
         self._enable_invite(state)
         self._show_status(state)

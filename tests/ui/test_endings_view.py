@@ -89,3 +89,24 @@ def test_a_pill_is_drawn_as_a_stop_tag_without_a_producers_tint(qtbot):
     item_brush = items.slots[0].box.brush().color().name()
     assert pill_brush == "#ffffff" != item_brush
     assert canvas.dump()["buffer"]["items"] == ["P1-1", "P1-2", "pill-1", "pill-2"]
+
+
+def test_the_stop_button_names_the_ending_and_the_buttons_fit_a_1024_window(qtbot):
+    """The button names the configured ending on a second line: "Stop: terminate" on one
+    line widened the side panel past a 1024 px window and cut Reset off."""
+    from simulator.ui.window import MainWindow
+
+    for shutdown in SHUTDOWNS:
+        window = MainWindow(SimulationConfig(shutdown=shutdown), restore_geometry=False)
+        qtbot.addWidget(window)
+        window.resize(1024, 768)
+        window.show()
+        qtbot.waitExposed(window)
+        stop = window.controls.buttons["stop"]
+        assert stop.text() == f"Stop\n{shutdown}"
+        side = window._side  # the scroll area: it never scrolls sideways, so it would clip
+        assert side.widget().minimumSizeHint().width() <= side.viewport().width(), shutdown
+        for button in window.controls.buttons.values():
+            right = button.mapTo(window, button.rect().topRight()).x()
+            assert right < window.width(), (shutdown, button.text())
+        window.close()
