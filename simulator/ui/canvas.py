@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal, Slot
@@ -109,15 +110,38 @@ class SimulationCanvas(QGraphicsView):
         return QSize(900, 420)
 
     def free_spot(self, w: int, h: int) -> QPoint:
-        """Where a ``w`` x ``h`` box laid over the canvas (REPLAY's mark) covers nothing
-        it draws: the first of the top-right corner under the headers, the top-left one,
-        the middle under the headers, the bottom right (over the legend's end) that is
-        clear of every visible item; else the one that covers the least. Over the
-        legend it hid half its words at 1024 px."""
-        vw, vh = self.viewport().width(), self.viewport().height()
-        lay = self._layout
-        if lay is None:
+        """Where a ``w`` x ``h`` box laid over the canvas (REPLAY's mark) covers the least
+        it draws: a spot :meth:`clear_spot` finds, else the least covered of them."""
+        spot = self.clear_spot(w, h)
+        if spot is not None:
+            return spot
+        spots = self._spots(w, h)
+        if not spots:
+            vw, vh = self.viewport().width(), self.viewport().height()
             return QPoint(max(0, vw - w - 6), max(0, vh - h - 4))
+        drawn = self._drawn()
+        best = min(spots, key=lambda at: self._covered(at, w, h, drawn))
+        return QPoint(max(0, best.x()), max(0, best.y()))
+
+    def clear_spot(self, w: int, h: int) -> QPoint | None:
+        """Where a ``w`` x ``h`` box laid over the canvas covers nothing it draws: the
+        first of the top-right corner under the headers, the top-left one, the middle
+        under the headers, the bottom right (over the legend's end), then the header
+        line's gaps (right of the buffer's title, left of it); None where every one
+        covers something (64 workers a side fill every corner: a shorter mark may fit
+        the header line). Over the legend it hid half its words at 1024 px."""
+        drawn = self._drawn()
+        for at in self._spots(w, h):
+            if self._covered(at, w, h, drawn) == 0:
+                return QPoint(max(0, at.x()), max(0, at.y()))
+        return None
+
+    def _spots(self, w: int, h: int) -> list[QPoint]:
+        """The places :meth:`clear_spot` tries for a ``w`` x ``h`` box, best first."""
+        lay, items = self._layout, self._items
+        if lay is None or items is None:
+            return []
+        vw, vh = self.viewport().width(), self.viewport().height()
         pad = round(lay.legend.left())
         below_headers = round(lay.header_y + 30 * lay.scale)
         spots = [
@@ -126,8 +150,27 @@ class SimulationCanvas(QGraphicsView):
             QPoint((vw - w) // 2, below_headers),
             QPoint(vw - w - 6, vh - h - 4),
         ]
-        everything = QRectF(0, 0, vw, vh)
-        drawn = [
+        # in the header line, ending just above the cards, in the gaps between the titles
+        top = max(0, below_headers - h - 1)
+        heads = items.headers
+        titles = [heads.producers, heads.buffer, heads.status, heads.consumers]
+        edges = sorted(
+            (r.left(), r.right())
+            for t in titles
+            if t.text and not (r := t.item.sceneBoundingRect()).isEmpty()
+        )
+        gaps = sorted(
+            ((a[1], b[0]) for a, b in pairwise(edges)),
+            key=lambda g: -(g[0] > lay.width / 2),  # the right one first, then the left
+        )
+        for a, b in gaps:
+            spots.append(QPoint(round((a + b - w) / 2), top))
+        return spots
+
+    def _drawn(self) -> list[QRectF]:
+        """The rects of what the canvas draws now (a backdrop excepted)."""
+        vw, vh = self.viewport().width(), self.viewport().height()
+        return [
             r
             for item in self.scene().items()
             if item.isVisible()
@@ -135,18 +178,15 @@ class SimulationCanvas(QGraphicsView):
             and r.width() * r.height() < 0.4 * vw * vh  # not a backdrop
         ]
 
-        def covered(at: QPoint) -> float:
-            box = QRectF(at.x(), at.y(), w, h)
-            if not everything.contains(box):
-                return float("inf")
-            return sum(
-                (cut := box.intersected(r)).width() * cut.height()
-                for r in drawn
-                if box.intersects(r)
-            )
-
-        best = min(spots, key=lambda at: (covered(at) > 0, covered(at)))
-        return QPoint(max(0, best.x()), max(0, best.y()))
+    def _covered(self, at: QPoint, w: int, h: int, drawn: list[QRectF]) -> float:
+        """How much of what is ``drawn`` a ``w`` x ``h`` box at ``at`` hides (inf: the
+        box is not wholly on the canvas)."""
+        box = QRectF(at.x(), at.y(), w, h)
+        if not QRectF(0, 0, self.viewport().width(), self.viewport().height()).contains(box):
+            return float("inf")
+        return sum(
+            (cut := box.intersected(r)).width() * cut.height() for r in drawn if box.intersects(r)
+        )
 
     # ---- feeding -----------------------------------------------------------------
     def on_batch(self, batch: list[Event], total: int | None = None) -> None:

@@ -15,6 +15,7 @@ from simulator.engine.workers import Role
 ROW_MAX_CAPACITY = 16  # up to this, one row of labelled slots
 GRID_MAX_CAPACITY = 400  # up to this, a grid of small cells; beyond, a fill bar
 CARD_INSET = 9.0  #: where a card's text starts, right of its state stripe (times scale)
+MAX_COLUMNS = 8  #: a side's cards are in at most this many columns
 MIN_TEXT_PX = 12  #: no text on the canvas is smaller (readable from the back of a room)
 #: the longest short state word a one-line card must hold beside its name
 WIDEST_SHORT_WORD = "paused"
@@ -69,7 +70,7 @@ def _cells(area: QRectF, names: list[str], max_h: float, min_h: float) -> dict[s
     while True:
         rows = math.ceil(n / cols)
         h = (area.height() - gap * (rows - 1)) / rows
-        if h >= min_h or cols >= 8:
+        if h >= min_h or cols >= MAX_COLUMNS:
             break
         cols += 1
     h = min(h, max_h)
@@ -113,21 +114,95 @@ def _name_room(names: list[str], height: float, scale: float, measure: Measure) 
     return cols * name_w + (cols - 1) * gap
 
 
+def name_line(px: float) -> float:
+    """The height of a one-line card whose name is ``px`` tall (the inverse of the
+    card's own rule, name = (height - 4) / 1.3)."""
+    return px * 1.3 + 4
+
+
+def _tally_h(scale: float) -> float:
+    """The height the per-state counts take under a column of name-only cards."""
+    return 2 * text_px(scale) * 1.35 + 6
+
+
+def _grown_room(
+    names: list[str], height: float, scale: float, px: float, measure: Measure
+) -> float:
+    """How wide a column of one-line ``names`` cards must be for their names to be
+    ``px`` tall: as many rows of such cards as ``height`` holds (less the per-state
+    counts under them), as many columns as that takes, each as wide as the widest
+    name at ``px`` (the card narrows its inset before it shrinks a name)."""
+    if not names:
+        return 0.0
+    gap = 3.0
+    rows = max(1, math.floor((height - _tally_h(scale) + gap) / (name_line(px) + gap)))
+    cols = math.ceil(len(names) / rows)
+    if cols > MAX_COLUMNS:  # _cells makes no more: the cards would be lower
+        return math.inf
+    name_w = max(measure(n, px, True) for n in names) + 9 * scale + 2
+    return cols * name_w + (cols - 1) * gap
+
+
 def _column(
-    area: QRectF, names: list[str], scale: float, measure: Measure
+    area: QRectF, names: list[str], scale: float, measure: Measure, name_px: float = 0.0
 ) -> tuple[dict[str, QRectF], QRectF]:
     """The cards of one side, and where its per-state counts go when the cards cannot
-    hold a word (two lines of text under the cards; a null rect when not needed)."""
-    min_h = max(20.0, text_px(scale) * 1.3 + 4)
+    hold a word (two lines of text under the cards; a null rect when not needed).
+
+    Cards are never lower than a one-line card with a ``name_px`` name: with many
+    workers the grid takes more (shorter) rows only while the names stay that large,
+    so the column's width, not just its height, decides how large they are."""
+    floor = name_line(name_px) if name_px > 0 else 0.0
+    min_h = max(20.0, text_px(scale) * 1.3 + 4, floor)
     cells = _cells(area, names, 72 * scale, min_h)
     if all(words_fit(r, n, scale, measure) for n, r in cells.items()):
         return cells, QRectF()
     line = text_px(scale) * 1.35
-    tally_h = 2 * line + 6
+    tally_h = _tally_h(scale)
     cards_area = area.adjusted(0, 0, 0, -tally_h)
     # cards that only carry a name may be as low as the name
-    cells = _cells(cards_area, names, 72 * scale, text_px(scale) * 1.2 + 3)
+    cells = _cells(cards_area, names, 72 * scale, max(text_px(scale) * 1.2 + 3, floor))
     return cells, QRectF(area.left(), area.bottom() - tally_h + 6, area.width(), 2 * line)
+
+
+#: the least of the canvas's width the buffer keeps between the columns when they grow
+MIDDLE_SHARE = 0.3
+#: the least gap between a column and the buffer (the lines to the entrance cross it)
+MIN_GAP = 50.0
+
+
+def _grow(
+    body: QRectF,
+    side: float,
+    gap: float,
+    producers: list[str],
+    consumers: list[str],
+    scale: float,
+    measure: Measure,
+) -> tuple[float, float, float]:
+    """``(side, gap, name_px)``: the columns' width, the gap to the buffer and how large
+    the names of one-line cards are, for a room at the back of a hall.
+
+    Many workers (64 a side) fill the column's height with one-line cards whose names
+    shrink to :data:`MIN_TEXT_PX`, while the middle stays wider than the buffer needs.
+    Their names are made as large as the text size asks (13 px times ``scale``: larger
+    in presentation mode) where wider columns of more, taller cards hold them, the
+    buffer keeping :data:`MIDDLE_SHARE` of the width. Few workers' cards are as tall
+    as they were: their names need no wider column."""
+    want = 13 * scale
+    px = want
+    while px > MIN_TEXT_PX:
+        need = max(
+            _grown_room(producers, body.height(), scale, px, measure),
+            _grown_room(consumers, body.height(), scale, px, measure),
+        )
+        if need <= side:
+            return side, gap, px
+        g = max(MIN_GAP, min(gap, (body.width() * (1 - MIDDLE_SHARE) - 2 * need) / 2))
+        if 2 * need + 2 * g <= body.width() * (1 - MIDDLE_SHARE):
+            return need, g, px
+        px -= 0.5
+    return side, gap, 0.0
 
 
 def compute_layout(
@@ -157,16 +232,37 @@ def compute_layout(
         max(_name_room(consumers, body.height(), scale, measure), body.width() * 0.35),
     )
     gap = max(50.0, body.width() * 0.07)
-    left = QRectF(body.left(), body.top(), side, body.height())
-    right = QRectF(body.right() - side, body.top(), side, body.height())
+
+    def columns(side: float, name_px: float) -> list[tuple[dict[str, QRectF], QRectF]]:
+        left = QRectF(body.left(), body.top(), side, body.height())
+        right = QRectF(body.right() - side, body.top(), side, body.height())
+        return [
+            _column(left, producers, scale, measure, name_px),
+            _column(right, consumers, scale, measure, name_px),
+        ]
+
+    def lowest(cols: list[tuple[dict[str, QRectF], QRectF]]) -> float:
+        return min((r.height() for c, _ in cols for r in c.values()), default=0.0)
+
+    made = columns(side, 0.0)
+    grown_side, grown_gap, name_px = _grow(body, side, gap, producers, consumers, scale, measure)
+    if name_px > 0:
+        grown = columns(grown_side, name_px)
+        # only where the cards do grow: a wider column of cards as low as before would
+        # only take the buffer's room
+        if lowest(grown) >= lowest(made) + 2:
+            made, side, gap = grown, grown_side, grown_gap
     mid = QRectF(
-        left.right() + gap, body.top(), right.left() - gap - left.right() - gap, body.height()
+        body.left() + side + gap, body.top(), body.width() - 2 * (side + gap), body.height()
     )
     lay.middle = mid
-    lay.producers, lay.tally["producer"] = _column(left, producers, scale, measure)
-    lay.consumers, lay.tally["consumer"] = _column(right, consumers, scale, measure)
-    lay.producers_right = max((r.right() for r in lay.producers.values()), default=left.right())
-    lay.consumers_left = min((r.left() for r in lay.consumers.values()), default=right.left())
+    (lay.producers, lay.tally["producer"]), (lay.consumers, lay.tally["consumer"]) = made
+    lay.producers_right = max(
+        (r.right() for r in lay.producers.values()), default=body.left() + side
+    )
+    lay.consumers_left = min(
+        (r.left() for r in lay.consumers.values()), default=body.right() - side
+    )
     # tokens shrink with the cards, so 64 workers' items do not bury the picture
     card_h = min(
         (r.height() for r in [*lay.producers.values(), *lay.consumers.values()]), default=40.0

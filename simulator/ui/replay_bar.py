@@ -245,6 +245,8 @@ class Replayer:
         self.mark.setAccessibleName("Replay: the picture shows a recorded moment")
         self.mark.hide()
         self._mark_style: tuple[str, int] | None = None
+        #: what the mark says, longest first: the first that fits somewhere clear
+        self._mark_texts: tuple[str, ...] = ()
         self.restyle()
         bar.seek.connect(self.show)
         bar.goLive.connect(self.live)
@@ -329,7 +331,12 @@ class Replayer:
             return
         self.bar.show_span(span[0], span[1], None if self.state is None else self.state.t)
         if self.state is not None:
-            self.mark.setText(f"REPLAY  {clock(self.state.t, span[1])}  ·  Live: Ctrl+L")
+            t = self.state.t
+            self._mark_texts = (
+                f"REPLAY  {clock(t, span[1])}  ·  Live: Ctrl+L",
+                f"REPLAY  t = {t:.1f} s  ·  Live: Ctrl+L",
+                f"REPLAY  t = {t:.1f} s",
+            )
             self._place_mark()
 
     def set_live_caption(self, text: str) -> None:
@@ -446,8 +453,18 @@ class Replayer:
         self._place_mark()
 
     def _place_mark(self) -> None:
-        """Where it covers nothing the canvas draws (:meth:`SimulationCanvas.free_spot`:
+        """Where it covers nothing the canvas draws (:meth:`SimulationCanvas.clear_spot`:
         a top corner under the headers, as a rule): at the bottom right it hid half the
-        legend's words at 1024 px."""
-        self.mark.adjustSize()
+        legend's words at 1024 px. With 64 workers a side no corner is free and it
+        covered cards: it says less (the moment, without its run's length, then without
+        the key) until it fits a gap of the header line beside the buffer's title; else
+        the shortest goes where it covers the least."""
+        texts = self._mark_texts or (self.mark.text(),)
+        for text in texts:
+            self.mark.setText(text)
+            self.mark.adjustSize()
+            spot = self.canvas.clear_spot(self.mark.width(), self.mark.height())
+            if spot is not None:
+                self.mark.move(spot)
+                return
         self.mark.move(self.canvas.free_spot(self.mark.width(), self.mark.height()))

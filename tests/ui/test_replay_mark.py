@@ -1,0 +1,49 @@
+"""REPLAY's mark with 64 workers a side: the cards fill every corner it used to take, and
+it covered P5 and C1; it says less and goes to the header line instead, over no card."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from PySide6.QtCore import QRectF, QSize
+
+from simulator.ui.window import MainWindow
+from tests.ui.runs import FAST
+from tests.ui.test_layout_fit import _covered_by
+
+MANY = dataclasses.replace(FAST, producers=64, consumers=64)
+
+
+@pytest.fixture
+def many(qtbot):
+    w = MainWindow(MANY, restore_geometry=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["plain", "presentation"])
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 768)])
+def test_the_replay_mark_covers_no_card_with_64_workers_a_side(many, qtbot, size, present):
+    if present:
+        many.toggle_presentation()
+    many.resize(QSize(*size))
+    many.bridge.start()
+    qtbot.waitUntil(
+        lambda: getattr(many.bridge.last_snapshot, "elapsed", 0) >= 1.5, timeout=60_000
+    )
+    assert many.replay.show(0.8)
+    canvas, mark = many.canvas, many.replay.mark
+    assert mark.isVisible() and mark.text().startswith("REPLAY  t = 0.")
+    assert len(canvas._items.cards) == 128
+    box = QRectF(canvas.viewport().mapFrom(canvas, mark.pos()), mark.size().toSizeF())
+    assert QRectF(0, 0, canvas.viewport().width(), canvas.viewport().height()).contains(box)
+    over = [n for n, card in canvas._items.cards.items() if box.intersects(card.rect)]
+    assert over == [], (mark.text(), box)
+    assert _covered_by(mark, canvas) == []
+    many.bridge.stop()
+    if present:
+        many.toggle_presentation()
