@@ -102,7 +102,9 @@ class EventLog(QWidget):
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setMaximumBlockCount(MAX_LINES)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # a narrow log (1024 px) wraps a line rather than cut it: "… by P4|2" cut after
+        # the 4 named the wrong worker
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         mono = QFont("DejaVu Sans Mono")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.text.setFont(mono)
@@ -196,7 +198,7 @@ class EventLog(QWidget):
         return match
 
     def _line(self, e: Event) -> str:
-        return f"{e.t - self.t0:8.3f}  {describe(e)}"
+        return f"{e.t - self.t0:7.3f}  {describe(e)}"
 
     def show_config(self, _cfg: SimulationConfig) -> None:
         """The log lists what happened: a new configuration shows nothing until it runs."""
@@ -222,7 +224,7 @@ class EventLog(QWidget):
         unlisted = arrived - len(pending) + max(0, len(shown) - MAX_PER_FRAME)
         lines = []
         if unlisted > 0:
-            lines.append(f"          … {unlisted:,} events not listed (too fast to read)")
+            lines.append(f"         … {unlisted:,} events not listed (too fast to read)")
         lines += [self._line(e) for e in shown[-MAX_PER_FRAME:]]
         if lines:
             self._append("\n".join(lines))
