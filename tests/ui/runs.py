@@ -4,11 +4,30 @@ that must show a chosen moment exactly."""
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import RUNNING, Simulation, Snapshot
 from simulator.engine.workers import Role, WorkerState, worker_name
+from simulator.ui.canvas import SimulationCanvas
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+
+def shown_canvas(
+    qtbot: QtBot, cfg: SimulationConfig, size: tuple[int, int] = (936, 421)
+) -> SimulationCanvas:
+    """A canvas of ``size`` (the default: its size in a 1280x720 window) showing
+    ``cfg``'s workers and buffer, closed with the test."""
+    canvas = SimulationCanvas(cfg)
+    qtbot.addWidget(canvas)
+    canvas.resize(*size)
+    canvas.show()
+    canvas.show_config(cfg)
+    return canvas
+
 
 #: sleeps short enough that a few seconds show many items
 FAST = SimulationConfig(producer_sleep=(0.005, 0.02), consumer_sleep=(0.01, 0.03))

@@ -19,28 +19,18 @@ from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event, Kind, item_id, pill_id
 from simulator.engine.simulation import RUNNING, STOPPED, Simulation
 from simulator.engine.workers import WorkerState
-from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.canvas_layout import card_lines, held_anchor
 from simulator.ui.canvas_scene import ending_text
 from tests.engine.waiting import wait_for
-from tests.ui.runs import snapshot_of
+from tests.ui.runs import shown_canvas, snapshot_of
 
 SIZES = [(670, 420), (936, 421), (1280, 720)]  # a 1024 window's canvas, the tests', 720p
-
-
-def _canvas(qtbot, cfg: SimulationConfig, size: tuple[int, int]) -> SimulationCanvas:
-    canvas = SimulationCanvas(cfg)
-    qtbot.addWidget(canvas)
-    canvas.resize(*size)
-    canvas.show()
-    canvas.show_config(cfg)
-    return canvas
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_a_cards_item_in_hand_reads_as_its_full_id(qtbot, size):
     cfg = SimulationConfig(producers=3, consumers=2, capacity=10)
-    canvas = _canvas(qtbot, cfg, size)
+    canvas = shown_canvas(qtbot, cfg, size)
     held = {
         "P1": (WorkerState.WAITING_FULL, item_id(1, 118)),
         "C1": (WorkerState.CONSUMING, item_id(2, 118)),
@@ -63,7 +53,7 @@ def test_a_cards_item_in_hand_reads_as_its_full_id(qtbot, size):
 def test_a_token_lands_as_its_card_shows_it(qtbot, size):
     """The flying token has the size of the card's token, and ends where it is drawn."""
     cfg = SimulationConfig(producers=1, consumers=2, capacity=4)
-    canvas = _canvas(qtbot, cfg, size)
+    canvas = shown_canvas(qtbot, cfg, size)
     items, lay = canvas._items, canvas._layout
     assert items is not None and lay is not None
     card = items.cards["C1"]
@@ -83,7 +73,7 @@ def test_a_token_lands_as_its_card_shows_it(qtbot, size):
 def test_many_workers_keep_their_fallbacks(qtbot):
     """64 a side: cards of one line, tokens beside the column no wider than the gap."""
     cfg = SimulationConfig(producers=64, consumers=64, capacity=10)
-    canvas = _canvas(qtbot, cfg, (1280, 720))
+    canvas = shown_canvas(qtbot, cfg, (1280, 720))
     lay = canvas._layout
     assert lay is not None
     rect = next(iter(lay.consumers.values()))
@@ -104,7 +94,7 @@ def _pills_snapshot(cfg: SimulationConfig, waiting: int, in_buffer: int):
 @pytest.mark.parametrize("size", SIZES)
 def test_the_pills_the_main_thread_waits_to_put_are_drawn_at_the_entrance(qtbot, size):
     cfg = SimulationConfig(producers=3, consumers=2, capacity=6)
-    canvas = _canvas(qtbot, cfg, size)
+    canvas = shown_canvas(qtbot, cfg, size)
     canvas.on_snapshot(_pills_snapshot(cfg, waiting=2, in_buffer=0))
     canvas.refresh(force=True)
     items, lay = canvas._items, canvas._layout
@@ -137,7 +127,7 @@ def test_a_real_poison_pill_ending_shows_the_waiting_pills_then_hides_them(qtbot
     cfg = SimulationConfig(
         producers=2, consumers=2, capacity=4, producer_sleep=(0.0, 0.01), consumer_sleep=(0.3, 0.5)
     )
-    canvas = _canvas(qtbot, cfg, (936, 421))
+    canvas = shown_canvas(qtbot, cfg, (936, 421))
     sim = Simulation(cfg)
     sim.start()
     ender = threading.Thread(

@@ -16,7 +16,7 @@ from simulator.ui import theme
 from simulator.ui.canvas import SimulationCanvas, idle_workers
 from simulator.ui.canvas_layout import card_lines
 from simulator.ui.canvas_model import MAX_DROPS, MAX_TOKENS
-from tests.ui.runs import snapshot_of
+from tests.ui.runs import shown_canvas, snapshot_of
 
 # Qt items in the scene of an idle canvas at 1280x720, by (capacity, workers per side),
 # counted on the canvas before it was split into items, builders and view (commit
@@ -42,12 +42,7 @@ BEFORE_SPLIT = {
 
 
 def _canvas(qtbot, cfg: SimulationConfig) -> SimulationCanvas:
-    canvas = SimulationCanvas(cfg)
-    qtbot.addWidget(canvas)
-    canvas.resize(1280, 720)
-    canvas.show()
-    canvas.show_config(cfg)
-    return canvas
+    return shown_canvas(qtbot, cfg, (1280, 720))
 
 
 def _snapshot(state: str, cfg: SimulationConfig, fill: int) -> Snapshot:

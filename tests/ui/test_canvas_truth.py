@@ -21,19 +21,10 @@ from simulator.ui import theme
 from simulator.ui.canvas import SimulationCanvas
 from simulator.ui.canvas_items import CARD_TINT
 from simulator.ui.canvas_layout import MIN_TEXT_PX
-from tests.ui.runs import snapshot_of
+from tests.ui.runs import shown_canvas, snapshot_of
 
 #: the canvas's size in the window at 1280x720 and at 1024x768, and a full-screen canvas
 SIZES = [(936, 421), (680, 451), (1280, 720)]
-
-
-def _canvas(qtbot, cfg: SimulationConfig, size=(936, 421)) -> SimulationCanvas:
-    canvas = SimulationCanvas(cfg)
-    qtbot.addWidget(canvas)
-    canvas.resize(*size)
-    canvas.show()
-    canvas.show_config(cfg)
-    return canvas
 
 
 def _snap(
@@ -65,7 +56,7 @@ def _texts(canvas: SimulationCanvas) -> list[QGraphicsSimpleTextItem | QGraphics
 @pytest.mark.parametrize("capacity", [1, 10, 16, 200])
 def test_slots_draw_the_queue_in_fifo_order_exit_first(qtbot, capacity):
     cfg = SimulationConfig(producers=3, consumers=2, capacity=capacity)
-    canvas = _canvas(qtbot, cfg)
+    canvas = shown_canvas(qtbot, cfg)
     ids = _mixed(max(1, capacity * 3 // 4))
     canvas.on_snapshot(_snap(cfg, ids))
     dump = canvas.dump()
@@ -85,7 +76,7 @@ def test_slots_draw_the_queue_in_fifo_order_exit_first(qtbot, capacity):
 
 def test_a_full_buffer_with_a_take_in_flight_has_no_hole(qtbot):
     cfg = SimulationConfig(producers=3, consumers=2, capacity=4)
-    canvas = _canvas(qtbot, cfg)
+    canvas = shown_canvas(qtbot, cfg)
     ids = _mixed(5)
     taken, rest = ids[0], ids[1:]
     # C1 just took the oldest; P2 just put the newest: both tokens fly, the buffer is full
@@ -116,7 +107,7 @@ def test_a_full_buffer_with_a_take_in_flight_has_no_hole(qtbot):
 
 def test_a_consumer_shows_no_item_after_it_consumed_it(qtbot):
     cfg = SimulationConfig(producers=1, consumers=1, capacity=3)
-    canvas = _canvas(qtbot, cfg, (1280, 720))
+    canvas = shown_canvas(qtbot, cfg, (1280, 720))
     item = item_id(1, 7)
     canvas.on_batch([Event(0.0, Kind.GOT, "C1", item, 0, 0.0)])
     canvas.on_snapshot(_snap(cfg, (), {"C1": (WorkerState.CONSUMING, item)}))
@@ -141,7 +132,7 @@ def test_a_consumer_shows_no_item_after_it_consumed_it(qtbot):
 @pytest.mark.parametrize("capacity", [1, 2, 10, 16, 200, 1000])
 def test_fifo_marks_never_overprint(qtbot, capacity, size):
     cfg = SimulationConfig(producers=2, consumers=2, capacity=capacity)
-    canvas = _canvas(qtbot, cfg, size)
+    canvas = shown_canvas(qtbot, cfg, size)
     items = canvas._items
     assert items is not None and items.marks
     rects = [m.item.sceneBoundingRect() for m in items.marks]
@@ -157,7 +148,7 @@ def test_fifo_marks_never_overprint(qtbot, capacity, size):
 @pytest.mark.parametrize("boost", [1.0, 1.35])
 def test_every_card_says_its_state_without_clipping(qtbot, n, size, boost):
     cfg = SimulationConfig(producers=n, consumers=n, capacity=10)
-    canvas = _canvas(qtbot, cfg, size)
+    canvas = shown_canvas(qtbot, cfg, size)
     canvas.set_boost(boost)
     states = {
         worker_name(Role.PRODUCER, i): (WorkerState.WAITING_FULL, item_id(i, 1))
@@ -188,7 +179,7 @@ def test_every_card_says_its_state_without_clipping(qtbot, n, size, boost):
 @pytest.mark.parametrize(("n", "capacity"), [(1, 1), (8, 10), (64, 16), (64, 200), (64, 1000)])
 def test_no_text_under_12_px(qtbot, n, capacity, size):
     cfg = SimulationConfig(producers=n, consumers=n, capacity=capacity)
-    canvas = _canvas(qtbot, cfg, size)
+    canvas = shown_canvas(qtbot, cfg, size)
     canvas.set_caption("A caption")
     puts = [Event(0.0, Kind.PUT, f"P{i}", item_id(i, 1), 1, 0.0) for i in range(1, n + 1)]
     canvas.on_batch(puts[:20])
@@ -202,7 +193,7 @@ def test_no_text_under_12_px(qtbot, n, capacity, size):
 def test_tokens_never_overlap(qtbot):
     """16 consumers take an item each at once: the takes in flight never overlap."""
     cfg = SimulationConfig(producers=16, consumers=16, capacity=16)
-    canvas = _canvas(qtbot, cfg)
+    canvas = shown_canvas(qtbot, cfg)
     items_taken = [item_id(i, 1) for i in range(1, 17)]
     takes = [Event(0.0, Kind.GOT, f"C{i}", item, 0, 0.0) for i, item in enumerate(items_taken, 1)]
     canvas.on_batch(takes)
@@ -218,7 +209,7 @@ def test_tokens_never_overlap(qtbot):
 
 def test_a_put_shows_its_item_once_in_its_slot_never_as_a_flying_copy(qtbot):
     cfg = SimulationConfig(producers=2, consumers=1, capacity=4)
-    canvas = _canvas(qtbot, cfg)
+    canvas = shown_canvas(qtbot, cfg)
     item = item_id(1, 7)
     canvas.on_batch([Event(0.0, Kind.PUT, "P1", item, 1, 0.0)])
     canvas.on_snapshot(_snap(cfg, (item,)))
@@ -231,7 +222,7 @@ def test_a_put_shows_its_item_once_in_its_slot_never_as_a_flying_copy(qtbot):
 def test_header_buffer_and_cards_come_from_the_same_snapshot(qtbot):
     """Every figure changes in the same frame: the "N done" counts too."""
     cfg = SimulationConfig(producers=2, consumers=2, capacity=10)
-    canvas = _canvas(qtbot, cfg, (1280, 720))
+    canvas = shown_canvas(qtbot, cfg, (1280, 720))
     first = _snap(cfg, _mixed(3))
     canvas.on_snapshot(first)
     later = dataclasses.replace(
@@ -247,7 +238,7 @@ def test_header_buffer_and_cards_come_from_the_same_snapshot(qtbot):
 
 def test_dump_shape(qtbot):
     cfg = SimulationConfig(producers=2, consumers=1, capacity=1000)
-    canvas = _canvas(qtbot, cfg)
+    canvas = shown_canvas(qtbot, cfg)
     canvas.on_snapshot(_snap(cfg, _mixed(1234 % 1000)))
     dump = canvas.dump()
     assert set(dump) == {"header", "buffer", "cards", "drops", "tokens", "pills_waiting"}
@@ -299,7 +290,7 @@ def test_a_cards_cpu_share_reads_beside_what_it_was_meant_not_as_a_share_of_it(q
     """``CPU 42 % (meant 95 %)``: two shares of the worker's time, side by side; never
     "42 % of 95 %", which reads as a percentage of a percentage."""
     cfg = SimulationConfig(producers=1, consumers=1, work="cpu")
-    canvas = _canvas(qtbot, cfg, size=(1280, 720))
+    canvas = shown_canvas(qtbot, cfg, size=(1280, 720))
     snap = _snap(cfg, ())
     workers = tuple(dataclasses.replace(w, cpu_share=0.42, meant_share=0.95) for w in snap.workers)
     canvas.on_snapshot(dataclasses.replace(snap, workers=workers))
@@ -315,7 +306,7 @@ def test_every_consumers_item_in_hand_is_drawn_when_two_take_at_once(qtbot, size
     yet its card hid the item for the token. A card now hides only what a token
     draws: each consumer's item is on screen, in its hand or on its way."""
     cfg = SimulationConfig(producers=1, consumers=2, capacity=4)
-    canvas = _canvas(qtbot, cfg, size)
+    canvas = shown_canvas(qtbot, cfg, size)
     a, b = item_id(1, 1), item_id(1, 2)
     canvas.on_batch([Event(0.0, Kind.GOT, "C1", a, 1, 0.0), Event(0.0, Kind.GOT, "C2", b, 0, 0.0)])
     held = {"C1": (WorkerState.CONSUMING, a), "C2": (WorkerState.CONSUMING, b)}
@@ -341,7 +332,7 @@ def test_the_paused_banner_fits_the_canvas_however_long_the_last_step(qtbot, boo
     from simulator.engine.simulation import PAUSED
 
     cfg = SimulationConfig(producers=2, consumers=1, capacity=4)
-    canvas = _canvas(qtbot, cfg, size=(800, 380))
+    canvas = shown_canvas(qtbot, cfg, size=(800, 380))
     canvas.set_boost(boost)
     line = "P2 read tail = 0 without the lock: it will write P2-1 into slot 0"
     snap = dataclasses.replace(_snap(cfg, ()), state=PAUSED, last_step=("P2", line))
@@ -364,7 +355,7 @@ def test_a_recovered_item_comes_back_to_the_exit_with_its_word(qtbot, monkeypatc
     from simulator.ui.canvas_model import DROP_S, RECOVER_S
 
     cfg = SimulationConfig(backend="redis", producers=1, consumers=2, capacity=4)
-    canvas = _canvas(qtbot, cfg)
+    canvas = shown_canvas(qtbot, cfg)
     item = item_id(1, 7)
     clock = [100.0]
     monkeypatch.setattr(canvas_module.time, "monotonic", lambda: clock[0])
@@ -390,7 +381,7 @@ def test_a_slot_the_count_claims_and_nothing_fills_is_drawn_as_such(qtbot):
     from simulator.ui.canvas_items import CLAIMED_EMPTY
 
     cfg = SimulationConfig(producers=2, consumers=1, capacity=4)
-    canvas = _canvas(qtbot, cfg)
+    canvas = shown_canvas(qtbot, cfg)
     p1, p2 = item_id(1, 1), item_id(2, 1)
     snap = dataclasses.replace(_snap(cfg, (p1, p2)), slots=(p2, -1))
     canvas.on_snapshot(snap)
