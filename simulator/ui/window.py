@@ -1391,6 +1391,13 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.setPalette(theme.qt_palette(name))
+        # a widget with a style sheet of its own (superqt's range sliders and their value
+        # labels) keeps the palette it was polished in: dark handles and pale figures on
+        # a light panel. Polished again, it takes the new one
+        for w in self.findChildren(QWidget):
+            if w.styleSheet():
+                w.style().unpolish(w)
+                w.style().polish(w)
         self.canvas.restyle()
         self.plot.restyle()
         self.inside_view.restyle()

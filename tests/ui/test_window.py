@@ -324,3 +324,24 @@ def test_a_restored_scenario_shows_its_capacity_everywhere(qtbot):
     assert f"capacity {capacity}" in second.state_label.text()
     assert second.scenario.title in second.windowTitle()
     second.close()
+
+
+def test_a_window_opened_dark_turns_every_widget_light(qtbot):
+    """The sliders and their figures follow the theme too: opened dark (the saved
+    theme) and switched to light, superqt's range sliders kept dark handles and pale
+    figures on the light panel."""
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    first = MainWindow(FAST, restore_geometry=False)
+    qtbot.addWidget(first)
+    first.set_theme("dark")  # remembered: the next window opens dark
+    first.close()
+    window = MainWindow(FAST, restore_geometry=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.set_theme("light")
+    text = QApplication.palette().text().color().name()
+    styled = [w for w in window.controls.findChildren(QWidget) if w.styleSheet()]
+    assert styled  # the sliders' value labels have style sheets of their own
+    assert {w.palette().text().color().name() for w in styled} == {text}
