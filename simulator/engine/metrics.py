@@ -393,3 +393,11 @@ class Metrics:
                 )
             )  # fmt: skip
         return tuple(views)
+
+
+def rate_text(x: float) -> str:
+    """A rate in items/s as every view writes it: three figures up to 100 (2.35, 3.00,
+    13.2), whole items from there (1,204). One format, so Little's λ, the
+    statistics' run average and the graph's title never show one figure two ways (2.35
+    beside 2.3), and a product on screen multiplies out."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 from simulator.engine.config import SimulationConfig
+from simulator.engine.metrics import rate_text
 from simulator.engine.workers import Role
 from simulator.theory.bounds import Bounds, mean_time
 from simulator.theory.model import ModelRun, simulate
@@ -97,15 +98,12 @@ def occupancy_text(p: Prediction) -> str:
 
 
 def _rate(x: float) -> str:
-    if math.isinf(x):
-        return "without limit"
-    if x < 1:
-        return f"{x:.2g}/s"
-    return f"{x:,.1f}/s" if x < 100 else f"{x:,.0f}/s"
+    """A bound as the sentence says it, in the figures every rate on screen has."""
+    return "without limit" if math.isinf(x) else f"{rate_text(x)}/s"
 
 
 def bottleneck_sentence(p: Prediction) -> str:
-    """E.g. "Consumers can finish at most 4.4 items/s, producers offer 10.0/s: in the long
+    """E.g. "Consumers can finish at most 4.44 items/s, producers offer 10.0/s: in the long
     run the buffer fills and producers wait 56 % of the time." The shares are the steady
     state's when ``p`` is one (a prediction for a short run would understate them)."""
     b = p.bounds
@@ -140,8 +138,11 @@ def _unmodelled(config: SimulationConfig) -> str | None:
     if config.full_policy != "block":
         return f"the model knows only the full policy block (not {config.full_policy})"
     if config.work == "cpu" and config.backend != "processes":
+        who = {"threads": "threads", "asyncio": "coroutines"}.get(
+            config.backend, f"{config.backend} workers"
+        )
         return (
-            f"the model knows no GIL: computing {config.backend} workers share one core "
+            f"the model knows no GIL: {who} that compute share one core "
             "(use processes, or compare with pcsim compare)"
         )
     return None

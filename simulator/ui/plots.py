@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QWidget
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
+from simulator.engine.metrics import rate_text
 from simulator.engine.simulation import RUNNING, Snapshot
 from simulator.theory import Prediction, occupancy_text
 from simulator.ui import theme
@@ -64,14 +65,6 @@ def time_span(t: float) -> tuple[float, float]:
 def run_average(consumed: int, elapsed: float) -> float:
     """The run's average throughput: everything consumed over the whole run so far."""
     return consumed / elapsed if elapsed > 0 else 0.0
-
-
-def rate_text(x: float) -> str:
-    """A rate in items/s as every view writes it: three figures up to 100 (2.35, 3.00,
-    13.2), whole items from there (1,204). One format, so Little's λ, the
-    statistics' run average and the graph's title never show one figure two ways (2.35
-    beside 2.3), and a product on screen multiplies out."""
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
 
 
 #: the full policy's drops (rejected + overwritten per second): vermillion, dotted

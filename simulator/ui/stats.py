@@ -20,10 +20,11 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
+from simulator.engine.metrics import rate_text
 from simulator.engine.simulation import STOPPED, Snapshot
 from simulator.theory import Prediction, occupancy_text
 from simulator.ui import theme
-from simulator.ui.plots import rate_text, run_average
+from simulator.ui.plots import run_average
 
 #: the books line when they balance: produced = consumed + in buffer + in hand
 BOOKS = re.compile(

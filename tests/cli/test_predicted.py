@@ -44,7 +44,7 @@ def test_the_table_shows_both_and_the_bottleneck():
     out = pcsim("run", "--duration", "1", "--producer-sleep", "0.01", "0.03")
     assert out.returncode == 0, out.stderr
     assert "(predicted " in out.stdout
-    assert "bottleneck            Consumers can finish at most 4.4 items/s" in out.stdout
+    assert "bottleneck            Consumers can finish at most 4.44 items/s" in out.stdout
 
 
 def test_at_zero_sleeps_the_prediction_is_null_with_its_reason():

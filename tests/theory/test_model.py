@@ -132,7 +132,7 @@ def test_when_the_machine_sets_the_pace_the_model_says_so(config: SimulationConf
 
 def test_the_sentence_names_the_bottleneck_and_the_wait() -> None:
     s = predict(SimulationConfig()).sentence()
-    assert s.startswith("Consumers can finish at most 4.4 items/s, producers offer 10.0/s")
+    assert s.startswith("Consumers can finish at most 4.44 items/s, producers offer 10.0/s")
     assert "producers wait" in s and " %" in s
     s = predict(SimulationConfig(consumers=16)).sentence()
     assert s.startswith("Producers offer at most 10.0 items/s") and "consumers wait" in s

@@ -15,9 +15,9 @@ import sys
 import pytest
 
 from simulator.engine.config import SimulationConfig
+from simulator.engine.metrics import rate_text
 from simulator.scenarios.scenario import load
 from simulator.theory import predict
-from simulator.ui.plots import rate_text
 
 RUNS = {
     "classic": ["--scenario", "classic"],

@@ -19,11 +19,12 @@ import pytest
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import item_label
+from simulator.engine.metrics import rate_text
 from simulator.engine.simulation import RUNNING, STOPPED, Simulation, Snapshot
 from simulator.ui import history as hist
 from simulator.ui import plots, theme
 from simulator.ui.history import FrameState, History
-from simulator.ui.plots import rate_text, run_average
+from simulator.ui.plots import run_average
 from simulator.ui.window import FIGURES_S, MainWindow
 from tests.ui.runs import FAST
 
