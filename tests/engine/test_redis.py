@@ -21,7 +21,7 @@ from simulator.engine.config import ConfigError, SimulationConfig
 from simulator.engine.events import Kind, is_pill
 from simulator.engine.simulation import Simulation
 from simulator.engine.workers import Role
-from tests.engine.waiting import wait_for
+from tests.engine.waiting import wait_for, wait_still
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None,
@@ -85,7 +85,10 @@ def test_pause_holds_and_resume_goes_on():
         assert sim.ready.wait(30)
         assert wait_for(lambda: sim.snapshot().consumed >= 2)
         sim.pause()
-        time.sleep(0.5)  # steps under way when pause() returned are booked
+        # the steps under way when pause() returned are booked, however late they end
+        wait_still(
+            lambda: (sim.snapshot().produced, sim.snapshot().consumed, sim.snapshot().buffer)
+        )
         before = sim.snapshot()
         time.sleep(1.0)
         after = sim.snapshot()

@@ -288,7 +288,9 @@ def test_stop_during_a_long_step_does_not_wait_for_it(backend):
         # P1 is in a 10 s sleep (or starts one): a step that must finish it waits long
         t = threading.Thread(target=lambda: out.append(sim.step("P1", 60.0)))
         t.start()
-        time.sleep(0.5)
+        # the step is under way (not a fixed sleep: a stop before it began would make
+        # step() refuse, not the stop this test is about)
+        assert wait_for(lambda: sim._pending is not None)
     finally:
         t0 = time.monotonic()
         sim.stop()
