@@ -82,7 +82,9 @@ def test_long_sleeps_do_not_delay_the_stop(backend):
     wall = time.monotonic() - t0
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["stop_latency_ms"] < 1000
-    assert wall < 6  # generous: interpreter start-up on a loaded CI machine
+    # the sleeps are 9-10 s: a run that waited for one would take longer than that
+    # (not a tighter bound: interpreter start-up on a loaded CI machine takes seconds)
+    assert wall < 9
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import Simulation
-from tests.engine.waiting import BACKEND_BUFFERS, wait_for
+from tests.engine.waiting import BACKEND_BUFFERS, wait_for, wait_still
 
 
 def started(**settings) -> Simulation:
@@ -112,7 +112,8 @@ def test_pause_holds_and_resume_loses_nothing(backend, buffer):
     )
     assert wait_for(lambda: sim.snapshot().consumed >= 20)
     sim.pause()
-    time.sleep(0.3)  # let in-flight sleeps end
+    # what was under way when pause() returned is booked, however late a busy machine lets it
+    wait_still(lambda: (sim.snapshot().produced, sim.snapshot().consumed))
     held = sim.snapshot()
     time.sleep(0.4)
     still = sim.snapshot()

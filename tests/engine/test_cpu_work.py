@@ -13,6 +13,7 @@ from simulator.engine.config import ConfigError, SimulationConfig
 from simulator.engine.cpu import calibrate, gil_enabled, spin, thread_cpu
 from simulator.engine.simulation import Simulation
 from simulator.headless import report_of
+from tests.engine.waiting import wait_for
 
 READY_S = 60.0  # spawning interpreters on a busy machine can take long
 
@@ -103,16 +104,25 @@ def test_a_pause_suspends_cpu_work_on_threads():
     sim = _run(cfg, 0.3)
     try:
         sim.pause()
-        time.sleep(0.3)  # the chunk in progress ends, then the worker holds
         backend = sim._backend
         assert backend is not None
-        before = backend.cpu_seconds()[0]["C1"]
+
+        def cpu() -> float:
+            return backend.cpu_seconds()[0]["C1"]
+
+        def holding() -> bool:
+            start = cpu()
+            time.sleep(0.2)
+            return cpu() - start < 0.005
+
+        # the chunk in progress ends, then the worker holds (a busy machine may take long)
+        assert wait_for(holding)
+        before = cpu()
         time.sleep(0.5)
-        after = backend.cpu_seconds()[0]["C1"]
+        after = cpu()
         assert after - before < 0.1  # held: no computing while paused
         sim.resume()
-        time.sleep(0.3)
-        assert backend.cpu_seconds()[0]["C1"] - after > 0.01  # it goes on
+        assert wait_for(lambda: cpu() - after > 0.01)  # it goes on
     finally:
         sim.stop()
 
@@ -147,7 +157,7 @@ def test_switching_work_live_takes_effect():
     try:
         assert sim.snapshot().calibration is None
         sim.apply(cfg.replace(work="cpu"))
-        time.sleep(0.3)
+        assert wait_for(lambda: sim.snapshot().calibration is not None)
         snap = sim.snapshot()
         assert snap.calibration is not None and snap.config.work == "cpu"
     finally:

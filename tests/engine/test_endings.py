@@ -118,7 +118,7 @@ def test_join_shows_what_it_waits_for_while_it_waits():
     ender = threading.Thread(target=sim.stop, kwargs={"ending": "join"})
     ender.start()
     try:
-        assert wait_for(lambda: sim.snapshot().join_waits_for, 10.0)
+        assert wait_for(lambda: sim.snapshot().join_waits_for)
         while ender.is_alive():
             snap = sim.snapshot()
             if snap.join_waits_for:
@@ -225,7 +225,7 @@ def test_a_second_stop_cuts_an_ending_short(ending):
     )
     ender = threading.Thread(target=sim.stop, kwargs={"ending": ending, "drain_timeout": 30})
     ender.start()
-    assert wait_for(lambda: sim.snapshot().ending == ending, 10.0)
+    assert wait_for(lambda: sim.snapshot().ending == ending)
     time.sleep(0.3)
     t0 = time.monotonic()
     sim.stop()

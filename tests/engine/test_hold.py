@@ -11,10 +11,9 @@ from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Kind
 from simulator.engine.simulation import Simulation
 from simulator.engine.workers import Role, WorkerState
-from tests.engine.waiting import BACKENDS, wait_for
+from tests.engine.waiting import BACKENDS, wait_for, wait_still
 
 READY_S = 60.0  # spawning interpreters on a busy machine can be slow
-SETTLE_S = 0.3  # for steps already under way when pause() returned to be booked
 
 
 def _blocked_and_busy(sim: Simulation, producers: int, consumers: int) -> bool:
@@ -47,11 +46,19 @@ def test_pause_freezes_a_full_buffer_and_resume_goes_on(backend):
     sim.start()
     try:
         assert sim.ready.wait(READY_S)
-        assert wait_for(lambda: _blocked_and_busy(sim, 3, 2)), sim.snapshot().workers
-        t_pause = time.monotonic()
-        sim.pause()
-        time.sleep(SETTLE_S)
-        before = _picture(sim)
+        # The pause lands a moment after the look that saw every producer blocked and every
+        # consumer busy; in between a consumer may finish its item and free a producer.
+        # Pause until the frozen moment is the one this test is about (else resume, retry).
+        for _attempt in range(10):
+            assert wait_for(lambda: _blocked_and_busy(sim, 3, 2)), sim.snapshot().workers
+            sim.pause()
+            before = wait_still(lambda: _picture(sim))
+            t_still = time.monotonic()
+            if _blocked_and_busy(sim, 3, 2):
+                break
+            sim.resume()
+        else:
+            pytest.fail(f"never paused on a full buffer with busy consumers: {before[3]}")
         time.sleep(1.0)
         after = _picture(sim)
         t_resume = time.monotonic()
@@ -71,7 +78,7 @@ def test_pause_freezes_a_full_buffer_and_resume_goes_on(backend):
     finally:
         sim.stop()
     events = ch.drain()
-    frozen = [e for e in events if t_pause + SETTLE_S < e.t < t_resume]
+    frozen = [e for e in events if t_still < e.t < t_resume]
     assert not frozen, frozen[:5]
     # each consumer goes on with the very item it held: it finishes that one first
     for name, item in held_by.items():
@@ -154,7 +161,7 @@ def test_a_new_sleep_range_acts_on_sleeps_in_progress(backend):
         assert sim.snapshot().produced == 0
         t_change = time.monotonic()
         sim.apply(sim.config.replace(producer_sleep=(0, 0.01)))
-        assert wait_for(lambda: all(w.done for w in sim.snapshot().workers), timeout=4.0)
+        assert wait_for(lambda: all(w.done for w in sim.snapshot().workers))
     finally:
         sim.stop()
     events = ch.drain()
@@ -212,8 +219,7 @@ def test_short_plain_sleeps_still_pause_at_the_next_step_and_stop_fast(backend):
         assert sim.ready.wait(READY_S)
         assert wait_for(lambda: sim.snapshot().consumed >= 50)
         sim.pause()
-        time.sleep(SETTLE_S)
-        before = _picture(sim)
+        before = wait_still(lambda: _picture(sim))  # what was under way is booked
         time.sleep(0.5)
         assert _picture(sim) == before  # held: nothing produced, put, taken or consumed
         sim.resume()

@@ -71,7 +71,7 @@ def test_a_killed_parent_leaves_no_process_behind(kind, tmp_path):
     finally:
         parent.kill()
         parent.wait()
-    _, alive = psutil.wait_procs(family, timeout=5.0)
+    _, alive = psutil.wait_procs(family, timeout=30.0)
     assert not alive, f"left behind: {[p.cmdline() for p in alive]}"
 
 
@@ -109,6 +109,7 @@ def test_the_clock_starts_when_every_worker_is_ready(backend):
     sim = Simulation(SimulationConfig(backend=backend, producers=3, consumers=2))
     before = time.monotonic()
     sim.start()
+    after_start = time.monotonic()
     try:
         if backend == "processes":  # no interpreter starts within microseconds
             snap = sim.snapshot()
@@ -120,7 +121,10 @@ def test_the_clock_starts_when_every_worker_is_ready(backend):
         assert snap.starting == (5, 5)
         assert snap.startup_ms is not None and snap.startup_ms >= 0.0
         assert sim.started_at == snap.started_at >= before
-        assert abs(sim.started_at - before - snap.startup_ms / 1000.0) < 0.05
+        # the start-up is counted from a moment within start() (not within 50 ms of the
+        # call: building the backend may take longer than that on a loaded machine)
+        t_start = sim.started_at - snap.startup_ms / 1000.0
+        assert before - 1e-6 <= t_start <= after_start + 1e-6, (before, t_start, after_start)
         assert 0.0 <= snap.elapsed <= time.monotonic() - sim.started_at
     finally:
         sim.stop()

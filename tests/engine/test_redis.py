@@ -22,7 +22,7 @@ from simulator.engine.config import ConfigError, SimulationConfig
 from simulator.engine.events import Event, Kind, is_pill
 from simulator.engine.simulation import Simulation
 from simulator.engine.workers import Role
-from tests.engine.waiting import wait_for
+from tests.engine.waiting import wait_for, wait_still
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None,
@@ -65,7 +65,7 @@ def test_a_two_second_run_keeps_exact_books_and_ends_its_server():
     assert snap.ok, snap.violations
     assert snap.consumed > 10
     assert snap.produced == snap.consumed + snap.in_buffer + snap.in_hand
-    assert wait_for(lambda: not pid_alive(pid), timeout=10), "redis-server outlived the run"
+    assert wait_for(lambda: not pid_alive(pid), timeout=30), "redis-server outlived the run"
 
 
 def test_an_item_limit_is_exact():
@@ -86,7 +86,10 @@ def test_pause_holds_and_resume_goes_on():
         assert sim.ready.wait(30)
         assert wait_for(lambda: sim.snapshot().consumed >= 2)
         sim.pause()
-        time.sleep(0.5)  # steps under way when pause() returned are booked
+        # the steps under way when pause() returned are booked, however late they end
+        wait_still(
+            lambda: (sim.snapshot().produced, sim.snapshot().consumed, sim.snapshot().buffer)
+        )
         before = sim.snapshot()
         time.sleep(1.0)
         after = sim.snapshot()
@@ -125,7 +128,7 @@ def test_a_live_sleep_change_reaches_the_workers():
         assert wait_for(lambda: sim.snapshot().in_hand >= 2)
         t_change = time.monotonic()
         sim.apply(sim.config.replace(consumer_sleep=(0.0, 0.001)))
-        assert wait_for(lambda: sim.snapshot().consumed >= 20, timeout=10)
+        assert wait_for(lambda: sim.snapshot().consumed >= 20, timeout=30)
     finally:
         sim.stop()
     redrawn = [e for e in ch.drain() if e.kind == Kind.SLEEP and e.t >= t_change]
@@ -213,7 +216,7 @@ def test_cli_run_is_exact_and_leaves_no_server():
         names = {p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "redis-server"}
         return names - before
 
-    assert wait_for(lambda: not ours(), timeout=10)
+    assert wait_for(lambda: not ours(), timeout=30)
 
 
 def test_a_sigkilled_pcsim_leaves_no_redis_server():
@@ -233,7 +236,7 @@ def test_a_sigkilled_pcsim_leaves_no_redis_server():
         assert child is not None
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        assert wait_for(lambda: not pid_alive(child.pid), timeout=10), "redis-server orphaned"
+        assert wait_for(lambda: not pid_alive(child.pid), timeout=30), "redis-server orphaned"
     finally:
         _kill(proc)
 
@@ -606,7 +609,7 @@ def test_a_dead_producer_s_slot_token_goes_back():
         assert isinstance(backend, RedisBackend) and backend.pool is not None
         conn, k = backend._conn, backend.keys
         sim.pause()
-        assert wait_for(backend.settled, timeout=10)
+        assert wait_for(backend.settled, timeout=30)
         free = conn.llen(k.free)
         conn.rpush(k.token("P9"), "1")  # P9 took a token while it waited, then died
         conn.sadd(k.members, "P9")  # (no heartbeat: it expired)
@@ -649,14 +652,16 @@ def test_ctrl_c_while_paused_waits_for_the_resume_and_twice_gives_the_item_back(
         )
         item = next(e.item for e in seen() if e.worker == "C1001" and e.kind == Kind.GOT)
         sim.pause()
-        time.sleep(0.5)  # the joined process sees the pause
+        # the joined process sees the pause (it reads the run's ctl every 0.1 s: 1.5 s is
+        # margin for a loaded machine, and still well inside its 3 s item)
+        time.sleep(1.5)
         proc.send_signal(signal.SIGINT)
         time.sleep(4.0)  # longer than its item: held, it does not finish it
         assert proc.poll() is None
         assert not [e for e in seen() if e.worker == "C1001" and e.kind == Kind.CONSUMED]
         proc.send_signal(signal.SIGINT)  # leave now: the item goes back
         assert proc.wait(20) == 130, _stderr(proc)
-        assert wait_for(_recovered(seen, item), timeout=10)
+        assert wait_for(_recovered(seen, item), timeout=30)
         sim.resume()
         done = _consumptions(seen, item)
         assert wait_for(lambda: done(), timeout=30)
@@ -681,7 +686,7 @@ def test_the_scripts_fence_a_worker_that_is_no_longer_a_member():
         assert isinstance(backend, RedisBackend) and backend.pool is not None
         pool, conn, k = backend.pool, backend._conn, backend.keys
         sim.pause()
-        assert wait_for(backend.settled, timeout=10)
+        assert wait_for(backend.settled, timeout=30)
         free, length = conn.llen(k.free), conn.xlen(k.events)
         conn.lmove(k.free, k.token("P9"), "LEFT", "RIGHT")  # P9 waited, got a token...
         put = pool.scripts.put(

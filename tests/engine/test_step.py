@@ -14,6 +14,9 @@ from simulator.engine.simulation import STEP_KINDS, RunState, Simulation
 from tests.engine.waiting import wait_for
 
 READY_S = 60.0
+#: how long a step may take to settle the pause and make its move (the default 2 s is
+#: the window's; a loaded machine may need longer, and a step returns as soon as it moved)
+STEP_S = 30.0
 STEPPING = ["threads", "asyncio"]
 #: the library queue and the hand-written buffers step the same way; "queue+inside" is
 #: the queue with the Inside view on (on threads CPython's own Queue.put/get then run)
@@ -61,7 +64,7 @@ def _balanced(sim: Simulation) -> None:
 def test_twenty_steps_make_exactly_one_event_each(backend, buffer):
     sim, ch = _paused(backend, buffer=buffer)
     try:
-        first = sim.step()  # waits for the pause to settle, then moves one worker
+        first = sim.step(timeout=STEP_S)  # waits for the pause to settle, then moves one worker
         assert first is not None and first.event is not None
         ch.drain()  # whatever was under way when pause() returned
         workers = set()
@@ -69,7 +72,7 @@ def test_twenty_steps_make_exactly_one_event_each(backend, buffer):
         for i in range(20):
             assert ch.drain() == [], f"something moved before step {i}"
             before = sim.snapshot()
-            step = sim.step()
+            step = sim.step(timeout=STEP_S)
             assert step is not None, "with sleeps only, someone can always move"
             assert step.event is not None
             events = [e for e in ch.drain() if e.kind in STEP_KINDS]
@@ -104,14 +107,14 @@ def test_a_named_worker_walks_its_loop_one_event_at_a_time(backend, buffer):
     # only P1 steps: it fills the buffer (capacity 2) and then cannot move; C1 makes room
     sim, ch = _paused(backend, producers=1, consumers=1, buffer=buffer)
     try:
-        sim.step()
+        sim.step(timeout=STEP_S)
         ch.drain()
         seen = []
         for _ in range(12):
-            step = sim.step("P1")
+            step = sim.step("P1", timeout=STEP_S)
             if step is None:  # P1 waits on a full buffer: it cannot move
                 assert sim.snapshot().in_buffer == 2
-                step = sim.step("C1")
+                step = sim.step("C1", timeout=STEP_S)
                 assert step is not None
             assert step.event is not None
             seen.append((step.worker, Kind(step.event.kind).name))
@@ -142,13 +145,13 @@ def test_a_step_over_a_long_sleep_takes_the_sleep_then_the_next_event(backend, b
     try:
         # walk P1 until it starts a sleep; its next step sleeps it out and makes the item
         for _ in range(6):
-            step = sim.step("P1", timeout=5.0)
+            step = sim.step("P1", timeout=STEP_S)
             if step is not None and step.event is not None and step.event.kind == Kind.SLEEP:
                 break
         else:
             pytest.fail("P1 never began a sleep")
         ch.drain()
-        step = sim.step("P1", timeout=5.0)
+        step = sim.step("P1", timeout=STEP_S)
         assert step is not None and step.event is not None
         assert step.event.kind == Kind.PRODUCED
         assert len([e for e in ch.drain() if e.kind in STEP_KINDS]) == 1
@@ -162,28 +165,28 @@ def test_a_step_over_a_long_sleep_takes_the_sleep_then_the_next_event(backend, b
 def test_step_only_while_paused_and_stop_never_hangs(backend, buffer):
     sim = _simulation(backend, buffer=buffer)
     with pytest.raises(ValueError, match="paused"):
-        sim.step()  # idle
+        sim.step(timeout=STEP_S)  # idle
     sim.start()
     try:
         assert sim.ready.wait(READY_S)
         with pytest.raises(ValueError, match="paused"):
-            sim.step()  # running
+            sim.step(timeout=STEP_S)  # running
         sim.pause()
         for _ in range(5):
-            sim.step()
+            sim.step(timeout=STEP_S)
     finally:
         t0 = time.monotonic()
         sim.stop()
         assert time.monotonic() - t0 < 10.0
     _balanced(sim)
     with pytest.raises(ValueError, match="paused"):
-        sim.step()  # stopped
+        sim.step(timeout=STEP_S)  # stopped
 
 
 def _step_until(sim: Simulation, worker: str, kind: Kind) -> None:
     """Step ``worker`` until it writes ``kind`` or cannot move (it waits)."""
     for _ in range(30):
-        step = sim.step(worker, timeout=5.0)
+        step = sim.step(worker, timeout=STEP_S)
         if step is None or (step.event is not None and step.event.kind == kind):
             return
     pytest.fail(f"{worker} never wrote {kind.name}")
@@ -231,10 +234,10 @@ def test_everyone_blocked_means_nobody_can_move():
             )
         )
         sim.pause()
-        assert sim.step() is None
+        assert sim.step(timeout=STEP_S) is None
         assert sim.snapshot().last_step is not None
         assert "nobody" in sim.snapshot().last_step[1]
-        assert sim.step("C1") is None
+        assert sim.step("C1", timeout=STEP_S) is None
     finally:
         sim.stop()
 
@@ -246,7 +249,7 @@ def test_processes_say_step_is_not_available():
         assert sim.ready.wait(READY_S)
         sim.pause()
         with pytest.raises(ValueError, match="not available on processes"):
-            sim.step()
+            sim.step(timeout=STEP_S)
     finally:
         sim.stop()
 
@@ -288,7 +291,9 @@ def test_stop_during_a_long_step_does_not_wait_for_it(backend):
         # P1 is in a 10 s sleep (or starts one): a step that must finish it waits long
         t = threading.Thread(target=lambda: out.append(sim.step("P1", 60.0)))
         t.start()
-        time.sleep(0.5)
+        # the step is under way, or done if it only began the sleep (not a fixed sleep: a
+        # stop before step() began would make it refuse, not the stop this test is about)
+        assert wait_for(lambda: bool(out) or sim._pending is not None)
     finally:
         t0 = time.monotonic()
         sim.stop()

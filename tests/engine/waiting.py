@@ -6,6 +6,9 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 #: every backend, for tests that must hold on all of them (redis where redis-server is
 #: installed: CI installs it; tests/engine/test_redis.py says so when it is not)
@@ -32,3 +35,24 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30.0, step: float
             return True
         time.sleep(step)
     return False
+
+
+def wait_still(look: Callable[[], T], quiet: float = 0.5, timeout: float = 30.0) -> T:
+    """What ``look()`` shows once it has not changed for ``quiet`` seconds.
+
+    After a pause, the steps under way when ``pause()`` returned are still being booked:
+    a fixed sleep hopes they are booked by then, which a loaded machine can belie. This
+    waits for the outcome instead (the picture stops moving) and fails only if it never
+    does within ``timeout``, which for a paused run is the bug the tests look for.
+    """
+    deadline = time.monotonic() + timeout
+    seen = look()
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        now = look()
+        if now != seen:
+            seen, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return seen
+    raise AssertionError(f"still moving after {timeout} s: {seen!r}")

@@ -4,7 +4,9 @@ that must show a chosen moment exactly."""
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.metrics import WorkerView
@@ -28,6 +30,8 @@ def shown_canvas(
     canvas.show_config(cfg)
     return canvas
 
+
+T = TypeVar("T")
 
 #: sleeps short enough that a few seconds show many items
 FAST = SimulationConfig(producer_sleep=(0.005, 0.02), consumer_sleep=(0.01, 0.03))
@@ -89,3 +93,24 @@ def snapshot_of(
         workers=tuple(workers),
         buffer=buffer,
     )
+
+
+def wait_still(qtbot, look: Callable[[], T], quiet_ms: int = 500, timeout_ms: int = 30_000) -> T:
+    """What ``look()`` shows once it has not changed for ``quiet_ms``, Qt's events going on
+    meanwhile (the frames arrive through them).
+
+    After a pause the frames of what was under way when it landed still arrive: a fixed
+    ``qtbot.wait`` hopes they have all arrived by then, which a loaded machine can belie.
+    This waits for the outcome (the view stops moving) and fails only if it never does.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    seen = look()
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        qtbot.wait(20)
+        now = look()
+        if now != seen:
+            seen, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_ms / 1000:
+            return seen
+    raise AssertionError(f"still moving after {timeout_ms} ms: {seen!r}")

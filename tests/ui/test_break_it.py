@@ -98,26 +98,26 @@ def test_choosing_a_bug_switches_the_buffer_to_condition_and_says_so(panel, qtbo
     panel.message.connect(said.append)
     assert panel.buffer.currentText() == "queue"
     panel.bug.setCurrentText("if-not-while")
-    qtbot.waitUntil(lambda: len(panel.sent) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(panel.sent) == 1, timeout=30_000)
     assert panel.sent[0].bug == "if-not-while" and panel.sent[0].buffer == "condition"
     assert panel.buffer.currentText() == "condition"
     assert len(said) == 1 and "from queue to condition" in said[0]
     panel.bug.setCurrentText("none")  # the buffer stays condition
-    qtbot.waitUntil(lambda: len(panel.sent) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(panel.sent) == 2, timeout=30_000)
     assert (panel.sent[1].bug, panel.sent[1].buffer) == ("none", "condition")
     assert len(said) == 1
 
 
 def test_buffer_and_bug_wait_for_the_next_start(window, qtbot):
     window.bridge.start()
-    qtbot.waitUntil(lambda: window.bridge.last_snapshot is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.bridge.last_snapshot is not None, timeout=30_000)
     window.controls.buffer.setCurrentText("semaphore")
-    qtbot.waitUntil(lambda: window.bridge.config.buffer == "semaphore", timeout=5000)
+    qtbot.waitUntil(lambda: window.bridge.config.buffer == "semaphore", timeout=30_000)
     note = window.controls.note
     assert note.isVisible() and "buffer" in note.text() and "next start" in note.text()
     assert window.bridge.sim.snapshot().buffer_kind == "queue"  # the run keeps its own
     window.controls.bug.setCurrentText("no-lock")
-    qtbot.waitUntil(lambda: window.bridge.config.bug == "no-lock", timeout=5000)
+    qtbot.waitUntil(lambda: window.bridge.config.bug == "no-lock", timeout=30_000)
     assert window.bridge.config.buffer == "condition"
     assert "bug" in note.text()
     assert "condition" in window.statusBar().currentMessage()
@@ -136,7 +136,7 @@ def test_break_it_runs_the_bugs_scenario_with_its_caption(window, qtbot, bug):
     assert cfg == load(scenario).config
     assert window.canvas.caption == BROKEN[scenario]
     assert window.inside_on and window.inside_shown
-    qtbot.waitUntil(lambda: window.bridge.last_snapshot is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.bridge.last_snapshot is not None, timeout=30_000)
     # Fix it: the same settings with bug none, run again, the caption says what changed
     window.break_actions["none"].trigger()
     assert window.bridge.config == load(scenario).config.replace(bug="none")

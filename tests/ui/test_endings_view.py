@@ -33,7 +33,7 @@ def test_the_stop_button_offers_the_four_endings_each_saying_what_it_loses(windo
 
 def test_an_ending_chosen_in_the_menu_runs_in_the_engine_and_stops(window, qtbot):
     window.bridge.start()
-    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > 3, timeout=5000)
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > 3, timeout=30_000)
     window.actions_by_name["end_poison-pill"].trigger()
     assert window.bridge.config.shutdown == "poison-pill"
     qtbot.waitUntil(lambda: window.bridge.state == STOPPED, timeout=20000)
@@ -42,7 +42,7 @@ def test_an_ending_chosen_in_the_menu_runs_in_the_engine_and_stops(window, qtbot
     assert window.actions_by_name["stop"].text().replace("&", "") == "Stop: poison-pill"
     # Stop (Esc) now ends by the configured ending
     window.bridge.start()
-    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > 3, timeout=5000)
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > 3, timeout=30_000)
     window.actions_by_name["stop"].trigger()
     qtbot.waitUntil(lambda: window.bridge.state == STOPPED, timeout=20000)
     assert window.bridge.sim.snapshot().ending == "poison-pill"
@@ -50,10 +50,10 @@ def test_an_ending_chosen_in_the_menu_runs_in_the_engine_and_stops(window, qtbot
 
 def test_a_terminate_from_the_window_shows_what_it_discarded(window, qtbot):
     window.bridge.start()
-    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().in_buffer > 2, timeout=5000)
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().in_buffer > 2, timeout=30_000)
     window.actions_by_name["end_terminate"].trigger()
     qtbot.waitUntil(lambda: window.bridge.state == STOPPED, timeout=20000)
-    qtbot.waitUntil(lambda: window.canvas.snapshot.state == STOPPED, timeout=5000)
+    qtbot.waitUntil(lambda: window.canvas.snapshot.state == STOPPED, timeout=30_000)
     snap = window.canvas.snapshot
     assert snap.discarded > 0 and snap.ok
     text = banner_text(STOPPED, snap)

@@ -25,9 +25,11 @@ def test_killed_engine_shows_banner_unknown_books_and_start_brings_a_fresh_one(
     window, qtbot, capfd
 ):
     window.actions_by_name["start"].trigger()
-    qtbot.waitUntil(lambda: window.stats.values["invariant"].text().startswith("✓"), timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.stats.values["invariant"].text().startswith("✓"), timeout=30_000
+    )
     dead = _kill_engine(window)
-    qtbot.waitUntil(window.banner.isVisible, timeout=5000)
+    qtbot.waitUntil(window.banner.isVisible, timeout=30_000)
     assert "ended unexpectedly" in window.banner.text()
     assert "Start" in window.banner.text()
     assert "ended unexpectedly" in window.state_label.text()
@@ -46,7 +48,9 @@ def test_killed_engine_shows_banner_unknown_books_and_start_brings_a_fresh_one(
     assert window.bridge.state == RUNNING
     assert window.bridge.sim._proc.pid != dead and window.bridge.sim._proc.is_alive()
     assert not window.banner.isVisible()
-    qtbot.waitUntil(lambda: window.stats.values["invariant"].text().startswith("✓"), timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.stats.values["invariant"].text().startswith("✓"), timeout=30_000
+    )
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Error" not in err, err
 
@@ -58,14 +62,14 @@ def test_engine_killed_while_idle_then_one_start_runs_a_fresh_engine(window, qtb
     assert window.bridge.engines_lost == 1
     assert not window.banner.isVisible()
     window.bridge.apply(window.bridge.config.replace(consumers=3))
-    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().config.consumers == 3, timeout=5000)
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().config.consumers == 3, timeout=30_000)
     assert "Traceback" not in capfd.readouterr().err
 
 
 def test_settings_changed_after_the_engine_died_reach_the_next_engine(window, qtbot, capfd):
     window.actions_by_name["start"].trigger()
     _kill_engine(window)
-    qtbot.waitUntil(window.banner.isVisible, timeout=5000)
+    qtbot.waitUntil(window.banner.isVisible, timeout=30_000)
     window.bridge.apply(FAST.replace(consumers=3))  # kept for the next engine
     window.actions_by_name["start"].trigger()
     assert window.bridge.state == RUNNING

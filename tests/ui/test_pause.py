@@ -7,6 +7,12 @@ from simulator.engine.simulation import PAUSED
 from simulator.engine.workers import Role, WorkerState
 from simulator.scenarios.scenario import load
 from simulator.ui.window import MainWindow
+from tests.ui.runs import wait_still
+
+
+def _frozen_part(dump: dict) -> tuple:
+    """What a pause must keep still in the window's dump."""
+    return tuple(repr(dump[k]) for k in ("cards", "stats", "books", "buffer"))
 
 
 def test_pausing_fast_producers_on_a_full_buffer_freezes_every_view(qtbot):
@@ -37,7 +43,8 @@ def test_pausing_fast_producers_on_a_full_buffer_freezes_every_view(qtbot):
             qtbot.waitUntil(full_and_blocked, timeout=20_000)
             window.actions_by_name["start"].trigger()  # Space: pause
             assert window.bridge.state == PAUSED
-            qtbot.wait(300)  # the last frames of what happened before the pause arrive
+            # the last frames of what happened before the pause arrive, however late
+            wait_still(qtbot, lambda: _frozen_part(window.dump_view()))
             before = window.dump_view()
             if before["stats"]["in_buffer"] == scenario.config.capacity and all(
                 c["state"] == "waiting: buffer full"
@@ -64,7 +71,7 @@ def test_pausing_fast_producers_on_a_full_buffer_freezes_every_view(qtbot):
         window.actions_by_name["start"].trigger()  # Space again: resume, and it goes on
         qtbot.waitUntil(
             lambda: window.bridge.last_snapshot.consumed > before["books"]["consumed"],
-            timeout=10_000,
+            timeout=30_000,
         )
     finally:
         window.close()

@@ -47,7 +47,7 @@ def show(window: MainWindow, cfg: SimulationConfig, **changes: object):
 
 def settled(qtbot, window: MainWindow, cfg: SimulationConfig) -> Prediction:
     """Wait until the window shows a prediction, and check it is ``cfg``'s."""
-    qtbot.waitUntil(lambda: window.prediction is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.prediction is not None, timeout=30_000)
     p = window.prediction
     assert p is not None and key(p.config) == key(cfg)
     return p
@@ -171,7 +171,7 @@ def test_a_real_run_shows_its_own_prediction_and_littles_sides(qtbot):
             lambda: w.bridge.last_snapshot is not None and w.bridge.last_snapshot.consumed > 50,
             timeout=15_000,
         )
-        qtbot.waitUntil(lambda: w.prediction is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: w.prediction is not None, timeout=30_000)
         dump = w.dump_view()
         snap = w.shown
         assert snap is not None and snap.mean_latency_ms > 0
@@ -201,12 +201,12 @@ def test_the_predictor_keeps_the_latest_and_leaves_no_thread(qtbot):
     pred.predicted.connect(got.append)
     try:
         assert pred.get(CLASSIC) is None
-        qtbot.waitUntil(started.is_set, timeout=5000)
+        qtbot.waitUntil(started.is_set, timeout=30_000)
         for n in (2, 3, 4):  # asked while the first runs
             pred.request(CLASSIC.replace(consumers=n))
         time.sleep(0.05)
         release.set()
-        qtbot.waitUntil(lambda: len(got) == 2, timeout=10_000)
+        qtbot.waitUntil(lambda: len(got) == 2, timeout=30_000)
         assert computed == [1, 4]  # 2 and 3 were never computed
         assert pred.get(CLASSIC) is got[0] and pred.get(CLASSIC.replace(consumers=4)) is got[1]
         assert not pred.is_pending()
@@ -230,7 +230,7 @@ def test_a_null_predictions_reason_is_in_view_without_scrolling(qtbot, size):
     qtbot.waitExposed(w)
     try:
         stats = w.stats
-        qtbot.waitUntil(lambda: stats.reason.isVisible(), timeout=10_000)
+        qtbot.waitUntil(lambda: stats.reason.isVisible(), timeout=30_000)
         assert "drop-oldest" in stats.reason.text()
         w._side.verticalScrollBar().setValue(0)
         qtbot.wait(50)

@@ -81,7 +81,8 @@ def test_window_record_toggle_writes_a_file(qtbot, tmp_path):
     out = tmp_path / "w.mp4"
     w.toggle_recording(str(out))
     assert w.recorder is not None and w.rec_label.isVisible()
-    qtbot.wait(700)
+    # five frames grabbed, however slowly a busy machine draws them (not a fixed 700 ms)
+    qtbot.waitUntil(lambda: w.recorder.frames >= 5, timeout=30_000)
     w.toggle_recording()
     assert w.recorder is None and not w.rec_label.isVisible()
     assert len(frames_of(out)) >= 5

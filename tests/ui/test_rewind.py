@@ -260,7 +260,8 @@ def test_a_20_s_run_rewound_to_5_s_shows_the_frame_recorded_at_5_s(qtbot):
         window.replay_bar.live_button.click()
         assert not window.replay.active and not window.replay.mark.isVisible()
         assert not window.log.title.isVisibleTo(window.log)
-        qtbot.wait(300)
+        # a live frame newer than the replayed span arrives (however late)
+        qtbot.waitUntil(lambda: window.dump_view()["snapshot"]["elapsed"] > end, timeout=30_000)
         now = window.dump_view()
         assert now["replay"] is None and now["snapshot"]["elapsed"] > end
         assert not now["status"].startswith("REPLAY")
@@ -277,7 +278,7 @@ def test_after_a_stop_replaying_the_newest_frame_shows_what_live_showed(window, 
     window.bridge.start()
     _wait_elapsed(window, qtbot, 3.0)
     window.bridge.stop()
-    qtbot.waitUntil(lambda: window.bridge.last_snapshot.state == STOPPED, timeout=10_000)
+    qtbot.waitUntil(lambda: window.bridge.last_snapshot.state == STOPPED, timeout=30_000)
     qtbot.wait(300)
     window.dump_view()  # the canvas drops the tokens that landed since the last frame
     live = window.dump_view()
@@ -304,7 +305,9 @@ def test_a_new_run_forgets_the_history_and_leaves_replay(window, qtbot):
     history = window.replay.history
     # the new run's frames only (a frame of the old run that arrives late is replaced:
     # it is not before the new run's first)
-    qtbot.waitUntil(lambda: (history.span() or (9, 0))[0] < 0.5 <= history.span()[1])
+    qtbot.waitUntil(
+        lambda: (history.span() or (9, 0))[0] < 0.5 <= history.span()[1], timeout=30_000
+    )
     assert not window.replay.active
 
 

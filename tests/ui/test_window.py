@@ -11,7 +11,7 @@ from simulator.engine.config import SimulationConfig
 from simulator.engine.simulation import PAUSED, RUNNING, STOPPED
 from simulator.ui import theme
 from simulator.ui.window import MainWindow
-from tests.ui.runs import FAST
+from tests.ui.runs import FAST, wait_still
 
 
 def test_window_opens_ready_to_start(window):
@@ -27,9 +27,9 @@ def test_start_brings_events_to_canvas_graph_stats_and_log(window, qtbot):
     window.actions_by_name["start"].trigger()
     assert window.bridge.state == RUNNING
     qtbot.waitUntil(
-        lambda: window.canvas.snapshot and window.canvas.snapshot.consumed > 5, timeout=5000
+        lambda: window.canvas.snapshot and window.canvas.snapshot.consumed > 5, timeout=30_000
     )
-    qtbot.waitUntil(lambda: window.plot.n > 3, timeout=5000)
+    qtbot.waitUntil(lambda: window.plot.n > 3, timeout=30_000)
     assert window.canvas.paints > paints
     assert window.plot.produced[-window.plot.n :].max() > 0
     assert window.log.text.toPlainText().count("Produced:") > 0
@@ -42,7 +42,7 @@ def test_slider_change_reaches_the_running_engine(window, qtbot):
     window.controls.consumer_sleep.setValue((0.3, 0.9))
     # the engine process itself reports the new range
     qtbot.waitUntil(
-        lambda: window.bridge.sim.snapshot().config.consumer_sleep == (0.3, 0.9), timeout=2000
+        lambda: window.bridge.sim.snapshot().config.consumer_sleep == (0.3, 0.9), timeout=30_000
     )
 
 
@@ -54,7 +54,7 @@ def test_count_change_is_live_and_capacity_waits_for_next_start(window, qtbot):
         lambda: (
             len([w for w in window.bridge.sim.snapshot().workers if w.role == "producer"]) == 5
         ),
-        timeout=3000,
+        timeout=30_000,
     )
     assert window.bridge.sim.snapshot().capacity == 10
     assert window.controls.note.isVisible()
@@ -65,16 +65,21 @@ def test_count_change_is_live_and_capacity_waits_for_next_start(window, qtbot):
 
 def test_pause_holds_the_counts(window, qtbot):
     window.bridge.start()
-    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > 5, timeout=5000)
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > 5, timeout=30_000)
     window.actions_by_name["start"].trigger()  # Space: pause
     assert window.bridge.state == PAUSED
-    qtbot.wait(200)  # in-flight sleeps (at most 30 ms) end
+    # the frames of the steps under way when the pause landed arrive, however late
+    wait_still(qtbot, lambda: _counts(window.bridge.sim.snapshot()))
     before = window.bridge.sim.snapshot()
     qtbot.wait(400)
     after = window.bridge.sim.snapshot()
     assert (after.produced, after.consumed) == (before.produced, before.consumed)
     window.actions_by_name["start"].trigger()  # Space again: resume
-    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > after.consumed, timeout=3000)
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > after.consumed, timeout=30_000)
+
+
+def _counts(snap) -> tuple[int, int]:
+    return snap.produced, snap.consumed
 
 
 def test_stop_and_close_leave_no_worker_behind(qtbot):
@@ -82,12 +87,12 @@ def test_stop_and_close_leave_no_worker_behind(qtbot):
     qtbot.addWidget(w)
     w.show()
     w.bridge.start()
-    qtbot.waitUntil(lambda: len(w.bridge.sim.snapshot().workers) == 16, timeout=3000)
+    qtbot.waitUntil(lambda: len(w.bridge.sim.snapshot().workers) == 16, timeout=30_000)
     w.actions_by_name["stop"].trigger()
     assert w.bridge.state == STOPPED
     assert w.bridge.sim.snapshot().ok
     w.bridge.start()
-    qtbot.waitUntil(lambda: w.bridge.sim.snapshot().consumed > 0, timeout=3000)
+    qtbot.waitUntil(lambda: w.bridge.sim.snapshot().consumed > 0, timeout=30_000)
     engine = w.bridge.sim._proc
     w.close()  # closing while running stops, joins every worker and ends the engine
     assert not engine.is_alive() and engine.exitcode == 0
@@ -96,7 +101,7 @@ def test_stop_and_close_leave_no_worker_behind(qtbot):
 
 def test_reset_clears_the_run(window, qtbot):
     window.bridge.start()
-    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > 3, timeout=5000)
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().consumed > 3, timeout=30_000)
     window.actions_by_name["reset"].trigger()
     assert window.bridge.state == "idle"
     assert window.canvas.snapshot is None and window.plot.n == 0
@@ -118,12 +123,20 @@ def _has_color_near(img, rect, color: QColor, tolerance: int = 40) -> bool:
 
 def test_screenshot_shows_producers_buffer_and_consumers(window, qtbot):
     window.bridge.start()
-    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().in_buffer > 0, timeout=5000)
-    window.bridge.pause()
-    # a pause freezes the run, so no new frame comes: let the tokens in flight land,
-    # then draw the frozen moment
-    qtbot.wait(500)
-    window.canvas.refresh(force=True)
+    # The pause lands a moment after the frame that showed an item in the buffer; in
+    # between the consumers may empty it. Pause until the frozen moment has one (else
+    # resume and retry). A pause freezes the run: once the frames of what was under way
+    # have arrived (the view stands still), draw the frozen moment.
+    for _attempt in range(10):
+        qtbot.waitUntil(lambda: window.bridge.sim.snapshot().in_buffer > 0, timeout=30_000)
+        window.bridge.pause()
+        wait_still(qtbot, lambda: window.bridge.sim.snapshot().buffer)
+        qtbot.wait(500)  # the tokens in flight land (animations take a fixed time)
+        window.canvas.refresh(force=True)
+        shown = window.canvas.shown_snapshot
+        if shown is not None and shown.buffer:
+            break
+        window.bridge.resume()
     img = window.canvas.grab().toImage()
     lay = window.canvas._layout
     assert lay is not None
@@ -165,9 +178,9 @@ def test_a_scenario_runs_and_its_timeline_acts(window, qtbot, tmp_path):
     )
     assert window.run_scenario(str(f))
     assert window.bridge.state == RUNNING and "Demo" in window.canvas.caption
-    qtbot.waitUntil(lambda: window.canvas.caption == "Two more", timeout=5000)
+    qtbot.waitUntil(lambda: window.canvas.caption == "Two more", timeout=30_000)
     assert window.controls.consumers.value() == 3
-    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().config.consumers == 3, timeout=3000)
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().config.consumers == 3, timeout=30_000)
 
 
 def test_presentation_mode_shows_the_picture_graph_and_numbers(window, qtbot):
@@ -183,7 +196,7 @@ def test_presentation_mode_shows_the_picture_graph_and_numbers(window, qtbot):
         # (hidden) statistics show them
         assert not window.stats.isVisible() and window.strip.isVisible()
         window.bridge.start()
-        qtbot.waitUntil(lambda: "balanced" in window.strip.text(), timeout=5000)
+        qtbot.waitUntil(lambda: "balanced" in window.strip.text(), timeout=30_000)
         window.show_figures_now()
         assert window.stats.values["throughput"].text() in window.strip.text()
         assert window.stats.books_text() in window.strip.text()
@@ -200,8 +213,8 @@ def test_presentation_mode_shows_the_picture_graph_and_numbers(window, qtbot):
 def test_time_scale_reaches_the_engine_and_slows_the_animation(window, qtbot):
     window.bridge.start()
     window.controls.time_scale.setValue(0.5)
-    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().config.time_scale == 0.5, timeout=2000)
-    qtbot.waitUntil(lambda: window.canvas.model.duration > 0.4, timeout=2000)
+    qtbot.waitUntil(lambda: window.bridge.sim.snapshot().config.time_scale == 0.5, timeout=30_000)
+    qtbot.waitUntil(lambda: window.canvas.model.duration > 0.4, timeout=30_000)
 
 
 def test_dark_theme_repaints_everything_and_is_remembered(window, qtbot):
@@ -254,7 +267,7 @@ def test_the_last_scenario_is_ready_next_time(qtbot):
 
 def test_status_shows_the_running_backend_not_a_pending_one(window, qtbot):
     window.bridge.start()
-    qtbot.waitUntil(lambda: window.bridge.last_snapshot is not None, timeout=3000)
+    qtbot.waitUntil(lambda: window.bridge.last_snapshot is not None, timeout=30_000)
     window.controls.backend.setCurrentText("asyncio")
     window.controls.commit()
     assert "threads" in window.state_label.text()
@@ -294,7 +307,7 @@ def test_a_view_added_in_one_line_is_cleared_configured_and_fed(window, qtbot):
     assert spy.configs and spy.configs[-1].producers == 4
     window.bridge.start()  # a run starts: cleared, then fed frames
     assert "reset" in spy.calls
-    qtbot.waitUntil(lambda: spy.calls.count("on_frame") > 3, timeout=5000)
+    qtbot.waitUntil(lambda: spy.calls.count("on_frame") > 3, timeout=30_000)
     window.actions_by_name["reset"].trigger()
     assert spy.calls[-2:] == ["reset", "show_config"]
     assert spy.configs[-1] == window.bridge.config
