@@ -13,18 +13,25 @@ from collections import deque
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QFont, QPaintEvent, QResizeEvent
+from PySide6.QtGui import (
+    QFont,
+    QFontMetricsF,
+    QPaintEvent,
+    QResizeEvent,
+    QTextBlockFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QSizePolicy,
     QStyle,
     QStyleOptionComboBox,
     QStylePainter,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +42,8 @@ from simulator.engine.simulation import Snapshot
 
 MAX_LINES = 1000
 MAX_PER_FRAME = 40
+#: the characters before an event's words: its time (7) and two spaces
+TIME_COLUMN = 9
 REFRESH_S = 0.1  # the text widget is written at most 10 times a second
 
 KIND_FILTERS: dict[str, frozenset[int] | None] = {
@@ -99,12 +108,15 @@ class EventLog(QWidget):
         self.follow = QCheckBox("Follow")
         self.follow.setChecked(True)
         self.follow.setToolTip("Scroll to the newest event; untick to read in peace")
-        self.text = QPlainTextEdit()
+        self.text = QTextEdit()
         self.text.setReadOnly(True)
-        self.text.setMaximumBlockCount(MAX_LINES)
-        # a narrow log (1024 px) wraps a line rather than cut it: "… by P4|2" cut after
-        # the 4 named the wrong worker
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.text.setUndoRedoEnabled(False)
+        self.text.setAcceptRichText(False)
+        self.text.document().setMaximumBlockCount(MAX_LINES)
+        # a narrow log (1024 px) wraps a line rather than cut it ("… by P4|2" cut after
+        # the 4 named the wrong worker), its rest indented under the event's words (see
+        # _append): a QTextEdit, as a QPlainTextEdit ignores a block's indent
+        self.text.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
         mono = QFont("DejaVu Sans Mono")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.text.setFont(mono)
@@ -198,7 +210,7 @@ class EventLog(QWidget):
         return match
 
     def _line(self, e: Event) -> str:
-        return f"{e.t - self.t0:7.3f}  {describe(e)}"
+        return f"{e.t - self.t0:7.3f}  {describe(e)}"  # TIME_COLUMN wide before the words
 
     def show_config(self, _cfg: SimulationConfig) -> None:
         """The log lists what happened: a new configuration shows nothing until it runs."""
@@ -232,7 +244,21 @@ class EventLog(QWidget):
     def _append(self, text: str) -> None:
         bar = self.text.verticalScrollBar()
         keep = None if self.follow.isChecked() else bar.value()
-        self.text.appendPlainText(text)
+        doc = self.text.document()
+        cursor = QTextCursor(doc)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        hang = QFontMetricsF(self.text.font()).horizontalAdvance(" " * TIME_COLUMN)
+        block = QTextBlockFormat()
+        block.setLeftMargin(hang)
+        block.setTextIndent(-hang)  # the time stands out; a wrapped rest sits under the words
+        cursor.beginEditBlock()
+        for i, line in enumerate(text.split("\n")):
+            if i or not doc.isEmpty():
+                cursor.insertBlock(block)
+            else:
+                cursor.setBlockFormat(block)
+            cursor.insertText(line)
+        cursor.endEditBlock()
         if keep is None:
             bar.setValue(bar.maximum())
         else:

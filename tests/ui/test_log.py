@@ -106,3 +106,25 @@ def test_follow_scrolls_to_the_newest_and_unticking_holds_still(log):
     log.follow.setChecked(True)
     send(log, traffic(2))
     assert bar.value() == bar.maximum()
+
+
+def test_a_narrow_log_wraps_a_line_under_its_words_and_cuts_none(qtbot):
+    """At 1024 px the log is narrow: a line cut at the edge ("… by P4|2") named the
+    wrong worker. It wraps, the rest indented under the event's words, never sideways."""
+    w = EventLog()
+    w.resize(240, 200)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.kind.setCurrentText("All events")
+    send(w, [Event(1.0, Kind.RECOVERED, "C1001", item_id(42, 14), 3, 0.0)])
+    assert lines(w) == [  # one line, wrapped or not
+        "  1.000  C1001 died holding P42-14: recovered, back in the buffer (3)"
+    ]
+    assert not w.text.horizontalScrollBar().isVisible()
+    block = w.text.document().firstBlock()
+    wide = w.text.fontMetrics().horizontalAdvance(lines(w)[0])
+    assert wide > w.text.viewport().width(), "the log is not narrow enough for this test"
+    qtbot.waitUntil(lambda: block.layout().lineCount() >= 2)  # wrapped, not cut
+    fmt = block.blockFormat()
+    assert fmt.leftMargin() > 0 and fmt.textIndent() == -fmt.leftMargin()
