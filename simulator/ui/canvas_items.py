@@ -195,7 +195,10 @@ class Banner:
     It says what holds the whole picture still (paused, workers still starting); the box
     is fitted to the text each time the text changes, never per frame. A text wider than
     ``max_width`` (the room between the columns of cards) wraps onto more lines rather
-    than cover a card's name.
+    than cover a card's name. The box stays between ``top`` (under the header's line)
+    and ``bottom`` (the buffer's top): a wrapped banner that grew up from its centre lay
+    over "Buffer 1 / 4"; one too tall for that room takes a smaller font (never below
+    :data:`MIN_TEXT_PX`), and only then reaches down over the buffer, never up.
     """
 
     def __init__(
@@ -205,6 +208,8 @@ class Banner:
         center: QPointF,
         height: float,
         max_width: float = 1e9,
+        top: float = -1e9,
+        bottom: float = 1e9,
     ):
         self.box = QGraphicsPathItem()
         self.box.setBrush(QBrush(QColor(31, 35, 40, 225)))
@@ -213,8 +218,12 @@ class Banner:
         self.box.setVisible(False)
         scene.addItem(self.box)
         self.label = Label(scene, font, QBrush(QColor("#FFFFFF")), self.box)
+        self.font = font
         self.metrics = QFontMetricsF(font)
         self.center, self.height, self.max_width = center, height, max_width
+        self.top, self.bottom = top, bottom
+        #: the box's padding above and below its text, kept when the font shrinks
+        self.pad = max(8.0, height - self.metrics.height())
         self.text: str | None = None
 
     @property
@@ -241,6 +250,10 @@ class Banner:
             lines = [fm.elidedText(t, Qt.TextElideMode.ElideRight, room) for t in lines]
         return lines
 
+    def _box_h(self, lines: list[str]) -> float:
+        fm = self.metrics
+        return self.pad + fm.height() + fm.lineSpacing() * (len(lines) - 1)
+
     def show(self, text: str | None) -> None:
         """Show ``text`` (None hides the banner)."""
         if text == self.text:
@@ -252,11 +265,23 @@ class Banner:
         # red, and the word says it too: a deadlock, a join that never returns, losses
         alarm = text.startswith(("DEADLOCK", "STUCK", "TERMINATED"))
         self.box.setBrush(QBrush(QColor(179, 38, 30, 235) if alarm else QColor(31, 35, 40, 225)))
+        room = self.bottom - self.top
+        font = QFont(self.font)
+        px = font.pixelSize()
+        while True:  # the largest font whose box fits between the header and the buffer
+            font.setPixelSize(px)
+            self.metrics = QFontMetricsF(font)
+            lines = self.fit(text)
+            h = self._box_h(lines)
+            if h <= room or px <= MIN_TEXT_PX:
+                break
+            px -= 1
+        self.label.item.setFont(font)
         fm = self.metrics
-        lines = self.fit(text)
         w = max(fm.horizontalAdvance(t) for t in lines) + 40
-        h = self.height + fm.lineSpacing() * (len(lines) - 1)
-        rect = QRectF(self.center.x() - w / 2, self.center.y() - h / 2, w, h)
+        y = min(self.center.y() - h / 2, self.bottom - h)  # up from the buffer if needed
+        y = max(y, self.top)  # never over the header: down over the buffer instead
+        rect = QRectF(self.center.x() - w / 2, y, w, h)
         self.box.setPath(rounded(rect, 8))
         self.label.set("\n".join(lines))
         text_h = fm.height() + fm.lineSpacing() * (len(lines) - 1)

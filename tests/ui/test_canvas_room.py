@@ -1,0 +1,68 @@
+"""What the canvas's banner and caption may cover (nothing they should not), and the
+size of its text in presentation mode with a guide (a low canvas)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from PySide6.QtWidgets import QGraphicsSimpleTextItem, QGraphicsTextItem
+
+from simulator.engine.config import SimulationConfig
+from simulator.engine.events import item_id
+from simulator.engine.simulation import PAUSED
+from simulator.engine.workers import WorkerState
+from simulator.ui.canvas import SimulationCanvas
+from simulator.ui.canvas_layout import MIN_TEXT_PX
+from tests.ui.runs import shown_canvas, snapshot_of
+
+#: presentation mode's boost (window.PRESENT_BOOST) on a canvas the guide made low
+PRESENT = 1.35
+#: the canvas's size in presentation mode at 1280x720 and 1024x768 with a guide on show
+LOW = [(1280, 300), (1024, 318)]
+STEP = "C1 read head = 1 without the lock: it will take slot 1"
+
+
+def _paused(qtbot, size: tuple[int, int], boost: float) -> SimulationCanvas:
+    cfg = SimulationConfig(producers=2, consumers=1, capacity=4)
+    canvas = shown_canvas(qtbot, cfg, size)
+    canvas.set_boost(boost)
+    snap = snapshot_of(cfg, (item_id(1, 1),), run_state=PAUSED, consumers=WorkerState.CONSUMING)
+    snap = dataclasses.replace(snap, last_step=("C1", STEP))
+    canvas.on_snapshot(snap)
+    canvas.refresh(force=True)
+    return canvas
+
+
+@pytest.mark.parametrize("size", LOW)
+def test_a_wrapped_banner_stays_under_the_header(qtbot, size):
+    """The two-line "PAUSED · Last step: …" banner grew up from its centre over
+    "Buffer 1 / 4" (race-by-hand, presentation mode): it stays under the header."""
+    canvas = _paused(qtbot, size, PRESENT)
+    items = canvas._items
+    assert items is not None and items.banner.box.isVisible()
+    assert "\n" in items.banner.label.text
+    box = items.banner.box.sceneBoundingRect()
+    header = items.headers.buffer.item.sceneBoundingRect()
+    assert box.top() >= header.bottom(), (box, header)
+    for card in items.cards.values():
+        assert not box.intersects(card.box.sceneBoundingRect())
+
+
+@pytest.mark.parametrize("size", LOW)
+@pytest.mark.parametrize("boost", [1.0, PRESENT])
+def test_every_canvas_text_is_at_least_the_floor_on_a_low_canvas(qtbot, size, boost):
+    """A guide's panel makes the canvas low, so its scale bottoms out: still every text
+    in the scene (names, states, counts, legend, marks, banner, caption) is set in
+    pixels and no smaller than MIN_TEXT_PX."""
+    canvas = _paused(qtbot, size, boost)
+    canvas.set_caption("Click a card, or press 1–9 (Shift+1–9 for a consumer): one step.")
+    seen = 0
+    for item in canvas.scene().items():
+        if isinstance(item, QGraphicsSimpleTextItem | QGraphicsTextItem) and item.isVisible():
+            text = item.text() if isinstance(item, QGraphicsSimpleTextItem) else "caption"
+            px = item.font().pixelSize()
+            assert px >= MIN_TEXT_PX, (text, px)
+            assert item.sceneTransform().m11() >= 1.0, text  # not scaled down either
+            seen += 1
+    assert seen > 20  # the walk did see the scene's text
