@@ -806,7 +806,10 @@ class Headers:
 
 
 class Caption:
-    """A sentence under the buffer, between the columns of cards (scenario captions)."""
+    """A scenario's caption in its own band above the legend (:attr:`Layout.caption`),
+    under the cards and the buffer's marks: it covers nothing. At most
+    :data:`CAPTION_LINES` lines; a longer one ends in "…" and says the whole in its
+    tooltip."""
 
     def __init__(self, scene: QGraphicsScene, st: Styles, lay: Layout) -> None:
         self.lay = lay
@@ -817,40 +820,52 @@ class Caption:
         scene.addItem(self.box)
         self.st = st
         self.text = QGraphicsTextItem()
-        self.text.setFont(st.font(17 * lay.scale, True))
+        self.text.setFont(st.font(lay.caption_px or 17 * lay.scale, True))
         self.text.setDefaultTextColor(theme.INK)
         self.text.setZValue(16)
-        self.text.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignCenter))
+        option = QTextOption(Qt.AlignmentFlag.AlignCenter)
+        option.setWrapMode(QTextOption.WrapMode.NoWrap)  # the lines are made here
+        self.text.document().setDefaultTextOption(option)
+        self.text.document().setDocumentMargin(2)
         scene.addItem(self.text)
+        self.elided = False  #: whether the drawn caption ends in "…" (its tooltip says all)
+
+    def lines(self, caption: str) -> list[str]:
+        """``caption`` in the lines its band holds, in the drawn font: the last one cut
+        with "…" where the words do not all fit."""
+        band = self.lay.caption
+        fm = QFontMetricsF(self.text.font())
+        room = band.width() - 24
+        most = max(1, len(self.lay.caption_lines))
+        lines = wrap(" ".join(caption.split()), fm, room)
+        cut = len(lines) > most or any(fm.horizontalAdvance(t) > room for t in lines)
+        if cut:
+            lines = lines[:most]
+            end = lines[-1] + " …" if len(lines) == most else lines[-1]
+            lines[-1] = fm.elidedText(end, Qt.TextElideMode.ElideRight, room)
+            lines = [fm.elidedText(t, Qt.TextElideMode.ElideRight, room) for t in lines]
+        self.elided = cut
+        return lines
 
     def show(self, caption: str) -> None:
-        """Show ``caption``; empty hides it."""
+        """Show ``caption`` in its band; empty (or a layout made without a band) hides it."""
         item, box, lay = self.text, self.box, self.lay
-        if not caption:
+        if not caption.strip() or lay.caption.isNull():
             item.setVisible(False)
             box.setVisible(False)
+            item.setToolTip("")
             return
-        item.setPlainText(caption)
-        # between the two columns of cards, never over them; under the buffer, never
-        # over it: a long caption gets a smaller font (not below the 12 px floor) to fit
-        # above the legend, and only at that floor may it cover the legend
-        left = max((r.right() for r in lay.producers.values()), default=0.0) + 28
-        right = min((r.left() for r in lay.consumers.values()), default=lay.width) - 28
-        item.setTextWidth(max(200.0, right - left))
-        y = lay.buffer.bottom() + 30 * lay.scale
-        room = lay.legend.top() - 8 - y
-        px = 17 * lay.scale
-        while True:
-            item.setFont(self.st.font(px, True))
-            r = item.boundingRect()
-            if r.height() <= room or px <= MIN_TEXT_PX:
-                break
-            px = max(MIN_TEXT_PX, px - 1)
-        # never past the canvas's bottom (drawn there, it lay over the Rewind bar): a
-        # caption that does not fit even at the floor covers the legend, not beyond
-        y = max(4.0, min(y, lay.height - 6 - r.height()))
-        x = (left + right - r.width()) / 2
+        band = lay.caption
+        item.setFont(self.st.font(lay.caption_px, True))
+        lines = self.lines(caption)
+        fm = QFontMetricsF(item.font())
+        item.setPlainText("\n".join(lines))
+        item.setToolTip(caption if self.elided else "")
+        item.setTextWidth(max(fm.horizontalAdvance(t) for t in lines) + 6)
+        r = item.boundingRect()
+        x = band.center().x() - r.width() / 2
+        y = band.center().y() - r.height() / 2
         item.setPos(x, y)
-        box.setPath(rounded(QRectF(x - 10, y - 4, r.width() + 20, r.height() + 8), 8))
+        box.setPath(rounded(QRectF(x - 10, y - 2, r.width() + 20, r.height() + 4), 8))
         item.setVisible(True)
         box.setVisible(True)

@@ -66,3 +66,57 @@ def test_every_canvas_text_is_at_least_the_floor_on_a_low_canvas(qtbot, size, bo
             assert item.sceneTransform().m11() >= 1.0, text  # not scaled down either
             seen += 1
     assert seen > 20  # the walk did see the scene's text
+
+
+#: classic-terminate's caption at 1024 px: its whole description (far more than fits)
+LONG = (
+    "The classic multiprocessing example: terminate() after 5 s: The textbook "
+    "multiprocessing program: one producer process (each item in 0.1–0.5 s) and one "
+    "consumer process (0.2–0.7 s) on a multiprocessing.Queue; terminate() kills both "
+    "where they stand, and the items still in the queue are discarded, counted apart."
+)
+SHORT = "Broken (bug lost-wakeup): one condition for both sides and notify()."
+
+
+@pytest.mark.parametrize("size", [(670, 290), (926, 280), (670, 421)])
+@pytest.mark.parametrize("caption", [SHORT, LONG])
+def test_a_caption_covers_nothing(qtbot, size, caption):
+    """A caption lay over the legend (cut to "waiting") and the buffer's "in → first in,
+    first out → out": it has a band of its own above the legend, at most two lines,
+    and a longer one ends in "…" with the whole in its tooltip."""
+    cfg = SimulationConfig(producers=3, consumers=3, capacity=1)
+    canvas = shown_canvas(qtbot, cfg, size)
+    canvas.set_caption(caption)
+    items, lay = canvas._items, canvas._layout
+    assert items is not None and lay is not None
+    cap = items.caption
+    assert cap.box.isVisible()
+    box = cap.box.sceneBoundingRect()
+    text = cap.text.toPlainText()
+    assert 1 <= len(text.split("\n")) <= 2
+    assert box.bottom() <= lay.legend.top() + 1
+    for other in canvas.scene().items():
+        if other in (cap.box, cap.text) or not other.isVisible():
+            continue
+        if isinstance(other, QGraphicsSimpleTextItem) and other.text():
+            assert not box.intersects(other.sceneBoundingRect()), other.text()
+    for card in items.cards.values():
+        assert not box.intersects(card.box.sceneBoundingRect())
+    if caption == LONG:
+        assert text.endswith("…") and cap.text.toolTip() == LONG
+    else:
+        assert "…" not in text and cap.text.toolTip() == ""
+
+
+def test_a_new_caption_makes_its_room_and_none_gives_it_back(qtbot):
+    cfg = SimulationConfig(producers=2, consumers=2, capacity=4)
+    canvas = shown_canvas(qtbot, cfg, (670, 290))
+    plain = canvas._layout
+    assert plain is not None and plain.caption.isNull()
+    canvas.set_caption(LONG)
+    lay = canvas._layout
+    assert lay is not None and not lay.caption.isNull()
+    assert lay.buffer.bottom() < plain.buffer.bottom() or lay.buffer.top() < plain.buffer.top()
+    canvas.set_caption("")
+    assert canvas._layout is not None and canvas._layout.caption.isNull()
+    assert not canvas._items.caption.box.isVisible()
