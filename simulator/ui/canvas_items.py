@@ -639,8 +639,10 @@ class CardItem:
 
 
 class Tally:
-    """Per-state counts beside a column of cards too small to carry words
-    (``41 full · 23 prod``), wrapped to the column's width."""
+    """Per-state counts beside a column of cards too small to carry words, in real
+    words where the column's lines hold them (``46 producing · 18 waiting: full``,
+    ``64 stopped``); a count takes its short word (``prod``, ``full``) only where the
+    words do not fit, the longest first."""
 
     def __init__(self, scene: QGraphicsScene, st: Styles, rect: QRectF) -> None:
         self.rect = rect
@@ -648,6 +650,24 @@ class Tally:
         self.label = Label(scene, st.small, st.ink)
         self.label.item.setPos(rect.left(), rect.top())
         self.counts: dict[str, int] = {}
+        #: how many lines the rect holds (it is made two lines tall)
+        self.max_lines = max(1, round(rect.height() / max(1.0, self.fm.lineSpacing())))
+
+    def pack(self, parts: list[str]) -> list[str]:
+        """``parts`` joined by " · " onto lines no wider than the rect."""
+        lines: list[str] = []
+        for part in parts:
+            if lines and self.fm.horizontalAdvance(lines[-1] + " · " + part) <= self.rect.width():
+                lines[-1] += " · " + part
+            else:
+                lines.append(part)
+        return lines
+
+    def fits(self, lines: list[str]) -> bool:
+        width = self.rect.width()
+        return len(lines) <= self.max_lines and all(
+            self.fm.horizontalAdvance(t) <= width for t in lines
+        )
 
     def show(self, states: list[str]) -> None:
         """Count ``states`` (display states) and say how many cards are in each."""
@@ -656,16 +676,17 @@ class Tally:
             return
         self.counts = dict(counts)
         order = {k: i for i, k in enumerate(theme.STATE_COLORS)}
-        parts = [
-            f"{n} {theme.short_state(k)}"
-            for k, n in sorted(counts.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
-        ]
-        lines: list[str] = []
-        for part in parts:
-            if lines and self.fm.horizontalAdvance(lines[-1] + " · " + part) <= self.rect.width():
-                lines[-1] += " · " + part
-            else:
-                lines.append(part)
+        keys = sorted(counts, key=lambda k: (order.get(k, 99), k))
+        long = {k: f"{counts[k]} {theme.state_word(k)}" for k in keys}
+        short = {k: f"{counts[k]} {theme.short_state(k)}" for k in keys}
+        words = dict(long)
+        lines = self.pack([words[k] for k in keys])
+        # the longest words give way first, one at a time, until the lines fit
+        for k in sorted(keys, key=lambda k: len(short[k]) - len(long[k])):
+            if self.fits(lines):
+                break
+            words[k] = short[k]
+            lines = self.pack([words[k] for k in keys])
         self.label.set("\n".join(lines))
 
 
@@ -739,7 +760,7 @@ class FillBar:
         inner = self.inner
         w = inner.width() * min(1.0, n / capacity)
         self.bar.setRect(QRectF(inner.right() - w, inner.top(), w, inner.height()))
-        self.label.set(f"{n:,} items")
+        self.label.set(f"{n:,} item" if n == 1 else f"{n:,} items")
         fm = QFontMetricsF(self.label.item.font())
         self.label.item.setPos(
             inner.center().x() - fm.horizontalAdvance(self.label.text) / 2,

@@ -6,14 +6,16 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from PySide6.QtWidgets import QGraphicsSimpleTextItem, QGraphicsTextItem
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsTextItem
 
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import item_id
 from simulator.engine.simulation import PAUSED
 from simulator.engine.workers import WorkerState
 from simulator.ui.canvas import SimulationCanvas
-from simulator.ui.canvas_layout import MIN_TEXT_PX
+from simulator.ui.canvas_items import Styles, Tally
+from simulator.ui.canvas_layout import MIN_TEXT_PX, text_px
 from tests.ui.runs import shown_canvas, snapshot_of
 
 #: presentation mode's boost (window.PRESENT_BOOST) on a canvas the guide made low
@@ -120,3 +122,41 @@ def test_a_new_caption_makes_its_room_and_none_gives_it_back(qtbot):
     canvas.set_caption("")
     assert canvas._layout is not None and canvas._layout.caption.isNull()
     assert not canvas._items.caption.box.isVisible()
+
+
+def _tally(qtbot, width: float) -> Tally:
+    """A column's counts ``width`` wide, two lines tall (as the layout makes them)."""
+    canvas = shown_canvas(qtbot, SimulationConfig(producers=2, consumers=2, capacity=4))
+    lay = canvas._layout
+    assert lay is not None
+    scene = QGraphicsScene(canvas)  # the canvas's own is rebuilt under it
+    line = text_px(lay.scale) * 1.35
+    tally = Tally(scene, Styles(lay, canvas.font()), QRectF(0, 0, width, 2 * line))
+    tally.keep = (canvas, scene)  # type: ignore[attr-defined]  # alive with the tally
+    return tally
+
+
+def test_the_counts_under_a_column_say_real_words_where_they_fit(qtbot):
+    """ "46 prod · 18 full" and "64 stop" were cryptic where the whole words fit."""
+    tally = _tally(qtbot, 300)
+    full, prod = WorkerState.WAITING_FULL, WorkerState.PRODUCING
+    tally.show([prod] * 46 + [full] * 18)
+    assert tally.label.text.replace("\n", " · ") == "46 producing · 18 waiting: full"
+    tally.show([WorkerState.STOPPED] * 64)
+    assert tally.label.text == "64 stopped"
+
+
+def test_the_counts_take_short_words_only_where_the_words_cannot_fit(qtbot):
+    tally = _tally(qtbot, 170)
+    states = [
+        WorkerState.PRODUCING,
+        WorkerState.PUTTING,
+        WorkerState.WAITING_FULL,
+        WorkerState.WAITING_EMPTY,
+        WorkerState.CONSUMING,
+    ]
+    tally.show([s for s in states for _ in range(3)])
+    lines = tally.label.text.split("\n")
+    assert len(lines) <= tally.max_lines
+    assert all(tally.fm.horizontalAdvance(t) <= 170 for t in lines), lines
+    assert "3 full" in tally.label.text  # the longest word gave way first
