@@ -253,9 +253,10 @@ class SimulationCanvas(QGraphicsView):
 
     # ---- building the scene (on resize or when workers/capacity change) -------------
     def _measure(self, text: str, px: float, bold: bool) -> float:
-        """The width of ``text`` in the canvas's font (for the layout's decisions)."""
+        """The width of ``text`` in the canvas's font (for the layout's decisions), at
+        the size :meth:`Styles.font` draws it."""
         f = QFont(self.font())
-        f.setPixelSize(max(MIN_TEXT_PX, int(px)))
+        f.setPixelSize(max(MIN_TEXT_PX, round(px)))
         f.setBold(bold)
         return QFontMetricsF(f).horizontalAdvance(text)
 

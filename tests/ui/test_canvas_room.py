@@ -160,3 +160,32 @@ def test_the_counts_take_short_words_only_where_the_words_cannot_fit(qtbot):
     assert len(lines) <= tally.max_lines
     assert all(tally.fm.horizontalAdvance(t) <= 170 for t in lines), lines
     assert "3 full" in tally.label.text  # the longest word gave way first
+
+
+@pytest.mark.parametrize("size", LOW)
+def test_presentation_text_on_a_low_canvas_is_larger_than_the_plain_windows(qtbot, size):
+    """Presentation mode with a guide asked 12.96 px and drew 12, no larger than the
+    plain window's: the legend's and the cards' text is rounded, not truncated."""
+
+    def legend_px(boost: float) -> int:
+        canvas = _paused(qtbot, size, boost)
+        words = [
+            i
+            for i in canvas.scene().items()
+            if isinstance(i, QGraphicsSimpleTextItem) and i.text() == "producing"
+        ]
+        assert words
+        return min(i.font().pixelSize() for i in words)
+
+    assert legend_px(PRESENT) > legend_px(1.0) >= MIN_TEXT_PX
+
+
+@pytest.mark.parametrize(("n", "said"), [(0, "0 items"), (1, "1 item"), (2, "2 items")])
+def test_the_fill_bar_counts_one_item_in_the_singular(qtbot, n, said):
+    cfg = SimulationConfig(producers=1, consumers=1, capacity=1000)
+    canvas = shown_canvas(qtbot, cfg)
+    buffer = tuple(item_id(1, k) for k in range(1, n + 1))
+    canvas.on_snapshot(snapshot_of(cfg, buffer, consumers=WorkerState.CONSUMING))
+    canvas.refresh(force=True)
+    bar = canvas._items.bar
+    assert bar is not None and bar.label.text == said
