@@ -102,9 +102,12 @@ class SimulationCanvas(QGraphicsView):
 
     def set_caption(self, text: str) -> None:
         """A sentence shown under the buffer (scenario captions); empty hides it."""
+        if text == self.caption:
+            return
         self.caption = text
-        if self._items is not None:
-            self._items.caption.show(text)
+        # the layout keeps a band for a caption (lines as many as it takes): a new one
+        # may need another, so the scene is made anew
+        self.refresh(force=True)
 
     def sizeHint(self) -> QSize:
         return QSize(900, 420)
@@ -250,9 +253,10 @@ class SimulationCanvas(QGraphicsView):
 
     # ---- building the scene (on resize or when workers/capacity change) -------------
     def _measure(self, text: str, px: float, bold: bool) -> float:
-        """The width of ``text`` in the canvas's font (for the layout's decisions)."""
+        """The width of ``text`` in the canvas's font (for the layout's decisions), at
+        the size :meth:`Styles.font` draws it."""
         f = QFont(self.font())
-        f.setPixelSize(max(MIN_TEXT_PX, int(px)))
+        f.setPixelSize(max(MIN_TEXT_PX, round(px)))
         f.setBold(bold)
         return QFontMetricsF(f).horizontalAdvance(text)
 
@@ -271,10 +275,10 @@ class SimulationCanvas(QGraphicsView):
         w, h = self.viewport().width(), self.viewport().height()
         prods = [v.name for v in workers if v.role == Role.PRODUCER]
         cons = [v.name for v in workers if v.role == Role.CONSUMER]
-        key = (w, h, tuple(prods), tuple(cons), capacity, self.boost)
+        key = (w, h, tuple(prods), tuple(cons), capacity, self.boost, self.caption)
         if key == self._layout_key and self._layout is not None and self._items is not None:
             return self._layout, self._items
-        lay = compute_layout(w, h, prods, cons, capacity, self.boost, self._measure)
+        lay = compute_layout(w, h, prods, cons, capacity, self.boost, self._measure, self.caption)
         items = build_scene(self.scene(), lay, self.font(), workers)
         items.caption.show(self.caption)
         self._layout, self._layout_key, self._items = lay, key, items

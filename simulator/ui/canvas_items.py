@@ -105,9 +105,11 @@ class Styles:
         return w * len(digits) + (self._count_w[" done"] if rest else 0.0)
 
     def font(self, px: float, bold: bool = False) -> QFont:
-        """The widget's font at ``px`` pixels (never below :data:`MIN_TEXT_PX`)."""
+        """The widget's font at ``px`` pixels (never below :data:`MIN_TEXT_PX`), rounded:
+        presentation mode on a canvas a guide made low asks 12.96 px, which truncated to
+        the 12 px of the plain window (its text looked no larger, if not smaller)."""
         f = QFont(self.base)
-        f.setPixelSize(max(MIN_TEXT_PX, int(px)))
+        f.setPixelSize(max(MIN_TEXT_PX, round(px)))
         f.setBold(bold)
         return f
 
@@ -195,7 +197,10 @@ class Banner:
     It says what holds the whole picture still (paused, workers still starting); the box
     is fitted to the text each time the text changes, never per frame. A text wider than
     ``max_width`` (the room between the columns of cards) wraps onto more lines rather
-    than cover a card's name.
+    than cover a card's name. The box stays between ``top`` (under the header's line)
+    and ``bottom`` (the buffer's top): a wrapped banner that grew up from its centre lay
+    over "Buffer 1 / 4"; one too tall for that room takes a smaller font (never below
+    :data:`MIN_TEXT_PX`), and only then reaches down over the buffer, never up.
     """
 
     def __init__(
@@ -205,6 +210,8 @@ class Banner:
         center: QPointF,
         height: float,
         max_width: float = 1e9,
+        top: float = -1e9,
+        bottom: float = 1e9,
     ):
         self.box = QGraphicsPathItem()
         self.box.setBrush(QBrush(QColor(31, 35, 40, 225)))
@@ -213,8 +220,12 @@ class Banner:
         self.box.setVisible(False)
         scene.addItem(self.box)
         self.label = Label(scene, font, QBrush(QColor("#FFFFFF")), self.box)
+        self.font = font
         self.metrics = QFontMetricsF(font)
         self.center, self.height, self.max_width = center, height, max_width
+        self.top, self.bottom = top, bottom
+        #: the box's padding above and below its text, kept when the font shrinks
+        self.pad = max(8.0, height - self.metrics.height())
         self.text: str | None = None
 
     @property
@@ -241,6 +252,10 @@ class Banner:
             lines = [fm.elidedText(t, Qt.TextElideMode.ElideRight, room) for t in lines]
         return lines
 
+    def _box_h(self, lines: list[str]) -> float:
+        fm = self.metrics
+        return self.pad + fm.height() + fm.lineSpacing() * (len(lines) - 1)
+
     def show(self, text: str | None) -> None:
         """Show ``text`` (None hides the banner)."""
         if text == self.text:
@@ -252,11 +267,23 @@ class Banner:
         # red, and the word says it too: a deadlock, a join that never returns, losses
         alarm = text.startswith(("DEADLOCK", "STUCK", "TERMINATED"))
         self.box.setBrush(QBrush(QColor(179, 38, 30, 235) if alarm else QColor(31, 35, 40, 225)))
+        room = self.bottom - self.top
+        font = QFont(self.font)
+        px = font.pixelSize()
+        while True:  # the largest font whose box fits between the header and the buffer
+            font.setPixelSize(px)
+            self.metrics = QFontMetricsF(font)
+            lines = self.fit(text)
+            h = self._box_h(lines)
+            if h <= room or px <= MIN_TEXT_PX:
+                break
+            px -= 1
+        self.label.item.setFont(font)
         fm = self.metrics
-        lines = self.fit(text)
         w = max(fm.horizontalAdvance(t) for t in lines) + 40
-        h = self.height + fm.lineSpacing() * (len(lines) - 1)
-        rect = QRectF(self.center.x() - w / 2, self.center.y() - h / 2, w, h)
+        y = min(self.center.y() - h / 2, self.bottom - h)  # up from the buffer if needed
+        y = max(y, self.top)  # never over the header: down over the buffer instead
+        rect = QRectF(self.center.x() - w / 2, y, w, h)
         self.box.setPath(rounded(rect, 8))
         self.label.set("\n".join(lines))
         text_h = fm.height() + fm.lineSpacing() * (len(lines) - 1)
@@ -614,8 +641,10 @@ class CardItem:
 
 
 class Tally:
-    """Per-state counts beside a column of cards too small to carry words
-    (``41 full · 23 prod``), wrapped to the column's width."""
+    """Per-state counts beside a column of cards too small to carry words, in real
+    words where the column's lines hold them (``46 producing · 18 waiting: full``,
+    ``64 stopped``); a count takes its short word (``prod``, ``full``) only where the
+    words do not fit, the longest first."""
 
     def __init__(self, scene: QGraphicsScene, st: Styles, rect: QRectF) -> None:
         self.rect = rect
@@ -623,6 +652,24 @@ class Tally:
         self.label = Label(scene, st.small, st.ink)
         self.label.item.setPos(rect.left(), rect.top())
         self.counts: dict[str, int] = {}
+        #: how many lines the rect holds (it is made two lines tall)
+        self.max_lines = max(1, round(rect.height() / max(1.0, self.fm.lineSpacing())))
+
+    def pack(self, parts: list[str]) -> list[str]:
+        """``parts`` joined by " · " onto lines no wider than the rect."""
+        lines: list[str] = []
+        for part in parts:
+            if lines and self.fm.horizontalAdvance(lines[-1] + " · " + part) <= self.rect.width():
+                lines[-1] += " · " + part
+            else:
+                lines.append(part)
+        return lines
+
+    def fits(self, lines: list[str]) -> bool:
+        width = self.rect.width()
+        return len(lines) <= self.max_lines and all(
+            self.fm.horizontalAdvance(t) <= width for t in lines
+        )
 
     def show(self, states: list[str]) -> None:
         """Count ``states`` (display states) and say how many cards are in each."""
@@ -631,16 +678,17 @@ class Tally:
             return
         self.counts = dict(counts)
         order = {k: i for i, k in enumerate(theme.STATE_COLORS)}
-        parts = [
-            f"{n} {theme.short_state(k)}"
-            for k, n in sorted(counts.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
-        ]
-        lines: list[str] = []
-        for part in parts:
-            if lines and self.fm.horizontalAdvance(lines[-1] + " · " + part) <= self.rect.width():
-                lines[-1] += " · " + part
-            else:
-                lines.append(part)
+        keys = sorted(counts, key=lambda k: (order.get(k, 99), k))
+        long = {k: f"{counts[k]} {theme.state_word(k)}" for k in keys}
+        short = {k: f"{counts[k]} {theme.short_state(k)}" for k in keys}
+        words = dict(long)
+        lines = self.pack([words[k] for k in keys])
+        # the longest words give way first, one at a time, until the lines fit
+        for k in sorted(keys, key=lambda k: len(short[k]) - len(long[k])):
+            if self.fits(lines):
+                break
+            words[k] = short[k]
+            lines = self.pack([words[k] for k in keys])
         self.label.set("\n".join(lines))
 
 
@@ -714,7 +762,7 @@ class FillBar:
         inner = self.inner
         w = inner.width() * min(1.0, n / capacity)
         self.bar.setRect(QRectF(inner.right() - w, inner.top(), w, inner.height()))
-        self.label.set(f"{n:,} items")
+        self.label.set(f"{n:,} item" if n == 1 else f"{n:,} items")
         fm = QFontMetricsF(self.label.item.font())
         self.label.item.setPos(
             inner.center().x() - fm.horizontalAdvance(self.label.text) / 2,
@@ -781,7 +829,10 @@ class Headers:
 
 
 class Caption:
-    """A sentence under the buffer, between the columns of cards (scenario captions)."""
+    """A scenario's caption in its own band above the legend (:attr:`Layout.caption`),
+    under the cards and the buffer's marks: it covers nothing. At most
+    :data:`CAPTION_LINES` lines; a longer one ends in "…" and says the whole in its
+    tooltip."""
 
     def __init__(self, scene: QGraphicsScene, st: Styles, lay: Layout) -> None:
         self.lay = lay
@@ -792,40 +843,52 @@ class Caption:
         scene.addItem(self.box)
         self.st = st
         self.text = QGraphicsTextItem()
-        self.text.setFont(st.font(17 * lay.scale, True))
+        self.text.setFont(st.font(lay.caption_px or 17 * lay.scale, True))
         self.text.setDefaultTextColor(theme.INK)
         self.text.setZValue(16)
-        self.text.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignCenter))
+        option = QTextOption(Qt.AlignmentFlag.AlignCenter)
+        option.setWrapMode(QTextOption.WrapMode.NoWrap)  # the lines are made here
+        self.text.document().setDefaultTextOption(option)
+        self.text.document().setDocumentMargin(2)
         scene.addItem(self.text)
+        self.elided = False  #: whether the drawn caption ends in "…" (its tooltip says all)
+
+    def lines(self, caption: str) -> list[str]:
+        """``caption`` in the lines its band holds, in the drawn font: the last one cut
+        with "…" where the words do not all fit."""
+        band = self.lay.caption
+        fm = QFontMetricsF(self.text.font())
+        room = band.width() - 24
+        most = max(1, len(self.lay.caption_lines))
+        lines = wrap(" ".join(caption.split()), fm, room)
+        cut = len(lines) > most or any(fm.horizontalAdvance(t) > room for t in lines)
+        if cut:
+            lines = lines[:most]
+            end = lines[-1] + " …" if len(lines) == most else lines[-1]
+            lines[-1] = fm.elidedText(end, Qt.TextElideMode.ElideRight, room)
+            lines = [fm.elidedText(t, Qt.TextElideMode.ElideRight, room) for t in lines]
+        self.elided = cut
+        return lines
 
     def show(self, caption: str) -> None:
-        """Show ``caption``; empty hides it."""
+        """Show ``caption`` in its band; empty (or a layout made without a band) hides it."""
         item, box, lay = self.text, self.box, self.lay
-        if not caption:
+        if not caption.strip() or lay.caption.isNull():
             item.setVisible(False)
             box.setVisible(False)
+            item.setToolTip("")
             return
-        item.setPlainText(caption)
-        # between the two columns of cards, never over them; under the buffer, never
-        # over it: a long caption gets a smaller font (not below the 12 px floor) to fit
-        # above the legend, and only at that floor may it cover the legend
-        left = max((r.right() for r in lay.producers.values()), default=0.0) + 28
-        right = min((r.left() for r in lay.consumers.values()), default=lay.width) - 28
-        item.setTextWidth(max(200.0, right - left))
-        y = lay.buffer.bottom() + 30 * lay.scale
-        room = lay.legend.top() - 8 - y
-        px = 17 * lay.scale
-        while True:
-            item.setFont(self.st.font(px, True))
-            r = item.boundingRect()
-            if r.height() <= room or px <= MIN_TEXT_PX:
-                break
-            px = max(MIN_TEXT_PX, px - 1)
-        # never past the canvas's bottom (drawn there, it lay over the Rewind bar): a
-        # caption that does not fit even at the floor covers the legend, not beyond
-        y = max(4.0, min(y, lay.height - 6 - r.height()))
-        x = (left + right - r.width()) / 2
+        band = lay.caption
+        item.setFont(self.st.font(lay.caption_px, True))
+        lines = self.lines(caption)
+        fm = QFontMetricsF(item.font())
+        item.setPlainText("\n".join(lines))
+        item.setToolTip(caption if self.elided else "")
+        item.setTextWidth(max(fm.horizontalAdvance(t) for t in lines) + 6)
+        r = item.boundingRect()
+        x = band.center().x() - r.width() / 2
+        y = band.center().y() - r.height() / 2
         item.setPos(x, y)
-        box.setPath(rounded(QRectF(x - 10, y - 4, r.width() + 20, r.height() + 8), 8))
+        box.setPath(rounded(QRectF(x - 10, y - 2, r.width() + 20, r.height() + 4), 8))
         item.setVisible(True)
         box.setVisible(True)

@@ -19,6 +19,8 @@ MAX_COLUMNS = 8  #: a side's cards are in at most this many columns
 MIN_TEXT_PX = 12  #: no text on the canvas is smaller (readable from the back of a room)
 #: the longest short state word a one-line card must hold beside its name
 WIDEST_SHORT_WORD = "paused"
+#: a scenario's caption takes at most this many lines (the rest is elided, in a tooltip)
+CAPTION_LINES = 2
 
 #: measures ``text`` at ``px`` pixels (bold or not): the canvas passes its font's metrics
 Measure = Callable[[str, float, bool], float]
@@ -59,6 +61,11 @@ class Layout:
     #: card or beside its column (see :func:`held_sizes`); a token flying to a consumer
     #: has the consumers' size, so it lands as the card shows it
     held: dict[str, QSizeF] = field(default_factory=dict)
+    #: the band kept for a scenario's caption, above the legend and under the cards and
+    #: the buffer's marks (null rect: no caption), and its lines at ``caption_px``
+    caption: QRectF = field(default_factory=QRectF)
+    caption_px: float = 0.0
+    caption_lines: list[str] = field(default_factory=list)
 
 
 def _cells(area: QRectF, names: list[str], max_h: float, min_h: float) -> dict[str, QRectF]:
@@ -205,6 +212,43 @@ def _grow(
     return side, gap, 0.0
 
 
+def wrap_words(text: str, width: float, px: float, measure: Measure) -> list[str]:
+    """``text`` in lines no wider than ``width`` at ``px`` (bold) where its words allow
+    (greedy, at spaces; a word wider than ``width`` keeps its own line)."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        trial = f"{line} {word}" if line else word
+        if line and measure(trial, px, True) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    lines.append(line)
+    return lines
+
+
+def caption_text(
+    text: str, width: float, scale: float, measure: Measure
+) -> tuple[float, list[str]]:
+    """``(px, lines)``: a caption's size and lines in a band ``width`` wide: as large as
+    15 px times ``scale`` while it fits on :data:`CAPTION_LINES` lines, smaller down to
+    :data:`MIN_TEXT_PX`; at that floor, the lines past the last are dropped (the drawn
+    caption elides its last line and keeps the whole text in its tooltip)."""
+    px = max(float(MIN_TEXT_PX), round(15 * scale))
+    while True:
+        lines = wrap_words(text, width, px, measure)
+        if len(lines) <= CAPTION_LINES or px <= MIN_TEXT_PX:
+            return px, lines[:CAPTION_LINES]
+        px -= 1
+
+
+def caption_height(px: float, lines: int) -> float:
+    """The height of a caption's band: its lines (a font's line spacing is under 1.25
+    times its size) and the box's margins."""
+    return lines * math.ceil(px * 1.25) + 12
+
+
 def compute_layout(
     width: float,
     height: float,
@@ -213,9 +257,12 @@ def compute_layout(
     capacity: int,
     boost: float = 1.0,
     measure: Measure = estimate,
+    caption: str = "",
 ) -> Layout:
     """``boost`` enlarges text and cards (presentation mode); ``measure`` says how wide
-    a text is (the canvas passes its font's metrics; the default guesses)."""
+    a text is (the canvas passes its font's metrics; the default guesses); a
+    ``caption`` gets a band of its own above the legend, taken from the cards' and the
+    buffer's height: drawn over them, it hid the legend and the buffer's marks."""
     scale = max(0.8, min(1.8, min(width / 1000.0, height / 460.0))) * boost
     lay = Layout(width, height, scale)
     pad = 12 * scale
@@ -223,7 +270,17 @@ def compute_layout(
     legend_h = 24 * scale
     lay.header_y = pad
     lay.legend = QRectF(pad, height - pad - legend_h, width - 2 * pad, legend_h)
-    body = QRectF(pad, pad + header, width - 2 * pad, height - 2 * pad - header - legend_h - 6)
+    band = 0.0
+    if caption.strip():
+        lay.caption_px, lay.caption_lines = caption_text(
+            caption.strip(), width - 2 * pad - 24, scale, measure
+        )
+        band = caption_height(lay.caption_px, len(lay.caption_lines))
+        lay.caption = QRectF(pad, lay.legend.top() - 4 - band, width - 2 * pad, band)
+        band += 4
+    body = QRectF(
+        pad, pad + header, width - 2 * pad, height - 2 * pad - header - legend_h - 6 - band
+    )
     # many cards a side need a wider column to keep their names at a readable size
     share = 0.22 if max(len(producers), len(consumers)) <= 16 else 0.26
     side = max(110.0, min(280.0 * scale, body.width() * share))

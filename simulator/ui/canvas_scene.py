@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QFont, QPen
+from PySide6.QtGui import QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from simulator.engine.events import is_pill, item_label
@@ -222,12 +222,24 @@ def build_legend(scene: QGraphicsScene, st: Styles, lay: Layout) -> Toggle:
 
 
 def build_banner(scene: QGraphicsScene, st: Styles, lay: Layout) -> Banner:
-    """The banner above the buffer (paused, starting workers), hidden."""
+    """The banner above the buffer (paused, starting workers), hidden.
+
+    It keeps between the header's line ("Buffer 1 / 4") and the buffer: its centre is
+    where a one-line banner always stood, and a wrapped one stays under the header."""
     s = lay.scale
     # between the columns of cards, never over a card's name
     left, right = lay.producers_right + 6 * s, lay.consumers_left - 6 * s
     center = QPointF((left + right) / 2, lay.buffer.top() - 53 * s)
-    return Banner(scene, st.font(16 * s, True), center, 34 * s, max(right - left, 200 * s))
+    top = lay.header_y + QFontMetricsF(st.header).height() + 4
+    return Banner(
+        scene,
+        st.font(16 * s, True),
+        center,
+        34 * s,
+        max(right - left, 200 * s),
+        top=top,
+        bottom=lay.buffer.top() - 4,
+    )
 
 
 def banner_text(run_state: str, snap: Snapshot | None) -> str | None:

@@ -208,6 +208,15 @@ SHORT_STATES = {
 }
 
 
+def state_word(state: str) -> str:
+    """A state in words for counts beside a column (``46 producing · 18 waiting: full``):
+    the legend's word (``waiting: full``), else the state's own (``stopped``)."""
+    for key, word in LEGEND:
+        if str(key) == str(state):
+            return word
+    return str(state)
+
+
 def short_state(state: str) -> str:
     """A card's state in at most six letters (``waiting: buffer full`` -> ``full``)."""
     word = SHORT_STATES.get(str(state))
