@@ -246,12 +246,12 @@ class Banner:
         max_width: float = 1e9,
     ):
         self.box = QGraphicsPathItem()
-        self.box.setBrush(QBrush(QColor(31, 35, 40, 225)))
+        self.box.setBrush(QBrush(theme.color("banner")))
         self.box.setPen(QPen(Qt.PenStyle.NoPen))
         self.box.setZValue(20)
         self.box.setVisible(False)
         scene.addItem(self.box)
-        self.label = Label(scene, font, QBrush(QColor("#FFFFFF")), self.box)
+        self.label = Label(scene, font, QBrush(theme.color("banner_ink")), self.box)
         self.metrics = QFontMetricsF(font)
         self.center, self.height, self.max_width = center, height, max_width
         self.text: str | None = None
@@ -290,7 +290,9 @@ class Banner:
             return
         # red, and the word says it too: a deadlock, a join that never returns, losses
         alarm = text.startswith(("DEADLOCK", "STUCK", "TERMINATED"))
-        self.box.setBrush(QBrush(QColor(179, 38, 30, 235) if alarm else QColor(31, 35, 40, 225)))
+        box, ink = ("banner_alarm", "banner_alarm_ink") if alarm else ("banner", "banner_ink")
+        self.box.setBrush(QBrush(theme.color(box)))  # opaque: its text's contrast holds
+        self.label.item.setBrush(QBrush(theme.color(ink)))
         fm = self.metrics
         lines = self.fit(text)
         w = max(fm.horizontalAdvance(t) for t in lines) + 40
