@@ -35,6 +35,8 @@ from simulator.engine.workers import Role, WorkerState
 from simulator.ui import theme
 from simulator.ui.canvas_layout import (
     CARD_INSET,
+    HELD_SEQ,
+    LABELLED_TOKEN_H,
     MIN_TEXT_PX,
     Layout,
     card_lines,
@@ -93,6 +95,8 @@ class Styles:
         self.token_fm = QFontMetricsF(self.token_font)
         self.slot_font = self.token_font
         self.slot_fm = self.token_fm
+        #: the one shape of every slot's label in this layout (empty: colour alone)
+        self.slot_forms = slot_forms(lay, self.slot_fm)
         self._count_w: dict[str, float] = {" done": self.small_fm.horizontalAdvance(" done")}
 
     def count_width(self, text: str) -> float:
@@ -129,6 +133,10 @@ class Styles:
         )
 
 
+#: the shapes of an item's label, most to least telling (see :meth:`Label.set_item`)
+ITEM_FORMS = ("full", "stacked")
+
+
 class Label:
     """A text item that only talks to Qt when its text changes."""
 
@@ -151,19 +159,25 @@ class Label:
             self.text = text
             self.item.setText(text)
 
-    def set_item(self, item: int, center: QPointF, size: QSizeF, fm: QFontMetricsF) -> None:
-        """An item's label centred in ``size``: ``P1-42``; where that is too wide, the
-        producer over the number (``P1`` / ``42``), then ``42`` alone; nothing where none
-        fits (the colour still tells the producer). A bare number is the last resort:
-        a row of them (16 17 15 15 …) reads like a broken FIFO."""
+    def set_item(
+        self,
+        item: int,
+        center: QPointF,
+        size: QSizeF,
+        fm: QFontMetricsF,
+        forms: tuple[str, ...] = ITEM_FORMS,
+    ) -> None:
+        """An item's label centred in ``size``, in the first of ``forms`` that fits:
+        ``"full"`` (``P1-42``) or ``"stacked"`` (``P1`` over ``42``); nothing where none
+        fits (the colour still tells the producer). Never a bare number: a row of them
+        (16 17 15 15 …) reads like a broken FIFO, and two hands' ``18`` like one item."""
         full = item_label(item)
         producer, _, seq = full.partition("-")
         text = ""
-        tries = ("STOP", "pill") if is_pill(item) else (full, f"{producer}\n{seq}", seq)
+        shapes = {"full": full, "stacked": f"{producer}\n{seq}"}
+        tries = ("STOP", "pill") if is_pill(item) else tuple(shapes[f] for f in forms)
         for t in tries:
-            lines = t.split("\n")
-            tall = len(lines) * fm.height() <= size.height() + 2
-            if tall and max(fm.horizontalAdvance(x) for x in lines) <= size.width():
+            if fits(t, size, fm):
                 text = t
                 break
         self.set(text)
@@ -171,6 +185,31 @@ class Label:
             lines = text.split("\n")
             w = max(fm.horizontalAdvance(x) for x in lines)
             self.item.setPos(center.x() - w / 2, center.y() - len(lines) * fm.height() / 2)
+
+
+def fits(text: str, size: QSizeF, fm: QFontMetricsF) -> bool:
+    """Whether ``text`` (lines split at ``\\n``) fits in ``size`` in ``fm``'s font."""
+    lines = text.split("\n")
+    tall = len(lines) * fm.height() <= size.height() + 2
+    return tall and max(fm.horizontalAdvance(x) for x in lines) <= size.width()
+
+
+def slot_forms(lay: Layout, fm: QFontMetricsF) -> tuple[str, ...]:
+    """The one shape every labelled slot of the buffer uses for this layout: the most
+    telling that holds the widest label the run can have (the highest producer's number
+    and a four-digit, else three-digit item number); none (the colour alone) where
+    neither does. One shape for the row: a row mixing ``P7`` / ``14``, ``P13-7`` and a
+    bare ``14`` read as different kinds of thing."""
+    if lay.mode != "row" or not lay.slots:
+        return ()
+    size = QSizeF(lay.slots[0].width() - 4, lay.slots[0].height())
+    widest = max((int(n[1:]) for n in lay.producers if n[1:].isdigit()), default=1)
+    for form in ITEM_FORMS:
+        for seq in ("8888", HELD_SEQ):
+            text = f"P{widest}-{seq}" if form == "full" else f"P{widest}\n{seq}"
+            if fits(text, size, fm):
+                return (form,)
+    return ()
 
 
 class Toggle:
@@ -214,12 +253,12 @@ class Banner:
         bottom: float = 1e9,
     ):
         self.box = QGraphicsPathItem()
-        self.box.setBrush(QBrush(QColor(31, 35, 40, 225)))
+        self.box.setBrush(QBrush(theme.color("banner")))
         self.box.setPen(QPen(Qt.PenStyle.NoPen))
         self.box.setZValue(20)
         self.box.setVisible(False)
         scene.addItem(self.box)
-        self.label = Label(scene, font, QBrush(QColor("#FFFFFF")), self.box)
+        self.label = Label(scene, font, QBrush(theme.color("banner_ink")), self.box)
         self.font = font
         self.metrics = QFontMetricsF(font)
         self.center, self.height, self.max_width = center, height, max_width
@@ -266,7 +305,9 @@ class Banner:
             return
         # red, and the word says it too: a deadlock, a join that never returns, losses
         alarm = text.startswith(("DEADLOCK", "STUCK", "TERMINATED"))
-        self.box.setBrush(QBrush(QColor(179, 38, 30, 235) if alarm else QColor(31, 35, 40, 225)))
+        box, ink = ("banner_alarm", "banner_alarm_ink") if alarm else ("banner", "banner_ink")
+        self.box.setBrush(QBrush(theme.color(box)))  # opaque: its text's contrast holds
+        self.label.item.setBrush(QBrush(theme.color(ink)))
         room = self.bottom - self.top
         font = QFont(self.font)
         px = font.pixelSize()
@@ -487,13 +528,21 @@ class CardItem:
         title = f"{view.name} · {view.host}" if view.host else view.name
         name_px = min(16 * s, h * 0.3) if self.lines > 1 else min(13 * s, (h - 4) / 1.3)
         name_font = st.font(name_px, True)
+        # the hand ends a one-line card's line: the name keeps left of it
+        held = lay.held.get(str(view.role), lay.token)
+        self.held_pos = held_anchor(rect, view.role, lay)
+        on_stripe = lay.hand_on_stripe.get(str(view.role), False)
+        if self.lines == 1 and not on_stripe:
+            name_right = self.held_pos.x() - held.width() / 2 - 3
+        else:
+            name_right = self.right
         # a narrow card: a smaller name (never under MIN_TEXT_PX), then less inset
         while (
-            QFontMetricsF(name_font).horizontalAdvance(title) > self.right - x
+            QFontMetricsF(name_font).horizontalAdvance(title) > name_right - x
             and name_font.pixelSize() > MIN_TEXT_PX
         ):
             name_font = st.font(name_font.pixelSize() - 1, True)
-        if QFontMetricsF(name_font).horizontalAdvance(title) > self.right - x:
+        if QFontMetricsF(name_font).horizontalAdvance(title) > name_right - x:
             x = rect.left() + 6 * s + 1
         self.name = Label(scene, name_font, st.ink)
         self.name.set(title)
@@ -505,7 +554,6 @@ class CardItem:
         self.state = Label(scene, small, st.ink)
         self.count = Label(scene, small, st.muted)
         self.held: TokenItem | None = None
-        self.held_pos = QPointF()
         self.count_y = rect.top() + (row - self.fm.height()) / 2
         # where the state word goes and how wide it may be
         if self.lines >= 2:
@@ -516,16 +564,19 @@ class CardItem:
             self.word_x = x + name_w + 6
             self.word_y = self.count_y
             self.count_left = self.word_x
-        self.word_room = self.right - self.word_x
+        #: the size of the item in this card's hand: the full id where the card has
+        #: room, else its colour; every card has one (see ``held_sizes``)
+        self.held = TokenItem(scene, st, held, held.height() >= LABELLED_TOKEN_H)
+        #: the right end of the text on the hand's line: left of the hand when the hand
+        #: ends a line (cards of one or two lines), so no word or count runs under it
+        beside = self.lines < 3 and not on_stripe
+        self.line_right = self.held_pos.x() - held.width() / 2 - 4 if beside else self.right
+        self.count_right = self.line_right if self.lines == 1 else self.right
+        self.word_room = self.line_right - self.word_x
         if self.tallied:
             self.state.item.setVisible(False)
         else:
             self.state.item.setPos(self.word_x, self.word_y)
-        #: the size of the item in this card's hand: the full id where the card has room
-        held = lay.held.get(str(view.role), lay.token)
-        if self.lines == 3:
-            self.held = TokenItem(scene, st, held, True)
-            self.held_pos = held_anchor(rect, view.role, lay)
         #: "CPU 48 %" (work cpu): on the third line right of the item in hand, or on
         #: the second right of the state word; left out where it does not fit. Made
         #: the first time there is one to show (a sleep run's scene has no such item)
@@ -574,7 +625,7 @@ class CardItem:
         left = self.count_left
         if self.lines == 1 and self.state.text:
             left += self.st.small_fm.horizontalAdvance(self.state.text) + 8
-        room = -1.0 if self.tallied else self.right - left  # names only: no flicker
+        room = -1.0 if self.tallied else self.count_right - left  # names only: no flicker
         text, width = "", 0.0
         for t in (f"{done} done", str(done)) if self.lines == 3 else (str(done),):
             width = self.st.count_width(t)
@@ -584,7 +635,7 @@ class CardItem:
         self.count.set(text)
         if text and width != self.count_w:
             self.count_w = width
-            self.count.item.setPos(self.right - width, self.count_y)
+            self.count.item.setPos(self.count_right - width, self.count_y)
 
     def show_cpu(self, cpu: float | None, meant: float) -> None:
         """The share of its time on a CPU beside the share it was meant to work
@@ -601,11 +652,11 @@ class CardItem:
                 left += self.fm.horizontalAdvance(self.state.text) + 8
             for t in (cpu_words(cpu, meant), f"CPU {100 * cpu:.0f} %"):
                 w = self.fm.horizontalAdvance(t)
-                if left + w <= self.right:
+                if left + w <= self.line_right:
                     text = t
                     if self.cpu is None:
                         self.cpu = Label(self._scene, self.st.small, self.st.muted)
-                    self.cpu.item.setPos(self.right - w, self.cpu_y)
+                    self.cpu.item.setPos(self.line_right - w, self.cpu_y)
                     break
         if self.cpu is not None:
             self.cpu.set(text)
@@ -739,7 +790,9 @@ class SlotItem:
         if self.label is not None:
             self.label.item.setBrush(self.st.token_ink)
             size = QSizeF(self.rect.width() - 4, self.rect.height())
-            self.label.set_item(item, self.rect.center(), size, self.st.slot_fm)
+            self.label.set_item(
+                item, self.rect.center(), size, self.st.slot_fm, self.st.slot_forms
+            )
 
 
 class FillBar:

@@ -66,6 +66,9 @@ class Layout:
     caption: QRectF = field(default_factory=QRectF)
     caption_px: float = 0.0
     caption_lines: list[str] = field(default_factory=list)
+    #: per role: True where a card's hand lies over its state stripe (cards of one line
+    #: with no room for a chip right of the name); the border and tint still say the state
+    hand_on_stripe: dict[str, bool] = field(default_factory=dict)
 
 
 def _cells(area: QRectF, names: list[str], max_h: float, min_h: float) -> dict[str, QRectF]:
@@ -103,8 +106,22 @@ def words_fit(rect: QRectF, name: str, scale: float, measure: Measure) -> bool:
         + 6
         + measure(WIDEST_SHORT_WORD, px, False)
         + 4
+        + hand_chip(rect.height(), 1, scale).width()  # the hand ends the line
+        + 4
     )
     return need <= rect.width()
+
+
+def hand_chip(card_h: float, lines: int, scale: float) -> QSizeF:
+    """The least a hand takes at the end of a card's last line (cards of one or two
+    lines): a chip its colour alone tells, as tall as the line allows."""
+    h = max(6.0, min(20.0 * scale, card_h / lines - 4))
+    return QSizeF(1.6 * h, h)
+
+
+#: the least room right of a one-line card's name for the item in its hand (a chip of
+#: its colour, and a gap); with less, the hand lies over the card's state stripe
+HAND_W = 12.0
 
 
 def _name_room(names: list[str], height: float, scale: float, measure: Measure) -> float:
@@ -386,16 +403,25 @@ HELD_SEQ = "888"
 LABELLED_TOKEN_H = 15
 
 
+#: the widest count a one-line card keeps room for beside the item in its hand
+HELD_COUNT = "888"
+
+
 def held_sizes(lay: Layout, producers: list[str], measure: Measure) -> dict[str, QSizeF]:
-    """Per role, the size of a token in a hand: wide enough for the full id (``P1-11``,
-    ``P12-345``) where there is room, so two hands never read alike (``18`` and ``18``
-    looked like one item taken twice). On a card of three lines the room is the card's
-    third line; beside a column of lower cards, the gap between the column and the
-    buffer. Never narrower than a slot's token (:attr:`Layout.token`); a token too low
-    for a label keeps that size (its colour tells the producer)."""
+    """Per role, the size of a token in a hand; it is always on the card, so every
+    card of a worker holding an item shows it where the card is (beside the column,
+    two cards of one row put theirs in one place, and a hand read as a stray pill).
+
+    On a card of three lines the token is on the third line, wide enough for the full
+    id (``P1-11``, ``P12-345``): two hands never read alike (``18`` and ``18`` looked
+    like one item taken twice). On a lower card it sits at the right end of the card's
+    last line: the full id where the card keeps room for its name and a count beside
+    it, else a chip the colour alone tells (no label: a bare number is never drawn).
+    Never narrower than a slot's token on a card of three lines."""
     s = lay.scale
+    px = text_px(s)
     widest = max((int(n[1:]) for n in producers if n[1:].isdigit()), default=1)
-    need = measure(f"P{widest}-{HELD_SEQ}", text_px(s), True) + 8  # the label's margins
+    need = measure(f"P{widest}-{HELD_SEQ}", px, True) + 8  # the label's margins
     out: dict[str, QSizeF] = {}
     for role, cards in (("producer", lay.producers), ("consumer", lay.consumers)):
         rects = list(cards.values())
@@ -403,33 +429,50 @@ def held_sizes(lay: Layout, producers: list[str], measure: Measure) -> dict[str,
             out[role] = QSizeF(lay.token)
             continue
         card_h = min(r.height() for r in rects)
-        if all(card_lines(r, s) == 3 for r in rects):  # on the card's third line
+        card_w = min(r.width() for r in rects)
+        lines = min(card_lines(r, s) for r in rects)
+        if lines == 3:  # on the card's third line
             h = min(20.0 * s, card_h * 0.6)
-            room = min(r.width() for r in rects) - 14 * s
-        else:  # beside the card, as tall as it (the gap keeps neighbours' apart)
-            h = min(20.0 * s, card_h - 2)
-            if role == "producer":
-                room = lay.buffer.left() - lay.producers_right - 8
-            else:
-                room = lay.consumers_left - lay.buffer.right() - 8
-            if room < need:  # no room for the full id: the slots' token, as before
-                h = 0.0
-        if h < LABELLED_TOKEN_H:
-            out[role] = QSizeF(lay.token)
+            if h < LABELLED_TOKEN_H:
+                out[role] = QSizeF(lay.token)
+                continue
+            w = max(lay.token.width(), min(need, card_w - 14 * s))
+            out[role] = QSizeF(w, max(lay.token.height(), h))
             continue
-        w = max(lay.token.width(), min(need, room))
-        out[role] = QSizeF(w, max(lay.token.height(), h))
+        # at the right end of the last line, inside the card's border
+        chip = hand_chip(card_h, lines, s)
+        h = chip.height()
+        room = card_w - CARD_INSET * s - 3 * s - 6
+        if lines == 1:  # the name (as the card draws it) shares the line
+            name_px = max(px, min(13 * s, (card_h - 4) / 1.3))
+            room -= max(measure(n, name_px, True) for n in cards)
+            if lay.tally.get(role, QRectF()).isNull():  # a count and the short word
+                room -= measure(HELD_COUNT, px, False) + 6
+                room -= measure(WIDEST_SHORT_WORD, px, False) + 6
+        else:  # the state's short word shares the second line
+            room -= measure(WIDEST_SHORT_WORD, px, False)
+        if h >= LABELLED_TOKEN_H and need <= room:
+            out[role] = QSizeF(need, h)
+        else:  # the colour alone: a chip, narrowed to the room the card has
+            if room < HAND_W - 4:  # not even a chip beside the name: on the stripe
+                lay.hand_on_stripe[role] = True
+                out[role] = QSizeF(6 * s, max(6.0, card_h - 4))
+                continue
+            w = min(chip.width(), room)
+            out[role] = QSizeF(w, min(h, max(1.6 * w, 12.0)))  # a chip, not a bar
     return out
 
 
 def held_anchor(rect: QRectF, role: Role | str, lay: Layout) -> QPointF:
-    """Where a card shows the item it holds, so a travelling token lands right there."""
+    """Where a card shows the item it holds, so a travelling token lands right there:
+    on the third line of a card of three, else at the right end of its last line (or
+    over the state stripe, see :attr:`Layout.hand_on_stripe`)."""
     size = lay.held.get(str(role), lay.token)
-    if card_lines(rect, lay.scale) == 3:
-        row = rect.height() / 3
+    lines = card_lines(rect, lay.scale)
+    row = rect.height() / lines
+    if lines == 3:
         return QPointF(rect.left() + 11 * lay.scale + size.width() / 2, rect.top() + 2.5 * row)
-    # beside the column, never over a card's name
-    half = size.width() / 2 + 2
-    if role == Role.PRODUCER:
-        return QPointF(lay.producers_right + half, rect.center().y())
-    return QPointF(lay.consumers_left - half, rect.center().y())
+    if lay.hand_on_stripe.get(str(role), False):
+        return QPointF(rect.left() + size.width() / 2, rect.center().y())
+    x = rect.right() - 3 * lay.scale - size.width() / 2
+    return QPointF(x, rect.top() + (lines - 0.5) * row)

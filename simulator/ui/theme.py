@@ -95,6 +95,12 @@ THEMES = {
         "empty_text": "#A8507F",
         "note": "#9A4400",  # the Setup panel's "takes effect at the next start"
         "error": "#B3261E",
+        # the banner over the canvas (paused, endings): a box of the other lightness
+        # than the canvas, so it reads as a box in either theme, not as text on it
+        "banner": "#1F2328",
+        "banner_ink": "#FFFFFF",
+        "banner_alarm": "#B3261E",  # deadlock, stuck join, terminated: red
+        "banner_alarm_ink": "#FFFFFF",
         "grid_alpha": 0.25,
     },
     "dark": {
@@ -113,6 +119,11 @@ THEMES = {
         "empty_text": "#E08FC0",
         "note": "#F2A65E",
         "error": "#FF8A80",
+        # the light theme's dark box vanished on the dark canvas (#1F2328 on #1E2227)
+        "banner": "#E6E8EB",
+        "banner_ink": "#1F2328",
+        "banner_alarm": "#FF8A80",
+        "banner_alarm_ink": "#1F2328",
         "grid_alpha": 0.18,
     },
 }
@@ -140,10 +151,14 @@ TEXT_PAIRS = [
     ("empty_text", "canvas"),
     ("note", "window"),
     ("error", "window"),
+    ("banner_ink", "banner"),
+    ("banner_alarm_ink", "banner_alarm"),
 ]
+#: (box, background) pairs of theme keys whose box must stand out (WCAG non-text
+#: contrast, at least 3:1): the banner on the canvas
+BOX_PAIRS = [("banner", "canvas"), ("banner_alarm", "canvas")]
 #: text drawn in the same colours in every theme: (text, background)
 FIXED_TEXT_PAIRS = [
-    ("#FFFFFF", "#1F2328"),  # the banner (paused, starting workers)
     ("#FFFFFF", "#B34F00"),  # white on ALARM_COLOR (the books broke)
 ]
 TOKEN_INK = "#1F2328"  #: item labels: tokens are pastel in every theme

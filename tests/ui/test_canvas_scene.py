@@ -80,6 +80,13 @@ def test_builders_make_the_same_items_as_before_the_split(qtbot, capacity, n):
     was_labelled = labelled and n != 64
     if lay.held["consumer"].height() >= 15 and not was_labelled:
         want["SimpleText"] += MAX_TOKENS
+    # every card has a hand now (before, only cards of three lines): a tag, and its
+    # label where the hand is tall enough for one
+    for card in items.cards.values():
+        if card.lines < 3:
+            assert card.held is not None
+            want["Path"] += 1
+            want["SimpleText"] += card.held.label is not None
     assert dict(kinds) == want
     assert list(items.cards) == [v.name for v in idle_workers(cfg)]
     assert len(items.tokens) == MAX_TOKENS
@@ -89,7 +96,7 @@ def test_builders_make_the_same_items_as_before_the_split(qtbot, capacity, n):
         assert items.bar is None and len(items.slots) == capacity
         assert all((s.label is not None) == (lay.mode == "row") for s in items.slots)
     for card in items.cards.values():
-        assert (card.held is not None) == (card.lines == 3)
+        assert card.held is not None  # every card shows the item in its hand
 
 
 @pytest.mark.parametrize(("capacity", "mode"), [(10, "row"), (200, "grid"), (1000, "bar")])
