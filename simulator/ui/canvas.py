@@ -18,7 +18,7 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, QSizeF, Qt, Signal, Slot
 from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
@@ -36,7 +36,7 @@ from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, Snapshot
 from simulator.engine.workers import ROLES, Role, number_of, worker_name
 from simulator.ui import theme
-from simulator.ui.canvas_items import CLAIMED_EMPTY
+from simulator.ui.canvas_items import CLAIMED_EMPTY, ITEM_FORMS, row_forms
 from simulator.ui.canvas_layout import MIN_TEXT_PX, Layout, compute_layout, held_anchor
 from simulator.ui.canvas_model import TWEEN_S, CanvasModel, ease
 from simulator.ui.canvas_scene import SceneItems, banner_text, build_scene
@@ -346,9 +346,14 @@ class SimulationCanvas(QGraphicsView):
         if items.bar is not None:
             items.bar.show(len(ids), capacity)
         else:
+            forms: tuple[str, ...] = ITEM_FORMS
+            if items.slots and items.slots[0].label is not None:
+                r = items.slots[0].rect
+                forms = row_forms(ids, QSizeF(r.width() - 4, r.height()), items.styles.slot_fm)
             for i, slot in enumerate(items.slots):
                 # a place the count claims that holds nothing (see Snapshot.slots)
-                slot.show((ids[i] if ids[i] >= 0 else CLAIMED_EMPTY) if i < len(ids) else -1)
+                at = (ids[i] if ids[i] >= 0 else CLAIMED_EMPTY) if i < len(ids) else -1
+                slot.show(at, forms)
 
     def _move_tokens(
         self,

@@ -8,6 +8,7 @@ updated; none of them paints in Python.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
@@ -35,7 +36,6 @@ from simulator.engine.workers import Role, WorkerState
 from simulator.ui import theme
 from simulator.ui.canvas_layout import (
     CARD_INSET,
-    HELD_SEQ,
     LABELLED_TOKEN_H,
     MIN_TEXT_PX,
     Layout,
@@ -96,7 +96,6 @@ class Styles:
         self.slot_font = self.token_font
         self.slot_fm = self.token_fm
         #: the one shape of every slot's label in this layout (empty: colour alone)
-        self.slot_forms = slot_forms(lay, self.slot_fm)
         self._count_w: dict[str, float] = {" done": self.small_fm.horizontalAdvance(" done")}
 
     def count_width(self, text: str) -> float:
@@ -194,21 +193,18 @@ def fits(text: str, size: QSizeF, fm: QFontMetricsF) -> bool:
     return tall and max(fm.horizontalAdvance(x) for x in lines) <= size.width()
 
 
-def slot_forms(lay: Layout, fm: QFontMetricsF) -> tuple[str, ...]:
-    """The one shape every labelled slot of the buffer uses for this layout: the most
-    telling that holds the widest label the run can have (the highest producer's number
-    and a four-digit, else three-digit item number); none (the colour alone) where
-    neither does. One shape for the row: a row mixing ``P7`` / ``14``, ``P13-7`` and a
-    bare ``14`` read as different kinds of thing."""
-    if lay.mode != "row" or not lay.slots:
-        return ()
-    size = QSizeF(lay.slots[0].width() - 4, lay.slots[0].height())
-    widest = max((int(n[1:]) for n in lay.producers if n[1:].isdigit()), default=1)
+def row_forms(items: Iterable[int], size: QSizeF, fm: QFontMetricsF) -> tuple[str, ...]:
+    """The one shape every slot of the buffer shows at this frame: the most telling that
+    holds each item in it now (``P1-42``, else ``P1`` over ``42``); none (the colour
+    alone) where not every item fits. One shape for the row: a row mixing ``P7`` /
+    ``14``, ``P13-7`` and a bare ``14`` read as different kinds of thing; chosen from
+    the items on show, so a short run keeps its labels until its numbers grow."""
+    labels = [item_label(i).partition("-") for i in items if i >= 0 and not is_pill(i)]
     for form in ITEM_FORMS:
-        for seq in ("8888", HELD_SEQ):
-            text = f"P{widest}-{seq}" if form == "full" else f"P{widest}\n{seq}"
-            if fits(text, size, fm):
-                return (form,)
+        if all(
+            fits(f"{p}-{n}" if form == "full" else f"{p}\n{n}", size, fm) for p, _, n in labels
+        ):
+            return (form,)
     return ()
 
 
@@ -760,12 +756,14 @@ class SlotItem:
         scene.addItem(self.box)
         self.label = Label(scene, st.slot_font, st.token_ink) if labelled else None
         self.item = -1
+        self.forms: tuple[str, ...] = ITEM_FORMS
 
-    def show(self, item: int) -> None:
-        """Show ``item`` in this slot (-1: empty; :data:`CLAIMED_EMPTY`: counted, empty)."""
-        if item == self.item:
+    def show(self, item: int, forms: tuple[str, ...] = ITEM_FORMS) -> None:
+        """Show ``item`` in this slot (-1: empty; :data:`CLAIMED_EMPTY`: counted, empty),
+        labelled in the first of ``forms`` (the row's, :func:`row_forms`) that fits."""
+        if item == self.item and forms == self.forms:
             return
-        self.item = item
+        self.item, self.forms = item, forms
         if item == CLAIMED_EMPTY:
             pen = QPen(QColor(179, 38, 30), 2.0, Qt.PenStyle.DashLine)
             self.box.setPen(pen)
@@ -790,9 +788,7 @@ class SlotItem:
         if self.label is not None:
             self.label.item.setBrush(self.st.token_ink)
             size = QSizeF(self.rect.width() - 4, self.rect.height())
-            self.label.set_item(
-                item, self.rect.center(), size, self.st.slot_fm, self.st.slot_forms
-            )
+            self.label.set_item(item, self.rect.center(), size, self.st.slot_fm, forms)
 
 
 class FillBar:

@@ -163,3 +163,19 @@ def test_every_box_pair_stands_out(name):
     t = theme.THEMES[name]
     for box, bg in theme.BOX_PAIRS:
         assert theme.contrast(QColor(t[box]), QColor(t[bg])) >= 3.0, (name, box)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_short_runs_slots_keep_their_labels(qtbot, size):
+    """The shape follows the items on show: 3 producers' first items (P3 over 10) fit a
+    slot at every size, so the row is labelled; it went blank for a long run's widest
+    number (P3-8888) that no slot of this run held yet."""
+    cfg = SimulationConfig(producers=3, consumers=2, capacity=10)
+    canvas = shown_canvas(qtbot, cfg, size)
+    buffer = tuple(item_id(1 + k % 3, 8 + k) for k in range(10))
+    canvas.on_snapshot(snapshot_of(cfg, buffer))
+    canvas.refresh(force=True)
+    items = canvas._items
+    assert items is not None
+    labels = [s.label.text if s.label is not None else "" for s in items.slots]
+    assert all(t.replace("\n", "-") == item_label(i) for t, i in zip(labels, buffer, strict=True)), labels
