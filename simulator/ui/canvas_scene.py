@@ -310,16 +310,25 @@ def ending_text(snap: Snapshot | None) -> str | None:
 def cut_short(snap: Snapshot) -> str | None:
     """What a stopped drain or poison-pill left behind when it did not finish (its time
     limit ran out, or a second Stop cut it): ``poison-pill cut short: 2 pills never
-    taken · 0 in buffer, 2 in hand stay in the books``; None if it finished. Saying
-    "every consumer ended, nothing lost" over pills still in the buffer was false."""
+    taken · 2 items left unconsumed (in hand), in the books``; None if it finished.
+    Saying "every consumer ended, nothing lost" over pills still in the buffer was
+    false."""
     pills = sum(1 for i in snap.buffer if is_pill(i))
-    if not (pills or snap.in_buffer or snap.in_hand):
+    left = snap.in_buffer + snap.in_hand
+    if not (pills or left):
         return None
-    never = f"{pills} pill{'' if pills == 1 else 's'} never taken · " if pills else ""
-    return (
-        f"{snap.ending} cut short: {never}{snap.in_buffer} in buffer, "
-        f"{snap.in_hand} in hand stay in the books"
-    )
+    words = []
+    if pills:
+        words.append(f"{pills} pill{'' if pills == 1 else 's'} never taken")
+    if left:
+        where = [
+            f"{n} {place}" if snap.in_buffer and snap.in_hand else place
+            for n, place in ((snap.in_buffer, "in the buffer"), (snap.in_hand, "in hand"))
+            if n
+        ]
+        items = f"{left} item{'' if left == 1 else 's'}"
+        words.append(f"{items} left unconsumed ({', '.join(where)}), in the books")
+    return f"{snap.ending} cut short: " + " · ".join(words)
 
 
 def deadlock_text(waits: tuple[tuple[str, str], ...] | list[list[str]]) -> str:

@@ -174,9 +174,12 @@ def test_a_poison_pill_ending_cut_short_says_what_it_left():
         in_hand=2,
     )
     assert ending_text(left) == (
-        "poison-pill cut short: 2 pills never taken · 0 in buffer, 2 in hand stay in the books"
+        "poison-pill cut short: 2 pills never taken · "
+        "2 items left unconsumed (in hand), in the books"
     )
     done = dataclasses.replace(left, buffer=(), in_hand=0)
     assert ending_text(done) == "poison pills taken: every consumer ended, nothing lost"
     drained = dataclasses.replace(done, ending="drain", in_buffer=3, buffer=(item_id(1, 1),) * 3)
-    assert ending_text(drained) == "drain cut short: 3 in buffer, 0 in hand stay in the books"
+    assert ending_text(drained) == (
+        "drain cut short: 3 items left unconsumed (in the buffer), in the books"
+    )
