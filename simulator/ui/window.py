@@ -942,7 +942,8 @@ class MainWindow(QMainWindow):
         if not self.strip.isVisible():
             return
         books = self.stats.values["invariant"]
-        rate = f"Throughput now / run avg: {self.stats.values['throughput'].text()}"
+        # the statistics' figures carry no unit (it is in their row's name): say it here
+        rate = f"Throughput now / run avg: {self.stats.values['throughput'].text()} items/s"
         guess = f" (predicted {self.stats.predicted['throughput'].text()})"
         tail = f"     Books: {books.text()}"
         # the prediction only if the line still fits on one line (a projector's 1024 px)

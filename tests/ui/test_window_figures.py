@@ -111,7 +111,7 @@ def test_stats_show_the_rolling_rate_and_the_run_average(qtbot):
     panel = StatsPanel()
     qtbot.addWidget(panel)
     panel.on_snapshot(snapshot(consumed=9, elapsed=2.0, consumed_rate=6.25))
-    assert panel.values["throughput"].text() == "6.25 / 4.50 items/s"
+    assert panel.values["throughput"].text() == "6.25\u00a0/\u00a04.50"
     assert panel.read() == {
         "in_buffer": 2,
         "produced": 12,
