@@ -53,7 +53,7 @@ N = int(WINDOW_S / SAMPLE_S)
 WIDEST_TICK = "000000"  #: room for the widest tick label, e.g. "80000" or "1,000"
 #: the rates' y range follows the samples of the last this many seconds (older peaks,
 #: a start-up burst, may run off the top once they are this old)
-SCALE_S = 10.0
+SCALE_S = 5.0
 HEADROOM = 1.15  #: the rates' top is at least this much above the highest line
 
 
