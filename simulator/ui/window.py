@@ -1142,7 +1142,6 @@ class MainWindow(QMainWindow):
         }
         out["prediction"] = None if self.prediction is None else self.prediction.as_json()
         out["status"] = self.state_label.text()
-        out["status_full"] = self.state_label.full_text()
         out["inside"] = self.inside_view.dump() | {"visible": self.inside_shown}
         # REPLAY: the recorded moment on show, and when it was (None while live)
         out["replay"] = self.replay.dump()
