@@ -298,6 +298,18 @@ class Metrics:
             self._lat_n += n
             self._lat_sum += float(sum(latencies))
 
+    def settle(self, t: float, occupancy: int) -> None:
+        """The buffer holds ``occupancy`` from ``t`` on, whatever the events said: a stop
+        closed the books (a chosen ``terminate`` discarded what the buffer held; a
+        plain stop leaves what the books count there, poison pills included). Without
+        it the last PUT/GOT's count stays "occupancy now" after the stop and the mean
+        keeps integrating it, beside a buffer the books and the picture call empty."""
+        if t > self._occ_since:
+            self._occ_area += self.occupancy * (t - self._occ_since)
+            self._occ_since = t
+        self.occupancy = occupancy
+        self.last_t = max(self.last_t, t)
+
     # ---- read side -------------------------------------------------------------
     def rates(self, now: float) -> tuple[float, float]:
         """Produced/s and consumed/s over the last ``RATE_WINDOW_S`` complete bins."""

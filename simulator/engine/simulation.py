@@ -86,6 +86,7 @@ from simulator.engine.events import (
     Event,
     RawEvent,
     is_inside,
+    is_pill,
     item_label,
     make,
     stopped_event,
@@ -220,6 +221,9 @@ class Snapshot:
     violations: tuple[str, ...]
     produced_rate: float
     consumed_rate: float
+    #: what the buffer holds now, as the header counts it: ``in_buffer`` items plus
+    #: the poison pills among ``buffer`` (pills are not items of the books, but they
+    #: take slots). One count for every view, before and after the stop
     occupancy: int
     max_occupancy: int
     mean_occupancy: float
@@ -769,6 +773,8 @@ class Simulation:
                 contents = None if slots is None else [i for i in slots if i >= 0]
                 self._final_slots = None if slots is None else tuple(slots)
                 self.ledger.close_books(remaining, contents)
+                # what stays in the buffer by the books (pills too) from the stop on
+                self.metrics.settle(time.monotonic(), self._buffer_count())
             return self._stopped(t0)
 
     def _alive(self, role: Role) -> int:
@@ -846,6 +852,7 @@ class Simulation:
             self.ledger.freeze()
             self.ledger.feed_after([ev for ev in late if ev[0] > moment])
             self.ledger.discard()
+            self.metrics.settle(moment, self._buffer_count())  # discarded: empty
             for name in list(self.metrics.workers):  # killed: they said nothing more
                 self.metrics.feed([stopped_event(name, NO_ITEM)], [])
             gone = self.metrics.gone  # what they held was discarded: empty hands
@@ -1168,6 +1175,7 @@ class Simulation:
             p_rate, c_rate = met.rates(now)
             requested = self._requested
             cpu_percent, role_cpu = self._cpu_views()
+            occupancy = self._buffer_count()
             return Snapshot(
                 state=self.state,
                 config=self.config,
@@ -1184,8 +1192,8 @@ class Simulation:
                 violations=tuple(led.violations),
                 produced_rate=p_rate,
                 consumed_rate=c_rate,
-                occupancy=met.occupancy,
-                max_occupancy=met.max_occupancy,
+                occupancy=occupancy,
+                max_occupancy=max(met.max_occupancy, occupancy),
                 mean_occupancy=met.mean_occupancy(now),
                 latency_ms=met.latency_ms(),
                 producer_blocked=met.blocked_fraction(Role.PRODUCER, now),
@@ -1237,6 +1245,12 @@ class Simulation:
                 stuck_join=self._stuck_join,
                 pills_waiting=self._pills_waiting(),
             )
+
+    def _buffer_count(self) -> int:
+        """What the buffer holds by the books (under ``self._lock``): items and the poison
+        pills among them, as :attr:`Snapshot.occupancy` counts it."""
+        led = self.ledger
+        return led.in_buffer + sum(1 for i in led.in_buffer_ids if is_pill(i))
 
     def _pills_waiting(self) -> int:
         """:attr:`Snapshot.pills_waiting` (under ``self._lock``): counted from the PUT

@@ -8,7 +8,10 @@ The time axis is the run's own (seconds since its start). It grows with the run,
 whole steps of :data:`GROW_S`, until it spans :data:`WINDOW_S`; then it scrolls, the
 newest sample at the right edge. A 10-second demo fills the plot instead of a sixth of
 it. The y ranges move only in 1-2-5 steps, so the axes are not re-laid-out on every
-sample.
+sample. The rates' range is a function of the samples alone (:func:`rate_top`: the last
+:data:`SCALE_S` of them, the run's average and the prediction, with headroom), so REPLAY
+draws a moment with the axis it had live, and a start-up burst does not flatten a slow
+run's 1 item/s lines onto the baseline for the rest of the run.
 
 The rolling rate of the engine (a 2-second window) swings with every burst; the run's
 average (consumed / elapsed) is the trend. Both are drawn, and named in the title, so a
@@ -40,7 +43,7 @@ from PySide6.QtWidgets import QWidget
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.metrics import rate_text
-from simulator.engine.simulation import RUNNING, Snapshot
+from simulator.engine.simulation import RUNNING, STOPPED, Snapshot
 from simulator.theory import Prediction, occupancy_text
 from simulator.ui import theme
 
@@ -49,6 +52,10 @@ GROW_S = 10.0  #: the time axis starts this long and grows in steps of it
 SAMPLE_S = 0.1
 N = int(WINDOW_S / SAMPLE_S)
 WIDEST_TICK = "000000"  #: room for the widest tick label, e.g. "80000" or "1,000"
+#: the rates' y range follows the samples of the last this many seconds (older peaks,
+#: a start-up burst, may run off the top once they are this old)
+SCALE_S = 5.0
+HEADROOM = 1.15  #: the rates' top is at least this much above the highest line
 
 
 _UNSET = object()  #: no prediction handed over yet
@@ -60,6 +67,12 @@ def time_span(t: float) -> tuple[float, float]:
     if t <= WINDOW_S:
         return 0.0, min(WINDOW_S, max(GROW_S, math.ceil(t / GROW_S - 1e-9) * GROW_S))
     return t - WINDOW_S, t
+
+
+def rate_top(peak: float) -> float:
+    """The rates' y range's top for ``peak``, the highest line to show: the next 1-2-5
+    step above it with :data:`HEADROOM` (at least 1 item/s)."""
+    return _nice_ceiling(max(peak, 1.0) * HEADROOM)
 
 
 def run_average(consumed: int, elapsed: float) -> float:
@@ -120,6 +133,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
             brush=fill,
         )
         self.capacity_line = pg.InfiniteLine(angle=0)  # named in the title, never over data
+        # under the occupancy: a full buffer's line lies on the capacity, and must show
+        self.capacity_line.setZValue(-5)
+        self.occupancy_curve.setZValue(5)
         self.occ.addItem(self.capacity_line)
         #: the prediction on show (None: predicting; a Prediction whose run is None: none)
         self.prediction: object = _UNSET
@@ -147,7 +163,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
             plot.getViewBox().disableAutoRange()
             plot.setXRange(*self.span, padding=0)
         self.rates_top = 0.0
-        self._set_rate_range(1.0)
+        self._set_rate_range(0.0)
         self.set_capacity(10)
         self._built = True
 
@@ -273,8 +289,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
                 line.setValue(value)
         self._show_title()
         self._show_occ_title()
-        if self.predicted_rate is not None and self.predicted_rate > self.rates_top / 1.1:
-            self._set_rate_range(self._peak())
+        self._set_rate_range(self._peak())
 
     def predicted_lines(self) -> dict[str, float | None]:
         """The dashed lines' values as drawn (None where none is shown): for dumps and
@@ -326,8 +341,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
             self.rates.setXRange(*span, padding=0)
 
     def _set_rate_range(self, peak: float) -> None:
-        """Grow (or shrink, when far above) the rates' y range in 1-2-5 steps."""
-        top = _nice_ceiling(max(peak, 1.0) * 1.1)
+        """The rates' y range for ``peak`` (:func:`rate_top`), set only when it changes
+        (a 1-2-5 step)."""
+        top = rate_top(peak)
         if top != self.rates_top:
             self.rates_top = top
             self.rates.setYRange(0, top, padding=0)
@@ -342,9 +358,10 @@ class LivePlot(pg.GraphicsLayoutWidget):
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot) -> None:
-        """Sample ``snap`` (at most every :data:`SAMPLE_S` of run time, only while
-        running); the run's average in the title follows every snapshot handed in, so it
-        agrees with the statistics' on the same frame."""
+        """Sample ``snap`` (at most every :data:`SAMPLE_S` of run time, while running,
+        and the stopped run's final state once, at the time it stopped); the run's
+        average in the title follows every snapshot handed in, so it agrees with the
+        statistics' on the same frame."""
         if shows_drops(snap) and not self.drops:
             self.drops = True
             self._show_title()
@@ -353,8 +370,11 @@ class LivePlot(pg.GraphicsLayoutWidget):
             self.average = average
             if self.n:
                 self._show_title()
+        if snap.state == STOPPED and self.n:
+            self._end_sample(snap)
+            return
         if snap.state != RUNNING and self.n:
-            return  # keep the picture of a paused or stopped run as it is
+            return  # keep the picture of a paused run as it is
         t = snap.elapsed
         if t - self._last_sample < SAMPLE_S:
             return
@@ -364,6 +384,23 @@ class LivePlot(pg.GraphicsLayoutWidget):
         )
         if snap.capacity != self.capacity_line.value():
             self.set_capacity(snap.capacity)
+
+    def _end_sample(self, snap: Snapshot) -> None:
+        """The stopped run's last sample: its final state at the time it stopped. The
+        frames may stop coming well before that (a second Stop waits while the ending
+        winds down), and a stop may empty the buffer (terminate): the line ends where
+        the run did, at what the books say the buffer holds."""
+        t = snap.elapsed
+        last = self.t[-1]
+        if t > last + 1e-9:
+            self._last_sample = t
+            self.add_sample(
+                t, snap.produced_rate, snap.consumed_rate, snap.occupancy, snap.dropped_rate
+            )
+        elif self.occupancy[-1] != snap.occupancy:  # the same moment: its final count
+            self.occupancy[-1] = snap.occupancy
+            sl = slice(N - self.n, N)
+            self.occupancy_curve.setData(self.t[sl], self.occupancy[sl], skipFiniteCheck=True)
 
     def add_sample(
         self, t: float, produced: float, consumed: float, occupancy: float, dropped: float = 0.0
@@ -389,16 +426,15 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.average_line.setValue(self.average)
         self.average_line.setVisible(True)
         self._show_title()
-        peak = self._peak()
-        if peak > self.rates_top or peak < self.rates_top / 4:
-            self._set_rate_range(peak)
+        self._set_rate_range(self._peak())
 
     def _peak(self) -> float:
-        """The highest thing the rates' plot must show: the curves, the run's average and
-        the predicted throughput."""
-        sl = slice(N - self.n, N)
+        """The highest thing the rates' plot must show: the curves over the last
+        :data:`SCALE_S` of samples, the run's average and the predicted throughput."""
         peak = max(self.average, self.predicted_rate or 0.0)
         if self.n:
+            ts = self.t[N - self.n :]
+            sl = slice(N - self.n + int(np.searchsorted(ts, ts[-1] - SCALE_S)), N)
             peak = max(peak, float(self.produced[sl].max()), float(self.consumed[sl].max()))
             if self.drops:
                 peak = max(peak, float(self.dropped[sl].max()))

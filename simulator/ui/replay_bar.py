@@ -28,7 +28,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from simulator.engine.simulation import RUNNING, Snapshot
+from simulator.engine.simulation import RUNNING, STOPPED, Snapshot
 from simulator.ui import theme
 from simulator.ui.canvas_model import CanvasModel, Token
 from simulator.ui.code_panel import Mark, MarkerTracker
@@ -158,14 +158,10 @@ def markers_of(tracker: MarkerTracker) -> dict[str, tuple[int, str, int]]:
     return {w: (m.line, m.code, m.kind) for w, m in tracker.marks.items()}
 
 
-def load_plot(
-    plot: LivePlot,
-    samples: list[Sample],
-    snap: Snapshot | None,
-    rates_top: float | None = None,
-) -> None:
+def load_plot(plot: LivePlot, samples: list[Sample], snap: Snapshot | None) -> None:
     """Make ``plot`` show what it showed when ``snap`` was on show: its last N samples up
-    to then, the run's average of ``snap``, its time span and (if given) y range."""
+    to then, the run's average of ``snap``, its time span and y range (a function of
+    those samples, as live: :func:`~simulator.ui.plots.rate_top`)."""
     plot.reset()
     plot.drops = snap is not None and shows_drops(snap)
     s = samples[-N:]
@@ -189,9 +185,7 @@ def load_plot(
         plot._set_span(s[-1][0])
         plot.average_line.setValue(plot.average)
         plot.average_line.setVisible(True)
-    plot._set_rate_range(plot._peak() if rates_top is None else rates_top)
-    if rates_top is not None:
-        plot.rates_top = rates_top
+    plot._set_rate_range(plot._peak())
     plot._show_title()
     if snap is not None and snap.capacity != plot.capacity_line.value():
         plot.set_capacity(snap.capacity)
@@ -293,7 +287,7 @@ class Replayer:
                 tokens,
                 model.fast(now),
                 self._live_caption if self.active else self.canvas.caption,
-                {} if self.active else {"rates_top": self.plot.rates_top},
+                {},
             )
         )
         self._show_bar(t)
@@ -317,7 +311,8 @@ class Replayer:
             shown.produced_rate,
             shown.consumed_rate,
             shown.occupancy,
-            shown.state == RUNNING,
+            # the graph samples a stopped run's final state too (LivePlot._end_sample)
+            shown.state in (RUNNING, STOPPED),
             shown.dropped_rate,
         )
 
@@ -402,8 +397,7 @@ class Replayer:
         self.inside.code.tracker = tracker
         self.inside.on_frame([], 0, snap)
         self.inside.code._refresh_marks()
-        top = st.extra.get("rates_top")
-        load_plot(self.plot, self.history.samples(snap.elapsed), snap, top)
+        load_plot(self.plot, self.history.samples(snap.elapsed), snap)
         self.restyle()  # the text size may have changed since
         self._show_bar(st.t, force=True)
         self.mark.show()

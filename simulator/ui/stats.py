@@ -19,7 +19,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Event
+from simulator.engine.events import Event, is_pill
 from simulator.engine.metrics import rate_text
 from simulator.engine.simulation import STOPPED, Snapshot
 from simulator.theory import Prediction, occupancy_text
@@ -32,7 +32,10 @@ BOOKS = re.compile(
     r"(?: \+ ([\d,]+) rejected \+ ([\d,]+) overwritten)?(?: \+ ([\d,]+) discarded)?$"
 )
 #: the longest first line of a wrapped row name (see StatsPanel._fit_names)
-NAME_LINES = ("Rate now / avg:", "Occupancy now /", "Time in buffer", "Time blocked")
+NAME_LINES = ("Rate now / avg", "Occupancy now /", "Time in buffer", "Time blocked")
+#: " / " between the figures of one value, with no-break spaces: a value is never broken
+#: (the figures' labels do not wrap at all, see StatsPanel.__init__)
+SLASH = "\u00a0/\u00a0"
 #: the rows of what left the books other than by a take, and the run that shows each
 #: (see :func:`row_names`): a row that cannot count anything in this run is hidden, so
 #: the figures and the prediction sit higher in the side panel (720 px screens)
@@ -52,21 +55,19 @@ _UNSET = object()
 def predicted_texts(p: Prediction | None) -> dict[str, str]:
     """What the "predicted" column shows for ``p`` (None: still predicting), row by row,
     in the measured figures' own formats: the run average, the mean occupancy, the
-    blocked shares, the time in buffer p50 / p95."""
+    blocked shares, the time in buffer p50 / p95 (the units are in the rows' names)."""
     if p is None:
         return dict.fromkeys(PREDICTED_ROWS, PREDICTING)
     r = p.run
     if r is None:
         return dict.fromkeys(PREDICTED_ROWS, "–")
-    texts = {
-        "throughput": f"{rate_text(r.throughput_per_s)}/s",
+    return {
+        "throughput": rate_text(r.throughput_per_s),
         "occupancy": occupancy_text(p),
-        "blocked": f"{100 * r.producer_blocked_fraction:.0f} % / "
-        f"{100 * r.consumer_blocked_fraction:.0f} %",
-        "latency": f"{_ms(r.latency_ms[0])} / {_ms(r.latency_ms[1])}",
+        "blocked": f"{100 * r.producer_blocked_fraction:.0f}{SLASH}"
+        f"{100 * r.consumer_blocked_fraction:.0f}",
+        "latency": f"{_ms(r.latency_ms[0])}{SLASH}{_ms(r.latency_ms[1])}",
     }
-    # the narrow column wraps at the slash, never between a number and its unit
-    return {k: v.replace(" %", "\u00a0%").replace(" ms", "\u00a0ms") for k, v in texts.items()}
 
 
 def prediction_reason(p: Prediction | None) -> str:
@@ -152,12 +153,13 @@ class StatsPanel(QGroupBox):
         ("discarded", "Discarded"),
         # a bug's lost items (the books break): no-lock's race overwrites one in its slot
         ("lost", "Lost"),
-        # one line at 1280 px ("Throughput now / run avg" took two): the value says items/s
-        ("throughput", "Rate now / avg"),
-        # no-break spaces keep "(P / C)" and "p50 / p95" whole when a name wraps
+        # the units in the names, not the figures: "4.50 / 4.10 items/s" broke inside
+        # "items/" "s" in a narrow column. No-break spaces keep "(P / C)" and
+        # "p50 / p95" whole when a name wraps (to two lines at most, see _fit_names)
+        ("throughput", "Rate now / avg (items/s)"),
         ("occupancy", "Occupancy now / max\u00a0/\u00a0mean"),
-        ("blocked", "Time blocked (P\u00a0/\u00a0C)"),
-        ("latency", "Time in buffer p50\u00a0/\u00a0p95"),
+        ("blocked", "Time blocked (P\u00a0/\u00a0C, %)"),
+        ("latency", "Time in buffer p50\u00a0/\u00a0p95 (ms)"),
         ("invariant", "Books"),
     )
 
@@ -198,16 +200,16 @@ class StatsPanel(QGroupBox):
             grid.addWidget(name, row, 0, top)
             value = QLabel("–")
             value.setObjectName(f"stat_{key}")
-            # numbers grow during a run (18,679; 2,425.0 / 2,399.5 items/s): a value that
-            # outgrows the side panel wraps at a space instead of widening the panel past
-            # its scroll area, which would clip every row on the right
-            value.setWordWrap(True)
+            # a figure is never broken ("55 % /" over "0 %", "items/" over "s"): the
+            # figures' labels do not wrap and their columns take the width they need;
+            # the names wrap instead, and the units live in the names, so a figure stays
+            # short ("2037 / 2653"). Only the books' sentence wraps
+            value.setWordWrap(key == "invariant")
             self.values[key] = value
             if key in PREDICTED_ROWS:
                 grid.addWidget(value, row, 1, top)
                 guess = QLabel(PREDICTING)
                 guess.setObjectName(f"predicted_{key}")
-                guess.setWordWrap(True)
                 self.predicted[key] = guess
                 grid.addWidget(guess, row, 2, top)
             else:  # nothing to predict: the figure may use the predicted column's room
@@ -259,13 +261,14 @@ class StatsPanel(QGroupBox):
         """Three columns share a narrow side panel (it must not widen past its scroll
         area, which would clip every row on the right). The names wrap, but never to
         more than two lines ("Occupancy now /" over "max / mean:"), so their column is
-        as wide as the widest first line at the current text size; the figures wrap at
-        their spaces down to a few characters, whatever a wrapped label would ask."""
+        as wide as the widest first line at the current text size. The figures do not
+        wrap: their columns are as wide as their text ("2037 / 2653", units in the
+        names)."""
         fm = QFontMetrics(self.font())
         width = max(fm.horizontalAdvance(w) for w in NAME_LINES) + 6
         for name in self._names:
             name.setMinimumWidth(width)
-        narrow = fm.horizontalAdvance("predicted") + 4  # also "2,425.0 /", "4443 ms /"
+        narrow = fm.horizontalAdvance("predicted") + 4  # the column's heading
         for label in (*self.values.values(), *self.predicted.values()):
             label.setMinimumWidth(narrow)
 
@@ -352,7 +355,12 @@ class StatsPanel(QGroupBox):
         v = self.values
         v["produced"].setText(f"{snap.produced:,}")
         v["consumed"].setText(f"{snap.consumed:,}")
-        v["in_buffer"].setText(f"{snap.in_buffer:,} of {snap.capacity:,}")
+        # the header's count: pills take slots but are not items of the books
+        pills = sum(1 for i in snap.buffer if is_pill(i)) if snap.ending else 0
+        v["in_buffer"].setText(
+            f"{snap.in_buffer:,} of {snap.capacity:,}"
+            + (f" + {pills} STOP (pill{'' if pills == 1 else 's'})" if pills else "")
+        )
         v["in_hand"].setText(f"{snap.in_hand:,}")
         v["rejected"].setText(f"{snap.rejected:,}")
         v["overwritten"].setText(f"{snap.overwritten:,}")
@@ -364,15 +372,15 @@ class StatsPanel(QGroupBox):
         # "now" is the last 2 s of a run going on: a stopped run has no rate now (its
         # last value would read as if something still moved)
         now = "–" if snap.state == STOPPED else rate_text(snap.consumed_rate)
-        v["throughput"].setText(f"{now} / {rate_text(average)} items/s")
+        v["throughput"].setText(f"{now}{SLASH}{rate_text(average)}")
         v["occupancy"].setText(
-            f"{snap.occupancy} / {snap.max_occupancy} / {snap.mean_occupancy:.1f}"
+            f"{snap.occupancy}{SLASH}{snap.max_occupancy}{SLASH}{snap.mean_occupancy:.1f}"
         )
         v["blocked"].setText(
-            f"{100 * snap.producer_blocked:.0f} % / {100 * snap.consumer_blocked:.0f} %"
+            f"{100 * snap.producer_blocked:.0f}{SLASH}{100 * snap.consumer_blocked:.0f}"
         )
         p50, p95, _ = snap.latency_ms
-        v["latency"].setText(f"{_ms(p50)} / {_ms(p95)}")
+        v["latency"].setText(f"{_ms(p50)}{SLASH}{_ms(p95)}")
         self.little.setText(littles_law(snap))
         inv = v["invariant"]
         if snap.ok:
@@ -467,4 +475,5 @@ def littles_law_idle() -> str:
 
 
 def _ms(x: float) -> str:
-    return f"{x:.0f} ms" if x >= 10 else f"{x:.1f} ms"
+    """Milliseconds, without the unit (the row's name says "(ms)")."""
+    return f"{x:.0f}" if x >= 10 else f"{x:.1f}"

@@ -38,6 +38,7 @@ from PySide6.QtGui import (
     QIcon,
     QKeyEvent,
     QKeySequence,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -46,6 +47,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QToolBar,
@@ -150,6 +152,45 @@ FIXED: dict[str, str] = {
     "lost-wakeup": "Fixed: two conditions (not_full for producers, not_empty for consumers), "
     "so every notify() wakes the side that can move. No DEADLOCK; the books stay ✓.",
 }
+
+
+class FitLabel(QLabel):
+    """A one-line label given its wordings, longest first: it shows the first that fits
+    its width (the last, elided at its end, if none does), and the first in its tooltip
+    when it shows less. It never asks for more width than the shortest needs: the status
+    bar's run line gave way to nothing else and was cut at 1024 px ("· threads · 3 p")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._wordings: tuple[str, ...] = ("",)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_wordings(self, *wordings: str) -> None:
+        """Show the first of ``wordings`` that fits (each a whole line)."""
+        if wordings != self._wordings:
+            self._wordings = wordings or ("",)
+            self._fit()
+
+    def full_text(self) -> str:
+        """The longest wording: what the line says in full (its tooltip when cut)."""
+        return self._wordings[0]
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        fm, room = self.fontMetrics(), self.contentsRect().width()
+        if not self.isVisible():  # not laid out yet: the whole line (a resize fits it)
+            room = fm.horizontalAdvance(self._wordings[0])
+        shown = next((w for w in self._wordings if fm.horizontalAdvance(w) <= room), None)
+        if shown is None:
+            shown = fm.elidedText(self._wordings[-1], Qt.TextElideMode.ElideRight, room)
+        if shown != self.text():
+            self.setText(shown)
+        tip = "" if shown == self._wordings[0] else self._wordings[0]
+        if tip != self.toolTip():
+            self.setToolTip(tip)
 
 
 class View(Protocol):
@@ -380,7 +421,7 @@ class MainWindow(QMainWindow):
         )
         self.rec_label.setToolTip("Recording the window (Ctrl+R to stop)")
         self.rec_label.hide()
-        self.state_label = QLabel()
+        self.state_label = FitLabel()
         self.rate_label = QLabel()
         self.statusBar().addWidget(self.state_label, 1)
         self.statusBar().addPermanentWidget(self.rec_label)
@@ -942,7 +983,8 @@ class MainWindow(QMainWindow):
         if not self.strip.isVisible():
             return
         books = self.stats.values["invariant"]
-        rate = f"Throughput now / run avg: {self.stats.values['throughput'].text()}"
+        # the statistics' figures carry no unit (it is in their row's name): say it here
+        rate = f"Throughput now / run avg: {self.stats.values['throughput'].text()} items/s"
         guess = f" (predicted {self.stats.predicted['throughput'].text()})"
         tail = f"     Books: {books.text()}"
         # the prediction only if the line still fits on one line (a projector's 1024 px)
@@ -970,26 +1012,36 @@ class MainWindow(QMainWindow):
         backend = run.backend if run else cfg.backend
         capacity = run.capacity if run else cfg.capacity
         if self.bridge.engine_lost:
-            self.state_label.setText(
+            self.state_label.set_wordings(
                 "Engine process ended unexpectedly · the run's books are unknown · "
-                "Start begins a fresh engine"
+                "Start begins a fresh engine",
+                "Engine process ended unexpectedly · books unknown",
             )
             return
         words = {IDLE: "Ready", RUNNING: "Running", PAUSED: "Paused", STOPPED: "Stopped"}
         producers, consumers = cfg.producers, cfg.consumers
         clock = ""
         if run is not None:
-            producers = sum(1 for w in run.workers if w.role == "producer") or producers
-            consumers = sum(1 for w in run.workers if w.role == "consumer") or consumers
+            # the workers the snapshot has, as the canvas counts them ("Producers (0)"
+            # once a poison pill's producers left); the settings' only before any is
+            # listed (the canvas shows the settings' cards then too)
+            if run.workers:
+                producers = sum(1 for w in run.workers if w.role == "producer")
+                consumers = sum(1 for w in run.workers if w.role == "consumer")
             clock = f" · {run.elapsed:.1f} s"
-        said = words.get(state, state)
+        said = short = str(words.get(state, state))
         if state == RUNNING and run is not None and getattr(run, "deadlock", False):
-            said = "Deadlocked (every worker waits; nothing moves)"
+            said, short = "Deadlocked (every worker waits; nothing moves)", "Deadlocked"
         if self.replay.active:
-            said = f"REPLAY (was: {said.lower()})"
-        self.state_label.setText(
-            f"{said} · {backend} · {_count(producers, 'producer')}, "
-            f"{_count(consumers, 'consumer')}, capacity {capacity}{clock}"
+            said, short = f"REPLAY (was: {said.lower()})", "REPLAY"
+        workers = f"{_count(producers, 'producer')}, {_count(consumers, 'consumer')}"
+        # narrower and narrower: the explanation goes first, the clock stays to the last
+        self.state_label.set_wordings(
+            f"{said} · {backend} · {workers}, capacity {capacity}{clock}",
+            f"{short} · {backend} · {workers}, capacity {capacity}{clock}",
+            f"{short} · {backend} · {producers} P, {consumers} C, cap. {capacity}{clock}",
+            f"{short} · {producers} P, {consumers} C{clock}",
+            f"{short}{clock}",
         )
 
     @Slot(object)
@@ -1412,7 +1464,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _engine_failed(self, message: str) -> None:
-        self.state_label.setText(message)
+        self.state_label.set_wordings(message)
         QMessageBox.critical(self, "pcsim", message)
 
     @Slot(str)

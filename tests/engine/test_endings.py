@@ -235,3 +235,45 @@ def test_a_second_stop_cuts_an_ending_short(ending):
     assert snap.state == STOPPED and snap.ok, snap.violations
     assert any("second Stop cut the" in w for w in snap.warnings)
     assert snap.produced == snap.consumed + snap.in_buffer + snap.in_hand
+
+
+def _held_to_the_buffer(snap) -> None:
+    """Occupancy now is what the buffer holds by the books, pills included: the count
+    the header and the slots show, and the mean stops integrating at the stop."""
+    pills = sum(1 for i in snap.buffer if is_pill(i))
+    assert snap.occupancy == snap.in_buffer + pills == len(snap.buffer)
+    assert snap.occupancy <= snap.max_occupancy
+
+
+def test_terminate_empties_the_occupancy_with_the_buffer():
+    """After a terminate the books say "0 in buffer"; occupancy used to stay at the
+    last PUT's count (8 of 8) and the mean kept integrating it."""
+    sim, _ch = _started(SimulationConfig(producer_sleep=(0.0, 0.01), consumer_sleep=(1.0, 1.0)))
+    assert wait_for(lambda: sim.snapshot().occupancy >= 3, 30.0)
+    sim.stop(ending="terminate")
+    snap = sim.snapshot()
+    assert snap.discarded > 0 and snap.in_buffer == 0
+    _held_to_the_buffer(snap)
+    assert snap.occupancy == 0
+    mean = snap.mean_occupancy
+    time.sleep(0.3)
+    assert sim.snapshot().mean_occupancy == mean  # a stopped run's clock stands still
+
+
+@pytest.mark.parametrize("ending", ["poison-pill", "drain"])
+def test_an_ending_cut_short_keeps_occupancy_to_the_books(ending):
+    """A poison pill cut short leaves pills in the buffer: they count in occupancy as
+    they count in the header ("0 / 6 + 2 STOP"), not in occupancy alone."""
+    sim, _ch = _started(
+        SimulationConfig(producer_sleep=(0.0, 0.01), consumer_sleep=(1.0, 1.0), capacity=8)
+    )
+    ender = threading.Thread(target=sim.stop, kwargs={"ending": ending, "drain_timeout": 30})
+    ender.start()
+    assert wait_for(lambda: sim.snapshot().ending == ending, 10.0)
+    time.sleep(0.5)
+    _held_to_the_buffer(sim.snapshot())
+    sim.stop()
+    ender.join(30)
+    snap = sim.snapshot()
+    assert snap.state == STOPPED and snap.ok, snap.violations
+    _held_to_the_buffer(snap)

@@ -367,3 +367,20 @@ def test_presentation_mode_s_line_says_the_replayed_moment(window, qtbot):
     finally:
         window.toggle_presentation()
         window.bridge.stop()
+
+
+def test_replay_draws_the_rate_axis_it_had_live(window, qtbot):
+    """REPLAY at 64/64 jumped from 0-200 to 0-500 items/s: the recorded top went through
+    the headroom a second time. The axis is a function of the samples on show, so the
+    newest moment replayed has the axis the live graph had."""
+    window.bridge.start()
+    _wait_elapsed(window, qtbot, 2.0)
+    window.bridge.pause()  # nothing moves while the two are compared
+    qtbot.wait(300)
+    window.show_figures_now()
+    live = window.plot.rates.getViewBox().viewRange()[1][1]
+    assert window.replay.show(window.shown.elapsed)
+    try:
+        assert window.plot.rates.getViewBox().viewRange()[1][1] == live
+    finally:
+        window.replay.live()

@@ -98,7 +98,61 @@ def test_rate_now_is_a_dash_once_the_run_stopped(panel):
     """The rate "now" is the last 2 s of a run going on: after Stop nothing moves, so its
     last value would mislead; the run's average stays."""
     panel.on_snapshot(snapshot(consumed_rate=5.0, consumed=8, elapsed=2.0), force=True)
-    assert panel.values["throughput"].text() == "5.00 / 4.00 items/s"
+    assert panel.values["throughput"].text() == "5.00\u00a0/\u00a04.00"
     stopped = snapshot(state="stopped", consumed_rate=5.0, consumed=8, elapsed=2.0)
     panel.on_snapshot(stopped, force=True)
-    assert panel.values["throughput"].text() == "– / 4.00 items/s"
+    assert panel.values["throughput"].text() == "–\u00a0/\u00a04.00"
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 768)])
+def test_no_figure_is_broken_or_clipped_in_the_side_panel(window, qtbot, size):
+    """At 1024 px "– / 0.85 items/s" was clipped and "items/" wrapped over "s"; the
+    predicted column wrapped "55 % /" over "0 %": every figure shows whole, on one line,
+    inside the side panel (the units are in the rows' names)."""
+    from PySide6.QtCore import QPoint, QSize
+    from PySide6.QtWidgets import QScrollArea
+
+    from simulator.theory import predict
+
+    window.resize(QSize(*size))
+    qtbot.wait(100)
+    stats = window.stats
+    cfg = window.bridge.config
+    stats.show_prediction(predict(cfg))
+    snap = snapshot(
+        state="stopped", produced=18_679, consumed=18_600, consumed_rate=2425.0,
+        elapsed=7.77, occupancy=10, max_occupancy=10, mean_occupancy=8.5,
+        producer_blocked=0.55, consumer_blocked=0.031, latency_ms=(2233.0, 2642.0, 2700.0),
+    )  # fmt: skip
+    stats.on_snapshot(snap, force=True)
+    qtbot.wait(100)
+    scroll = stats.parentWidget()
+    while scroll is not None and not isinstance(scroll, QScrollArea):
+        scroll = scroll.parentWidget()
+    assert scroll is not None
+    right = scroll.viewport().mapToGlobal(QPoint(scroll.viewport().width(), 0)).x()
+    one_line = stats.fontMetrics().lineSpacing() * 1.5
+    for key in ("throughput", "occupancy", "blocked", "latency"):
+        for label in (stats.values[key], stats.predicted[key]):
+            text = label.text()
+            assert not label.wordWrap(), text
+            need = label.fontMetrics().horizontalAdvance(text)
+            assert label.contentsRect().width() >= need, (key, text)
+            assert label.height() < one_line, (key, text)
+            assert label.mapToGlobal(QPoint(need, 0)).x() <= right, (key, text)
+            assert "/" not in text.replace("\u00a0/\u00a0", ""), text  # no "items/s"
+
+
+def test_in_buffer_names_the_pills_the_header_counts(panel):
+    """A poison pill cut short: the header says "0 / 6 + 2 STOP"; "In buffer: 0 of 6"
+    beside "Occupancy now 2" read as a contradiction. The row names the pills."""
+    from simulator.engine.events import pill_id
+
+    snap = snapshot(
+        state="stopped", in_buffer=0, capacity=6, buffer=(pill_id(1), pill_id(2)),
+        occupancy=2, max_occupancy=6, ending="poison-pill",
+    )  # fmt: skip
+    panel.on_snapshot(snap, force=True)
+    assert panel.values["in_buffer"].text() == "0 of 6 + 2 STOP (pills)"
+    assert panel.values["occupancy"].text().startswith("2\u00a0/")
+    assert panel.read()["in_buffer"] == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtGui import QFontInfo
 
@@ -111,7 +113,7 @@ def test_stats_show_the_rolling_rate_and_the_run_average(qtbot):
     panel = StatsPanel()
     qtbot.addWidget(panel)
     panel.on_snapshot(snapshot(consumed=9, elapsed=2.0, consumed_rate=6.25))
-    assert panel.values["throughput"].text() == "6.25 / 4.50 items/s"
+    assert panel.values["throughput"].text() == "6.25\u00a0/\u00a04.50"
     assert panel.read() == {
         "in_buffer": 2,
         "produced": 12,
@@ -124,3 +126,51 @@ def test_stats_show_the_rolling_rate_and_the_run_average(qtbot):
     books = read_books(panel.books_text())
     assert books["ok"] and books["produced"] == 12 and books["in_hand"] == 1
     assert read_books("✗ P1-4 consumed twice")["ok"] is False
+
+
+def _status_at(window, qtbot, width: int, snap) -> str:
+    from PySide6.QtCore import QSize
+
+    window.set_font_scale(1.4)  # a larger text: the line must give way at both widths
+    window.resize(QSize(width, 768))
+    window.cpu_meter.show_workers(50.0, "threads")  # the status bar's other words
+    window.rate_label.setText("1,234 events/s")
+    qtbot.wait(100)
+    window.shown = snap
+    window._show_status()
+    qtbot.wait(100)
+    return window.state_label.text()
+
+
+@pytest.mark.parametrize("width", [1024, 1280])
+def test_the_status_line_drops_its_explanation_before_the_clock(window, qtbot, width):
+    """At 1024 px "Deadlocked (every worker waits; nothing moves) · threads · 3 p" lost
+    the clock: the line says as much as fits, the explanation going first and the clock
+    last; the whole line is in its tooltip."""
+    from tests.ui.runs import snapshot_of
+
+    snap = dataclasses.replace(
+        snapshot_of(SimulationConfig(producers=3, consumers=2, capacity=8)),
+        deadlock=True, elapsed=4.4,
+    )  # fmt: skip
+    text = _status_at(window, qtbot, width, snap)
+    label = window.state_label
+    assert text.startswith("Deadlocked") and text.endswith("· 4.4 s"), text
+    assert label.fontMetrics().horizontalAdvance(text) <= label.contentsRect().width()
+    full = "Deadlocked (every worker waits; nothing moves) · threads · 3 producers, "
+    assert label.full_text().startswith(full)
+    assert text == label.full_text() or label.toolTip() == label.full_text()
+
+
+def test_the_status_line_counts_the_workers_the_canvas_shows(window, qtbot):
+    """During a poison pill the producers have left: the canvas says "Producers (0)" and
+    the status bar said "3 producers" (it fell back to the settings at 0)."""
+    from simulator.engine.workers import Role
+    from tests.ui.runs import snapshot_of
+
+    snap = snapshot_of(SimulationConfig(producers=3, consumers=2, capacity=6))
+    snap = dataclasses.replace(
+        snap, workers=tuple(w for w in snap.workers if w.role == Role.CONSUMER)
+    )
+    _status_at(window, qtbot, 1280, snap)
+    assert "0 producers, 2 consumers" in window.state_label.full_text()
