@@ -102,7 +102,10 @@ class Recorder(QObject):
     @Slot()
     def grab(self) -> None:
         img = self.widget.grab().toImage()
-        if self.size is not None and img.size() != self.size:
+        if self.size is None:  # the first frame's size holds for the whole film:
+            self.size = img.size()  # ffmpeg reads fixed-size frames (a resized window
+            # or presentation mode's full screen would shear every frame after it)
+        if img.size() != self.size:
             img = img.scaled(
                 self.size,
                 Qt.AspectRatioMode.IgnoreAspectRatio,

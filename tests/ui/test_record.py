@@ -87,3 +87,28 @@ def test_window_record_toggle_writes_a_file(qtbot, tmp_path):
     assert w.recorder is None and not w.rec_label.isVisible()
     assert len(frames_of(out)) >= 5
     w.close()
+
+
+def test_a_window_resized_while_recording_keeps_every_frame(qtbot, tmp_path):
+    """ffmpeg reads frames of one size: a window resized mid-film (or presentation
+    mode's full screen) sent larger frames, and the file held fewer, sheared ones."""
+    from PySide6.QtWidgets import QLabel
+
+    from simulator.ui.recorder import Recorder
+
+    widget = QLabel("pcsim")
+    qtbot.addWidget(widget)
+    widget.resize(200, 120)
+    widget.show()
+    rec = Recorder(widget, tmp_path / "r.mp4", fps=10)
+    rec._timer.setInterval(10_000)  # the test grabs by hand
+    rec.start()
+    rec.grab()
+    widget.resize(320, 200)
+    qtbot.waitUntil(lambda: widget.width() == 320)
+    rec.grab()
+    rec.grab()
+    done = rec.stop()
+    frames = frames_of(done.path)
+    assert done.frames == len(frames) == 4
+    assert {f.shape for f in frames} == {(120, 200, 3)}
