@@ -408,8 +408,10 @@ class Metrics:
 
 
 def rate_text(x: float) -> str:
-    """A rate in items/s as every view writes it: three figures up to 100 (2.35, 3.00,
-    13.2), whole items from there (1,204). One format, so Little's λ, the
-    statistics' run average and the graph's title never show one figure two ways (2.35
-    beside 2.3), and a product on screen multiplies out."""
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+    """A rate in items/s as every view writes it: three significant figures below 100
+    (2.35, 3.00, 13.2, 0.0467), whole items from there (1,204). One format, so Little's
+    λ, the statistics' run average and the graph's title never show one figure two ways
+    (2.35 beside 2.3), and a product on screen multiplies out."""
+    if abs(x) >= 99.95:  # three figures would round it to 100 anyway
+        return f"{x:,.0f}"
+    return f"{x:#.3g}".rstrip(".")

@@ -8,6 +8,7 @@ left out: a text widget cannot show 100,000 lines a second and should not try.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -42,8 +43,9 @@ from simulator.engine.simulation import Snapshot
 
 MAX_LINES = 1000
 MAX_PER_FRAME = 40
-#: the characters before an event's words: its time (7) and two spaces
-TIME_COLUMN = 9
+#: the characters before an event's words: its time ("  1.234", wider from 1000 s on)
+#: and the two spaces after it; a wrapped line's rest is indented by as much
+TIME_AND_GAP = re.compile(r"^ *[\d.]+  ")
 REFRESH_S = 0.1  # the text widget is written at most 10 times a second
 
 KIND_FILTERS: dict[str, frozenset[int] | None] = {
@@ -210,7 +212,7 @@ class EventLog(QWidget):
         return match
 
     def _line(self, e: Event) -> str:
-        return f"{e.t - self.t0:7.3f}  {describe(e)}"  # TIME_COLUMN wide before the words
+        return f"{e.t - self.t0:7.3f}  {describe(e)}"  # see TIME_AND_GAP
 
     def show_config(self, _cfg: SimulationConfig) -> None:
         """The log lists what happened: a new configuration shows nothing until it runs."""
@@ -247,12 +249,14 @@ class EventLog(QWidget):
         doc = self.text.document()
         cursor = QTextCursor(doc)
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        hang = QFontMetricsF(self.text.font()).horizontalAdvance(" " * TIME_COLUMN)
-        block = QTextBlockFormat()
-        block.setLeftMargin(hang)
-        block.setTextIndent(-hang)  # the time stands out; a wrapped rest sits under the words
+        space = QFontMetricsF(self.text.font()).horizontalAdvance(" ")
         cursor.beginEditBlock()
         for i, line in enumerate(text.split("\n")):
+            # the time stands out; a wrapped rest sits under the event's words
+            words_at = m.end() if (m := TIME_AND_GAP.match(line)) else 0
+            block = QTextBlockFormat()
+            block.setLeftMargin(space * words_at)
+            block.setTextIndent(-space * words_at)
             if i or not doc.isEmpty():
                 cursor.insertBlock(block)
             else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from PySide6.QtGui import QFontMetricsF
 
 from simulator.engine.events import Event, Kind, describe, item_id
 from simulator.ui.log import EventLog
@@ -127,4 +128,9 @@ def test_a_narrow_log_wraps_a_line_under_its_words_and_cuts_none(qtbot):
     assert wide > w.text.viewport().width(), "the log is not narrow enough for this test"
     qtbot.waitUntil(lambda: block.layout().lineCount() >= 2)  # wrapped, not cut
     fmt = block.blockFormat()
-    assert fmt.leftMargin() > 0 and fmt.textIndent() == -fmt.leftMargin()
+    space = QFontMetricsF(w.text.font()).horizontalAdvance(" ")
+    assert fmt.leftMargin() == pytest.approx(9 * space)  # "  1.000  ": under the words
+    assert fmt.textIndent() == -fmt.leftMargin()
+    # past 1000 s the time is a character wider, and so is the indent
+    send(w, [Event(1234.5, Kind.RECOVERED, "C1001", item_id(42, 15), 3, 0.0)])
+    assert w.text.document().lastBlock().blockFormat().leftMargin() == pytest.approx(10 * space)

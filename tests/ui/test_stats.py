@@ -156,3 +156,24 @@ def test_in_buffer_names_the_pills_the_header_counts(panel):
     assert panel.values["in_buffer"].text() == "0 of 6 + 2 STOP (pills)"
     assert panel.values["occupancy"].text().startswith("2\u00a0/")
     assert panel.read()["in_buffer"] == 0
+
+
+@pytest.mark.parametrize(
+    ("rate", "text"),
+    [
+        (0.0467, "0.0467"),
+        (0.004, "0.00400"),
+        (2.349, "2.35"),
+        (3, "3.00"),
+        (9.996, "10.0"),
+        (99.96, "100"),
+        (141.7, "142"),
+        (1204.4, "1,204"),
+    ],
+)
+def test_a_rate_keeps_three_figures_however_slow(rate, text):
+    """A slow run (10 s sleeps) showed 0.05 for 0.0467, and Little's λ × W no longer
+    multiplied out; 99.96 showed as 100.0."""
+    from simulator.engine.metrics import rate_text
+
+    assert rate_text(rate) == text
