@@ -8,10 +8,13 @@ The time axis is the run's own (seconds since its start). It grows with the run,
 whole steps of :data:`GROW_S`, until it spans :data:`WINDOW_S`; then it scrolls, the
 newest sample at the right edge. A 10-second demo fills the plot instead of a sixth of
 it. The y ranges move only in 1-2-5 steps, so the axes are not re-laid-out on every
-sample. The rates' range is a function of the samples alone (:func:`rate_top`: the last
-:data:`SCALE_S` of them, the run's average and the prediction, with headroom), so REPLAY
-draws a moment with the axis it had live, and a start-up burst does not flatten a slow
-run's 1 item/s lines onto the baseline for the rest of the run.
+sample. The rates' range is a function of the samples alone (:func:`next_top`, folded
+over them, floored by the run's average and the prediction), so REPLAY draws a moment
+with the axis it had live. It grows with the last :data:`SCALE_S` of samples and
+shrinks only when the last 2 x SCALE_S stay well under the top (:data:`SHRINK`): a
+steady 17 ± 1.5 items/s run flipped 20 -> 50 -> 20 every few seconds when the top was
+the last SCALE_S's peak alone; and a start-up burst still does not flatten a slow run's
+1 item/s lines onto the baseline for the rest of the run.
 
 The rolling rate of the engine (a 2-second window) swings with every burst; the run's
 average (consumed / elapsed) is the trend. Both are drawn, and named in the title, so a
@@ -52,9 +55,13 @@ GROW_S = 10.0  #: the time axis starts this long and grows in steps of it
 SAMPLE_S = 0.1
 N = int(WINDOW_S / SAMPLE_S)
 WIDEST_TICK = "000000"  #: room for the widest tick label, e.g. "80000" or "1,000"
-#: the rates' y range follows the samples of the last this many seconds (older peaks,
-#: a start-up burst, may run off the top once they are this old)
+#: the rates' y range grows to show the samples of the last this many seconds, and
+#: shrinks by those of the last twice as many (older peaks, a start-up burst, may run
+#: off the top once they are that old)
 SCALE_S = 5.0
+#: the rates' top shrinks only when the last 2 x SCALE_S's peak is below top / SHRINK
+#: (the hysteresis: noise around a 1-2-5 step's edge does not flip the axis)
+SHRINK = 2.5
 HEADROOM = 1.15  #: the rates' top is at least this much above the highest line
 
 
@@ -73,6 +80,33 @@ def rate_top(peak: float) -> float:
     """The rates' y range's top for ``peak``, the highest line to show: the next 1-2-5
     step above it with :data:`HEADROOM` (at least 1 item/s)."""
     return _nice_ceiling(max(peak, 1.0) * HEADROOM)
+
+
+def next_top(top: float, ts: np.ndarray, peaks: np.ndarray) -> float:
+    """The rates' curves' top after a new sample, from ``top``, the one before it, and the
+    samples so far (their times ``ts`` and highest curve values ``peaks``, oldest first,
+    the new one last): up to :func:`rate_top` of the last :data:`SCALE_S`'s peak if that
+    is higher; down to rate_top of the last 2 x SCALE_S's peak only when that is below
+    ``top / SHRINK``; else ``top``. Live and REPLAY (:func:`fold_top`) both fold the
+    samples with it, so a moment is drawn with the axis it had live."""
+    now = float(ts[-1])
+    short = float(peaks[int(np.searchsorted(ts, now - SCALE_S)) :].max())
+    grow = rate_top(short)
+    if grow > top:
+        return grow
+    long = float(peaks[int(np.searchsorted(ts, now - 2 * SCALE_S)) :].max())
+    if long < top / SHRINK:
+        return rate_top(long)
+    return top
+
+
+def fold_top(ts: np.ndarray, peaks: np.ndarray) -> float:
+    """The curves' top after every sample (:func:`next_top` from 0): REPLAY's axis."""
+    top = 0.0
+    for i in range(1, len(ts) + 1):
+        lo = int(np.searchsorted(ts, ts[i - 1] - 2 * SCALE_S))
+        top = next_top(top, ts[lo:i], peaks[lo:i])
+    return top
 
 
 def run_average(consumed: int, elapsed: float) -> float:
@@ -163,7 +197,10 @@ class LivePlot(pg.GraphicsLayoutWidget):
             plot.getViewBox().disableAutoRange()
             plot.setXRange(*self.span, padding=0)
         self.rates_top = 0.0
-        self._set_rate_range(0.0)
+        #: the curves' top, folded over the samples (:func:`next_top`); the axis's top is
+        #: this or the run's average's and the prediction's, whichever is higher
+        self.curves_top = 0.0
+        self._set_rate_range()
         self.set_capacity(10)
         self._built = True
 
@@ -289,7 +326,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
                 line.setValue(value)
         self._show_title()
         self._show_occ_title()
-        self._set_rate_range(self._peak())
+        self._set_rate_range()
 
     def predicted_lines(self) -> dict[str, float | None]:
         """The dashed lines' values as drawn (None where none is shown): for dumps and
@@ -330,8 +367,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
         ):
             c.setData([], [])
         self.average_line.setVisible(False)
+        self.curves_top = 0.0
         self._set_span(0.0)
-        self._set_rate_range(self._peak())
+        self._set_rate_range()
         self._show_title()
 
     def _set_span(self, t: float) -> None:
@@ -340,10 +378,11 @@ class LivePlot(pg.GraphicsLayoutWidget):
             self.span = span
             self.rates.setXRange(*span, padding=0)
 
-    def _set_rate_range(self, peak: float) -> None:
-        """The rates' y range for ``peak`` (:func:`rate_top`), set only when it changes
-        (a 1-2-5 step)."""
-        top = rate_top(peak)
+    def _set_rate_range(self) -> None:
+        """The rates' y range: the curves' top (:attr:`curves_top`) or :func:`rate_top` of
+        the run's average and the prediction, whichever is higher; set only when it
+        changes (a 1-2-5 step)."""
+        top = max(self.curves_top, rate_top(max(self.average, self.predicted_rate or 0.0)))
         if top != self.rates_top:
             self.rates_top = top
             self.rates.setYRange(0, top, padding=0)
@@ -426,19 +465,15 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.average_line.setValue(self.average)
         self.average_line.setVisible(True)
         self._show_title()
-        self._set_rate_range(self._peak())
+        ts = self.t[N - self.n :]
+        lo = N - self.n + int(np.searchsorted(ts, t - 2 * SCALE_S))
+        self.curves_top = next_top(self.curves_top, self.t[lo:], self.peaks(slice(lo, N)))
+        self._set_rate_range()
 
-    def _peak(self) -> float:
-        """The highest thing the rates' plot must show: the curves over the last
-        :data:`SCALE_S` of samples, the run's average and the predicted throughput."""
-        peak = max(self.average, self.predicted_rate or 0.0)
-        if self.n:
-            ts = self.t[N - self.n :]
-            sl = slice(N - self.n + int(np.searchsorted(ts, ts[-1] - SCALE_S)), N)
-            peak = max(peak, float(self.produced[sl].max()), float(self.consumed[sl].max()))
-            if self.drops:
-                peak = max(peak, float(self.dropped[sl].max()))
-        return peak
+    def peaks(self, sl: slice) -> np.ndarray:
+        """The highest curve at each sample of ``sl`` (the dropped line's too: it is 0
+        where none is drawn, so live and REPLAY agree however ``drops`` came to be)."""
+        return np.maximum(np.maximum(self.produced[sl], self.consumed[sl]), self.dropped[sl])
 
 
 def _plain(html: str) -> str:

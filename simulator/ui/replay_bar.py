@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
@@ -33,7 +34,7 @@ from simulator.ui import theme
 from simulator.ui.canvas_model import CanvasModel, Token
 from simulator.ui.code_panel import Mark, MarkerTracker
 from simulator.ui.history import FrameState, History, Sample
-from simulator.ui.plots import N, run_average, shows_drops
+from simulator.ui.plots import N, fold_top, run_average, shows_drops
 
 if TYPE_CHECKING:
     from simulator.ui.canvas import SimulationCanvas
@@ -161,7 +162,8 @@ def markers_of(tracker: MarkerTracker) -> dict[str, tuple[int, str, int]]:
 def load_plot(plot: LivePlot, samples: list[Sample], snap: Snapshot | None) -> None:
     """Make ``plot`` show what it showed when ``snap`` was on show: its last N samples up
     to then, the run's average of ``snap``, its time span and y range (a function of
-    those samples, as live: :func:`~simulator.ui.plots.rate_top`)."""
+    every one of those samples, folded as live folds them:
+    :func:`~simulator.ui.plots.fold_top`)."""
     plot.reset()
     plot.drops = snap is not None and shows_drops(snap)
     s = samples[-N:]
@@ -185,7 +187,11 @@ def load_plot(plot: LivePlot, samples: list[Sample], snap: Snapshot | None) -> N
         plot._set_span(s[-1][0])
         plot.average_line.setValue(plot.average)
         plot.average_line.setVisible(True)
-    plot._set_rate_range(plot._peak())
+    if samples:
+        ts = np.array([x[0] for x in samples])
+        peaks = np.array([max(x[1], x[2], x[4]) for x in samples])
+        plot.curves_top = fold_top(ts, peaks)
+    plot._set_rate_range()
     plot._show_title()
     if snap is not None and snap.capacity != plot.capacity_line.value():
         plot.set_capacity(snap.capacity)
