@@ -29,7 +29,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.engine.simulation import Snapshot
+from simulator.engine.simulation import RUNNING, STOPPED, Snapshot
 
 #: keep this much run time (seconds): the last 5 minutes
 SECONDS = 300.0
@@ -37,9 +37,12 @@ SECONDS = 300.0
 INTERVAL = 0.05
 #: at most this many bytes, whatever the size of the frames (64 / 64, the Inside view on)
 MAX_BYTES = 50_000_000
-#: the graph samples at most this often (plots.SAMPLE_S; plots imports Qt, so it is
-#: repeated here, and tests/ui/test_rewind.py checks the two agree)
+#: the graph samples at most this often (defined here, without Qt, for :func:`sample_rule`;
+#: plots imports it)
 SAMPLE_S = 0.1
+#: :func:`sample_rule`'s answers: a new sample; the last sample's occupancy is the
+#: snapshot's (a stopped run's final count at the same moment); nothing
+ADD, END, SKIP = "add", "end", "skip"
 #: graph samples kept this much longer than the frames: the graph shows the 60 s before
 #: the oldest frame too (plots.WINDOW_S)
 SAMPLE_EXTRA_S = 60.0
@@ -50,6 +53,28 @@ Marker = tuple[int, str, int]
 TokenState = tuple[int, str, bool, float]
 #: a graph sample: (run time, produced/s, consumed/s, occupancy)
 Sample = tuple[float, float, float, float, float]  # t, produced, consumed, occupancy, dropped
+
+
+def sample_rule(last: float | None, t: float, state: str) -> str:
+    """What the graph does with a snapshot at run time ``t`` in ``state`` when its last
+    sample is at ``last`` (None: no sample yet). The one rule of the live graph
+    (LivePlot.on_snapshot) and of the history REPLAY draws it from (:meth:`History.add_sample`),
+    so REPLAY's graph ends where live's did:
+
+    * no sample yet: :data:`ADD`, whatever the state;
+    * a stopped run: :data:`ADD` its final state at the time it stopped whenever that is
+      after the last sample (however soon: the frames may stop well before the run does),
+      else :data:`END` (the same moment: its final occupancy; a terminate empties the
+      buffer after the last frame);
+    * running: :data:`ADD` at most every :data:`SAMPLE_S`;
+    * otherwise (paused, stopping): :data:`SKIP`, the picture stays as it is."""
+    if last is None:
+        return ADD
+    if state == STOPPED:
+        return ADD if t > last + 1e-9 else END
+    if state != RUNNING or t - last < SAMPLE_S:
+        return SKIP
+    return ADD
 
 
 @dataclass(frozen=True)
@@ -155,18 +180,22 @@ class History:
         produced: float,
         consumed: float,
         occupancy: float,
-        running: bool,
+        state: str,
         dropped: float = 0.0,
     ) -> bool:
-        """Offer the graph the snapshot it is handed at run time ``t``; keep a sample by
-        the graph's own rule (LivePlot.on_snapshot: at most every :data:`SAMPLE_S`, and
-        only while running once there is one). True if kept."""
-        if self._samples and not running:
+        """Offer the graph's samples the snapshot the graph is handed at run time ``t``
+        in ``state``, by the graph's own rule (:func:`sample_rule`): a new sample, or
+        the last one's occupancy replaced by ``occupancy`` (a stopped run's final count
+        at the same moment), or nothing. True if the samples changed."""
+        rule = sample_rule(self._samples[-1][0] if self._samples else None, t, state)
+        if rule == SKIP:
             return False
-        if self._samples and t - self._samples[-1][0] < SAMPLE_S:
-            return False
-        if not self._samples and t < -1.0 + SAMPLE_S:
-            return False
+        if rule == END:
+            last = self._samples[-1]
+            if last[3] == occupancy:
+                return False
+            self._samples[-1] = (last[0], last[1], last[2], occupancy, last[4])
+            return True
         self._samples.append((t, produced, consumed, occupancy, dropped))
         self._nbytes += _SAMPLE_BYTES
         return True

@@ -46,13 +46,13 @@ from PySide6.QtWidgets import QWidget
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.metrics import rate_text
-from simulator.engine.simulation import RUNNING, STOPPED, Snapshot
+from simulator.engine.simulation import Snapshot
 from simulator.theory import Prediction, occupancy_text
 from simulator.ui import theme
+from simulator.ui.history import END, SAMPLE_S, SKIP, sample_rule
 
 WINDOW_S = 60.0  #: the longest time span shown; after that the axis scrolls
 GROW_S = 10.0  #: the time axis starts this long and grows in steps of it
-SAMPLE_S = 0.1
 N = int(WINDOW_S / SAMPLE_S)
 WIDEST_TICK = "000000"  #: room for the widest tick label, e.g. "80000" or "1,000"
 #: the rates' y range grows to show the samples of the last this many seconds, and
@@ -138,7 +138,6 @@ class LivePlot(pg.GraphicsLayoutWidget):
         #: the run drops items by its full policy: the dropped/s line is in the legend
         self.drops = False
         self.n = 0
-        self._last_sample = -1.0
         self.average = 0.0  #: the run's average consumed/s at the last sample
         self.text_px = theme.TEXT_PX
         self.span = time_span(0.0)
@@ -356,7 +355,6 @@ class LivePlot(pg.GraphicsLayoutWidget):
         """Forget the samples. (Not ``clear``: GraphicsLayoutWidget binds ``clear`` per
         instance to remove every plot from the layout.)"""
         self.n = 0
-        self._last_sample = -1.0
         self.average = 0.0
         self.drops = False
         for c in (
@@ -397,10 +395,11 @@ class LivePlot(pg.GraphicsLayoutWidget):
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot) -> None:
-        """Sample ``snap`` (at most every :data:`SAMPLE_S` of run time, while running,
-        and the stopped run's final state once, at the time it stopped); the run's
-        average in the title follows every snapshot handed in, so it agrees with the
-        statistics' on the same frame."""
+        """Sample ``snap`` by :func:`~simulator.ui.history.sample_rule` (at most every
+        :data:`SAMPLE_S` of run time while running; the stopped run's final state at the
+        time it stopped, or its final count at the same moment; the history keeps the
+        samples REPLAY draws by the same rule); the run's average in the title follows
+        every snapshot handed in, so it agrees with the statistics' on the same frame."""
         if shows_drops(snap) and not self.drops:
             self.drops = True
             self._show_title()
@@ -409,37 +408,21 @@ class LivePlot(pg.GraphicsLayoutWidget):
             self.average = average
             if self.n:
                 self._show_title()
-        if snap.state == STOPPED and self.n:
-            self._end_sample(snap)
+        rule = sample_rule(float(self.t[-1]) if self.n else None, snap.elapsed, snap.state)
+        if rule == SKIP:
+            return  # too soon, or a paused run's picture kept as it is
+        if rule == END:
+            # the same stopped moment: its final count (a terminate empties the buffer)
+            if self.occupancy[-1] != snap.occupancy:
+                self.occupancy[-1] = snap.occupancy
+                sl = slice(N - self.n, N)
+                self.occupancy_curve.setData(self.t[sl], self.occupancy[sl], skipFiniteCheck=True)
             return
-        if snap.state != RUNNING and self.n:
-            return  # keep the picture of a paused run as it is
-        t = snap.elapsed
-        if t - self._last_sample < SAMPLE_S:
-            return
-        self._last_sample = t
         self.add_sample(
-            t, snap.produced_rate, snap.consumed_rate, snap.occupancy, snap.dropped_rate
+            snap.elapsed, snap.produced_rate, snap.consumed_rate, snap.occupancy, snap.dropped_rate
         )
         if snap.capacity != self.capacity_line.value():
             self.set_capacity(snap.capacity)
-
-    def _end_sample(self, snap: Snapshot) -> None:
-        """The stopped run's last sample: its final state at the time it stopped. The
-        frames may stop coming well before that (a second Stop waits while the ending
-        winds down), and a stop may empty the buffer (terminate): the line ends where
-        the run did, at what the books say the buffer holds."""
-        t = snap.elapsed
-        last = self.t[-1]
-        if t > last + 1e-9:
-            self._last_sample = t
-            self.add_sample(
-                t, snap.produced_rate, snap.consumed_rate, snap.occupancy, snap.dropped_rate
-            )
-        elif self.occupancy[-1] != snap.occupancy:  # the same moment: its final count
-            self.occupancy[-1] = snap.occupancy
-            sl = slice(N - self.n, N)
-            self.occupancy_curve.setData(self.t[sl], self.occupancy[sl], skipFiniteCheck=True)
 
     def add_sample(
         self, t: float, produced: float, consumed: float, occupancy: float, dropped: float = 0.0

@@ -29,7 +29,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from simulator.engine.simulation import RUNNING, STOPPED, Snapshot
+from simulator.engine.simulation import Snapshot
 from simulator.ui import theme
 from simulator.ui.canvas_model import CanvasModel, Token
 from simulator.ui.code_panel import Mark, MarkerTracker
@@ -173,7 +173,6 @@ def load_plot(plot: LivePlot, samples: list[Sample], snap: Snapshot | None) -> N
         for k, arr in enumerate(arrays):
             arr[N - n :] = [x[k] for x in s]
         plot.n = n
-        plot._last_sample = s[-1][0]
     if snap is not None and snap.elapsed > 0:
         plot.average = run_average(snap.consumed, snap.elapsed)
     if n:
@@ -317,8 +316,7 @@ class Replayer:
             shown.produced_rate,
             shown.consumed_rate,
             shown.occupancy,
-            # the graph samples a stopped run's final state too (LivePlot._end_sample)
-            shown.state in (RUNNING, STOPPED),
+            shown.state,
             shown.dropped_rate,
         )
 

@@ -105,7 +105,7 @@ def test_ten_minutes_of_64x64_frames_at_60_hz_stay_under_the_bound(real_snapshot
             markers = _markers(real_snapshot, n // 30)  # markers move less often
         tokens = tuple((i + n, f"C{1 + (n + i) % 64}", False, (n % 15) / 15) for i in range(8))
         h.append(FrameState(t, snap, markers, tokens, False, "caption", {"rates_top": 200.0}))
-        h.add_sample(snap.elapsed, 1.0, 1.0, 1.0, True)
+        h.add_sample(snap.elapsed, 1.0, 1.0, 1.0, RUNNING)
         peak = max(peak, h.nbytes)
     t0, t1 = h.span()
     assert t1 == pytest.approx((frames - 1) / 60)
@@ -163,10 +163,45 @@ def test_the_graph_sample_rule_is_the_graphs():
     """The history keeps the graph's samples by LivePlot.on_snapshot's own rule."""
     assert hist.SAMPLE_S == plots.SAMPLE_S
     h = History()
-    kept = [h.add_sample(t, 1, 1, 1, True) for t in (0.0, 0.05, 0.1, 0.15, 0.21)]
+    kept = [h.add_sample(t, 1, 1, 1, RUNNING) for t in (0.0, 0.05, 0.1, 0.15, 0.21)]
     assert kept == [True, False, True, False, True]
-    assert not h.add_sample(5.0, 1, 1, 1, False)  # a stopped run adds none once it has one
+    assert not h.add_sample(5.0, 1, 1, 1, "paused")  # a paused run's picture stays
     assert [s[0] for s in h.samples(0.1)] == [0.0, 0.1]
+
+
+def test_replay_s_graph_ends_where_live_s_did_after_a_stop(qtbot):
+    """Samples every 0.1 s of a full buffer of 8, then a terminate at 3.95 s: the stopped
+    run's frame (still 8), then its books (0) at the same moment. Live added the stopped
+    sample 0.05 s after the last and overwrote its count; the history dropped both, and
+    REPLAY's line ended at (3.9, 8). Both now end at (3.95, 0)."""
+    from simulator.ui.replay_bar import load_plot
+    from tests.ui.runs import running_snapshot
+
+    snaps = [running_snapshot(elapsed=k * 0.1, occupancy=8, capacity=8) for k in range(1, 40)]
+    snaps += [
+        running_snapshot(state=STOPPED, elapsed=3.95, occupancy=8, capacity=8),
+        running_snapshot(state=STOPPED, elapsed=3.95, occupancy=0, capacity=8),
+    ]
+    live = plots.LivePlot()
+    qtbot.addWidget(live)
+    h = History()
+    for snap in snaps:
+        live.on_snapshot(snap)
+        h.add_sample(
+            snap.elapsed,
+            snap.produced_rate,
+            snap.consumed_rate,
+            snap.occupancy,
+            snap.state,
+            snap.dropped_rate,
+        )
+    replayed = plots.LivePlot()
+    qtbot.addWidget(replayed)
+    load_plot(replayed, h.samples(math.inf), snaps[-1])
+    for plot in (live, replayed):
+        xs, ys = plot.occupancy_curve.getData()
+        assert (round(float(xs[-1]), 6), float(ys[-1])) == (3.95, 0.0)
+    assert list(live.occupancy_curve.getData()[0]) == list(replayed.occupancy_curve.getData()[0])
 
 
 # ---- REPLAY in the window ----------------------------------------------------------
