@@ -367,13 +367,9 @@ class SimulationCanvas(QGraphicsView):
         holds them (a put needs no token: the item's slot shows it at once). A token that
         would overlap another is not drawn this frame: its item stays in the consumer's
         hand; in REPLAY no token is drawn. Returns the items the tokens draw."""
-        from simulator.ui.replay_bar import FrozenModel  # replay_bar builds on the canvas
-
-        # a still picture (REPLAY's recorded moment) draws no token mid-flight: stopped
-        # there, it read as a stray tag over a card's border or in the gap; the item is
-        # drawn in the hand it was going to (the snapshot says that consumer holds it)
-        still = isinstance(self.model, FrozenModel)
-        live = [] if fast or still else self.model.live_tokens(now)
+        # REPLAY's model (replay_bar.FrozenModel) has no live tokens: a still picture
+        # draws none mid-flight
+        live = [] if fast else self.model.live_tokens(now)
         tokens = items.tokens
         drawn: set[int] = set()
         if not live:

@@ -1,8 +1,10 @@
 """Rewind's memory: a bounded history of what the window painted (no Qt).
 
 The window records one :class:`FrameState` per frame it paints: the snapshot every view's
-figures were drawn from, the code panel's markers, the canvas's tokens in flight (with
-their progress) and caption, and the graph's samples. Dragging the time slider back
+figures were drawn from, the code panel's markers, the canvas's fast mode and caption,
+and the graph's samples. Not the canvas's tokens in flight: a recorded moment draws none
+(stopped mid-flight, a token read as a stray tag over a card's border; the snapshot puts
+its item in the hand it was going to). Dragging the time slider back
 repaints every view from the state recorded at that moment (:meth:`History.at`): what was
 shown, not a re-simulation.
 
@@ -49,8 +51,6 @@ SAMPLE_EXTRA_S = 60.0
 
 #: a code-panel marker: (panel line, the line's code, event kind)
 Marker = tuple[int, str, int]
-#: a token in flight on the canvas: (item, worker, inbound, progress 0..1)
-TokenState = tuple[int, str, bool, float]
 #: a graph sample: (run time, produced/s, consumed/s, occupancy)
 Sample = tuple[float, float, float, float, float]  # t, produced, consumed, occupancy, dropped
 
@@ -88,15 +88,10 @@ class FrameState:
     snapshot: Snapshot
     #: the code panel's markers: worker -> (line, code, kind)
     markers: dict[str, Marker] = field(default_factory=dict)
-    #: the canvas's tokens in flight
-    tokens: tuple[TokenState, ...] = ()
     #: the canvas was in fast mode (no tokens drawn)
     fast: bool = False
     #: the canvas's caption
     caption: str = ""
-    #: what a view keeps beyond the snapshot that its picture depends on (the graph's
-    #: y range, which moves in steps and only on the way: ``{"rates_top": 40.0}``)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -150,7 +145,7 @@ class History:
         src = (
             state.snapshot,
             state.markers,
-            (state.tokens, state.fast, state.caption, state.extra),
+            (state.fast, state.caption),
         )
         parts: list[bytes] = []
         for i, obj in enumerate(src):
@@ -235,10 +230,8 @@ class History:
         """The state recorded at ``t``: the newest at or before it (the oldest if ``t`` is
         before them all); IndexError when empty."""
         e = self._entries[self.index_at(t)]
-        tokens, fast, caption, extra = _unpack(e.parts[2])
-        return FrameState(
-            e.t, _unpack(e.parts[0]), _unpack(e.parts[1]), tokens, fast, caption, extra
-        )
+        fast, caption = _unpack(e.parts[2])
+        return FrameState(e.t, _unpack(e.parts[0]), _unpack(e.parts[1]), fast, caption)
 
     def newest(self) -> FrameState:
         """The newest state; IndexError when empty."""

@@ -2,7 +2,7 @@
 the frame recorded at the slider's moment (:mod:`.history`).
 
 While live, :class:`Replayer` records what the window painted on each frame. Dragging the
-slider back (or Ctrl+Left) puts the window in REPLAY: the canvas (cards, buffer, tokens,
+slider back (or Ctrl+Left) puts the window in REPLAY: the canvas (cards, buffer,
 caption), the statistics and the books, the code panel's markers and the primitives, the
 graph (its samples up to that moment, its time and y ranges) and the status bar paint the
 recorded state, and a "REPLAY t = 5.0 s" mark in words sits on the canvas. The run goes on
@@ -122,26 +122,12 @@ class ReplayBar(QWidget):
         self.seek.emit(value / TICKS)
 
 
-class _FrozenToken(Token):
-    """A token stopped where it was recorded (its progress no longer follows the clock)."""
-
-    __slots__ = ("p",)
-    p: float  #: the progress it was recorded at (0..1)
-
-    def progress(self, now: float, duration: float) -> float:
-        return self.p
-
-
 class FrozenModel(CanvasModel):
-    """The canvas's model at a recorded moment: its tokens where they were, fast mode as
-    it was; fed nothing."""
+    """The canvas's model at a recorded moment: no tokens, fast mode as it was; fed
+    nothing."""
 
     def __init__(self, state: FrameState) -> None:
         super().__init__()
-        for item, worker, inbound, p in state.tokens:
-            tok = _FrozenToken(item, worker, inbound, 0.0)
-            tok.p = p
-            self.tokens[worker] = tok
         self.frozen_fast = state.fast
 
     def fast(self, now: float) -> bool:
@@ -151,7 +137,10 @@ class FrozenModel(CanvasModel):
         return
 
     def live_tokens(self, now: float) -> list[Token]:
-        return list(self.tokens.values())
+        """None: a still picture draws no token mid-flight. Stopped there, one read as a
+        stray tag over a card's border or in a gap; its item is drawn in the hand it was
+        going to (the recorded snapshot says that consumer holds it)."""
+        return []
 
 
 def markers_of(tracker: MarkerTracker) -> dict[str, tuple[int, str, int]]:
@@ -276,23 +265,14 @@ class Replayer:
     # ---- recording -------------------------------------------------------------------
     def record(self, t: float, shown: Snapshot) -> None:
         """The window painted ``shown``'s figures (live) at run time ``t``: keep it."""
-        now = time.monotonic()
-        model = self._live_model
-        tokens = tuple(
-            (tok.item, tok.worker, tok.inbound, tok.progress(now, model.duration))
-            for tok in model.tokens.values()
-            if now - tok.t0 < model.duration
-        )
         self._sample(shown)
         self.history.append(
             FrameState(
                 t,
                 shown,
                 markers_of(self._live_tracker),
-                tokens,
-                model.fast(now),
+                self._live_model.fast(time.monotonic()),
                 self._live_caption if self.active else self.canvas.caption,
-                {},
             )
         )
         self._show_bar(t)

@@ -92,7 +92,7 @@ def _markers(snap: Snapshot, k: int) -> dict[str, hist.Marker]:
 
 def test_ten_minutes_of_64x64_frames_at_60_hz_stay_under_the_bound(real_snapshot):
     """60 frames a second for 10 minutes of run time, a new snapshot on every 6th (the
-    window's full frames are 0.1 s apart), tokens on every one: the history holds the
+    window's full frames are 0.1 s apart): the history holds the
     last 5 minutes at >= 10 frames a second, in at most 50 MB."""
     h = History()
     assert (h.seconds, h.max_bytes) == (300.0, 50_000_000)
@@ -103,8 +103,7 @@ def test_ten_minutes_of_64x64_frames_at_60_hz_stay_under_the_bound(real_snapshot
         if n % 6 == 0:
             snap = _varied(real_snapshot, n // 6, t)
             markers = _markers(real_snapshot, n // 30)  # markers move less often
-        tokens = tuple((i + n, f"C{1 + (n + i) % 64}", False, (n % 15) / 15) for i in range(8))
-        h.append(FrameState(t, snap, markers, tokens, False, "caption", {"rates_top": 200.0}))
+        h.append(FrameState(t, snap, markers, False, "caption"))
         h.add_sample(snap.elapsed, 1.0, 1.0, 1.0, RUNNING)
         peak = max(peak, h.nbytes)
     t0, t1 = h.span()
@@ -227,14 +226,11 @@ def _assert_shows(dump: dict, st: FrameState) -> None:
         assert dump["buffer"]["items"] == [item_label(i) for i in snap.buffer]
     cards = {c["name"]: c for c in dump["cards"]}
     assert set(cards) == {w.name for w in snap.workers}
-    # a recorded token draws its item on its way (one that would overlap another lands
-    # at once: its item is in the hand)
-    arriving = {tok[0] for tok in st.tokens if not tok[2]}
-    flying = set(dump["tokens"])
-    assert flying <= {item_label(i) for i in arriving}
+    # a recorded moment draws no token mid-flight: every item in a hand is in the hand
+    assert dump["tokens"] == []
     for w in snap.workers:
         assert cards[w.name]["state"] == theme.display_state(snap.state, w.state), w.name
-        held = w.item if w.item >= 0 and item_label(w.item) not in flying else None
+        held = w.item if w.item >= 0 else None
         assert cards[w.name]["item"] == (None if held is None else item_label(held)), w.name
     assert dump["inside"]["markers"] == {w: m[1] for w, m in st.markers.items()}
     avg = run_average(snap.consumed, snap.elapsed)
@@ -419,3 +415,18 @@ def test_replay_draws_the_rate_axis_it_had_live(window, qtbot):
         assert window.plot.rates.getViewBox().viewRange()[1][1] == live
     finally:
         window.replay.live()
+
+
+def test_a_recorded_moment_keeps_no_tokens_and_its_model_has_none():
+    """REPLAY draws no token mid-flight, so the history records none (it pickled a tuple
+    of them every live frame) and the frozen model hands the canvas none."""
+    from simulator.ui.replay_bar import FrozenModel
+    from tests.ui.runs import running_snapshot
+
+    fields = {f.name for f in dataclasses.fields(FrameState)}
+    assert fields == {"t", "snapshot", "markers", "fast", "caption"}
+    h = History()
+    h.append(FrameState(1.0, running_snapshot(elapsed=1.0), {}, True, "caption"))
+    st = h.at(1.0)
+    assert (st.fast, st.caption) == (True, "caption")
+    assert FrozenModel(st).live_tokens(time.monotonic()) == []
