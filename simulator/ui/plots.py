@@ -85,27 +85,44 @@ def rate_top(peak: float) -> float:
 def next_top(top: float, ts: np.ndarray, peaks: np.ndarray) -> float:
     """The rates' curves' top after a new sample, from ``top``, the one before it, and the
     samples so far (their times ``ts`` and highest curve values ``peaks``, oldest first,
-    the new one last): up to :func:`rate_top` of the last :data:`SCALE_S`'s peak if that
-    is higher; down to rate_top of the last 2 x SCALE_S's peak only when that is below
-    ``top / SHRINK``; else ``top``. Live and REPLAY (:func:`fold_top`) both fold the
-    samples with it, so a moment is drawn with the axis it had live."""
+    the new one last): :func:`step_top` of the last :data:`SCALE_S`'s peak and the last
+    2 x SCALE_S's. Live folds the samples with it, REPLAY with :func:`fold_top` (the
+    same rule), so a moment is drawn with the axis it had live."""
     now = float(ts[-1])
     short = float(peaks[int(np.searchsorted(ts, now - SCALE_S)) :].max())
+    long = float(peaks[int(np.searchsorted(ts, now - 2 * SCALE_S)) :].max())
+    return step_top(top, short, long)
+
+
+def step_top(top: float, short: float, long: float) -> float:
+    """The hysteresis: up to :func:`rate_top` of ``short`` (the last SCALE_S's peak) if
+    that is higher than ``top``; down to rate_top of ``long`` (the last 2 x SCALE_S's)
+    only when that is below ``top / SHRINK``; else ``top``."""
     grow = rate_top(short)
     if grow > top:
         return grow
-    long = float(peaks[int(np.searchsorted(ts, now - 2 * SCALE_S)) :].max())
     if long < top / SHRINK:
         return rate_top(long)
     return top
 
 
 def fold_top(ts: np.ndarray, peaks: np.ndarray) -> float:
-    """The curves' top after every sample (:func:`next_top` from 0): REPLAY's axis."""
+    """The curves' top after every sample (:func:`next_top` from 0, its windows' peaks
+    taken at once: a REPLAY of 6 minutes of samples folds 3600 of them)."""
+    n = len(ts)
+    if not n:
+        return 0.0
+    padded = np.append(peaks, 0.0)  # reduceat's end index for the newest sample
+    ends = np.arange(1, n + 1)
+    out = []
+    for span in (SCALE_S, 2 * SCALE_S):
+        starts = np.searchsorted(ts, ts - span)
+        idx = np.empty(2 * n, dtype=np.intp)
+        idx[0::2], idx[1::2] = starts, ends
+        out.append(np.maximum.reduceat(padded, idx)[0::2].tolist())
     top = 0.0
-    for i in range(1, len(ts) + 1):
-        lo = int(np.searchsorted(ts, ts[i - 1] - 2 * SCALE_S))
-        top = next_top(top, ts[lo:i], peaks[lo:i])
+    for short, long in zip(out[0], out[1], strict=True):
+        top = step_top(top, short, long)
     return top
 
 
