@@ -112,28 +112,35 @@ class SimulationCanvas(QGraphicsView):
     def sizeHint(self) -> QSize:
         return QSize(900, 420)
 
-    def free_spot(self, w: int, h: int) -> QPoint:
+    def free_spot(self, w: int, h: int, drawn: list[QRectF] | None = None) -> QPoint:
         """Where a ``w`` x ``h`` box laid over the canvas (REPLAY's mark) covers the least
-        it draws: a spot :meth:`clear_spot` finds, else the least covered of them."""
-        spot = self.clear_spot(w, h)
+        it draws: a spot :meth:`clear_spot` finds, else the least covered of them.
+        ``drawn``: :meth:`drawn`'s rects, if the caller has them (see clear_spot)."""
+        if drawn is None:
+            drawn = self.drawn()
+        spot = self.clear_spot(w, h, drawn)
         if spot is not None:
             return spot
         spots = self._spots(w, h)
         if not spots:
             vw, vh = self.viewport().width(), self.viewport().height()
             return QPoint(max(0, vw - w - 6), max(0, vh - h - 4))
-        drawn = self._drawn()
         best = min(spots, key=lambda at: self._covered(at, w, h, drawn))
         return QPoint(max(0, best.x()), max(0, best.y()))
 
-    def clear_spot(self, w: int, h: int) -> QPoint | None:
+    def clear_spot(self, w: int, h: int, drawn: list[QRectF] | None = None) -> QPoint | None:
         """Where a ``w`` x ``h`` box laid over the canvas covers nothing it draws: the
         first of the top-right corner under the headers, the top-left one, the middle
         under the headers, the bottom right (over the legend's end), then the header
         line's gaps (right of the buffer's title, left of it); None where every one
         covers something (64 workers a side fill every corner: a shorter mark may fit
-        the header line). Over the legend it hid half its words at 1024 px."""
-        drawn = self._drawn()
+        the header line). Over the legend it hid half its words at 1024 px.
+
+        ``drawn`` is :meth:`drawn`'s rects if the caller has them: walking every scene
+        item costs about a millisecond at 64 workers a side, and a caller trying several
+        boxes on one picture (REPLAY's mark, longest text first) walks them once."""
+        if drawn is None:
+            drawn = self.drawn()
         for at in self._spots(w, h):
             if self._covered(at, w, h, drawn) == 0:
                 return QPoint(max(0, at.x()), max(0, at.y()))
@@ -170,8 +177,9 @@ class SimulationCanvas(QGraphicsView):
             spots.append(QPoint(round((a + b - w) / 2), top))
         return spots
 
-    def _drawn(self) -> list[QRectF]:
-        """The rects of what the canvas draws now (a backdrop excepted)."""
+    def drawn(self) -> list[QRectF]:
+        """The rects of what the canvas draws now (a backdrop excepted), for
+        :meth:`clear_spot` and :meth:`free_spot`."""
         vw, vh = self.viewport().width(), self.viewport().height()
         return [
             r
@@ -367,13 +375,9 @@ class SimulationCanvas(QGraphicsView):
         holds them (a put needs no token: the item's slot shows it at once). A token that
         would overlap another is not drawn this frame: its item stays in the consumer's
         hand; in REPLAY no token is drawn. Returns the items the tokens draw."""
-        from simulator.ui.replay_bar import FrozenModel  # replay_bar builds on the canvas
-
-        # a still picture (REPLAY's recorded moment) draws no token mid-flight: stopped
-        # there, it read as a stray tag over a card's border or in the gap; the item is
-        # drawn in the hand it was going to (the snapshot says that consumer holds it)
-        still = isinstance(self.model, FrozenModel)
-        live = [] if fast or still else self.model.live_tokens(now)
+        # REPLAY's model (replay_bar.FrozenModel) has no live tokens: a still picture
+        # draws none mid-flight
+        live = [] if fast else self.model.live_tokens(now)
         tokens = items.tokens
         drawn: set[int] = set()
         if not live:

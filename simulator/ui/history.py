@@ -1,8 +1,10 @@
 """Rewind's memory: a bounded history of what the window painted (no Qt).
 
 The window records one :class:`FrameState` per frame it paints: the snapshot every view's
-figures were drawn from, the code panel's markers, the canvas's tokens in flight (with
-their progress) and caption, and the graph's samples. Dragging the time slider back
+figures were drawn from, the code panel's markers, the canvas's fast mode and caption,
+and the graph's samples. Not the canvas's tokens in flight: a recorded moment draws none
+(stopped mid-flight, a token read as a stray tag over a card's border; the snapshot puts
+its item in the hand it was going to). Dragging the time slider back
 repaints every view from the state recorded at that moment (:meth:`History.at`): what was
 shown, not a re-simulation.
 
@@ -29,7 +31,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.engine.simulation import Snapshot
+from simulator.engine.simulation import RUNNING, STOPPED, Snapshot
 
 #: keep this much run time (seconds): the last 5 minutes
 SECONDS = 300.0
@@ -37,19 +39,42 @@ SECONDS = 300.0
 INTERVAL = 0.05
 #: at most this many bytes, whatever the size of the frames (64 / 64, the Inside view on)
 MAX_BYTES = 50_000_000
-#: the graph samples at most this often (plots.SAMPLE_S; plots imports Qt, so it is
-#: repeated here, and tests/ui/test_rewind.py checks the two agree)
+#: the graph samples at most this often (defined here, without Qt, for :func:`sample_rule`;
+#: plots imports it)
 SAMPLE_S = 0.1
+#: :func:`sample_rule`'s answers: a new sample; the last sample's occupancy is the
+#: snapshot's (a stopped run's final count at the same moment); nothing
+ADD, END, SKIP = "add", "end", "skip"
 #: graph samples kept this much longer than the frames: the graph shows the 60 s before
 #: the oldest frame too (plots.WINDOW_S)
 SAMPLE_EXTRA_S = 60.0
 
 #: a code-panel marker: (panel line, the line's code, event kind)
 Marker = tuple[int, str, int]
-#: a token in flight on the canvas: (item, worker, inbound, progress 0..1)
-TokenState = tuple[int, str, bool, float]
 #: a graph sample: (run time, produced/s, consumed/s, occupancy)
 Sample = tuple[float, float, float, float, float]  # t, produced, consumed, occupancy, dropped
+
+
+def sample_rule(last: float | None, t: float, state: str) -> str:
+    """What the graph does with a snapshot at run time ``t`` in ``state`` when its last
+    sample is at ``last`` (None: no sample yet). The one rule of the live graph
+    (LivePlot.on_snapshot) and of the history REPLAY draws it from (:meth:`History.add_sample`),
+    so REPLAY's graph ends where live's did:
+
+    * no sample yet: :data:`ADD`, whatever the state;
+    * a stopped run: :data:`ADD` its final state at the time it stopped whenever that is
+      after the last sample (however soon: the frames may stop well before the run does),
+      else :data:`END` (the same moment: its final occupancy; a terminate empties the
+      buffer after the last frame);
+    * running: :data:`ADD` at most every :data:`SAMPLE_S`;
+    * otherwise (paused, stopping): :data:`SKIP`, the picture stays as it is."""
+    if last is None:
+        return ADD
+    if state == STOPPED:
+        return ADD if t > last + 1e-9 else END
+    if state != RUNNING or t - last < SAMPLE_S:
+        return SKIP
+    return ADD
 
 
 @dataclass(frozen=True)
@@ -63,15 +88,10 @@ class FrameState:
     snapshot: Snapshot
     #: the code panel's markers: worker -> (line, code, kind)
     markers: dict[str, Marker] = field(default_factory=dict)
-    #: the canvas's tokens in flight
-    tokens: tuple[TokenState, ...] = ()
     #: the canvas was in fast mode (no tokens drawn)
     fast: bool = False
     #: the canvas's caption
     caption: str = ""
-    #: what a view keeps beyond the snapshot that its picture depends on (the graph's
-    #: y range, which moves in steps and only on the way: ``{"rates_top": 40.0}``)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -125,7 +145,7 @@ class History:
         src = (
             state.snapshot,
             state.markers,
-            (state.tokens, state.fast, state.caption, state.extra),
+            (state.fast, state.caption),
         )
         parts: list[bytes] = []
         for i, obj in enumerate(src):
@@ -155,18 +175,22 @@ class History:
         produced: float,
         consumed: float,
         occupancy: float,
-        running: bool,
+        state: str,
         dropped: float = 0.0,
     ) -> bool:
-        """Offer the graph the snapshot it is handed at run time ``t``; keep a sample by
-        the graph's own rule (LivePlot.on_snapshot: at most every :data:`SAMPLE_S`, and
-        only while running once there is one). True if kept."""
-        if self._samples and not running:
+        """Offer the graph's samples the snapshot the graph is handed at run time ``t``
+        in ``state``, by the graph's own rule (:func:`sample_rule`): a new sample, or
+        the last one's occupancy replaced by ``occupancy`` (a stopped run's final count
+        at the same moment), or nothing. True if the samples changed."""
+        rule = sample_rule(self._samples[-1][0] if self._samples else None, t, state)
+        if rule == SKIP:
             return False
-        if self._samples and t - self._samples[-1][0] < SAMPLE_S:
-            return False
-        if not self._samples and t < -1.0 + SAMPLE_S:
-            return False
+        if rule == END:
+            last = self._samples[-1]
+            if last[3] == occupancy:
+                return False
+            self._samples[-1] = (last[0], last[1], last[2], occupancy, last[4])
+            return True
         self._samples.append((t, produced, consumed, occupancy, dropped))
         self._nbytes += _SAMPLE_BYTES
         return True
@@ -206,10 +230,8 @@ class History:
         """The state recorded at ``t``: the newest at or before it (the oldest if ``t`` is
         before them all); IndexError when empty."""
         e = self._entries[self.index_at(t)]
-        tokens, fast, caption, extra = _unpack(e.parts[2])
-        return FrameState(
-            e.t, _unpack(e.parts[0]), _unpack(e.parts[1]), tokens, fast, caption, extra
-        )
+        fast, caption = _unpack(e.parts[2])
+        return FrameState(e.t, _unpack(e.parts[0]), _unpack(e.parts[1]), fast, caption)
 
     def newest(self) -> FrameState:
         """The newest state; IndexError when empty."""

@@ -8,10 +8,13 @@ The time axis is the run's own (seconds since its start). It grows with the run,
 whole steps of :data:`GROW_S`, until it spans :data:`WINDOW_S`; then it scrolls, the
 newest sample at the right edge. A 10-second demo fills the plot instead of a sixth of
 it. The y ranges move only in 1-2-5 steps, so the axes are not re-laid-out on every
-sample. The rates' range is a function of the samples alone (:func:`rate_top`: the last
-:data:`SCALE_S` of them, the run's average and the prediction, with headroom), so REPLAY
-draws a moment with the axis it had live, and a start-up burst does not flatten a slow
-run's 1 item/s lines onto the baseline for the rest of the run.
+sample. The rates' range is a function of the samples alone (:func:`next_top`, folded
+over them, floored by the run's average and the prediction), so REPLAY draws a moment
+with the axis it had live. It grows with the last :data:`SCALE_S` of samples and
+shrinks only when the last 2 x SCALE_S stay well under the top (:data:`SHRINK`): a
+steady 17 ± 1.5 items/s run flipped 20 -> 50 -> 20 every few seconds when the top was
+the last SCALE_S's peak alone; and a start-up burst still does not flatten a slow run's
+1 item/s lines onto the baseline for the rest of the run.
 
 The rolling rate of the engine (a 2-second window) swings with every burst; the run's
 average (consumed / elapsed) is the trend. Both are drawn, and named in the title, so a
@@ -43,18 +46,22 @@ from PySide6.QtWidgets import QWidget
 from simulator.engine.config import SimulationConfig
 from simulator.engine.events import Event
 from simulator.engine.metrics import rate_text
-from simulator.engine.simulation import RUNNING, STOPPED, Snapshot
+from simulator.engine.simulation import Snapshot
 from simulator.theory import Prediction, occupancy_text
 from simulator.ui import theme
+from simulator.ui.history import END, SAMPLE_S, SKIP, sample_rule
 
 WINDOW_S = 60.0  #: the longest time span shown; after that the axis scrolls
 GROW_S = 10.0  #: the time axis starts this long and grows in steps of it
-SAMPLE_S = 0.1
 N = int(WINDOW_S / SAMPLE_S)
 WIDEST_TICK = "000000"  #: room for the widest tick label, e.g. "80000" or "1,000"
-#: the rates' y range follows the samples of the last this many seconds (older peaks,
-#: a start-up burst, may run off the top once they are this old)
+#: the rates' y range grows to show the samples of the last this many seconds, and
+#: shrinks by those of the last twice as many (older peaks, a start-up burst, may run
+#: off the top once they are that old)
 SCALE_S = 5.0
+#: the rates' top shrinks only when the last 2 x SCALE_S's peak is below top / SHRINK
+#: (the hysteresis: noise around a 1-2-5 step's edge does not flip the axis)
+SHRINK = 2.5
 HEADROOM = 1.15  #: the rates' top is at least this much above the highest line
 
 
@@ -73,6 +80,50 @@ def rate_top(peak: float) -> float:
     """The rates' y range's top for ``peak``, the highest line to show: the next 1-2-5
     step above it with :data:`HEADROOM` (at least 1 item/s)."""
     return _nice_ceiling(max(peak, 1.0) * HEADROOM)
+
+
+def next_top(top: float, ts: np.ndarray, peaks: np.ndarray) -> float:
+    """The rates' curves' top after a new sample, from ``top``, the one before it, and the
+    samples so far (their times ``ts`` and highest curve values ``peaks``, oldest first,
+    the new one last): :func:`step_top` of the last :data:`SCALE_S`'s peak and the last
+    2 x SCALE_S's. Live folds the samples with it, REPLAY with :func:`fold_top` (the
+    same rule), so a moment is drawn with the axis it had live."""
+    now = float(ts[-1])
+    short = float(peaks[int(np.searchsorted(ts, now - SCALE_S)) :].max())
+    long = float(peaks[int(np.searchsorted(ts, now - 2 * SCALE_S)) :].max())
+    return step_top(top, short, long)
+
+
+def step_top(top: float, short: float, long: float) -> float:
+    """The hysteresis: up to :func:`rate_top` of ``short`` (the last SCALE_S's peak) if
+    that is higher than ``top``; down to rate_top of ``long`` (the last 2 x SCALE_S's)
+    only when that is below ``top / SHRINK``; else ``top``."""
+    grow = rate_top(short)
+    if grow > top:
+        return grow
+    if long < top / SHRINK:
+        return rate_top(long)
+    return top
+
+
+def fold_top(ts: np.ndarray, peaks: np.ndarray) -> float:
+    """The curves' top after every sample (:func:`next_top` from 0, its windows' peaks
+    taken at once: a REPLAY of 6 minutes of samples folds 3600 of them)."""
+    n = len(ts)
+    if not n:
+        return 0.0
+    padded = np.append(peaks, 0.0)  # reduceat's end index for the newest sample
+    ends = np.arange(1, n + 1)
+    out = []
+    for span in (SCALE_S, 2 * SCALE_S):
+        starts = np.searchsorted(ts, ts - span)
+        idx = np.empty(2 * n, dtype=np.intp)
+        idx[0::2], idx[1::2] = starts, ends
+        out.append(np.maximum.reduceat(padded, idx)[0::2].tolist())
+    top = 0.0
+    for short, long in zip(out[0], out[1], strict=True):
+        top = step_top(top, short, long)
+    return top
 
 
 def run_average(consumed: int, elapsed: float) -> float:
@@ -104,7 +155,6 @@ class LivePlot(pg.GraphicsLayoutWidget):
         #: the run drops items by its full policy: the dropped/s line is in the legend
         self.drops = False
         self.n = 0
-        self._last_sample = -1.0
         self.average = 0.0  #: the run's average consumed/s at the last sample
         self.text_px = theme.TEXT_PX
         self.span = time_span(0.0)
@@ -163,7 +213,10 @@ class LivePlot(pg.GraphicsLayoutWidget):
             plot.getViewBox().disableAutoRange()
             plot.setXRange(*self.span, padding=0)
         self.rates_top = 0.0
-        self._set_rate_range(0.0)
+        #: the curves' top, folded over the samples (:func:`next_top`); the axis's top is
+        #: this or the run's average's and the prediction's, whichever is higher
+        self.curves_top = 0.0
+        self._set_rate_range()
         self.set_capacity(10)
         self._built = True
 
@@ -289,7 +342,7 @@ class LivePlot(pg.GraphicsLayoutWidget):
                 line.setValue(value)
         self._show_title()
         self._show_occ_title()
-        self._set_rate_range(self._peak())
+        self._set_rate_range()
 
     def predicted_lines(self) -> dict[str, float | None]:
         """The dashed lines' values as drawn (None where none is shown): for dumps and
@@ -319,7 +372,6 @@ class LivePlot(pg.GraphicsLayoutWidget):
         """Forget the samples. (Not ``clear``: GraphicsLayoutWidget binds ``clear`` per
         instance to remove every plot from the layout.)"""
         self.n = 0
-        self._last_sample = -1.0
         self.average = 0.0
         self.drops = False
         for c in (
@@ -330,8 +382,9 @@ class LivePlot(pg.GraphicsLayoutWidget):
         ):
             c.setData([], [])
         self.average_line.setVisible(False)
+        self.curves_top = 0.0
         self._set_span(0.0)
-        self._set_rate_range(self._peak())
+        self._set_rate_range()
         self._show_title()
 
     def _set_span(self, t: float) -> None:
@@ -340,10 +393,11 @@ class LivePlot(pg.GraphicsLayoutWidget):
             self.span = span
             self.rates.setXRange(*span, padding=0)
 
-    def _set_rate_range(self, peak: float) -> None:
-        """The rates' y range for ``peak`` (:func:`rate_top`), set only when it changes
-        (a 1-2-5 step)."""
-        top = rate_top(peak)
+    def _set_rate_range(self) -> None:
+        """The rates' y range: the curves' top (:attr:`curves_top`) or :func:`rate_top` of
+        the run's average and the prediction, whichever is higher; set only when it
+        changes (a 1-2-5 step)."""
+        top = max(self.curves_top, rate_top(max(self.average, self.predicted_rate or 0.0)))
         if top != self.rates_top:
             self.rates_top = top
             self.rates.setYRange(0, top, padding=0)
@@ -358,10 +412,11 @@ class LivePlot(pg.GraphicsLayoutWidget):
 
     @Slot(object)
     def on_snapshot(self, snap: Snapshot) -> None:
-        """Sample ``snap`` (at most every :data:`SAMPLE_S` of run time, while running,
-        and the stopped run's final state once, at the time it stopped); the run's
-        average in the title follows every snapshot handed in, so it agrees with the
-        statistics' on the same frame."""
+        """Sample ``snap`` by :func:`~simulator.ui.history.sample_rule` (at most every
+        :data:`SAMPLE_S` of run time while running; the stopped run's final state at the
+        time it stopped, or its final count at the same moment; the history keeps the
+        samples REPLAY draws by the same rule); the run's average in the title follows
+        every snapshot handed in, so it agrees with the statistics' on the same frame."""
         if shows_drops(snap) and not self.drops:
             self.drops = True
             self._show_title()
@@ -370,37 +425,21 @@ class LivePlot(pg.GraphicsLayoutWidget):
             self.average = average
             if self.n:
                 self._show_title()
-        if snap.state == STOPPED and self.n:
-            self._end_sample(snap)
+        rule = sample_rule(float(self.t[-1]) if self.n else None, snap.elapsed, snap.state)
+        if rule == SKIP:
+            return  # too soon, or a paused run's picture kept as it is
+        if rule == END:
+            # the same stopped moment: its final count (a terminate empties the buffer)
+            if self.occupancy[-1] != snap.occupancy:
+                self.occupancy[-1] = snap.occupancy
+                sl = slice(N - self.n, N)
+                self.occupancy_curve.setData(self.t[sl], self.occupancy[sl], skipFiniteCheck=True)
             return
-        if snap.state != RUNNING and self.n:
-            return  # keep the picture of a paused run as it is
-        t = snap.elapsed
-        if t - self._last_sample < SAMPLE_S:
-            return
-        self._last_sample = t
         self.add_sample(
-            t, snap.produced_rate, snap.consumed_rate, snap.occupancy, snap.dropped_rate
+            snap.elapsed, snap.produced_rate, snap.consumed_rate, snap.occupancy, snap.dropped_rate
         )
         if snap.capacity != self.capacity_line.value():
             self.set_capacity(snap.capacity)
-
-    def _end_sample(self, snap: Snapshot) -> None:
-        """The stopped run's last sample: its final state at the time it stopped. The
-        frames may stop coming well before that (a second Stop waits while the ending
-        winds down), and a stop may empty the buffer (terminate): the line ends where
-        the run did, at what the books say the buffer holds."""
-        t = snap.elapsed
-        last = self.t[-1]
-        if t > last + 1e-9:
-            self._last_sample = t
-            self.add_sample(
-                t, snap.produced_rate, snap.consumed_rate, snap.occupancy, snap.dropped_rate
-            )
-        elif self.occupancy[-1] != snap.occupancy:  # the same moment: its final count
-            self.occupancy[-1] = snap.occupancy
-            sl = slice(N - self.n, N)
-            self.occupancy_curve.setData(self.t[sl], self.occupancy[sl], skipFiniteCheck=True)
 
     def add_sample(
         self, t: float, produced: float, consumed: float, occupancy: float, dropped: float = 0.0
@@ -426,19 +465,15 @@ class LivePlot(pg.GraphicsLayoutWidget):
         self.average_line.setValue(self.average)
         self.average_line.setVisible(True)
         self._show_title()
-        self._set_rate_range(self._peak())
+        ts = self.t[N - self.n :]
+        lo = N - self.n + int(np.searchsorted(ts, t - 2 * SCALE_S))
+        self.curves_top = next_top(self.curves_top, self.t[lo:], self.peaks(slice(lo, N)))
+        self._set_rate_range()
 
-    def _peak(self) -> float:
-        """The highest thing the rates' plot must show: the curves over the last
-        :data:`SCALE_S` of samples, the run's average and the predicted throughput."""
-        peak = max(self.average, self.predicted_rate or 0.0)
-        if self.n:
-            ts = self.t[N - self.n :]
-            sl = slice(N - self.n + int(np.searchsorted(ts, ts[-1] - SCALE_S)), N)
-            peak = max(peak, float(self.produced[sl].max()), float(self.consumed[sl].max()))
-            if self.drops:
-                peak = max(peak, float(self.dropped[sl].max()))
-        return peak
+    def peaks(self, sl: slice) -> np.ndarray:
+        """The highest curve at each sample of ``sl`` (the dropped line's too: it is 0
+        where none is drawn, so live and REPLAY agree however ``drops`` came to be)."""
+        return np.maximum(np.maximum(self.produced[sl], self.consumed[sl]), self.dropped[sl])
 
 
 def _plain(html: str) -> str:

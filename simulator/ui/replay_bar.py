@@ -2,7 +2,7 @@
 the frame recorded at the slider's moment (:mod:`.history`).
 
 While live, :class:`Replayer` records what the window painted on each frame. Dragging the
-slider back (or Ctrl+Left) puts the window in REPLAY: the canvas (cards, buffer, tokens,
+slider back (or Ctrl+Left) puts the window in REPLAY: the canvas (cards, buffer,
 caption), the statistics and the books, the code panel's markers and the primitives, the
 graph (its samples up to that moment, its time and y ranges) and the status bar paint the
 recorded state, and a "REPLAY t = 5.0 s" mark in words sits on the canvas. The run goes on
@@ -24,16 +24,17 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from simulator.engine.simulation import RUNNING, STOPPED, Snapshot
+from simulator.engine.simulation import Snapshot
 from simulator.ui import theme
 from simulator.ui.canvas_model import CanvasModel, Token
 from simulator.ui.code_panel import Mark, MarkerTracker
 from simulator.ui.history import FrameState, History, Sample
-from simulator.ui.plots import N, run_average, shows_drops
+from simulator.ui.plots import N, fold_top, run_average, shows_drops
 
 if TYPE_CHECKING:
     from simulator.ui.canvas import SimulationCanvas
@@ -121,26 +122,12 @@ class ReplayBar(QWidget):
         self.seek.emit(value / TICKS)
 
 
-class _FrozenToken(Token):
-    """A token stopped where it was recorded (its progress no longer follows the clock)."""
-
-    __slots__ = ("p",)
-    p: float  #: the progress it was recorded at (0..1)
-
-    def progress(self, now: float, duration: float) -> float:
-        return self.p
-
-
 class FrozenModel(CanvasModel):
-    """The canvas's model at a recorded moment: its tokens where they were, fast mode as
-    it was; fed nothing."""
+    """The canvas's model at a recorded moment: no tokens, fast mode as it was; fed
+    nothing."""
 
     def __init__(self, state: FrameState) -> None:
         super().__init__()
-        for item, worker, inbound, p in state.tokens:
-            tok = _FrozenToken(item, worker, inbound, 0.0)
-            tok.p = p
-            self.tokens[worker] = tok
         self.frozen_fast = state.fast
 
     def fast(self, now: float) -> bool:
@@ -150,7 +137,10 @@ class FrozenModel(CanvasModel):
         return
 
     def live_tokens(self, now: float) -> list[Token]:
-        return list(self.tokens.values())
+        """None: a still picture draws no token mid-flight. Stopped there, one read as a
+        stray tag over a card's border or in a gap; its item is drawn in the hand it was
+        going to (the recorded snapshot says that consumer holds it)."""
+        return []
 
 
 def markers_of(tracker: MarkerTracker) -> dict[str, tuple[int, str, int]]:
@@ -161,7 +151,8 @@ def markers_of(tracker: MarkerTracker) -> dict[str, tuple[int, str, int]]:
 def load_plot(plot: LivePlot, samples: list[Sample], snap: Snapshot | None) -> None:
     """Make ``plot`` show what it showed when ``snap`` was on show: its last N samples up
     to then, the run's average of ``snap``, its time span and y range (a function of
-    those samples, as live: :func:`~simulator.ui.plots.rate_top`)."""
+    every one of those samples, folded as live folds them:
+    :func:`~simulator.ui.plots.fold_top`)."""
     plot.reset()
     plot.drops = snap is not None and shows_drops(snap)
     s = samples[-N:]
@@ -171,7 +162,6 @@ def load_plot(plot: LivePlot, samples: list[Sample], snap: Snapshot | None) -> N
         for k, arr in enumerate(arrays):
             arr[N - n :] = [x[k] for x in s]
         plot.n = n
-        plot._last_sample = s[-1][0]
     if snap is not None and snap.elapsed > 0:
         plot.average = run_average(snap.consumed, snap.elapsed)
     if n:
@@ -185,7 +175,11 @@ def load_plot(plot: LivePlot, samples: list[Sample], snap: Snapshot | None) -> N
         plot._set_span(s[-1][0])
         plot.average_line.setValue(plot.average)
         plot.average_line.setVisible(True)
-    plot._set_rate_range(plot._peak())
+    if samples:
+        ts = np.array([x[0] for x in samples])
+        peaks = np.array([max(x[1], x[2], x[4]) for x in samples])
+        plot.curves_top = fold_top(ts, peaks)
+    plot._set_rate_range()
     plot._show_title()
     if snap is not None and snap.capacity != plot.capacity_line.value():
         plot.set_capacity(snap.capacity)
@@ -241,6 +235,10 @@ class Replayer:
         self._mark_style: tuple[str, int] | None = None
         #: what the mark says, longest first: the first that fits somewhere clear
         self._mark_texts: tuple[str, ...] = ()
+        #: what the mark's place was found for (the texts' widths, the style, the
+        #: canvas's size and layout) and which text it chose: the same again keeps it
+        self._mark_key: tuple[object, ...] | None = None
+        self._mark_pick = 0
         self.restyle()
         bar.seek.connect(self.show)
         bar.goLive.connect(self.live)
@@ -271,23 +269,14 @@ class Replayer:
     # ---- recording -------------------------------------------------------------------
     def record(self, t: float, shown: Snapshot) -> None:
         """The window painted ``shown``'s figures (live) at run time ``t``: keep it."""
-        now = time.monotonic()
-        model = self._live_model
-        tokens = tuple(
-            (tok.item, tok.worker, tok.inbound, tok.progress(now, model.duration))
-            for tok in model.tokens.values()
-            if now - tok.t0 < model.duration
-        )
         self._sample(shown)
         self.history.append(
             FrameState(
                 t,
                 shown,
                 markers_of(self._live_tracker),
-                tokens,
-                model.fast(now),
+                self._live_model.fast(time.monotonic()),
                 self._live_caption if self.active else self.canvas.caption,
-                {},
             )
         )
         self._show_bar(t)
@@ -311,8 +300,7 @@ class Replayer:
             shown.produced_rate,
             shown.consumed_rate,
             shown.occupancy,
-            # the graph samples a stopped run's final state too (LivePlot._end_sample)
-            shown.state in (RUNNING, STOPPED),
+            shown.state,
             shown.dropped_rate,
         )
 
@@ -454,11 +442,44 @@ class Replayer:
         the key) until it fits a gap of the header line beside the buffer's title; else
         the shortest goes where it covers the least."""
         texts = self._mark_texts or (self.mark.text(),)
-        for text in texts:
+        canvas = self.canvas
+        fm = self.mark.fontMetrics()
+        key = (
+            tuple(round(fm.horizontalAdvance(t)) for t in texts),
+            self._mark_style,
+            canvas.viewport().size().toTuple(),
+            canvas._layout,  # a new layout equal to the old places the mark alike
+        )
+        if key == self._mark_key and not self._mark_over_headers():
+            # ten times a second the moment's figures change, not the text's width nor
+            # the picture's layout: the same place (walking the scene for it cost ~3 ms
+            # at 64 workers a side)
+            self.mark.setText(texts[min(self._mark_pick, len(texts) - 1)])
+            return
+        self._mark_key = key
+        drawn = canvas.drawn()  # once for every try
+        for pick, text in enumerate(texts):
             self.mark.setText(text)
             self.mark.adjustSize()
-            spot = self.canvas.clear_spot(self.mark.width(), self.mark.height())
+            spot = canvas.clear_spot(self.mark.width(), self.mark.height(), drawn)
             if spot is not None:
                 self.mark.move(spot)
+                self._mark_pick = pick
                 return
-        self.mark.move(self.canvas.free_spot(self.mark.width(), self.mark.height()))
+        self._mark_pick = len(texts) - 1
+        self.mark.move(canvas.free_spot(self.mark.width(), self.mark.height(), drawn))
+
+    def _mark_over_headers(self) -> bool:
+        """Whether the mark now covers a column title: within one layout only they change
+        width (the buffer's count, its FULL / EMPTY word), and the mark may sit in a gap
+        of their line. Four rects, not the whole scene."""
+        items = self.canvas._items
+        if items is None:
+            return False
+        g = self.mark.geometry()
+        box = QRectF(g.x(), g.y(), g.width(), g.height())
+        hd = items.headers
+        return any(
+            t.text and box.intersects(t.item.sceneBoundingRect())
+            for t in (hd.producers, hd.buffer, hd.status, hd.consumers)
+        )

@@ -118,7 +118,7 @@ def test_replay_draws_no_token_frozen_mid_flight(qtbot):
     canvas = shown_canvas(qtbot, cfg, (936, 421))
     item = item_id(3, 8)
     snap = snapshot_of(cfg, (), states={"C1": (WorkerState.CONSUMING, item)})
-    canvas.model = FrozenModel(FrameState(1.0, snap, tokens=((item, "C1", False, 0.5),)))
+    canvas.model = FrozenModel(FrameState(1.0, snap))
     canvas.on_snapshot(snap, refresh=False)
     canvas.refresh(force=True)
     items = canvas._items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -85,8 +86,36 @@ def test_replay_draws_a_moment_with_the_axis_it_had_live(qtbot):
     replayed = _plot(qtbot)
     load_plot(replayed, samples, running_snapshot(elapsed=8.5, consumed=1125))
     live.average = replayed.average
-    live._set_rate_range(live._peak())
+    live._set_rate_range()
     assert _top(replayed) == _top(live) == 200.0
+
+
+def test_a_steady_noisy_run_does_not_flip_the_axis(qtbot):
+    """17 ± 1.5 items/s for 60 s: the top went 20 -> 50 -> 20 every few seconds (the last
+    SCALE_S's peak crossed 20 / HEADROOM with the noise). With hysteresis it changes at
+    most once after the start-up, and REPLAY at the end draws the same top."""
+    import random
+
+    from simulator.ui.replay_bar import load_plot
+    from tests.ui.runs import running_snapshot
+
+    rng = random.Random(7)
+    live = _plot(qtbot)
+    samples = []
+    tops = []
+    for k in range(1, 601):
+        s = (0.1 * k, 17.0 + rng.uniform(-1.5, 1.5), 17.0 + rng.uniform(-1.5, 1.5), 4.0, 0.0)
+        samples.append(s)
+        live.add_sample(*s)
+        if s[0] > 2.0:  # after the start-up
+            tops.append(_top(live))
+    changes = sum(a != b for a, b in itertools.pairwise(tops))
+    assert changes <= 1, tops
+    replayed = _plot(qtbot)
+    load_plot(replayed, samples, running_snapshot(elapsed=60.0, consumed=0))
+    live.average = replayed.average
+    live._set_rate_range()
+    assert _top(replayed) == _top(live)
 
 
 def test_a_full_buffer_s_line_is_drawn_above_the_capacity_line(qtbot):

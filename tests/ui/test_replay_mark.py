@@ -47,3 +47,43 @@ def test_the_replay_mark_covers_no_card_with_64_workers_a_side(many, qtbot, size
     many.bridge.stop()
     if present:
         many.toggle_presentation()
+
+
+def test_the_mark_is_placed_again_only_when_its_width_or_the_layout_changes(
+    many, qtbot, monkeypatch
+):
+    """Each placement walked every scene item up to three times (~3 ms at 64 / 64, ten
+    times a second in REPLAY). Another moment of the same picture keeps the place: no
+    walk; a new layout (another window size) walks the scene once."""
+    many.resize(QSize(1280, 720))
+    many.bridge.start()
+    qtbot.waitUntil(
+        lambda: getattr(many.bridge.last_snapshot, "elapsed", 0) >= 1.5, timeout=60_000
+    )
+    canvas, mark, replay = many.canvas, many.replay.mark, many.replay
+    assert replay.show(0.8)
+    walks = []
+    scene = canvas.scene()
+
+    class _Counting:  # the scene, counting the walks over all its items
+        def __getattr__(self, name):
+            return getattr(scene, name)
+
+        def items(self, *a):
+            walks.append(1)
+            return scene.items(*a)
+
+    counting = _Counting()
+    monkeypatch.setattr(canvas, "scene", lambda: counting)
+    pos = mark.pos()
+    for t in (0.9, 1.0, 1.1):
+        assert replay.show(t)
+        assert mark.text().startswith(f"REPLAY  t = {replay.state.t:.1f} s")
+    assert walks == [] and mark.pos() == pos
+    many.resize(QSize(1024, 768))
+    qtbot.waitUntil(lambda: canvas.viewport().width() < 1000, timeout=10_000)
+    assert replay.show(0.8)
+    assert len(walks) >= 1
+    box = QRectF(canvas.viewport().mapFrom(canvas, mark.pos()), mark.size().toSizeF())
+    assert [n for n, card in canvas._items.cards.items() if box.intersects(card.rect)] == []
+    many.bridge.stop()

@@ -92,7 +92,7 @@ def _markers(snap: Snapshot, k: int) -> dict[str, hist.Marker]:
 
 def test_ten_minutes_of_64x64_frames_at_60_hz_stay_under_the_bound(real_snapshot):
     """60 frames a second for 10 minutes of run time, a new snapshot on every 6th (the
-    window's full frames are 0.1 s apart), tokens on every one: the history holds the
+    window's full frames are 0.1 s apart): the history holds the
     last 5 minutes at >= 10 frames a second, in at most 50 MB."""
     h = History()
     assert (h.seconds, h.max_bytes) == (300.0, 50_000_000)
@@ -103,9 +103,8 @@ def test_ten_minutes_of_64x64_frames_at_60_hz_stay_under_the_bound(real_snapshot
         if n % 6 == 0:
             snap = _varied(real_snapshot, n // 6, t)
             markers = _markers(real_snapshot, n // 30)  # markers move less often
-        tokens = tuple((i + n, f"C{1 + (n + i) % 64}", False, (n % 15) / 15) for i in range(8))
-        h.append(FrameState(t, snap, markers, tokens, False, "caption", {"rates_top": 200.0}))
-        h.add_sample(snap.elapsed, 1.0, 1.0, 1.0, True)
+        h.append(FrameState(t, snap, markers, False, "caption"))
+        h.add_sample(snap.elapsed, 1.0, 1.0, 1.0, RUNNING)
         peak = max(peak, h.nbytes)
     t0, t1 = h.span()
     assert t1 == pytest.approx((frames - 1) / 60)
@@ -163,10 +162,45 @@ def test_the_graph_sample_rule_is_the_graphs():
     """The history keeps the graph's samples by LivePlot.on_snapshot's own rule."""
     assert hist.SAMPLE_S == plots.SAMPLE_S
     h = History()
-    kept = [h.add_sample(t, 1, 1, 1, True) for t in (0.0, 0.05, 0.1, 0.15, 0.21)]
+    kept = [h.add_sample(t, 1, 1, 1, RUNNING) for t in (0.0, 0.05, 0.1, 0.15, 0.21)]
     assert kept == [True, False, True, False, True]
-    assert not h.add_sample(5.0, 1, 1, 1, False)  # a stopped run adds none once it has one
+    assert not h.add_sample(5.0, 1, 1, 1, "paused")  # a paused run's picture stays
     assert [s[0] for s in h.samples(0.1)] == [0.0, 0.1]
+
+
+def test_replay_s_graph_ends_where_live_s_did_after_a_stop(qtbot):
+    """Samples every 0.1 s of a full buffer of 8, then a terminate at 3.95 s: the stopped
+    run's frame (still 8), then its books (0) at the same moment. Live added the stopped
+    sample 0.05 s after the last and overwrote its count; the history dropped both, and
+    REPLAY's line ended at (3.9, 8). Both now end at (3.95, 0)."""
+    from simulator.ui.replay_bar import load_plot
+    from tests.ui.runs import running_snapshot
+
+    snaps = [running_snapshot(elapsed=k * 0.1, occupancy=8, capacity=8) for k in range(1, 40)]
+    snaps += [
+        running_snapshot(state=STOPPED, elapsed=3.95, occupancy=8, capacity=8),
+        running_snapshot(state=STOPPED, elapsed=3.95, occupancy=0, capacity=8),
+    ]
+    live = plots.LivePlot()
+    qtbot.addWidget(live)
+    h = History()
+    for snap in snaps:
+        live.on_snapshot(snap)
+        h.add_sample(
+            snap.elapsed,
+            snap.produced_rate,
+            snap.consumed_rate,
+            snap.occupancy,
+            snap.state,
+            snap.dropped_rate,
+        )
+    replayed = plots.LivePlot()
+    qtbot.addWidget(replayed)
+    load_plot(replayed, h.samples(math.inf), snaps[-1])
+    for plot in (live, replayed):
+        xs, ys = plot.occupancy_curve.getData()
+        assert (round(float(xs[-1]), 6), float(ys[-1])) == (3.95, 0.0)
+    assert list(live.occupancy_curve.getData()[0]) == list(replayed.occupancy_curve.getData()[0])
 
 
 # ---- REPLAY in the window ----------------------------------------------------------
@@ -192,14 +226,11 @@ def _assert_shows(dump: dict, st: FrameState) -> None:
         assert dump["buffer"]["items"] == [item_label(i) for i in snap.buffer]
     cards = {c["name"]: c for c in dump["cards"]}
     assert set(cards) == {w.name for w in snap.workers}
-    # a recorded token draws its item on its way (one that would overlap another lands
-    # at once: its item is in the hand)
-    arriving = {tok[0] for tok in st.tokens if not tok[2]}
-    flying = set(dump["tokens"])
-    assert flying <= {item_label(i) for i in arriving}
+    # a recorded moment draws no token mid-flight: every item in a hand is in the hand
+    assert dump["tokens"] == []
     for w in snap.workers:
         assert cards[w.name]["state"] == theme.display_state(snap.state, w.state), w.name
-        held = w.item if w.item >= 0 and item_label(w.item) not in flying else None
+        held = w.item if w.item >= 0 else None
         assert cards[w.name]["item"] == (None if held is None else item_label(held)), w.name
     assert dump["inside"]["markers"] == {w: m[1] for w, m in st.markers.items()}
     avg = run_average(snap.consumed, snap.elapsed)
@@ -384,3 +415,18 @@ def test_replay_draws_the_rate_axis_it_had_live(window, qtbot):
         assert window.plot.rates.getViewBox().viewRange()[1][1] == live
     finally:
         window.replay.live()
+
+
+def test_a_recorded_moment_keeps_no_tokens_and_its_model_has_none():
+    """REPLAY draws no token mid-flight, so the history records none (it pickled a tuple
+    of them every live frame) and the frozen model hands the canvas none."""
+    from simulator.ui.replay_bar import FrozenModel
+    from tests.ui.runs import running_snapshot
+
+    fields = {f.name for f in dataclasses.fields(FrameState)}
+    assert fields == {"t", "snapshot", "markers", "fast", "caption"}
+    h = History()
+    h.append(FrameState(1.0, running_snapshot(elapsed=1.0), {}, True, "caption"))
+    st = h.at(1.0)
+    assert (st.fast, st.caption) == (True, "caption")
+    assert FrozenModel(st).live_tokens(time.monotonic()) == []
