@@ -31,7 +31,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QSizePolicy, QWidget
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Event, is_pill, item_label
+from simulator.engine.events import Event, item_label
 from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, Snapshot
 from simulator.engine.workers import ROLES, Role, number_of, worker_name
@@ -325,10 +325,11 @@ class SimulationCanvas(QGraphicsView):
         self.shown_snapshot = snap
         # the real slots where a broken buffer's differ from the books (see Snapshot.slots)
         ids = () if snap is None else snap.slots if snap.slots is not None else snap.buffer
-        pills = sum(1 for i in ids if is_pill(i)) if snap is not None and snap.ending else 0
+        # the pills by the books, as the statistics and a cut-short note count them
+        pills = snap.pills_in_buffer if snap is not None else 0
         items.headers.show(snap.in_buffer if snap is not None else None, capacity, pills)
-        if items.pending_pills is not None:  # the main thread's pills, still to put
-            items.pending_pills.show(getattr(snap, "pills_waiting", 0) if snap else 0)
+        # the main thread's pills, still to put
+        items.pending_pills.show(snap.pills_waiting if snap is not None else 0)
         # an item flying to a consumer is drawn by its token, not twice
         arriving = set() if fast else flying
         states: dict[str, list[str]] = {"producer": [], "consumer": []}
@@ -522,11 +523,7 @@ class SimulationCanvas(QGraphicsView):
             # the items on their way to a consumer, each drawn by its token (not its card)
             "tokens": [item_label(t.item) for t in items.tokens if t.visible],
             # the poison pills the main thread waits to put, as drawn (0: none shown)
-            "pills_waiting": (
-                items.pending_pills.n
-                if items.pending_pills is not None and items.pending_pills.visible
-                else 0
-            ),
+            "pills_waiting": items.pending_pills.n if items.pending_pills.visible else 0,
         }
 
 

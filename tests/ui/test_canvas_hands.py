@@ -177,7 +177,7 @@ def test_a_poison_pill_ending_cut_short_says_what_it_left():
         "poison-pill cut short: 2 pills never taken · "
         "2 items left unconsumed (in hand), in the books"
     )
-    done = dataclasses.replace(left, buffer=(), in_hand=0)
+    done = dataclasses.replace(left, buffer=(), pills_in_buffer=0, in_hand=0)
     assert ending_text(done) == "poison pills taken: every consumer ended, nothing lost"
     drained = dataclasses.replace(done, ending="drain", in_buffer=3, buffer=(item_id(1, 1),) * 3)
     assert ending_text(drained) == (

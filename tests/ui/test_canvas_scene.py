@@ -215,6 +215,7 @@ def test_a_buffer_of_poison_pills_only_is_not_called_empty(qtbot):
         _snapshot(RUNNING, cfg, fill=0),
         ending="poison-pill",
         buffer=(pill_id(1), pill_id(2)),
+        pills_in_buffer=2,
         in_buffer=0,
     )
     canvas.on_snapshot(snap)

@@ -150,7 +150,7 @@ def test_in_buffer_names_the_pills_the_header_counts(panel):
 
     snap = snapshot(
         state="stopped", in_buffer=0, capacity=6, buffer=(pill_id(1), pill_id(2)),
-        occupancy=2, max_occupancy=6, ending="poison-pill",
+        occupancy=2, max_occupancy=6, ending="poison-pill", pills_in_buffer=2,
     )  # fmt: skip
     panel.on_snapshot(snap, force=True)
     assert panel.values["in_buffer"].text() == "0 of 6 + 2 STOP (pills)"
