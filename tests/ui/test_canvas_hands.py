@@ -16,11 +16,12 @@ import threading
 import pytest
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Event, Kind, item_id, pill_id
+from simulator.engine.events import Event, Kind, is_pill, item_id, pill_id
 from simulator.engine.simulation import RUNNING, STOPPED, Simulation
 from simulator.engine.workers import WorkerState
 from simulator.ui.canvas_layout import card_lines, held_anchor
 from simulator.ui.canvas_scene import ending_text
+from simulator.ui.stats import StatsPanel
 from tests.engine.waiting import wait_for
 from tests.ui.runs import shown_canvas, snapshot_of
 
@@ -157,6 +158,57 @@ def test_a_real_poison_pill_ending_shows_the_waiting_pills_then_hides_them(qtbot
         drawn()
         assert snap.state == STOPPED and snap.ok and snap.produced == snap.consumed
         assert shown[-1] == 0
+    finally:
+        if ender.is_alive():
+            ender.join(90.0)
+        sim.stop()
+
+
+def test_header_stats_and_canvas_show_the_snapshots_pills_in_buffer(qtbot):
+    """A real poison-pill ending on a full buffer: at every frame the canvas's header,
+    the statistics' row and the slots drawn agree with :attr:`Snapshot.pills_in_buffer`,
+    which each view used to count from its own source (the slots or the buffer, gated
+    on the ending or not)."""
+    cfg = SimulationConfig(
+        producers=2, consumers=2, capacity=4, producer_sleep=(0.0, 0.01), consumer_sleep=(0.3, 0.5)
+    )
+    canvas = shown_canvas(qtbot, cfg, (936, 421))
+    stats = StatsPanel()
+    qtbot.addWidget(stats)
+    sim = Simulation(cfg)
+    sim.start()
+    ender = threading.Thread(
+        target=sim.stop, kwargs={"ending": "poison-pill", "drain_timeout": 60.0}
+    )
+    seen: list[int] = []
+
+    def frame() -> bool:
+        snap = sim.snapshot()
+        canvas.on_snapshot(snap)
+        canvas.refresh(force=True)
+        stats.on_snapshot(snap)
+        n = snap.pills_in_buffer
+        assert n == sum(1 for i in snap.buffer if is_pill(i))
+        assert snap.occupancy == snap.in_buffer + n
+        header = canvas._items.headers.buffer.text
+        row = stats.values["in_buffer"].text()
+        drawn = canvas.dump()["buffer"]["items"]
+        assert (f"+ {n} STOP" in header) == (n > 0) and (f"+ {n} STOP" in row) == (n > 0)
+        assert sum(1 for label in drawn if label.startswith("pill-")) == n
+        seen.append(n)
+        return n > 0 and snap.occupancy == snap.capacity
+
+    try:
+        assert sim.ready.wait(60.0)
+        assert wait_for(
+            lambda: any(w.state == WorkerState.WAITING_FULL for w in sim.snapshot().workers),
+            30.0,
+        )
+        ender.start()
+        assert wait_for(frame, 60.0), f"a full buffer with pills in it is shown ({seen})"
+        ender.join(90.0)
+        frame()
+        assert seen[-1] == 0, "every pill taken"
     finally:
         if ender.is_alive():
             ender.join(90.0)
