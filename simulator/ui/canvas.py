@@ -37,7 +37,13 @@ from simulator.engine.simulation import IDLE, PAUSED, RUNNING, Snapshot
 from simulator.engine.workers import ROLES, Role, number_of, worker_name
 from simulator.ui import theme
 from simulator.ui.canvas_items import CLAIMED_EMPTY, ITEM_FORMS, row_forms
-from simulator.ui.canvas_layout import MIN_TEXT_PX, Layout, compute_layout, held_anchor
+from simulator.ui.canvas_layout import (
+    MIN_TEXT_PX,
+    Layout,
+    caption_fit,
+    compute_layout,
+    held_anchor,
+)
 from simulator.ui.canvas_model import TWEEN_S, CanvasModel, ease
 from simulator.ui.canvas_scene import SceneItems, banner_text, build_scene
 
@@ -82,6 +88,7 @@ class SimulationCanvas(QGraphicsView):
         self.on_painted: Callable[[float], None] | None = None
         self.boost = 1.0  # presentation mode makes everything larger
         self.caption = ""
+        self._caption_shown = ""  #: the caption the scene shows now
         self._layout: Layout | None = None
         self._layout_key: tuple[object, ...] | None = None
         self._items: SceneItems | None = None  # made with _layout, replaced with it
@@ -105,9 +112,9 @@ class SimulationCanvas(QGraphicsView):
         if text == self.caption:
             return
         self.caption = text
-        # the layout keeps a band for a caption (lines as many as it takes): a new one
-        # may need another, so the scene is made anew
-        self.refresh(force=True)
+        # the layout keeps a band for a caption (lines as many as it takes): the scene
+        # is made anew only if the new one needs another band (see _rebuild)
+        self.refresh()
 
     def sizeHint(self) -> QSize:
         return QSize(900, 420)
@@ -271,16 +278,28 @@ class SimulationCanvas(QGraphicsView):
         self, workers: tuple[WorkerView, ...], capacity: int
     ) -> tuple[Layout, SceneItems]:
         """The layout and scene for these workers and capacity at the current size; made
-        anew only when one of those (or the boost, or the theme) changed."""
+        anew only when one of those (or the boost, or the theme) changed, or the caption
+        needs another band (its size or line count): a caption's new text in the band
+        it has is only shown (a scenario's every step changes it)."""
         w, h = self.viewport().width(), self.viewport().height()
         prods = [v.name for v in workers if v.role == Role.PRODUCER]
         cons = [v.name for v in workers if v.role == Role.CONSUMER]
-        key = (w, h, tuple(prods), tuple(cons), capacity, self.boost, self.caption)
-        if key == self._layout_key and self._layout is not None and self._items is not None:
-            return self._layout, self._items
+        key = (w, h, tuple(prods), tuple(cons), capacity, self.boost)
+        lay, items = self._layout, self._items
+        if key == self._layout_key and lay is not None and items is not None:
+            if self.caption == self._caption_shown:
+                return lay, items
+            fit = caption_fit(lay, self.caption, self._measure)
+            band = (lay.caption_px, len(lay.caption_lines))
+            if fit is not None and (fit[0], len(fit[1])) == band:
+                lay.caption_lines = fit[1]
+                items.caption.show(self.caption)
+                self._caption_shown = self.caption
+                return lay, items
         lay = compute_layout(w, h, prods, cons, capacity, self.boost, self._measure, self.caption)
         items = build_scene(self.scene(), lay, self.font(), workers)
         items.caption.show(self.caption)
+        self._caption_shown = self.caption
         self._layout, self._layout_key, self._items = lay, key, items
         self._last_full = 0.0
         return lay, items

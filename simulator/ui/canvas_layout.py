@@ -229,14 +229,16 @@ def _grow(
     return side, gap, 0.0
 
 
-def wrap_words(text: str, width: float, px: float, measure: Measure) -> list[str]:
-    """``text`` in lines no wider than ``width`` at ``px`` (bold) where its words allow
-    (greedy, at spaces; a word wider than ``width`` keeps its own line)."""
+def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """``text`` in lines no wider than ``width`` by ``measure`` (a text's width: a
+    font's metrics, or a :data:`Measure` at one size) where its words allow (greedy, at
+    single spaces; a word wider than ``width`` keeps its own line). One wrap for the
+    layout's caption band and the drawn banner, so the two cannot break differently."""
     lines: list[str] = []
     line = ""
-    for word in text.split():
+    for word in text.split(" "):
         trial = f"{line} {word}" if line else word
-        if line and measure(trial, px, True) > width:
+        if line and measure(trial) > width:
             lines.append(line)
             line = word
         else:
@@ -252,12 +254,25 @@ def caption_text(
     15 px times ``scale`` while it fits on :data:`CAPTION_LINES` lines, smaller down to
     :data:`MIN_TEXT_PX`; at that floor, the lines past the last are dropped (the drawn
     caption elides its last line and keeps the whole text in its tooltip)."""
+    text = " ".join(text.split())
     px = max(float(MIN_TEXT_PX), round(15 * scale))
     while True:
-        lines = wrap_words(text, width, px, measure)
+        lines = wrap(text, width, lambda t, px=px: measure(t, px, True))
         if len(lines) <= CAPTION_LINES or px <= MIN_TEXT_PX:
             return px, lines[:CAPTION_LINES]
         px -= 1
+
+
+def caption_fit(lay: Layout, caption: str, measure: Measure) -> tuple[float, list[str]] | None:
+    """``(px, lines)`` of ``caption`` in ``lay``'s caption band as :func:`compute_layout`
+    would make them (``(0.0, [])`` for no caption); None if ``lay`` has no band for it.
+    A new caption whose px and line count match ``lay``'s fits the band as it is: the
+    canvas then shows the new lines without making the scene anew."""
+    if not caption.strip():
+        return 0.0, []
+    if lay.caption.isNull():
+        return None
+    return caption_text(caption.strip(), lay.caption.width() - 24, lay.scale, measure)
 
 
 def caption_height(px: float, lines: int) -> float:
