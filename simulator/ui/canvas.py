@@ -364,7 +364,7 @@ class SimulationCanvas(QGraphicsView):
         for role, tally in items.tallies.items():
             tally.show(states[role])
         if items.bar is not None:
-            items.bar.show(len(ids), capacity)
+            items.bar.show(max(0, len(ids) - pills), capacity, pills)
         else:
             forms: tuple[str, ...] = ITEM_FORMS
             if items.slots and items.slots[0].label is not None:
@@ -513,7 +513,7 @@ class SimulationCanvas(QGraphicsView):
         header = items.headers.buffer.item.text().split()  # "Buffer", "N", "/", "capacity"
         drawn: list[str] = []
         if items.bar is not None:
-            count = int(items.bar.label.item.text().split()[0].replace(",", ""))
+            count = items.bar.n  # items and pills, as the slots count them
         else:
             drawn = [item_label(s.item) for s in items.slots if s.item >= 0]
             count = len(drawn)

@@ -794,18 +794,26 @@ class FillBar:
         self.bar.setPen(QPen(Qt.PenStyle.NoPen))
         scene.addItem(self.bar)
         self.label = Label(scene, st.font(14 * lay.scale, True), st.ink)
-        self.n = -1
+        self.n = -1  #: what the bar shows: items and pills (see show)
+        self.pills = 0
 
-    def show(self, n: int, capacity: int) -> None:
-        """Fill the bar to ``n`` of ``capacity`` items, from the exit."""
-        if n == self.n:
+    def show(self, n: int, capacity: int, pills: int = 0) -> None:
+        """Fill the bar to ``n`` items and ``pills`` poison pills of ``capacity``, from
+        the exit: the pills take slots, but are named apart ("936 items + 64 STOP", as
+        the header counts them; "1,000 items" beside "936 / 1000 + 64 STOP" disagreed)."""
+        if (n + pills, pills) == (self.n, self.pills):
             return
-        self.n = n
+        self.n, self.pills = n + pills, pills
         inner = self.inner
-        w = inner.width() * min(1.0, n / capacity)
+        w = inner.width() * min(1.0, (n + pills) / capacity)
         self.bar.setRect(QRectF(inner.right() - w, inner.top(), w, inner.height()))
-        self.label.set(f"{n:,} item" if n == 1 else f"{n:,} items")
+        text = f"{n:,} item" if n == 1 else f"{n:,} items"
         fm = QFontMetricsF(self.label.item.font())
+        if pills:  # the shorter forms where the bar is narrow (64 cards a side)
+            forms = (f"{text} + {pills:,} STOP", f"{n:,} + {pills:,} STOP", f"{n:,}+{pills:,}")
+            fits = [t for t in forms if fm.horizontalAdvance(t) <= inner.width() - 4]
+            text = fits[0] if fits else forms[-1]
+        self.label.set(text)
         self.label.item.setPos(
             inner.center().x() - fm.horizontalAdvance(self.label.text) / 2,
             inner.center().y() - fm.height() / 2,
