@@ -222,8 +222,8 @@ class Snapshot:
     produced_rate: float
     consumed_rate: float
     #: what the buffer holds now, as the header counts it: ``in_buffer`` items plus
-    #: the poison pills among ``buffer`` (pills are not items of the books, but they
-    #: take slots). One count for every view, before and after the stop
+    #: ``pills_in_buffer`` (pills are not items of the books, but they take slots).
+    #: One count for every view, before and after the stop
     occupancy: int
     max_occupancy: int
     mean_occupancy: float
@@ -318,6 +318,10 @@ class Snapshot:
     #: booked into the buffer. 0 when none is due, and once the run has stopped (nobody
     #: is left waiting to put: a stop that cut the ending short ends the main's put too)
     pills_waiting: int = 0
+    #: the poison pills in the buffer now, by the books (the pills among ``buffer``):
+    #: the one count the header, the statistics and a cut-short note show, so they
+    #: never disagree (each used to count it from its own source). 0 without pills
+    pills_in_buffer: int = 0
 
 
 def _wait_names(buffer: str, bug: str) -> dict[str, str]:
@@ -1175,7 +1179,8 @@ class Simulation:
             p_rate, c_rate = met.rates(now)
             requested = self._requested
             cpu_percent, role_cpu = self._cpu_views()
-            occupancy = self._buffer_count()
+            pills = self._pills_in_buffer()
+            occupancy = led.in_buffer + pills
             return Snapshot(
                 state=self.state,
                 config=self.config,
@@ -1244,13 +1249,18 @@ class Simulation:
                 discarded_ids=tuple(led.discarded_ids),
                 stuck_join=self._stuck_join,
                 pills_waiting=self._pills_waiting(),
+                pills_in_buffer=pills,
             )
+
+    def _pills_in_buffer(self) -> int:
+        """:attr:`Snapshot.pills_in_buffer` (under ``self._lock``): the pills among the
+        ids the books hold in the buffer."""
+        return sum(1 for i in self.ledger.in_buffer_ids if is_pill(i))
 
     def _buffer_count(self) -> int:
         """What the buffer holds by the books (under ``self._lock``): items and the poison
         pills among them, as :attr:`Snapshot.occupancy` counts it."""
-        led = self.ledger
-        return led.in_buffer + sum(1 for i in led.in_buffer_ids if is_pill(i))
+        return self.ledger.in_buffer + self._pills_in_buffer()
 
     def _pills_waiting(self) -> int:
         """:attr:`Snapshot.pills_waiting` (under ``self._lock``): counted from the PUT

@@ -31,13 +31,19 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QSizePolicy, QWidget
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Event, is_pill, item_label
+from simulator.engine.events import Event, item_label
 from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import IDLE, PAUSED, RUNNING, Snapshot
 from simulator.engine.workers import ROLES, Role, number_of, worker_name
 from simulator.ui import theme
 from simulator.ui.canvas_items import CLAIMED_EMPTY, ITEM_FORMS, row_forms
-from simulator.ui.canvas_layout import MIN_TEXT_PX, Layout, compute_layout, held_anchor
+from simulator.ui.canvas_layout import (
+    MIN_TEXT_PX,
+    Layout,
+    caption_fit,
+    compute_layout,
+    held_anchor,
+)
 from simulator.ui.canvas_model import TWEEN_S, CanvasModel, ease
 from simulator.ui.canvas_scene import SceneItems, banner_text, build_scene
 
@@ -82,6 +88,7 @@ class SimulationCanvas(QGraphicsView):
         self.on_painted: Callable[[float], None] | None = None
         self.boost = 1.0  # presentation mode makes everything larger
         self.caption = ""
+        self._caption_shown = ""  #: the caption the scene shows now
         self._layout: Layout | None = None
         self._layout_key: tuple[object, ...] | None = None
         self._items: SceneItems | None = None  # made with _layout, replaced with it
@@ -105,9 +112,9 @@ class SimulationCanvas(QGraphicsView):
         if text == self.caption:
             return
         self.caption = text
-        # the layout keeps a band for a caption (lines as many as it takes): a new one
-        # may need another, so the scene is made anew
-        self.refresh(force=True)
+        # the layout keeps a band for a caption (lines as many as it takes): the scene
+        # is made anew only if the new one needs another band (see _rebuild)
+        self.refresh()
 
     def sizeHint(self) -> QSize:
         return QSize(900, 420)
@@ -279,16 +286,28 @@ class SimulationCanvas(QGraphicsView):
         self, workers: tuple[WorkerView, ...], capacity: int
     ) -> tuple[Layout, SceneItems]:
         """The layout and scene for these workers and capacity at the current size; made
-        anew only when one of those (or the boost, or the theme) changed."""
+        anew only when one of those (or the boost, or the theme) changed, or the caption
+        needs another band (its size or line count): a caption's new text in the band
+        it has is only shown (a scenario's every step changes it)."""
         w, h = self.viewport().width(), self.viewport().height()
         prods = [v.name for v in workers if v.role == Role.PRODUCER]
         cons = [v.name for v in workers if v.role == Role.CONSUMER]
-        key = (w, h, tuple(prods), tuple(cons), capacity, self.boost, self.caption)
-        if key == self._layout_key and self._layout is not None and self._items is not None:
-            return self._layout, self._items
+        key = (w, h, tuple(prods), tuple(cons), capacity, self.boost)
+        lay, items = self._layout, self._items
+        if key == self._layout_key and lay is not None and items is not None:
+            if self.caption == self._caption_shown:
+                return lay, items
+            fit = caption_fit(lay, self.caption, self._measure)
+            band = (lay.caption_px, len(lay.caption_lines))
+            if fit is not None and (fit[0], len(fit[1])) == band:
+                lay.caption_lines = fit[1]
+                items.caption.show(self.caption)
+                self._caption_shown = self.caption
+                return lay, items
         lay = compute_layout(w, h, prods, cons, capacity, self.boost, self._measure, self.caption)
         items = build_scene(self.scene(), lay, self.font(), workers)
         items.caption.show(self.caption)
+        self._caption_shown = self.caption
         self._layout, self._layout_key, self._items = lay, key, items
         self._last_full = 0.0
         return lay, items
@@ -333,10 +352,11 @@ class SimulationCanvas(QGraphicsView):
         self.shown_snapshot = snap
         # the real slots where a broken buffer's differ from the books (see Snapshot.slots)
         ids = () if snap is None else snap.slots if snap.slots is not None else snap.buffer
-        pills = sum(1 for i in ids if is_pill(i)) if snap is not None and snap.ending else 0
+        # the pills by the books, as the statistics and a cut-short note count them
+        pills = snap.pills_in_buffer if snap is not None else 0
         items.headers.show(snap.in_buffer if snap is not None else None, capacity, pills)
-        if items.pending_pills is not None:  # the main thread's pills, still to put
-            items.pending_pills.show(getattr(snap, "pills_waiting", 0) if snap else 0)
+        # the main thread's pills, still to put
+        items.pending_pills.show(snap.pills_waiting if snap is not None else 0)
         # an item flying to a consumer is drawn by its token, not twice
         arriving = set() if fast else flying
         states: dict[str, list[str]] = {"producer": [], "consumer": []}
@@ -352,7 +372,7 @@ class SimulationCanvas(QGraphicsView):
         for role, tally in items.tallies.items():
             tally.show(states[role])
         if items.bar is not None:
-            items.bar.show(len(ids), capacity)
+            items.bar.show(max(0, len(ids) - pills), capacity, pills)
         else:
             forms: tuple[str, ...] = ITEM_FORMS
             if items.slots and items.slots[0].label is not None:
@@ -497,7 +517,7 @@ class SimulationCanvas(QGraphicsView):
         header = items.headers.buffer.item.text().split()  # "Buffer", "N", "/", "capacity"
         drawn: list[str] = []
         if items.bar is not None:
-            count = int(items.bar.label.item.text().split()[0].replace(",", ""))
+            count = items.bar.n  # items and pills, as the slots count them
         else:
             drawn = [item_label(s.item) for s in items.slots if s.item >= 0]
             count = len(drawn)
@@ -526,11 +546,7 @@ class SimulationCanvas(QGraphicsView):
             # the items on their way to a consumer, each drawn by its token (not its card)
             "tokens": [item_label(t.item) for t in items.tokens if t.visible],
             # the poison pills the main thread waits to put, as drawn (0: none shown)
-            "pills_waiting": (
-                items.pending_pills.n
-                if items.pending_pills is not None and items.pending_pills.visible
-                else 0
-            ),
+            "pills_waiting": items.pending_pills.n if items.pending_pills.visible else 0,
         }
 
 

@@ -42,6 +42,7 @@ from simulator.ui.canvas_layout import (
     card_lines,
     held_anchor,
     text_px,
+    wrap,
 )
 
 WAIT_STATES = (WorkerState.WAITING_FULL, WorkerState.WAITING_EMPTY)
@@ -95,7 +96,6 @@ class Styles:
         self.token_fm = QFontMetricsF(self.token_font)
         self.slot_font = self.token_font
         self.slot_fm = self.token_fm
-        #: the one shape of every slot's label in this layout (empty: colour alone)
         self._count_w: dict[str, float] = {" done": self.small_fm.horizontalAdvance(" done")}
 
     def count_width(self, text: str) -> float:
@@ -274,18 +274,10 @@ class Banner:
         resumes"), and the last line cut with "…" only if still too long (a projector's
         800 px with presentation mode's larger text)."""
         fm, room = self.metrics, self.max_width - 40  # the box's padding
-        lines = wrap(text, fm, room)
+        lines = wrap(text, room, fm.horizontalAdvance)
         if len(lines) > BANNER_LINES:
-            lines = wrap(text.rsplit(" — ", 1)[0], fm, room)
-        if len(lines) > BANNER_LINES or any(fm.horizontalAdvance(t) > room for t in lines):
-            lines = lines[:BANNER_LINES]
-            lines[-1] = fm.elidedText(
-                " ".join([lines[-1], "…"]) if len(lines) == BANNER_LINES else lines[-1],
-                Qt.TextElideMode.ElideRight,
-                room,
-            )
-            lines = [fm.elidedText(t, Qt.TextElideMode.ElideRight, room) for t in lines]
-        return lines
+            lines = wrap(text.rsplit(" — ", 1)[0], room, fm.horizontalAdvance)
+        return elide(lines, BANNER_LINES, room, fm)[0]
 
     def _box_h(self, lines: list[str]) -> float:
         fm = self.metrics
@@ -327,20 +319,21 @@ class Banner:
         self.label.item.setPos(rect.left() + 20, rect.center().y() - text_h / 2)
 
 
-def wrap(text: str, fm: QFontMetricsF, width: float) -> list[str]:
-    """``text`` in lines no wider than ``width`` where its words allow (greedy, at
-    spaces; a single word wider than ``width`` keeps its own line)."""
-    lines: list[str] = []
-    line = ""
-    for word in text.split(" "):
-        trial = f"{line} {word}" if line else word
-        if line and fm.horizontalAdvance(trial) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = trial
-    lines.append(line)
-    return lines
+def elide(
+    lines: list[str], most: int, room: float, fm: QFontMetricsF, more: bool = False
+) -> tuple[list[str], bool]:
+    """``(lines, cut)``: wrapped ``lines`` as drawn in at most ``most`` lines ``room``
+    wide, and whether anything was cut. Where the words do not all fit (more lines than
+    ``most``, a line wider than ``room``, or ``more``: words already dropped by whoever
+    wrapped them) the last line ends in "…" and every line is elided to ``room``. The
+    banner's and the caption's one way of saying "there is more"."""
+    cut = more or len(lines) > most or any(fm.horizontalAdvance(t) > room for t in lines)
+    if not cut:
+        return lines, False
+    lines = lines[:most]
+    end = f"{lines[-1]} …" if len(lines) == most or more else lines[-1]
+    lines[-1] = end
+    return [fm.elidedText(t, Qt.TextElideMode.ElideRight, room) for t in lines], True
 
 
 class TokenItem:
@@ -801,18 +794,26 @@ class FillBar:
         self.bar.setPen(QPen(Qt.PenStyle.NoPen))
         scene.addItem(self.bar)
         self.label = Label(scene, st.font(14 * lay.scale, True), st.ink)
-        self.n = -1
+        self.n = -1  #: what the bar shows: items and pills (see show)
+        self.pills = 0
 
-    def show(self, n: int, capacity: int) -> None:
-        """Fill the bar to ``n`` of ``capacity`` items, from the exit."""
-        if n == self.n:
+    def show(self, n: int, capacity: int, pills: int = 0) -> None:
+        """Fill the bar to ``n`` items and ``pills`` poison pills of ``capacity``, from
+        the exit: the pills take slots, but are named apart ("936 items + 64 STOP", as
+        the header counts them; "1,000 items" beside "936 / 1000 + 64 STOP" disagreed)."""
+        if (n + pills, pills) == (self.n, self.pills):
             return
-        self.n = n
+        self.n, self.pills = n + pills, pills
         inner = self.inner
-        w = inner.width() * min(1.0, n / capacity)
+        w = inner.width() * min(1.0, (n + pills) / capacity)
         self.bar.setRect(QRectF(inner.right() - w, inner.top(), w, inner.height()))
-        self.label.set(f"{n:,} item" if n == 1 else f"{n:,} items")
+        text = f"{n:,} item" if n == 1 else f"{n:,} items"
         fm = QFontMetricsF(self.label.item.font())
+        if pills:  # the shorter forms where the bar is narrow (64 cards a side)
+            forms = (f"{text} + {pills:,} STOP", f"{n:,} + {pills:,} STOP", f"{n:,}+{pills:,}")
+            fits = [t for t in forms if fm.horizontalAdvance(t) <= inner.width() - 4]
+            text = fits[0] if fits else forms[-1]
+        self.label.set(text)
         self.label.item.setPos(
             inner.center().x() - fm.horizontalAdvance(self.label.text) / 2,
             inner.center().y() - fm.height() / 2,
@@ -892,7 +893,7 @@ class Caption:
         scene.addItem(self.box)
         self.st = st
         self.text = QGraphicsTextItem()
-        self.text.setFont(st.font(lay.caption_px or 17 * lay.scale, True))
+        self.text.setFont(st.font(lay.caption_px, True))
         self.text.setDefaultTextColor(theme.INK)
         self.text.setZValue(16)
         option = QTextOption(Qt.AlignmentFlag.AlignCenter)
@@ -903,20 +904,13 @@ class Caption:
         self.elided = False  #: whether the drawn caption ends in "…" (its tooltip says all)
 
     def lines(self, caption: str) -> list[str]:
-        """``caption`` in the lines its band holds, in the drawn font: the last one cut
-        with "…" where the words do not all fit."""
-        band = self.lay.caption
+        """``caption`` as drawn: the lines the layout wrapped it into
+        (:attr:`Layout.caption_lines`, at :attr:`Layout.caption_px`), the last one cut
+        with "…" where the layout dropped words (or a word is wider than the band)."""
+        lines = list(self.lay.caption_lines) or [""]
+        dropped = " ".join(lines) != " ".join(caption.split())
         fm = QFontMetricsF(self.text.font())
-        room = band.width() - 24
-        most = max(1, len(self.lay.caption_lines))
-        lines = wrap(" ".join(caption.split()), fm, room)
-        cut = len(lines) > most or any(fm.horizontalAdvance(t) > room for t in lines)
-        if cut:
-            lines = lines[:most]
-            end = lines[-1] + " …" if len(lines) == most else lines[-1]
-            lines[-1] = fm.elidedText(end, Qt.TextElideMode.ElideRight, room)
-            lines = [fm.elidedText(t, Qt.TextElideMode.ElideRight, room) for t in lines]
-        self.elided = cut
+        lines, self.elided = elide(lines, len(lines), self.lay.caption.width() - 24, fm, dropped)
         return lines
 
     def show(self, caption: str) -> None:

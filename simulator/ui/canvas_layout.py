@@ -119,9 +119,10 @@ def hand_chip(card_h: float, lines: int, scale: float) -> QSizeF:
     return QSizeF(1.6 * h, h)
 
 
-#: the least room right of a one-line card's name for the item in its hand (a chip of
-#: its colour, and a gap); with less, the hand lies over the card's state stripe
-HAND_W = 12.0
+#: the narrowest chip (of the held item's colour) drawn right of a one-line card's
+#: name, the gap already counted out; with less room the hand lies over the card's
+#: state stripe (:attr:`Layout.hand_on_stripe`)
+MIN_CHIP_W = 8.0
 
 
 def _name_room(names: list[str], height: float, scale: float, measure: Measure) -> float:
@@ -229,14 +230,16 @@ def _grow(
     return side, gap, 0.0
 
 
-def wrap_words(text: str, width: float, px: float, measure: Measure) -> list[str]:
-    """``text`` in lines no wider than ``width`` at ``px`` (bold) where its words allow
-    (greedy, at spaces; a word wider than ``width`` keeps its own line)."""
+def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """``text`` in lines no wider than ``width`` by ``measure`` (a text's width: a
+    font's metrics, or a :data:`Measure` at one size) where its words allow (greedy, at
+    single spaces; a word wider than ``width`` keeps its own line). One wrap for the
+    layout's caption band and the drawn banner, so the two cannot break differently."""
     lines: list[str] = []
     line = ""
-    for word in text.split():
+    for word in text.split(" "):
         trial = f"{line} {word}" if line else word
-        if line and measure(trial, px, True) > width:
+        if line and measure(trial) > width:
             lines.append(line)
             line = word
         else:
@@ -252,12 +255,25 @@ def caption_text(
     15 px times ``scale`` while it fits on :data:`CAPTION_LINES` lines, smaller down to
     :data:`MIN_TEXT_PX`; at that floor, the lines past the last are dropped (the drawn
     caption elides its last line and keeps the whole text in its tooltip)."""
+    text = " ".join(text.split())
     px = max(float(MIN_TEXT_PX), round(15 * scale))
     while True:
-        lines = wrap_words(text, width, px, measure)
+        lines = wrap(text, width, lambda t, px=px: measure(t, px, True))
         if len(lines) <= CAPTION_LINES or px <= MIN_TEXT_PX:
             return px, lines[:CAPTION_LINES]
         px -= 1
+
+
+def caption_fit(lay: Layout, caption: str, measure: Measure) -> tuple[float, list[str]] | None:
+    """``(px, lines)`` of ``caption`` in ``lay``'s caption band as :func:`compute_layout`
+    would make them (``(0.0, [])`` for no caption); None if ``lay`` has no band for it.
+    A new caption whose px and line count match ``lay``'s fits the band as it is: the
+    canvas then shows the new lines without making the scene anew."""
+    if not caption.strip():
+        return 0.0, []
+    if lay.caption.isNull():
+        return None
+    return caption_text(caption.strip(), lay.caption.width() - 24, lay.scale, measure)
 
 
 def caption_height(px: float, lines: int) -> float:
@@ -381,7 +397,7 @@ def compute_layout(
         slot = lay.slots[0]
         tw, th = min(tw, slot.width()), min(th, slot.height())
     lay.token = QSizeF(tw, th)
-    lay.held = held_sizes(lay, producers, measure)
+    lay.held, lay.hand_on_stripe = held_sizes(lay, producers, measure)
     lay.entrance = QPointF(lay.buffer.left(), lay.buffer.center().y())
     lay.exit = QPointF(lay.buffer.right(), lay.buffer.center().y())
     return lay
@@ -407,8 +423,12 @@ LABELLED_TOKEN_H = 15
 HELD_COUNT = "888"
 
 
-def held_sizes(lay: Layout, producers: list[str], measure: Measure) -> dict[str, QSizeF]:
-    """Per role, the size of a token in a hand; it is always on the card, so every
+def held_sizes(
+    lay: Layout, producers: list[str], measure: Measure
+) -> tuple[dict[str, QSizeF], dict[str, bool]]:
+    """``(sizes, on_stripe)``: per role, the size of a token in a hand, and whether it
+    lies over the card's state stripe (:attr:`Layout.hand_on_stripe`: a one-line card
+    without :data:`MIN_CHIP_W` right of its name). A hand is always on the card, so every
     card of a worker holding an item shows it where the card is (beside the column,
     two cards of one row put theirs in one place, and a hand read as a stray pill).
 
@@ -423,6 +443,7 @@ def held_sizes(lay: Layout, producers: list[str], measure: Measure) -> dict[str,
     widest = max((int(n[1:]) for n in producers if n[1:].isdigit()), default=1)
     need = measure(f"P{widest}-{HELD_SEQ}", px, True) + 8  # the label's margins
     out: dict[str, QSizeF] = {}
+    on_stripe: dict[str, bool] = {}
     for role, cards in (("producer", lay.producers), ("consumer", lay.consumers)):
         rects = list(cards.values())
         if not rects:
@@ -454,13 +475,13 @@ def held_sizes(lay: Layout, producers: list[str], measure: Measure) -> dict[str,
         if h >= LABELLED_TOKEN_H and need <= room:
             out[role] = QSizeF(need, h)
         else:  # the colour alone: a chip, narrowed to the room the card has
-            if room < HAND_W - 4:  # not even a chip beside the name: on the stripe
-                lay.hand_on_stripe[role] = True
+            if room < MIN_CHIP_W:  # not even a chip beside the name: on the stripe
+                on_stripe[role] = True
                 out[role] = QSizeF(6 * s, max(6.0, card_h - 4))
                 continue
             w = min(chip.width(), room)
             out[role] = QSizeF(w, min(h, max(1.6 * w, 12.0)))  # a chip, not a bar
-    return out
+    return out, on_stripe
 
 
 def held_anchor(rect: QRectF, role: Role | str, lay: Layout) -> QPointF:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
-from simulator.engine.events import is_pill, item_label
+from simulator.engine.events import item_label
 from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import PAUSED, RUNNING, STOPPED, Snapshot
 from simulator.engine.workers import Role
@@ -69,10 +69,10 @@ class SceneItems:
     tallies: dict[str, Tally]
     #: the FIFO marks under the buffer, as drawn
     marks: list[Label]
+    #: the pills the main thread waits to put (ending poison-pill), hidden at 0
+    pending_pills: PendingPills
     #: a pool of MAX_DROPS tags of items leaving by the full policy, with their word
     drops: list[DropItem] = field(default_factory=list)
-    #: the pills the main thread waits to put (ending poison-pill), hidden at 0
-    pending_pills: PendingPills | None = None
 
 
 def build_scene(
@@ -313,7 +313,7 @@ def cut_short(snap: Snapshot) -> str | None:
     taken · 2 items left unconsumed (in hand), in the books``; None if it finished.
     Saying "every consumer ended, nothing lost" over pills still in the buffer was
     false."""
-    pills = sum(1 for i in snap.buffer if is_pill(i))
+    pills = snap.pills_in_buffer
     left = snap.in_buffer + snap.in_hand
     if not (pills or left):
         return None

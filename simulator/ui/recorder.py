@@ -71,8 +71,10 @@ def _to_array(img: QImage) -> np.ndarray:
 
 
 class Recorder(QObject):
-    """Grabs ``widget`` ``fps`` times a second (scaled to ``size`` if given) into ``path``,
-    from :meth:`start` to :meth:`stop`. Lives on the GUI thread; only the encoding does not."""
+    """Grabs ``widget`` ``fps`` times a second into ``path``, from :meth:`start` to
+    :meth:`stop`, every frame scaled to one size: ``size`` if given, else the first
+    frame's (ffmpeg reads fixed-size frames; a window resized mid-film would shear
+    them). Lives on the GUI thread; only the encoding does not."""
 
     def __init__(
         self, widget: QWidget, path: str | Path, fps: int = 30, size: QSize | None = None

@@ -19,7 +19,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QWidget
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Event, is_pill
+from simulator.engine.events import Event
 from simulator.engine.metrics import rate_text
 from simulator.engine.simulation import STOPPED, Snapshot
 from simulator.theory import Prediction, occupancy_text
@@ -355,11 +355,17 @@ class StatsPanel(QGroupBox):
         v = self.values
         v["produced"].setText(f"{snap.produced:,}")
         v["consumed"].setText(f"{snap.consumed:,}")
-        # the header's count: pills take slots but are not items of the books
-        pills = sum(1 for i in snap.buffer if is_pill(i)) if snap.ending else 0
+        # the header's count: pills take slots but are not items of the books. The
+        # words go in the tooltip: "936 of 1,000 + 64 STOP (pills)" was clipped at 1024 px
+        pills = snap.pills_in_buffer
         v["in_buffer"].setText(
-            f"{snap.in_buffer:,} of {snap.capacity:,}"
-            + (f" + {pills} STOP (pill{'' if pills == 1 else 's'})" if pills else "")
+            f"{snap.in_buffer:,} of {snap.capacity:,}" + (f" + {pills:,} STOP" if pills else "")
+        )
+        v["in_buffer"].setToolTip(
+            f"+ {pills:,} STOP: the poison pill{'' if pills == 1 else 's'} in the buffer "
+            "(one per consumer), taking slots but not items of the books"
+            if pills
+            else ""
         )
         v["in_hand"].setText(f"{snap.in_hand:,}")
         v["rejected"].setText(f"{snap.rejected:,}")

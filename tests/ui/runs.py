@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from simulator.engine.config import SimulationConfig
+from simulator.engine.events import is_pill
 from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import RUNNING, Simulation, Snapshot
 from simulator.engine.workers import Role, WorkerState, worker_name
@@ -92,6 +93,7 @@ def snapshot_of(
         waits_empty=0,
         workers=tuple(workers),
         buffer=buffer,
+        pills_in_buffer=sum(1 for i in buffer if is_pill(i)),
     )
 
 

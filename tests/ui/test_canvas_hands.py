@@ -16,11 +16,12 @@ import threading
 import pytest
 
 from simulator.engine.config import SimulationConfig
-from simulator.engine.events import Event, Kind, item_id, pill_id
+from simulator.engine.events import Event, Kind, is_pill, item_id, pill_id
 from simulator.engine.simulation import RUNNING, STOPPED, Simulation
 from simulator.engine.workers import WorkerState
 from simulator.ui.canvas_layout import card_lines, held_anchor
 from simulator.ui.canvas_scene import ending_text
+from simulator.ui.stats import StatsPanel
 from tests.engine.waiting import wait_for
 from tests.ui.runs import shown_canvas, snapshot_of
 
@@ -163,6 +164,57 @@ def test_a_real_poison_pill_ending_shows_the_waiting_pills_then_hides_them(qtbot
         sim.stop()
 
 
+def test_header_stats_and_canvas_show_the_snapshots_pills_in_buffer(qtbot):
+    """A real poison-pill ending on a full buffer: at every frame the canvas's header,
+    the statistics' row and the slots drawn agree with :attr:`Snapshot.pills_in_buffer`,
+    which each view used to count from its own source (the slots or the buffer, gated
+    on the ending or not)."""
+    cfg = SimulationConfig(
+        producers=2, consumers=2, capacity=4, producer_sleep=(0.0, 0.01), consumer_sleep=(0.3, 0.5)
+    )
+    canvas = shown_canvas(qtbot, cfg, (936, 421))
+    stats = StatsPanel()
+    qtbot.addWidget(stats)
+    sim = Simulation(cfg)
+    sim.start()
+    ender = threading.Thread(
+        target=sim.stop, kwargs={"ending": "poison-pill", "drain_timeout": 60.0}
+    )
+    seen: list[int] = []
+
+    def frame() -> bool:
+        snap = sim.snapshot()
+        canvas.on_snapshot(snap)
+        canvas.refresh(force=True)
+        stats.on_snapshot(snap)
+        n = snap.pills_in_buffer
+        assert n == sum(1 for i in snap.buffer if is_pill(i))
+        assert snap.occupancy == snap.in_buffer + n
+        header = canvas._items.headers.buffer.text
+        row = stats.values["in_buffer"].text()
+        drawn = canvas.dump()["buffer"]["items"]
+        assert (f"+ {n} STOP" in header) == (n > 0) and (f"+ {n} STOP" in row) == (n > 0)
+        assert sum(1 for label in drawn if label.startswith("pill-")) == n
+        seen.append(n)
+        return n > 0 and snap.occupancy == snap.capacity
+
+    try:
+        assert sim.ready.wait(60.0)
+        assert wait_for(
+            lambda: any(w.state == WorkerState.WAITING_FULL for w in sim.snapshot().workers),
+            30.0,
+        )
+        ender.start()
+        assert wait_for(frame, 60.0), f"a full buffer with pills in it is shown ({seen})"
+        ender.join(90.0)
+        frame()
+        assert seen[-1] == 0, "every pill taken"
+    finally:
+        if ender.is_alive():
+            ender.join(90.0)
+        sim.stop()
+
+
 def test_a_poison_pill_ending_cut_short_says_what_it_left():
     """Stopped at its time limit with pills still in the buffer and items in hand, the
     ending does not claim "every consumer ended, nothing lost"."""
@@ -177,7 +229,7 @@ def test_a_poison_pill_ending_cut_short_says_what_it_left():
         "poison-pill cut short: 2 pills never taken · "
         "2 items left unconsumed (in hand), in the books"
     )
-    done = dataclasses.replace(left, buffer=(), in_hand=0)
+    done = dataclasses.replace(left, buffer=(), pills_in_buffer=0, in_hand=0)
     assert ending_text(done) == "poison pills taken: every consumer ended, nothing lost"
     drained = dataclasses.replace(done, ending="drain", in_buffer=3, buffer=(item_id(1, 1),) * 3)
     assert ending_text(drained) == (

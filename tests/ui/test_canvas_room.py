@@ -189,3 +189,20 @@ def test_the_fill_bar_counts_one_item_in_the_singular(qtbot, n, said):
     canvas.refresh(force=True)
     bar = canvas._items.bar
     assert bar is not None and bar.label.text == said
+
+
+def test_a_caption_of_the_same_band_is_shown_without_making_the_scene_anew(qtbot):
+    """A scenario changes its caption at every step: a new text that fits the band the
+    layout has (same size, same line count) is drawn in it, the scene kept; one that
+    needs another line makes the layout (and the scene) anew."""
+    cfg = SimulationConfig(producers=2, consumers=2, capacity=4)
+    canvas = shown_canvas(qtbot, cfg, (936, 421))
+    canvas.set_caption("Step one: P1 puts an item.")
+    lay, items = canvas._layout, canvas._items
+    assert lay is not None and items is not None and len(lay.caption_lines) == 1
+    canvas.set_caption("Step two: C1 takes it.")
+    assert canvas._layout is lay and canvas._items is items, "the scene was made anew"
+    assert lay.caption_lines == ["Step two: C1 takes it."]
+    assert items.caption.text.toPlainText() == "Step two: C1 takes it."
+    canvas.set_caption(LONG)
+    assert canvas._items is not items and len(canvas._layout.caption_lines) > 1

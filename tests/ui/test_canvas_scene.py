@@ -204,6 +204,27 @@ def test_a_long_ending_note_wraps_and_covers_no_card(qtbot, size):
         assert not box.intersects(card.box.sceneBoundingRect()), card
 
 
+def test_the_bar_names_the_pills_the_header_counts(qtbot):
+    """Bar mode, a poison-pill ending on a full buffer of 1000: the bar said "1,000
+    items" under "936 / 1000 + 64 STOP"; it names the pills as the header does."""
+    from simulator.engine.events import pill_id
+
+    cfg = SimulationConfig(producers=2, consumers=64, capacity=1000)
+    canvas = _canvas(qtbot, cfg)
+    buffer = tuple(item_id(1, k) for k in range(936)) + tuple(pill_id(k) for k in range(1, 65))
+    snap = dataclasses.replace(
+        snapshot_of(cfg, buffer, consumers=WorkerState.CONSUMING),
+        ending="poison-pill",
+        in_buffer=936,
+    )
+    canvas.on_snapshot(snap)
+    canvas.refresh(force=True)
+    items = canvas._items
+    assert items.headers.buffer.text.startswith("Buffer  936 / 1000 + 64 STOP")
+    assert items.bar is not None and items.bar.label.text == "936 items + 64 STOP"
+    assert canvas.dump()["buffer"]["count"] == 1000
+
+
 def test_a_buffer_of_poison_pills_only_is_not_called_empty(qtbot):
     """Two STOP pills and no item: the header counts them, without the purple EMPTY of
     a buffer consumers starve on (they are about to take a pill each)."""
@@ -215,6 +236,7 @@ def test_a_buffer_of_poison_pills_only_is_not_called_empty(qtbot):
         _snapshot(RUNNING, cfg, fill=0),
         ending="poison-pill",
         buffer=(pill_id(1), pill_id(2)),
+        pills_in_buffer=2,
         in_buffer=0,
     )
     canvas.on_snapshot(snap)

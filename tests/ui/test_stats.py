@@ -150,10 +150,11 @@ def test_in_buffer_names_the_pills_the_header_counts(panel):
 
     snap = snapshot(
         state="stopped", in_buffer=0, capacity=6, buffer=(pill_id(1), pill_id(2)),
-        occupancy=2, max_occupancy=6, ending="poison-pill",
+        occupancy=2, max_occupancy=6, ending="poison-pill", pills_in_buffer=2,
     )  # fmt: skip
     panel.on_snapshot(snap, force=True)
-    assert panel.values["in_buffer"].text() == "0 of 6 + 2 STOP (pills)"
+    assert panel.values["in_buffer"].text() == "0 of 6 + 2 STOP"
+    assert "poison pills" in panel.values["in_buffer"].toolTip()
     assert panel.values["occupancy"].text().startswith("2\u00a0/")
     assert panel.read()["in_buffer"] == 0
 
@@ -177,3 +178,26 @@ def test_a_rate_keeps_three_figures_however_slow(rate, text):
     from simulator.engine.metrics import rate_text
 
     assert rate_text(rate) == text
+
+
+def test_in_buffer_with_pills_shows_whole_in_a_1024_window(window, qtbot):
+    """At 1024 px "936 of 1,000 + 64 STOP (pills)" needed 197 px and got 171: the row
+    says "+ 64 STOP", the words are in its tooltip, and the figure shows whole."""
+    from PySide6.QtCore import QPoint, QSize
+
+    window.resize(QSize(1024, 768))
+    qtbot.wait(100)
+    stats = window.stats
+    snap = snapshot(
+        state="running", in_buffer=936, capacity=1000, occupancy=1000, max_occupancy=1000,
+        ending="poison-pill", pills_in_buffer=64,
+    )  # fmt: skip
+    stats.on_snapshot(snap, force=True)
+    qtbot.wait(100)
+    label = stats.values["in_buffer"]
+    assert label.text() == "936 of 1,000 + 64 STOP"
+    assert "poison pills" in label.toolTip()
+    need = label.fontMetrics().horizontalAdvance(label.text())
+    assert label.contentsRect().width() >= need, (need, label.contentsRect().width())
+    right = window.mapToGlobal(QPoint(window.width(), 0)).x()
+    assert label.mapToGlobal(QPoint(need, 0)).x() <= right
