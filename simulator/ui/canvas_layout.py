@@ -3,6 +3,7 @@ fonts (computed once per resize or change of workers/capacity, never per frame).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -248,6 +249,10 @@ def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
     return lines
 
 
+def _bold(measure: Measure, px: float, text: str) -> float:
+    return measure(text, px, True)
+
+
 def caption_text(
     text: str, width: float, scale: float, measure: Measure
 ) -> tuple[float, list[str]]:
@@ -258,7 +263,7 @@ def caption_text(
     text = " ".join(text.split())
     px = max(float(MIN_TEXT_PX), round(15 * scale))
     while True:
-        lines = wrap(text, width, lambda t, px=px: measure(t, px, True))
+        lines = wrap(text, width, functools.partial(_bold, measure, px))
         if len(lines) <= CAPTION_LINES or px <= MIN_TEXT_PX:
             return px, lines[:CAPTION_LINES]
         px -= 1
