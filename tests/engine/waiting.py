@@ -37,8 +37,15 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30.0, step: float
     return False
 
 
-def wait_still(look: Callable[[], T], quiet: float = 0.5, timeout: float = 30.0) -> T:
-    """What ``look()`` shows once it has not changed for ``quiet`` seconds.
+def wait_still(
+    look: Callable[[], T],
+    quiet: float = 0.5,
+    timeout: float = 30.0,
+    nap: Callable[[float], None] = time.sleep,
+) -> T:
+    """What ``look()`` shows once it has not changed for ``quiet`` seconds (looking
+    again after each ``nap`` of 20 ms: a Qt test naps in ``qtbot.wait``, so the frames
+    keep arriving).
 
     After a pause, the steps under way when ``pause()`` returned are still being booked:
     a fixed sleep hopes they are booked by then, which a loaded machine can belie. This
@@ -49,7 +56,7 @@ def wait_still(look: Callable[[], T], quiet: float = 0.5, timeout: float = 30.0)
     seen = look()
     since = time.monotonic()
     while time.monotonic() < deadline:
-        time.sleep(0.02)
+        nap(0.02)
         now = look()
         if now != seen:
             seen, since = now, time.monotonic()

@@ -4,7 +4,6 @@ that must show a chosen moment exactly."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -14,6 +13,7 @@ from simulator.engine.metrics import WorkerView
 from simulator.engine.simulation import RUNNING, Simulation, Snapshot
 from simulator.engine.workers import Role, WorkerState, worker_name
 from simulator.ui.canvas import SimulationCanvas
+from tests.engine import waiting
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
@@ -99,20 +99,12 @@ def snapshot_of(
 
 def wait_still(qtbot, look: Callable[[], T], quiet_ms: int = 500, timeout_ms: int = 30_000) -> T:
     """What ``look()`` shows once it has not changed for ``quiet_ms``, Qt's events going on
-    meanwhile (the frames arrive through them).
+    meanwhile (the frames arrive through them): :func:`tests.engine.waiting.wait_still`.
 
     After a pause the frames of what was under way when it landed still arrive: a fixed
     ``qtbot.wait`` hopes they have all arrived by then, which a loaded machine can belie.
     This waits for the outcome (the view stops moving) and fails only if it never does.
     """
-    deadline = time.monotonic() + timeout_ms / 1000
-    seen = look()
-    since = time.monotonic()
-    while time.monotonic() < deadline:
-        qtbot.wait(20)
-        now = look()
-        if now != seen:
-            seen, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_ms / 1000:
-            return seen
-    raise AssertionError(f"still moving after {timeout_ms} ms: {seen!r}")
+    return waiting.wait_still(
+        look, quiet_ms / 1000, timeout_ms / 1000, nap=lambda s: qtbot.wait(round(s * 1000))
+    )
