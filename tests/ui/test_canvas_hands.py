@@ -122,18 +122,28 @@ def test_the_pills_the_main_thread_waits_to_put_are_drawn_at_the_entrance(qtbot,
     assert pending.label.text == "" and canvas.dump()["pills_waiting"] == 0
 
 
+#: fast producers, slow consumers, a small buffer: full when a poison-pill ending
+#: starts, so the main thread waits to put its pills
+FULL_THEN_PILLS = SimulationConfig(
+    producers=2, consumers=2, capacity=4, producer_sleep=(0.0, 0.01), consumer_sleep=(0.3, 0.5)
+)
+
+
+def _poison_pill_ending(sim: Simulation) -> threading.Thread:
+    """The ending poison-pill of ``sim``, in a thread of its own (not started)."""
+    return threading.Thread(
+        target=sim.stop, kwargs={"ending": "poison-pill", "drain_timeout": 60.0}
+    )
+
+
 def test_a_real_poison_pill_ending_shows_the_waiting_pills_then_hides_them(qtbot):
     """A real run (threads) with a full buffer and slow consumers, each snapshot handed
     to the canvas as the window would: the pending pill shows, then goes."""
-    cfg = SimulationConfig(
-        producers=2, consumers=2, capacity=4, producer_sleep=(0.0, 0.01), consumer_sleep=(0.3, 0.5)
-    )
+    cfg = FULL_THEN_PILLS
     canvas = shown_canvas(qtbot, cfg, (936, 421))
     sim = Simulation(cfg)
     sim.start()
-    ender = threading.Thread(
-        target=sim.stop, kwargs={"ending": "poison-pill", "drain_timeout": 60.0}
-    )
+    ender = _poison_pill_ending(sim)
     shown: list[int] = []
 
     def drawn() -> int:
@@ -169,17 +179,13 @@ def test_header_stats_and_canvas_show_the_snapshots_pills_in_buffer(qtbot):
     the statistics' row and the slots drawn agree with :attr:`Snapshot.pills_in_buffer`,
     which each view used to count from its own source (the slots or the buffer, gated
     on the ending or not)."""
-    cfg = SimulationConfig(
-        producers=2, consumers=2, capacity=4, producer_sleep=(0.0, 0.01), consumer_sleep=(0.3, 0.5)
-    )
+    cfg = FULL_THEN_PILLS
     canvas = shown_canvas(qtbot, cfg, (936, 421))
     stats = StatsPanel()
     qtbot.addWidget(stats)
     sim = Simulation(cfg)
     sim.start()
-    ender = threading.Thread(
-        target=sim.stop, kwargs={"ending": "poison-pill", "drain_timeout": 60.0}
-    )
+    ender = _poison_pill_ending(sim)
     seen: list[int] = []
 
     def frame() -> bool:
